@@ -1,0 +1,273 @@
+//! Secret values and what is known about them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroize;
+
+use crate::mask::{Fingerprint, fingerprint, mask};
+
+/// A secret string: zeroized on drop, hidden from `Debug`, compared in constant time.
+///
+/// There is deliberately no `Display` and no `Serialize`: a secret reaches text only through
+/// [`expose_secret`](SecretString::expose_secret), which is easy to find in review.
+///
+/// ```
+/// use keyward::SecretString;
+///
+/// let key = SecretString::from("sk-test-not-a-real-key-0000");
+/// assert_eq!(format!("{key:?}"), "***");
+/// assert_eq!(key.expose_secret(), "sk-test-not-a-real-key-0000");
+/// ```
+///
+/// Neither `Display` nor `Serialize` exists:
+///
+/// ```compile_fail
+/// let key = keyward::SecretString::from("sk-test-not-a-real-key-0000");
+/// println!("{key}");
+/// ```
+#[derive(Clone, Default)]
+pub struct SecretString(secrecy::SecretString);
+
+impl SecretString {
+    /// The secret itself. Every call is a place where the secret can leave: keep them few.
+    pub fn expose_secret(&self) -> &str {
+        secrecy::ExposeSecret::expose_secret(&self.0)
+    }
+
+    /// The length in bytes.
+    pub fn len(&self) -> usize {
+        self.expose_secret().len()
+    }
+
+    /// Whether the secret is the empty string.
+    pub fn is_empty(&self) -> bool {
+        self.expose_secret().is_empty()
+    }
+
+    /// The SHA-256 [`Fingerprint`] of the secret, safe to log and to correlate across tools.
+    pub fn fingerprint(&self) -> Fingerprint {
+        fingerprint(self.expose_secret())
+    }
+
+    /// The secret masked by the default policy of [`mask`], safe to log.
+    pub fn masked(&self) -> String {
+        mask(self.expose_secret())
+    }
+}
+
+impl From<String> for SecretString {
+    /// Takes the string without leaving a copy behind.
+    ///
+    /// `String::into_boxed_str` reallocates when the capacity exceeds the length and frees the old
+    /// buffer with the secret still in it; here the bytes are copied into an exact-size box and the
+    /// whole old buffer, spare capacity included, is zeroized before it is freed.
+    fn from(mut value: String) -> SecretString {
+        let boxed: Box<str> = if value.capacity() == value.len() {
+            value.into_boxed_str()
+        } else {
+            let exact = Box::from(value.as_str());
+            value.zeroize();
+            exact
+        };
+        SecretString(secrecy::SecretString::from(boxed))
+    }
+}
+
+impl From<&str> for SecretString {
+    fn from(value: &str) -> SecretString {
+        SecretString(secrecy::SecretString::from(Box::<str>::from(value)))
+    }
+}
+
+impl From<Box<str>> for SecretString {
+    fn from(value: Box<str>) -> SecretString {
+        SecretString(secrecy::SecretString::from(value))
+    }
+}
+
+impl FromStr for SecretString {
+    type Err = std::convert::Infallible;
+
+    fn from_str(value: &str) -> Result<SecretString, Self::Err> {
+        Ok(SecretString::from(value))
+    }
+}
+
+impl From<SecretString> for secrecy::SecretString {
+    /// Hands the secret to crates that take a `secrecy::SecretString`, without copying it.
+    fn from(value: SecretString) -> secrecy::SecretString {
+        value.0
+    }
+}
+
+impl secrecy::ExposeSecret<str> for SecretString {
+    fn expose_secret(&self) -> &str {
+        SecretString::expose_secret(self)
+    }
+}
+
+impl fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl PartialEq for SecretString {
+    /// Compares in time that depends on the lengths only, never on where the bytes differ.
+    fn eq(&self, other: &SecretString) -> bool {
+        self.expose_secret()
+            .as_bytes()
+            .ct_eq(other.expose_secret().as_bytes())
+            .into()
+    }
+}
+
+impl Eq for SecretString {}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for SecretString {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(SecretString::from)
+    }
+}
+
+/// What is known about a secret besides its value. `Debug` is safe to print.
+///
+/// ```
+/// use keyward::SecretMeta;
+///
+/// let meta = SecretMeta::new("vault").with_version("7");
+/// assert_eq!(meta.source, "vault");
+/// assert_eq!(meta.version.as_deref(), Some("7"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct SecretMeta {
+    /// The provider that supplied the secret (its [`name`](crate::SecretProvider::name)).
+    pub source: String,
+    /// The version at the source, where the source versions its secrets.
+    pub version: Option<String>,
+    /// When the secret was created at the source, where the source knows it.
+    pub created_at: Option<DateTime<Utc>>,
+    /// When the secret stops being valid, where the source says so.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl SecretMeta {
+    /// Metadata naming only the source.
+    pub fn new(source: impl Into<String>) -> SecretMeta {
+        SecretMeta {
+            source: source.into(),
+            version: None,
+            created_at: None,
+            expires_at: None,
+        }
+    }
+
+    /// Sets the version.
+    pub fn with_version(mut self, version: impl Into<String>) -> SecretMeta {
+        self.version = Some(version.into());
+        self
+    }
+
+    /// Sets the creation time.
+    pub fn with_created_at(mut self, created_at: DateTime<Utc>) -> SecretMeta {
+        self.created_at = Some(created_at);
+        self
+    }
+
+    /// Sets the expiry time.
+    pub fn with_expires_at(mut self, expires_at: DateTime<Utc>) -> SecretMeta {
+        self.expires_at = Some(expires_at);
+        self
+    }
+}
+
+/// A secret value with its [`SecretMeta`], as a provider returns it.
+///
+/// ```
+/// use keyward::{Secret, SecretMeta};
+///
+/// let secret = Secret::new("not-a-real-key-000000", SecretMeta::new("memory"));
+/// assert_eq!(secret.meta().source, "memory");
+/// assert_eq!(format!("{secret:?}"), r#"Secret { value: ***, meta: SecretMeta { source: "memory", version: None, created_at: None, expires_at: None } }"#);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Secret {
+    value: SecretString,
+    meta: SecretMeta,
+}
+
+impl Secret {
+    /// Pairs a value with its metadata.
+    pub fn new(value: impl Into<SecretString>, meta: SecretMeta) -> Secret {
+        Secret {
+            value: value.into(),
+            meta,
+        }
+    }
+
+    /// The value.
+    pub fn value(&self) -> &SecretString {
+        &self.value
+    }
+
+    /// The value as text; see [`SecretString::expose_secret`].
+    pub fn expose_secret(&self) -> &str {
+        self.value.expose_secret()
+    }
+
+    /// The metadata.
+    pub fn meta(&self) -> &SecretMeta {
+        &self.meta
+    }
+
+    /// The metadata, to change it.
+    pub fn meta_mut(&mut self) -> &mut SecretMeta {
+        &mut self.meta
+    }
+
+    /// Drops the metadata and keeps the value.
+    pub fn into_value(self) -> SecretString {
+        self.value
+    }
+
+    /// Splits into value and metadata.
+    pub fn into_parts(self) -> (SecretString, SecretMeta) {
+        (self.value, self.meta)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equality_compares_contents() {
+        let a = SecretString::from("same-value-123");
+        assert_eq!(a, SecretString::from(String::from("same-value-123")));
+        assert_ne!(a, SecretString::from("same-value-124"));
+        assert_ne!(a, SecretString::from("same-value-12"));
+    }
+
+    #[test]
+    fn from_string_with_spare_capacity_keeps_the_value() {
+        let mut s = String::with_capacity(100);
+        s.push_str("abc-def");
+        let secret = SecretString::from(s);
+        assert_eq!(secret.expose_secret(), "abc-def");
+        assert_eq!(secret.len(), 7);
+        assert!(!secret.is_empty());
+        assert!(SecretString::default().is_empty());
+    }
+
+    #[test]
+    fn converts_into_secrecy() {
+        let s: secrecy::SecretString = SecretString::from("abc").into();
+        assert_eq!(secrecy::ExposeSecret::expose_secret(&s), "abc");
+    }
+}
