@@ -28,6 +28,11 @@ use crate::mask::{Fingerprint, fingerprint, mask};
 /// let key = keyward::SecretString::from("sk-test-not-a-real-key-0000");
 /// println!("{key}");
 /// ```
+///
+/// ```compile_fail
+/// let key = keyward::SecretString::from("sk-test-not-a-real-key-0000");
+/// serde_json::to_string(&key).unwrap();
+/// ```
 #[derive(Clone, Default)]
 pub struct SecretString(secrecy::SecretString);
 

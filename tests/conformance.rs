@@ -1,0 +1,39 @@
+//! Every built-in provider against the same expectations (see `common/mod.rs`).
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{check_provider, fake_values};
+use keyward::{ChainProvider, MemoryProvider, SecretProvider};
+
+fn memory_with(values: &[(&'static str, String)]) -> MemoryProvider {
+    values
+        .iter()
+        .fold(MemoryProvider::new(), |p, (k, v)| p.with(*k, v.as_str()))
+}
+
+#[test]
+fn memory_provider_conforms() {
+    let values = fake_values();
+    check_provider(&memory_with(&values), &values);
+}
+
+#[test]
+fn chain_provider_conforms() {
+    let values = fake_values();
+    let (first, rest) = values.split_at(1);
+    let chain = ChainProvider::new()
+        .with(memory_with(first))
+        .with(memory_with(rest));
+    check_provider(&chain, &values);
+}
+
+#[test]
+fn boxed_and_shared_providers_conform() {
+    let values = fake_values();
+    let boxed: Box<dyn SecretProvider> = Box::new(memory_with(&values));
+    check_provider(&boxed, &values);
+    let shared = std::sync::Arc::new(memory_with(&values));
+    check_provider(&shared, &values);
+    check_provider(&&*shared, &values);
+}

@@ -1,0 +1,4 @@
+fn main() {
+    let key = keyward::SecretString::from("not-a-real-key-000000");
+    let _ = key.to_string();
+}
