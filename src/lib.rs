@@ -1,4 +1,49 @@
 //! keyward keeps API keys and other secrets safe in LLM-agent programs.
+//!
+//! An agent holds keys to paid APIs and private systems, and it leaks them in three ways: through
+//! its output (a model repeats a key it saw), through tool calls (a key passed to an external API
+//! or written to a file) and through logs. keyward loads secrets from where they live, keeps them
+//! out of `Debug` output, errors and logs, tracks their age, and catches them on their way out.
+//!
+//! # A tour
+//!
+//! Load a key through a chain of providers: the environment first, then a `.env` file, then a
+//! secrets directory. The value is a [`SecretString`]: it prints as `***`, has no `Display`, and
+//! is zeroized when dropped.
+//!
+//! ```
+//! use keyward::{ChainProvider, EnvProvider, KeyFormat, MemoryProvider, SecretProviderExt};
+//!
+//! # let fake = format!("sk-proj-{}", "FaKe0".repeat(8));
+//! let provider = ChainProvider::new()
+//!     .with(EnvProvider::new().with_prefix("KEYWARD_DOC_"))
+//!     .with(MemoryProvider::named("fallback").with("OPENAI_API_KEY", fake.as_str()));
+//!
+//! let key = provider.require_format("OPENAI_API_KEY", &[KeyFormat::OpenAi])?;
+//! assert_eq!(format!("{:?}", key.value()), "***");
+//! println!("loaded {} from {} ({})", key.value().masked(), key.meta().source, key.value().fingerprint());
+//! # Ok::<(), keyward::Error>(())
+//! ```
+//!
+//! Talk about a key in logs with [`mask`] and [`fingerprint`]; never with the value.
+//!
+//! # What is guaranteed, and what is not
+//!
+//! - A [`SecretString`] zeroizes its heap buffer on drop, and building one from a `String` leaves
+//!   no unzeroized copy behind, even when the `String` had spare capacity. Values returned by
+//!   [`EnvProvider`] and the file provider are built the same way; a test with a sniffing global
+//!   allocator checks it.
+//! - No type of this crate shows a secret value in `Debug`, `Display` or an [`Error`].
+//! - Not guaranteed: copies keyward does not own. The process environment block keeps every
+//!   variable for the life of the process; the OS page cache keeps file contents; other crates keep
+//!   their own buffers (dotenvy's parser, HTTP clients, TLS). Memory is not locked against swap.
+//!   See `docs/security.md` for the threat model.
+//!
+//! # Crate features
+//!
+//! | Feature | What it adds |
+//! | --- | --- |
+//! | `serde` | `Deserialize` for [`SecretString`]; `Serialize`/`Deserialize` for metadata and reports. Secrets are never `Serialize`. |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod clock;
