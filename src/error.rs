@@ -141,6 +141,7 @@ impl fmt::Debug for Error {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -269,6 +269,7 @@ impl fmt::Debug for Fingerprinter {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

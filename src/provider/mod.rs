@@ -173,6 +173,7 @@ pub(crate) fn quote_name(key: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
