@@ -52,8 +52,8 @@ use crate::secret::{Secret, SecretMeta, SecretString};
 ///
 /// # Container mounts
 ///
-/// Kubernetes writes secret files with mode `0644` unless the pod sets `defaultMode`, and other
-/// container runtimes mount them `0444`. Set `defaultMode: 0400` (or `0440` with `fsGroup`) where
+/// Kubernetes writes secret files with mode `0644` unless the pod sets `defaultMode`, and Docker
+/// Swarm mounts them `0444` unless the service sets a mode. Set `defaultMode: 0400` (or `0440` with `fsGroup`) where
 /// you can; where you cannot, opt in:
 ///
 /// ```no_run
@@ -197,40 +197,10 @@ impl FileProvider {
             ));
         }
 
-        let entry_meta = match fs::symlink_metadata(&entry) {
-            Ok(meta) => meta,
-            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(err) => return Err(read_error(&shown, err)),
+        let Some((entry_meta, real)) = self.resolve(&entry, &shown)? else {
+            return Ok(None);
         };
-        // A dangling symlink is a key that is not there: Kubernetes leaves one for a moment
-        // when a key is removed from a mounted secret.
-        let real = match fs::canonicalize(&entry) {
-            Ok(real) => real,
-            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(err) => return Err(read_error(&shown, err)),
-        };
-        if !real.starts_with(&self.root) {
-            return Err(Error::new(
-                ErrorKind::InsecurePermissions,
-                format!(
-                    "secret file `{}` is a symlink to `{}`, outside the secrets directory `{}`",
-                    shown.display(),
-                    real.display(),
-                    self.dir.display()
-                ),
-            ));
-        }
-
-        let mut sticky_owners = Vec::new();
-        for dir in real.ancestors().skip(1) {
-            if !dir.starts_with(&self.root) {
-                break;
-            }
-            let meta = fs::metadata(dir).map_err(|err| read_error(dir, err))?;
-            if let Some(owner) = check_dir(dir, &meta)? {
-                sticky_owners.push((dir, owner));
-            }
-        }
+        let sticky_dirs = self.check_dirs(&real)?;
 
         // Look before opening: opening a pipe would block, opening a device could have effects.
         let meta = fs::metadata(&real).map_err(|err| read_error(&shown, err))?;
@@ -244,7 +214,7 @@ impl FileProvider {
         let meta = file.metadata().map_err(|err| read_error(&shown, err))?;
         check_file_type(&shown, &meta)?;
         check_file_mode(&shown, &meta, self.allow_readable_by_others)?;
-        for (dir, owner) in &sticky_owners {
+        for (dir, owner) in &sticky_dirs {
             check_owner(&shown, &entry_meta, *owner, dir)?;
             check_owner(&shown, &meta, *owner, dir)?;
         }
@@ -258,6 +228,53 @@ impl FileProvider {
             secret_meta = secret_meta.with_created_at(DateTime::<Utc>::from(modified));
         }
         Ok(Some(Secret::new(value, secret_meta)))
+    }
+
+    /// Follows the symlinks at `entry` and checks that they stay inside the directory. Returns
+    /// the entry's own metadata and the real path, or `None` if there is no file.
+    fn resolve(&self, entry: &Path, shown: &Path) -> Result<Option<(Metadata, PathBuf)>> {
+        let entry_meta = match fs::symlink_metadata(entry) {
+            Ok(meta) => meta,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(err) => return Err(read_error(shown, err)),
+        };
+        // A dangling symlink is a key that is not there: Kubernetes can leave one for a moment
+        // when a key is removed from a mounted secret.
+        let real = match fs::canonicalize(entry) {
+            Ok(real) => real,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(err) => return Err(read_error(shown, err)),
+        };
+        if !real.starts_with(&self.root) {
+            return Err(Error::new(
+                ErrorKind::InsecurePermissions,
+                format!(
+                    "secret file `{}` is a symlink to `{}`, outside the secrets directory `{}`",
+                    shown.display(),
+                    real.display(),
+                    self.dir.display()
+                ),
+            ));
+        }
+        Ok(Some((entry_meta, real)))
+    }
+
+    /// Checks every directory from the root down to the one holding `real`, and returns those
+    /// that are sticky and world-writable, with their owners.
+    fn check_dirs<'a>(&self, real: &'a Path) -> Result<Vec<(&'a Path, u32)>> {
+        let mut sticky_dirs = Vec::new();
+        for dir in real.ancestors().skip(1) {
+            if !dir.starts_with(&self.root) {
+                break;
+            }
+            let meta = fs::metadata(dir).map_err(|err| {
+                Error::io(format_args!("secrets directory `{}`", dir.display()), err)
+            })?;
+            if let Some(owner) = check_dir(dir, &meta)? {
+                sticky_dirs.push((dir, owner));
+            }
+        }
+        Ok(sticky_dirs)
     }
 }
 
