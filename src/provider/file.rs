@@ -53,8 +53,8 @@ use crate::secret::{Secret, SecretMeta, SecretString};
 /// # Container mounts
 ///
 /// Kubernetes writes secret files with mode `0644` unless the pod sets `defaultMode`, and Docker
-/// Swarm mounts them `0444` unless the service sets a mode. Set `defaultMode: 0400` (or `0440` with `fsGroup`) where
-/// you can; where you cannot, opt in:
+/// Swarm mounts them `0444` unless the service sets a mode. Set `defaultMode: 0400` (or `0440`
+/// with `fsGroup`) where you can; where you cannot, opt in:
 ///
 /// ```no_run
 /// use keyward::FileProvider;
