@@ -14,10 +14,12 @@ use crate::secret::Secret;
 
 mod chain;
 mod env;
+mod file;
 mod memory;
 
 pub use chain::{ChainProvider, OnError};
 pub use env::EnvProvider;
+pub use file::FileProvider;
 pub use memory::MemoryProvider;
 
 /// A source of secrets.

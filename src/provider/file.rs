@@ -1,0 +1,537 @@
+use std::ffi::{OsStr, OsString};
+use std::fmt;
+use std::fs::{self, File, Metadata};
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use zeroize::Zeroizing;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::provider::{SecretProvider, quote_name, validate_key_name};
+use crate::secret::{Secret, SecretMeta, SecretString};
+
+/// Secrets stored one per file, the file name being the key: the layout of Docker's
+/// `/run/secrets` and of Kubernetes secret volumes.
+///
+/// The value is the file's content with exactly one trailing `\n` or `\r\n` removed (editors and
+/// `echo` add one; a second one is kept, as it may be part of the value). The file's modification
+/// time becomes [`SecretMeta::created_at`]. A missing file is `Ok(None)`.
+///
+/// ```no_run
+/// use keyward::{FileProvider, SecretProviderExt};
+///
+/// // /run/secrets/openai_api_key, mode 0600 or 0400
+/// let provider = FileProvider::new("/run/secrets")?;
+/// let key = provider.require("openai_api_key")?;
+/// # Ok::<(), keyward::Error>(())
+/// ```
+///
+/// # What is refused
+///
+/// Every lookup fails closed, with an error that names the path and says how to fix it:
+///
+/// - Key names that could leave the directory ([`validate_key_name`]): [`ErrorKind::InvalidName`].
+/// - Symlinks that resolve outside the directory: [`ErrorKind::InsecurePermissions`]. Symlinks that
+///   stay inside work, which is what Kubernetes needs: its secret volumes hold
+///   `KEY -> ..data/KEY` and `..data -> ..2024_01_01_00_00_00.123/`, all inside the mount.
+/// - On Unix, files that other users can write, in any mode, and files that other users can read
+///   (mode `0640`, `0644`, `0444`, ...) unless [`allow_readable_by_others`] is set:
+///   [`ErrorKind::InsecurePermissions`].
+/// - On Unix, a world-writable directory on the way to the file (the directory itself or one
+///   that a symlink leads to): [`ErrorKind::InsecurePermissions`]. The one exception is a
+///   world-writable directory with the sticky bit (mode `1777`), which is how Kubernetes mounts
+///   its tmpfs secret volumes: there other users can add files but not replace existing ones, so
+///   the file (and the symlink naming it, if any) must belong to the directory's owner.
+/// - Directories, devices, sockets and pipes where a file should be, files larger than
+///   [`max_file_size`] (64 KiB unless [changed](FileProvider::with_max_file_size)) and content
+///   that is not UTF-8: [`ErrorKind::InvalidFormat`].
+///
+/// On other platforms permission bits are not checked (Windows ACLs are not inspected); the
+/// name, symlink, size and UTF-8 rules still apply.
+///
+/// # Container mounts
+///
+/// Kubernetes writes secret files with mode `0644` unless the pod sets `defaultMode`, and Docker
+/// Swarm mounts them `0444` unless the service sets a mode. Set `defaultMode: 0400` (or `0440`
+/// with `fsGroup`) where you can; where you cannot, opt in:
+///
+/// ```no_run
+/// use keyward::FileProvider;
+///
+/// let provider = FileProvider::new("/etc/secrets/openai")?.allow_readable_by_others(true);
+/// # Ok::<(), keyward::Error>(())
+/// ```
+///
+/// # What is not guaranteed
+///
+/// The read goes into a buffer that is zeroized before it is freed, and the value is then held by
+/// a [`SecretString`]. The operating system keeps its own copy in the page cache. The checks and
+/// the read are separate system calls: someone who can already write inside the directory can
+/// swap a file between them, which is why writable directories are refused in the first place.
+///
+/// [`allow_readable_by_others`]: FileProvider::allow_readable_by_others
+/// [`max_file_size`]: FileProvider::max_file_size
+#[derive(Clone)]
+pub struct FileProvider {
+    /// The directory as the caller named it, for messages.
+    dir: PathBuf,
+    /// The same directory, canonicalized: every file read must resolve inside it.
+    root: PathBuf,
+    /// Set by [`FileProvider::key_file`]: the only key served and the file that holds it.
+    single: Option<(String, OsString)>,
+    allow_readable_by_others: bool,
+    max_file_size: u64,
+}
+
+impl FileProvider {
+    /// The default of [`max_file_size`](FileProvider::max_file_size): 64 KiB, far more than any
+    /// API key or PEM private key needs.
+    pub const DEFAULT_MAX_FILE_SIZE: u64 = 64 * 1024;
+
+    /// Serves every file in `dir`, each under its file name.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Io`] if `dir` does not exist or cannot be read, [`ErrorKind::InvalidInput`] if
+    /// it is not a directory, and (on Unix) [`ErrorKind::InsecurePermissions`] if it is
+    /// world-writable without the sticky bit.
+    pub fn new(dir: impl AsRef<Path>) -> Result<FileProvider> {
+        let dir = dir.as_ref().to_path_buf();
+        let root = open_root(&dir)?;
+        Ok(FileProvider {
+            dir,
+            root,
+            single: None,
+            allow_readable_by_others: false,
+            max_file_size: FileProvider::DEFAULT_MAX_FILE_SIZE,
+        })
+    }
+
+    /// Serves the single file at `path` under the name `key`, and no other key.
+    ///
+    /// The name is given rather than taken from the file name because single secret files are
+    /// often named for where they live (`~/.config/myapp/openai.key`), not for the key the
+    /// program asks for. The file does not have to exist yet (a lookup then returns `Ok(None)`);
+    /// its directory does. The rules of [`FileProvider::new`] apply with that directory as the
+    /// secrets directory: in particular, a symlink at `path` must resolve inside it.
+    ///
+    /// ```no_run
+    /// use keyward::{FileProvider, SecretProviderExt};
+    ///
+    /// let provider = FileProvider::key_file("OPENAI_API_KEY", "/etc/myapp/openai.key")?;
+    /// let key = provider.require("OPENAI_API_KEY")?;
+    /// # Ok::<(), keyward::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidName`] for a key name [`validate_key_name`] refuses,
+    /// [`ErrorKind::InvalidInput`] if `path` does not end in a file name, and the errors of
+    /// [`FileProvider::new`] for its directory.
+    pub fn key_file(key: &str, path: impl AsRef<Path>) -> Result<FileProvider> {
+        validate_key_name(key)?;
+        let path = path.as_ref();
+        let Some(file_name) = path.file_name() else {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "secret file path `{}` does not end in a file name",
+                    path.display()
+                ),
+            ));
+        };
+        let dir = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let mut provider = FileProvider::new(dir)?;
+        provider.single = Some((key.to_owned(), file_name.to_os_string()));
+        Ok(provider)
+    }
+
+    /// Accepts files that other users can read (but still not write), for container mounts that
+    /// are `0444` or `0644` by design. Off by default.
+    ///
+    /// Files and directories that other users can write stay refused: a secret that someone else
+    /// can replace is not a secret.
+    pub fn allow_readable_by_others(mut self, allow: bool) -> FileProvider {
+        self.allow_readable_by_others = allow;
+        self
+    }
+
+    /// Sets the largest file accepted, in bytes; larger files are an error rather than a read.
+    pub fn with_max_file_size(mut self, bytes: u64) -> FileProvider {
+        self.max_file_size = bytes;
+        self
+    }
+
+    /// The directory the secrets are read from, as given.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The largest file accepted, in bytes.
+    pub fn max_file_size(&self) -> u64 {
+        self.max_file_size
+    }
+
+    /// Whether files that other users can read are accepted.
+    pub fn allows_readable_by_others(&self) -> bool {
+        self.allow_readable_by_others
+    }
+
+    /// Reads the file named `file_name` in the directory, after every check.
+    fn read(&self, file_name: &OsStr) -> Result<Option<Secret>> {
+        let shown = self.dir.join(file_name);
+        let entry = self.root.join(file_name);
+        // A name that is one path component joins to a child of the root; anything else (a
+        // Windows drive prefix such as `C:x`) would leave it.
+        if entry.parent() != Some(self.root.as_path()) {
+            return Err(Error::new(
+                ErrorKind::InvalidName,
+                format!(
+                    "invalid secret name {}: it is not a plain file name",
+                    quote_name(&file_name.to_string_lossy())
+                ),
+            ));
+        }
+
+        let Some((entry_meta, real)) = self.resolve(&entry, &shown)? else {
+            return Ok(None);
+        };
+        let sticky_dirs = self.check_dirs(&real)?;
+
+        // Look before opening: opening a pipe would block, opening a device could have effects.
+        let meta = fs::metadata(&real).map_err(|err| read_error(&shown, err))?;
+        check_file_type(&shown, &meta)?;
+        let mut file = match File::open(&real) {
+            Ok(file) => file,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(err) => return Err(read_error(&shown, err)),
+        };
+        // From here on, check what was opened, not what the path named a moment ago.
+        let meta = file.metadata().map_err(|err| read_error(&shown, err))?;
+        check_file_type(&shown, &meta)?;
+        check_file_mode(&shown, &meta, self.allow_readable_by_others)?;
+        for (dir, owner) in &sticky_dirs {
+            check_owner(&shown, &entry_meta, *owner, dir)?;
+            check_owner(&shown, &meta, *owner, dir)?;
+        }
+        if meta.len() > self.max_file_size {
+            return Err(too_large(&shown, self.max_file_size));
+        }
+
+        let value = read_value(&mut file, &meta, self.max_file_size, &shown)?;
+        let mut secret_meta = SecretMeta::new(self.name());
+        if let Ok(modified) = meta.modified() {
+            secret_meta = secret_meta.with_created_at(DateTime::<Utc>::from(modified));
+        }
+        Ok(Some(Secret::new(value, secret_meta)))
+    }
+
+    /// Follows the symlinks at `entry` and checks that they stay inside the directory. Returns
+    /// the entry's own metadata and the real path, or `None` if there is no file.
+    fn resolve(&self, entry: &Path, shown: &Path) -> Result<Option<(Metadata, PathBuf)>> {
+        let entry_meta = match fs::symlink_metadata(entry) {
+            Ok(meta) => meta,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(err) => return Err(read_error(shown, err)),
+        };
+        // A dangling symlink is a key that is not there: Kubernetes can leave one for a moment
+        // when a key is removed from a mounted secret.
+        let real = match fs::canonicalize(entry) {
+            Ok(real) => real,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(err) => return Err(read_error(shown, err)),
+        };
+        if !real.starts_with(&self.root) {
+            return Err(Error::new(
+                ErrorKind::InsecurePermissions,
+                format!(
+                    "secret file `{}` is a symlink to `{}`, outside the secrets directory `{}`",
+                    shown.display(),
+                    real.display(),
+                    self.dir.display()
+                ),
+            ));
+        }
+        Ok(Some((entry_meta, real)))
+    }
+
+    /// Checks every directory from the root down to the one holding `real`, and returns those
+    /// that are sticky and world-writable, with their owners.
+    fn check_dirs<'a>(&self, real: &'a Path) -> Result<Vec<(&'a Path, u32)>> {
+        let mut sticky_dirs = Vec::new();
+        for dir in real.ancestors().skip(1) {
+            if !dir.starts_with(&self.root) {
+                break;
+            }
+            let meta = fs::metadata(dir).map_err(|err| {
+                Error::io(format_args!("secrets directory `{}`", dir.display()), err)
+            })?;
+            if let Some(owner) = check_dir(dir, &meta)? {
+                sticky_dirs.push((dir, owner));
+            }
+        }
+        Ok(sticky_dirs)
+    }
+}
+
+impl SecretProvider for FileProvider {
+    fn name(&self) -> &str {
+        "file"
+    }
+
+    fn get(&self, key: &str) -> Result<Option<Secret>> {
+        validate_key_name(key)?;
+        match &self.single {
+            Some((single_key, file_name)) if single_key == key => self.read(file_name),
+            Some(_) => Ok(None),
+            None => self.read(OsStr::new(key)),
+        }
+    }
+}
+
+impl fmt::Debug for FileProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("FileProvider");
+        d.field("dir", &self.dir);
+        if let Some((key, file_name)) = &self.single {
+            d.field("key", key).field("file", file_name);
+        }
+        d.field("allow_readable_by_others", &self.allow_readable_by_others)
+            .field("max_file_size", &self.max_file_size)
+            .finish()
+    }
+}
+
+/// Canonicalizes the secrets directory and checks that it is one.
+fn open_root(dir: &Path) -> Result<PathBuf> {
+    let what = || format!("secrets directory `{}`", dir.display());
+    let root = fs::canonicalize(dir).map_err(|err| Error::io(what(), err))?;
+    let meta = fs::metadata(&root).map_err(|err| Error::io(what(), err))?;
+    if !meta.is_dir() {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("{} is not a directory", what()),
+        ));
+    }
+    check_dir(dir, &meta)?;
+    Ok(root)
+}
+
+/// Reads at most `max + 1` bytes into buffers that are zeroized before they are freed, trims one
+/// line ending and checks UTF-8.
+fn read_value(file: &mut File, meta: &Metadata, max: u64, shown: &Path) -> Result<SecretString> {
+    let limit = usize::try_from(max.saturating_add(1)).unwrap_or(usize::MAX);
+    // One byte more than the file's size, so that a file that grew since `stat` is noticed
+    // without a reallocation in the common case.
+    let first = usize::try_from(meta.len().saturating_add(1))
+        .unwrap_or(usize::MAX)
+        .min(limit);
+    let mut buf = Zeroizing::new(vec![0u8; first]);
+    let mut filled = 0;
+    loop {
+        if filled == buf.len() {
+            if buf.len() >= limit {
+                return Err(too_large(shown, max));
+            }
+            // Grow by hand: `Vec` growth would free the old buffer without wiping it.
+            let mut bigger = Zeroizing::new(vec![0u8; buf.len().saturating_mul(2).min(limit)]);
+            bigger[..filled].copy_from_slice(&buf[..filled]);
+            buf = bigger;
+        }
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(read_error(shown, err)),
+        }
+    }
+    let content = trim_line_ending(&buf[..filled]);
+    let text = std::str::from_utf8(content).map_err(|err| {
+        Error::new(
+            ErrorKind::InvalidFormat,
+            format!(
+                "secret file `{}` is not valid UTF-8 (invalid byte at offset {})",
+                shown.display(),
+                err.valid_up_to()
+            ),
+        )
+    })?;
+    // An exact-size copy; `buf` is zeroized when it goes out of scope.
+    Ok(SecretString::from(text))
+}
+
+/// Removes one trailing `\n` or `\r\n`, no more.
+fn trim_line_ending(bytes: &[u8]) -> &[u8] {
+    bytes
+        .strip_suffix(b"\r\n")
+        .or_else(|| bytes.strip_suffix(b"\n"))
+        .unwrap_or(bytes)
+}
+
+fn read_error(path: &Path, err: io::Error) -> Error {
+    Error::io(format_args!("secret file `{}`", path.display()), err)
+}
+
+fn too_large(shown: &Path, max: u64) -> Error {
+    Error::new(
+        ErrorKind::InvalidFormat,
+        format!(
+            "secret file `{}` is larger than the limit of {max} bytes; \
+             raise it with `FileProvider::with_max_file_size` if the file is right",
+            shown.display()
+        ),
+    )
+}
+
+fn check_file_type(shown: &Path, meta: &Metadata) -> Result<()> {
+    if meta.is_file() {
+        return Ok(());
+    }
+    let what = if meta.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file (a device, socket or pipe)"
+    };
+    Err(Error::new(
+        ErrorKind::InvalidFormat,
+        format!(
+            "secret file `{}` is {what}; a secret must be a regular file",
+            shown.display()
+        ),
+    ))
+}
+
+/// Refuses a world-writable directory; for one with the sticky bit, returns its owner, who must
+/// own the file.
+#[cfg(unix)]
+fn check_dir(dir: &Path, meta: &Metadata) -> Result<Option<u32>> {
+    use std::os::unix::fs::MetadataExt;
+
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o002 == 0 {
+        Ok(None)
+    } else if mode & 0o1000 != 0 {
+        Ok(Some(meta.uid()))
+    } else {
+        Err(Error::new(
+            ErrorKind::InsecurePermissions,
+            format!(
+                "secrets directory `{}` has mode {mode:04o}, so any user can replace the files \
+                 in it; run `chmod o-w {}`",
+                dir.display(),
+                dir.display()
+            ),
+        ))
+    }
+}
+
+#[cfg(not(unix))]
+fn check_dir(_dir: &Path, _meta: &Metadata) -> Result<Option<u32>> {
+    Ok(None)
+}
+
+#[cfg(unix)]
+fn check_file_mode(shown: &Path, meta: &Metadata, allow_readable_by_others: bool) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+
+    let mode = meta.mode() & 0o7777;
+    let who = |world_bit: u32| {
+        if mode & world_bit != 0 {
+            "any user"
+        } else {
+            "other users in its group"
+        }
+    };
+    let fix = format!("run `chmod 600 {}`", shown.display());
+    let problem = if mode & 0o022 != 0 {
+        format!("so {} can change it; {fix}", who(0o002))
+    } else if mode & 0o044 != 0 && !allow_readable_by_others {
+        format!(
+            "so {} can read it; {fix}, or, for a container mount that is readable by design, \
+             use `FileProvider::allow_readable_by_others(true)`",
+            who(0o004)
+        )
+    } else {
+        return Ok(());
+    };
+    Err(Error::new(
+        ErrorKind::InsecurePermissions,
+        format!(
+            "secret file `{}` has mode {mode:04o}, {problem}",
+            shown.display()
+        ),
+    ))
+}
+
+#[cfg(not(unix))]
+fn check_file_mode(_shown: &Path, _meta: &Metadata, _allow_readable_by_others: bool) -> Result<()> {
+    Ok(())
+}
+
+/// In a sticky world-writable directory anyone can add a file, so only the directory owner's
+/// files are trusted.
+#[cfg(unix)]
+fn check_owner(shown: &Path, meta: &Metadata, owner: u32, dir: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+
+    if meta.uid() == owner {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::InsecurePermissions,
+        format!(
+            "secret file `{}` belongs to uid {}, but the world-writable directory `{}` belongs \
+             to uid {owner}; any user can add files there, so only its owner's are trusted",
+            shown.display(),
+            meta.uid(),
+            dir.display()
+        ),
+    ))
+}
+
+#[cfg(not(unix))]
+fn check_owner(_shown: &Path, _meta: &Metadata, _owner: u32, _dir: &Path) -> Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trims_exactly_one_line_ending() {
+        assert_eq!(trim_line_ending(b"abc\n"), b"abc");
+        assert_eq!(trim_line_ending(b"abc\r\n"), b"abc");
+        assert_eq!(trim_line_ending(b"abc\n\n"), b"abc\n");
+        assert_eq!(trim_line_ending(b"abc\r\n\r\n"), b"abc\r\n");
+        assert_eq!(trim_line_ending(b"abc\r"), b"abc\r");
+        assert_eq!(trim_line_ending(b"abc"), b"abc");
+        assert_eq!(trim_line_ending(b"\n"), b"");
+        assert_eq!(trim_line_ending(b""), b"");
+    }
+
+    /// Files can grow after `stat`, and some (in `/proc`) report size 0: the read grows its
+    /// buffer by hand and still stops at the limit.
+    #[test]
+    fn the_read_grows_past_a_stale_size_and_stops_at_the_limit() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|err| Error::io("a temporary directory", err))?;
+        let empty = dir.path().join("empty");
+        let big = dir.path().join("big");
+        let content = "x".repeat(1000);
+        fs::write(&empty, b"").map_err(|err| read_error(&empty, err))?;
+        fs::write(&big, format!("{content}\n")).map_err(|err| read_error(&big, err))?;
+        let stale = fs::metadata(&empty).map_err(|err| read_error(&empty, err))?;
+        let open = || File::open(&big).map_err(|err| read_error(&big, err));
+
+        let value = read_value(&mut open()?, &stale, 4096, &big)?;
+        assert_eq!(value.expose_secret(), content);
+
+        let err = read_value(&mut open()?, &stale, 1000, &big).err();
+        assert_eq!(err.map(|err| err.kind()), Some(ErrorKind::InvalidFormat));
+        Ok(())
+    }
+}
