@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::{check_provider, fake_values};
-use keyward::{ChainProvider, MemoryProvider, SecretProvider};
+use common::{check_provider, fake_values, secrets_dir_with};
+use keyward::{ChainProvider, FileProvider, MemoryProvider, SecretProvider};
 
 fn memory_with(values: &[(&'static str, String)]) -> MemoryProvider {
     values
@@ -36,4 +36,11 @@ fn boxed_and_shared_providers_conform() {
     let shared = std::sync::Arc::new(memory_with(&values));
     check_provider(&shared, &values);
     check_provider(&&*shared, &values);
+}
+
+#[test]
+fn file_provider_conforms() {
+    let values = fake_values();
+    let dir = secrets_dir_with(&values);
+    check_provider(&FileProvider::new(dir.path()).unwrap(), &values);
 }

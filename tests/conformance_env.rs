@@ -25,8 +25,14 @@ fn env_provider_conforms_and_reads_without_writing() {
 
     let provider = EnvProvider::new().with_prefix(prefix);
     common::check_provider(&provider, &values);
-    assert!(provider.get("EMPTY").unwrap().is_none(), "an empty variable is not set");
-    assert_eq!(provider.get("A=B").unwrap_err().kind(), ErrorKind::InvalidName);
+    assert!(
+        provider.get("EMPTY").unwrap().is_none(),
+        "an empty variable is not set"
+    );
+    assert_eq!(
+        provider.get("A=B").unwrap_err().kind(),
+        ErrorKind::InvalidName
+    );
 
     #[cfg(unix)]
     {

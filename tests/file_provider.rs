@@ -60,13 +60,13 @@ fn trims_exactly_one_trailing_line_ending() {
 }
 
 #[test]
-fn an_empty_file_is_an_empty_secret() {
+fn an_empty_file_counts_as_not_set() {
     let dir = secrets_dir();
     write(dir.path(), "empty", b"", 0o600);
     write(dir.path(), "newline", b"\n", 0o600);
     let provider = FileProvider::new(dir.path()).unwrap();
-    assert!(provider.require("empty").unwrap().value().is_empty());
-    assert!(provider.require("newline").unwrap().value().is_empty());
+    assert!(provider.get("empty").unwrap().is_none());
+    assert!(provider.get("newline").unwrap().is_none());
 }
 
 #[test]

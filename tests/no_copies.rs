@@ -4,8 +4,8 @@
 #![allow(clippy::unwrap_used)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 
 use keyward::{Secret, SecretMeta, SecretProvider, SecretString};
 use zeroize::Zeroize;
@@ -157,6 +157,29 @@ fn env_provider_values_leave_no_copy() {
         // SAFETY: as above.
         unsafe { std::env::remove_var(VAR) };
         ARMED.store(true, Ordering::SeqCst);
+    });
+    assert_eq!(copies, 0);
+}
+
+#[test]
+fn file_provider_values_leave_no_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let copies = freed_copies(|mut secret| {
+        ARMED.store(false, Ordering::SeqCst);
+        let path = dir.path().join("TOKEN");
+        std::fs::write(&path, format!("{secret}\n")).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let len = secret.len();
+        secret.zeroize();
+        let provider = keyward::FileProvider::new(dir.path()).unwrap();
+        ARMED.store(true, Ordering::SeqCst);
+        let value = provider.get("TOKEN").unwrap().unwrap();
+        assert_eq!(value.value().len(), len);
+        drop(value);
     });
     assert_eq!(copies, 0);
 }

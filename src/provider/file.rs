@@ -223,6 +223,10 @@ impl FileProvider {
         }
 
         let value = read_value(&mut file, &meta, self.max_file_size, &shown)?;
+        // As for environment variables: an empty value means "not configured here".
+        if value.is_empty() {
+            return Ok(None);
+        }
         let mut secret_meta = SecretMeta::new(self.name());
         if let Ok(modified) = meta.modified() {
             secret_meta = secret_meta.with_created_at(DateTime::<Utc>::from(modified));
