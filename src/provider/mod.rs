@@ -13,10 +13,12 @@ use crate::format::KeyFormat;
 use crate::secret::Secret;
 
 mod chain;
+mod dotenv;
 mod env;
 mod memory;
 
 pub use chain::{ChainProvider, OnError};
+pub use dotenv::{DotenvOptions, DotenvProvider};
 pub use env::EnvProvider;
 pub use memory::MemoryProvider;
 
