@@ -530,6 +530,7 @@ mod tests {
         "A 1\n",
         "A=ok\nB=\"open\n",
         "A=x\\",
+        "A=\r#\nB=\t\r\n",
     ];
 
     #[test]
@@ -573,6 +574,46 @@ mod tests {
         let values: Vec<&str> = got.iter().map(|(_, v)| v.expose_secret()).collect();
         let a = "q\"\\$'x";
         assert_eq!(values, [a, a, &format!("[{a}]"), &format!("{a}{a}")]);
+    }
+
+    /// Lines made of the characters that matter to dotenvy's two state machines.
+    fn dotenv_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let prefix = prop::sample::select(vec!["A=", "B = ", "export C=", "", "  #", "D", "_E.f="]);
+        let line = (prefix, "[x$'\"\\\\ \t#\r\n]{0,10}").prop_map(|(p, v)| format!("{p}{v}"));
+        // An escaped `\$` has no neutral stand-in, so the generated text holds none (the unit
+        // tests cover it).
+        prop::collection::vec(line, 0..6).prop_map(|lines| {
+            let mut text = lines.join("\n");
+            while text.contains("\\$") {
+                text = text.replace("\\$", "$");
+            }
+            text
+        })
+    }
+
+    proptest::proptest! {
+        /// With `$` swapped for a character neither dotenvy machine treats specially, plain
+        /// dotenvy gives the values we must give with the `$` left in: literal, never expanded.
+        #[test]
+        fn every_dollar_is_literal_and_all_else_is_dotenvy(text in dotenv_text()) {
+            let swapped = text.replace('$', "%");
+            let back = |entries: Vec<(String, String)>| -> Vec<(String, String)> {
+                entries.into_iter().map(|(k, v)| (k, v.replace('%', "$"))).collect()
+            };
+            match (dotenvy_alone(&swapped), ours(&text)) {
+                (Ok(expected), Ok(actual)) => proptest::prop_assert_eq!(actual, back(expected)),
+                (Err(()), Err(_)) => {}
+                // Our one deliberate difference: a last line ending in a single blank.
+                (Err(()), Ok(actual)) => {
+                    let fixed = dotenvy_alone(&format!("{swapped}\n"));
+                    proptest::prop_assert_eq!(Ok(actual), fixed.map(back), "{:?}", text);
+                }
+                (Ok(expected), Err(err)) => {
+                    proptest::prop_assert!(false, "dotenvy: {:?}, keyward: {}, for {:?}", expected, err, text);
+                }
+            }
+        }
     }
 
     #[test]

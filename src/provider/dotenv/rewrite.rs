@@ -76,12 +76,19 @@ pub(super) fn assignment(text: &str) -> Result<Option<Assignment<'_>>, Problem> 
         rest = rest.trim_start();
     }
     rest = rest.strip_prefix('=').ok_or(Problem::NotAnAssignment)?;
-    let mut value = rest.trim_start();
-    let prefix = &text[..text.len() - value.len()];
+    let value = rest.trim_start();
     // dotenvy reads `KEY=# ...` as an empty value.
-    if value.starts_with('#') {
-        value = "";
+    if value.is_empty() || value.starts_with('#') {
+        // Without trailing blanks, so the prefix alone is a complete statement (a lone `\r`
+        // at the end would otherwise be taken for half a line break).
+        let prefix = text[..text.len() - rest.len()].trim_end();
+        return Ok(Some(Assignment {
+            key,
+            prefix,
+            value: "",
+        }));
     }
+    let prefix = &text[..text.len() - value.len()];
     Ok(Some(Assignment { key, prefix, value }))
 }
 
@@ -258,7 +265,9 @@ mod tests {
         let a = assignment("export=x").unwrap().unwrap();
         assert_eq!((a.key, a.value), ("export", "x"));
         let a = assignment("K= # only a comment").unwrap().unwrap();
-        assert_eq!((a.key, a.value), ("K", ""));
+        assert_eq!((a.key, a.prefix, a.value), ("K", "K=", ""));
+        let a = assignment("K=\r#").unwrap().unwrap();
+        assert_eq!((a.key, a.prefix, a.value), ("K", "K=", ""));
         assert_eq!(assignment("   ").unwrap(), None);
         assert_eq!(assignment("# c").unwrap(), None);
         for bad in ["=v", "1K=v", "K v", "export K", "K"] {
