@@ -580,7 +580,8 @@ mod tests {
     fn dotenv_text() -> impl proptest::strategy::Strategy<Value = String> {
         use proptest::prelude::*;
         let prefix = prop::sample::select(vec!["A=", "B = ", "export C=", "", "  #", "D", "_E.f="]);
-        let line = (prefix, "[x$'\"\\\\ \t#\r\n]{0,10}").prop_map(|(p, v)| format!("{p}{v}"));
+        let line = (prefix, "[x$'\"\\\\ \t#\r\n\u{a0}\u{85}\u{e9}]{0,10}")
+            .prop_map(|(p, v)| format!("{p}{v}"));
         // An escaped `\$` has no neutral stand-in, so the generated text holds none (the unit
         // tests cover it).
         prop::collection::vec(line, 0..6).prop_map(|lines| {
@@ -613,6 +614,31 @@ mod tests {
                     proptest::prop_assert!(false, "dotenvy: {:?}, keyward: {}, for {:?}", expected, err, text);
                 }
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever an earlier value holds, a reference to it reads back exactly that value, in
+        /// unquoted and double-quoted context alike.
+        #[test]
+        fn expanded_values_read_back_verbatim(v in "[a$\"\\\\ #\t\u{e9}'\n]{0,12}") {
+            // Spelled in double quotes with dotenvy's escapes, so any value can be written.
+            let mut escaped = Zeroizing::new(String::new());
+            for c in v.chars() {
+                match c {
+                    '\n' => escaped.push_str("\\n"),
+                    '\\' | '"' | '$' | '\'' => {
+                        escaped.push('\\');
+                        escaped.push(c);
+                    }
+                    _ => escaped.push(c),
+                }
+            }
+            let text = format!("A=\"{}\"\nB=$A\nC=\"<${{A}}>\"\nD=p${{A}}q\n", escaped.as_str());
+            let got = parse(&text, true, &Origin::Reader).unwrap();
+            let values: Vec<&str> = got.iter().map(|(_, v)| v.expose_secret()).collect();
+            let v = v.as_str();
+            proptest::prop_assert_eq!(values, [v, v, &format!("<{v}>"), &format!("p{v}q")]);
         }
     }
 
