@@ -369,3 +369,13 @@ fn providers_are_send_and_sync() {
     assert_send_sync::<DotenvProvider>();
     assert_send_sync::<DotenvOptions>();
 }
+
+#[test]
+fn nul_bytes_do_not_panic() {
+    let provider = from_text("A=x\0y\nB=\"p\0q\"\n");
+    assert_eq!(value(&provider, "A").as_deref(), Some("x\0y"));
+    assert_eq!(value(&provider, "B").as_deref(), Some("p\0q"));
+    let err = DotenvProvider::from_reader("A=1\n\0B=2\n".as_bytes()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Parse);
+    assert!(err.to_string().contains("at line 2"), "{err}");
+}
