@@ -61,5 +61,6 @@ pub use provider::{
     ChainProvider, EnvProvider, FileProvider, MAX_KEY_NAME_LEN, MemoryProvider, OnError,
     SecretProvider, SecretProviderExt, validate_key_name,
 };
+pub use provider::{DotenvOptions, DotenvProvider};
 pub use secrecy::ExposeSecret;
 pub use secret::{Secret, SecretMeta, SecretString};

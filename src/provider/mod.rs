@@ -13,11 +13,13 @@ use crate::format::KeyFormat;
 use crate::secret::Secret;
 
 mod chain;
+mod dotenv;
 mod env;
 mod file;
 mod memory;
 
 pub use chain::{ChainProvider, OnError};
+pub use dotenv::{DotenvOptions, DotenvProvider};
 pub use env::EnvProvider;
 pub use file::FileProvider;
 pub use memory::MemoryProvider;

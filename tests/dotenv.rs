@@ -1,0 +1,381 @@
+//! `DotenvProvider`: values exactly as written, no process environment, safe errors.
+#![allow(clippy::unwrap_used)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use keyward::{DotenvOptions, DotenvProvider, ErrorKind, SecretProvider};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// An obviously fake bcrypt hash: `$2b$12$`, then 53 characters of bcrypt's alphabet.
+fn fake_bcrypt() -> String {
+    let tail: String = "./FakeSaltNotReal0123456789abcdefghij"
+        .chars()
+        .cycle()
+        .take(53)
+        .collect();
+    format!("$2b$12${tail}")
+}
+
+/// An obviously fake API key.
+fn fake_key() -> String {
+    format!("sk-proj-{}", "Fk3y".repeat(10))
+}
+
+fn write(dir: &Path, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+    let path = dir.join(name);
+    fs::write(&path, contents).unwrap();
+    path
+}
+
+fn value(provider: &DotenvProvider, key: &str) -> Option<String> {
+    provider
+        .get(key)
+        .unwrap()
+        .map(|secret| secret.expose_secret().to_owned())
+}
+
+fn from_text(text: &str) -> DotenvProvider {
+    DotenvProvider::from_reader(text.as_bytes()).unwrap()
+}
+
+fn from_text_expanding(text: &str) -> DotenvProvider {
+    DotenvProvider::options()
+        .expand_variables(true)
+        .read(text.as_bytes())
+        .unwrap()
+}
+
+#[test]
+fn bcrypt_hashes_come_out_exactly_as_written_in_every_quoting() -> TestResult {
+    let hash = fake_bcrypt();
+    let dir = tempfile::tempdir()?;
+    let path = write(
+        dir.path(),
+        ".env",
+        format!("UNQUOTED={hash}\nDOUBLE=\"{hash}\"\nSINGLE='{hash}'\n"),
+    );
+    for options in [
+        DotenvOptions::new(),
+        DotenvProvider::options().expand_variables(true).clone(),
+    ] {
+        let provider = options.open(&path)?;
+        for key in ["UNQUOTED", "DOUBLE", "SINGLE"] {
+            assert_eq!(
+                value(&provider, key).as_deref(),
+                Some(hash.as_str()),
+                "{key} {options:?}"
+            );
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn generated_passwords_with_dollars_are_literal() {
+    let password = "Xy$HOME$PATH${PATH}$$z$";
+    let provider = from_text(&format!("A={password}\nB=\"{password}\"\nC='{password}'\n"));
+    for key in ["A", "B", "C"] {
+        assert_eq!(value(&provider, key).as_deref(), Some(password), "{key}");
+    }
+}
+
+#[test]
+fn the_process_environment_is_never_read() {
+    let path = std::env::var("PATH").unwrap();
+    assert!(!path.is_empty(), "the test needs PATH set");
+
+    let text = "BARE=$PATH\nBRACED=\"${PATH}\"\n";
+    let literal = from_text(text);
+    assert_eq!(value(&literal, "BARE").as_deref(), Some("$PATH"));
+    assert_eq!(value(&literal, "BRACED").as_deref(), Some("${PATH}"));
+
+    // With expansion, names come from earlier lines only: PATH is not one, so it is empty.
+    let expanded = from_text_expanding(&format!("{text}MIXED=a${{PATH}}b\n"));
+    assert_eq!(value(&expanded, "BARE"), None);
+    assert_eq!(value(&expanded, "BRACED"), None);
+    assert_eq!(value(&expanded, "MIXED").as_deref(), Some("ab"));
+}
+
+#[test]
+fn expansion_uses_earlier_lines_of_the_same_file() {
+    let key = fake_key();
+    let text = format!(
+        "USER=app\nKEY={key}\nAUTH=\"Bearer $KEY\"\nURL=https://${{USER}}@host/$USER\n\
+         LATER=[$DEFINED_BELOW]\nDEFINED_BELOW=x\nQUOTED='$KEY'\nESCAPED=\\$KEY\n\
+         HASH={hash}\nCOPY=$HASH\n",
+        hash = fake_bcrypt()
+    );
+    let provider = from_text_expanding(&text);
+    assert_eq!(value(&provider, "AUTH"), Some(format!("Bearer {key}")));
+    assert_eq!(
+        value(&provider, "URL").as_deref(),
+        Some("https://app@host/app")
+    );
+    assert_eq!(value(&provider, "LATER").as_deref(), Some("[]"));
+    assert_eq!(value(&provider, "QUOTED").as_deref(), Some("$KEY"));
+    assert_eq!(value(&provider, "ESCAPED").as_deref(), Some("$KEY"));
+    assert_eq!(value(&provider, "COPY"), Some(fake_bcrypt()));
+
+    // The same file without expansion keeps every reference.
+    let literal = from_text(&text);
+    assert_eq!(value(&literal, "AUTH").as_deref(), Some("Bearer $KEY"));
+}
+
+#[test]
+fn expansion_does_not_cross_files_in_a_layered_read() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let local = write(dir.path(), ".env.local", "B=[$A]\n");
+    let base = write(dir.path(), ".env", "A=from-base\n");
+    let provider = DotenvProvider::options()
+        .expand_variables(true)
+        .layered([&local, &base])?;
+    assert_eq!(value(&provider, "B").as_deref(), Some("[]"));
+    Ok(())
+}
+
+#[test]
+fn a_broken_reference_is_a_parse_error() {
+    let err = DotenvProvider::options()
+        .expand_variables(true)
+        .read("A=1\nB=${A\n".as_bytes())
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Parse);
+    assert!(err.to_string().contains("at line 2"), "{err}");
+}
+
+#[test]
+fn byte_order_mark_crlf_export_and_comments() {
+    let key = fake_key();
+    let text = format!(
+        "\u{feff}# leading comment\r\n  # indented comment\r\nexport OPENAI_API_KEY={key}\r\n\
+         PLAIN=value # inline comment\r\nHASHED=a#b\r\nQUOTED=\"has # inside\" # and after\r\n\
+         \r\nLAST=end"
+    );
+    let provider = from_text(&text);
+    assert_eq!(value(&provider, "OPENAI_API_KEY"), Some(key));
+    assert_eq!(value(&provider, "PLAIN").as_deref(), Some("value"));
+    assert_eq!(value(&provider, "HASHED").as_deref(), Some("a#b"));
+    assert_eq!(value(&provider, "QUOTED").as_deref(), Some("has # inside"));
+    assert_eq!(value(&provider, "LAST").as_deref(), Some("end"));
+    assert_eq!(
+        provider.keys().collect::<Vec<_>>(),
+        ["HASHED", "LAST", "OPENAI_API_KEY", "PLAIN", "QUOTED"]
+    );
+}
+
+#[test]
+fn multi_line_values_and_escapes() {
+    let text = "PEM=\"-----BEGIN FAKE KEY-----\nAAAA\n# not a comment\n-----END FAKE KEY-----\"\n\
+                ESCAPES=\"tab\\\\n \\\"q\\\" new\\nline \\$x\"\nSINGLE='a\\nb'\nAFTER=1\n";
+    let provider = from_text(text);
+    assert_eq!(
+        value(&provider, "PEM").as_deref(),
+        Some("-----BEGIN FAKE KEY-----\nAAAA\n# not a comment\n-----END FAKE KEY-----")
+    );
+    assert_eq!(
+        value(&provider, "ESCAPES").as_deref(),
+        Some("tab\\n \"q\" new\nline $x")
+    );
+    assert_eq!(value(&provider, "SINGLE").as_deref(), Some("a\\nb"));
+    assert_eq!(value(&provider, "AFTER").as_deref(), Some("1"));
+}
+
+#[test]
+fn empty_values_are_not_set_and_later_duplicates_win() {
+    let provider = from_text("EMPTY=\nBLANK=  # nothing\nQUOTED=\"\"\nDUP=first\nDUP=second\n");
+    for key in ["EMPTY", "BLANK", "QUOTED"] {
+        assert_eq!(value(&provider, key), None, "{key}");
+    }
+    assert_eq!(value(&provider, "DUP").as_deref(), Some("second"));
+    assert_eq!(provider.len(), 1);
+}
+
+#[test]
+fn an_unterminated_quote_names_file_and_line_but_not_the_content() -> TestResult {
+    let key = fake_key();
+    let dir = tempfile::tempdir()?;
+    let path = write(
+        dir.path(),
+        "broken.env",
+        format!("# header\nOK=1\nLEAKY=\"{key}\nMORE={key}\n"),
+    );
+    let err = DotenvProvider::from_path(&path).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Parse);
+    let shown = format!("{err} {err:?}");
+    assert!(shown.contains("broken.env"), "{shown}");
+    assert!(shown.contains("at line 3"), "{shown}");
+    assert!(!shown.contains(&key), "{shown}");
+    assert!(!shown.contains("Fk3y"), "{shown}");
+    assert!(std::error::Error::source(&err).is_none());
+    Ok(())
+}
+
+#[test]
+fn other_syntax_errors_do_not_show_the_line_either() {
+    let key = fake_key();
+    for text in [
+        format!("A=1\nB={key} trailing words\n"),
+        format!("A=1\nB={key}\\q\n"),
+        format!("A=1\n{key}\n"),
+        format!("A=1\nB='{key}"),
+    ] {
+        let err = DotenvProvider::from_reader(text.as_bytes()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Parse, "{text:?}");
+        let shown = format!("{err} {err:?}");
+        assert!(
+            shown.contains("<reader>") && shown.contains("at line 2"),
+            "{shown}"
+        );
+        assert!(!shown.contains("Fk3y"), "{shown}");
+    }
+}
+
+#[test]
+fn non_utf8_is_invalid_format() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut contents = format!("A=1\nKEY={}", fake_key()).into_bytes();
+    contents.extend_from_slice(&[0xff, 0xfe, b'\n']);
+    let path = write(dir.path(), "latin.env", contents);
+    let err = DotenvProvider::from_path(&path).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidFormat);
+    assert!(err.to_string().contains("latin.env"), "{err}");
+    assert!(err.to_string().contains("line 2"), "{err}");
+    assert!(!format!("{err:?}").contains("Fk3y"));
+    Ok(())
+}
+
+#[test]
+fn input_over_the_size_limit_is_refused() {
+    let text = format!("A={}\n", "x".repeat(100));
+    let err = DotenvProvider::options()
+        .max_size(64)
+        .read(text.as_bytes())
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("max_size"), "{err}");
+    assert!(
+        DotenvProvider::options()
+            .max_size(200)
+            .read(text.as_bytes())
+            .is_ok()
+    );
+}
+
+#[test]
+fn layered_files_first_wins_and_missing_ones_are_skipped() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let local = write(
+        dir.path(),
+        ".env.local",
+        "SHARED=local\nONLY_LOCAL=l\nUNSET=\n",
+    );
+    let base = write(
+        dir.path(),
+        ".env",
+        "SHARED=base\nONLY_BASE=b\nUNSET=from-base\n",
+    );
+    let missing = dir.path().join(".env.missing");
+
+    let provider = DotenvProvider::layered([&missing, &local, &base])?;
+    assert_eq!(value(&provider, "SHARED").as_deref(), Some("local"));
+    assert_eq!(value(&provider, "ONLY_LOCAL").as_deref(), Some("l"));
+    assert_eq!(value(&provider, "ONLY_BASE").as_deref(), Some("b"));
+    // An empty value is "not set", so the next file answers.
+    assert_eq!(value(&provider, "UNSET").as_deref(), Some("from-base"));
+    assert_eq!(provider.paths(), [local.clone(), base.clone()]);
+
+    let reversed = DotenvProvider::layered([&base, &local])?;
+    assert_eq!(value(&reversed, "SHARED").as_deref(), Some("base"));
+    Ok(())
+}
+
+#[test]
+fn layered_needs_at_least_one_existing_file() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let first = dir.path().join(".env.local");
+    let second = dir.path().join(".env");
+    let err = DotenvProvider::layered([&first, &second]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Io);
+    let message = err.to_string();
+    assert!(
+        message.contains(".env.local") && message.contains(&*second.to_string_lossy()),
+        "{message}"
+    );
+
+    let err = DotenvProvider::layered(Vec::<PathBuf>::new()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+
+    // A file that exists but cannot be read is an error, not skipped.
+    let err = DotenvProvider::layered([dir.path()]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Io);
+    Ok(())
+}
+
+#[test]
+fn a_missing_single_file_is_an_io_error_naming_it() {
+    let err = DotenvProvider::from_path("/nonexistent/keyward-test/.env").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Io);
+    assert!(
+        err.to_string().contains("/nonexistent/keyward-test/.env"),
+        "{err}"
+    );
+}
+
+#[test]
+fn key_names_are_validated() {
+    let provider = from_text("A=1\n");
+    for bad in ["../x", "", "a/b", "a\0b"] {
+        assert_eq!(
+            provider.get(bad).unwrap_err().kind(),
+            ErrorKind::InvalidName,
+            "{bad:?}"
+        );
+    }
+    assert_eq!(value(&provider, "B"), None);
+}
+
+#[test]
+fn debug_shows_paths_and_keys_never_values() -> TestResult {
+    let key = fake_key();
+    let dir = tempfile::tempdir()?;
+    let path = write(
+        dir.path(),
+        "app.env",
+        format!("OPENAI_API_KEY={key}\nHASH='{}'\n", fake_bcrypt()),
+    );
+    let provider = DotenvProvider::from_path(&path)?;
+    let debug = format!("{provider:?} {provider:#?}");
+    assert!(
+        debug.contains("app.env") && debug.contains("OPENAI_API_KEY") && debug.contains("HASH")
+    );
+    assert!(
+        !debug.contains("Fk3y") && !debug.contains("$2b$"),
+        "{debug}"
+    );
+
+    let secret = provider.get("OPENAI_API_KEY")?.unwrap();
+    assert!(!format!("{secret:?}").contains("Fk3y"));
+    assert_eq!(secret.meta().source, "dotenv");
+    assert_eq!(secret.meta().created_at, None);
+    assert_eq!(provider.name(), "dotenv");
+    Ok(())
+}
+
+#[test]
+fn providers_are_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<DotenvProvider>();
+    assert_send_sync::<DotenvOptions>();
+}
+
+#[test]
+fn nul_bytes_do_not_panic() {
+    let provider = from_text("A=x\0y\nB=\"p\0q\"\n");
+    assert_eq!(value(&provider, "A").as_deref(), Some("x\0y"));
+    assert_eq!(value(&provider, "B").as_deref(), Some("p\0q"));
+    let err = DotenvProvider::from_reader("A=1\n\0B=2\n".as_bytes()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Parse);
+    assert!(err.to_string().contains("at line 2"), "{err}");
+}
