@@ -58,9 +58,8 @@ pub use error::{Error, ErrorKind, Result};
 pub use format::KeyFormat;
 pub use mask::{Fingerprint, Fingerprinter, Mask, fingerprint, mask};
 pub use provider::{
-    ChainProvider, EnvProvider, FileProvider, MAX_KEY_NAME_LEN, MemoryProvider, OnError,
-    SecretProvider, SecretProviderExt, validate_key_name,
+    ChainProvider, DotenvOptions, DotenvProvider, EnvProvider, FileProvider, MAX_KEY_NAME_LEN,
+    MemoryProvider, OnError, SecretProvider, SecretProviderExt, validate_key_name,
 };
-pub use provider::{DotenvOptions, DotenvProvider};
 pub use secrecy::ExposeSecret;
 pub use secret::{Secret, SecretMeta, SecretString};

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{check_provider, fake_values, secrets_dir_with};
-use keyward::{ChainProvider, FileProvider, MemoryProvider, SecretProvider};
+use keyward::{ChainProvider, DotenvProvider, FileProvider, MemoryProvider, SecretProvider};
 
 fn memory_with(values: &[(&'static str, String)]) -> MemoryProvider {
     values
@@ -43,4 +43,19 @@ fn file_provider_conforms() {
     let values = fake_values();
     let dir = secrets_dir_with(&values);
     check_provider(&FileProvider::new(dir.path()).unwrap(), &values);
+}
+
+#[test]
+fn dotenv_provider_conforms() {
+    // `.env` names are letters, digits, `_` and `.`.
+    let values: Vec<_> = fake_values()
+        .into_iter()
+        .filter(|(key, _)| !key.contains('-'))
+        .collect();
+    let text: String = values
+        .iter()
+        .map(|(key, value)| format!("{key}='{value}'\n"))
+        .collect();
+    let provider = DotenvProvider::from_reader(text.as_bytes()).unwrap();
+    check_provider(&provider, &values);
 }

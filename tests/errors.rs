@@ -104,3 +104,12 @@ fn file_errors() {
     let missing = FileProvider::new(dir.path().join("no-such-dir")).unwrap_err();
     assert_clean(&missing, &secret, ErrorKind::Io);
 }
+
+#[test]
+fn dotenv_parse_errors_name_the_line_not_its_content() {
+    let secret = fake_secret();
+    let text = format!("OK=1\nBROKEN=\"{secret}\n");
+    let err = keyward::DotenvProvider::from_reader(text.as_bytes()).unwrap_err();
+    assert_clean(&err, &secret, ErrorKind::Parse);
+    assert!(err.to_string().contains("line 2"), "{err}");
+}

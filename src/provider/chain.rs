@@ -23,19 +23,32 @@ pub enum OnError {
 /// [`SecretMeta::source`](crate::SecretMeta::source) names the provider that answered.
 ///
 /// ```
-/// use keyward::{ChainProvider, EnvProvider, MemoryProvider, SecretProvider};
+/// use keyward::{ChainProvider, EnvProvider, MemoryProvider, SecretProvider, SecretProviderExt};
 ///
 /// let chain = ChainProvider::new()
 ///     .with(EnvProvider::new().with_prefix("KEYWARD_DOC_EXAMPLE_"))
 ///     .with(MemoryProvider::named("fallback").with("TOKEN", "not-a-real-token-0000"));
 /// let token = chain.get("TOKEN")?.expect("the fallback has it");
 /// assert_eq!(token.meta().source, "fallback");
+/// let err = chain.require("MISSING").unwrap_err();
+/// assert_eq!(err.to_string(), "secret `MISSING` not found in chain(env, fallback)");
 /// # Ok::<(), keyward::Error>(())
 /// ```
-#[derive(Default)]
 pub struct ChainProvider {
     providers: Vec<Box<dyn SecretProvider>>,
     on_error: OnError,
+    /// `chain(env, dotenv, file)`: tells a reader of "not found in ..." where the chain looked.
+    name: String,
+}
+
+impl Default for ChainProvider {
+    fn default() -> ChainProvider {
+        ChainProvider {
+            providers: Vec::new(),
+            on_error: OnError::default(),
+            name: "chain()".to_owned(),
+        }
+    }
 }
 
 impl ChainProvider {
@@ -53,6 +66,8 @@ impl ChainProvider {
     /// Appends a provider, asked after those already in the chain.
     pub fn push(&mut self, provider: impl SecretProvider + 'static) {
         self.providers.push(Box::new(provider));
+        let names: Vec<&str> = self.providers.iter().map(|p| p.name()).collect();
+        self.name = format!("chain({})", names.join(", "));
     }
 
     /// What to do when a provider fails.
@@ -78,7 +93,7 @@ impl fmt::Debug for ChainProvider {
 
 impl SecretProvider for ChainProvider {
     fn name(&self) -> &str {
-        "chain"
+        &self.name
     }
 
     fn get(&self, key: &str) -> Result<Option<Secret>> {
