@@ -14,10 +14,14 @@ use crate::secret::Secret;
 
 mod chain;
 mod env;
+#[cfg(feature = "keyring")]
+mod keyring;
 mod memory;
 
 pub use chain::{ChainProvider, OnError};
 pub use env::EnvProvider;
+#[cfg(feature = "keyring")]
+pub use keyring::KeyringProvider;
 pub use memory::MemoryProvider;
 
 /// A source of secrets.
