@@ -169,6 +169,25 @@ fn set_replaces_the_value_and_refuses_an_empty_one() {
 }
 
 #[test]
+fn a_value_over_the_kernel_limit_is_refused_without_being_shown() {
+    let Some(provider) = provider("oversized") else {
+        return;
+    };
+    let _cleanup = Cleanup {
+        provider: &provider,
+        keys: vec!["HUGE".into()],
+    };
+    // `user` keys hold at most 32767 bytes.
+    let value = format!("fake-{}", "Xy9".repeat(11_000));
+    let err = provider
+        .set("HUGE", &SecretString::from(value.as_str()))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert!(!format!("{err} {err:?}").contains("Xy9Xy9"));
+    assert!(provider.get("HUGE").unwrap().is_none());
+}
+
+#[test]
 fn bad_names_are_refused_by_every_operation() {
     let Some(provider) = provider("names") else {
         return;

@@ -495,6 +495,11 @@ mod tests {
         fail_next(&store, "K", keyring_core::Error::NoStorageAccess(platform));
         let err = provider.delete("K").unwrap_err();
         assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+        assert_eq!(
+            err.to_string(),
+            "could not delete `K` in the keyring (service `keyward-unit`): access denied \
+             (the keyring may be locked, or the user declined)"
+        );
         let source = std::error::Error::source(&err).unwrap();
         assert_eq!(source.to_string(), "user canceled the operation");
     }
