@@ -57,8 +57,8 @@ impl KeyringProvider {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidInput`] when the service name is empty, too long, contains a control
-    /// character, or (on Linux) contains `@`, which separates key and service in the kernel
-    /// store; [`ErrorKind::Backend`] when the platform has no native store this crate supports
+    /// character, or contains the character that separates key and service in the store's
+    /// entry names (`@` on Linux, `.` on Windows); [`ErrorKind::Backend`] when the platform has no native store this crate supports
     /// or the store cannot be opened.
     pub fn new(service: impl Into<String>) -> Result<KeyringProvider> {
         let service = service.into();
@@ -289,22 +289,10 @@ fn validate_service(service: &str) -> Result<()> {
 
 #[cfg(target_os = "linux")]
 fn native_store(service: &str) -> Result<Arc<CredentialStore>> {
-    if service.contains('@') {
-        return Err(Error::new(
-            ErrorKind::InvalidInput,
-            format!(
-                "invalid keyring service name {}: it contains `@`, which separates key and \
-                 service in the kernel keyring",
-                quote_name(service)
-            ),
-        ));
-    }
-    // `service_no_divider` makes the store refuse `@` in the service too, so that the
-    // description `keyring:key@service` always splits at its last `@`: two (key, service)
-    // pairs can never share an entry.
-    let config = std::collections::HashMap::from([("service_no_divider", "true")]);
-    let store = linux_keyutils_keyring_store::Store::new_with_configuration(&config)
-        .map_err(|err| open_error("the kernel keyring (keyutils)", err))?;
+    refuse_divider(service, '@', "the kernel keyring")?;
+    let store =
+        linux_keyutils_keyring_store::Store::new_with_configuration(&no_divider_in_service())
+            .map_err(|err| open_error("the kernel keyring (keyutils)", err))?;
     Ok(store)
 }
 
@@ -316,9 +304,11 @@ fn native_store(_service: &str) -> Result<Arc<CredentialStore>> {
 }
 
 #[cfg(windows)]
-fn native_store(_service: &str) -> Result<Arc<CredentialStore>> {
-    let store = windows_native_keyring_store::Store::new()
-        .map_err(|err| open_error("the Windows Credential Manager", err))?;
+fn native_store(service: &str) -> Result<Arc<CredentialStore>> {
+    refuse_divider(service, '.', "the Windows Credential Manager")?;
+    let store =
+        windows_native_keyring_store::Store::new_with_configuration(&no_divider_in_service())
+            .map_err(|err| open_error("the Windows Credential Manager", err))?;
     Ok(store)
 }
 
@@ -329,6 +319,30 @@ fn native_store(_service: &str) -> Result<Arc<CredentialStore>> {
         "no native keyring is supported on this platform: pass a keyring-core store to \
          `KeyringProvider::with_store`",
     ))
+}
+
+/// The kernel keyring and the Credential Manager name an entry by one string, key and service
+/// joined by a divider (`keyring:KEY@service`, `KEY.service`). Keys may contain the divider, so
+/// the service may not: then the string splits at its last divider, and two (key, service)
+/// pairs never share an entry. The store is told so too (`service_no_divider`).
+#[cfg(any(target_os = "linux", windows))]
+fn refuse_divider(service: &str, divider: char, store: &str) -> Result<()> {
+    if !service.contains(divider) {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::InvalidInput,
+        format!(
+            "invalid keyring service name {}: it contains `{divider}`, which separates key and \
+             service in {store}",
+            quote_name(service)
+        ),
+    ))
+}
+
+#[cfg(any(target_os = "linux", windows))]
+fn no_divider_in_service() -> std::collections::HashMap<&'static str, &'static str> {
+    std::collections::HashMap::from([("service_no_divider", "true")])
 }
 
 /// Opening a store involves no secret, so the store's own message is safe to show.
