@@ -17,15 +17,15 @@ use crate::secret::{Secret, SecretMeta, SecretString};
 ///
 /// | Platform | Store | Kept until |
 /// | --- | --- | --- |
-/// | macOS | Keychain (login keychain) | deleted |
+/// | macOS | Keychain (the user's default keychain) | deleted |
 /// | Windows | Credential Manager (generic credentials, target `key.service`) | deleted |
 /// | Linux | kernel keyutils (description `keyring:key@service`) | reboot, or a few idle days |
 ///
 /// On Linux the kernel store is chosen over the desktop Secret Service because it works on
 /// headless servers, in CI and over SSH without a D-Bus session or an unlocked collection, and
 /// it needs no C library. It lives in kernel memory: secrets are gone after a reboot, and the
-/// user's persistent keyring that holds them expires after `/proc/sys/kernel/keys/persistent_keyring_expiry`
-/// seconds (three days by default) without use. To use Secret Service or any other keyring-rs
+/// user's persistent keyring that holds them expires after
+/// `/proc/sys/kernel/keys/persistent_keyring_expiry` seconds (three days by default) unused. To use Secret Service or any other keyring-rs
 /// store instead, build it yourself and pass it to [`with_store`].
 ///
 /// `get` returns `Ok(None)` for a missing entry and for an empty one. Values are read as
@@ -58,8 +58,8 @@ impl KeyringProvider {
     ///
     /// [`ErrorKind::InvalidInput`] when the service name is empty, too long, contains a control
     /// character, or contains the character that separates key and service in the store's
-    /// entry names (`@` on Linux, `.` on Windows); [`ErrorKind::Backend`] when the platform has no native store this crate supports
-    /// or the store cannot be opened.
+    /// entry names (`@` on Linux, `.` on Windows); [`ErrorKind::Backend`] when the platform has
+    /// no native store this crate supports or the store cannot be opened.
     pub fn new(service: impl Into<String>) -> Result<KeyringProvider> {
         let service = service.into();
         validate_service(&service)?;
