@@ -25,8 +25,9 @@ use crate::secret::{Secret, SecretMeta, SecretString};
 /// headless servers, in CI and over SSH without a D-Bus session or an unlocked collection, and
 /// it needs no C library. It lives in kernel memory: secrets are gone after a reboot, and the
 /// user's persistent keyring that holds them expires after
-/// `/proc/sys/kernel/keys/persistent_keyring_expiry` seconds (three days by default) unused. To use Secret Service or any other keyring-rs
-/// store instead, build it yourself and pass it to [`with_store`].
+/// `/proc/sys/kernel/keys/persistent_keyring_expiry` seconds (three days by default) unused.
+/// To use Secret Service or any other keyring-rs store instead, build it yourself and pass it
+/// to [`with_store`].
 ///
 /// `get` returns `Ok(None)` for a missing entry and for an empty one. Values are read as
 /// passwords (UTF-8, or UTF-16 on Windows, as other keyring tools write them); an entry that
@@ -162,7 +163,10 @@ impl KeyringProvider {
             Ke::NoEntry => Error::new(ErrorKind::NotFound, format!("could not {what}: no entry")),
             Ke::NoStorageAccess(source) => Error::new(
                 ErrorKind::PermissionDenied,
-                format!("could not {what}: access denied (the keyring may be locked, or the user declined)"),
+                format!(
+                    "could not {what}: access denied (the keyring may be locked, or the user \
+                     declined)"
+                ),
             )
             .with_source(PlatformError(source)),
             Ke::PlatformFailure(source) => {
