@@ -44,6 +44,7 @@
 //! | Feature | What it adds |
 //! | --- | --- |
 //! | `serde` | `Deserialize` for [`SecretString`]; `Serialize`/`Deserialize` for metadata and reports. Secrets are never `Serialize`. |
+//! | `keyring` | `KeyringProvider`: the OS keyring (macOS Keychain, Windows Credential Manager, Linux kernel keyutils). |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod clock;
@@ -57,6 +58,9 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};
 pub use format::KeyFormat;
 pub use mask::{Fingerprint, Fingerprinter, Mask, fingerprint, mask};
+#[cfg(feature = "keyring")]
+#[cfg_attr(docsrs, doc(cfg(feature = "keyring")))]
+pub use provider::KeyringProvider;
 pub use provider::{
     ChainProvider, DotenvOptions, DotenvProvider, EnvProvider, FileProvider, MAX_KEY_NAME_LEN,
     MemoryProvider, OnError, SecretProvider, SecretProviderExt, validate_key_name,

@@ -16,12 +16,16 @@ mod chain;
 mod dotenv;
 mod env;
 mod file;
+#[cfg(feature = "keyring")]
+mod keyring;
 mod memory;
 
 pub use chain::{ChainProvider, OnError};
 pub use dotenv::{DotenvOptions, DotenvProvider};
 pub use env::EnvProvider;
 pub use file::FileProvider;
+#[cfg(feature = "keyring")]
+pub use keyring::KeyringProvider;
 pub use memory::MemoryProvider;
 
 /// A source of secrets.
