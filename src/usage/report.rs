@@ -160,7 +160,7 @@ impl fmt::Display for UsageReport {
         }
         writeln!(
             f,
-            ": {} uses, {} failures ({}), {} denied",
+            ": {} uses, {} failed ({}), {} denied",
             total.uses,
             total.failures,
             percent(total.failure_rate),
@@ -171,15 +171,15 @@ impl fmt::Display for UsageReport {
         }
 
         let mut keys = Table::new(&[
-            "key",
-            "fingerprint",
-            "uses",
-            "failures",
-            "rate",
-            "denied",
-            "latency",
-            "rotation",
-            "last used",
+            ("key", Align::Left),
+            ("fingerprint", Align::Left),
+            ("uses", Align::Right),
+            ("failures", Align::Right),
+            ("rate", Align::Right),
+            ("denied", Align::Right),
+            ("latency", Align::Right),
+            ("rotation", Align::Left),
+            ("last used", Align::Left),
         ]);
         for key in &self.keys {
             let mut row = vec![
@@ -196,7 +196,14 @@ impl fmt::Display for UsageReport {
         keys.fmt(f)?;
 
         for (title, rows) in [("operation", &self.operations), ("agent", &self.agents)] {
-            let mut table = Table::new(&[title, "uses", "failures", "rate", "denied", "latency"]);
+            let mut table = Table::new(&[
+                (title, Align::Left),
+                ("uses", Align::Right),
+                ("failures", Align::Right),
+                ("rate", Align::Right),
+                ("denied", Align::Right),
+                ("latency", Align::Right),
+            ]);
             for row in rows {
                 let mut cells = vec![label(&row.name)];
                 cells.extend(counts(&row.stats));
@@ -234,15 +241,28 @@ fn label(name: &str) -> String {
     name.escape_debug().to_string()
 }
 
-/// A plain text table: the first column left-aligned, the others right-aligned.
+#[derive(Clone, Copy, PartialEq)]
+enum Align {
+    Left,
+    Right,
+}
+
+/// A plain text table: text left-aligned, numbers right-aligned, two spaces between columns.
 struct Table {
+    align: Vec<Align>,
     rows: Vec<Vec<String>>,
 }
 
 impl Table {
-    fn new(header: &[&str]) -> Table {
+    fn new(header: &[(&str, Align)]) -> Table {
         Table {
-            rows: vec![header.iter().map(|cell| (*cell).to_owned()).collect()],
+            align: header.iter().map(|(_, align)| *align).collect(),
+            rows: vec![
+                header
+                    .iter()
+                    .map(|(title, _)| (*title).to_owned())
+                    .collect(),
+            ],
         }
     }
 
@@ -265,10 +285,12 @@ impl Table {
         for row in &self.rows {
             let mut line = String::new();
             for (column, (cell, width)) in row.iter().zip(&widths).enumerate() {
-                if column == 0 {
-                    line.push_str(&format!("{cell:<width$}"));
-                } else {
-                    line.push_str(&format!("  {cell:>width$}"));
+                if column > 0 {
+                    line.push_str("  ");
+                }
+                match self.align.get(column) {
+                    Some(Align::Right) => line.push_str(&format!("{cell:>width$}")),
+                    _ => line.push_str(&format!("{cell:<width$}")),
                 }
             }
             writeln!(f, "{}", line.trim_end())?;
