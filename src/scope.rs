@@ -18,7 +18,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::provider::{MAX_KEY_NAME_LEN, quote_name};
+use crate::provider::quote_name;
 use crate::secret::SecretString;
 
 pub use key::{KeyUse, ScopedKey};
@@ -338,7 +338,7 @@ impl ScopeBuilder {
     /// silently match only itself).
     pub fn build(self) -> Result<Scope> {
         let agent = &self.agent;
-        check_name("agent name", agent).map_err(|problem| {
+        check_name(agent).map_err(|problem| {
             Error::new(
                 ErrorKind::InvalidInput,
                 format!("invalid scope: the agent name {problem}"),
@@ -353,7 +353,7 @@ impl ScopeBuilder {
 
         let mut operations = BTreeSet::new();
         for op in &self.operations {
-            check_name("operation", op)
+            check_name(op)
                 .map_err(|problem| invalid(format!("operation {} {problem}", quote_name(op))))?;
             operations.insert(Arc::<str>::from(op.as_str()));
         }
@@ -399,7 +399,7 @@ impl ScopeBuilder {
 
 /// Agent and operation names appear in messages, metrics and usage reports: keep them short
 /// and free of characters that would forge or split a line.
-fn check_name(_what: &str, name: &str) -> std::result::Result<(), &'static str> {
+fn check_name(name: &str) -> std::result::Result<(), &'static str> {
     if name.is_empty() {
         Err("is empty")
     } else if name.len() > MAX_NAME_LEN {
@@ -410,8 +410,6 @@ fn check_name(_what: &str, name: &str) -> std::result::Result<(), &'static str> 
         Ok(())
     }
 }
-
-const _: () = assert!(MAX_NAME_LEN < MAX_KEY_NAME_LEN);
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

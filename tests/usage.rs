@@ -527,3 +527,53 @@ fn report_serializes_to_json() {
     assert_eq!(rule["rule"], "burst");
     assert_eq!(rule["window"], 10.0);
 }
+
+#[test]
+fn overlong_names_are_cut_so_memory_stays_bounded() {
+    let log = UsageLog::new();
+    let long = "é".repeat(100_000);
+    let key = KeyId::unread(long.as_str());
+    assert!(key.label().len() <= keyward::MAX_KEY_NAME_LEN);
+    assert!(key.label().ends_with("..."));
+    log.record(Usage::new(&key, long.as_str(), long.as_str()));
+    let event = log.recent().pop().unwrap();
+    assert!(event.agent().len() <= keyward::MAX_KEY_NAME_LEN);
+    assert!(event.operation().starts_with("éé"));
+    assert!(log.report().keys[0].label.len() <= keyward::MAX_KEY_NAME_LEN);
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn events_and_alerts_serialize_flat_without_values() {
+    let clock = clock();
+    let (log, alerts) = alerting(&clock, [AlertRule::EveryFailure], |b| b);
+    let value = fake_value("Ab3d");
+    let key = KeyId::new("OPENAI_API_KEY", &value);
+    log.record(
+        Usage::new(&key, "researcher", "chat")
+            .with_outcome(Outcome::failure(FailureClass::RateLimited))
+            .with_latency(Duration::from_millis(12)),
+    );
+    let event = serde_json::to_value(log.recent().pop().unwrap()).unwrap();
+    assert_eq!(event["key"], "OPENAI_API_KEY");
+    assert_eq!(event["outcome"], "failure");
+    assert_eq!(event["failure_class"], "rate_limited");
+    assert_eq!(event["latency_ms"], 12.0);
+    assert_eq!(event["time"], "2026-03-01T12:00:00Z");
+    assert_eq!(event["fingerprint"], value.fingerprint().to_string());
+
+    let alert = serde_json::to_value(alerts.lock().unwrap().pop().unwrap()).unwrap();
+    assert_eq!(alert["rule"]["rule"], "every_failure");
+    assert_eq!(alert["trigger"]["trigger"], "failure");
+    assert_eq!(alert["trigger"]["class"], "rate_limited");
+    assert_eq!(alert["suppressed"], 0);
+    assert!(
+        alert["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("every failure: call failed")
+    );
+    for json in [event.to_string(), alert.to_string()] {
+        assert!(!json.contains(value.expose_secret()), "{json}");
+    }
+}

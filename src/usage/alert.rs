@@ -13,8 +13,12 @@ use crate::mask::Fingerprint;
 use super::event::{FailureClass, KeyId, Outcome, RotationState, Usage};
 
 /// The most calls a sliding window remembers per key and rule, which bounds the memory of
-/// [`AlertRule::FailureRate`] and [`AlertRule::Burst`].
+/// [`AlertRule::FailureRate`] and [`AlertRule::Burst`] (16 bytes a call).
 pub const MAX_WINDOW_CALLS: u64 = 4096;
+
+/// How many of the most recent calls in its window [`AlertRule::FailureRate`] looks at, unless its
+/// `min_calls` asks for more: enough for a stable rate, small enough for many keys.
+const FAILURE_RATE_SAMPLE: u64 = 1024;
 
 /// When the usage log raises an [`Alert`].
 ///
@@ -31,7 +35,8 @@ pub enum AlertRule {
     /// Any failed call. Noisy for keys that fail now and then, so not on unless asked for.
     EveryFailure,
     /// The share of failed calls for a key within the last `window` is above `threshold`,
-    /// once at least `min_calls` calls were made in it. Checked when a call fails.
+    /// once at least `min_calls` calls were made in it. Checked when a call fails, over the most
+    /// recent calls in the window: 1024 of them, or `min_calls` if that is more.
     FailureRate {
         /// The share of failures, from 0 up to (not including) 1, that is too high.
         threshold: f64,
@@ -134,7 +139,7 @@ impl AlertRule {
     /// How many calls the rule's window must remember.
     fn window_capacity(&self) -> usize {
         let calls = match *self {
-            AlertRule::FailureRate { .. } => MAX_WINDOW_CALLS,
+            AlertRule::FailureRate { min_calls, .. } => min_calls.max(FAILURE_RATE_SAMPLE),
             // One more than the limit is all it takes to know the limit is exceeded.
             AlertRule::Burst { max_calls, .. } => max_calls + 1,
             _ => 0,
@@ -188,7 +193,7 @@ pub enum Trigger {
     FailureRate {
         /// Failed calls within the window.
         failures: u64,
-        /// All calls within the window (at most [`MAX_WINDOW_CALLS`], the most recent).
+        /// Calls within the window (the most recent ones, when there were very many).
         calls: u64,
     },
     /// `calls` calls were made within the window.
@@ -207,7 +212,9 @@ pub enum Trigger {
 
 /// An alert raised by the usage log: which rule, which key, and the numbers that fired it.
 ///
-/// It carries the key's label, fingerprint and masked preview, never its value.
+/// It carries the key's label, fingerprint and masked preview, never its value. With feature
+/// `serde` it serializes (for a webhook, say) with the rule, the trigger's numbers, the key, the
+/// agent, the operation and the `message` that `Display` prints.
 #[derive(Debug, Clone)]
 pub struct Alert {
     rule: AlertRule,
@@ -307,6 +314,25 @@ impl fmt::Display for Alert {
             write!(f, " ({} more held back by the cooldown)", self.suppressed)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Alert {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+
+        let mut alert = serializer.serialize_struct("Alert", 9)?;
+        alert.serialize_field("rule", &self.rule)?;
+        alert.serialize_field("trigger", &self.trigger)?;
+        alert.serialize_field("time", &self.time)?;
+        alert.serialize_field("key", self.label())?;
+        alert.serialize_field("fingerprint", &self.fingerprint())?;
+        alert.serialize_field("agent", self.agent())?;
+        alert.serialize_field("operation", self.operation())?;
+        alert.serialize_field("suppressed", &self.suppressed)?;
+        alert.serialize_field("message", &self.to_string())?;
+        alert.end()
     }
 }
 
@@ -584,5 +610,84 @@ mod tests {
         // the window is (4, 14]: only the new call remains
         assert_eq!(state.calls_in_window(), 1);
         assert_eq!(state.failures_in_window, 0);
+    }
+
+    #[cfg(feature = "tracing")]
+    #[test]
+    fn tracing_sink_emits_a_warning_with_the_alert_fields() {
+        use std::sync::Mutex;
+        use tracing::field::{Field, Visit};
+        use tracing::span::{Attributes, Id, Record};
+        use tracing::{Event, Level, Metadata, Subscriber};
+
+        type Captured = Vec<(Level, String, Vec<(String, String)>)>;
+
+        struct Capture(Arc<Mutex<Captured>>);
+
+        struct Fields(Vec<(String, String)>);
+
+        impl Visit for Fields {
+            fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+                self.0.push((field.name().to_owned(), format!("{value:?}")));
+            }
+        }
+
+        impl Subscriber for Capture {
+            fn enabled(&self, _: &Metadata<'_>) -> bool {
+                true
+            }
+            fn new_span(&self, _: &Attributes<'_>) -> Id {
+                Id::from_u64(1)
+            }
+            fn record(&self, _: &Id, _: &Record<'_>) {}
+            fn record_follows_from(&self, _: &Id, _: &Id) {}
+            fn event(&self, event: &Event<'_>) {
+                let mut fields = Fields(Vec::new());
+                event.record(&mut fields);
+                let meta = event.metadata();
+                self.0
+                    .lock()
+                    .unwrap()
+                    .push((*meta.level(), meta.target().to_owned(), fields.0));
+            }
+            fn enter(&self, _: &Id) {}
+            fn exit(&self, _: &Id) {}
+        }
+
+        let value = crate::SecretString::from(format!("sk-proj-{}", "Ab3d".repeat(10)));
+        let alert = Alert {
+            rule: AlertRule::burst(5, Duration::from_secs(10)),
+            trigger: Trigger::Burst { calls: 6 },
+            time: DateTime::<Utc>::UNIX_EPOCH,
+            key: KeyId::new("OPENAI_API_KEY", &value),
+            agent: Arc::from("researcher"),
+            operation: Arc::from("chat"),
+            suppressed: 0,
+        };
+        let captured = Arc::new(Mutex::new(Vec::new()));
+        tracing::subscriber::with_default(Capture(Arc::clone(&captured)), || {
+            TracingAlertSink.alert(&alert);
+        });
+
+        let captured = captured.lock().unwrap();
+        assert_eq!(captured.len(), 1);
+        let (level, target, fields) = &captured[0];
+        assert_eq!(*level, Level::WARN);
+        assert_eq!(target, "keyward::usage");
+        let field = |name: &str| {
+            fields
+                .iter()
+                .find(|(field, _)| field == name)
+                .map(|(_, value)| value.clone())
+                .unwrap_or_default()
+        };
+        assert_eq!(field("rule"), "\"burst\"");
+        assert_eq!(field("key"), "\"OPENAI_API_KEY\"");
+        assert_eq!(field("fingerprint"), format!("\"{}\"", value.fingerprint()));
+        assert!(
+            field("message").contains("6 calls within 10s"),
+            "{fields:?}"
+        );
+        assert!(!format!("{fields:?}").contains(value.expose_secret()));
     }
 }

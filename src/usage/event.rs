@@ -8,7 +8,21 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::mask::Fingerprint;
+use crate::provider::MAX_KEY_NAME_LEN;
 use crate::secret::SecretString;
+
+/// Cuts a name longer than [`MAX_KEY_NAME_LEN`] bytes (at a character boundary, ending in
+/// `...`): the log keeps names, and a hostile one must not make its memory grow without bound.
+fn bounded(name: Arc<str>) -> Arc<str> {
+    if name.len() <= MAX_KEY_NAME_LEN {
+        return name;
+    }
+    let mut end = MAX_KEY_NAME_LEN - 3;
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    Arc::from(format!("{}...", &name[..end]))
+}
 
 /// A key as the usage log knows it: its label, and when the value was at hand, its fingerprint
 /// and masked preview.
@@ -39,9 +53,12 @@ struct SeenValue {
 
 impl KeyId {
     /// The key called `label` whose value is `value`.
+    ///
+    /// A label longer than [`MAX_KEY_NAME_LEN`](crate::MAX_KEY_NAME_LEN) bytes is cut, as are the
+    /// agent and operation names of a [`Usage`].
     pub fn new(label: impl Into<Arc<str>>, value: &SecretString) -> KeyId {
         KeyId {
-            label: label.into(),
+            label: bounded(label.into()),
             seen: Some(Arc::new(SeenValue {
                 fingerprint: value.fingerprint(),
                 masked: value.masked().into_boxed_str(),
@@ -53,7 +70,7 @@ impl KeyId {
     /// be touched.
     pub fn unread(label: impl Into<Arc<str>>) -> KeyId {
         KeyId {
-            label: label.into(),
+            label: bounded(label.into()),
             seen: None,
         }
     }
@@ -91,7 +108,7 @@ impl fmt::Debug for KeyId {
 /// How a use of a key ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case", tag = "outcome"))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case", tag = "kind"))]
 #[non_exhaustive]
 pub enum Outcome {
     /// The call made with the key succeeded.
@@ -114,6 +131,15 @@ impl Outcome {
     /// Whether this is a [`Failure`](Outcome::Failure).
     pub fn is_failure(&self) -> bool {
         matches!(self, Outcome::Failure { .. })
+    }
+
+    /// `success`, `failure` or `denied`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure { .. } => "failure",
+            Outcome::Denied => "denied",
+        }
     }
 }
 
@@ -272,8 +298,8 @@ impl Usage {
     pub fn new(key: &KeyId, agent: impl Into<Arc<str>>, operation: impl Into<Arc<str>>) -> Usage {
         Usage {
             key: key.clone(),
-            agent: agent.into(),
-            operation: operation.into(),
+            agent: bounded(agent.into()),
+            operation: bounded(operation.into()),
             outcome: Outcome::Success,
             latency: None,
             rotation: None,
@@ -301,7 +327,10 @@ impl Usage {
 
 /// A recorded use of a key: a [`Usage`] and the time the log recorded it.
 ///
-/// It holds the key's label, fingerprint and masked preview, never its value.
+/// It holds the key's label, fingerprint and masked preview, never its value. With feature
+/// `serde` it serializes flat, for JSON lines: `time`, `key`, `fingerprint`, `masked`, `agent`,
+/// `operation`, `outcome` (`success`, `failure`, `denied`), `failure_class`, `latency_ms`,
+/// `rotation`.
 #[derive(Debug, Clone)]
 pub struct UsageEvent {
     time: DateTime<Utc>,
@@ -385,5 +414,32 @@ impl fmt::Display for UsageEvent {
             write!(f, " in {latency:?}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for UsageEvent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+
+        let failure_class = match self.outcome() {
+            Outcome::Failure { class } => Some(class),
+            _ => None,
+        };
+        let mut event = serializer.serialize_struct("UsageEvent", 10)?;
+        event.serialize_field("time", &self.time)?;
+        event.serialize_field("key", self.label())?;
+        event.serialize_field("fingerprint", &self.fingerprint())?;
+        event.serialize_field("masked", &self.masked())?;
+        event.serialize_field("agent", self.agent())?;
+        event.serialize_field("operation", self.operation())?;
+        event.serialize_field("outcome", self.outcome().as_str())?;
+        event.serialize_field("failure_class", &failure_class)?;
+        event.serialize_field(
+            "latency_ms",
+            &self.latency().map(|latency| latency.as_secs_f64() * 1000.0),
+        )?;
+        event.serialize_field("rotation", &self.rotation())?;
+        event.end()
     }
 }
