@@ -465,6 +465,7 @@ fn use_of_a_key_due_or_expired_for_rotation_fires() {
     let key = KeyId::new("K", &fake_value("Ab3d"));
     log.record(ok(&key));
     log.record(ok(&key).with_rotation(RotationState::Current));
+    log.record(ok(&key).with_rotation(RotationState::DueSoon));
     assert!(alerts.lock().unwrap().is_empty());
     log.record(ok(&key).with_rotation(RotationState::Due));
     log.record(ok(&key).with_rotation(RotationState::Expired));

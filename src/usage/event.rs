@@ -226,8 +226,8 @@ impl fmt::Display for FailureClass {
 
 /// Where a key stands in its rotation, as the caller knows it when the key is used.
 ///
-/// The rotation module's `RotationStatus` is richer; this is the part the usage log needs to
-/// alert on use of a stale key.
+/// This mirrors the rotation module's `RotationStatus` without its `Unknown` (a use with no
+/// known state simply has none), so that the usage log does not depend on the rotation module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
@@ -235,22 +235,26 @@ impl fmt::Display for FailureClass {
 pub enum RotationState {
     /// Within its rotation policy.
     Current,
-    /// Due for rotation: still valid, should be replaced soon.
+    /// Within the policy's warning period: to be rotated soon, no alert yet.
+    DueSoon,
+    /// Due for rotation: still valid, should be replaced now.
     Due,
     /// Past its expiry date or maximum age.
     Expired,
 }
 
 impl RotationState {
-    /// Whether the key is due or expired.
+    /// Whether the key is due or expired: what [`AlertRule::RotationDue`](crate::AlertRule::RotationDue)
+    /// fires on.
     pub fn needs_rotation(self) -> bool {
-        self != RotationState::Current
+        matches!(self, RotationState::Due | RotationState::Expired)
     }
 
     /// A short lowercase name.
     pub fn as_str(self) -> &'static str {
         match self {
             RotationState::Current => "current",
+            RotationState::DueSoon => "due soon",
             RotationState::Due => "due",
             RotationState::Expired => "expired",
         }
