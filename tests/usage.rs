@@ -286,6 +286,19 @@ fn builder_refuses_rules_without_sinks_and_impossible_rules() {
         .unwrap_err();
     assert_eq!(bad.kind(), ErrorKind::InvalidInput);
     assert!(bad.to_string().contains("threshold"), "{bad}");
+
+    assert!(!UsageLog::new().is_alerting());
+    let alerting = UsageLog::builder()
+        .with_rule(AlertRule::Denied)
+        .with_rule(AlertRule::EveryFailure)
+        .on_alert(|_| {})
+        .build()
+        .unwrap();
+    assert!(alerting.is_alerting());
+    assert_eq!(
+        alerting.rules().collect::<Vec<_>>(),
+        [&AlertRule::Denied, &AlertRule::EveryFailure]
+    );
 }
 
 #[test]

@@ -59,7 +59,7 @@ pub const DEFAULT_ALERT_COOLDOWN: Duration = Duration::from_secs(60);
 ///
 /// let log = UsageLog::builder()
 ///     .with_rule(AlertRule::failure_rate(0.5, Duration::from_secs(300), 4))
-///     .with_sink(|alert: &keyward::Alert| eprintln!("ALERT {alert}"))
+///     .on_alert(|alert| eprintln!("ALERT {alert}"))
 ///     .build()?;
 ///
 /// let value = SecretString::from(format!("sk-proj-{}", "Ab3d".repeat(10)));
@@ -272,6 +272,23 @@ impl UsageLogBuilder {
     pub fn with_sink(mut self, sink: impl AlertSink + 'static) -> UsageLogBuilder {
         self.sinks.push(Box::new(sink));
         self
+    }
+
+    /// Adds a closure as a sink; unlike [`with_sink`](UsageLogBuilder::with_sink), the closure's
+    /// argument type needs no annotation.
+    ///
+    /// ```
+    /// use keyward::{AlertRule, UsageLog};
+    ///
+    /// let log = UsageLog::builder()
+    ///     .with_rule(AlertRule::Denied)
+    ///     .on_alert(|alert| eprintln!("keyward alert: {alert}"))
+    ///     .build()?;
+    /// assert!(log.is_alerting());
+    /// # Ok::<(), keyward::Error>(())
+    /// ```
+    pub fn on_alert(self, sink: impl Fn(&Alert) + Send + Sync + 'static) -> UsageLogBuilder {
+        self.with_sink(sink)
     }
 
     /// How long a rule without a window stays quiet for a key after it fired
