@@ -414,7 +414,10 @@ pub(super) struct RuleState {
 
 impl RuleState {
     fn push_call(&mut self, now: DateTime<Utc>, window: TimeDelta, capacity: usize, failed: bool) {
-        let start = now - window;
+        // A window reaching past the first representable time covers everything.
+        let start = now
+            .checked_sub_signed(window)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
         while let Some(&(time, old_failed)) = self.window.front() {
             if time > start && self.window.len() < capacity {
                 break;
@@ -436,7 +439,8 @@ impl RuleState {
     fn may_fire(&mut self, now: DateTime<Utc>, cooldown: TimeDelta) -> Option<u64> {
         if let Some(last) = self.last_fired
             && now >= last
-            && now < last + cooldown
+            // A cooldown reaching past the last representable time never ends.
+            && last.checked_add_signed(cooldown).is_none_or(|end| now < end)
         {
             self.suppressed += 1;
             return None;
@@ -588,6 +592,19 @@ mod tests {
             assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad:?}");
         }
         assert!(AlertRule::failure_rate(0.0, minute, 1).validate().is_ok());
+    }
+
+    #[test]
+    fn huge_windows_and_cooldowns_do_not_overflow() {
+        let now = DateTime::<Utc>::MAX_UTC - TimeDelta::days(1);
+        let huge = TimeDelta::from_std(Duration::from_secs(9_000_000_000_000)).unwrap();
+        let mut state = RuleState::default();
+        state.push_call(now, huge, 4, true);
+        state.push_call(now, huge, 4, false);
+        assert_eq!(state.calls_in_window(), 2);
+        assert_eq!(state.may_fire(now, huge), Some(0));
+        assert_eq!(state.may_fire(now + TimeDelta::hours(1), huge), None);
+        assert_eq!(state.suppressed, 1);
     }
 
     #[test]
