@@ -92,6 +92,15 @@ impl Scope {
         self.inner.operations.iter().map(|op| &**op)
     }
 
+    /// The grants in the order given: each pattern with its operations in sorted order. For
+    /// audits, e.g. to flag a grant of `*`.
+    pub fn grants(&self) -> impl Iterator<Item = (&str, Vec<&str>)> {
+        self.inner.grants.iter().map(|grant| {
+            let operations = grant.operations.iter().map(|op| &**op).collect();
+            (grant.pattern.as_str(), operations)
+        })
+    }
+
     /// Whether `operation` is one of the declared operations.
     pub fn is_declared(&self, operation: &str) -> bool {
         self.inner.operations.contains(operation)
@@ -456,6 +465,15 @@ mod tests {
             outside.to_string(),
             "agent `researcher` may not read secret `AWS_SECRET`"
         );
+    }
+
+    #[test]
+    fn grants_are_listed_in_order() {
+        let scope = scope();
+        let grants: Vec<_> = scope.grants().collect();
+        assert_eq!(grants.len(), 4);
+        assert_eq!(grants[1], ("openai/*", vec!["chat", "embeddings"]));
+        assert_eq!(grants[3], ("OPENAI_API_KEY", vec!["embeddings"]));
     }
 
     #[test]
