@@ -26,7 +26,9 @@ const FAILURE_RATE_SAMPLE: u64 = 1024;
 /// flood the sinks: the cooldown is the rule's window for the windowed rules, and the log's
 /// [`alert_cooldown`](crate::UsageLogBuilder::with_alert_cooldown) for the others. Matches
 /// suppressed by the cooldown are counted in the next alert's
-/// [`suppressed`](Alert::suppressed).
+/// [`suppressed`](Alert::suppressed). Keys beyond the log's
+/// [`max_keys`](crate::UsageLogBuilder::with_max_keys) share one window and one cooldown, as
+/// they share the overflow row of the report.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case", tag = "rule"))]
