@@ -52,7 +52,9 @@ mod error;
 mod format;
 mod mask;
 mod provider;
+mod scope;
 mod secret;
+mod usage;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};
@@ -65,5 +67,14 @@ pub use provider::{
     ChainProvider, DotenvOptions, DotenvProvider, EnvProvider, FileProvider, MAX_KEY_NAME_LEN,
     MemoryProvider, OnError, SecretProvider, SecretProviderExt, validate_key_name,
 };
+pub use provider::{READ_OPERATION, ScopedProvider};
+pub use scope::{KeyUse, Scope, ScopeBuilder, ScopedKey};
 pub use secrecy::ExposeSecret;
 pub use secret::{Secret, SecretMeta, SecretString};
+#[cfg(feature = "tracing")]
+pub use usage::TracingAlertSink;
+pub use usage::{
+    Alert, AlertRule, AlertSink, DEFAULT_ALERT_COOLDOWN, DEFAULT_CAPACITY, DEFAULT_MAX_NAMES,
+    FailureClass, KeyId, KeyUsage, MAX_WINDOW_CALLS, NamedUsage, Outcome, RotationState, Trigger,
+    Usage, UsageEvent, UsageLog, UsageLogBuilder, UsageReport, UsageStats,
+};

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::KeyFormat;
+use crate::scope::Scope;
 use crate::secret::Secret;
 
 mod chain;
@@ -19,6 +20,7 @@ mod file;
 #[cfg(feature = "keyring")]
 mod keyring;
 mod memory;
+mod scoped;
 
 pub use chain::{ChainProvider, OnError};
 pub use dotenv::{DotenvOptions, DotenvProvider};
@@ -27,6 +29,7 @@ pub use file::FileProvider;
 #[cfg(feature = "keyring")]
 pub use keyring::KeyringProvider;
 pub use memory::MemoryProvider;
+pub use scoped::{READ_OPERATION, ScopedProvider};
 
 /// A source of secrets.
 ///
@@ -119,6 +122,26 @@ pub trait SecretProviderExt: SecretProvider {
             )
         })?;
         Ok(secret)
+    }
+
+    /// Reads only the keys `scope` allows; see [`ScopedProvider`].
+    ///
+    /// ```
+    /// use keyward::{ErrorKind, EnvProvider, Scope, SecretProvider, SecretProviderExt};
+    ///
+    /// let scope = Scope::for_agent("summarizer")
+    ///     .operations(["chat"])
+    ///     .allow("ANTHROPIC_API_KEY", ["chat"])
+    ///     .build()?;
+    /// let provider = EnvProvider::new().scoped(scope);
+    /// assert_eq!(provider.get("HOME").unwrap_err().kind(), ErrorKind::PermissionDenied);
+    /// # Ok::<(), keyward::Error>(())
+    /// ```
+    fn scoped(self, scope: Scope) -> ScopedProvider<Self>
+    where
+        Self: Sized,
+    {
+        ScopedProvider::new(self, scope)
     }
 }
 

@@ -1,0 +1,473 @@
+//! Usage monitoring: who used which key for what, how it went, and alerts when it goes wrong.
+//!
+//! A [`UsageLog`] records [`Usage`]s, never values: a key appears by its label, fingerprint and
+//! masked preview. Memory is bounded however long the program runs: counters are aggregated per
+//! key, operation and agent (each table capped, with an overflow row past the cap), and only the
+//! last [`capacity`](UsageLogBuilder::with_capacity) events are kept whole.
+//!
+//! Time comes from the log's [`Clock`], so windows and cooldowns are tested without sleeping.
+
+mod alert;
+mod event;
+mod report;
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, ErrorKind, Result};
+use crate::mask::Fingerprint;
+
+#[cfg(feature = "tracing")]
+pub use alert::TracingAlertSink;
+pub use alert::{Alert, AlertRule, AlertSink, MAX_WINDOW_CALLS, Trigger};
+pub use event::{FailureClass, KeyId, Outcome, RotationState, Usage, UsageEvent};
+pub use report::{KeyUsage, NamedUsage, UsageReport, UsageStats};
+
+use alert::{RuleState, Rules};
+use report::{Counters, OVERFLOW};
+
+/// The default number of recent events a log keeps whole.
+pub const DEFAULT_CAPACITY: usize = 1024;
+/// The default number of distinct keys, agents and operations a log counts separately.
+pub const DEFAULT_MAX_NAMES: usize = 256;
+/// The default cooldown of the rules without a window.
+pub const DEFAULT_ALERT_COOLDOWN: Duration = Duration::from_secs(60);
+
+/// A thread-safe, bounded record of how keys are used, with alert rules.
+///
+/// Share it as `Arc<UsageLog>`. Recording takes one short lock: it updates counters, appends to
+/// a ring buffer and evaluates the rules; alert sinks are called after the lock is released.
+/// A use costs a few hundred nanoseconds (see `docs/benchmarks.md`), nothing next to an API
+/// call; the single lock means two threads record no faster than one.
+///
+/// # Memory
+///
+/// Bounded by the limits, whatever the number of uses: at most
+/// [`capacity`](UsageLogBuilder::with_capacity) events; at most
+/// [`max_keys`](UsageLogBuilder::with_max_keys), `max_agents` and `max_operations` rows plus one
+/// overflow row each; names cut at [`MAX_KEY_NAME_LEN`](crate::MAX_KEY_NAME_LEN) bytes; and for
+/// each tracked key and windowed rule, a window of at most [`MAX_WINDOW_CALLS`] calls of 16 bytes.
+///
+/// ```
+/// use std::time::Duration;
+/// use keyward::{AlertRule, KeyId, Outcome, FailureClass, SecretString, Usage, UsageLog};
+///
+/// let log = UsageLog::builder()
+///     .with_rule(AlertRule::failure_rate(0.5, Duration::from_secs(300), 4))
+///     .on_alert(|alert| eprintln!("ALERT {alert}"))
+///     .build()?;
+///
+/// let value = SecretString::from(format!("sk-proj-{}", "Ab3d".repeat(10)));
+/// let key = KeyId::new("OPENAI_API_KEY", &value);
+/// log.record(Usage::new(&key, "researcher", "chat"));
+/// log.record(Usage::new(&key, "researcher", "chat").with_outcome(Outcome::failure(FailureClass::Server)));
+///
+/// let report = log.report();
+/// assert_eq!(report.total.uses, 2);
+/// assert_eq!(report.keys[0].label, "OPENAI_API_KEY");
+/// println!("{report}");
+/// # Ok::<(), keyward::Error>(())
+/// ```
+pub struct UsageLog {
+    clock: Arc<dyn Clock>,
+    rules: Rules,
+    sinks: Vec<Box<dyn AlertSink>>,
+    capacity: usize,
+    state: Mutex<State>,
+}
+
+impl UsageLog {
+    /// A log with the system clock, the default limits, and no alert rules.
+    pub fn new() -> UsageLog {
+        UsageLog::with_parts(
+            Arc::new(SystemClock),
+            Rules::empty(),
+            Vec::new(),
+            Limits::default(),
+        )
+    }
+
+    /// Starts a log with rules, sinks, a clock or limits of your own.
+    pub fn builder() -> UsageLogBuilder {
+        UsageLogBuilder::default()
+    }
+
+    fn with_parts(
+        clock: Arc<dyn Clock>,
+        rules: Rules,
+        sinks: Vec<Box<dyn AlertSink>>,
+        limits: Limits,
+    ) -> UsageLog {
+        UsageLog {
+            clock,
+            rules,
+            sinks,
+            capacity: limits.capacity,
+            state: Mutex::new(State {
+                totals: Counters::default(),
+                keys: Table::new(limits.max_keys),
+                operations: Table::new(limits.max_operations),
+                agents: Table::new(limits.max_agents),
+                recent: VecDeque::with_capacity(limits.capacity.min(DEFAULT_CAPACITY)),
+                since: None,
+                until: None,
+            }),
+        }
+    }
+
+    /// Records one use, stamped with the log's clock, and sends any alert it fires to the sinks.
+    pub fn record(&self, usage: Usage) {
+        let now = self.clock.now();
+        let mut alerts = Vec::new();
+        {
+            let mut state = self.lock();
+            state.add(now, &usage, &self.rules, &mut alerts);
+            if self.capacity > 0 {
+                if state.recent.len() >= self.capacity {
+                    state.recent.pop_front();
+                }
+                state.recent.push_back(UsageEvent::new(now, usage));
+            }
+        }
+        for alert in &alerts {
+            for sink in &self.sinks {
+                sink.alert(alert);
+            }
+        }
+    }
+
+    /// The time by the log's clock: for callers timing a call themselves.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The most recent events, oldest first: at most [`capacity`](UsageLogBuilder::with_capacity).
+    pub fn recent(&self) -> Vec<UsageEvent> {
+        self.lock().recent.iter().cloned().collect()
+    }
+
+    /// The totals, and counts per key, operation and agent, since the log was made.
+    pub fn report(&self) -> UsageReport {
+        let state = self.lock();
+        let mut keys: Vec<KeyUsage> = state
+            .keys
+            .entries
+            .iter()
+            .map(|(label, key)| key.usage(label, false))
+            .collect();
+        keys.sort_by(|a, b| a.label.cmp(&b.label));
+        keys.extend(
+            state
+                .keys
+                .overflow
+                .as_ref()
+                .map(|key| key.usage(OVERFLOW, true)),
+        );
+        UsageReport {
+            since: state.since,
+            until: state.until,
+            total: state.totals.stats(),
+            keys,
+            operations: state.operations.named(),
+            agents: state.agents.named(),
+        }
+    }
+
+    /// The alert rules in force.
+    pub fn rules(&self) -> impl Iterator<Item = &AlertRule> {
+        self.rules.iter()
+    }
+
+    /// Whether any alert rule is active and has somewhere to send its alerts.
+    pub fn is_alerting(&self) -> bool {
+        !self.rules.is_empty() && !self.sinks.is_empty()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Counters stay meaningful after a panic elsewhere: recover rather than poison every
+        // later use of the key.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Default for UsageLog {
+    fn default() -> UsageLog {
+        UsageLog::new()
+    }
+}
+
+impl fmt::Debug for UsageLog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UsageLog")
+            .field("clock", &self.clock)
+            .field("rules", &self.rules.len())
+            .field("sinks", &self.sinks.len())
+            .field("capacity", &self.capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`UsageLog`]; see [`UsageLog::builder`].
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct UsageLogBuilder {
+    clock: Arc<dyn Clock>,
+    rules: Vec<AlertRule>,
+    sinks: Vec<Box<dyn AlertSink>>,
+    cooldown: Duration,
+    limits: Limits,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    capacity: usize,
+    max_keys: usize,
+    max_operations: usize,
+    max_agents: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            capacity: DEFAULT_CAPACITY,
+            max_keys: DEFAULT_MAX_NAMES,
+            max_operations: DEFAULT_MAX_NAMES,
+            max_agents: DEFAULT_MAX_NAMES,
+        }
+    }
+}
+
+impl Default for UsageLogBuilder {
+    fn default() -> UsageLogBuilder {
+        UsageLogBuilder {
+            clock: Arc::new(SystemClock),
+            rules: Vec::new(),
+            sinks: Vec::new(),
+            cooldown: DEFAULT_ALERT_COOLDOWN,
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl UsageLogBuilder {
+    /// Takes the time from `clock` (a [`ManualClock`](crate::ManualClock) in tests).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> UsageLogBuilder {
+        self.clock = clock;
+        self
+    }
+
+    /// Adds an alert rule.
+    pub fn with_rule(mut self, rule: AlertRule) -> UsageLogBuilder {
+        self.rules.push(rule);
+        self
+    }
+
+    /// Adds a sink that receives every alert.
+    pub fn with_sink(mut self, sink: impl AlertSink + 'static) -> UsageLogBuilder {
+        self.sinks.push(Box::new(sink));
+        self
+    }
+
+    /// Adds a closure as a sink; unlike [`with_sink`](UsageLogBuilder::with_sink), the closure's
+    /// argument type needs no annotation.
+    ///
+    /// ```
+    /// use keyward::{AlertRule, UsageLog};
+    ///
+    /// let log = UsageLog::builder()
+    ///     .with_rule(AlertRule::Denied)
+    ///     .on_alert(|alert| eprintln!("keyward alert: {alert}"))
+    ///     .build()?;
+    /// assert!(log.is_alerting());
+    /// # Ok::<(), keyward::Error>(())
+    /// ```
+    pub fn on_alert(self, sink: impl Fn(&Alert) + Send + Sync + 'static) -> UsageLogBuilder {
+        self.with_sink(sink)
+    }
+
+    /// How long a rule without a window stays quiet for a key after it fired
+    /// ([`DEFAULT_ALERT_COOLDOWN`] unless set; zero for no cooldown).
+    pub fn with_alert_cooldown(mut self, cooldown: Duration) -> UsageLogBuilder {
+        self.cooldown = cooldown;
+        self
+    }
+
+    /// Keeps the last `capacity` events whole ([`DEFAULT_CAPACITY`] unless set; zero keeps
+    /// counters only).
+    pub fn with_capacity(mut self, capacity: usize) -> UsageLogBuilder {
+        self.limits.capacity = capacity;
+        self
+    }
+
+    /// Counts at most `max` keys separately; uses of further keys are counted in one overflow
+    /// row ([`DEFAULT_MAX_NAMES`] unless set).
+    pub fn with_max_keys(mut self, max: usize) -> UsageLogBuilder {
+        self.limits.max_keys = max;
+        self
+    }
+
+    /// Counts at most `max` operations separately, the rest in an overflow row.
+    pub fn with_max_operations(mut self, max: usize) -> UsageLogBuilder {
+        self.limits.max_operations = max;
+        self
+    }
+
+    /// Counts at most `max` agents separately, the rest in an overflow row.
+    pub fn with_max_agents(mut self, max: usize) -> UsageLogBuilder {
+        self.limits.max_agents = max;
+        self
+    }
+
+    /// Checks the rules and builds the log.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] for a rule with impossible numbers (a threshold outside
+    /// `0..1`, a zero or overlong window, a burst limit of zero or of [`MAX_WINDOW_CALLS`] or
+    /// more), for rules without any sink to send alerts to, or for a sink without rules.
+    pub fn build(self) -> Result<UsageLog> {
+        if self.rules.is_empty() != self.sinks.is_empty() {
+            let problem = if self.rules.is_empty() {
+                "alert sinks were given but no alert rule"
+            } else {
+                "alert rules were given but no sink to send alerts to"
+            };
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("invalid usage log: {problem}"),
+            ));
+        }
+        let rules = Rules::new(self.rules, self.cooldown)?;
+        Ok(UsageLog::with_parts(
+            self.clock,
+            rules,
+            self.sinks,
+            self.limits,
+        ))
+    }
+}
+
+impl fmt::Debug for UsageLogBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UsageLogBuilder")
+            .field("clock", &self.clock)
+            .field("rules", &self.rules)
+            .field("sinks", &self.sinks.len())
+            .field("cooldown", &self.cooldown)
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
+struct State {
+    totals: Counters,
+    keys: Table<KeyState>,
+    operations: Table<Counters>,
+    agents: Table<Counters>,
+    recent: VecDeque<UsageEvent>,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+}
+
+impl State {
+    fn add(&mut self, now: DateTime<Utc>, usage: &Usage, rules: &Rules, alerts: &mut Vec<Alert>) {
+        self.totals.add(usage);
+        self.operations.entry(&usage.operation).add(usage);
+        self.agents.entry(&usage.agent).add(usage);
+        let key = self.keys.entry(usage.key.label_arc());
+        key.counters.add(usage);
+        key.last_used = Some(now);
+        if let Some(fingerprint) = usage.key.fingerprint() {
+            key.fingerprint = Some(fingerprint);
+            if key.masked.as_deref() != usage.key.masked() {
+                key.masked = usage.key.masked().map(str::to_owned);
+            }
+        }
+        if usage.rotation.is_some() {
+            key.rotation = usage.rotation;
+        }
+        if !rules.is_empty() {
+            rules.evaluate(now, usage, &mut key.rules, alerts);
+        }
+        self.since.get_or_insert(now);
+        self.until = Some(now);
+    }
+}
+
+/// What the log knows of one key (or of the overflow row).
+#[derive(Default)]
+struct KeyState {
+    counters: Counters,
+    fingerprint: Option<Fingerprint>,
+    masked: Option<String>,
+    rotation: Option<RotationState>,
+    last_used: Option<DateTime<Utc>>,
+    rules: Vec<RuleState>,
+}
+
+impl KeyState {
+    fn usage(&self, label: &str, overflow: bool) -> KeyUsage {
+        KeyUsage {
+            label: label.to_owned(),
+            overflow,
+            // The overflow row mixes keys: a fingerprint would name one of them.
+            fingerprint: self.fingerprint.filter(|_| !overflow),
+            masked: self.masked.clone().filter(|_| !overflow),
+            rotation: self.rotation.filter(|_| !overflow),
+            last_used: self.last_used,
+            stats: self.counters.stats(),
+        }
+    }
+}
+
+/// Rows by name, at most `max` of them, then one overflow row.
+struct Table<T> {
+    entries: HashMap<Arc<str>, T>,
+    overflow: Option<T>,
+    max: usize,
+}
+
+impl<T: Default> Table<T> {
+    fn new(max: usize) -> Table<T> {
+        Table {
+            entries: HashMap::new(),
+            overflow: None,
+            max,
+        }
+    }
+
+    fn entry(&mut self, name: &Arc<str>) -> &mut T {
+        if self.entries.len() < self.max || self.entries.contains_key(name) {
+            self.entries.entry(Arc::clone(name)).or_default()
+        } else {
+            self.overflow.get_or_insert_with(T::default)
+        }
+    }
+}
+
+impl Table<Counters> {
+    fn named(&self) -> Vec<NamedUsage> {
+        let mut rows: Vec<NamedUsage> = self
+            .entries
+            .iter()
+            .map(|(name, counters)| NamedUsage {
+                name: name.to_string(),
+                overflow: false,
+                stats: counters.stats(),
+            })
+            .collect();
+        rows.sort_by(|a, b| a.name.cmp(&b.name));
+        rows.extend(self.overflow.as_ref().map(|counters| NamedUsage {
+            name: OVERFLOW.to_owned(),
+            overflow: true,
+            stats: counters.stats(),
+        }));
+        rows
+    }
+}
