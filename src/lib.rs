@@ -13,8 +13,9 @@ pub use error::{Error, ErrorKind, Result};
 pub use format::KeyFormat;
 pub use mask::{Fingerprint, Fingerprinter, Mask, fingerprint, mask};
 pub use provider::{
-    ChainProvider, EnvProvider, MAX_KEY_NAME_LEN, MemoryProvider, OnError, SecretProvider,
-    SecretProviderExt, validate_key_name,
+    AsyncSecretProvider, AsyncSecretProviderExt, BoxFuture, ChainProvider, EnvProvider,
+    MAX_KEY_NAME_LEN, MemoryProvider, OnError, SecretProvider, SecretProviderExt,
+    validate_key_name,
 };
 pub use secrecy::ExposeSecret;
 pub use secret::{Secret, SecretMeta, SecretString};

@@ -12,10 +12,12 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::format::KeyFormat;
 use crate::secret::Secret;
 
+mod async_provider;
 mod chain;
 mod env;
 mod memory;
 
+pub use async_provider::{AsyncSecretProvider, AsyncSecretProviderExt, BoxFuture};
 pub use chain::{ChainProvider, OnError};
 pub use env::EnvProvider;
 pub use memory::MemoryProvider;
