@@ -12,10 +12,14 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};
 pub use format::KeyFormat;
 pub use mask::{Fingerprint, Fingerprinter, Mask, fingerprint, mask};
+#[cfg(any(feature = "vault", feature = "aws"))]
+pub use provider::RemotePolicy;
 pub use provider::{
     AsyncSecretProvider, AsyncSecretProviderExt, BoxFuture, ChainProvider, EnvProvider,
     MAX_KEY_NAME_LEN, MemoryProvider, OnError, SecretProvider, SecretProviderExt,
     validate_key_name,
 };
+#[cfg(feature = "vault")]
+pub use provider::{DEFAULT_VAULT_FIELD, VaultBuilder, VaultProvider};
 pub use secrecy::ExposeSecret;
 pub use secret::{Secret, SecretMeta, SecretString};

@@ -16,11 +16,17 @@ mod async_provider;
 mod chain;
 mod env;
 mod memory;
+#[cfg(any(feature = "vault", feature = "aws"))]
+mod remote;
 
 pub use async_provider::{AsyncSecretProvider, AsyncSecretProviderExt, BoxFuture};
 pub use chain::{ChainProvider, OnError};
 pub use env::EnvProvider;
 pub use memory::MemoryProvider;
+#[cfg(any(feature = "vault", feature = "aws"))]
+pub use remote::RemotePolicy;
+#[cfg(feature = "vault")]
+pub use remote::{DEFAULT_VAULT_FIELD, VaultBuilder, VaultProvider};
 
 /// A source of secrets.
 ///
