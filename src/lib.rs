@@ -19,6 +19,8 @@ pub use provider::{
     MAX_KEY_NAME_LEN, MemoryProvider, OnError, SecretProvider, SecretProviderExt,
     validate_key_name,
 };
+#[cfg(feature = "aws")]
+pub use provider::{AwsSecretsManagerBuilder, AwsSecretsManagerProvider};
 #[cfg(feature = "vault")]
 pub use provider::{DEFAULT_VAULT_FIELD, VaultBuilder, VaultProvider};
 pub use secrecy::ExposeSecret;

@@ -25,6 +25,8 @@ pub use env::EnvProvider;
 pub use memory::MemoryProvider;
 #[cfg(any(feature = "vault", feature = "aws"))]
 pub use remote::RemotePolicy;
+#[cfg(feature = "aws")]
+pub use remote::{AwsSecretsManagerBuilder, AwsSecretsManagerProvider};
 #[cfg(feature = "vault")]
 pub use remote::{DEFAULT_VAULT_FIELD, VaultBuilder, VaultProvider};
 

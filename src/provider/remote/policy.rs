@@ -1,10 +1,14 @@
 //! Timeouts and retries, shared by every remote backend so that they behave alike.
 
+#[cfg(feature = "vault")]
 use std::collections::hash_map::RandomState;
+#[cfg(feature = "vault")]
 use std::future::Future;
+#[cfg(feature = "vault")]
 use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
+#[cfg(feature = "vault")]
 use crate::error::{Error, ErrorKind, Result};
 
 /// How a remote provider times out and retries its calls.
@@ -103,6 +107,7 @@ impl RemotePolicy {
         self.max_backoff
     }
 
+    #[cfg(feature = "vault")]
     /// The pause before retry number `retry` (1 for the first): exponential, capped, and
     /// jittered to between half and all of it, so that many clients do not retry in step.
     pub(crate) fn backoff(&self, retry: u32) -> Duration {
@@ -116,6 +121,7 @@ impl RemotePolicy {
         half + Duration::from_nanos(random_below(jitter_nanos.saturating_add(1)))
     }
 
+    #[cfg(feature = "vault")]
     /// Runs `attempt` until it succeeds, fails for good, or the attempts run out, sleeping
     /// [`backoff`](RemotePolicy::backoff) between attempts. Timeouts are the caller's: the
     /// HTTP client or SDK enforces [`timeout`](RemotePolicy::timeout) per attempt.
@@ -139,6 +145,7 @@ impl RemotePolicy {
     }
 }
 
+#[cfg(feature = "vault")]
 /// One failed attempt: what to tell the user, the cause, and whether trying again may help.
 #[derive(Debug)]
 pub(crate) struct Failure<E> {
@@ -147,6 +154,7 @@ pub(crate) struct Failure<E> {
     transient: bool,
 }
 
+#[cfg(feature = "vault")]
 impl<E: std::error::Error + Send + Sync + 'static> Failure<E> {
     /// A failure that retrying may fix: connection trouble, a timeout, 5xx, throttling.
     pub(crate) fn transient(message: impl Into<String>, source: Option<E>) -> Failure<E> {
@@ -180,11 +188,13 @@ impl<E: std::error::Error + Send + Sync + 'static> Failure<E> {
     }
 }
 
+#[cfg(feature = "vault")]
 /// Whether an HTTP status is worth retrying: server errors and throttling.
 pub(crate) fn is_transient_status(status: u16) -> bool {
     status == 429 || status == 408 || (500..600).contains(&status)
 }
 
+#[cfg(feature = "vault")]
 /// A number in `0..bound` (0 when `bound` is 0), random enough for jitter. std's hasher keys are
 /// seeded randomly per process and advance per `RandomState`, which avoids a `rand` dependency.
 fn random_below(bound: u64) -> u64 {
@@ -199,6 +209,7 @@ fn random_below(bound: u64) -> u64 {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    #[cfg(feature = "vault")]
     use std::sync::atomic::{AtomicU32, Ordering};
 
     use super::*;
@@ -209,6 +220,7 @@ mod tests {
             .with_max_backoff(Duration::from_millis(4))
     }
 
+    #[cfg(feature = "vault")]
     #[test]
     fn backoff_grows_is_capped_and_jittered() {
         let policy = RemotePolicy::default();
@@ -235,6 +247,7 @@ mod tests {
         assert_eq!(policy.connect_timeout(), Duration::from_secs(1));
     }
 
+    #[cfg(feature = "vault")]
     #[test]
     fn statuses_worth_retrying() {
         for status in [429, 500, 502, 503, 504, 408] {
@@ -245,6 +258,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "vault")]
     #[tokio::test(flavor = "current_thread")]
     async fn transient_failures_are_retried_until_the_attempts_run_out() {
         let calls = AtomicU32::new(0);
@@ -266,6 +280,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "vault")]
     #[tokio::test(flavor = "current_thread")]
     async fn permanent_failures_are_not_retried() {
         let calls = AtomicU32::new(0);
@@ -284,6 +299,7 @@ mod tests {
         assert!(std::error::Error::source(&err).is_some());
     }
 
+    #[cfg(feature = "vault")]
     #[tokio::test(flavor = "current_thread")]
     async fn a_retry_that_succeeds_returns_the_value() {
         let calls = AtomicU32::new(0);
