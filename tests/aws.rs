@@ -65,9 +65,9 @@ fn moto() -> Option<Moto> {
     ]
     .map(std::env::var);
     let [Ok(endpoint), Ok(key_id), Ok(secret_key)] = vars else {
-        eprintln!(
+        skip(
             "skipped: KEYWARD_TEST_AWS_ENDPOINT and the moto access key are not set; \
-             scripts/test-all starts moto and sets them"
+             scripts/test-all starts moto and sets them",
         );
         return None;
     };
@@ -117,6 +117,16 @@ fn unique(name: &str) -> String {
         "keyward-tests/{name}-{nanos}-{}",
         COUNTER.fetch_add(1, Ordering::SeqCst)
     )
+}
+
+/// Says once per test binary why tests are skipped. Written to stderr directly, because the
+/// test harness captures `eprintln!` of passing tests.
+fn skip(reason: &str) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "{reason}");
+    });
 }
 
 /// A fake key, made in code.

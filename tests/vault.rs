@@ -61,9 +61,9 @@ fn server() -> Option<Server> {
         std::env::var("KEYWARD_TEST_VAULT_ADDR"),
         std::env::var("KEYWARD_TEST_VAULT_TOKEN"),
     ) else {
-        eprintln!(
+        skip(
             "skipped: KEYWARD_TEST_VAULT_ADDR and KEYWARD_TEST_VAULT_TOKEN are not set; \
-             scripts/test-all starts OpenBao and sets them"
+             scripts/test-all starts OpenBao and sets them",
         );
         return None;
     };
@@ -78,6 +78,16 @@ fn unique(name: &str) -> String {
         "keyward-tests/{name}-{nanos}-{}",
         COUNTER.fetch_add(1, Ordering::SeqCst)
     )
+}
+
+/// Says once per test binary why tests are skipped. Written to stderr directly, because the
+/// test harness captures `eprintln!` of passing tests.
+fn skip(reason: &str) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "{reason}");
+    });
 }
 
 /// A fake key, made in code.
@@ -395,7 +405,11 @@ fn free_port() -> u16 {
 
 async fn a_stopped_server_is_an_error_and_a_restarted_one_recovers() {
     let Ok(binary) = std::env::var("KEYWARD_TEST_BAO_BIN") else {
-        eprintln!("skipped: KEYWARD_TEST_BAO_BIN is not set; scripts/test-all sets it");
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: KEYWARD_TEST_BAO_BIN is not set; scripts/test-all sets it"
+        );
         return;
     };
     let port = free_port();
