@@ -49,6 +49,7 @@ on_both_runtimes!(
     server_errors_are_retried_and_refusals_are_not,
     a_silent_server_times_out,
     malformed_keys_are_refused_before_any_request,
+    concurrent_reads_share_one_token_lookup,
 );
 
 struct Server {
@@ -477,30 +478,85 @@ async fn a_stopped_server_is_an_error_and_a_restarted_one_recovers() {
 
 /// A fake HTTP server on 127.0.0.1 that answers every request with `status` and counts them.
 fn fake_server(status: u16) -> (String, Arc<AtomicUsize>) {
+    fake_server_with(move |_| (status, r#"{"errors":["fake failure"]}"#.to_owned()))
+}
+
+/// A fake HTTP server on 127.0.0.1 that answers with `answer(path)` and counts the requests.
+fn fake_server_with(
+    answer: impl Fn(&str) -> (u16, String) + Send + Sync + 'static,
+) -> (String, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     let count = Arc::new(AtomicUsize::new(0));
     let counted = Arc::clone(&count);
+    let answer = Arc::new(answer);
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { return };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            // Read the request head; these requests carry no body worth reading.
-            while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
-                line.clear();
-            }
-            counted.fetch_add(1, Ordering::SeqCst);
-            let body = r#"{"errors":["fake failure"]}"#;
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status} Fake\r\nContent-Type: application/json\r\n\
-                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
+            let (counted, answer) = (Arc::clone(&counted), Arc::clone(&answer));
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                let _ = reader.read_line(&mut request_line);
+                // Read the rest of the head; these requests carry no body worth reading.
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                    line.clear();
+                }
+                counted.fetch_add(1, Ordering::SeqCst);
+                let path = request_line.split(' ').nth(1).unwrap_or_default();
+                let (status, body) = answer(path);
+                // Slow enough that concurrent callers overlap.
+                std::thread::sleep(Duration::from_millis(20));
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status} Fake\r\nContent-Type: application/json\r\n\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            });
         }
     });
     (address, count)
+}
+
+async fn concurrent_reads_share_one_token_lookup() {
+    let lookups = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&lookups);
+    let (address, requests) = fake_server_with(move |path| {
+        if path.ends_with("/auth/token/lookup-self") {
+            counted.fetch_add(1, Ordering::SeqCst);
+            (200, r#"{"data":{"ttl":0,"renewable":false}}"#.to_owned())
+        } else {
+            let body = json!({ "data": {
+                "data": { "value": "tok-fake-value-0000" },
+                "metadata": { "version": 4, "created_time": "2026-01-02T03:04:05.5Z" }
+            }});
+            (200, body.to_string())
+        }
+    });
+    let vault = Arc::new(
+        VaultProvider::builder(&address)
+            .with_token("tok-concurrent-0000")
+            .build()
+            .unwrap(),
+    );
+    let reads: Vec<_> = (0..16)
+        .map(|_| {
+            let vault = Arc::clone(&vault);
+            tokio::spawn(async move { vault.require("app").await })
+        })
+        .collect();
+    for read in reads {
+        let secret = read.await.unwrap().unwrap();
+        assert_eq!(secret.meta().version.as_deref(), Some("4"));
+        assert_eq!(
+            secret.meta().created_at.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-01-02T03:04:05.500+00:00")
+        );
+    }
+    assert_eq!(lookups.load(Ordering::SeqCst), 1);
+    assert_eq!(requests.load(Ordering::SeqCst), 17);
 }
 
 async fn server_errors_are_retried_and_refusals_are_not() {
@@ -567,6 +623,12 @@ async fn malformed_keys_are_refused_before_any_request() {
 
 #[test]
 fn configuration_errors_are_clear() {
+    let err = VaultProvider::builder("http://127.0.0.1:8200")
+        .with_token("tok-with\nnewline")
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(!err.to_string().contains("newline"), "{err}");
     for address in ["", "vault:8200", "ftp://vault", "http://user:pw@vault:8200"] {
         let err = VaultProvider::builder(address)
             .with_token("tok")

@@ -267,11 +267,12 @@ impl VaultProvider {
         token: Option<&SecretString>,
     ) -> Result<Option<reqwest::Response>> {
         let address = self.address();
+        let token = token.map(token_header).transpose()?;
         self.policy
             .retry(|| {
                 let mut request = self.client.request(method.clone(), url.clone());
-                if let Some(token) = token {
-                    request = request.header("X-Vault-Token", token_header(token));
+                if let Some(token) = &token {
+                    request = request.header("X-Vault-Token", token.clone());
                 }
                 if let Some(body) = body {
                     request = request.json(body);
@@ -619,6 +620,9 @@ impl VaultBuilder {
                     })?,
             ),
         };
+        if let Auth::Token(token) = &auth {
+            token_header(token)?;
+        }
         let mut headers = HeaderMap::new();
         if let Some(namespace) = &self.namespace {
             let value = HeaderValue::from_str(namespace).map_err(|_| {
@@ -667,12 +671,16 @@ fn env_string(name: &str) -> Result<Option<String>> {
     }
 }
 
-fn token_header(token: &SecretString) -> HeaderValue {
-    // An invalid header value fails the request with a reqwest error, which does not echo it.
-    let mut value = HeaderValue::from_str(token.expose_secret())
-        .unwrap_or_else(|_| HeaderValue::from_static("invalid-token"));
+/// The token as a header value marked sensitive, which keeps it out of the HTTP stack's Debug.
+fn token_header(token: &SecretString) -> Result<HeaderValue> {
+    let mut value = HeaderValue::from_str(token.expose_secret()).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidInput,
+            "the vault token contains characters an HTTP header cannot carry (a line break?)",
+        )
+    })?;
     value.set_sensitive(true);
-    value
+    Ok(value)
 }
 
 fn hint(status: StatusCode) -> &'static str {
