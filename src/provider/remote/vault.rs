@@ -125,7 +125,7 @@ impl fmt::Debug for VaultProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("VaultProvider")
             .field("name", &self.name)
-            .field("address", &self.address.as_str())
+            .field("address", &self.address())
             .field("mount", &self.mount)
             .field("prefix", &self.prefix.join("/"))
             .field("default_field", &self.default_field)
@@ -173,7 +173,7 @@ impl VaultProvider {
 
     /// The server address.
     pub fn address(&self) -> &str {
-        self.address.as_str()
+        self.address.as_str().trim_end_matches('/')
     }
 
     /// The KV v2 mount (`secret` unless configured).
@@ -216,7 +216,7 @@ impl VaultProvider {
                 format!(
                     "field {} of `{shown}` in vault at {} is not a string",
                     quote_name(field),
-                    self.address
+                    self.address()
                 ),
             ));
         };
@@ -315,7 +315,7 @@ impl VaultProvider {
             let mut path = url.path_segments_mut().map_err(|()| {
                 Error::new(
                     ErrorKind::InvalidInput,
-                    format!("vault address {} cannot take a path", self.address),
+                    format!("vault address {} cannot take a path", self.address()),
                 )
             })?;
             path.pop_if_empty().push("v1").extend(segments);
@@ -434,7 +434,7 @@ impl VaultProvider {
                 ErrorKind::Backend,
                 format!(
                     "vault at {} answered 404 for `{shown}`: is AppRole enabled at `{mount}`?",
-                    self.address
+                    self.address()
                 ),
             )
         })?;
@@ -458,7 +458,7 @@ impl VaultProvider {
             .ok_or_else(|| {
                 Error::new(
                     ErrorKind::Backend,
-                    format!("vault at {} answered 404 for `{shown}`", self.address),
+                    format!("vault at {} answered 404 for `{shown}`", self.address()),
                 )
             })
     }
