@@ -45,6 +45,7 @@ on_both_runtimes!(
     a_non_string_field_is_invalid_format,
     approle_logs_in_and_logs_in_again_after_the_max_ttl,
     a_short_lived_token_is_renewed_before_it_expires,
+    a_token_that_may_not_look_itself_up_still_reads,
     a_stopped_server_is_an_error_and_a_restarted_one_recovers,
     server_errors_are_retried_and_refusals_are_not,
     a_silent_server_times_out,
@@ -310,6 +311,18 @@ async fn approle_logs_in_and_logs_in_again_after_the_max_ttl() {
         tokio::time::sleep(Duration::from_millis(1500)).await;
     }
 
+    // Revoking every token of the mount (or a server that forgot them) means a new login,
+    // even while the token in hand is not yet due for renewal.
+    assert!(vault.get(&path).await.unwrap().is_some());
+    api(
+        &server,
+        reqwest::Method::PUT,
+        &format!("sys/leases/revoke-prefix/auth/{mount}/login"),
+        json!({}),
+    )
+    .await;
+    assert!(vault.get(&path).await.unwrap().is_some());
+
     let wrong = VaultProvider::builder(&server.address)
         .with_approle_at(&mount, role_id, "not-the-secret-id")
         .build()
@@ -362,6 +375,36 @@ async fn a_short_lived_token_is_renewed_before_it_expires() {
     assert!(vault.get(&path).await.unwrap().is_some());
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let err = vault.get(&path).await.unwrap_err();
+    assert!(err.to_string().contains("403"), "{err}");
+}
+
+async fn a_token_that_may_not_look_itself_up_still_reads() {
+    let Some(server) = server() else { return };
+    let path = unique("nolookup");
+    write(&server, &path, json!({ "value": fake_key("nl") })).await;
+    let policy = unique("read-only").replace('/', "-");
+    api(
+        &server,
+        reqwest::Method::PUT,
+        &format!("sys/policies/acl/{policy}"),
+        json!({ "policy": format!("path \"secret/data/{path}\" {{ capabilities = [\"read\"] }}") }),
+    )
+    .await;
+    let created = api(
+        &server,
+        reqwest::Method::POST,
+        "auth/token/create",
+        json!({ "policies": [policy], "no_default_policy": true, "ttl": "1h" }),
+    )
+    .await;
+    let token = created["auth"]["client_token"].as_str().unwrap();
+    let vault = VaultProvider::builder(&server.address)
+        .with_token(token)
+        .build()
+        .unwrap();
+    assert!(vault.get(&path).await.unwrap().is_some());
+    // Denied paths are still errors, not `None`.
+    let err = vault.get(&format!("{path}-other")).await.unwrap_err();
     assert!(err.to_string().contains("403"), "{err}");
 }
 
@@ -566,7 +609,16 @@ async fn server_errors_are_retried_and_refusals_are_not() {
     let policy = RemotePolicy::default()
         .with_max_attempts(4)
         .with_initial_backoff(Duration::from_millis(1));
-    for (status, attempts) in [(503, 4), (429, 4), (500, 4), (403, 1), (401, 1), (400, 1)] {
+    // A denied token lookup is not fatal (the token may lack the permission): the read that
+    // follows is denied too, and its error returned.
+    for (status, requests, failed) in [
+        (503, 4, "auth/token/lookup-self"),
+        (429, 4, "auth/token/lookup-self"),
+        (500, 4, "auth/token/lookup-self"),
+        (400, 1, "auth/token/lookup-self"),
+        (403, 2, "secret/data/app"),
+        (401, 2, "secret/data/app"),
+    ] {
         let (address, count) = fake_server(status);
         let token = format!("tok-{}", "Fake9".repeat(4));
         let vault = VaultProvider::builder(&address)
@@ -576,11 +628,11 @@ async fn server_errors_are_retried_and_refusals_are_not() {
             .unwrap();
         let err = vault.get("app#key").await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Backend);
-        assert_eq!(count.load(Ordering::SeqCst), attempts, "status {status}");
+        assert_eq!(count.load(Ordering::SeqCst), requests, "status {status}");
         let message = err.to_string();
         assert!(message.contains(&status.to_string()), "{message}");
         assert!(message.contains("fake failure"), "{message}");
-        assert!(message.contains("auth/token/lookup-self"), "{message}");
+        assert!(message.contains(failed), "{message}");
         assert!(!format!("{message} {err:?}").contains(&token));
     }
 }

@@ -109,6 +109,14 @@ impl Session {
     }
 }
 
+/// How a request ended, short of a failure.
+enum Answer {
+    Found(reqwest::Response),
+    Missing,
+    /// 401 or 403, with the error to return when the caller cannot fix it.
+    Denied(Error),
+}
+
 /// What Vault said about a token's lifetime.
 #[derive(Debug, Clone, Copy)]
 struct Lease {
@@ -195,13 +203,25 @@ impl VaultProvider {
             .chain(path.split('/'))
             .collect();
         let shown = segments.join("/");
-        let token = self.token().await?;
         let url = self.url(&segments)?;
-        let Some(response) = self
-            .send(Method::GET, url, None, &shown, Some(&token))
-            .await?
-        else {
-            return Ok(None);
+        let mut token = self.token().await?;
+        let mut logged_in_again = false;
+        let response = loop {
+            match self
+                .send_answer(Method::GET, url.clone(), None, &shown, Some(&token))
+                .await?
+            {
+                Answer::Found(response) => break response,
+                Answer::Missing => return Ok(None),
+                // An AppRole token may have been revoked, or the server restarted: log in
+                // again, once.
+                Answer::Denied(_) if !logged_in_again && self.can_log_in() => {
+                    self.forget(&token);
+                    token = self.token().await?;
+                    logged_in_again = true;
+                }
+                Answer::Denied(err) => return Err(err),
+            }
         };
         let mut body: KvResponse = parse_json(response, self.address(), &shown).await?;
         let Some(mut value) = body.data.data.remove(field) else {
@@ -266,6 +286,23 @@ impl VaultProvider {
         shown: &str,
         token: Option<&SecretString>,
     ) -> Result<Option<reqwest::Response>> {
+        match self.send_answer(method, url, body, shown, token).await? {
+            Answer::Found(response) => Ok(Some(response)),
+            Answer::Missing => Ok(None),
+            Answer::Denied(err) => Err(err),
+        }
+    }
+
+    /// Like [`send`](VaultProvider::send), with 401 and 403 kept apart for the caller to
+    /// handle.
+    async fn send_answer(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&serde_json::Value>,
+        shown: &str,
+        token: Option<&SecretString>,
+    ) -> Result<Answer> {
         let address = self.address();
         let token = token.map(token_header).transpose()?;
         self.policy
@@ -281,25 +318,29 @@ impl VaultProvider {
                     let response = request.send().await.map_err(|err| {
                         let what = if err.is_timeout() {
                             "timed out"
-                        } else {
+                        } else if err.is_connect() {
                             "could not be reached"
+                        } else {
+                            "failed"
                         };
                         let message = format!("vault at {address} {what} for `{shown}`");
                         Failure::transient(message, Some(err.without_url()))
                     })?;
                     let status = response.status();
                     if status == StatusCode::NOT_FOUND {
-                        return Ok(None);
+                        return Ok(Answer::Missing);
                     }
                     if status.is_success() {
-                        return Ok(Some(response));
+                        return Ok(Answer::Found(response));
                     }
                     let detail = error_detail(response).await;
                     let message = format!(
                         "vault at {address} answered {status} for `{shown}`{detail}{}",
                         hint(status)
                     );
-                    if is_transient_status(status.as_u16()) {
+                    if matches!(status.as_u16(), 401 | 403) {
+                        Ok(Answer::Denied(Error::new(ErrorKind::Backend, message)))
+                    } else if is_transient_status(status.as_u16()) {
                         Err(Failure::transient(message, None::<reqwest::Error>))
                     } else {
                         Err(Failure::permanent(message, None))
@@ -339,8 +380,13 @@ impl VaultProvider {
         };
         match (&self.auth, token) {
             (Auth::Token(configured), None) => {
-                // First use: ask how long the token lives, which also checks that it works.
-                let lease = self.lookup_self(configured).await?;
+                // First use: ask how long the token lives. A token whose policies do not
+                // allow the lookup is used as it is, without renewal; a token that is not valid
+                // at all shows in the read's 403.
+                let lease = self.lookup_self(configured).await?.unwrap_or(Lease {
+                    ttl: Duration::ZERO,
+                    renewable: false,
+                });
                 self.lock_session().set(configured.clone(), lease);
                 Ok(configured.clone())
             }
@@ -378,17 +424,42 @@ impl VaultProvider {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    async fn lookup_self(&self, token: &SecretString) -> Result<Lease> {
+    /// The token's lease, or `None` when the server denies the lookup.
+    async fn lookup_self(&self, token: &SecretString) -> Result<Option<Lease>> {
         let segments = ["auth", "token", "lookup-self"];
-        let response = self
-            .send_required(Method::GET, &segments, None, token)
-            .await?;
-        let body: LookupResponse =
-            parse_json(response, self.address(), "auth/token/lookup-self").await?;
-        Ok(Lease {
+        let shown = segments.join("/");
+        let url = self.url(&segments)?;
+        let response = match self
+            .send_answer(Method::GET, url, None, &shown, Some(token))
+            .await?
+        {
+            Answer::Found(response) => response,
+            Answer::Denied(_) => return Ok(None),
+            Answer::Missing => {
+                return Err(Error::new(
+                    ErrorKind::Backend,
+                    format!("vault at {} answered 404 for `{shown}`", self.address()),
+                ));
+            }
+        };
+        let body: LookupResponse = parse_json(response, self.address(), &shown).await?;
+        Ok(Some(Lease {
             ttl: Duration::from_secs(body.data.ttl),
             renewable: body.data.renewable,
-        })
+        }))
+    }
+
+    fn can_log_in(&self) -> bool {
+        matches!(self.auth, Auth::AppRole { .. })
+    }
+
+    /// Drops `token` from the session, unless another task has already replaced it, so that
+    /// the next [`token`](VaultProvider::token) logs in.
+    fn forget(&self, token: &SecretString) {
+        let mut session = self.lock_session();
+        if session.token.as_ref() == Some(token) {
+            *session = Session::default();
+        }
     }
 
     async fn renew_self(&self, token: &SecretString) -> Result<Lease> {
