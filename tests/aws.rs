@@ -9,7 +9,8 @@
 #![cfg(feature = "aws")]
 #![allow(clippy::unwrap_used)]
 
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -49,6 +50,7 @@ on_both_runtimes!(
     binary_secrets_are_read_as_text,
     last_rotated_comes_from_describe_secret,
     an_unreachable_endpoint_is_an_error_after_retries,
+    a_stopped_server_is_an_error_and_a_restarted_one_recovers,
 );
 
 struct Moto {
@@ -407,4 +409,97 @@ fn providers_and_their_futures_are_send_and_sync() {
         provider.get("prod/api-keys")
     }
     let _ = future_is_send;
+}
+
+/// A moto server of this test's own (credentials not checked), to stop and restart.
+struct OwnMoto {
+    child: Child,
+}
+
+impl OwnMoto {
+    fn start(binary: &str, port: u16) -> OwnMoto {
+        let child = Command::new(binary)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto_server did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        OwnMoto { child }
+    }
+}
+
+impl Drop for OwnMoto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn a_stopped_server_is_an_error_and_a_restarted_one_recovers() {
+    let Ok(binary) = std::env::var("KEYWARD_TEST_MOTO_BIN") else {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: KEYWARD_TEST_MOTO_BIN is not set; scripts/test-all sets it"
+        );
+        return;
+    };
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let own = Moto {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        key_id: "AKIAKEYWARDOWNMOTO00".to_owned(),
+        secret_key: format!("{}OwnMoto", "z".repeat(32)),
+    };
+    let name = unique("restart");
+    let moto = OwnMoto::start(&binary, port);
+    admin(&own)
+        .create_secret()
+        .name(&name)
+        .secret_string(fake_key("r1"))
+        .send()
+        .await
+        .unwrap();
+    let aws = AwsSecretsManagerProvider::builder()
+        .with_sdk_config(sdk_config(&own.key_id, &own.secret_key))
+        .with_endpoint_url(&own.endpoint)
+        .with_policy(
+            RemotePolicy::default()
+                .with_timeout(Duration::from_secs(1))
+                .with_initial_backoff(Duration::from_millis(10)),
+        )
+        .build()
+        .await;
+    assert_eq!(
+        aws.require(&name).await.unwrap().expose_secret(),
+        fake_key("r1")
+    );
+
+    drop(moto);
+    let err = aws.get(&name).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Backend);
+    assert!(err.to_string().contains("could not be reached"), "{err}");
+    assert!(!format!("{err:?}").contains(&own.secret_key));
+
+    // moto keeps nothing across a restart: store the secret again.
+    let _moto = OwnMoto::start(&binary, port);
+    admin(&own)
+        .create_secret()
+        .name(&name)
+        .secret_string(fake_key("r2"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        aws.require(&name).await.unwrap().expose_secret(),
+        fake_key("r2")
+    );
 }
