@@ -65,6 +65,29 @@ impl<P: SecretProvider + ?Sized> AsyncSecretProvider for P {
     }
 }
 
+// Trait objects forward too, so that `Box<dyn AsyncSecretProvider>` and
+// `Arc<dyn AsyncSecretProvider>` can go where a provider is expected. (A generic impl for
+// `Box<P>` would overlap the blanket impl above, which already covers `Box<P: SecretProvider>`.)
+macro_rules! forward_async_provider {
+    ($($ty:ty),*) => {$(
+        impl AsyncSecretProvider for $ty {
+            fn name(&self) -> &str {
+                (**self).name()
+            }
+
+            fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Secret>>> {
+                (**self).get(key)
+            }
+        }
+    )*};
+}
+
+forward_async_provider!(
+    Box<dyn AsyncSecretProvider>,
+    std::sync::Arc<dyn AsyncSecretProvider>,
+    &dyn AsyncSecretProvider
+);
+
 /// Conveniences for every [`AsyncSecretProvider`].
 pub trait AsyncSecretProviderExt: AsyncSecretProvider {
     /// Like [`get`](AsyncSecretProvider::get), but a missing key is an error.
@@ -144,6 +167,18 @@ mod tests {
         assert_eq!(provider.0.load(std::sync::atomic::Ordering::SeqCst), 0);
         assert!(ready(future).unwrap().is_none());
         assert_eq!(provider.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn trait_objects_are_providers_too() {
+        fn provide<P: AsyncSecretProvider>(provider: P) -> Option<Secret> {
+            ready(provider.get("TOKEN")).unwrap()
+        }
+        let boxed: Box<dyn AsyncSecretProvider> = Box::new(provider());
+        let shared: std::sync::Arc<dyn AsyncSecretProvider> = std::sync::Arc::new(provider());
+        assert!(provide(&*boxed).is_some());
+        assert!(provide(boxed).is_some());
+        assert!(provide(shared).is_some());
     }
 
     #[test]
