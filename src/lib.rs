@@ -63,10 +63,17 @@ pub use mask::{Fingerprint, Fingerprinter, Mask, fingerprint, mask};
 #[cfg(feature = "keyring")]
 #[cfg_attr(docsrs, doc(cfg(feature = "keyring")))]
 pub use provider::KeyringProvider;
+#[cfg(any(feature = "vault", feature = "aws"))]
+pub use provider::RemotePolicy;
 pub use provider::{
-    ChainProvider, DotenvOptions, DotenvProvider, EnvProvider, FileProvider, MAX_KEY_NAME_LEN,
-    MemoryProvider, OnError, SecretProvider, SecretProviderExt, validate_key_name,
+    AsyncSecretProvider, AsyncSecretProviderExt, BoxFuture, ChainProvider, DotenvOptions,
+    DotenvProvider, EnvProvider, FileProvider, MAX_KEY_NAME_LEN, MemoryProvider, OnError,
+    SecretProvider, SecretProviderExt, validate_key_name,
 };
+#[cfg(feature = "aws")]
+pub use provider::{AwsSecretsManagerBuilder, AwsSecretsManagerProvider};
+#[cfg(feature = "vault")]
+pub use provider::{DEFAULT_VAULT_FIELD, VaultBuilder, VaultProvider};
 pub use provider::{READ_OPERATION, ScopedProvider};
 pub use scope::{KeyUse, Scope, ScopeBuilder, ScopedKey};
 pub use secrecy::ExposeSecret;

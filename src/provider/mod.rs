@@ -13,6 +13,7 @@ use crate::format::KeyFormat;
 use crate::scope::Scope;
 use crate::secret::Secret;
 
+mod async_provider;
 mod chain;
 mod dotenv;
 mod env;
@@ -20,8 +21,11 @@ mod file;
 #[cfg(feature = "keyring")]
 mod keyring;
 mod memory;
+#[cfg(any(feature = "vault", feature = "aws"))]
+mod remote;
 mod scoped;
 
+pub use async_provider::{AsyncSecretProvider, AsyncSecretProviderExt, BoxFuture};
 pub use chain::{ChainProvider, OnError};
 pub use dotenv::{DotenvOptions, DotenvProvider};
 pub use env::EnvProvider;
@@ -29,6 +33,12 @@ pub use file::FileProvider;
 #[cfg(feature = "keyring")]
 pub use keyring::KeyringProvider;
 pub use memory::MemoryProvider;
+#[cfg(any(feature = "vault", feature = "aws"))]
+pub use remote::RemotePolicy;
+#[cfg(feature = "aws")]
+pub use remote::{AwsSecretsManagerBuilder, AwsSecretsManagerProvider};
+#[cfg(feature = "vault")]
+pub use remote::{DEFAULT_VAULT_FIELD, VaultBuilder, VaultProvider};
 pub use scoped::{READ_OPERATION, ScopedProvider};
 
 /// A source of secrets.

@@ -1,0 +1,318 @@
+//! Timeouts and retries, shared by every remote backend so that they behave alike.
+
+#[cfg(feature = "vault")]
+use std::collections::hash_map::RandomState;
+#[cfg(feature = "vault")]
+use std::future::Future;
+#[cfg(feature = "vault")]
+use std::hash::{BuildHasher, Hasher};
+use std::time::Duration;
+
+#[cfg(feature = "vault")]
+use crate::error::{Error, ErrorKind, Result};
+
+/// How a remote provider times out and retries its calls.
+///
+/// Each attempt is bounded by [`timeout`](RemotePolicy::timeout). Transient failures
+/// (connection errors, timeouts, 5xx answers, throttling) are retried up to
+/// [`max_attempts`](RemotePolicy::max_attempts) in all, with exponential backoff and jitter;
+/// answers that retrying cannot fix (401, 403, 404, a malformed request) are not retried.
+///
+/// ```
+/// use std::time::Duration;
+/// use keyward::RemotePolicy;
+///
+/// let policy = RemotePolicy::default()
+///     .with_timeout(Duration::from_secs(2))
+///     .with_max_attempts(4);
+/// assert_eq!(policy.timeout(), Duration::from_secs(2));
+/// assert_eq!(policy.max_attempts(), 4);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemotePolicy {
+    timeout: Duration,
+    connect_timeout: Duration,
+    max_attempts: u32,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+}
+
+impl Default for RemotePolicy {
+    /// A 5 s timeout per attempt, 3 attempts, backoff from 100 ms up to 2 s.
+    fn default() -> RemotePolicy {
+        RemotePolicy {
+            timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(2),
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(2),
+        }
+    }
+}
+
+impl RemotePolicy {
+    /// Sets the time one attempt may take, connecting included (default 5 s).
+    pub fn with_timeout(mut self, timeout: Duration) -> RemotePolicy {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets the time establishing a connection may take (default 2 s, never more than the
+    /// timeout).
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> RemotePolicy {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets how many attempts a call makes in all, the first included (default 3; at least 1).
+    pub fn with_max_attempts(mut self, attempts: u32) -> RemotePolicy {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// Sets the backoff before the first retry; later ones double it (default 100 ms).
+    pub fn with_initial_backoff(mut self, backoff: Duration) -> RemotePolicy {
+        self.initial_backoff = backoff;
+        self
+    }
+
+    /// Sets the longest backoff between two attempts (default 2 s).
+    pub fn with_max_backoff(mut self, backoff: Duration) -> RemotePolicy {
+        self.max_backoff = backoff;
+        self
+    }
+
+    /// The time one attempt may take.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The time establishing a connection may take.
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout.min(self.timeout)
+    }
+
+    /// How many attempts a call makes in all.
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// The backoff before the first retry.
+    pub fn initial_backoff(&self) -> Duration {
+        self.initial_backoff
+    }
+
+    /// The longest backoff between two attempts.
+    pub fn max_backoff(&self) -> Duration {
+        self.max_backoff
+    }
+
+    #[cfg(feature = "vault")]
+    /// The pause before retry number `retry` (1 for the first): exponential, capped, and
+    /// jittered to between half and all of it, so that many clients do not retry in step.
+    pub(crate) fn backoff(&self, retry: u32) -> Duration {
+        let exponent = retry.saturating_sub(1).min(16);
+        let full = self
+            .initial_backoff
+            .saturating_mul(1 << exponent)
+            .min(self.max_backoff);
+        let half = full / 2;
+        let jitter_nanos = u64::try_from(half.as_nanos()).unwrap_or(u64::MAX);
+        half + Duration::from_nanos(random_below(jitter_nanos.saturating_add(1)))
+    }
+
+    #[cfg(feature = "vault")]
+    /// Runs `attempt` until it succeeds, fails for good, or the attempts run out, sleeping
+    /// [`backoff`](RemotePolicy::backoff) between attempts. Timeouts are the caller's: the
+    /// HTTP client or SDK enforces [`timeout`](RemotePolicy::timeout) per attempt.
+    pub(crate) async fn retry<T, E, F, Fut>(&self, mut attempt: F) -> Result<T>
+    where
+        E: std::error::Error + Send + Sync + 'static,
+        F: FnMut() -> Fut,
+        Fut: Future<Output = std::result::Result<T, Failure<E>>>,
+    {
+        let mut made = 0;
+        loop {
+            made += 1;
+            match attempt().await {
+                Ok(value) => return Ok(value),
+                Err(failure) if failure.transient && made < self.max_attempts => {
+                    tokio::time::sleep(self.backoff(made)).await;
+                }
+                Err(failure) => return Err(failure.into_error(made)),
+            }
+        }
+    }
+}
+
+#[cfg(feature = "vault")]
+/// One failed attempt: what to tell the user, the cause, and whether trying again may help.
+#[derive(Debug)]
+pub(crate) struct Failure<E> {
+    message: String,
+    source: Option<E>,
+    transient: bool,
+}
+
+#[cfg(feature = "vault")]
+impl<E: std::error::Error + Send + Sync + 'static> Failure<E> {
+    /// A failure that retrying may fix: connection trouble, a timeout, 5xx, throttling.
+    pub(crate) fn transient(message: impl Into<String>, source: Option<E>) -> Failure<E> {
+        Failure {
+            message: message.into(),
+            source,
+            transient: true,
+        }
+    }
+
+    /// A failure that retrying cannot fix: a refused credential, a malformed answer.
+    pub(crate) fn permanent(message: impl Into<String>, source: Option<E>) -> Failure<E> {
+        Failure {
+            message: message.into(),
+            source,
+            transient: false,
+        }
+    }
+
+    fn into_error(self, attempts: u32) -> Error {
+        let message = if attempts > 1 {
+            format!("{} (gave up after {attempts} attempts)", self.message)
+        } else {
+            self.message
+        };
+        let error = Error::new(ErrorKind::Backend, message);
+        match self.source {
+            Some(source) => error.with_source(source),
+            None => error,
+        }
+    }
+}
+
+#[cfg(feature = "vault")]
+/// Whether an HTTP status is worth retrying: server errors and throttling.
+pub(crate) fn is_transient_status(status: u16) -> bool {
+    status == 429 || status == 408 || (500..600).contains(&status)
+}
+
+#[cfg(feature = "vault")]
+/// A number in `0..bound` (0 when `bound` is 0), random enough for jitter. std's hasher keys are
+/// seeded randomly per process and advance per `RandomState`, which avoids a `rand` dependency.
+fn random_below(bound: u64) -> u64 {
+    if bound == 0 {
+        return 0;
+    }
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u64(bound);
+    hasher.finish() % bound
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    #[cfg(feature = "vault")]
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+
+    fn fast() -> RemotePolicy {
+        RemotePolicy::default()
+            .with_initial_backoff(Duration::from_millis(1))
+            .with_max_backoff(Duration::from_millis(4))
+    }
+
+    #[cfg(feature = "vault")]
+    #[test]
+    fn backoff_grows_is_capped_and_jittered() {
+        let policy = RemotePolicy::default();
+        for retry in 1..20 {
+            let full = (Duration::from_millis(100) * 2u32.pow(retry.min(16) - 1))
+                .min(Duration::from_secs(2));
+            let pause = policy.backoff(retry);
+            assert!(
+                pause >= full / 2 && pause <= full,
+                "retry {retry}: {pause:?}"
+            );
+        }
+        let pauses: std::collections::HashSet<_> = (0..32).map(|_| policy.backoff(3)).collect();
+        assert!(pauses.len() > 1, "jitter must vary the pause");
+    }
+
+    #[test]
+    fn attempts_are_at_least_one_and_connect_timeout_within_timeout() {
+        let policy = RemotePolicy::default()
+            .with_max_attempts(0)
+            .with_timeout(Duration::from_secs(1))
+            .with_connect_timeout(Duration::from_secs(9));
+        assert_eq!(policy.max_attempts(), 1);
+        assert_eq!(policy.connect_timeout(), Duration::from_secs(1));
+    }
+
+    #[cfg(feature = "vault")]
+    #[test]
+    fn statuses_worth_retrying() {
+        for status in [429, 500, 502, 503, 504, 408] {
+            assert!(is_transient_status(status), "{status}");
+        }
+        for status in [200, 400, 401, 403, 404, 412] {
+            assert!(!is_transient_status(status), "{status}");
+        }
+    }
+
+    #[cfg(feature = "vault")]
+    #[tokio::test(flavor = "current_thread")]
+    async fn transient_failures_are_retried_until_the_attempts_run_out() {
+        let calls = AtomicU32::new(0);
+        let err = fast()
+            .retry(|| async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Err::<(), _>(Failure::<std::io::Error>::transient(
+                    "vault at http://127.0.0.1:1 answered 503",
+                    None,
+                ))
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        assert_eq!(err.kind(), ErrorKind::Backend);
+        assert_eq!(
+            err.to_string(),
+            "vault at http://127.0.0.1:1 answered 503 (gave up after 3 attempts)"
+        );
+    }
+
+    #[cfg(feature = "vault")]
+    #[tokio::test(flavor = "current_thread")]
+    async fn permanent_failures_are_not_retried() {
+        let calls = AtomicU32::new(0);
+        let err = fast()
+            .retry(|| async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Err::<(), _>(Failure::permanent(
+                    "answered 403",
+                    Some(std::io::Error::other("cause")),
+                ))
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert_eq!(err.to_string(), "answered 403");
+        assert!(std::error::Error::source(&err).is_some());
+    }
+
+    #[cfg(feature = "vault")]
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_retry_that_succeeds_returns_the_value() {
+        let calls = AtomicU32::new(0);
+        let value = fast()
+            .retry(|| async {
+                if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                    Err(Failure::<std::io::Error>::transient("reset", None))
+                } else {
+                    Ok(7)
+                }
+            })
+            .await
+            .unwrap();
+        assert_eq!((value, calls.load(Ordering::SeqCst)), (7, 2));
+    }
+}

@@ -1,0 +1,505 @@
+//! `AwsSecretsManagerProvider` against moto, a local server that speaks the Secrets Manager wire
+//! protocol (started by `scripts/test-all`), through the official SDK with its endpoint
+//! overridden.
+//!
+//! The tests read `KEYWARD_TEST_AWS_ENDPOINT` and the access key that `scripts/test-all` creates
+//! in moto (`KEYWARD_TEST_AWS_ACCESS_KEY_ID`, `KEYWARD_TEST_AWS_SECRET_ACCESS_KEY`), and are
+//! skipped, with a printed reason, when they are unset. Every test runs on tokio's multi-thread
+//! and current-thread runtimes.
+#![cfg(feature = "aws")]
+#![allow(clippy::unwrap_used)]
+
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_secretsmanager::Client;
+use aws_sdk_secretsmanager::config::{Credentials, SharedCredentialsProvider};
+use aws_sdk_secretsmanager::primitives::Blob;
+use chrono::Utc;
+use keyward::{
+    AsyncSecretProvider, AsyncSecretProviderExt, AwsSecretsManagerProvider, ErrorKind, RemotePolicy,
+};
+use serde_json::json;
+
+/// Runs each async test body on both tokio runtimes.
+macro_rules! on_both_runtimes {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn multi_thread() {
+                super::$name().await;
+            }
+
+            #[tokio::test(flavor = "current_thread")]
+            async fn current_thread() {
+                super::$name().await;
+            }
+        }
+    )*};
+}
+
+on_both_runtimes!(
+    reads_a_whole_secret_and_a_json_field_with_metadata,
+    a_new_version_is_seen_with_its_creation_time,
+    missing_secrets_and_fields_are_none,
+    bad_credentials_are_a_backend_error_without_the_credentials,
+    values_that_are_not_what_the_key_asks_for_are_invalid_format,
+    binary_secrets_are_read_as_text,
+    last_rotated_comes_from_describe_secret,
+    an_unreachable_endpoint_is_an_error_after_retries,
+    a_stopped_server_is_an_error_and_a_restarted_one_recovers,
+);
+
+struct Moto {
+    endpoint: String,
+    key_id: String,
+    secret_key: String,
+}
+
+fn moto() -> Option<Moto> {
+    let vars = [
+        "KEYWARD_TEST_AWS_ENDPOINT",
+        "KEYWARD_TEST_AWS_ACCESS_KEY_ID",
+        "KEYWARD_TEST_AWS_SECRET_ACCESS_KEY",
+    ]
+    .map(std::env::var);
+    let [Ok(endpoint), Ok(key_id), Ok(secret_key)] = vars else {
+        skip(
+            "skipped: KEYWARD_TEST_AWS_ENDPOINT and the moto access key are not set; \
+             scripts/test-all starts moto and sets them",
+        );
+        return None;
+    };
+    Some(Moto {
+        endpoint,
+        key_id,
+        secret_key,
+    })
+}
+
+fn sdk_config(key_id: &str, secret_key: &str) -> SdkConfig {
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            key_id,
+            secret_key,
+            None,
+            None,
+            "keyward-tests",
+        )))
+        .build()
+}
+
+async fn provider(moto: &Moto) -> AwsSecretsManagerProvider {
+    AwsSecretsManagerProvider::builder()
+        .with_sdk_config(sdk_config(&moto.key_id, &moto.secret_key))
+        .with_endpoint_url(&moto.endpoint)
+        .build()
+        .await
+}
+
+/// The SDK client an operator would use to write secrets.
+fn admin(moto: &Moto) -> Client {
+    let config =
+        aws_sdk_secretsmanager::config::Builder::from(&sdk_config(&moto.key_id, &moto.secret_key))
+            .endpoint_url(&moto.endpoint)
+            .build();
+    Client::from_conf(config)
+}
+
+/// A secret name no other test (or runtime flavour) uses.
+fn unique(name: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default();
+    format!(
+        "keyward-tests/{name}-{nanos}-{}",
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// Says once per test binary why tests are skipped. Written to stderr directly, because the
+/// test harness captures `eprintln!` of passing tests.
+fn skip(reason: &str) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "{reason}");
+    });
+}
+
+/// A fake key, made in code.
+fn fake_key(tag: &str) -> String {
+    format!("sk-proj-{tag}{}", "Ab3d".repeat(10))
+}
+
+async fn reads_a_whole_secret_and_a_json_field_with_metadata() {
+    let Some(moto) = moto() else { return };
+    let name = unique("read");
+    let (openai, anthropic) = (fake_key("oa"), format!("sk-ant-{}", "Zx9".repeat(12)));
+    let body = json!({ "OPENAI_API_KEY": openai, "ANTHROPIC_API_KEY": anthropic }).to_string();
+    let created = admin(&moto)
+        .create_secret()
+        .name(&name)
+        .secret_string(&body)
+        .send()
+        .await
+        .unwrap();
+
+    let aws = provider(&moto).await;
+    let secret = aws
+        .require(&format!("{name}#OPENAI_API_KEY"))
+        .await
+        .unwrap();
+    assert_eq!(secret.expose_secret(), openai);
+    assert_eq!(secret.meta().source, "aws-secrets-manager");
+    assert_eq!(secret.meta().version.as_deref(), created.version_id());
+    let age = Utc::now() - secret.meta().created_at.unwrap();
+    assert!(age.num_seconds().abs() < 60, "created {age} ago");
+
+    let whole = aws.require(&name).await.unwrap();
+    assert_eq!(whole.expose_secret(), body);
+
+    // The ARN addresses the same secret.
+    let arn = created.arn().unwrap();
+    let by_arn = aws
+        .require(&format!("{arn}#ANTHROPIC_API_KEY"))
+        .await
+        .unwrap();
+    assert_eq!(by_arn.expose_secret(), anthropic);
+}
+
+async fn a_new_version_is_seen_with_its_creation_time() {
+    let Some(moto) = moto() else { return };
+    let name = unique("bump");
+    let admin = admin(&moto);
+    admin
+        .create_secret()
+        .name(&name)
+        .secret_string(fake_key("v1"))
+        .send()
+        .await
+        .unwrap();
+    let aws = provider(&moto).await;
+    let before = aws.require(&name).await.unwrap();
+
+    // moto keeps whole seconds: wait for the next one.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let put = admin
+        .put_secret_value()
+        .secret_id(&name)
+        .secret_string(fake_key("v2"))
+        .send()
+        .await
+        .unwrap();
+    let after = aws.require(&name).await.unwrap();
+
+    assert_eq!(after.expose_secret(), fake_key("v2"));
+    assert_eq!(after.meta().version.as_deref(), put.version_id());
+    assert_ne!(after.meta().version, before.meta().version);
+    assert!(after.meta().created_at > before.meta().created_at);
+}
+
+async fn missing_secrets_and_fields_are_none() {
+    let Some(moto) = moto() else { return };
+    let name = unique("missing");
+    admin(&moto)
+        .create_secret()
+        .name(&name)
+        .secret_string(json!({ "A": "b" }).to_string())
+        .send()
+        .await
+        .unwrap();
+    let aws = provider(&moto).await;
+    assert!(aws.get(&format!("{name}-absent")).await.unwrap().is_none());
+    assert!(aws.get(&format!("{name}#ABSENT")).await.unwrap().is_none());
+    let err = aws.require(&format!("{name}-absent")).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+}
+
+async fn bad_credentials_are_a_backend_error_without_the_credentials() {
+    let Some(moto) = moto() else { return };
+    let name = unique("denied");
+    admin(&moto)
+        .create_secret()
+        .name(&name)
+        .secret_string(fake_key("d"))
+        .send()
+        .await
+        .unwrap();
+
+    let wrong_secret = format!("{}Wr0ng", "x".repeat(35));
+    for (key_id, secret_key) in [
+        (moto.key_id.as_str(), wrong_secret.as_str()),
+        ("AKIAKEYWARDUNKNOWN00", wrong_secret.as_str()),
+    ] {
+        let aws = AwsSecretsManagerProvider::builder()
+            .with_sdk_config(sdk_config(key_id, secret_key))
+            .with_endpoint_url(&moto.endpoint)
+            .build()
+            .await;
+        let started = Instant::now();
+        let err = aws.get(&name).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Backend);
+        let shown = format!("{err} {err:?} {aws:?}");
+        assert!(
+            !shown.contains(secret_key),
+            "the secret key leaked: {shown}"
+        );
+        let message = err.to_string();
+        assert!(message.contains(&name), "{message}");
+        assert!(message.contains(&moto.endpoint), "{message}");
+        assert!(message.contains("check the AWS credentials"), "{message}");
+        assert!(started.elapsed() < Duration::from_secs(3), "not retried");
+    }
+
+    // No credentials at all: the SDK fails before sending, and the message says what to fix.
+    let anonymous = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .build();
+    let aws = AwsSecretsManagerProvider::builder()
+        .with_sdk_config(anonymous)
+        .with_endpoint_url(&moto.endpoint)
+        .build()
+        .await;
+    let err = aws.get(&name).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Backend);
+    assert!(err.to_string().contains("credentials"), "{err}");
+}
+
+async fn values_that_are_not_what_the_key_asks_for_are_invalid_format() {
+    let Some(moto) = moto() else { return };
+    let (plain, numbers) = (unique("plain"), unique("numbers"));
+    let admin = admin(&moto);
+    let plain_value = fake_key("pl");
+    admin
+        .create_secret()
+        .name(&plain)
+        .secret_string(&plain_value)
+        .send()
+        .await
+        .unwrap();
+    admin
+        .create_secret()
+        .name(&numbers)
+        .secret_string(json!({ "PORT": 5432 }).to_string())
+        .send()
+        .await
+        .unwrap();
+    let aws = provider(&moto).await;
+
+    let err = aws.get(&format!("{plain}#FIELD")).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidFormat);
+    assert!(!format!("{err} {err:?}").contains(&plain_value), "{err:?}");
+    let err = aws.get(&format!("{numbers}#PORT")).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidFormat);
+    assert!(!err.to_string().contains("5432"), "{err}");
+}
+
+async fn binary_secrets_are_read_as_text() {
+    let Some(moto) = moto() else { return };
+    let (text, bytes) = (unique("bin-text"), unique("bin-bytes"));
+    let admin = admin(&moto);
+    admin
+        .create_secret()
+        .name(&text)
+        .secret_binary(Blob::new(fake_key("bn").into_bytes()))
+        .send()
+        .await
+        .unwrap();
+    admin
+        .create_secret()
+        .name(&bytes)
+        .secret_binary(Blob::new(vec![0xff, 0xfe, 0x00]))
+        .send()
+        .await
+        .unwrap();
+    let aws = provider(&moto).await;
+    assert_eq!(
+        aws.require(&text).await.unwrap().expose_secret(),
+        fake_key("bn")
+    );
+    let err = aws.get(&bytes).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidFormat);
+}
+
+async fn last_rotated_comes_from_describe_secret() {
+    let Some(moto) = moto() else { return };
+    let name = unique("rotated");
+    admin(&moto)
+        .create_secret()
+        .name(&name)
+        .secret_string(fake_key("rt"))
+        .send()
+        .await
+        .unwrap();
+    let aws = provider(&moto).await;
+    // moto reports a LastRotatedDate only for secrets it rotated; either answer must parse.
+    let rotated = aws.last_rotated(&format!("{name}#IGNORED")).await.unwrap();
+    if let Some(rotated) = rotated {
+        assert!((Utc::now() - rotated).num_seconds().abs() < 60);
+    }
+    let err = aws
+        .last_rotated(&format!("{name}-absent"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+}
+
+async fn an_unreachable_endpoint_is_an_error_after_retries() {
+    // A port that was free a moment ago: nothing listens there.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let secret_key = format!("{}Unreach", "y".repeat(33));
+    let aws = AwsSecretsManagerProvider::builder()
+        .with_sdk_config(sdk_config("AKIAKEYWARDTEST00000", &secret_key))
+        .with_endpoint_url(&endpoint)
+        .with_policy(
+            RemotePolicy::default()
+                .with_timeout(Duration::from_millis(500))
+                .with_initial_backoff(Duration::from_millis(5)),
+        )
+        .build()
+        .await;
+    let started = Instant::now();
+    let err = aws.get("prod/api-keys#OPENAI_API_KEY").await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(err.kind(), ErrorKind::Backend);
+    let message = err.to_string();
+    assert!(message.contains("could not be reached"), "{message}");
+    assert!(
+        message.contains("could not read secret `prod/api-keys`"),
+        "{message}"
+    );
+    assert!(message.contains(&endpoint), "{message}");
+    assert!(!format!("{err:?}").contains(&secret_key));
+}
+
+#[tokio::test]
+async fn malformed_keys_are_refused() {
+    let aws = AwsSecretsManagerProvider::builder()
+        .with_sdk_config(sdk_config("AKIAKEYWARDTEST00000", "unused"))
+        .with_endpoint_url("http://127.0.0.1:9")
+        .build()
+        .await;
+    for key in ["", "#FIELD", "name#", "a\nb"] {
+        let err = aws.get(key).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidName, "{key:?}");
+    }
+    let debug = format!("{aws:?}");
+    assert!(
+        debug.contains("us-east-1") && !debug.contains("unused"),
+        "{debug}"
+    );
+}
+
+#[test]
+fn providers_and_their_futures_are_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<AwsSecretsManagerProvider>();
+    fn future_is_send(provider: &AwsSecretsManagerProvider) -> impl Send + '_ {
+        provider.get("prod/api-keys")
+    }
+    let _ = future_is_send;
+}
+
+/// A moto server of this test's own (credentials not checked), to stop and restart.
+struct OwnMoto {
+    child: Child,
+}
+
+impl OwnMoto {
+    fn start(binary: &str, port: u16) -> OwnMoto {
+        let child = Command::new(binary)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto_server did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        OwnMoto { child }
+    }
+}
+
+impl Drop for OwnMoto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn a_stopped_server_is_an_error_and_a_restarted_one_recovers() {
+    let Ok(binary) = std::env::var("KEYWARD_TEST_MOTO_BIN") else {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: KEYWARD_TEST_MOTO_BIN is not set; scripts/test-all sets it"
+        );
+        return;
+    };
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let own = Moto {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        key_id: "AKIAKEYWARDOWNMOTO00".to_owned(),
+        secret_key: format!("{}OwnMoto", "z".repeat(32)),
+    };
+    let name = unique("restart");
+    let moto = OwnMoto::start(&binary, port);
+    admin(&own)
+        .create_secret()
+        .name(&name)
+        .secret_string(fake_key("r1"))
+        .send()
+        .await
+        .unwrap();
+    let aws = AwsSecretsManagerProvider::builder()
+        .with_sdk_config(sdk_config(&own.key_id, &own.secret_key))
+        .with_endpoint_url(&own.endpoint)
+        .with_policy(
+            RemotePolicy::default()
+                .with_timeout(Duration::from_secs(1))
+                .with_initial_backoff(Duration::from_millis(10)),
+        )
+        .build()
+        .await;
+    assert_eq!(
+        aws.require(&name).await.unwrap().expose_secret(),
+        fake_key("r1")
+    );
+
+    drop(moto);
+    let err = aws.get(&name).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Backend);
+    assert!(err.to_string().contains("could not be reached"), "{err}");
+    assert!(!format!("{err:?}").contains(&own.secret_key));
+
+    // moto keeps nothing across a restart: store the secret again.
+    let _moto = OwnMoto::start(&binary, port);
+    admin(&own)
+        .create_secret()
+        .name(&name)
+        .secret_string(fake_key("r2"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        aws.require(&name).await.unwrap().expose_secret(),
+        fake_key("r2")
+    );
+}
