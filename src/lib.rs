@@ -4,17 +4,23 @@
 mod clock;
 mod error;
 mod format;
+mod manager;
 mod mask;
 mod provider;
+mod rotation;
 mod secret;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};
 pub use format::KeyFormat;
+pub use manager::{KeyEvent, KeyManager, KeyManagerBuilder};
 pub use mask::{Fingerprint, Fingerprinter, Mask, fingerprint, mask};
 pub use provider::{
     ChainProvider, EnvProvider, MAX_KEY_NAME_LEN, MemoryProvider, OnError, SecretProvider,
     SecretProviderExt, validate_key_name,
+};
+pub use rotation::{
+    CreatedAt, ManagedKey, RotationEntry, RotationPolicy, RotationReport, RotationStatus,
 };
 pub use secrecy::ExposeSecret;
 pub use secret::{Secret, SecretMeta, SecretString};
