@@ -7,11 +7,11 @@
 //! is how the leak guard and the usage log follow the keys without the manager knowing them.
 
 use std::collections::HashMap;
-use std::collections::hash_map::RandomState;
 use std::fmt;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -135,7 +135,7 @@ type EventHook = Arc<dyn Fn(&KeyEvent) + Send + Sync>;
 #[must_use]
 pub struct KeyManagerBuilder {
     provider: Arc<dyn SecretProvider>,
-    clock: Arc<dyn Clock>,
+    clock: TimeSource,
     config: Config,
     hooks: Vec<EventHook>,
 }
@@ -157,7 +157,7 @@ impl KeyManagerBuilder {
     /// Sets the clock (default: [`SystemClock`]). Pass an `Arc<ManualClock>` and keep a clone to
     /// move time in tests.
     pub fn with_clock(mut self, clock: impl Clock + 'static) -> KeyManagerBuilder {
-        self.clock = Arc::new(clock);
+        self.clock = TimeSource::Injected(Arc::new(clock));
         self
     }
 
@@ -293,7 +293,6 @@ impl KeyManagerBuilder {
                 config,
                 hooks: self.hooks.into(),
                 shards,
-                hasher: RandomState::new(),
                 len: AtomicUsize::new(0),
             }),
         })
@@ -341,23 +340,28 @@ pub struct KeyManager {
 
 struct Inner {
     provider: Arc<dyn SecretProvider>,
-    clock: Arc<dyn Clock>,
+    clock: TimeSource,
     config: Config,
     hooks: Box<[EventHook]>,
     shards: Box<[Shard]>,
-    hasher: RandomState,
     /// Entries across all shards, to enforce the capacity without locking every shard.
     len: AtomicUsize,
 }
 
+type Names<V> = HashMap<String, V, BuildHasherDefault<NameHasher>>;
+
 #[derive(Default)]
 struct Shard {
-    entries: RwLock<HashMap<String, Entry>>,
+    entries: RwLock<Names<Entry>>,
     flights: Mutex<HashMap<String, Arc<Flight>>>,
 }
 
 struct Entry {
     key: Arc<ManagedKey>,
+    /// Until this time (microseconds since the epoch) a read needs no thought: the value is fresh
+    /// (or stale and not yet due for a retry) and its rotation status cannot have changed. The
+    /// fast path compares only this.
+    quiet_until: i64,
     fresh_until: DateTime<Utc>,
     /// Set while a stale value is served after a failed refresh: the next attempt's time.
     retry_at: Option<DateTime<Utc>>,
@@ -389,6 +393,82 @@ impl SharedError {
 
     fn to_error(&self) -> Error {
         Error::new(self.kind, self.message.as_ref())
+    }
+}
+
+/// The manager's clock.
+///
+/// The default system clock is read as a `SystemTime` on the fast path: turning it into a chrono
+/// `DateTime` costs about as much as the rest of a cached read (see `docs/benchmarks.md`).
+#[derive(Debug, Clone)]
+enum TimeSource {
+    System,
+    Injected(Arc<dyn Clock>),
+}
+
+impl TimeSource {
+    fn now(&self) -> DateTime<Utc> {
+        match self {
+            TimeSource::System => SystemClock.now(),
+            TimeSource::Injected(clock) => clock.now(),
+        }
+    }
+
+    /// Microseconds since the Unix epoch, as [`micros`] counts them.
+    fn now_micros(&self) -> i64 {
+        match self {
+            TimeSource::System => SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .ok()
+                .and_then(|since| i64::try_from(since.as_micros()).ok())
+                .unwrap_or_else(|| micros(SystemClock.now())),
+            TimeSource::Injected(clock) => micros(clock.now()),
+        }
+    }
+}
+
+/// Microseconds since the Unix epoch; a time compared with it must be rounded down too, so that
+/// `micros(a) < micros(b)` implies `a < b`.
+fn micros(at: DateTime<Utc>) -> i64 {
+    at.timestamp_micros()
+}
+
+/// FxHash, the hasher of rustc: a few cycles for a short key name where SipHash takes tens of
+/// nanoseconds. It does not resist chosen collisions, which is acceptable here because only names
+/// the provider returned a value for are stored, and at most `capacity` of them.
+#[derive(Default, Clone, Copy)]
+struct NameHasher(u64);
+
+impl NameHasher {
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(NameHasher::SEED);
+    }
+}
+
+impl Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
@@ -482,7 +562,7 @@ impl KeyManager {
     pub fn builder(provider: impl SecretProvider + 'static) -> KeyManagerBuilder {
         KeyManagerBuilder {
             provider: Arc::new(provider),
-            clock: Arc::new(SystemClock),
+            clock: TimeSource::System,
             config: Config {
                 ttl: TimeDelta::minutes(5),
                 capacity: 1024,
@@ -509,8 +589,11 @@ impl KeyManager {
     /// no value younger than `max_stale` is cached.
     pub fn get(&self, name: &str) -> Result<Arc<ManagedKey>> {
         let inner = &*self.inner;
-        let now = inner.clock.now();
         let shard = inner.shard(name);
+        if let Some(key) = shard.quiet(name, inner.clock.now_micros()) {
+            return Ok(key);
+        }
+        let now = inner.clock.now();
         match shard.lookup(name, now, &inner.config) {
             Some((key, announce)) => inner.deliver(key, announce, now),
             None => inner.load(shard, name, Mode::Get),
@@ -693,11 +776,11 @@ impl fmt::Debug for KeyManager {
 }
 
 impl Shard {
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Entry>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Names<Entry>> {
         self.entries.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Entry>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Names<Entry>> {
         self.entries.write().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -721,6 +804,13 @@ impl Shard {
         Some((entry.key.clone(), announce))
     }
 
+    /// The fast path: the cached key when nothing about it can have changed by `now_micros`.
+    fn quiet(&self, name: &str, now_micros: i64) -> Option<Arc<ManagedKey>> {
+        let entries = self.read();
+        let entry = entries.get(name)?;
+        (now_micros < entry.quiet_until).then(|| entry.key.clone())
+    }
+
     /// Joins the flight for `name`, or starts it: `true` when this thread must fetch.
     fn join_flight(&self, name: &str) -> (Arc<Flight>, bool) {
         let mut flights = lock(&self.flights);
@@ -734,8 +824,14 @@ impl Shard {
 }
 
 impl Entry {
-    fn new(key: Arc<ManagedKey>, fresh_until: DateTime<Utc>, status: RotationStatus) -> Entry {
+    fn new(
+        key: Arc<ManagedKey>,
+        now: DateTime<Utc>,
+        fresh_until: DateTime<Utc>,
+        status: RotationStatus,
+    ) -> Entry {
         Entry {
+            quiet_until: micros(quiet_until(&key, now, fresh_until)),
             key,
             fresh_until,
             retry_at: None,
@@ -762,6 +858,20 @@ impl Entry {
         }
         None
     }
+}
+
+/// The end of the fast path for `key` served until `served_until`: the next time its status can
+/// change. An expired key never takes the fast path, so it is refused on every read.
+fn quiet_until(key: &ManagedKey, now: DateTime<Utc>, served_until: DateTime<Utc>) -> DateTime<Utc> {
+    if key.is_expired_at(now) {
+        return now;
+    }
+    let due = key.due_at_latest();
+    [due - key.policy().warn_before(), due]
+        .into_iter()
+        .chain(key.expired_from())
+        .filter(|at| *at > now)
+        .fold(served_until, DateTime::min)
 }
 
 fn status_code(status: RotationStatus) -> u8 {
@@ -792,8 +902,9 @@ fn is_outage(kind: ErrorKind) -> bool {
 
 impl Inner {
     fn shard(&self, name: &str) -> &Shard {
-        let hash = self.hasher.hash_one(name) as usize;
-        &self.shards[hash & (SHARDS - 1)]
+        // Bits the shard maps do not use for their own buckets and tags.
+        let hash = BuildHasherDefault::<NameHasher>::default().hash_one(name);
+        &self.shards[(hash >> 32) as usize & (SHARDS - 1)]
     }
 
     fn policy_for(&self, name: &str) -> RotationPolicy {
@@ -961,7 +1072,9 @@ impl Inner {
         };
         let stale_until = entry.fresh_until + self.config.max_stale;
         let retry = self.config.stale_retry.min(self.config.ttl);
-        entry.retry_at = Some((now + retry).min(stale_until));
+        let retry_at = (now + retry).min(stale_until);
+        entry.retry_at = Some(retry_at);
+        entry.quiet_until = micros(quiet_until(&entry.key, now, retry_at));
         events.push(KeyEvent::StaleServed {
             key: entry.key.clone(),
             error_kind: err.kind(),
@@ -977,7 +1090,7 @@ impl Inner {
     /// Stores a fetched value; returns the key and whether the entry is new.
     fn store_value(
         &self,
-        entries: &mut HashMap<String, Entry>,
+        entries: &mut Names<Entry>,
         name: &str,
         fetched: Fetched,
         now: DateTime<Utc>,
@@ -1001,7 +1114,7 @@ impl Inner {
             events.extend(status_event(status, &key));
             entries.insert(
                 name.to_owned(),
-                Entry::new(key.clone(), fresh_until, status),
+                Entry::new(key.clone(), now, fresh_until, status),
             );
             self.len.fetch_add(1, Ordering::Relaxed);
             return (key, true);
@@ -1050,6 +1163,7 @@ impl Inner {
         };
         entry.fresh_until = fresh_until;
         entry.retry_at = None;
+        entry.quiet_until = micros(quiet_until(&key, now, fresh_until));
         if let Some(status) = entry.announce(key.status_at(now)) {
             events.extend(status_event(status, &key));
         }
@@ -1107,7 +1221,7 @@ mod tests {
             now,
             RotationPolicy::default(),
         ));
-        let entry = Entry::new(key, now, RotationStatus::Current);
+        let entry = Entry::new(key, now, now, RotationStatus::Current);
         assert_eq!(entry.announce(RotationStatus::Current), None);
         assert_eq!(
             entry.announce(RotationStatus::DueSoon),
