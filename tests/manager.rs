@@ -368,6 +368,29 @@ fn expired_keys_are_refused_by_default() {
 }
 
 #[test]
+fn a_key_expiring_while_cached_is_refused_without_waiting_for_the_ttl() {
+    let s = Setup::new();
+    let expires = start() + TimeDelta::hours(1);
+    s.fake.set_secret(
+        "API_KEY",
+        Secret::new(
+            fake_key(1),
+            SecretMeta::new("fake").with_expires_at(expires),
+        ),
+    );
+    let manager = s.builder().with_ttl(TimeDelta::days(1)).build().unwrap();
+    manager.get("API_KEY").unwrap();
+    s.clock.set(expires - TimeDelta::seconds(1));
+    manager.get("API_KEY").unwrap();
+    s.clock.set(expires);
+    assert_eq!(
+        manager.get("API_KEY").unwrap_err().kind(),
+        ErrorKind::Expired
+    );
+    assert_eq!(s.fake.calls("API_KEY"), 1, "decided from the cache");
+}
+
+#[test]
 fn expired_keys_can_be_served_with_a_warning() {
     let s = Setup::new();
     s.fake.set_secret(
