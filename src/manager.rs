@@ -811,16 +811,35 @@ impl Shard {
         (now_micros < entry.quiet_until).then(|| entry.key.clone())
     }
 
-    /// Joins the flight for `name`, or starts it: `true` when this thread must fetch.
-    fn join_flight(&self, name: &str) -> (Arc<Flight>, bool) {
+    /// Joins the flight for `name`, or starts it.
+    ///
+    /// With `recheck`, the cache is looked at again under the flights lock first: a flight is
+    /// removed only after its value is stored, so a thread that missed just before another
+    /// finished finds the value here instead of fetching it a second time.
+    fn join_flight(&self, name: &str, recheck: Option<(DateTime<Utc>, &Config)>) -> Join {
         let mut flights = lock(&self.flights);
         if let Some(flight) = flights.get(name) {
-            return (flight.clone(), false);
+            return Join::Wait(flight.clone());
+        }
+        if let Some((key, announce)) =
+            recheck.and_then(|(now, config)| self.lookup(name, now, config))
+        {
+            return Join::Hit(key, announce);
         }
         let flight = Arc::new(Flight::default());
         flights.insert(name.to_owned(), flight.clone());
-        (flight, true)
+        Join::Lead(flight)
     }
+}
+
+/// How a thread that missed takes part in a load.
+enum Join {
+    /// The key was stored meanwhile.
+    Hit(Arc<ManagedKey>, Option<RotationStatus>),
+    /// Another thread is fetching: wait for its result.
+    Wait(Arc<Flight>),
+    /// This thread fetches.
+    Lead(Arc<Flight>),
 }
 
 impl Entry {
@@ -976,26 +995,22 @@ impl Inner {
     /// back the way `mode` asks.
     fn load(&self, shard: &Shard, name: &str, mode: Mode) -> Result<Arc<ManagedKey>> {
         validate_key_name(name)?;
-        let (flight, lead) = shard.join_flight(name);
-        if !lead {
-            let result = flight.wait().map_err(|err| err.to_error());
-            return self.finish(result, mode);
-        }
+        let now = self.clock.now();
+        let recheck = (mode == Mode::Get).then_some((now, &self.config));
+        let flight = match shard.join_flight(name, recheck) {
+            Join::Hit(key, announce) => return self.deliver(key, announce, now),
+            Join::Wait(flight) => {
+                let result = flight.wait().map_err(|err| err.to_error());
+                return self.finish(result, mode);
+            }
+            Join::Lead(flight) => flight,
+        };
         let lead = FlightLead {
             inner: self,
             shard,
             name,
             flight,
         };
-        // Another thread may have stored the key between our miss and our joining the flight.
-        if mode == Mode::Get {
-            let now = self.clock.now();
-            if let Some((key, announce)) = shard.lookup(name, now, &self.config) {
-                lead.flight.complete(Ok(Loaded::Fresh(key.clone())));
-                drop(lead);
-                return self.deliver(key, announce, now);
-            }
-        }
         let fetched = self.fetch(name);
         let (result, events) = self.store(shard, name, fetched);
         lead.flight
