@@ -1,10 +1,13 @@
 //! [`KeyManager`]: a cache in front of a [`SecretProvider`] that knows how old its keys are.
 //!
-//! Reads of cached keys take a read lock on one of 16 shards, so threads reading different keys,
-//! or the same key, do not wait for each other. A miss is loaded once however many threads miss
+//! Reads of cached keys take a read lock on one of 16 shards, so readers never block each other
+//! and readers of different keys rarely share a lock. A miss is loaded once however many threads miss
 //! at the same time (single-flight). When the provider fails, the last good value is served for a
 //! while (stale-on-error) and an event says so. Events go to hooks registered on the builder, which
 //! is how the leak guard and the usage log follow the keys without the manager knowing them.
+//!
+//! A load is three steps kept apart so that an async front door can reuse them: join the flight,
+//! `fetch` (provider calls, no lock held), `store` (cache update under one shard's write lock).
 
 use std::collections::HashMap;
 use std::fmt;
