@@ -50,8 +50,10 @@
 mod clock;
 mod error;
 mod format;
+mod manager;
 mod mask;
 mod provider;
+mod rotation;
 mod scope;
 mod secret;
 mod usage;
@@ -59,6 +61,7 @@ mod usage;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};
 pub use format::KeyFormat;
+pub use manager::{KeyEvent, KeyManager, KeyManagerBuilder};
 pub use mask::{Fingerprint, Fingerprinter, Mask, fingerprint, mask};
 #[cfg(feature = "keyring")]
 #[cfg_attr(docsrs, doc(cfg(feature = "keyring")))]
@@ -75,6 +78,9 @@ pub use provider::{AwsSecretsManagerBuilder, AwsSecretsManagerProvider};
 #[cfg(feature = "vault")]
 pub use provider::{DEFAULT_VAULT_FIELD, VaultBuilder, VaultProvider};
 pub use provider::{READ_OPERATION, ScopedProvider};
+pub use rotation::{
+    CreatedAt, ManagedKey, RotationEntry, RotationPolicy, RotationReport, RotationStatus,
+};
 pub use scope::{KeyUse, Scope, ScopeBuilder, ScopedKey};
 pub use secrecy::ExposeSecret;
 pub use secret::{Secret, SecretMeta, SecretString};

@@ -1,0 +1,1295 @@
+//! [`KeyManager`]: a cache in front of a [`SecretProvider`] that knows how old its keys are.
+//!
+//! Reads of cached keys take a read lock on one of 16 shards, so readers never block each other
+//! and readers of different keys rarely share a lock. A miss is loaded once however many threads miss
+//! at the same time (single-flight). When the provider fails, the last good value is served for a
+//! while (stale-on-error) and an event says so. Events go to hooks registered on the builder, which
+//! is how the leak guard and the usage log follow the keys without the manager knowing them.
+//!
+//! A load is three steps kept apart so that an async front door can reuse them: join the flight,
+//! `fetch` (provider calls, no lock held), `store` (cache update under one shard's write lock).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, ErrorKind, Result};
+use crate::provider::{MAX_KEY_NAME_LEN, SecretProvider, quote_name, validate_key_name};
+use crate::rotation::{
+    CreatedAt, ManagedKey, RotationPolicy, RotationReport, RotationStatus, parse_created_at,
+};
+use crate::secret::Secret;
+
+/// Shards of the cache; a power of two so that the shard is picked with a mask.
+const SHARDS: usize = 16;
+
+/// Something that happened to a key, for the hooks registered with
+/// [`KeyManagerBuilder::on_event`].
+///
+/// Events carry the [`ManagedKey`] where one exists, value included, because some subscribers
+/// need it (the leak guard keeps its list of values to redact current from `Loaded` and
+/// `Rotated`). `Debug` never shows a value.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum KeyEvent {
+    /// A key was fetched for the first time (or again after it was evicted or invalidated).
+    Loaded {
+        /// The key.
+        key: Arc<ManagedKey>,
+    },
+    /// A cached key was fetched again and is unchanged.
+    Refreshed {
+        /// The key.
+        key: Arc<ManagedKey>,
+    },
+    /// A fetch returned a different value or version: the key was rotated at the source.
+    Rotated {
+        /// The value held until now.
+        old: Arc<ManagedKey>,
+        /// The value from the source.
+        new: Arc<ManagedKey>,
+        /// Until when the manager keeps the old value in
+        /// [`retired_keys`](KeyManager::retired_keys).
+        grace_until: DateTime<Utc>,
+    },
+    /// The grace period of a rotated-out value ended.
+    Retired {
+        /// The old value.
+        key: Arc<ManagedKey>,
+    },
+    /// A refresh failed and the last good value is served instead.
+    StaleServed {
+        /// The value served.
+        key: Arc<ManagedKey>,
+        /// The kind of the refresh error.
+        error_kind: ErrorKind,
+        /// The message of the refresh error.
+        message: String,
+        /// After this time the error is returned instead.
+        stale_until: DateTime<Utc>,
+    },
+    /// A key came within its policy's warning period.
+    DueSoon {
+        /// The key.
+        key: Arc<ManagedKey>,
+    },
+    /// A key is due for rotation.
+    Due {
+        /// The key.
+        key: Arc<ManagedKey>,
+    },
+    /// A key is past its expiry date or maximum age.
+    Expired {
+        /// The key.
+        key: Arc<ManagedKey>,
+    },
+    /// Fetching a key failed.
+    RefreshFailed {
+        /// The key's name.
+        name: String,
+        /// The kind of the error.
+        error_kind: ErrorKind,
+        /// The message of the error.
+        message: String,
+    },
+}
+
+impl KeyEvent {
+    /// The name of the key the event is about.
+    pub fn name(&self) -> &str {
+        match self {
+            KeyEvent::RefreshFailed { name, .. } => name,
+            KeyEvent::Rotated { new: key, .. }
+            | KeyEvent::Loaded { key }
+            | KeyEvent::Refreshed { key }
+            | KeyEvent::Retired { key }
+            | KeyEvent::StaleServed { key, .. }
+            | KeyEvent::DueSoon { key }
+            | KeyEvent::Due { key }
+            | KeyEvent::Expired { key } => key.name(),
+        }
+    }
+
+    /// The key the event is about (the new one for `Rotated`), where there is one.
+    pub fn key(&self) -> Option<&Arc<ManagedKey>> {
+        match self {
+            KeyEvent::RefreshFailed { .. } => None,
+            KeyEvent::Rotated { new: key, .. }
+            | KeyEvent::Loaded { key }
+            | KeyEvent::Refreshed { key }
+            | KeyEvent::Retired { key }
+            | KeyEvent::StaleServed { key, .. }
+            | KeyEvent::DueSoon { key }
+            | KeyEvent::Due { key }
+            | KeyEvent::Expired { key } => Some(key),
+        }
+    }
+}
+
+type EventHook = Arc<dyn Fn(&KeyEvent) + Send + Sync>;
+
+/// Builds a [`KeyManager`]; see [`KeyManager::builder`].
+#[must_use]
+pub struct KeyManagerBuilder {
+    provider: Arc<dyn SecretProvider>,
+    clock: TimeSource,
+    config: Config,
+    hooks: Vec<EventHook>,
+}
+
+#[derive(Debug, Clone)]
+struct Config {
+    ttl: TimeDelta,
+    capacity: usize,
+    default_policy: RotationPolicy,
+    policies: HashMap<String, RotationPolicy>,
+    max_stale: TimeDelta,
+    stale_retry: TimeDelta,
+    serve_expired: bool,
+    grace_period: TimeDelta,
+    created_at_suffix: Option<String>,
+}
+
+impl KeyManagerBuilder {
+    /// Sets the clock (default: [`SystemClock`]). Pass an `Arc<ManualClock>` and keep a clone to
+    /// move time in tests.
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> KeyManagerBuilder {
+        self.clock = TimeSource::Injected(Arc::new(clock));
+        self
+    }
+
+    /// Sets how long a fetched key is served from the cache before it is fetched again
+    /// (default: 5 minutes).
+    pub fn with_ttl(mut self, ttl: TimeDelta) -> KeyManagerBuilder {
+        self.config.ttl = ttl;
+        self
+    }
+
+    /// Sets how many keys the cache holds (default: 1024). When it is full, the key fetched
+    /// longest ago is dropped.
+    pub fn with_capacity(mut self, capacity: usize) -> KeyManagerBuilder {
+        self.config.capacity = capacity;
+        self
+    }
+
+    /// Sets the rotation policy of keys without a policy of their own.
+    pub fn with_policy(mut self, policy: RotationPolicy) -> KeyManagerBuilder {
+        self.config.default_policy = policy;
+        self
+    }
+
+    /// Sets the rotation policy of the key `name`.
+    pub fn with_policy_for(
+        mut self,
+        name: impl Into<String>,
+        policy: RotationPolicy,
+    ) -> KeyManagerBuilder {
+        self.config.policies.insert(name.into(), policy);
+        self
+    }
+
+    /// Sets how long after a key stopped being fresh its last good value may be served while the
+    /// provider fails (default: 1 hour). Zero turns stale serving off.
+    pub fn with_max_stale(mut self, max_stale: TimeDelta) -> KeyManagerBuilder {
+        self.config.max_stale = max_stale;
+        self
+    }
+
+    /// Sets how long a stale value is served before the provider is asked again (default: 30
+    /// seconds, at most the TTL), so that a failing provider is not asked on every read.
+    pub fn with_stale_retry_interval(mut self, interval: TimeDelta) -> KeyManagerBuilder {
+        self.config.stale_retry = interval;
+        self
+    }
+
+    /// Serves expired keys, with an [`KeyEvent::Expired`] event, instead of refusing them with
+    /// [`ErrorKind::Expired`] (the default).
+    pub fn serve_expired(mut self, serve: bool) -> KeyManagerBuilder {
+        self.config.serve_expired = serve;
+        self
+    }
+
+    /// Sets how long a rotated-out value stays in [`KeyManager::retired_keys`] (default: 24
+    /// hours), so that output still carrying it is caught while it may still work.
+    pub fn with_grace_period(mut self, grace: TimeDelta) -> KeyManagerBuilder {
+        self.config.grace_period = grace;
+        self
+    }
+
+    /// Sets the suffix of the companion key that holds a key's creation date when the provider's
+    /// metadata does not (default: `_CREATED_AT`, as in `OPENAI_API_KEY_CREATED_AT`).
+    pub fn with_created_at_suffix(mut self, suffix: impl Into<String>) -> KeyManagerBuilder {
+        self.config.created_at_suffix = Some(suffix.into());
+        self
+    }
+
+    /// Never looks up companion creation-date keys.
+    pub fn without_created_at_companion(mut self) -> KeyManagerBuilder {
+        self.config.created_at_suffix = None;
+        self
+    }
+
+    /// Calls `hook` for every [`KeyEvent`].
+    ///
+    /// Hooks run on the thread that caused the event, after the manager has released its locks,
+    /// so they may call the manager. Keep them quick: a slow hook slows that read.
+    pub fn on_event(
+        mut self,
+        hook: impl Fn(&KeyEvent) + Send + Sync + 'static,
+    ) -> KeyManagerBuilder {
+        self.hooks.push(Arc::new(hook));
+        self
+    }
+
+    /// Calls `hook(old, new)` when a key is found rotated at the source.
+    pub fn on_rotated(
+        self,
+        hook: impl Fn(&ManagedKey, &ManagedKey) + Send + Sync + 'static,
+    ) -> KeyManagerBuilder {
+        self.on_event(move |event| {
+            if let KeyEvent::Rotated { old, new, .. } = event {
+                hook(old, new);
+            }
+        })
+    }
+
+    /// Builds the manager.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] for a TTL that is not positive, a capacity of zero, a negative
+    /// duration, or a rotation policy that fails [`RotationPolicy::validate`].
+    pub fn build(self) -> Result<KeyManager> {
+        let config = self.config;
+        let invalid = |what: &str| Err(Error::new(ErrorKind::InvalidInput, what.to_owned()));
+        if config.ttl <= TimeDelta::zero() {
+            return invalid("the cache ttl must be positive");
+        }
+        if config.capacity == 0 {
+            return invalid("the cache capacity must be at least 1");
+        }
+        if config.max_stale < TimeDelta::zero()
+            || config.stale_retry < TimeDelta::zero()
+            || config.grace_period < TimeDelta::zero()
+        {
+            return invalid(
+                "max_stale, the stale retry interval and the grace period must not be negative",
+            );
+        }
+        config.default_policy.validate()?;
+        for (name, policy) in &config.policies {
+            policy.validate().map_err(|err| {
+                Error::new(err.kind(), format!("{err} (for {})", quote_name(name)))
+            })?;
+        }
+        let shards = (0..SHARDS).map(|_| Shard::default()).collect();
+        Ok(KeyManager {
+            inner: Arc::new(Inner {
+                provider: self.provider,
+                clock: self.clock,
+                config,
+                hooks: self.hooks.into(),
+                shards,
+                len: AtomicUsize::new(0),
+            }),
+        })
+    }
+}
+
+impl fmt::Debug for KeyManagerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyManagerBuilder")
+            .field("provider", &self.provider.name())
+            .field("clock", &self.clock)
+            .field("config", &self.config)
+            .field("hooks", &self.hooks.len())
+            .finish()
+    }
+}
+
+/// A cache of keys in front of a [`SecretProvider`], with rotation tracking.
+///
+/// Cloning is cheap and shares the cache.
+///
+/// ```
+/// use std::sync::Arc;
+/// use chrono::{TimeDelta, TimeZone, Utc};
+/// use keyward::{KeyManager, ManualClock, MemoryProvider, RotationStatus};
+///
+/// let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()));
+/// let provider = MemoryProvider::new()
+///     .with("OPENAI_API_KEY", "sk-test-not-a-real-key-000000")
+///     .with("OPENAI_API_KEY_CREATED_AT", "2025-11-01");
+/// let manager = KeyManager::builder(provider).with_clock(clock.clone()).build()?;
+///
+/// let key = manager.get("OPENAI_API_KEY")?;
+/// assert_eq!(key.age_at(clock.now()).map(|age| age.num_days()), Some(61));
+/// assert_eq!(key.status_at(clock.now()), RotationStatus::Current);
+/// clock.advance(TimeDelta::days(20));
+/// println!("{}", manager.rotation_report()); // OPENAI_API_KEY  due soon  81 days ...
+/// # use keyward::Clock;
+/// # Ok::<(), keyward::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct KeyManager {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    provider: Arc<dyn SecretProvider>,
+    clock: TimeSource,
+    config: Config,
+    hooks: Box<[EventHook]>,
+    shards: Box<[Shard]>,
+    /// Entries across all shards, to enforce the capacity without locking every shard.
+    len: AtomicUsize,
+}
+
+type Names<V> = HashMap<String, V, BuildHasherDefault<NameHasher>>;
+
+#[derive(Default)]
+struct Shard {
+    entries: RwLock<Names<Entry>>,
+    flights: Mutex<HashMap<String, Arc<Flight>>>,
+}
+
+struct Entry {
+    key: Arc<ManagedKey>,
+    /// Until this time (microseconds since the epoch) a read needs no thought: the value is fresh
+    /// (or stale and not yet due for a retry) and its rotation status cannot have changed. The
+    /// fast path compares only this.
+    quiet_until: i64,
+    fresh_until: DateTime<Utc>,
+    /// Set while a stale value is served after a failed refresh: the next attempt's time.
+    retry_at: Option<DateTime<Utc>>,
+    retired: Option<RetiredKey>,
+    /// The status last announced by an event, so each change is announced once.
+    announced: AtomicU8,
+}
+
+struct RetiredKey {
+    key: Arc<ManagedKey>,
+    until: DateTime<Utc>,
+}
+
+/// An error as every waiter of a flight receives it: `Error` is not `Clone`, and its source
+/// stays with the thread that made the call.
+#[derive(Clone)]
+struct SharedError {
+    kind: ErrorKind,
+    message: Arc<str>,
+}
+
+impl SharedError {
+    fn of(err: &Error) -> SharedError {
+        SharedError {
+            kind: err.kind(),
+            message: err.message().into(),
+        }
+    }
+
+    fn to_error(&self) -> Error {
+        Error::new(self.kind, self.message.as_ref())
+    }
+}
+
+/// The manager's clock.
+///
+/// The default system clock is read as a `SystemTime` on the fast path: turning it into a chrono
+/// `DateTime` costs about as much as the rest of a cached read (see `docs/benchmarks.md`).
+#[derive(Debug, Clone)]
+enum TimeSource {
+    System,
+    Injected(Arc<dyn Clock>),
+}
+
+impl TimeSource {
+    fn now(&self) -> DateTime<Utc> {
+        match self {
+            TimeSource::System => SystemClock.now(),
+            TimeSource::Injected(clock) => clock.now(),
+        }
+    }
+
+    /// Microseconds since the Unix epoch, as [`micros`] counts them.
+    fn now_micros(&self) -> i64 {
+        match self {
+            TimeSource::System => SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .ok()
+                .and_then(|since| i64::try_from(since.as_micros()).ok())
+                .unwrap_or_else(|| micros(SystemClock.now())),
+            TimeSource::Injected(clock) => micros(clock.now()),
+        }
+    }
+}
+
+/// Microseconds since the Unix epoch; a time compared with it must be rounded down too, so that
+/// `micros(a) < micros(b)` implies `a < b`.
+fn micros(at: DateTime<Utc>) -> i64 {
+    at.timestamp_micros()
+}
+
+/// FxHash, the hasher of rustc: a few cycles for a short key name where SipHash takes tens of
+/// nanoseconds. It does not resist chosen collisions, which is acceptable here because only names
+/// the provider returned a value for are stored, and at most `capacity` of them.
+#[derive(Default, Clone, Copy)]
+struct NameHasher(u64);
+
+impl NameHasher {
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(NameHasher::SEED);
+    }
+}
+
+impl Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            // Built in a register: copying into a stack buffer and reading it back as one word
+            // stalls store forwarding, which showed as a tenth of the cached read.
+            let word = rest
+                .iter()
+                .enumerate()
+                .fold(0, |word, (i, byte)| word | u64::from(*byte) << (8 * i));
+            self.add(word);
+        }
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// What a load produced.
+#[derive(Clone)]
+enum Loaded {
+    Fresh(Arc<ManagedKey>),
+    /// The refresh failed; this is the last good value, still within `max_stale`.
+    Stale(Arc<ManagedKey>, SharedError),
+}
+
+/// What the caller wants from a load.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// A read: a fresh cached value will do, and a stale one when the refresh fails.
+    Get,
+    /// A forced fetch: refresh errors are returned.
+    Refresh,
+}
+
+/// One fetch of one key that every thread missing the key waits for.
+#[derive(Default)]
+struct Flight {
+    result: Mutex<Option<Result<Loaded, SharedError>>>,
+    done: Condvar,
+}
+
+impl Flight {
+    fn complete(&self, result: Result<Loaded, SharedError>) {
+        let mut slot = lock(&self.result);
+        if slot.is_none() {
+            *slot = Some(result);
+        }
+        self.done.notify_all();
+    }
+
+    fn wait(&self) -> Result<Loaded, SharedError> {
+        let mut slot = lock(&self.result);
+        loop {
+            if let Some(result) = slot.as_ref() {
+                return result.clone();
+            }
+            slot = self.done.wait(slot).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
+
+/// Held by the thread that fetches; releases the waiters even if the provider panics.
+struct FlightLead<'a> {
+    inner: &'a Inner,
+    shard: &'a Shard,
+    name: &'a str,
+    flight: Arc<Flight>,
+}
+
+impl Drop for FlightLead<'_> {
+    fn drop(&mut self) {
+        self.flight.complete(Err(SharedError {
+            kind: ErrorKind::Backend,
+            message: format!(
+                "provider {} panicked while loading {}",
+                self.inner.provider.name(),
+                quote_name(self.name)
+            )
+            .into(),
+        }));
+        let mut flights = lock(&self.shard.flights);
+        if flights
+            .get(self.name)
+            .is_some_and(|flight| Arc::ptr_eq(flight, &self.flight))
+        {
+            flights.remove(self.name);
+        }
+    }
+}
+
+/// A value fetched from the provider, before it is stored.
+struct Fetched {
+    secret: Secret,
+    created_at: Option<CreatedAt>,
+}
+
+/// Locks a mutex; a poisoned one is still consistent, as no code that can panic runs under it.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl KeyManager {
+    /// Starts building a manager in front of `provider` (any [`SecretProvider`], including
+    /// `Box<dyn SecretProvider>` and `Arc<dyn SecretProvider>`).
+    pub fn builder(provider: impl SecretProvider + 'static) -> KeyManagerBuilder {
+        KeyManagerBuilder {
+            provider: Arc::new(provider),
+            clock: TimeSource::System,
+            config: Config {
+                ttl: TimeDelta::minutes(5),
+                capacity: 1024,
+                default_policy: RotationPolicy::default(),
+                policies: HashMap::new(),
+                max_stale: TimeDelta::hours(1),
+                stale_retry: TimeDelta::seconds(30),
+                serve_expired: false,
+                grace_period: TimeDelta::hours(24),
+                created_at_suffix: Some("_CREATED_AT".to_owned()),
+            },
+            hooks: Vec::new(),
+        }
+    }
+
+    /// The key `name`: from the cache while it is fresh, else from the provider.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::NotFound`] when the provider does not have the key (never hidden by a stale
+    /// value); [`ErrorKind::Expired`] for an expired key unless
+    /// [`serve_expired`](KeyManagerBuilder::serve_expired) is set; [`ErrorKind::Parse`] for a
+    /// companion creation date that is not a date; the provider's error when a fetch fails and
+    /// no value younger than `max_stale` is cached.
+    pub fn get(&self, name: &str) -> Result<Arc<ManagedKey>> {
+        let inner = &*self.inner;
+        let shard = inner.shard(name);
+        if let Some(key) = shard.quiet(name, inner.clock.now_micros()) {
+            return Ok(key);
+        }
+        inner.get_slow(shard, name)
+    }
+
+    /// Fetches `name` from the provider now, whatever the cache holds.
+    ///
+    /// # Errors
+    ///
+    /// As [`get`](Self::get), except that a failed fetch is always an error, even when a stale
+    /// value is cached (the stale value stays cached for `get`).
+    pub fn refresh(&self, name: &str) -> Result<Arc<ManagedKey>> {
+        let shard = self.inner.shard(name);
+        self.inner.load(shard, name, Mode::Refresh)
+    }
+
+    /// Drops `name` from the cache, returning whether it was there. Its first-seen time is
+    /// forgotten with it.
+    pub fn invalidate(&self, name: &str) -> bool {
+        let removed = self.inner.shard(name).write().remove(name).is_some();
+        if removed {
+            self.inner.len.fetch_sub(1, Ordering::Relaxed);
+        }
+        removed
+    }
+
+    /// Loads every key in `names`, for a start-up check that fails fast.
+    ///
+    /// ```
+    /// use keyward::{ErrorKind, KeyManager, MemoryProvider};
+    ///
+    /// let provider = MemoryProvider::new().with("A_KEY", "not-a-real-key-000000");
+    /// let manager = KeyManager::builder(provider).build()?;
+    /// let err = manager.preload(["A_KEY", "B_KEY", "C_KEY"]).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::NotFound);
+    /// assert_eq!(err.to_string(), "2 of 3 secrets could not be loaded from memory: `B_KEY` (not found), `C_KEY` (not found)");
+    /// # Ok::<(), keyward::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// One error listing every key that failed, with the reason for each: of kind
+    /// [`ErrorKind::NotFound`] when all failures are missing keys, else the kind of the first
+    /// other failure.
+    pub fn preload<I>(&self, names: I) -> Result<Vec<Arc<ManagedKey>>>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        let mut keys = Vec::new();
+        let mut failures: Vec<(String, Error)> = Vec::new();
+        let mut total = 0;
+        for name in names {
+            total += 1;
+            let name = name.as_ref();
+            match self.get(name) {
+                Ok(key) => keys.push(key),
+                Err(err) => failures.push((name.to_owned(), err)),
+            }
+        }
+        if failures.is_empty() {
+            return Ok(keys);
+        }
+        let kind = failures
+            .iter()
+            .map(|(_, err)| err.kind())
+            .find(|kind| *kind != ErrorKind::NotFound)
+            .unwrap_or(ErrorKind::NotFound);
+        let list: Vec<String> = failures
+            .iter()
+            .map(|(name, err)| match err.kind() {
+                ErrorKind::NotFound => format!("{} (not found)", quote_name(name)),
+                _ => format!("{} ({err})", quote_name(name)),
+            })
+            .collect();
+        Err(Error::new(
+            kind,
+            format!(
+                "{} of {total} secrets could not be loaded from {}: {}",
+                failures.len(),
+                self.inner.provider.name(),
+                list.join(", ")
+            ),
+        ))
+    }
+
+    /// Every key in the cache, sorted by name.
+    pub fn keys(&self) -> Vec<Arc<ManagedKey>> {
+        let mut keys: Vec<Arc<ManagedKey>> = self
+            .inner
+            .shards
+            .iter()
+            .flat_map(|shard| {
+                shard
+                    .read()
+                    .values()
+                    .map(|entry| entry.key.clone())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        keys.sort_by(|a, b| a.name().cmp(b.name()));
+        keys
+    }
+
+    /// Rotated-out values still within their grace period; ended ones are dropped with a
+    /// [`KeyEvent::Retired`] event.
+    pub fn retired_keys(&self) -> Vec<Arc<ManagedKey>> {
+        let now = self.inner.clock.now();
+        let mut kept = Vec::new();
+        let mut events = Vec::new();
+        for shard in self.inner.shards.iter() {
+            let mut entries = shard.write();
+            for entry in entries.values_mut() {
+                if let Some(event) = entry.expire_retired(now) {
+                    events.push(event);
+                }
+                if let Some(retired) = &entry.retired {
+                    kept.push(retired.key.clone());
+                }
+            }
+        }
+        self.inner.emit(events);
+        kept.sort_by(|a, b| a.name().cmp(b.name()));
+        kept
+    }
+
+    /// Which keys need rotation: every cached key with its status, age, due date and source.
+    ///
+    /// Keys whose status changed since it was last announced get their
+    /// [`DueSoon`](KeyEvent::DueSoon), [`Due`](KeyEvent::Due) or [`Expired`](KeyEvent::Expired)
+    /// event, so a periodic report also drives alerts.
+    pub fn rotation_report(&self) -> RotationReport {
+        let now = self.inner.clock.now();
+        let mut keys = Vec::new();
+        let mut events = Vec::new();
+        for shard in self.inner.shards.iter() {
+            for entry in shard.read().values() {
+                if let Some(status) = entry.announce(entry.key.status_at(now)) {
+                    events.extend(status_event(status, &entry.key));
+                }
+                keys.push(entry.key.clone());
+            }
+        }
+        self.inner.emit(events);
+        RotationReport::new(now, keys.iter().map(Arc::as_ref))
+    }
+
+    /// The number of cached keys.
+    pub fn len(&self) -> usize {
+        self.inner.len.load(Ordering::Relaxed)
+    }
+
+    /// Whether the cache is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The rotation policy that applies to `name`.
+    pub fn policy_for(&self, name: &str) -> RotationPolicy {
+        self.inner.policy_for(name)
+    }
+
+    /// The provider's name.
+    pub fn provider_name(&self) -> &str {
+        self.inner.provider.name()
+    }
+}
+
+impl fmt::Debug for KeyManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyManager")
+            .field("provider", &self.inner.provider.name())
+            .field("clock", &self.inner.clock)
+            .field("config", &self.inner.config)
+            .field("hooks", &self.inner.hooks.len())
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+impl Shard {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Names<Entry>> {
+        self.entries.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Names<Entry>> {
+        self.entries.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The cached key when it may be served without a fetch, with a status to announce.
+    fn lookup(
+        &self,
+        name: &str,
+        now: DateTime<Utc>,
+        config: &Config,
+    ) -> Option<(Arc<ManagedKey>, Option<RotationStatus>)> {
+        let entries = self.read();
+        let entry = entries.get(name)?;
+        let servable = now < entry.fresh_until
+            || entry.retry_at.is_some_and(|retry_at| {
+                now < retry_at && now < entry.fresh_until + config.max_stale
+            });
+        if !servable {
+            return None;
+        }
+        let announce = entry.announce(entry.key.status_at(now));
+        Some((entry.key.clone(), announce))
+    }
+
+    /// The fast path: the cached key when nothing about it can have changed by `now_micros`.
+    fn quiet(&self, name: &str, now_micros: i64) -> Option<Arc<ManagedKey>> {
+        let entries = self.read();
+        let entry = entries.get(name)?;
+        (now_micros < entry.quiet_until).then(|| entry.key.clone())
+    }
+
+    /// Joins the flight for `name`, or starts it.
+    ///
+    /// With `recheck`, the cache is looked at again under the flights lock first: a flight is
+    /// removed only after its value is stored, so a thread that missed just before another
+    /// finished finds the value here instead of fetching it a second time.
+    fn join_flight(&self, name: &str, recheck: Option<(DateTime<Utc>, &Config)>) -> Join {
+        let mut flights = lock(&self.flights);
+        if let Some(flight) = flights.get(name) {
+            return Join::Wait(flight.clone());
+        }
+        if let Some((key, announce)) =
+            recheck.and_then(|(now, config)| self.lookup(name, now, config))
+        {
+            return Join::Hit(key, announce);
+        }
+        let flight = Arc::new(Flight::default());
+        flights.insert(name.to_owned(), flight.clone());
+        Join::Lead(flight)
+    }
+}
+
+/// How a thread that missed takes part in a load.
+enum Join {
+    /// The key was stored meanwhile.
+    Hit(Arc<ManagedKey>, Option<RotationStatus>),
+    /// Another thread is fetching: wait for its result.
+    Wait(Arc<Flight>),
+    /// This thread fetches.
+    Lead(Arc<Flight>),
+}
+
+impl Entry {
+    fn new(
+        key: Arc<ManagedKey>,
+        now: DateTime<Utc>,
+        fresh_until: DateTime<Utc>,
+        status: RotationStatus,
+    ) -> Entry {
+        Entry {
+            quiet_until: micros(quiet_until(&key, now, fresh_until)),
+            key,
+            fresh_until,
+            retry_at: None,
+            retired: None,
+            announced: AtomicU8::new(status_code(status)),
+        }
+    }
+
+    /// Records `status` as announced; returns it when it changed and deserves an event.
+    fn announce(&self, status: RotationStatus) -> Option<RotationStatus> {
+        let code = status_code(status);
+        if self.announced.load(Ordering::Relaxed) == code {
+            return None;
+        }
+        let previous = self.announced.swap(code, Ordering::Relaxed);
+        (previous != code && status.needs_attention()).then_some(status)
+    }
+
+    /// Drops the retired value once its grace period is over.
+    fn expire_retired(&mut self, now: DateTime<Utc>) -> Option<KeyEvent> {
+        if self.retired.as_ref().is_some_and(|r| now >= r.until) {
+            let retired = self.retired.take()?;
+            return Some(KeyEvent::Retired { key: retired.key });
+        }
+        None
+    }
+}
+
+/// The end of the fast path for `key` served until `served_until`: the next time its status can
+/// change. An expired key never takes the fast path, so it is refused on every read.
+fn quiet_until(key: &ManagedKey, now: DateTime<Utc>, served_until: DateTime<Utc>) -> DateTime<Utc> {
+    if key.is_expired_at(now) {
+        return now;
+    }
+    let due = key.due_at_latest();
+    [due - key.policy().warn_before(), due]
+        .into_iter()
+        .chain(key.expired_from())
+        .filter(|at| *at > now)
+        .fold(served_until, DateTime::min)
+}
+
+fn status_code(status: RotationStatus) -> u8 {
+    match status {
+        RotationStatus::Current => 0,
+        RotationStatus::Unknown => 1,
+        RotationStatus::DueSoon => 2,
+        RotationStatus::Due => 3,
+        _ => 4,
+    }
+}
+
+fn status_event(status: RotationStatus, key: &Arc<ManagedKey>) -> Option<KeyEvent> {
+    let key = key.clone();
+    match status {
+        RotationStatus::DueSoon => Some(KeyEvent::DueSoon { key }),
+        RotationStatus::Due => Some(KeyEvent::Due { key }),
+        RotationStatus::Expired => Some(KeyEvent::Expired { key }),
+        _ => None,
+    }
+}
+
+/// Errors after which the last good value may be served: the source is unreachable or
+/// unreadable for now. A missing key, a refused name or a denied scope is an answer, not an outage.
+fn is_outage(kind: ErrorKind) -> bool {
+    matches!(kind, ErrorKind::Io | ErrorKind::Backend | ErrorKind::Parse)
+}
+
+impl Inner {
+    fn shard(&self, name: &str) -> &Shard {
+        // Bits the shard maps do not use for their own buckets and tags.
+        let hash = BuildHasherDefault::<NameHasher>::default().hash_one(name);
+        &self.shards[(hash >> 32) as usize & (SHARDS - 1)]
+    }
+
+    fn policy_for(&self, name: &str) -> RotationPolicy {
+        self.config
+            .policies
+            .get(name)
+            .copied()
+            .unwrap_or(self.config.default_policy)
+    }
+
+    fn emit(&self, events: impl IntoIterator<Item = KeyEvent>) {
+        if self.hooks.is_empty() {
+            return;
+        }
+        for event in events {
+            for hook in self.hooks.iter() {
+                hook(&event);
+            }
+        }
+    }
+
+    /// A read that the fast path could not answer: kept out of line so that the fast path stays
+    /// small.
+    #[cold]
+    #[inline(never)]
+    fn get_slow(&self, shard: &Shard, name: &str) -> Result<Arc<ManagedKey>> {
+        let now = self.clock.now();
+        match shard.lookup(name, now, &self.config) {
+            Some((key, announce)) => self.deliver(key, announce, now),
+            None => self.load(shard, name, Mode::Get),
+        }
+    }
+
+    /// Hands a key to the caller: announces a status change, refuses an expired key.
+    fn deliver(
+        &self,
+        key: Arc<ManagedKey>,
+        announce: Option<RotationStatus>,
+        now: DateTime<Utc>,
+    ) -> Result<Arc<ManagedKey>> {
+        if let Some(status) = announce {
+            self.emit(status_event(status, &key));
+        }
+        if !self.config.serve_expired && key.is_expired_at(now) {
+            return Err(self.expired_error(&key));
+        }
+        Ok(key)
+    }
+
+    fn expired_error(&self, key: &ManagedKey) -> Error {
+        let why = match (key.expires_at(), key.policy().max_age()) {
+            (Some(at), _) if key.expired_from() == Some(at) => {
+                format!("the source's expiry date {}", at.format("%Y-%m-%d"))
+            }
+            (_, Some(max)) => format!("the maximum age of {} days", max.num_days()),
+            _ => "its expiry date".to_owned(),
+        };
+        Error::new(
+            ErrorKind::Expired,
+            format!(
+                "secret {} from {} is expired: it is past {why}; rotate it at the source",
+                quote_name(key.name()),
+                key.source()
+            ),
+        )
+    }
+
+    /// Fetches `name` once for every thread that wants it now, stores the result, and hands it
+    /// back the way `mode` asks.
+    fn load(&self, shard: &Shard, name: &str, mode: Mode) -> Result<Arc<ManagedKey>> {
+        validate_key_name(name)?;
+        let now = self.clock.now();
+        let recheck = (mode == Mode::Get).then_some((now, &self.config));
+        let flight = match shard.join_flight(name, recheck) {
+            Join::Hit(key, announce) => return self.deliver(key, announce, now),
+            Join::Wait(flight) => {
+                let result = flight.wait().map_err(|err| err.to_error());
+                return self.finish(result, mode);
+            }
+            Join::Lead(flight) => flight,
+        };
+        let lead = FlightLead {
+            inner: self,
+            shard,
+            name,
+            flight,
+        };
+        let fetched = self.fetch(name);
+        let (result, events) = self.store(shard, name, fetched);
+        lead.flight
+            .complete(result.as_ref().map(Clone::clone).map_err(SharedError::of));
+        drop(lead);
+        self.emit(events);
+        self.finish(result, mode)
+    }
+
+    fn finish(&self, result: Result<Loaded>, mode: Mode) -> Result<Arc<ManagedKey>> {
+        let now = self.clock.now();
+        match (result?, mode) {
+            (Loaded::Fresh(key), _) | (Loaded::Stale(key, _), Mode::Get) => {
+                self.deliver(key, None, now)
+            }
+            (Loaded::Stale(_, err), Mode::Refresh) => Err(err.to_error()),
+        }
+    }
+
+    /// Asks the provider for `name` and, when its metadata has no creation time, for the
+    /// companion creation-date key. Takes no lock.
+    fn fetch(&self, name: &str) -> Result<Option<Fetched>> {
+        let Some(secret) = self.provider.get(name)? else {
+            return Ok(None);
+        };
+        let created_at = match (secret.meta().created_at, &self.config.created_at_suffix) {
+            (Some(at), _) => Some(CreatedAt::Metadata { at }),
+            (None, Some(suffix)) if name.len() + suffix.len() <= MAX_KEY_NAME_LEN => {
+                let companion = format!("{name}{suffix}");
+                match self.provider.get(&companion)? {
+                    Some(date) => {
+                        let at = parse_created_at(&companion, date.expose_secret())?;
+                        Some(CreatedAt::Companion { key: companion, at })
+                    }
+                    None => None,
+                }
+            }
+            (None, _) => None,
+        };
+        Ok(Some(Fetched { secret, created_at }))
+    }
+
+    /// Stores what a fetch produced under the shard's write lock; returns the events to emit
+    /// once the lock is released.
+    fn store(
+        &self,
+        shard: &Shard,
+        name: &str,
+        fetched: Result<Option<Fetched>>,
+    ) -> (Result<Loaded>, Vec<KeyEvent>) {
+        let now = self.clock.now();
+        let mut events = Vec::new();
+        let mut entries = shard.write();
+        let result = match fetched {
+            Ok(Some(fetched)) => {
+                let (key, inserted) =
+                    self.store_value(&mut entries, name, fetched, now, &mut events);
+                drop(entries);
+                if inserted {
+                    self.make_room(name);
+                }
+                return (Ok(Loaded::Fresh(key)), events);
+            }
+            // Deleted at the source: a cached value must not outlive that.
+            Ok(None) => {
+                if entries.remove(name).is_some() {
+                    self.len.fetch_sub(1, Ordering::Relaxed);
+                }
+                Err(Error::not_found(name, self.provider.name()))
+            }
+            Err(err) => Err(err),
+        };
+        let Err(err) = result else {
+            return (result, events);
+        };
+        events.push(KeyEvent::RefreshFailed {
+            name: name.to_owned(),
+            error_kind: err.kind(),
+            message: err.message().to_owned(),
+        });
+        let stale = entries.get_mut(name).filter(|entry| {
+            is_outage(err.kind()) && now < entry.fresh_until + self.config.max_stale
+        });
+        let Some(entry) = stale else {
+            return (Err(err), events);
+        };
+        let stale_until = entry.fresh_until + self.config.max_stale;
+        let retry = self.config.stale_retry.min(self.config.ttl);
+        let retry_at = (now + retry).min(stale_until);
+        entry.retry_at = Some(retry_at);
+        entry.quiet_until = micros(quiet_until(&entry.key, now, retry_at));
+        events.push(KeyEvent::StaleServed {
+            key: entry.key.clone(),
+            error_kind: err.kind(),
+            message: err.message().to_owned(),
+            stale_until,
+        });
+        (
+            Ok(Loaded::Stale(entry.key.clone(), SharedError::of(&err))),
+            events,
+        )
+    }
+
+    /// Stores a fetched value; returns the key and whether the entry is new.
+    fn store_value(
+        &self,
+        entries: &mut Names<Entry>,
+        name: &str,
+        fetched: Fetched,
+        now: DateTime<Utc>,
+        events: &mut Vec<KeyEvent>,
+    ) -> (Arc<ManagedKey>, bool) {
+        let policy = self.policy_for(name);
+        let fresh_until = now + self.config.ttl;
+        let previous = entries.get_mut(name);
+        let first_seen = CreatedAt::Unknown { first_seen: now };
+        let Some(entry) = previous else {
+            let created_at = fetched.created_at.unwrap_or(first_seen);
+            let key = Arc::new(ManagedKey::new(
+                name,
+                fetched.secret,
+                created_at,
+                now,
+                policy,
+            ));
+            let status = key.status_at(now);
+            events.push(KeyEvent::Loaded { key: key.clone() });
+            events.extend(status_event(status, &key));
+            entries.insert(
+                name.to_owned(),
+                Entry::new(key.clone(), now, fresh_until, status),
+            );
+            self.len.fetch_add(1, Ordering::Relaxed);
+            return (key, true);
+        };
+        if let Some(event) = entry.expire_retired(now) {
+            events.push(event);
+        }
+        let rotated = fetched.secret.value() != entry.key.value()
+            || fetched.secret.meta().version.as_deref() != entry.key.version();
+        let key = if rotated {
+            let created_at = fetched.created_at.unwrap_or(first_seen);
+            let key = Arc::new(ManagedKey::new(
+                name,
+                fetched.secret,
+                created_at,
+                now,
+                policy,
+            ));
+            let grace_until = now + self.config.grace_period;
+            let old = std::mem::replace(&mut entry.key, key.clone());
+            events.push(KeyEvent::Rotated {
+                old: old.clone(),
+                new: key.clone(),
+                grace_until,
+            });
+            entry.retired = Some(RetiredKey {
+                key: old,
+                until: grace_until,
+            });
+            key
+        } else {
+            // The same key: keep its first-seen time rather than restarting the count.
+            let created_at = fetched
+                .created_at
+                .unwrap_or_else(|| entry.key.created_at().clone());
+            let key = Arc::new(ManagedKey::new(
+                name,
+                fetched.secret,
+                created_at,
+                now,
+                policy,
+            ));
+            entry.key = key.clone();
+            events.push(KeyEvent::Refreshed { key: key.clone() });
+            key
+        };
+        entry.fresh_until = fresh_until;
+        entry.retry_at = None;
+        entry.quiet_until = micros(quiet_until(&key, now, fresh_until));
+        if let Some(status) = entry.announce(key.status_at(now)) {
+            events.extend(status_event(status, &key));
+        }
+        (key, false)
+    }
+
+    /// Drops the keys fetched longest ago until the cache fits its capacity, sparing `keep`.
+    fn make_room(&self, keep: &str) {
+        while self.len.load(Ordering::Relaxed) > self.config.capacity {
+            let oldest = self
+                .shards
+                .iter()
+                .enumerate()
+                .filter_map(|(index, shard)| {
+                    shard
+                        .read()
+                        .iter()
+                        .filter(|(name, _)| name.as_str() != keep)
+                        .min_by_key(|(_, entry)| entry.key.fetched_at())
+                        .map(|(name, entry)| (entry.key.fetched_at(), index, name.clone()))
+                })
+                .min();
+            let Some((_, index, name)) = oldest else {
+                return;
+            };
+            if self.shards[index].write().remove(&name).is_some() {
+                self.len.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn manager_and_events_are_send_and_sync() {
+        assert_send_sync::<KeyManager>();
+        assert_send_sync::<KeyEvent>();
+        assert_send_sync::<ManagedKey>();
+    }
+
+    #[test]
+    fn name_hashes_depend_on_every_byte() {
+        let hash = |name: &str| BuildHasherDefault::<NameHasher>::default().hash_one(name);
+        let names = [
+            "",
+            "A",
+            "B",
+            "AB",
+            "BA",
+            "KEY_0",
+            "KEY_1",
+            "OPENAI_API_KEY",
+            "OPENAI_API_KEZ",
+            "OPENAI_API_KE",
+            "OPENAI_A",
+            "OPENAI_B",
+            "OPENAI_A\0",
+        ];
+        let hashes: HashSet<u64> = names.iter().map(|name| hash(name)).collect();
+        assert_eq!(hashes.len(), names.len());
+        assert_eq!(
+            hash("OPENAI_API_KEY"),
+            hash(&String::from("OPENAI_API_KEY"))
+        );
+    }
+
+    #[test]
+    fn announce_reports_each_change_once() {
+        let secret = Secret::new("x", crate::SecretMeta::new("memory"));
+        let now = DateTime::UNIX_EPOCH;
+        let key = Arc::new(ManagedKey::new(
+            "K",
+            secret,
+            CreatedAt::Unknown { first_seen: now },
+            now,
+            RotationPolicy::default(),
+        ));
+        let entry = Entry::new(key, now, now, RotationStatus::Current);
+        assert_eq!(entry.announce(RotationStatus::Current), None);
+        assert_eq!(
+            entry.announce(RotationStatus::DueSoon),
+            Some(RotationStatus::DueSoon)
+        );
+        assert_eq!(entry.announce(RotationStatus::DueSoon), None);
+        assert_eq!(
+            entry.announce(RotationStatus::Due),
+            Some(RotationStatus::Due)
+        );
+        assert_eq!(entry.announce(RotationStatus::Current), None);
+    }
+}

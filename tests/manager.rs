@@ -1,0 +1,722 @@
+//! KeyManager: caching, single-flight, stale-on-error, expiry, rotation detection, events.
+//!
+//! Time logic runs on a `ManualClock`; the only real sleeps are inside the fake provider, to
+//! hold a fetch open while other threads pile up behind it.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier, Mutex, OnceLock};
+use std::thread;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use keyward::{
+    Clock, Error, ErrorKind, KeyEvent, KeyManager, KeyManagerBuilder, ManualClock, MemoryProvider,
+    Result, RotationPolicy, Secret, SecretMeta, SecretProvider,
+};
+
+fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap()
+}
+
+fn fake_key(tag: impl std::fmt::Display) -> String {
+    format!("sk-proj-{tag}-{}", "Ab3d".repeat(10))
+}
+
+/// A provider whose contents, failures and speed the test controls, and which counts its calls.
+#[derive(Debug, Default)]
+struct Fake {
+    secrets: Mutex<HashMap<String, Secret>>,
+    calls: Mutex<HashMap<String, usize>>,
+    failure: Mutex<Option<ErrorKind>>,
+    delay: Mutex<Duration>,
+    panic: AtomicBool,
+}
+
+impl Fake {
+    fn set(&self, name: &str, value: &str) {
+        self.set_secret(name, Secret::new(value, SecretMeta::new("fake")));
+    }
+
+    fn set_secret(&self, name: &str, secret: Secret) {
+        self.secrets.lock().unwrap().insert(name.to_owned(), secret);
+    }
+
+    fn remove(&self, name: &str) {
+        self.secrets.lock().unwrap().remove(name);
+    }
+
+    fn fail(&self, kind: ErrorKind) {
+        *self.failure.lock().unwrap() = Some(kind);
+    }
+
+    fn recover(&self) {
+        *self.failure.lock().unwrap() = None;
+    }
+
+    fn slow(&self, delay: Duration) {
+        *self.delay.lock().unwrap() = delay;
+    }
+
+    fn calls(&self, name: &str) -> usize {
+        self.calls.lock().unwrap().get(name).copied().unwrap_or(0)
+    }
+}
+
+impl SecretProvider for Fake {
+    fn name(&self) -> &str {
+        "fake"
+    }
+
+    fn get(&self, key: &str) -> Result<Option<Secret>> {
+        *self
+            .calls
+            .lock()
+            .unwrap()
+            .entry(key.to_owned())
+            .or_default() += 1;
+        let delay = *self.delay.lock().unwrap();
+        if !delay.is_zero() {
+            thread::sleep(delay);
+        }
+        if self.panic.load(Ordering::SeqCst) {
+            panic!("fake provider told to panic");
+        }
+        if let Some(kind) = *self.failure.lock().unwrap() {
+            return Err(Error::new(kind, "fake is down (503)"));
+        }
+        Ok(self.secrets.lock().unwrap().get(key).cloned())
+    }
+}
+
+/// Records every event's kind and key name.
+#[derive(Debug, Default, Clone)]
+struct Events(Arc<Mutex<Vec<KeyEvent>>>);
+
+impl Events {
+    fn hook(&self) -> impl Fn(&KeyEvent) + Send + Sync + 'static {
+        let events = self.0.clone();
+        move |event| events.lock().unwrap().push(event.clone())
+    }
+
+    fn take(&self) -> Vec<KeyEvent> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+
+    fn kinds(&self) -> Vec<&'static str> {
+        self.take().iter().map(kind).collect()
+    }
+}
+
+fn kind(event: &KeyEvent) -> &'static str {
+    match event {
+        KeyEvent::Loaded { .. } => "loaded",
+        KeyEvent::Refreshed { .. } => "refreshed",
+        KeyEvent::Rotated { .. } => "rotated",
+        KeyEvent::Retired { .. } => "retired",
+        KeyEvent::StaleServed { .. } => "stale",
+        KeyEvent::DueSoon { .. } => "due soon",
+        KeyEvent::Due { .. } => "due",
+        KeyEvent::Expired { .. } => "expired",
+        KeyEvent::RefreshFailed { .. } => "failed",
+        _ => "other",
+    }
+}
+
+struct Setup {
+    fake: Arc<Fake>,
+    clock: Arc<ManualClock>,
+    events: Events,
+}
+
+impl Setup {
+    fn new() -> Setup {
+        Setup {
+            fake: Arc::new(Fake::default()),
+            clock: Arc::new(ManualClock::new(start())),
+            events: Events::default(),
+        }
+    }
+
+    fn builder(&self) -> KeyManagerBuilder {
+        KeyManager::builder(self.fake.clone())
+            .with_clock(self.clock.clone())
+            .without_created_at_companion()
+            .on_event(self.events.hook())
+    }
+
+    fn manager(&self) -> KeyManager {
+        self.builder().build().unwrap()
+    }
+}
+
+#[test]
+fn cached_until_the_ttl_passes() {
+    let s = Setup::new();
+    s.fake.set("API_KEY", &fake_key(1));
+    let manager = s.builder().with_ttl(TimeDelta::minutes(5)).build().unwrap();
+    let first = manager.get("API_KEY").unwrap();
+    s.clock.advance(TimeDelta::seconds(299));
+    let second = manager.get("API_KEY").unwrap();
+    assert!(Arc::ptr_eq(&first, &second));
+    assert_eq!(s.fake.calls("API_KEY"), 1);
+    s.clock.advance(TimeDelta::seconds(1));
+    let third = manager.get("API_KEY").unwrap();
+    assert_eq!(s.fake.calls("API_KEY"), 2);
+    assert_eq!(third.fetched_at(), s.clock.now());
+    assert_eq!(s.events.kinds(), ["loaded", "refreshed"]);
+}
+
+#[test]
+fn concurrent_misses_call_the_provider_once() {
+    let s = Setup::new();
+    s.fake.set("API_KEY", &fake_key(1));
+    s.fake.slow(Duration::from_millis(150));
+    let manager = s.manager();
+    let barrier = Arc::new(Barrier::new(12));
+    let handles: Vec<_> = (0..12)
+        .map(|_| {
+            let manager = manager.clone();
+            let barrier = barrier.clone();
+            thread::spawn(move || {
+                barrier.wait();
+                manager.get("API_KEY").unwrap()
+            })
+        })
+        .collect();
+    let keys: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(s.fake.calls("API_KEY"), 1);
+    assert!(keys.iter().all(|key| Arc::ptr_eq(key, &keys[0])));
+    assert_eq!(s.events.kinds(), ["loaded"]);
+}
+
+#[test]
+fn concurrent_misses_share_the_error() {
+    let s = Setup::new();
+    s.fake.fail(ErrorKind::Backend);
+    s.fake.slow(Duration::from_millis(150));
+    let manager = s.manager();
+    let barrier = Arc::new(Barrier::new(8));
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let manager = manager.clone();
+            let barrier = barrier.clone();
+            thread::spawn(move || {
+                barrier.wait();
+                manager.get("API_KEY").unwrap_err()
+            })
+        })
+        .collect();
+    for handle in handles {
+        let err = handle.join().unwrap();
+        assert_eq!(err.kind(), ErrorKind::Backend);
+        assert_eq!(err.to_string(), "fake is down (503)");
+    }
+    assert_eq!(s.fake.calls("API_KEY"), 1);
+}
+
+#[test]
+fn a_panicking_provider_releases_the_waiters() {
+    let s = Setup::new();
+    s.fake.slow(Duration::from_millis(200));
+    s.fake.panic.store(true, Ordering::SeqCst);
+    let manager = s.manager();
+    let leader = {
+        let manager = manager.clone();
+        thread::spawn(move || manager.get("API_KEY"))
+    };
+    thread::sleep(Duration::from_millis(50));
+    let err = manager.get("API_KEY").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Backend);
+    assert!(err.to_string().contains("panicked"), "{err}");
+    assert!(
+        leader.join().is_err(),
+        "the provider's panic reaches its caller"
+    );
+    // The manager is still usable afterwards.
+    s.fake.panic.store(false, Ordering::SeqCst);
+    s.fake.slow(Duration::ZERO);
+    s.fake.set("API_KEY", &fake_key(1));
+    assert!(manager.get("API_KEY").is_ok());
+}
+
+#[test]
+fn stale_value_is_served_within_max_stale_then_the_error_then_recovery() {
+    let s = Setup::new();
+    let value = fake_key("good");
+    s.fake.set("API_KEY", &value);
+    let manager = s
+        .builder()
+        .with_ttl(TimeDelta::minutes(5))
+        .with_max_stale(TimeDelta::hours(1))
+        .with_stale_retry_interval(TimeDelta::seconds(30))
+        .build()
+        .unwrap();
+    manager.get("API_KEY").unwrap();
+    s.events.take();
+
+    s.fake.fail(ErrorKind::Backend);
+    s.clock.advance(TimeDelta::minutes(5));
+    let stale = manager.get("API_KEY").unwrap();
+    assert_eq!(stale.expose_secret(), value);
+    assert_eq!(s.fake.calls("API_KEY"), 2);
+    let events = s.events.take();
+    assert_eq!(
+        events.iter().map(kind).collect::<Vec<_>>(),
+        ["failed", "stale"]
+    );
+    match &events[1] {
+        KeyEvent::StaleServed {
+            error_kind,
+            stale_until,
+            message,
+            ..
+        } => {
+            assert_eq!(*error_kind, ErrorKind::Backend);
+            assert_eq!(*stale_until, start() + TimeDelta::minutes(65));
+            assert!(!message.contains(&value));
+        }
+        other => panic!("unexpected event {other:?}"),
+    }
+
+    // A failing provider is not asked on every read, only after the retry interval.
+    s.clock.advance(TimeDelta::seconds(29));
+    manager.get("API_KEY").unwrap();
+    assert_eq!(s.fake.calls("API_KEY"), 2);
+    s.clock.advance(TimeDelta::seconds(1));
+    manager.get("API_KEY").unwrap();
+    assert_eq!(s.fake.calls("API_KEY"), 3);
+
+    // An explicit refresh reports the failure even though a stale value is there.
+    assert_eq!(
+        manager.refresh("API_KEY").unwrap_err().kind(),
+        ErrorKind::Backend
+    );
+
+    // One hour after the value stopped being fresh, the error comes through.
+    s.clock.set(start() + TimeDelta::minutes(65));
+    let err = manager.get("API_KEY").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Backend);
+
+    s.fake.recover();
+    let recovered = manager.get("API_KEY").unwrap();
+    assert_eq!(recovered.fetched_at(), s.clock.now());
+    let before = s.fake.calls("API_KEY");
+    manager.get("API_KEY").unwrap();
+    assert_eq!(
+        s.fake.calls("API_KEY"),
+        before,
+        "fresh again, served from cache"
+    );
+}
+
+#[test]
+fn not_found_is_never_covered_by_a_stale_value() {
+    let s = Setup::new();
+    s.fake.set("API_KEY", &fake_key(1));
+    let manager = s.manager();
+    manager.get("API_KEY").unwrap();
+    s.fake.remove("API_KEY");
+    s.clock.advance(TimeDelta::minutes(6));
+    let err = manager.get("API_KEY").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert_eq!(err.to_string(), "secret `API_KEY` not found in fake");
+    assert!(
+        manager.is_empty(),
+        "a key deleted at the source leaves the cache"
+    );
+}
+
+#[test]
+fn refusals_are_not_covered_by_a_stale_value() {
+    let s = Setup::new();
+    s.fake.set("API_KEY", &fake_key(1));
+    let manager = s.manager();
+    manager.get("API_KEY").unwrap();
+    s.fake.fail(ErrorKind::PermissionDenied);
+    s.clock.advance(TimeDelta::minutes(6));
+    assert_eq!(
+        manager.get("API_KEY").unwrap_err().kind(),
+        ErrorKind::PermissionDenied
+    );
+}
+
+#[test]
+fn expired_keys_are_refused_by_default() {
+    let s = Setup::new();
+    let expires = start() + TimeDelta::days(2);
+    s.fake.set_secret(
+        "API_KEY",
+        Secret::new(
+            fake_key(1),
+            SecretMeta::new("fake").with_expires_at(expires),
+        ),
+    );
+    let manager = s.manager();
+    assert!(manager.get("API_KEY").is_ok());
+    s.clock.set(expires);
+    let err = manager.get("API_KEY").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Expired);
+    assert_eq!(
+        err.to_string(),
+        "secret `API_KEY` from fake is expired: it is past the source's expiry date 2026-03-03; rotate it at the source"
+    );
+    manager.get("API_KEY").unwrap_err();
+    // Two days later the cache was refreshed once; the expiry is announced once.
+    assert_eq!(s.events.kinds(), ["loaded", "refreshed", "expired"]);
+}
+
+#[test]
+fn a_key_expiring_while_cached_is_refused_without_waiting_for_the_ttl() {
+    let s = Setup::new();
+    let expires = start() + TimeDelta::hours(1);
+    s.fake.set_secret(
+        "API_KEY",
+        Secret::new(
+            fake_key(1),
+            SecretMeta::new("fake").with_expires_at(expires),
+        ),
+    );
+    let manager = s.builder().with_ttl(TimeDelta::days(1)).build().unwrap();
+    manager.get("API_KEY").unwrap();
+    s.clock.set(expires - TimeDelta::seconds(1));
+    manager.get("API_KEY").unwrap();
+    s.clock.set(expires);
+    assert_eq!(
+        manager.get("API_KEY").unwrap_err().kind(),
+        ErrorKind::Expired
+    );
+    assert_eq!(s.fake.calls("API_KEY"), 1, "decided from the cache");
+}
+
+#[test]
+fn expired_keys_can_be_served_with_a_warning() {
+    let s = Setup::new();
+    s.fake.set_secret(
+        "API_KEY",
+        Secret::new(
+            fake_key(1),
+            SecretMeta::new("fake").with_created_at(start() - TimeDelta::days(400)),
+        ),
+    );
+    let policy = RotationPolicy::default().with_max_age(TimeDelta::days(365));
+    let strict = s.builder().with_policy(policy).build().unwrap();
+    let err = strict.get("API_KEY").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Expired);
+    assert!(err.to_string().contains("maximum age of 365 days"), "{err}");
+
+    let lenient = s
+        .builder()
+        .with_policy(policy)
+        .serve_expired(true)
+        .build()
+        .unwrap();
+    assert!(lenient.get("API_KEY").is_ok());
+    assert!(s.events.kinds().contains(&"expired"));
+}
+
+#[test]
+fn status_changes_are_announced_once_each() {
+    let s = Setup::new();
+    s.fake.set_secret(
+        "API_KEY",
+        Secret::new(
+            fake_key(1),
+            SecretMeta::new("fake").with_created_at(start() - TimeDelta::days(70)),
+        ),
+    );
+    let manager = s.builder().with_ttl(TimeDelta::days(365)).build().unwrap();
+    manager.get("API_KEY").unwrap();
+    s.clock.advance(TimeDelta::days(7));
+    manager.get("API_KEY").unwrap();
+    manager.get("API_KEY").unwrap();
+    s.clock.advance(TimeDelta::days(14));
+    manager.get("API_KEY").unwrap();
+    let report = manager.rotation_report();
+    assert_eq!(report.needs_attention().count(), 1);
+    assert_eq!(s.events.kinds(), ["loaded", "due soon", "due"]);
+}
+
+#[test]
+fn rotation_at_the_source_is_detected_and_the_old_value_kept_for_the_grace_period() {
+    let s = Setup::new();
+    let (old_value, new_value) = (fake_key("old"), fake_key("new"));
+    s.fake.set("API_KEY", &old_value);
+    let rotations = Arc::new(Mutex::new(Vec::new()));
+    let manager = {
+        let rotations = rotations.clone();
+        s.builder()
+            .with_grace_period(TimeDelta::hours(2))
+            .on_rotated(move |old, new| {
+                let pair = (
+                    old.expose_secret().to_owned(),
+                    new.expose_secret().to_owned(),
+                );
+                rotations.lock().unwrap().push(pair);
+            })
+            .build()
+            .unwrap()
+    };
+    manager.get("API_KEY").unwrap();
+    s.fake.set("API_KEY", &new_value);
+    let key = manager.refresh("API_KEY").unwrap();
+    assert_eq!(key.expose_secret(), new_value);
+    assert_eq!(
+        rotations.lock().unwrap().as_slice(),
+        [(old_value.clone(), new_value.clone())]
+    );
+    let events = s.events.take();
+    match &events[1] {
+        KeyEvent::Rotated {
+            old,
+            new,
+            grace_until,
+        } => {
+            assert_eq!(old.expose_secret(), old_value);
+            assert_eq!(new.expose_secret(), new_value);
+            assert_eq!(*grace_until, start() + TimeDelta::hours(2));
+        }
+        other => panic!("unexpected event {other:?}"),
+    }
+
+    let retired = manager.retired_keys();
+    assert_eq!(retired.len(), 1);
+    assert_eq!(retired[0].expose_secret(), old_value);
+    assert_eq!(manager.keys()[0].expose_secret(), new_value);
+
+    s.clock.advance(TimeDelta::hours(2));
+    assert!(manager.retired_keys().is_empty());
+    let events = s.events.take();
+    assert_eq!(events.iter().map(kind).collect::<Vec<_>>(), ["retired"]);
+    assert_eq!(events[0].key().unwrap().expose_secret(), old_value);
+}
+
+#[test]
+fn a_new_version_counts_as_rotation() {
+    let s = Setup::new();
+    let value = fake_key(1);
+    s.fake.set_secret(
+        "API_KEY",
+        Secret::new(value.as_str(), SecretMeta::new("fake").with_version("1")),
+    );
+    let manager = s.manager();
+    manager.get("API_KEY").unwrap();
+    s.fake.set_secret(
+        "API_KEY",
+        Secret::new(value.as_str(), SecretMeta::new("fake").with_version("2")),
+    );
+    assert_eq!(manager.refresh("API_KEY").unwrap().version(), Some("2"));
+    assert_eq!(s.events.kinds(), ["loaded", "rotated"]);
+}
+
+#[test]
+fn preload_lists_every_missing_key_at_once() {
+    let s = Setup::new();
+    s.fake.set("PRESENT", &fake_key(1));
+    let manager = s.manager();
+    let err = manager
+        .preload(["PRESENT", "MISSING_ONE", "MISSING_TWO"])
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert_eq!(
+        err.to_string(),
+        "2 of 3 secrets could not be loaded from fake: `MISSING_ONE` (not found), `MISSING_TWO` (not found)"
+    );
+    assert_eq!(manager.preload(["PRESENT"]).unwrap().len(), 1);
+
+    let err = manager.preload(["MISSING_ONE", "bad/name"]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidName);
+    assert!(
+        err.to_string().contains("`MISSING_ONE` (not found)"),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("`bad/name` (invalid secret name"),
+        "{err}"
+    );
+}
+
+#[test]
+fn capacity_is_bounded_by_dropping_the_oldest_fetched_key() {
+    let s = Setup::new();
+    for name in ["A", "B", "C"] {
+        s.fake.set(name, &fake_key(name));
+    }
+    let manager = s.builder().with_capacity(2).build().unwrap();
+    for name in ["A", "B", "C"] {
+        manager.get(name).unwrap();
+        s.clock.advance(TimeDelta::seconds(1));
+    }
+    assert_eq!(manager.len(), 2);
+    let names: Vec<String> = manager.keys().iter().map(|k| k.name().to_owned()).collect();
+    assert_eq!(names, ["B", "C"]);
+    manager.get("A").unwrap();
+    assert_eq!(s.fake.calls("A"), 2);
+}
+
+#[test]
+fn invalidate_and_refresh_go_back_to_the_source() {
+    let s = Setup::new();
+    s.fake.set("API_KEY", &fake_key(1));
+    let manager = s.manager();
+    manager.get("API_KEY").unwrap();
+    assert!(manager.invalidate("API_KEY"));
+    assert!(!manager.invalidate("API_KEY"));
+    assert!(manager.is_empty());
+    manager.get("API_KEY").unwrap();
+    manager.refresh("API_KEY").unwrap();
+    assert_eq!(s.fake.calls("API_KEY"), 3);
+    assert_eq!(s.events.kinds(), ["loaded", "loaded", "refreshed"]);
+}
+
+#[test]
+fn bad_names_and_bad_settings_are_refused() {
+    let s = Setup::new();
+    let manager = s.manager();
+    assert_eq!(
+        manager.get("../x").unwrap_err().kind(),
+        ErrorKind::InvalidName
+    );
+    assert_eq!(s.fake.calls("../x"), 0);
+    for builder in [
+        s.builder().with_ttl(TimeDelta::zero()),
+        s.builder().with_capacity(0),
+        s.builder().with_max_stale(TimeDelta::seconds(-1)),
+        s.builder()
+            .with_policy_for("K", RotationPolicy::new(TimeDelta::days(-1))),
+    ] {
+        assert_eq!(builder.build().unwrap_err().kind(), ErrorKind::InvalidInput);
+    }
+}
+
+#[test]
+fn hooks_may_call_back_into_the_manager() {
+    let s = Setup::new();
+    s.fake.set("API_KEY", &fake_key(1));
+    let slot: Arc<OnceLock<KeyManager>> = Arc::new(OnceLock::new());
+    let seen = Arc::new(AtomicUsize::new(0));
+    let manager = {
+        let (slot, seen) = (slot.clone(), seen.clone());
+        s.builder()
+            .on_event(move |event| {
+                if let (KeyEvent::Loaded { .. }, Some(manager)) = (event, slot.get()) {
+                    seen.store(manager.keys().len(), Ordering::SeqCst);
+                }
+            })
+            .build()
+            .unwrap()
+    };
+    slot.set(manager.clone()).unwrap();
+    manager.get("API_KEY").unwrap();
+    assert_eq!(seen.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn boxed_providers_are_accepted() {
+    let provider: Box<dyn SecretProvider> =
+        Box::new(MemoryProvider::new().with("API_KEY", fake_key(1).as_str()));
+    let manager = KeyManager::builder(provider).build().unwrap();
+    assert_eq!(manager.get("API_KEY").unwrap().source(), "memory");
+    assert_eq!(manager.provider_name(), "memory");
+}
+
+#[test]
+fn debug_output_shows_no_values() {
+    let s = Setup::new();
+    let value = fake_key(1);
+    s.fake.set("API_KEY", &value);
+    let manager = s.manager();
+    manager.get("API_KEY").unwrap();
+    s.fake.set("API_KEY", &fake_key(2));
+    manager.refresh("API_KEY").unwrap();
+    let all = format!("{manager:?} {:?} {:?}", s.events.take(), manager.keys());
+    assert!(!all.contains("Ab3dAb3d"), "{all}");
+}
+
+/// Many readers, a source that keeps rotating, and a clock that keeps moving: every read returns
+/// a value the source really held, and nothing panics or deadlocks.
+#[test]
+fn readers_see_only_real_values_while_the_source_rotates() {
+    const NAMES: [&str; 3] = ["KEY_A", "KEY_B", "KEY_C"];
+    const READERS: usize = 8;
+    let s = Setup::new();
+    let written: Arc<Mutex<HashSet<String>>> = Arc::default();
+    for name in NAMES {
+        let value = fake_key(format!("{name}-0"));
+        written.lock().unwrap().insert(value.clone());
+        s.fake.set(name, &value);
+    }
+    let manager = s
+        .builder()
+        .with_ttl(TimeDelta::seconds(10))
+        .with_grace_period(TimeDelta::seconds(30))
+        .build()
+        .unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let rotator = {
+        let (fake, clock, written, stop) = (
+            s.fake.clone(),
+            s.clock.clone(),
+            written.clone(),
+            stop.clone(),
+        );
+        thread::spawn(move || {
+            for round in 1..=300 {
+                let name = NAMES[round % NAMES.len()];
+                let value = fake_key(format!("{name}-{round}"));
+                // Recorded before the source holds it, so a reader can never see it unrecorded.
+                written.lock().unwrap().insert(value.clone());
+                fake.set(name, &value);
+                clock.advance(TimeDelta::seconds(3));
+                if round % 50 == 0 {
+                    fake.fail(ErrorKind::Backend);
+                    thread::sleep(Duration::from_millis(1));
+                    fake.recover();
+                }
+                thread::yield_now();
+            }
+            stop.store(true, Ordering::SeqCst);
+        })
+    };
+    let readers: Vec<_> = (0..READERS)
+        .map(|reader| {
+            let (manager, written, stop) = (manager.clone(), written.clone(), stop.clone());
+            thread::spawn(move || {
+                let mut reads = 0usize;
+                while !stop.load(Ordering::SeqCst) || reads < 100 {
+                    let name = NAMES[(reads + reader) % NAMES.len()];
+                    match manager.get(name) {
+                        Ok(key) => {
+                            assert_eq!(key.name(), name);
+                            let value = key.expose_secret();
+                            assert!(value.contains(name), "a value of another key was served");
+                            assert!(written.lock().unwrap().contains(value));
+                        }
+                        // The injected outage may reach a reader once its stale window is over.
+                        Err(err) => assert_eq!(err.kind(), ErrorKind::Backend),
+                    }
+                    if reads.is_multiple_of(64) {
+                        manager.keys();
+                        manager.retired_keys();
+                    }
+                    reads += 1;
+                }
+                reads
+            })
+        })
+        .collect();
+    rotator.join().unwrap();
+    let total: usize = readers.into_iter().map(|r| r.join().unwrap()).sum();
+    assert!(total >= READERS * 100);
+    let kinds = s.events.kinds();
+    assert!(kinds.contains(&"rotated"), "the readers noticed rotations");
+    // After the churn, a refresh returns exactly what the source holds now.
+    for name in NAMES {
+        let now_at_source = s.fake.get(name).unwrap().unwrap();
+        assert_eq!(
+            manager.refresh(name).unwrap().value(),
+            now_at_source.value()
+        );
+    }
+}
