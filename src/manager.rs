@@ -14,6 +14,7 @@ use std::fmt;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -417,17 +418,32 @@ impl TimeSource {
         }
     }
 
-    /// Microseconds since the Unix epoch, as [`micros`] counts them.
+    /// Microseconds since the Unix epoch, as [`micros`] counts them, for the cache's freshness
+    /// checks. On Linux the system time comes from the coarse clock: it lags by at most one tick
+    /// (a few milliseconds), which is nothing against a TTL of minutes, and costs a tenth of a
+    /// precise read (see docs/benchmarks.md) on the hot path of every cached `get`.
     fn now_micros(&self) -> i64 {
         match self {
-            TimeSource::System => SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .ok()
-                .and_then(|since| i64::try_from(since.as_micros()).ok())
-                .unwrap_or_else(|| micros(SystemClock.now())),
+            TimeSource::System => coarse_system_micros(),
             TimeSource::Injected(clock) => micros(clock.now()),
         }
     }
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[allow(clippy::useless_conversion)] // `tv_nsec` is a 32-bit `c_long` on some targets
+fn coarse_system_micros() -> i64 {
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse);
+    now.tv_sec.saturating_mul(1_000_000) + i64::from(now.tv_nsec) / 1_000
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn coarse_system_micros() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .ok()
+        .and_then(|since| i64::try_from(since.as_micros()).ok())
+        .unwrap_or_else(|| micros(SystemClock.now()))
 }
 
 /// Microseconds since the Unix epoch; a time compared with it must be rounded down too, so that
