@@ -88,6 +88,6 @@ pub use secret::{Secret, SecretMeta, SecretString};
 pub use usage::TracingAlertSink;
 pub use usage::{
     Alert, AlertRule, AlertSink, DEFAULT_ALERT_COOLDOWN, DEFAULT_CAPACITY, DEFAULT_MAX_NAMES,
-    FailureClass, KeyId, KeyUsage, MAX_WINDOW_CALLS, NamedUsage, Outcome, RotationState, Trigger,
-    Usage, UsageEvent, UsageLog, UsageLogBuilder, UsageReport, UsageStats,
+    FailureClass, KEY_MANAGER_AGENT, KeyId, KeyUsage, MAX_WINDOW_CALLS, NamedUsage, Outcome,
+    RotationState, Trigger, Usage, UsageEvent, UsageLog, UsageLogBuilder, UsageReport, UsageStats,
 };

@@ -9,6 +9,7 @@
 
 mod alert;
 mod event;
+mod key_events;
 mod report;
 
 use std::collections::{HashMap, VecDeque};
@@ -26,6 +27,7 @@ use crate::mask::Fingerprint;
 pub use alert::TracingAlertSink;
 pub use alert::{Alert, AlertRule, AlertSink, MAX_WINDOW_CALLS, Trigger};
 pub use event::{FailureClass, KeyId, Outcome, RotationState, Usage, UsageEvent};
+pub use key_events::KEY_MANAGER_AGENT;
 pub use report::{KeyUsage, NamedUsage, UsageReport, UsageStats};
 
 use alert::{RuleState, Rules};
@@ -257,8 +259,8 @@ impl Default for UsageLogBuilder {
 
 impl UsageLogBuilder {
     /// Takes the time from `clock` (a [`ManualClock`](crate::ManualClock) in tests).
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> UsageLogBuilder {
-        self.clock = clock;
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> UsageLogBuilder {
+        self.clock = Arc::new(clock);
         self
     }
 
