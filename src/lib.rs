@@ -4,6 +4,7 @@
 mod clock;
 mod error;
 mod format;
+mod guard;
 mod mask;
 mod provider;
 mod secret;
@@ -11,6 +12,7 @@ mod secret;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};
 pub use format::KeyFormat;
+pub use guard::{Confidence, Detection, DetectionKind, Detector, DetectorBuilder, LineDetection};
 pub use mask::{Fingerprint, Fingerprinter, Mask, fingerprint, mask};
 pub use provider::{
     ChainProvider, EnvProvider, MAX_KEY_NAME_LEN, MemoryProvider, OnError, SecretProvider,
