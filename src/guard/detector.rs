@@ -348,7 +348,7 @@ impl Detector {
     /// The value assigned to the identifier at `name`, if the name sounds secret and the value
     /// looks like a secret.
     fn match_assignment(&self, text: &str, name: Range<usize>) -> Option<Detection> {
-        if !is_secret_name(&text[name.clone()]) {
+        if !is_secret_name(&text[name.clone()]) || is_fixture_name(&text[name.clone()]) {
             return None;
         }
         let is_flag = text.as_bytes()[name.start] == b'-';
@@ -749,7 +749,14 @@ fn looks_like_secret_value(value: &str) -> bool {
     {
         return false;
     }
-    if is_placeholder(value) || is_uuid(value) || is_file_name(value) {
+    if is_placeholder(value)
+        || is_uuid(value)
+        || is_file_name(value)
+        || is_date_or_version(value)
+        || is_words(value)
+        || has_template_variable(value)
+        || value.contains("::")
+    {
         return false;
     }
     let mut lower_case = false;
@@ -775,6 +782,40 @@ fn looks_like_secret_value(value: &str) -> bool {
         .filter(|&&c| c)
         .count();
     classes >= 2
+}
+
+/// `2024-05-27T07:32:00Z`, `1.88.0`, `10.0.0.1`: digits and date, time or version punctuation.
+fn is_date_or_version(value: &str) -> bool {
+    value
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '-' | ':' | '.' | 'T' | 'Z' | '+' | '/'))
+}
+
+/// `x-hello-world-64`, `my_app.prod`: separated words of one case and numbers, as names are.
+fn is_words(value: &str) -> bool {
+    let mut parts = value
+        .split(['-', '_', '.', ':', '/'])
+        .filter(|p| !p.is_empty());
+    let all_words = parts.clone().all(|part| {
+        let rest = part.get(1..).unwrap_or("");
+        part.bytes().all(|b| b.is_ascii_digit())
+            || part.bytes().all(|b| b.is_ascii_lowercase())
+            || part.bytes().all(|b| b.is_ascii_uppercase())
+            || (part.starts_with(|c: char| c.is_ascii_uppercase())
+                && rest.bytes().all(|b| b.is_ascii_lowercase()))
+    });
+    parts.nth(1).is_some() && all_words
+}
+
+/// `$HOME`, `$API_KEY`: a shell variable, though not the `$2b$12$...` of a bcrypt hash.
+fn has_template_variable(value: &str) -> bool {
+    value.split('$').skip(1).any(|after| {
+        after.len() >= 3
+            && after
+                .bytes()
+                .take(3)
+                .all(|b| b.is_ascii_uppercase() || b == b'_')
+    })
 }
 
 /// `8-4-4-4-12` hexadecimal digits.
@@ -842,6 +883,16 @@ fn is_secret_name(name: &str) -> bool {
             .any(|w| PUBLIC_NAME_WORDS.contains(&w.as_str()))
 }
 
+/// Whether `name` marks its value as a test fixture: `TEST_API_KEY`, `fakeToken`, `mock_secret`.
+fn is_fixture_name(name: &str) -> bool {
+    const FIXTURE_WORDS: &[&str] = &[
+        "test", "fake", "dummy", "mock", "example", "sample", "fixture",
+    ];
+    split_words(name)
+        .iter()
+        .any(|w| FIXTURE_WORDS.contains(&w.as_str()))
+}
+
 /// Lowercase words of an identifier split at `_`, `-`, `.` and lower-to-upper case changes.
 fn split_words(name: &str) -> Vec<String> {
     let mut words = Vec::new();
@@ -886,6 +937,10 @@ fn assigned_value(text: &str, at: usize, is_flag: bool) -> Option<Range<usize>> 
     let after_name = i;
     i = skip_blanks(bytes, i);
     let rest = &bytes[i..];
+    // `auth::Scheme` is a path, not an assignment.
+    if rest.starts_with(b"::") {
+        return None;
+    }
     let separator = if rest.starts_with(b":=") || rest.starts_with(b"=>") || rest.starts_with(b"==")
     {
         2
@@ -904,7 +959,7 @@ fn assigned_value(text: &str, at: usize, is_flag: bool) -> Option<Range<usize>> 
             break;
         }
     }
-    quoted_or_bare_value(bytes, i)
+    quoted_or_bare_value(bytes, i, is_flag)
 }
 
 fn skip_blanks(bytes: &[u8], mut i: usize) -> usize {
@@ -917,7 +972,12 @@ fn skip_blanks(bytes: &[u8], mut i: usize) -> usize {
 /// The value starting at `i`: inside quotes (`"v"`, `'v'`, `` `v` ``, `\"v\"`) or a bare run up
 /// to whitespace or punctuation. Every end it returns is at an ASCII byte or the end of the
 /// text, so the range is on character boundaries.
-fn quoted_or_bare_value(bytes: &[u8], i: usize) -> Option<Range<usize>> {
+///
+/// Secrets written in code are string literals; a bare value must end its line (`.env`, YAML,
+/// headers), a quoted command (`"Authorization: Bearer v"`), a query parameter (`&`) or a
+/// comment, or be a command-line flag's argument. That leaves out `key: Type,`,
+/// `let token = next_token;` and `fn f(key: Key<'a>)`.
+fn quoted_or_bare_value(bytes: &[u8], i: usize, is_flag: bool) -> Option<Range<usize>> {
     let limit = bytes.len().min(i + MAX_GENERIC_LEN * 4 + 2);
     let first = *bytes.get(i)?;
     if first == b'\\' && bytes.get(i + 1) == Some(&b'"') {
@@ -956,13 +1016,18 @@ fn quoted_or_bare_value(bytes: &[u8], i: usize) -> Option<Range<usize>> {
     while end < limit && is_value_byte(bytes[end]) {
         end += 1;
     }
-    // A function call is code, not a value: `token = make_token(...)`.
-    if bytes.get(end) == Some(&b'(') {
-        return None;
-    }
+    let run_end = end;
     // Prose ends a sentence after the value: "the key is: Zr4pQ8wX2mK9vT."
     while end > i && matches!(bytes[end - 1], b'.' | b':') {
         end -= 1;
+    }
+    let next = skip_blanks(bytes, run_end);
+    let ends_statement = match bytes.get(next) {
+        None | Some(b'\r' | b'\n' | b'#' | b'"' | b'\'' | b'`' | b'&') => true,
+        Some(_) => is_flag && next > run_end,
+    };
+    if !ends_statement {
+        return None;
     }
     // Stop at a character boundary even if the value runs into multi-byte text.
     while end > i && end < bytes.len() && (bytes[end] & 0xC0) == 0x80 {
@@ -1099,6 +1164,8 @@ mod tests {
             ("--api-key=V4lue9xQ", "V4lue9xQ"),
             ("?token=V4lue9xQ&page=2", "V4lue9xQ"),
             ("the key: V4lue9xQ.", "V4lue9xQ"),
+            ("curl -H \"Authorization: Bearer V4lue9xQ\" x", "V4lue9xQ"),
+            ("TOKEN=V4lue9xQ # rotated monthly", "V4lue9xQ"),
         ];
         for (text, value) in cases {
             let bytes = text.as_bytes();
@@ -1111,6 +1178,27 @@ mod tests {
             let is_flag = bytes[name.start] == b'-';
             let range = assigned_value(text, name.end, is_flag);
             assert_eq!(range.map(|r| &text[r]), Some(value), "{text}");
+        }
+    }
+
+    #[test]
+    fn code_after_a_secret_name_is_not_an_assignment() {
+        for text in [
+            "pub aio_key: crate::__u32,",
+            "key: Utf8SuffixKey,",
+            "fn from(key: PrivatePkcs1KeyDer<'a>) -> Self {",
+            "let token = next_token9;",
+            "let key = Utf8SuffixKey {",
+            "pub use auth::SchemeV2;",
+            "let token = make_token2(x);",
+        ] {
+            let name_hit = PREFILTER
+                .automaton
+                .find_iter(text)
+                .find(|m| matches!(PREFILTER.keywords[m.pattern().as_usize()], Keyword::Name))
+                .unwrap();
+            let name = identifier_around(text.as_bytes(), name_hit.start(), name_hit.end());
+            assert_eq!(assigned_value(text, name.end, false), None, "{text}");
         }
     }
 
