@@ -692,6 +692,8 @@ fn is_placeholder(value: &str) -> bool {
         return true;
     }
     let bytes = value.as_bytes();
+    let min_same_run = (bytes.len() / 4).max(5);
+    let min_sequence = (bytes.len() / 4).max(6);
     let mut distinct = [false; 256];
     let mut distinct_count = 0;
     let mut same_run = 1;
@@ -718,8 +720,9 @@ fn is_placeholder(value: &str) -> bool {
         } else {
             1
         };
-        // `xxxxx`, `00000`; `abcdef`, `123456`, `987654`
-        if same_run >= 5 || up_run >= 6 || down_run >= 6 {
+        // `xxxxx`, `00000`; `abcdef`, `123456`, `987654`; a long key may hold a short run
+        // by chance (`123456` in a Slack team id), a placeholder is mostly run
+        if same_run >= min_same_run || up_run >= min_sequence || down_run >= min_sequence {
             return true;
         }
     }
@@ -941,8 +944,9 @@ fn assigned_value(text: &str, at: usize, is_flag: bool) -> Option<Range<usize>> 
     if rest.starts_with(b"::") {
         return None;
     }
-    let separator = if rest.starts_with(b":=") || rest.starts_with(b"=>") || rest.starts_with(b"==")
-    {
+    // `==` compares in code (`if token == "..."`); in `KEY==v` the value starts with `=`.
+    let comparison = rest.starts_with(b"==") && matches!(rest.get(2), Some(b' ' | b'"' | b'\''));
+    let separator = if rest.starts_with(b":=") || rest.starts_with(b"=>") || comparison {
         2
     } else if rest.starts_with(b"=") || rest.starts_with(b":") {
         1
