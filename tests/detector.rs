@@ -608,7 +608,17 @@ fn tricky_text() -> impl Strategy<Value = String> {
 }
 
 fn check_invariants(text: &str) -> Result<(), TestCaseError> {
-    let found = Detector::new().find(text);
+    check_invariants_of(&Detector::new(), text)?;
+    // no thresholds: the assignment parser sees far more candidates
+    let permissive = Detector::builder()
+        .min_generic_len(1)
+        .min_entropy(0.0)
+        .build();
+    check_invariants_of(&permissive, text)
+}
+
+fn check_invariants_of(detector: &Detector, text: &str) -> Result<(), TestCaseError> {
+    let found = detector.find(text);
     let mut previous_end = 0;
     for detection in &found {
         let range = detection.range();
@@ -617,8 +627,15 @@ fn check_invariants(text: &str) -> Result<(), TestCaseError> {
         prop_assert!(text.is_char_boundary(range.start) && text.is_char_boundary(range.end));
         previous_end = range.end;
     }
-    let lines = Detector::new().find_with_lines(text);
+    let lines = detector.find_with_lines(text);
     prop_assert_eq!(lines.len(), found.len());
+    for (line, detection) in lines.iter().zip(&found) {
+        prop_assert_eq!(line.detection(), detection);
+        let before = &text[..detection.range().start];
+        prop_assert_eq!(line.line(), before.matches('\n').count() + 1);
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        prop_assert_eq!(line.column(), before[line_start..].chars().count() + 1);
+    }
     Ok(())
 }
 

@@ -202,6 +202,9 @@ pub struct Detector {
     min_confidence: Confidence,
 }
 
+// `Detector::formats` has one bit per format.
+const _: () = assert!(KeyFormat::ALL.len() <= 64);
+
 impl Default for Detector {
     fn default() -> Self {
         Detector::new()
