@@ -669,3 +669,32 @@ proptest! {
         );
     }
 }
+
+/// Text made of one keyword over and over is the worst case of a keyword prefilter: each
+/// keyword starts a candidate. The detector must stay linear (a quadratic scan of these
+/// megabytes takes minutes, even optimized).
+#[test]
+fn repeated_keywords_stay_linear() {
+    // About 3 MB in all: linear, this takes a second or two in a debug build; with a keyword
+    // re-reading the 1 KiB to 16 KiB after it, minutes.
+    let adversarial = [
+        "-----BEGIN PRIVATE KEY-----\n".repeat(15_000),
+        "-----BEGIN PRIVATE KEY-----AAAA".repeat(15_000) + "-----END FOO-----",
+        "sk-proj-".repeat(50_000),
+        "xoxb-1-".repeat(50_000),
+        "eyJ".repeat(100_000),
+        "api_key=".repeat(50_000),
+        format!("token=\"{}", "api_key ".repeat(50_000)),
+        "\"token\": \"".repeat(35_000),
+    ];
+    let started = std::time::Instant::now();
+    for text in &adversarial {
+        check_invariants(text).unwrap();
+    }
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < std::time::Duration::from_secs(20),
+        "took {elapsed:?} for {} MB",
+        adversarial.iter().map(String::len).sum::<usize>() / 1_000_000
+    );
+}

@@ -283,6 +283,8 @@ impl Detector {
     /// Keys of the enabled formats, in order.
     fn find_keys(&self, text: &str) -> Vec<Detection> {
         let mut found: Vec<Detection> = Vec::new();
+        let mut dead_until = [0; KeyFormat::ALL.len()];
+        let mut pem_run = PemRun::default();
         for hit in FORMAT_KEYWORDS.automaton.find_iter(text) {
             let start = hit.start();
             // a keyword inside the last key is part of it
@@ -290,7 +292,9 @@ impl Detector {
                 continue;
             }
             let formats = &FORMAT_KEYWORDS.formats[hit.pattern().as_usize()];
-            if let Some(detection) = self.match_format(text, start, formats) {
+            if let Some(detection) =
+                self.match_format(text, start, formats, &mut dead_until, &mut pem_run)
+            {
                 found.push(detection);
             }
         }
@@ -301,7 +305,7 @@ impl Detector {
     fn find_assignments(&self, text: &str, keys: &[Detection]) -> Vec<Detection> {
         let mut found = Vec::new();
         let mut keys = keys.iter().peekable();
-        // `SECRET_KEY` holds two keywords, one name.
+        // `SECRET_KEY` holds two keywords, one name; keywords inside a value are not names.
         let mut name_end = 0;
         for hit in NAME_KEYWORDS_AUTOMATON.find_iter(text) {
             let start = hit.start();
@@ -311,9 +315,11 @@ impl Detector {
             }
             let name = identifier_around(text.as_bytes(), start, hit.end());
             name_end = name.end;
-            if let Some(detection) = self.match_assignment(text, name) {
+            let mut scanned_to = name.end;
+            if let Some(detection) = self.match_assignment(text, name, &mut scanned_to) {
                 found.push(detection);
             }
+            name_end = name_end.max(scanned_to);
         }
         found
     }
@@ -323,9 +329,20 @@ impl Detector {
     }
 
     /// A key of one of `formats` (indices into `KeyFormat::ALL`) starting at `start`.
-    fn match_format(&self, text: &str, start: usize, formats: &[usize]) -> Option<Detection> {
+    ///
+    /// `dead_until[i]` is where the run of key characters in which format `i` last failed ends:
+    /// a later keyword inside that run fails the same way. Skipping it keeps text made of
+    /// repeated keywords (`sk-proj-sk-proj-...`, PEM headers without a footer) linear.
+    fn match_format(
+        &self,
+        text: &str,
+        start: usize,
+        formats: &[usize],
+        dead_until: &mut [usize],
+        pem_run: &mut PemRun,
+    ) -> Option<Detection> {
         for &index in formats {
-            if !self.is_enabled(index) {
+            if !self.is_enabled(index) || start < dead_until[index] {
                 continue;
             }
             let format = KeyFormat::ALL[index];
@@ -334,12 +351,24 @@ impl Detector {
                 // Inside a longer word or a base64 blob: `task-...`, image data.
                 return None;
             }
-            let window = &text[start..floor_char_boundary(text, start + scanner.max_len)];
-            let Some(found) = scanner.regex.find(window) else {
+            let mut window_end = floor_char_boundary(text, start + scanner.max_len);
+            if format == KeyFormat::PemPrivateKey {
+                pem_run.update(text, start);
+                if pem_run.last_footer.is_none_or(|footer| footer < start) {
+                    dead_until[index] = pem_run.end;
+                    continue;
+                }
+                window_end = window_end.min(pem_run.end);
+            }
+            let Some(found) = scanner.regex.find(&text[start..window_end]) else {
+                if format == KeyFormat::PemPrivateKey {
+                    dead_until[index] = window_end;
+                }
                 continue;
             };
             let end = start + found.end();
             if scanner.needs_boundaries && !boundary_after(text.as_bytes(), end) {
+                dead_until[index] = end;
                 continue;
             }
             let value = &text[start..end];
@@ -361,12 +390,17 @@ impl Detector {
 
     /// The value assigned to the identifier at `name`, if the name sounds secret and the value
     /// looks like a secret.
-    fn match_assignment(&self, text: &str, name: Range<usize>) -> Option<Detection> {
+    fn match_assignment(
+        &self,
+        text: &str,
+        name: Range<usize>,
+        scanned_to: &mut usize,
+    ) -> Option<Detection> {
         if !is_secret_name(&text[name.clone()]) || is_fixture_name(&text[name.clone()]) {
             return None;
         }
         let is_flag = text.as_bytes()[name.start] == b'-';
-        let value = assigned_value(text, name.end, is_flag)?;
+        let value = assigned_value(text, name.end, is_flag, scanned_to)?;
         let value_text = &text[value.clone()];
         let chars = value_text.chars().count();
         if chars < self.min_generic_len || chars > MAX_GENERIC_LEN {
@@ -609,6 +643,43 @@ fn boundary_before(bytes: &[u8], start: usize) -> bool {
 /// Whether a key may end at `end`: a longer run of key characters is something else.
 fn boundary_after(bytes: &[u8], end: usize) -> bool {
     bytes.get(end).is_none_or(|&byte| !is_word_byte(byte))
+}
+
+/// The run of PEM characters around the last `-----BEGIN ` seen, computed once per run so
+/// that many headers in one run cost one pass.
+#[derive(Default)]
+struct PemRun {
+    end: usize,
+    /// Where the last `-----END ` in the run starts.
+    last_footer: Option<usize>,
+}
+
+impl PemRun {
+    fn update(&mut self, text: &str, start: usize) {
+        if start < self.end {
+            return; // same run, same end
+        }
+        self.end = pem_run_end(text.as_bytes(), start);
+        self.last_footer = text[start..self.end]
+            .rfind("-----END ")
+            .map(|offset| start + offset);
+    }
+}
+
+/// The end of the run of characters a PEM block can hold, starting at `start`: ASCII letters,
+/// digits, whitespace, `+/=:,-` and backslashes, and (to never stop short of the pattern's
+/// Unicode `\s`) any non-ASCII byte. Always a character boundary.
+fn pem_run_end(bytes: &[u8], start: usize) -> usize {
+    bytes[start..]
+        .iter()
+        .position(|&b| {
+            b.is_ascii()
+                && !b.is_ascii_alphanumeric()
+                && !b.is_ascii_whitespace()
+                && b != b'\x0b'
+                && !matches!(b, b'+' | b'/' | b'=' | b':' | b',' | b'-' | b'\\')
+        })
+        .map_or(bytes.len(), |offset| start + offset)
 }
 
 /// The largest character boundary of `text` at or before `index`.
@@ -941,7 +1012,16 @@ fn words(name: &str) -> impl Iterator<Item = &str> {
 /// config files and command lines: `= v`, `: v`, `:= v`, `=> v`, `== v`, quoted or bare,
 /// after an optional closing quote or `]` of the name and an optional `Bearer`/`Basic`/`Token`
 /// scheme; with `is_flag`, also `--name v`.
-fn assigned_value(text: &str, at: usize, is_flag: bool) -> Option<Range<usize>> {
+///
+/// `scanned_to` is set to where the search for the value stopped, found or not: keywords before
+/// it were read as part of this value (`token="api_key=...` with no closing quote), and reading
+/// them again for every keyword would make such text quadratic.
+fn assigned_value(
+    text: &str,
+    at: usize,
+    is_flag: bool,
+    scanned_to: &mut usize,
+) -> Option<Range<usize>> {
     let bytes = text.as_bytes();
     let mut i = at;
     // The closing quote of a quoted name, maybe escaped: `"api_key":`, `\"api_key\":`, `['key']`.
@@ -979,7 +1059,7 @@ fn assigned_value(text: &str, at: usize, is_flag: bool) -> Option<Range<usize>> 
             break;
         }
     }
-    quoted_or_bare_value(bytes, i, is_flag)
+    quoted_or_bare_value(bytes, i, is_flag, scanned_to)
 }
 
 fn skip_blanks(bytes: &[u8], mut i: usize) -> usize {
@@ -997,18 +1077,27 @@ fn skip_blanks(bytes: &[u8], mut i: usize) -> usize {
 /// headers), a quoted command (`"Authorization: Bearer v"`), a query parameter (`&`) or a
 /// comment, or be a command-line flag's argument. That leaves out `key: Type,`,
 /// `let token = next_token;` and `fn f(key: Key<'a>)`.
-fn quoted_or_bare_value(bytes: &[u8], i: usize, is_flag: bool) -> Option<Range<usize>> {
-    let limit = bytes.len().min(i + MAX_GENERIC_LEN * 4 + 2);
+fn quoted_or_bare_value(
+    bytes: &[u8],
+    i: usize,
+    is_flag: bool,
+    scanned_to: &mut usize,
+) -> Option<Range<usize>> {
+    // A longer value is rejected anyway; do not read further.
+    let limit = bytes.len().min(i + MAX_GENERIC_LEN + 3);
+    *scanned_to = limit;
     let first = *bytes.get(i)?;
     if first == b'\\' && bytes.get(i + 1) == Some(&b'"') {
         let start = i + 2;
         let end = (start..limit.saturating_sub(1))
             .find(|&j| (bytes[j] == b'\\' && bytes[j + 1] == b'"') || bytes[j] == b'\n')?;
+        *scanned_to = end;
         return (bytes[end] == b'\\').then_some(start..end);
     }
     if matches!(first, b'"' | b'\'' | b'`') {
         let start = i + 1;
         let end = (start..limit).find(|&j| bytes[j] == first || bytes[j] == b'\n')?;
+        *scanned_to = end;
         return (bytes[end] == first).then_some(start..end);
     }
     let is_value_byte = |b: u8| {
@@ -1037,6 +1126,7 @@ fn quoted_or_bare_value(bytes: &[u8], i: usize, is_flag: bool) -> Option<Range<u
         end += 1;
     }
     let run_end = end;
+    *scanned_to = run_end;
     // Prose ends a sentence after the value: "the key is: Zr4pQ8wX2mK9vT."
     while end > i && matches!(bytes[end - 1], b'.' | b':') {
         end -= 1;
@@ -1193,7 +1283,7 @@ mod tests {
             let start = NAME_KEYWORDS_AUTOMATON.find(text).unwrap();
             let name = identifier_around(bytes, start.start(), start.end());
             let is_flag = bytes[name.start] == b'-';
-            let range = assigned_value(text, name.end, is_flag);
+            let range = assigned_value(text, name.end, is_flag, &mut 0);
             assert_eq!(range.map(|r| &text[r]), Some(value), "{text}");
         }
     }
@@ -1211,7 +1301,11 @@ mod tests {
         ] {
             let name_hit = NAME_KEYWORDS_AUTOMATON.find(text).unwrap();
             let name = identifier_around(text.as_bytes(), name_hit.start(), name_hit.end());
-            assert_eq!(assigned_value(text, name.end, false), None, "{text}");
+            assert_eq!(
+                assigned_value(text, name.end, false, &mut 0),
+                None,
+                "{text}"
+            );
         }
     }
 
