@@ -532,7 +532,7 @@ const SECRET_NAME_WORDS: &[&str] = &[
     "credentials",
 ];
 
-/// Words whose presence anywhere in a name makes it public (`public_key`, `pk`).
+/// Words whose presence anywhere in a name makes it public: `public_key`, `publishable_key`.
 const PUBLIC_NAME_WORDS: &[&str] = &["public", "pub", "publishable"];
 
 /// The prefilter's words for the generic rule; every word of `SECRET_NAME_WORDS` contains one.
@@ -1227,6 +1227,15 @@ mod tests {
             "secretKeyRef",
         ] {
             assert!(!is_secret_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_name_prefilter_sees_every_secret_word() {
+        for word in SECRET_NAME_WORDS {
+            for written in [word.to_string(), word.to_ascii_uppercase()] {
+                assert!(NAME_KEYWORDS_AUTOMATON.is_match(&written), "{written}");
+            }
         }
     }
 
