@@ -324,6 +324,7 @@ fn placeholders_are_not_keys() {
         "-----BEGIN RSA PRIVATE KEY-----\nMIIE...\n-----END RSA PRIVATE KEY-----".to_owned(),
         format!("TEST_API_KEY=\"{}\"", Rng::new(5).string(ALNUM, 32)),
         format!("fake_token = \"{}\"", Rng::new(6).string(ALNUM, 32)),
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:Billing-Db-a1B2c3".to_owned(),
     ];
     for text in &cases {
         assert_nothing_found(text);

@@ -399,7 +399,12 @@ impl Detector {
         if !is_secret_name(&text[name.clone()]) || is_fixture_name(&text[name.clone()]) {
             return None;
         }
-        let is_flag = text.as_bytes()[name.start] == b'-';
+        let bytes = text.as_bytes();
+        // `arn:aws:secretsmanager:...:secret:name`: a segment of a colon path, not a name.
+        if name.start > 0 && bytes[name.start - 1] == b':' {
+            return None;
+        }
+        let is_flag = bytes[name.start] == b'-';
         let value = assigned_value(text, name.end, is_flag, scanned_to)?;
         let value_text = &text[value.clone()];
         let chars = value_text.chars().count();
