@@ -213,6 +213,32 @@ fn every_format_is_found_in_every_context() {
     }
 }
 
+/// The placeholder filters look at random characters: they must almost never fire on a real
+/// key. Word lists and run lengths are chosen for well under one miss in 10,000 keys.
+#[test]
+fn random_keys_are_almost_never_taken_for_placeholders() {
+    let mut rng = Rng::new(15);
+    let detector = Detector::new();
+    let (mut keys, mut missed) = (0, 0);
+    for _ in 0..600 {
+        for (format, key) in generated_keys(&mut rng) {
+            keys += 1;
+            if !detector
+                .find(&key)
+                .iter()
+                .any(|d| d.format() == Some(format))
+            {
+                missed += 1;
+            }
+        }
+    }
+    assert!(keys > 20_000);
+    assert!(
+        missed * 10_000 <= keys,
+        "{missed} of {keys} random keys missed"
+    );
+}
+
 #[test]
 fn distinctive_formats_are_high_confidence() {
     let mut rng = Rng::new(2);

@@ -712,7 +712,7 @@ fn format_confidence(format: KeyFormat, value: &str) -> Option<Confidence> {
                 .filter(|c| c.is_ascii_alphanumeric() || *c == '+' || *c == '/')
                 .collect();
             // A real key has hundreds of base64 characters; `...` or a short stub is an example.
-            (body.len() >= 64 && !is_placeholder(&body)).then_some(Confidence::High)
+            (body.len() >= 64 && !is_repetitive(&body)).then_some(Confidence::High)
         }
         KeyFormat::Jwt => {
             // Header and payload are JSON and may repeat; the signature is random.
@@ -742,7 +742,8 @@ fn format_confidence(format: KeyFormat, value: &str) -> Option<Confidence> {
 }
 
 /// Substrings that mark a value as an example, anywhere and in any case. Long enough that a
-/// random key contains one by chance about once in a million.
+/// random key of 100 characters contains one by chance less than once in 100,000 (`xxxx` would
+/// be once in 10,000; runs of one character are caught by `is_repetitive` instead).
 const PLACEHOLDER_SUBSTRINGS: &[&str] = &[
     "example",
     "placeholder",
@@ -758,28 +759,31 @@ const PLACEHOLDER_SUBSTRINGS: &[&str] = &[
     "your-",
     "insert",
     "keyhere",
-    "xxxx",
 ];
 
-/// Words that mark a value as an example when they stand alone between separators.
+/// Words that mark a value as an example when they stand alone between separators. At least
+/// three letters: a two-letter word between `-` and `_` turns up in long random keys.
 const PLACEHOLDER_WORDS: &[&str] = &[
     "your", "here", "fake", "test", "mock", "todo", "foo", "bar", "none", "null", "nil", "key",
-    "token", "secret", "password", "api", "my",
+    "token", "secret", "password", "api",
 ];
 
 /// Whether `value` (a key without its public prefix, or an assigned value) is a placeholder,
 /// a sequence or too repetitive to be a real secret.
 fn is_placeholder(value: &str) -> bool {
     let lower = value.to_ascii_lowercase();
-    if PLACEHOLDER_SUBSTRINGS.iter().any(|s| lower.contains(s)) {
-        return true;
-    }
-    if lower
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .any(|word| PLACEHOLDER_WORDS.contains(&word))
-    {
-        return true;
-    }
+    PLACEHOLDER_SUBSTRINGS.iter().any(|s| lower.contains(s))
+        || lower
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|word| PLACEHOLDER_WORDS.contains(&word))
+        || is_repetitive(value)
+}
+
+/// Whether `value` is mostly one character, a sequence, or a few characters over and over.
+///
+/// Word lists are left out: a PEM body has so many characters that it holds `dummy` or `sample`
+/// by chance once in a few thousand keys.
+fn is_repetitive(value: &str) -> bool {
     let bytes = value.as_bytes();
     let min_same_run = (bytes.len() / 4).max(5);
     let min_sequence = (bytes.len() / 4).max(6);
