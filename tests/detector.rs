@@ -176,6 +176,7 @@ fn contexts(key: &str) -> Vec<String> {
 fn mask_context(text: &str, key: &str) -> String {
     text.replace(key, "<KEY>")
         .replace(&key.replace('\n', "\\n"), "<KEY>")
+        .replace(&key.replace('\n', "\n  "), "<KEY>")
 }
 
 #[test]
@@ -184,10 +185,6 @@ fn every_format_is_found_in_every_context() {
     for round in 0..8 {
         for (format, key) in generated_keys(&mut rng) {
             for text in contexts(&key) {
-                // PEM keys span lines: a context quoting one line of prose does not hold them.
-                if format == KeyFormat::PemPrivateKey && text.contains(" | ") {
-                    continue;
-                }
                 let found = Detector::new().find(&text);
                 let planted: Vec<&Detection> = found
                     .iter()
