@@ -52,6 +52,9 @@ struct Spec {
     name: &'static str,
     /// Longest first, so the first prefix that matches is the most specific.
     prefixes: &'static [&'static str],
+    /// Literal strings every key of this format starts with, for a substring prefilter: a
+    /// scanner looks for these first and runs the shape only where one occurs.
+    keywords: &'static [&'static str],
     /// The whole key, anchored by the caller.
     shape: &'static str,
 }
@@ -77,11 +80,13 @@ impl KeyFormat {
             KeyFormat::OpenAi => &Spec {
                 name: "OpenAI API key",
                 prefixes: &["sk-svcacct-", "sk-admin-", "sk-proj-", "sk-"],
+                keywords: &["sk-"],
                 shape: r"sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}|[A-Za-z0-9]{20,}(?:T3BlbkFJ[A-Za-z0-9]{20,})?)",
             },
             KeyFormat::Anthropic => &Spec {
                 name: "Anthropic API key",
                 prefixes: &["sk-ant-admin01-", "sk-ant-api03-"],
+                keywords: &["sk-ant-"],
                 shape: r"sk-ant-(?:api03|admin01)-[A-Za-z0-9_-]{32,}",
             },
             KeyFormat::AwsAccessKeyId => &Spec {
@@ -90,46 +95,61 @@ impl KeyFormat {
                     "AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "AROA",
                     "APKA", "ASCA",
                 ],
+                keywords: &[
+                    "AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "AROA",
+                    "APKA", "ASCA",
+                ],
                 shape: r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA|ASCA)[A-Z2-7]{16}",
             },
             KeyFormat::GitHub => &Spec {
                 name: "GitHub token",
                 prefixes: &["github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_"],
+                keywords: &["github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_"],
                 shape: r"(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,255})",
             },
             KeyFormat::Slack => &Spec {
                 name: "Slack token",
                 prefixes: &["xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-", "xoxe-"],
-                shape: r"xox[bpares]-[A-Za-z0-9-]{10,250}",
+                keywords: &["xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-", "xoxe-"],
+                // Every Slack token has a numeric team or version field after the prefix.
+                shape: r"xox[bpares]-[0-9]{1,16}-[A-Za-z0-9-]{8,250}",
             },
             KeyFormat::Stripe => &Spec {
                 name: "Stripe API key",
                 prefixes: &["sk_live_", "rk_live_", "sk_test_", "rk_test_"],
+                keywords: &["sk_live_", "rk_live_", "sk_test_", "rk_test_"],
                 shape: r"[sr]k_(?:live|test)_[A-Za-z0-9]{20,247}",
             },
             KeyFormat::GoogleApiKey => &Spec {
                 name: "Google API key",
                 prefixes: &["AIza"],
+                keywords: &["AIza"],
                 shape: r"AIza[A-Za-z0-9_-]{35}",
             },
             KeyFormat::HuggingFace => &Spec {
                 name: "Hugging Face token",
                 prefixes: &["hf_"],
+                keywords: &["hf_"],
                 shape: r"hf_[A-Za-z0-9]{30,}",
             },
             KeyFormat::Groq => &Spec {
                 name: "Groq API key",
                 prefixes: &["gsk_"],
+                keywords: &["gsk_"],
                 shape: r"gsk_[A-Za-z0-9]{48,}",
             },
             KeyFormat::PemPrivateKey => &Spec {
                 name: "PEM private key",
                 prefixes: &[],
-                shape: r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----[\sA-Za-z0-9+/=:,-]+?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----",
+                keywords: &["-----BEGIN "],
+                // `\\` in the body admits a key pasted into a JSON string with `\n` escapes.
+                shape: r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\sA-Za-z0-9+/=:,\\-]+?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----",
             },
             KeyFormat::Jwt => &Spec {
                 name: "JSON Web Token",
                 prefixes: &[],
+                // A JSON header `{"` always encodes to `eyJ`.
+                keywords: &["eyJ"],
                 shape: r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}",
             },
         }
@@ -143,6 +163,26 @@ impl KeyFormat {
     /// The prefixes keys of this format start with; they are public and carry no secret.
     pub fn prefixes(self) -> &'static [&'static str] {
         self.spec().prefixes
+    }
+
+    /// Literal strings that every key of this format starts with, case-sensitively.
+    ///
+    /// Scanners search for these first (cheap substring search) and try the
+    /// [`pattern`](KeyFormat::pattern) only where one occurs. Unlike
+    /// [`prefixes`](KeyFormat::prefixes) they may be shorter than the public prefix (`sk-`
+    /// stands for every OpenAI prefix) and exist for formats without a public prefix (`eyJ`
+    /// starts every JSON Web Token).
+    ///
+    /// ```
+    /// use keyward::KeyFormat;
+    ///
+    /// for format in KeyFormat::ALL {
+    ///     assert!(!format.keywords().is_empty());
+    /// }
+    /// assert_eq!(KeyFormat::Jwt.keywords(), ["eyJ"]);
+    /// ```
+    pub fn keywords(self) -> &'static [&'static str] {
+        self.spec().keywords
     }
 
     /// The regular expression for a key of this format, unanchored, for scanning text.
@@ -205,5 +245,174 @@ impl KeyFormat {
 impl std::fmt::Display for KeyFormat {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use proptest::string::string_regex;
+    use proptest::test_runner::{Config, TestCaseError, TestRunner};
+
+    use super::*;
+
+    /// Runs `check` on keys generated from `format`'s own shape, so every branch of the
+    /// pattern (every prefix, every length the shape allows) is exercised.
+    fn for_generated_keys(
+        format: KeyFormat,
+        cases: u32,
+        keep: impl Fn(&str) -> bool,
+        check: impl Fn(&str) -> Result<(), TestCaseError>,
+    ) {
+        let strategy = string_regex(format.pattern()).unwrap();
+        let strategy =
+            proptest::strategy::Strategy::prop_filter(strategy, "prefix", move |k| keep(k));
+        let mut runner = TestRunner::new(Config {
+            cases,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        runner
+            .run(&strategy, |key| check(&key))
+            .unwrap_or_else(|err| panic!("{format:?}: {err}"));
+    }
+
+    /// The longest of `format`'s prefixes that `key` starts with.
+    fn longest_prefix(format: KeyFormat, key: &str) -> Option<&'static str> {
+        format
+            .prefixes()
+            .iter()
+            .copied()
+            .filter(|p| key.starts_with(p))
+            .max_by_key(|p| p.len())
+    }
+
+    #[test]
+    fn every_pattern_compiles() {
+        for format in KeyFormat::ALL {
+            assert!(Regex::new(format.pattern()).is_ok(), "{format:?}");
+        }
+    }
+
+    #[test]
+    fn keys_generated_from_a_shape_are_detected_as_that_format() {
+        for &format in KeyFormat::ALL {
+            for_generated_keys(
+                format,
+                128,
+                |_| true,
+                |key| {
+                    proptest::prop_assert_eq!(KeyFormat::detect(key), Some(format));
+                    proptest::prop_assert!(format.matches(key));
+                    proptest::prop_assert_eq!(
+                        KeyFormat::validate(key, &[format]).ok(),
+                        Some(format)
+                    );
+                    // The prefilter of a scanner must never skip a key.
+                    proptest::prop_assert!(format.keywords().iter().any(|k| key.starts_with(k)));
+                    Ok(())
+                },
+            );
+        }
+    }
+
+    #[test]
+    fn every_prefix_is_generated_by_the_shape_and_shown_as_public() {
+        for &format in KeyFormat::ALL {
+            for &prefix in format.prefixes() {
+                for_generated_keys(
+                    format,
+                    16,
+                    |key| longest_prefix(format, key) == Some(prefix),
+                    |key| {
+                        proptest::prop_assert_eq!(KeyFormat::detect(key), Some(format));
+                        proptest::prop_assert_eq!(KeyFormat::public_prefix(key), Some(prefix));
+                        Ok(())
+                    },
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn broken_keys_do_not_match() {
+        for &format in KeyFormat::ALL {
+            for_generated_keys(
+                format,
+                64,
+                |_| true,
+                |key| {
+                    // A key cut short right after its keyword, or with a different first
+                    // character, is not a key of the format.
+                    let keyword = format
+                        .keywords()
+                        .iter()
+                        .find(|k| key.starts_with(**k))
+                        .unwrap();
+                    proptest::prop_assert!(!format.matches(keyword));
+                    let renamed = format!("#{}", &key[1..]);
+                    proptest::prop_assert!(!format.matches(&renamed));
+                    let spaced = format!(" {key}");
+                    proptest::prop_assert!(!format.matches(&spaced));
+                    Ok(())
+                },
+            );
+        }
+    }
+
+    #[test]
+    fn shapes_are_tight_where_issuers_publish_a_length() {
+        let body = "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8S9t0";
+        assert!(KeyFormat::GoogleApiKey.matches(&format!("AIza{}", &body[..35])));
+        assert!(!KeyFormat::GoogleApiKey.matches(&format!("AIza{}", &body[..34])));
+        assert!(!KeyFormat::GoogleApiKey.matches(&format!("AIza{}", &body[..36])));
+        let base32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+        assert!(KeyFormat::AwsAccessKeyId.matches(&format!("AKIA{}", &base32[..16])));
+        assert!(!KeyFormat::AwsAccessKeyId.matches(&format!("AKIA{}", &base32[..15])));
+        // lowercase and the digits 0, 1, 8, 9 are not in base32
+        assert!(!KeyFormat::AwsAccessKeyId.matches("AKIAabcdefghijklmnop"));
+        assert!(!KeyFormat::AwsAccessKeyId.matches("AKIA0189ABCDEFGHIJKL"));
+        // a Slack token carries a numeric field after the prefix
+        assert!(KeyFormat::Slack.matches(&format!("xoxb-1234567890-{}", &body[..24])));
+        assert!(!KeyFormat::Slack.matches(&format!("xoxb-{}", &body[..24])));
+        // publishable Stripe keys are public by design
+        assert!(!KeyFormat::Stripe.matches(&format!("pk_live_{}", &body[..24])));
+    }
+
+    #[test]
+    fn pem_keys_match_as_written_and_json_escaped() {
+        let body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC".repeat(3);
+        for label in [
+            "PRIVATE KEY",
+            "RSA PRIVATE KEY",
+            "OPENSSH PRIVATE KEY",
+            "PGP PRIVATE KEY BLOCK",
+        ] {
+            let pem = format!("-----BEGIN {label}-----\n{body}\n{body}\n-----END {label}-----");
+            assert_eq!(
+                KeyFormat::detect(&pem),
+                Some(KeyFormat::PemPrivateKey),
+                "{label}"
+            );
+            let escaped = pem.replace('\n', "\\n");
+            assert_eq!(
+                KeyFormat::detect(&escaped),
+                Some(KeyFormat::PemPrivateKey),
+                "{label}"
+            );
+        }
+        let public = format!("-----BEGIN PUBLIC KEY-----\n{body}\n-----END PUBLIC KEY-----");
+        assert_eq!(KeyFormat::detect(&public), None);
+    }
+
+    #[test]
+    fn validation_errors_name_the_formats_and_never_the_value() {
+        let value = format!("ghp_{}", "Zq7".repeat(12));
+        let err =
+            KeyFormat::validate(&value, &[KeyFormat::OpenAi, KeyFormat::Anthropic]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidFormat);
+        let shown = format!("{err} {err:?}");
+        assert!(shown.contains("OpenAI API key") && shown.contains("Anthropic API key"));
+        assert!(!shown.contains(&value[4..]));
     }
 }

@@ -50,6 +50,7 @@
 mod clock;
 mod error;
 mod format;
+mod guard;
 mod manager;
 mod mask;
 mod provider;
@@ -61,6 +62,7 @@ mod usage;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};
 pub use format::KeyFormat;
+pub use guard::{Confidence, Detection, DetectionKind, Detector, DetectorBuilder, LineDetection};
 pub use manager::{KeyEvent, KeyManager, KeyManagerBuilder};
 pub use mask::{Fingerprint, Fingerprinter, Mask, fingerprint, mask};
 #[cfg(feature = "keyring")]

@@ -1,0 +1,7 @@
+//! Leak prevention: catching secrets before they leave the process.
+
+mod detector;
+
+pub use detector::{
+    Confidence, Detection, DetectionKind, Detector, DetectorBuilder, LineDetection,
+};
