@@ -8,6 +8,7 @@
 //!
 //! `cargo bench --bench detector -- --warm-up-time 1 --measurement-time 2`
 
+#![allow(missing_docs)] // criterion_group! generates an undocumented function
 use std::fs;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
