@@ -4,6 +4,7 @@
 mod clock;
 mod error;
 mod format;
+mod guard;
 mod mask;
 mod provider;
 mod secret;
@@ -11,6 +12,13 @@ mod secret;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};
 pub use format::KeyFormat;
+pub use guard::{
+    DEFAULT_FRAGMENT_LEN, DEFAULT_GRACE_PERIOD, DEFAULT_MIN_SECRET_LEN, Encoding, Encodings,
+    Finding, RedactingWriter, Redactor, RedactorBuilder, Replacement, SharedRedactor,
+    StreamRedactor,
+};
+#[cfg(feature = "tracing")]
+pub use guard::{RedactedEvent, RedactingMakeWriter};
 pub use mask::{Fingerprint, Fingerprinter, Mask, fingerprint, mask};
 pub use provider::{
     ChainProvider, EnvProvider, MAX_KEY_NAME_LEN, MemoryProvider, OnError, SecretProvider,
