@@ -37,12 +37,62 @@ impl Rng {
 }
 
 const WORDS: &[&str] = &[
-    "the", "model", "returned", "a", "response", "with", "several", "tool", "calls", "and", "then",
-    "agent", "continued", "to", "process", "request", "for", "user", "who", "asked", "about",
-    "weather", "in", "Paris", "configuration", "of", "server", "is", "stored", "environment",
-    "variables", "key", "rotation", "happens", "every", "ninety", "days", "token", "expired",
-    "retrying", "after", "backoff", "error", "handling", "should", "never", "log", "secrets",
-    "function", "argument", "value", "string", "number", "summary", "document", "page",
+    "the",
+    "model",
+    "returned",
+    "a",
+    "response",
+    "with",
+    "several",
+    "tool",
+    "calls",
+    "and",
+    "then",
+    "agent",
+    "continued",
+    "to",
+    "process",
+    "request",
+    "for",
+    "user",
+    "who",
+    "asked",
+    "about",
+    "weather",
+    "in",
+    "Paris",
+    "configuration",
+    "of",
+    "server",
+    "is",
+    "stored",
+    "environment",
+    "variables",
+    "key",
+    "rotation",
+    "happens",
+    "every",
+    "ninety",
+    "days",
+    "token",
+    "expired",
+    "retrying",
+    "after",
+    "backoff",
+    "error",
+    "handling",
+    "should",
+    "never",
+    "log",
+    "secrets",
+    "function",
+    "argument",
+    "value",
+    "string",
+    "number",
+    "summary",
+    "document",
+    "page",
 ];
 
 const CODE: &[&str] = &[
@@ -61,7 +111,11 @@ fn base64(bytes: &[u8]) -> String {
     let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..=chunk.len() {
             out.push(char::from(alphabet[((n >> (18 - 6 * i)) & 0x3f) as usize]));
@@ -230,23 +284,29 @@ fn guard(c: &mut Criterion) {
             out.len()
         })
     });
-    group.bench_with_input(BenchmarkId::new("stream_4_bytes_push", 100), &text, |b, text| {
-        b.iter(|| {
-            let mut stream = r.stream();
-            let mut emitted = 0;
-            for piece in text.as_bytes().chunks(4) {
-                emitted += stream.push(std::str::from_utf8(piece).unwrap()).len();
-            }
-            emitted + stream.finish().len()
-        })
-    });
+    group.bench_with_input(
+        BenchmarkId::new("stream_4_bytes_push", 100),
+        &text,
+        |b, text| {
+            b.iter(|| {
+                let mut stream = r.stream();
+                let mut emitted = 0;
+                for piece in text.as_bytes().chunks(4) {
+                    emitted += stream.push(std::str::from_utf8(piece).unwrap()).len();
+                }
+                emitted + stream.finish().len()
+            })
+        },
+    );
 
     let slice = &text[..NAIVE_BYTES];
     group.throughput(Throughput::Bytes(slice.len() as u64));
     let encoded = naive_patterns(&all[..100]);
-    group.bench_with_input(BenchmarkId::new("naive_find_replace", 100), slice, |b, s| {
-        b.iter(|| naive(black_box(s), &encoded).len())
-    });
+    group.bench_with_input(
+        BenchmarkId::new("naive_find_replace", 100),
+        slice,
+        |b, s| b.iter(|| naive(black_box(s), &encoded).len()),
+    );
     group.bench_with_input(BenchmarkId::new("redact_4MiB", 100), slice, |b, s| {
         b.iter(|| r.redact(black_box(s)).len())
     });

@@ -206,3 +206,27 @@ fn a_stream_without_secrets_passes_text_through() {
     assert_eq!(stream.push("anything"), "anything");
     assert_eq!(stream.finish(), "");
 }
+
+#[test]
+fn long_streams_in_small_pieces_match_one_shot() {
+    // Long enough that the stream drops emitted text from its buffer several times.
+    let secrets: Vec<String> = (0..5)
+        .map(|i| format!("sk-proj-{i}{}", "Zq8wXe4r".repeat(5)))
+        .collect();
+    let redactor = build(&secrets, 16);
+    let mut text = String::new();
+    for i in 0..3000 {
+        text.push_str("some words and code(x) = ");
+        match i % 7 {
+            0 => text.push_str(&secrets[i % 5]),
+            3 => text.push_str(&secrets[i % 5][5..30]),
+            5 => text.push_str(&base64(secrets[i % 5].as_bytes())),
+            _ => text.push_str("Zq8wXe4rZq8w é;\n"),
+        }
+    }
+    let whole = redactor.redact(&text).into_owned();
+    for size in [1, 3, 4, 7, 64, 5000] {
+        let cuts: Vec<usize> = (size..text.len()).step_by(size).collect();
+        assert_eq!(stream_with_cuts(&redactor, &text, &cuts), whole, "pieces of {size}");
+    }
+}

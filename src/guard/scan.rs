@@ -15,9 +15,10 @@ use super::encode::Encoding;
 use crate::error::{Error, ErrorKind, Result};
 use crate::secret::SecretString;
 
-/// Above this many pattern bytes the dense DFA would use too much memory (its size grows with
-/// states times byte classes), so the contiguous NFA is used instead.
-const MAX_DFA_PATTERN_BYTES: usize = 20_000;
+/// Up to this many pattern bytes (about 100 API keys with every encoding) the dense DFA is used:
+/// about twice as fast as the NFA, but its size grows with states times byte classes (some
+/// 20 MB at this limit). Above it the contiguous NFA (about a quarter of that) is used.
+const MAX_DFA_PATTERN_BYTES: usize = 100_000;
 
 /// Where a pattern comes from.
 #[derive(Debug, Clone, Copy)]
@@ -187,14 +188,19 @@ impl Engine {
     ) {
         let start = aut.start_state(Anchored::No).unwrap_or(StateID::ZERO);
         let mut sid = state.sid;
+        let mut last_start = state.last_start;
         for (i, &byte) in text.iter().enumerate().skip(from) {
             if !state.open.is_empty() {
                 self.extend_open(state, text, base, i, hits);
             }
             sid = aut.next_state(Anchored::No, sid, byte);
-            if sid == start {
-                state.last_start = base + i + 1;
-            } else if aut.is_special(sid) && aut.is_match(sid) {
+            // Written without a branch: in prose the state returns to the start at every space.
+            last_start = if sid == start {
+                base + i + 1
+            } else {
+                last_start
+            };
+            if aut.is_special(sid) && aut.is_match(sid) {
                 for m in 0..aut.match_len(sid) {
                     let pid = aut.match_pattern(sid, m);
                     self.on_match(aut, pid, state, text, base, i + 1, hits);
@@ -202,6 +208,7 @@ impl Engine {
             }
         }
         state.sid = sid;
+        state.last_start = last_start;
         state.pos = base + text.len();
     }
 
@@ -354,15 +361,23 @@ impl Engine {
 
     /// The first absolute offset a hit found later could start at, and the first one that must
     /// stay in the buffer for the scan to look back at.
-    pub(crate) fn pending_from(&self, state: &ScanState, text: &[u8], base: usize) -> usize {
+    /// `text[0]` is at absolute offset `base`; nothing before `floor` is looked at.
+    pub(crate) fn pending_from(
+        &self,
+        state: &ScanState,
+        text: &[u8],
+        base: usize,
+        floor: usize,
+    ) -> usize {
         // A pattern still being matched started after the automaton was last in its start
         // state, and no further back than the longest pattern.
         let mut from = state
             .last_start
-            .max(state.pos.saturating_sub(self.max_pattern_len));
+            .max(state.pos.saturating_sub(self.max_pattern_len))
+            .max(floor);
         // A k-gram found later may extend left by up to k-1 bytes of secret characters.
         if self.gram_len > 0 {
-            let floor = from.saturating_sub(self.max_left).max(base);
+            let floor = from.saturating_sub(self.max_left).max(floor);
             while from > floor && self.secret_byte[usize::from(text[from - 1 - base])] {
                 from -= 1;
             }

@@ -34,8 +34,11 @@ use super::scan::{Hit, ScanState};
 pub struct StreamRedactor {
     redactor: Redactor,
     state: Option<ScanState>,
-    /// Text received and not yet emitted; `buffer[0]` is at absolute offset `base`.
+    /// Text received; `buffer[emitted..]` is not emitted yet, `buffer[0]` is at absolute
+    /// offset `base`. The emitted part is dropped now and then rather than at every piece, so
+    /// small pieces do not move the held-back bytes around each time.
     buffer: String,
+    emitted: usize,
     base: usize,
     /// Merged hits inside `buffer`, sorted.
     regions: Vec<Region>,
@@ -47,7 +50,7 @@ impl fmt::Debug for StreamRedactor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StreamRedactor")
             .field("redactor", &self.redactor)
-            .field("held_back", &self.buffer.len())
+            .field("held_back", &self.held_back())
             .field("position", &(self.base + self.buffer.len()))
             .finish()
     }
@@ -61,6 +64,7 @@ impl StreamRedactor {
             redactor,
             state,
             buffer: String::new(),
+            emitted: 0,
             base: 0,
             regions: Vec::new(),
             hits: Vec::new(),
@@ -74,7 +78,7 @@ impl StreamRedactor {
 
     /// The number of bytes received and not yet emitted.
     pub fn held_back(&self) -> usize {
-        self.buffer.len()
+        self.buffer.len() - self.emitted
     }
 
     /// Takes the next piece of text and returns what is safe to emit now (possibly nothing).
@@ -103,7 +107,8 @@ impl StreamRedactor {
             add_region(&mut self.regions, hit);
         }
         // Hits found later start at `safe` or after; a region ending after it may still grow.
-        let safe = engine.pending_from(state, self.buffer.as_bytes(), self.base);
+        let floor = self.base + self.emitted;
+        let safe = engine.pending_from(state, self.buffer.as_bytes(), self.base, floor);
         let mut cut = safe;
         for region in self.regions.iter().rev() {
             if region.range.end <= safe {
@@ -136,21 +141,32 @@ impl StreamRedactor {
         }
         self.emit(self.buffer.len(), out);
         self.state = self.redactor.engine().map(|e| e.start());
+        self.buffer.clear();
+        self.emitted = 0;
         self.base = 0;
     }
 
-    /// Emits `buffer[..len]`, replacing the regions inside it; they are final.
-    fn emit(&mut self, len: usize, out: &mut String) {
-        if len == 0 {
+    /// Emits `buffer[emitted..end]`, replacing the regions inside it; they are final.
+    fn emit(&mut self, end: usize, out: &mut String) {
+        if end <= self.emitted {
             return;
         }
-        let end = self.base + len;
-        let done = self.regions.partition_point(|r| r.range.end <= end);
-        self.redactor
-            .render(&self.buffer[..len], self.base, &self.regions[..done], out);
+        let end_abs = self.base + end;
+        let done = self.regions.partition_point(|r| r.range.end <= end_abs);
+        self.redactor.render(
+            &self.buffer[self.emitted..end],
+            self.base + self.emitted,
+            &self.regions[..done],
+            out,
+        );
         self.regions.drain(..done);
-        self.buffer.drain(..len);
-        self.base = end;
+        self.emitted = end;
+        // Drop the emitted text once it is at least half of the buffer: amortised O(1) a byte.
+        if self.emitted >= 4096 && self.emitted * 2 >= self.buffer.len() {
+            self.buffer.drain(..self.emitted);
+            self.base += self.emitted;
+            self.emitted = 0;
+        }
     }
 }
 
