@@ -227,6 +227,10 @@ fn long_streams_in_small_pieces_match_one_shot() {
     let whole = redactor.redact(&text).into_owned();
     for size in [1, 3, 4, 7, 64, 5000] {
         let cuts: Vec<usize> = (size..text.len()).step_by(size).collect();
-        assert_eq!(stream_with_cuts(&redactor, &text, &cuts), whole, "pieces of {size}");
+        assert_eq!(
+            stream_with_cuts(&redactor, &text, &cuts),
+            whole,
+            "pieces of {size}"
+        );
     }
 }

@@ -159,6 +159,7 @@ impl Engine {
         }
     }
 
+    #[inline]
     /// Feeds `text[from..]` to the scan. `text[0]` is the byte at absolute offset `base`; bytes
     /// before `from` are earlier text the scan may look back at for fragments.
     pub(crate) fn scan(
@@ -362,6 +363,7 @@ impl Engine {
     /// The first absolute offset a hit found later could start at, and the first one that must
     /// stay in the buffer for the scan to look back at.
     /// `text[0]` is at absolute offset `base`; nothing before `floor` is looked at.
+    #[inline]
     pub(crate) fn pending_from(
         &self,
         state: &ScanState,

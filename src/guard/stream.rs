@@ -151,15 +151,17 @@ impl StreamRedactor {
         if end <= self.emitted {
             return;
         }
-        let end_abs = self.base + end;
-        let done = self.regions.partition_point(|r| r.range.end <= end_abs);
-        self.redactor.render(
-            &self.buffer[self.emitted..end],
-            self.base + self.emitted,
-            &self.regions[..done],
-            out,
-        );
-        self.regions.drain(..done);
+        let text = &self.buffer[self.emitted..end];
+        if self.regions.is_empty() {
+            out.push_str(text);
+        } else {
+            let end_abs = self.base + end;
+            let done = self.regions.partition_point(|r| r.range.end <= end_abs);
+            let regions = &self.regions[..done];
+            self.redactor
+                .render(text, self.base + self.emitted, regions, out);
+            self.regions.drain(..done);
+        }
         self.emitted = end;
         // Drop the emitted text once it is at least half of the buffer: amortised O(1) a byte.
         if self.emitted >= 4096 && self.emitted * 2 >= self.buffer.len() {

@@ -112,3 +112,74 @@ impl<W: Write> Drop for RedactedEvent<W> {
         let _ = self.write_line();
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::SecretString;
+
+    /// A writer into a shared buffer, as a `MakeWriter` hands out.
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buffer {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> MakeWriter<'a> for Buffer {
+        type Writer = Buffer;
+
+        fn make_writer(&'a self) -> Buffer {
+            self.clone()
+        }
+    }
+
+    #[test]
+    fn every_formatted_log_line_is_redacted_and_follows_updates() {
+        let first = SecretString::from(format!("sk-proj-{}", "Lg4m".repeat(10)));
+        let later = SecretString::from(format!("ghp_{}", "Tk7n".repeat(9)));
+        let shared = SharedRedactor::new(
+            Redactor::builder()
+                .secret("OPENAI_API_KEY", &first)
+                .unwrap(),
+        );
+        let buffer = Buffer::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(RedactingMakeWriter::new(buffer.clone(), shared.clone()))
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(api_key = first.expose_secret(), "calling the model");
+            tracing::warn!("request body: {{\"token\":\"{}\"}}", later.expose_secret());
+            shared.update("GITHUB_TOKEN", &later).unwrap();
+            tracing::warn!("request body: {{\"token\":\"{}\"}}", later.expose_secret());
+        });
+        let logs = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = logs.lines().collect();
+        assert_eq!(lines.len(), 3, "{logs}");
+        assert!(
+            lines[0].contains("api_key=\"[REDACTED:OPENAI_API_KEY]\""),
+            "{}",
+            lines[0]
+        );
+        assert!(lines[0].contains("calling the model"));
+        // not registered yet when the second line was written
+        assert!(lines[1].contains(later.expose_secret()));
+        assert!(
+            lines[2].contains("{\"token\":\"[REDACTED:GITHUB_TOKEN]\"}"),
+            "{}",
+            lines[2]
+        );
+        assert!(!logs.contains(first.expose_secret()));
+    }
+}
