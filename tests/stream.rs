@@ -234,3 +234,30 @@ fn long_streams_in_small_pieces_match_one_shot() {
         );
     }
 }
+
+#[path = "../fuzz/common/stream_redactor.rs"]
+mod fuzz_property;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// The fuzz target's property, on random inputs (libFuzzer needs nightly; this runs anywhere).
+    #[test]
+    fn fuzz_property_holds_on_random_inputs(data in proptest::collection::vec(any::<u8>(), 0..300)) {
+        fuzz_property::check_stream_redactor(&data);
+    }
+}
+
+#[test]
+fn fuzz_property_holds_on_seed_inputs() {
+    // secrets spliced whole, in parts and across cut markers
+    fuzz_property::check_stream_redactor(&[0, 5, 20, 30, 40, 1, 2, 3, 0xF0, 0xF4, 0xF1, 0x41]);
+    fuzz_property::check_stream_redactor(&[
+        2, 0, 0x95, 7, 9, 4, 4, 4, 0xF3, 0, 2, 30, 0xF4, 0xF0, 0xF5,
+    ]);
+    let mut long = vec![1, 10, 31, 31, 31, 9, 8, 7];
+    for i in 0..200u8 {
+        long.extend([i, 0xF4, 0xF0 + i % 3, 0xF6, 0xF3, i, i / 2, 25]);
+    }
+    fuzz_property::check_stream_redactor(&long);
+}
