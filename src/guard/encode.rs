@@ -7,6 +7,8 @@
 use std::fmt;
 use std::ops::{BitOr, BitOrAssign};
 
+use zeroize::Zeroize;
+
 /// A set of [`Encoding`]s to search for, combined with `|`.
 ///
 /// ```
@@ -226,6 +228,7 @@ fn base64_inner(secret: &[u8], offset: usize, alphabet: &[u8; 64]) -> Vec<u8> {
         let sextet = ((hi | lo) >> (10 - shift)) & 0x3f;
         out.push(alphabet[usize::from(sextet)]);
     }
+    bytes.zeroize();
     out
 }
 

@@ -15,7 +15,9 @@
 //! What is not guaranteed: a secret transformed in ways not listed (reversed, split by other
 //! text, compressed, encrypted, or re-encoded twice) is not found; a fragment shorter than the
 //! fragment length is not found; base64 leaves the one or two characters at each end of the
-//! encoded secret that also depend on neighbouring bytes.
+//! encoded secret that also depend on neighbouring bytes. The compiled automaton encodes the
+//! secrets in its transition tables, which are freed but not wiped when the last clone of a
+//! [`Redactor`] is dropped (the secrets' own copies and the pattern lists are wiped).
 
 mod encode;
 mod redactor;

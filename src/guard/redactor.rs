@@ -428,14 +428,14 @@ impl Redactor {
             (a.range.start, std::cmp::Reverse(a.range.end))
                 .cmp(&(b.range.start, std::cmp::Reverse(b.range.end)))
         });
+        // Sorted by start, so a hit lies inside an earlier one of its secret exactly when it
+        // ends before the furthest end seen for that secret.
+        let mut furthest = vec![0usize; self.inner.entries.len()];
         let mut kept: Vec<Hit> = Vec::with_capacity(hits.len());
         for hit in hits {
-            let inside = kept.iter().rev().any(|k| {
-                k.secret == hit.secret
-                    && k.range.start <= hit.range.start
-                    && hit.range.end <= k.range.end
-            });
-            if !inside {
+            let end = &mut furthest[hit.secret as usize];
+            if hit.range.end > *end {
+                *end = hit.range.end;
                 kept.push(hit);
             }
         }

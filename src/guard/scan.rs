@@ -10,6 +10,7 @@ use std::ops::Range;
 
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::{Anchored, MatchKind, PatternID, dfa, nfa};
+use zeroize::Zeroize;
 
 use super::encode::Encoding;
 use crate::error::{Error, ErrorKind, Result};
@@ -99,6 +100,7 @@ impl Engine {
         pattern_starts.push(origins.len() as u32);
 
         let total: usize = unique.iter().map(|p| p.len()).sum();
+        let max_pattern_len = unique.iter().map(|p| p.len()).max().unwrap_or(0);
         let automaton = if total <= MAX_DFA_PATTERN_BYTES {
             dfa::DFA::builder()
                 .match_kind(MatchKind::Standard)
@@ -120,6 +122,10 @@ impl Engine {
             .with_source(e)
         })?;
 
+        // The patterns are the secrets and their encodings: wipe them rather than free them.
+        for (pattern, _) in &mut patterns {
+            pattern.zeroize();
+        }
         let mut secret_byte = [false; 256];
         for secret in &secrets {
             for &b in secret.value.expose_secret().as_bytes() {
@@ -133,7 +139,7 @@ impl Engine {
             gram_len,
             fragment_len,
             secret_byte,
-            max_pattern_len: unique.iter().map(|p| p.len()).max().unwrap_or(0),
+            max_pattern_len,
             max_left: secrets
                 .iter()
                 .map(|s| s.body_start)

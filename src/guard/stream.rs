@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use zeroize::Zeroize;
+
 use super::redactor::{Redactor, Region, add_region};
 use super::scan::{Hit, ScanState};
 
@@ -169,6 +171,13 @@ impl StreamRedactor {
             self.base += self.emitted;
             self.emitted = 0;
         }
+    }
+}
+
+impl Drop for StreamRedactor {
+    fn drop(&mut self) {
+        // The buffer holds text as received, which may include (part of) a secret.
+        self.buffer.zeroize();
     }
 }
 
