@@ -162,6 +162,7 @@ impl Engine {
             pos: 0,
             last_start: 0,
             open: Vec::new(),
+            changed: true,
         }
     }
 
@@ -194,6 +195,9 @@ impl Engine {
         hits: &mut Vec<Hit>,
     ) {
         let start = aut.start_state(Anchored::No).unwrap_or(StateID::ZERO);
+        let hits_before = hits.len();
+        let open_before = state.open.len();
+        state.changed = false;
         let mut sid = state.sid;
         let mut last_start = state.last_start;
         for (i, &byte) in text.iter().enumerate().skip(from) {
@@ -214,6 +218,10 @@ impl Engine {
                 }
             }
         }
+        state.changed |= last_start != state.last_start
+            || hits.len() != hits_before
+            || state.open.len() != open_before
+            || state.open.is_empty() != (open_before == 0);
         state.sid = sid;
         state.last_start = last_start;
         state.pos = base + text.len();
@@ -237,6 +245,7 @@ impl Engine {
                 open.next += 1;
                 k += 1;
             } else {
+                state.changed = true;
                 let open = state.open.swap_remove(k);
                 self.close(open, text, base, base + i, hits);
             }
@@ -284,6 +293,7 @@ impl Engine {
         at: usize,
     ) {
         let next = at + self.gram_len;
+        state.changed = true;
         // Already covered by a candidate that came in through an earlier k-gram.
         if state
             .open
@@ -366,6 +376,17 @@ impl Engine {
         }
     }
 
+    /// Whether [`pending_from`](Engine::pending_from) may have moved since before the last
+    /// [`scan`](Engine::scan): false when that scan found nothing, opened or closed no fragment
+    /// candidate, never returned to the start state, and no pattern can be longer than the
+    /// bytes since the last start state. Lets a stream skip the work for most small pieces.
+    #[inline]
+    pub(crate) fn may_have_moved(&self, state: &ScanState) -> bool {
+        state.changed
+            || !state.open.is_empty()
+            || state.pos.saturating_sub(self.max_pattern_len) > state.last_start
+    }
+
     /// The first absolute offset a hit found later could start at, and the first one that must
     /// stay in the buffer for the scan to look back at.
     /// `text[0]` is at absolute offset `base`; nothing before `floor` is looked at.
@@ -406,6 +427,9 @@ pub(crate) struct ScanState {
     /// Absolute offset just after the last byte that left the automaton in its start state.
     last_start: usize,
     open: Vec<Open>,
+    /// Whether the last scan changed anything [`Engine::pending_from`] depends on, other than
+    /// the position.
+    changed: bool,
 }
 
 /// A fragment candidate that may still grow to the right.

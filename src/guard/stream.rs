@@ -108,6 +108,10 @@ impl StreamRedactor {
         for hit in self.hits.drain(..) {
             add_region(&mut self.regions, hit);
         }
+        if self.regions.is_empty() && !engine.may_have_moved(state) {
+            // Nothing became safe: the text since the last start state is still pending.
+            return;
+        }
         // Hits found later start at `safe` or after; a region ending after it may still grow.
         let floor = self.base + self.emitted;
         let safe = engine.pending_from(state, self.buffer.as_bytes(), self.base, floor);
