@@ -132,31 +132,54 @@ impl SharedRedactor {
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) if the value is too short
     /// to redact; the handle is then unchanged.
     pub fn update(&self, label: &str, value: &SecretString) -> Result<()> {
+        self.update_all([(label, value)])
+    }
+
+    /// Sets several values at once, rebuilding the matcher once: use it when many keys load
+    /// together (building for 1000 keys takes tens of milliseconds, so one build per key adds
+    /// up). Each works as in [`update`](SharedRedactor::update).
+    ///
+    /// # Errors
+    ///
+    /// As `update`, for the first value refused; then none of them is applied.
+    pub fn update_all<'a>(
+        &self,
+        values: impl IntoIterator<Item = (&'a str, &'a SecretString)>,
+    ) -> Result<()> {
         let mut registry = self.registry();
-        let mut next_live = registry.live.clone();
-        let mut retired = Vec::new();
-        match next_live.iter_mut().find(|(l, _)| l == label) {
-            Some((_, old)) if old == value => return Ok(()),
-            Some((_, old)) => retired.push(std::mem::replace(old, value.clone())),
-            None => next_live.push((label.to_owned(), value.clone())),
-        }
         let until = registry.clock.now() + registry.grace;
-        let mut next_retired: Vec<Retired> = registry
+        let mut live = registry.live.clone();
+        let mut retired: Vec<Retired> = registry
             .retired
             .iter()
-            .filter(|r| !(r.label == label && r.value == *value))
             .map(|r| Retired {
                 label: r.label.clone(),
                 value: r.value.clone(),
                 until: r.until,
             })
             .collect();
-        next_retired.extend(retired.into_iter().map(|value| Retired {
-            label: label.to_owned(),
-            value,
-            until,
-        }));
-        self.commit(&mut registry, next_live, next_retired)
+        let mut changed = false;
+        for (label, value) in values {
+            match live.iter_mut().find(|(l, _)| l == label) {
+                Some((_, old)) if old == value => continue,
+                Some((_, old)) => {
+                    let old = std::mem::replace(old, value.clone());
+                    retired.push(Retired {
+                        label: label.to_owned(),
+                        value: old,
+                        until,
+                    });
+                }
+                None => live.push((label.to_owned(), value.clone())),
+            }
+            // A value that comes back is live again, not retired.
+            retired.retain(|r| !(r.label == label && r.value == *value));
+            changed = true;
+        }
+        if !changed {
+            return Ok(());
+        }
+        self.commit(&mut registry, live, retired)
     }
 
     /// Removes `label`; its value stays redacted for the grace period. Returns whether it was
@@ -296,6 +319,26 @@ mod tests {
         clock.advance(DEFAULT_GRACE_PERIOD + TimeDelta::seconds(1));
         shared.prune().unwrap();
         assert!(!reader.current().is_leak(k.expose_secret()));
+    }
+
+    #[test]
+    fn update_all_applies_everything_or_nothing() {
+        let shared = SharedRedactor::new(Redactor::builder());
+        let (a, b) = (key("aB1c"), key("dE2f"));
+        let short = SecretString::from("short");
+        let err = shared.update_all([("A", &a), ("B", &short)]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(shared.current().is_empty());
+        shared.update_all([("A", &a), ("B", &b)]).unwrap();
+        assert_eq!(shared.current().labels().collect::<Vec<_>>(), ["A", "B"]);
+        // rotating back to an old value makes it live, not a second retired copy
+        shared.update("A", &b).unwrap();
+        shared.update("A", &a).unwrap();
+        assert_eq!(
+            shared.current().len(),
+            3,
+            "A (live), B (live), b retired from A"
+        );
     }
 
     #[test]
