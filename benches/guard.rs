@@ -279,17 +279,20 @@ fn guard(c: &mut Criterion) {
     }
 
     let r = redactor(&all[..100]);
-    group.bench_with_input(BenchmarkId::new("stream_4_bytes", 100), &text, |b, text| {
-        b.iter(|| {
-            let mut stream = r.stream();
-            let mut out = String::with_capacity(text.len());
-            for piece in pieces(text, 4) {
-                stream.push_into(piece, &mut out);
-            }
-            stream.finish_into(&mut out);
-            out.len()
-        })
-    });
+    // 100 keys in pieces of 1 to 64 bytes: a stream's per-call cost shows as the pieces shrink.
+    for size in [1, 4, 16, 64] {
+        group.bench_with_input(BenchmarkId::new("stream_pieces", size), &text, |b, text| {
+            b.iter(|| {
+                let mut stream = r.stream();
+                let mut out = String::with_capacity(text.len());
+                for piece in pieces(text, size) {
+                    stream.push_into(piece, &mut out);
+                }
+                stream.finish_into(&mut out);
+                out.len()
+            })
+        });
+    }
     group.bench_with_input(
         BenchmarkId::new("stream_4_bytes_push", 100),
         &text,
