@@ -166,9 +166,9 @@ impl Engine {
         }
     }
 
-    #[inline]
     /// Feeds `text[from..]` to the scan. `text[0]` is the byte at absolute offset `base`; bytes
     /// before `from` are earlier text the scan may look back at for fragments.
+    #[inline]
     pub(crate) fn scan(
         &self,
         state: &mut ScanState,

@@ -27,6 +27,7 @@ use super::shared::SharedRedactor;
 /// # let _ = subscriber;
 /// # Ok::<(), keyward::Error>(())
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub struct RedactingMakeWriter<M> {
     inner: M,
     redactor: SharedRedactor,
@@ -61,6 +62,7 @@ impl<'a, M: MakeWriter<'a>> MakeWriter<'a> for RedactingMakeWriter<M> {
 
 /// The writer for one event, from [`RedactingMakeWriter`]: collects the formatted line and
 /// writes it redacted on [`flush`](Write::flush) or when dropped.
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub struct RedactedEvent<W: Write> {
     inner: W,
     redactor: Arc<Redactor>,
