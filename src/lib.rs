@@ -63,6 +63,13 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};
 pub use format::KeyFormat;
 pub use guard::{Confidence, Detection, DetectionKind, Detector, DetectorBuilder, LineDetection};
+pub use guard::{
+    DEFAULT_FRAGMENT_LEN, DEFAULT_GRACE_PERIOD, DEFAULT_MIN_SECRET_LEN, Encoding, Encodings,
+    Finding, RedactingWriter, Redactor, RedactorBuilder, Replacement, SharedRedactor,
+    StreamRedactor,
+};
+#[cfg(feature = "tracing")]
+pub use guard::{RedactedEvent, RedactingMakeWriter};
 pub use manager::{KeyEvent, KeyManager, KeyManagerBuilder};
 pub use mask::{Fingerprint, Fingerprinter, Mask, fingerprint, mask};
 #[cfg(feature = "keyring")]
