@@ -16,17 +16,21 @@ mod async_provider;
 mod chain;
 mod env;
 mod memory;
-#[cfg(any(feature = "vault", feature = "aws"))]
+#[cfg(any(feature = "vault", feature = "aws", feature = "azure", feature = "gcp"))]
 mod remote;
 
 pub use async_provider::{AsyncSecretProvider, AsyncSecretProviderExt, BoxFuture};
 pub use chain::{ChainProvider, OnError};
 pub use env::EnvProvider;
 pub use memory::MemoryProvider;
-#[cfg(any(feature = "vault", feature = "aws"))]
+#[cfg(any(feature = "vault", feature = "aws", feature = "azure", feature = "gcp"))]
 pub use remote::RemotePolicy;
+#[cfg(feature = "azure")]
+pub use remote::{AzureKeyVaultBuilder, AzureKeyVaultProvider};
 #[cfg(feature = "vault")]
 pub use remote::{DEFAULT_VAULT_FIELD, VaultBuilder, VaultProvider};
+#[cfg(feature = "gcp")]
+pub use remote::{GcpSecretManagerBuilder, GcpSecretManagerProvider};
 
 /// A source of secrets.
 ///

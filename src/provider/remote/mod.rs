@@ -1,12 +1,24 @@
-//! Providers for remote secret managers, behind the `vault` and `aws` features.
+//! Providers for remote secret managers, behind the `vault`, `aws`, `azure` and `gcp` features.
 //!
 //! They implement [`AsyncSecretProvider`](crate::AsyncSecretProvider) natively and share one
 //! [`RemotePolicy`] for timeouts and retries, so that every backend fails the same way.
 
+#[cfg(feature = "azure")]
+mod azure;
+#[cfg(any(feature = "azure", feature = "gcp"))]
+mod bearer;
+#[cfg(feature = "gcp")]
+mod crc32c;
+#[cfg(feature = "gcp")]
+mod gcp;
 mod policy;
 #[cfg(feature = "vault")]
 mod vault;
 
+#[cfg(feature = "azure")]
+pub use azure::{AzureKeyVaultBuilder, AzureKeyVaultProvider};
+#[cfg(feature = "gcp")]
+pub use gcp::{GcpSecretManagerBuilder, GcpSecretManagerProvider};
 pub use policy::RemotePolicy;
 #[cfg(feature = "vault")]
 pub use vault::{DEFAULT_VAULT_FIELD, VaultBuilder, VaultProvider};

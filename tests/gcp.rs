@@ -1,0 +1,371 @@
+//! `GcpSecretManagerProvider` against a local server that follows the published Secret Manager
+//! and metadata-server REST contracts (`tests/servers/gcp_secretmanager.py`), through the real
+//! provider code: token fetch, reads, CRC32C, metadata, and the refusals the contract defines.
+//!
+//! Every async test runs on tokio's multi-thread and current-thread runtimes. The tests are
+//! skipped, with a printed reason, only when there is no Python 3 to run the server.
+#![cfg(feature = "gcp")]
+#![allow(clippy::unwrap_used)]
+
+mod common;
+mod servers;
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use keyward::{
+    AsyncSecretProvider, AsyncSecretProviderExt, ErrorKind, GcpSecretManagerProvider, RemotePolicy,
+};
+use serde_json::{Value, json};
+use servers::ContractServer;
+
+on_both_runtimes!(
+    passes_the_conformance_suite,
+    reads_latest_and_pinned_versions_with_metadata,
+    create_time_is_fetched_on_request,
+    missing_secrets_and_versions_are_none,
+    a_disabled_version_is_refused_as_such,
+    a_checksum_mismatch_is_a_backend_error,
+    throttling_is_retried_after_the_servers_pause,
+    a_refusal_is_permission_denied_and_not_retried,
+    a_wrong_token_is_refused_without_showing_it,
+    tokens_come_from_the_metadata_server,
+);
+
+const PROJECT: &str = "keyward-test";
+const PROJECT_NUMBER: &str = "123456789012";
+
+fn fake(tag: &str) -> String {
+    format!("fake-{tag}-{}", "Qw7e".repeat(6))
+}
+
+fn fake_key(tag: &str) -> String {
+    format!("sk-proj-{tag}{}", "Ab3d".repeat(10))
+}
+
+struct Gcp {
+    server: ContractServer,
+    token: String,
+}
+
+fn gcp() -> Option<Gcp> {
+    let token = fake("token");
+    let server = ContractServer::start(
+        "gcp_secretmanager.py",
+        &[
+            ("GCP_TEST_PROJECT", PROJECT),
+            ("GCP_TEST_PROJECT_NUMBER", PROJECT_NUMBER),
+            ("GCP_TEST_TOKEN", &token),
+        ],
+    )?;
+    Some(Gcp { server, token })
+}
+
+fn fast() -> RemotePolicy {
+    RemotePolicy::default()
+        .with_initial_backoff(Duration::from_millis(1))
+        .with_max_backoff(Duration::from_millis(4))
+}
+
+impl Gcp {
+    fn builder(&self) -> keyward::GcpSecretManagerBuilder {
+        GcpSecretManagerProvider::builder()
+            .with_project(PROJECT)
+            .with_endpoint(&self.server.base)
+            .with_access_token(self.token.as_str())
+            .with_policy(fast())
+    }
+
+    fn provider(&self) -> GcpSecretManagerProvider {
+        self.builder().build().unwrap()
+    }
+
+    /// Adds a version and returns its number.
+    async fn add(&self, id: &str, body: Value) -> u64 {
+        let answer = self
+            .server
+            .control(reqwest::Method::POST, &format!("secrets/{id}"), body)
+            .await;
+        answer["version"].as_u64().unwrap()
+    }
+
+    async fn reads_of(&self, id: &str) -> usize {
+        let path = format!("/v1/projects/{PROJECT}/secrets/{id}/");
+        self.server
+            .log()
+            .await
+            .iter()
+            .filter(|entry| entry["path"].as_str().unwrap().starts_with(&path))
+            .count()
+    }
+}
+
+async fn passes_the_conformance_suite() {
+    let Some(gcp) = gcp() else { return };
+    // Secret ids allow letters, digits, `_` and `-`: `beta.token` is not an id, so the suite
+    // runs with the other two fake keys, and `beta.token` must be refused.
+    let present: Vec<_> = common::fake_values()
+        .into_iter()
+        .filter(|(key, _)| *key != "beta.token")
+        .collect();
+    assert_eq!(present.len(), 2);
+    for (key, value) in &present {
+        gcp.add(key, json!({ "value": value })).await;
+    }
+    let provider = gcp.provider();
+    let err = provider.get("beta.token").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidName);
+    servers::check_conformance(provider, present).await;
+}
+
+async fn reads_latest_and_pinned_versions_with_metadata() {
+    let Some(gcp) = gcp() else { return };
+    gcp.add("OPENAI_API_KEY", json!({ "value": fake_key("v1") }))
+        .await;
+    let second = gcp
+        .add("OPENAI_API_KEY", json!({ "value": fake_key("v2") }))
+        .await;
+    assert_eq!(second, 2);
+    let secrets = gcp.provider();
+
+    let latest = secrets.require("OPENAI_API_KEY").await.unwrap();
+    assert_eq!(latest.expose_secret(), fake_key("v2"));
+    assert_eq!(latest.meta().source, "gcp-secret-manager");
+    assert_eq!(latest.meta().version.as_deref(), Some("2"));
+    assert_eq!(latest.meta().created_at, None, "not asked for");
+
+    let pinned = secrets.require("OPENAI_API_KEY@1").await.unwrap();
+    assert_eq!(pinned.expose_secret(), fake_key("v1"));
+    assert_eq!(pinned.meta().version.as_deref(), Some("1"));
+
+    let paths: Vec<String> = gcp
+        .server
+        .log()
+        .await
+        .iter()
+        .map(|entry| entry["path"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(paths.contains(&format!(
+        "/v1/projects/{PROJECT}/secrets/OPENAI_API_KEY/versions/latest:access"
+    )));
+    assert!(paths.contains(&format!(
+        "/v1/projects/{PROJECT}/secrets/OPENAI_API_KEY/versions/1:access"
+    )));
+}
+
+async fn create_time_is_fetched_on_request() {
+    let Some(gcp) = gcp() else { return };
+    let before = Utc::now() - chrono::TimeDelta::seconds(1);
+    gcp.add("DATED", json!({ "value": fake_key("d") })).await;
+    let secrets = gcp.builder().with_create_time(true).build().unwrap();
+    let secret = secrets.require("DATED").await.unwrap();
+    let created = secret.meta().created_at.unwrap();
+    assert!(created >= before && created <= Utc::now(), "{created}");
+    // The version is looked up by the resource name the access answer gave.
+    let log = gcp.server.log().await;
+    assert!(
+        log.iter().any(|entry| entry["path"]
+            == format!("/v1/projects/{PROJECT_NUMBER}/secrets/DATED/versions/1"))
+    );
+}
+
+async fn missing_secrets_and_versions_are_none() {
+    let Some(gcp) = gcp() else { return };
+    gcp.add("PRESENT", json!({ "value": fake_key("p") })).await;
+    gcp.add(
+        "GONE",
+        json!({ "value": fake_key("g"), "state": "DESTROYED" }),
+    )
+    .await;
+    let secrets = gcp.provider();
+    assert!(secrets.get("ABSENT").await.unwrap().is_none());
+    assert!(secrets.get("PRESENT@7").await.unwrap().is_none());
+    assert!(secrets.get("GONE").await.unwrap().is_none(), "destroyed");
+    let err = secrets.require("ABSENT").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+}
+
+async fn a_disabled_version_is_refused_as_such() {
+    let Some(gcp) = gcp() else { return };
+    let value = fake_key("off");
+    gcp.add("OFF", json!({ "value": value, "state": "DISABLED" }))
+        .await;
+    let err = gcp.provider().get("OFF@1").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+    let shown = format!("{err} {err:?}");
+    assert!(shown.contains("is disabled"), "{shown}");
+    assert!(!shown.contains(&value), "{shown}");
+    assert_eq!(gcp.reads_of("OFF").await, 1, "not retried");
+}
+
+async fn a_checksum_mismatch_is_a_backend_error() {
+    let Some(gcp) = gcp() else { return };
+    let value = fake_key("crc");
+    gcp.add("CRC", json!({ "value": value })).await;
+    gcp.server
+        .faults(json!([{ "status": 200, "corrupt": true, "count": 1 }]))
+        .await;
+    let secrets = gcp.provider();
+    let err = secrets.get("CRC").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Backend);
+    let shown = format!("{err} {err:?}");
+    assert!(shown.contains("CRC32C"), "{shown}");
+    assert!(!shown.contains(&value), "{shown}");
+    // The next answer carries the right checksum, which is checked and accepted.
+    assert_eq!(secrets.require("CRC").await.unwrap().expose_secret(), value);
+}
+
+async fn throttling_is_retried_after_the_servers_pause() {
+    let Some(gcp) = gcp() else { return };
+    gcp.add("BUSY", json!({ "value": fake_key("b") })).await;
+    gcp.server
+        .faults(json!([{ "status": 429, "retry_after": 1, "count": 1 }]))
+        .await;
+    let started = Instant::now();
+    let secret = gcp.provider().require("BUSY").await.unwrap();
+    assert_eq!(secret.expose_secret(), fake_key("b"));
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(gcp.reads_of("BUSY").await, 2);
+
+    // Without Retry-After, 503 is retried with the policy's backoff until it gives up.
+    gcp.server
+        .faults(json!([{ "status": 503, "count": 5 }]))
+        .await;
+    let err = gcp.provider().get("BUSY").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Backend);
+    assert!(
+        err.to_string().contains("gave up after 3 attempts"),
+        "{err}"
+    );
+}
+
+async fn a_refusal_is_permission_denied_and_not_retried() {
+    let Some(gcp) = gcp() else { return };
+    gcp.add("LOCKED", json!({ "value": fake_key("l") })).await;
+    gcp.server
+        .control(reqwest::Method::POST, "deny", Value::Null)
+        .await;
+    let err = gcp.provider().get("LOCKED").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+    let message = err.to_string();
+    assert!(
+        message.contains("403") && message.contains("PERMISSION_DENIED"),
+        "{message}"
+    );
+    assert!(message.contains("secretAccessor"), "{message}");
+    assert_eq!(gcp.reads_of("LOCKED").await, 1);
+
+    // Another project is refused the same way.
+    let other = GcpSecretManagerProvider::builder()
+        .with_project("someone-else")
+        .with_endpoint(&gcp.server.base)
+        .with_access_token(gcp.token.as_str())
+        .build()
+        .unwrap();
+    assert_eq!(
+        other.get("LOCKED").await.unwrap_err().kind(),
+        ErrorKind::PermissionDenied
+    );
+}
+
+async fn a_wrong_token_is_refused_without_showing_it() {
+    let Some(gcp) = gcp() else { return };
+    gcp.add("K", json!({ "value": fake_key("k") })).await;
+    let wrong = fake("wrong-token");
+    let secrets = GcpSecretManagerProvider::builder()
+        .with_project(PROJECT)
+        .with_endpoint(&gcp.server.base)
+        .with_access_token(wrong.as_str())
+        .with_policy(fast())
+        .build()
+        .unwrap();
+    let err = secrets.get("K").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+    let shown = format!("{err} {err:?} {secrets:?}");
+    assert!(!shown.contains(&wrong), "the token leaked: {shown}");
+    assert!(
+        shown.contains("401") && shown.contains("UNAUTHENTICATED"),
+        "{shown}"
+    );
+    assert_eq!(gcp.reads_of("K").await, 1, "a 401 is not retried");
+}
+
+async fn tokens_come_from_the_metadata_server() {
+    let Some(gcp) = gcp() else { return };
+    gcp.add("MD", json!({ "value": fake_key("md") })).await;
+    let secrets = GcpSecretManagerProvider::builder()
+        .with_project(PROJECT)
+        .with_endpoint(&gcp.server.base)
+        .with_metadata_host(&gcp.server.base)
+        .with_policy(fast())
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        assert_eq!(
+            secrets.require("MD").await.unwrap().expose_secret(),
+            fake_key("md")
+        );
+    }
+    let tokens = gcp
+        .server
+        .log()
+        .await
+        .iter()
+        .filter(|entry| {
+            entry["path"] == "/computeMetadata/v1/instance/service-accounts/default/token"
+        })
+        .count();
+    assert_eq!(tokens, 1, "the token is cached");
+}
+
+#[test]
+fn configuration_errors_are_clear() {
+    let err = GcpSecretManagerProvider::builder()
+        .with_project(PROJECT)
+        .with_endpoint("http://secretmanager.example.com")
+        .with_access_token("tok")
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("plain http"), "{err}");
+    let err = GcpSecretManagerProvider::builder()
+        .with_project("Not A Project")
+        .with_access_token("tok")
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+}
+
+#[test]
+fn debug_shows_the_configuration_not_the_token() {
+    let token = fake("debug-token");
+    let builder = GcpSecretManagerProvider::builder()
+        .with_project(PROJECT)
+        .with_access_token(token.as_str());
+    assert!(!format!("{builder:?}").contains(&token));
+    let secrets = builder.build().unwrap();
+    let debug = format!("{secrets:?}");
+    assert!(!debug.contains(&token), "{debug}");
+    assert!(
+        debug.contains(PROJECT) && debug.contains("access token"),
+        "{debug}"
+    );
+}
+
+#[test]
+fn providers_and_their_futures_are_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    fn assert_send<T: Send>(_: &T) {}
+    assert_send_sync::<GcpSecretManagerProvider>();
+    let secrets = GcpSecretManagerProvider::builder()
+        .with_project(PROJECT)
+        .with_access_token("tok")
+        .build()
+        .unwrap();
+    assert_send(&secrets.get("K"));
+    let _: Box<dyn AsyncSecretProvider> = Box::new(secrets);
+}
