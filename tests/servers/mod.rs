@@ -26,6 +26,7 @@ impl ContractServer {
         let python = std::env::var("KEYWARD_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/servers");
         let spawned = Command::new(&python)
+            .arg("-B") // no __pycache__ in the source tree
             .arg(dir.join(script))
             .envs(env.iter().copied())
             .stdin(Stdio::piped())
