@@ -12,6 +12,10 @@ mod servers;
 
 use std::time::{Duration, Instant};
 
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rsa::KeySize;
+use aws_lc_rs::signature::{KeyPair, RsaKeyPair};
+use base64::Engine;
 use chrono::Utc;
 use keyward::{
     AsyncSecretProvider, AsyncSecretProviderExt, ErrorKind, GcpSecretManagerProvider, RemotePolicy,
@@ -30,6 +34,10 @@ on_both_runtimes!(
     a_refusal_is_permission_denied_and_not_retried,
     a_wrong_token_is_refused_without_showing_it,
     tokens_come_from_the_metadata_server,
+    a_service_account_key_file_is_exchanged_for_tokens,
+    a_service_account_key_the_server_does_not_know_is_refused,
+    user_credentials_refresh_and_bill_the_quota_project,
+    a_revoked_refresh_token_is_refused_without_showing_it,
 );
 
 const PROJECT: &str = "keyward-test";
@@ -48,17 +56,91 @@ struct Gcp {
     token: String,
 }
 
+const SA_EMAIL: &str = "agent@keyward-test.iam.gserviceaccount.com";
+const CLIENT_ID: &str = "764086051850-fake.apps.googleusercontent.com";
+
 fn gcp() -> Option<Gcp> {
+    gcp_trusting(None)
+}
+
+/// A server that knows the service account `SA_EMAIL` by the public half of `key`, and a user
+/// client whose secret and refresh token are made from `fake`.
+fn gcp_trusting(key: Option<&RsaKeyPair>) -> Option<Gcp> {
     let token = fake("token");
+    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    // The public key as PKCS#1 DER (RSAPublicKey), which the server parses.
+    let public = key.map_or(String::new(), |key| hex(key.public_key().as_ref()));
     let server = ContractServer::start(
         "gcp_secretmanager.py",
         &[
             ("GCP_TEST_PROJECT", PROJECT),
             ("GCP_TEST_PROJECT_NUMBER", PROJECT_NUMBER),
             ("GCP_TEST_TOKEN", &token),
+            ("GCP_TEST_SA_EMAIL", SA_EMAIL),
+            ("GCP_TEST_SA_PUBLIC_KEY", &public),
+            ("GCP_TEST_CLIENT_ID", CLIENT_ID),
+            ("GCP_TEST_CLIENT_SECRET", &fake("client-secret")),
+            ("GCP_TEST_REFRESH_TOKEN", &fake("refresh-token")),
         ],
     )?;
     Some(Gcp { server, token })
+}
+
+/// A service-account key file as the Cloud console writes it, for `key`.
+fn key_file(dir: &tempfile::TempDir, key: &RsaKeyPair, token_uri: &str) -> std::path::PathBuf {
+    let der = key.as_der().unwrap();
+    let body = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+    let lines: Vec<String> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|line| String::from_utf8(line.to_vec()).unwrap())
+        .collect();
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        lines.join("\n")
+    );
+    write_file(
+        dir,
+        "service-account.json",
+        &json!({
+            "type": "service_account",
+            "project_id": PROJECT,
+            "private_key_id": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+            "private_key": pem,
+            "client_email": SA_EMAIL,
+            "client_id": "100000000000000000001",
+            "auth_uri": "https://accounts.google.com/o/oauth2/auth",
+            "token_uri": token_uri,
+        }),
+    )
+}
+
+fn write_file(dir: &tempfile::TempDir, name: &str, content: &Value) -> std::path::PathBuf {
+    let path = dir.path().join(name);
+    std::fs::write(&path, content.to_string()).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    path
+}
+
+/// A user credentials file as `gcloud auth application-default login` writes it.
+fn user_file(dir: &tempfile::TempDir, refresh_token: &str) -> std::path::PathBuf {
+    write_file(
+        dir,
+        "application_default_credentials.json",
+        &json!({
+            "account": "",
+            "client_id": CLIENT_ID,
+            "client_secret": fake("client-secret"),
+            "quota_project_id": "billing-project",
+            "refresh_token": refresh_token,
+            "type": "authorized_user",
+            "universe_domain": "googleapis.com",
+        }),
+    )
 }
 
 fn fast() -> RemotePolicy {
@@ -320,6 +402,127 @@ async fn tokens_come_from_the_metadata_server() {
         })
         .count();
     assert_eq!(tokens, 1, "the token is cached");
+}
+
+impl Gcp {
+    async fn token_requests(&self) -> Vec<Value> {
+        self.server
+            .log()
+            .await
+            .into_iter()
+            .filter(|entry| entry["path"] == "/token")
+            .collect()
+    }
+}
+
+async fn a_service_account_key_file_is_exchanged_for_tokens() {
+    let key = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
+    let Some(gcp) = gcp_trusting(Some(&key)) else {
+        return;
+    };
+    gcp.add("SA", json!({ "value": fake_key("sa") })).await;
+    let dir = tempfile::tempdir().unwrap();
+    // The token endpoint comes from the file's token_uri.
+    let file = key_file(&dir, &key, &format!("{}/token", gcp.server.base));
+    let secrets = GcpSecretManagerProvider::builder()
+        .with_project(PROJECT)
+        .with_endpoint(&gcp.server.base)
+        .with_credentials_file(&file)
+        .with_policy(fast())
+        .build()
+        .unwrap();
+    assert!(format!("{secrets:?}").contains("service account key"));
+    for _ in 0..3 {
+        assert_eq!(
+            secrets.require("SA").await.unwrap().expose_secret(),
+            fake_key("sa")
+        );
+    }
+    assert_eq!(gcp.token_requests().await.len(), 1, "the token is cached");
+}
+
+async fn a_service_account_key_the_server_does_not_know_is_refused() {
+    let known = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
+    let other = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
+    let Some(gcp) = gcp_trusting(Some(&known)) else {
+        return;
+    };
+    gcp.add("SA", json!({ "value": fake_key("sa") })).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = key_file(&dir, &other, "https://oauth2.googleapis.com/token");
+    let secrets = GcpSecretManagerProvider::builder()
+        .with_project(PROJECT)
+        .with_endpoint(&gcp.server.base)
+        .with_credentials_file(&file)
+        .with_token_url(format!("{}/token", gcp.server.base))
+        .with_policy(fast())
+        .build()
+        .unwrap();
+    let err = secrets.get("SA").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+    let shown = format!("{err} {err:?} {secrets:?}");
+    assert!(shown.contains("Invalid JWT Signature"), "{shown}");
+    assert!(shown.contains(SA_EMAIL), "{shown}");
+    let der = base64::engine::general_purpose::STANDARD.encode(other.as_der().unwrap().as_ref());
+    assert!(!shown.contains(&der[40..80]), "the key leaked: {shown}");
+    assert_eq!(gcp.token_requests().await.len(), 1, "a 400 is not retried");
+    assert_eq!(gcp.reads_of("SA").await, 0);
+}
+
+async fn user_credentials_refresh_and_bill_the_quota_project() {
+    let Some(gcp) = gcp() else { return };
+    gcp.add("USER", json!({ "value": fake_key("u") })).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = user_file(&dir, &fake("refresh-token"));
+    let secrets = GcpSecretManagerProvider::builder()
+        .with_project(PROJECT)
+        .with_endpoint(&gcp.server.base)
+        .with_credentials_file(&file)
+        .with_token_url(format!("{}/token", gcp.server.base))
+        .with_policy(fast())
+        .build()
+        .unwrap();
+    assert_eq!(
+        secrets.require("USER").await.unwrap().expose_secret(),
+        fake_key("u")
+    );
+    let log = gcp.server.log().await;
+    let read = log
+        .iter()
+        .find(|entry| {
+            entry["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("USER/versions/latest:access")
+        })
+        .unwrap();
+    assert_eq!(read["user_project"], "billing-project");
+    assert_eq!(gcp.token_requests().await.len(), 1);
+}
+
+async fn a_revoked_refresh_token_is_refused_without_showing_it() {
+    let Some(gcp) = gcp() else { return };
+    let revoked = fake("revoked-refresh");
+    let dir = tempfile::tempdir().unwrap();
+    let file = user_file(&dir, &revoked);
+    let secrets = GcpSecretManagerProvider::builder()
+        .with_project(PROJECT)
+        .with_endpoint(&gcp.server.base)
+        .with_credentials_file(&file)
+        .with_token_url(format!("{}/token", gcp.server.base))
+        .with_policy(fast())
+        .build()
+        .unwrap();
+    let err = secrets.get("ANY").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+    let shown = format!("{err} {err:?} {secrets:?}");
+    assert!(!shown.contains(&revoked), "the token leaked: {shown}");
+    assert!(
+        !shown.contains(&fake("client-secret")),
+        "the secret leaked: {shown}"
+    );
+    assert!(shown.contains("invalid_grant"), "{shown}");
+    assert!(shown.contains("application-default login"), "{shown}");
 }
 
 #[test]

@@ -74,6 +74,7 @@ class Handler(BaseHTTPRequestHandler):
                     "path": path,
                     "query": {k: v[0] for k, v in query.items()},
                     "authorization": self.headers.get("Authorization") is not None,
+                    "user_project": self.headers.get("x-goog-user-project"),
                 }
             )
 

@@ -13,16 +13,28 @@ Contract followed (cloud.google.com, Secret Manager REST v1 and the metadata ser
   (RFC 3339), state}.
 - GET /computeMetadata/v1/instance/service-accounts/default/token with `Metadata-Flavor: Google`
   -> {access_token, expires_in, token_type}, answered with `Metadata-Flavor: Google`.
+- POST /token (Google's OAuth 2.0 token endpoint, form encoded): the JWT bearer grant of a
+  service account (RFC 7523: an RS256 JWT with iss, scope, aud = this URL, iat, exp at most an
+  hour later; the signature is verified with the account's public key) and the refresh-token
+  grant of user credentials -> {access_token, expires_in, token_type}; a bad assertion ->
+  400 {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}, a bad refresh
+  token -> 400 invalid_grant, a bad client -> 401 invalid_client.
 
 Test controls (not part of the service): POST /_test/secrets/{id} adds a version ({value,
 state}); POST /_test/faults (a fault may set "corrupt": true to send a wrong dataCrc32c);
 GET /_test/log; POST /_test/deny. Configuration from the environment: GCP_TEST_PROJECT,
-GCP_TEST_PROJECT_NUMBER, GCP_TEST_TOKEN (a token accepted besides those the metadata server
-issues).
+GCP_TEST_PROJECT_NUMBER, GCP_TEST_TOKEN (a token accepted besides those the server issues),
+GCP_TEST_SA_EMAIL and GCP_TEST_SA_PUBLIC_KEY (the service account and its RSA public key,
+PKCS#1 DER in hex), GCP_TEST_CLIENT_ID, GCP_TEST_CLIENT_SECRET, GCP_TEST_REFRESH_TOKEN.
 """
 
 import base64
+import hashlib
+import hmac
+import json
 import os
+import time
+from urllib.parse import parse_qs
 import re
 import secrets
 import threading
@@ -54,6 +66,40 @@ def crc32c(data):
 assert crc32c(b"123456789") == 0xE3069283
 
 
+# DER of the DigestInfo prefix for SHA-256 (RFC 8017, section 9.2, note 1).
+SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
+
+
+def rsa_pkcs1_sha256_verify(message, signature, n, e):
+    k = (n.bit_length() + 7) // 8
+    if len(signature) != k:
+        return False
+    em = pow(int.from_bytes(signature, "big"), e, n).to_bytes(k, "big")
+    t = SHA256_DIGEST_INFO + hashlib.sha256(message).digest()
+    expected = b"\x00\x01" + b"\xff" * (k - 3 - len(t)) + b"\x00" + t
+    return hmac.compare_digest(em, expected)
+
+
+def rsa_public_key(der):
+    """(n, e) from a PKCS#1 RSAPublicKey: SEQUENCE { INTEGER n, INTEGER e }."""
+
+    def read(data, pos):
+        length, pos = data[pos + 1], pos + 2
+        if length & 0x80:
+            count = length & 0x7F
+            length, pos = int.from_bytes(data[pos:pos + count], "big"), pos + count
+        return data[pos:pos + length], pos + length
+
+    sequence, _ = read(der, 0)
+    n, pos = read(sequence, 0)
+    e, _ = read(sequence, pos)
+    return int.from_bytes(n, "big"), int.from_bytes(e, "big")
+
+
+def b64url_decode(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
 class ManagerState(State):
     def __init__(self):
         super().__init__()
@@ -82,6 +128,8 @@ class SecretManager(Handler):
             return
         if path == "/computeMetadata/v1/instance/service-accounts/default/token":
             return self.metadata_token()
+        if path == "/token" and self.command == "POST":
+            return self.oauth_token()
         match = re.fullmatch(r"/v1/projects/([^/]+)/secrets/([^/]+)/versions/([^/:]+)(:access)?", path)
         if match and self.command == "GET":
             return self.version(*match.groups())
@@ -106,17 +154,71 @@ class SecretManager(Handler):
             return self.reply(204)
         self.reply(404, {"error": "unknown test control"})
 
-    def metadata_token(self):
-        if self.headers.get("Metadata-Flavor") != "Google":
-            return self.reply(403, None)
+    def issue_token(self):
         token = "fake-gcp-token-" + secrets.token_urlsafe(24)
         with self.state.lock:
             self.state.tokens.add(token)
+        return {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}
+
+    def oauth_token(self):
+        form = {k: v[0] for k, v in parse_qs(self.body().decode()).items()}
+        grant = form.get("grant_type")
+        if grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            problem = self.check_assertion(form.get("assertion", ""))
+            if problem:
+                return self.reply(400, {"error": "invalid_grant", "error_description": problem})
+            return self.reply(200, self.issue_token())
+        if grant == "refresh_token":
+            if (form.get("client_id"), form.get("client_secret")) != (
+                os.environ.get("GCP_TEST_CLIENT_ID"),
+                os.environ.get("GCP_TEST_CLIENT_SECRET"),
+            ):
+                return self.reply(
+                    401, {"error": "invalid_client", "error_description": "Unauthorized"}
+                )
+            if form.get("refresh_token") != os.environ.get("GCP_TEST_REFRESH_TOKEN"):
+                return self.reply(
+                    400, {"error": "invalid_grant", "error_description": "Bad Request"}
+                )
+            return self.reply(200, self.issue_token())
         self.reply(
-            200,
-            {"access_token": token, "expires_in": 3599, "token_type": "Bearer"},
-            {"Metadata-Flavor": "Google"},
+            400,
+            {"error": "unsupported_grant_type", "error_description": "Invalid grant_type: " + str(grant)},
         )
+
+    def check_assertion(self, assertion):
+        try:
+            header_b64, claims_b64, signature_b64 = assertion.split(".")
+            header = json.loads(b64url_decode(header_b64))
+            claims = json.loads(b64url_decode(claims_b64))
+            signature = b64url_decode(signature_b64)
+        except ValueError:
+            return "Invalid JWT: malformed."
+        if header.get("alg") != "RS256":
+            return "Invalid JWT: unsupported algorithm."
+        public = os.environ.get("GCP_TEST_SA_PUBLIC_KEY", "")
+        message = f"{header_b64}.{claims_b64}".encode()
+        if not public or not rsa_pkcs1_sha256_verify(
+            message, signature, *rsa_public_key(bytes.fromhex(public))
+        ):
+            return "Invalid JWT Signature."
+        if claims.get("iss") != os.environ.get("GCP_TEST_SA_EMAIL"):
+            return "Invalid JWT: unknown issuer."
+        if claims.get("aud") != f"http://{self.headers.get('Host')}/token":
+            return "Invalid JWT: audience is not this token endpoint."
+        if "https://www.googleapis.com/auth/cloud-platform" not in str(claims.get("scope", "")).split():
+            return "Invalid JWT: no scope."
+        now = int(time.time())
+        iat, exp = claims.get("iat", 0), claims.get("exp", 0)
+        if abs(iat - now) > 300 or not 0 < exp - iat <= 3600:
+            return ("Invalid JWT: Token must be a short-lived token (60 minutes) and in a "
+                    "reasonable timeframe. Check your iat and exp values in the JWT claim.")
+        return None
+
+    def metadata_token(self):
+        if self.headers.get("Metadata-Flavor") != "Google":
+            return self.reply(403, None)
+        self.reply(200, self.issue_token(), {"Metadata-Flavor": "Google"})
 
     def version(self, project, secret_id, version, access):
         authorization = self.headers.get("Authorization", "")

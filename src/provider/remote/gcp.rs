@@ -6,6 +6,7 @@
 //! and goes through the same reqwest + rustls stack as the other remote providers.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use base64::Engine;
@@ -19,6 +20,7 @@ use crate::provider::remote::bearer::{
     self, Answer, TokenCache, bearer_header, env_string, join, parse_endpoint, tidy,
 };
 use crate::provider::remote::crc32c::crc32c;
+use crate::provider::remote::gcp_credentials::{GoogleCredential, well_known_file};
 use crate::provider::remote::policy::RemotePolicy;
 use crate::provider::{AsyncSecretProvider, BoxFuture, quote_name};
 use crate::secret::{Secret, SecretMeta, SecretString};
@@ -51,12 +53,14 @@ const MAX_NAME_LEN: usize = 255;
 /// errors and are not retried; throttling (429, honouring `Retry-After`) and server errors are
 /// retried under the provider's [`RemotePolicy`].
 ///
-/// **Authentication** ([`GcpSecretManagerBuilder`]): an access token (configured, or from
-/// `GOOGLE_OAUTH_ACCESS_TOKEN`), else the metadata server's service-account token (on Compute
-/// Engine, GKE, Cloud Run, Cloud Functions; `GCE_METADATA_HOST` overrides its address).
-/// Metadata-server tokens are cached and fetched again five minutes before they expire.
-/// Service-account key files and user credentials (`GOOGLE_APPLICATION_CREDENTIALS`) are not
-/// read: pass `gcloud auth print-access-token` as a token instead.
+/// **Authentication** ([`GcpSecretManagerBuilder`]), in the order of Google's application
+/// default credentials unless one is configured: an access token (`GOOGLE_OAUTH_ACCESS_TOKEN`),
+/// a credentials file (`GOOGLE_APPLICATION_CREDENTIALS`: a service-account key or user
+/// credentials), the file `gcloud auth application-default login` writes, and the metadata
+/// server's service-account token (Compute Engine, GKE, Cloud Run, Cloud Functions;
+/// `GCE_METADATA_HOST` overrides its address). Fetched tokens are cached and fetched again five
+/// minutes before they expire. External-account (workload identity federation) files are not
+/// supported.
 ///
 /// ```no_run
 /// use keyward::{AsyncSecretProvider, GcpSecretManagerProvider};
@@ -75,24 +79,10 @@ pub struct GcpSecretManagerProvider {
     endpoint: Url,
     service: String,
     project: String,
-    credential: Credential,
+    credential: GoogleCredential,
     tokens: TokenCache,
     create_time: bool,
     policy: RemotePolicy,
-}
-
-enum Credential {
-    AccessToken(SecretString),
-    MetadataServer(Url),
-}
-
-impl Credential {
-    fn kind(&self) -> &'static str {
-        match self {
-            Credential::AccessToken(_) => "access token",
-            Credential::MetadataServer(_) => "metadata server",
-        }
-    }
 }
 
 impl fmt::Debug for GcpSecretManagerProvider {
@@ -115,8 +105,8 @@ impl GcpSecretManagerProvider {
             name: "gcp-secret-manager".to_owned(),
             project: None,
             endpoint: DEFAULT_ENDPOINT.to_owned(),
-            access_token: None,
-            metadata_host: None,
+            source: None,
+            token_url: None,
             create_time: false,
             policy: RemotePolicy::default(),
         }
@@ -279,9 +269,15 @@ impl GcpSecretManagerProvider {
         let answer = bearer::send(
             &self.policy,
             || {
-                self.client
+                let request = self
+                    .client
                     .get(url.clone())
-                    .header("Authorization", bearer_header(&token))
+                    .header("Authorization", bearer_header(&token));
+                match self.credential.quota_project() {
+                    // User credentials bill a quota project, named in the file.
+                    Some(project) => request.header("x-goog-user-project", project),
+                    None => request,
+                }
             },
             &self.service,
             shown,
@@ -334,68 +330,7 @@ impl GcpSecretManagerProvider {
     }
 
     async fn fetch_token(&self) -> Result<(SecretString, Option<Duration>)> {
-        let url = match &self.credential {
-            Credential::AccessToken(token) => return Ok((token.clone(), None)),
-            Credential::MetadataServer(url) => url,
-        };
-        let service = format!(
-            "the gce metadata server at {}",
-            url.origin().ascii_serialization()
-        );
-        let shown = url.path().trim_start_matches('/').to_owned();
-        let answer = bearer::send(
-            &self.policy,
-            || {
-                self.client
-                    .get(url.clone())
-                    .header("Metadata-Flavor", "Google")
-            },
-            &service,
-            &shown,
-            |_| String::new(),
-        )
-        .await?;
-        if answer.status != StatusCode::OK {
-            let hint = if answer.status == StatusCode::NOT_FOUND {
-                ": is a service account attached to this machine?"
-            } else {
-                ""
-            };
-            return Err(Error::new(
-                ErrorKind::PermissionDenied,
-                format!(
-                    "{service} answered {} for `{shown}`{hint}; outside Google Cloud, set \
-                     GOOGLE_OAUTH_ACCESS_TOKEN or call with_access_token",
-                    answer.status
-                ),
-            ));
-        }
-        // A real metadata server says so; anything else is not one to trust with a token.
-        if answer
-            .headers
-            .get("Metadata-Flavor")
-            .is_none_or(|flavor| flavor != "Google")
-        {
-            return Err(Error::new(
-                ErrorKind::Backend,
-                format!(
-                    "{service} did not answer as a metadata server (no Metadata-Flavor: Google)"
-                ),
-            ));
-        }
-        let mut body: TokenAnswer = answer.json(&service, &shown)?;
-        let token = std::mem::take(&mut body.access_token)
-            .filter(|token| !token.is_empty())
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorKind::Backend,
-                    format!("{service} answered `{shown}` without an access_token"),
-                )
-            })?;
-        Ok((
-            SecretString::from(token),
-            body.expires_in.map(Duration::from_secs),
-        ))
+        self.credential.fetch(&self.client, &self.policy).await
     }
 }
 
@@ -427,10 +362,27 @@ pub struct GcpSecretManagerBuilder {
     name: String,
     project: Option<String>,
     endpoint: String,
-    access_token: Option<SecretString>,
-    metadata_host: Option<String>,
+    source: Option<Source>,
+    token_url: Option<String>,
     create_time: bool,
     policy: RemotePolicy,
+}
+
+/// The credential chosen on the builder.
+enum Source {
+    AccessToken(SecretString),
+    File(PathBuf),
+    MetadataServer(String),
+}
+
+impl Source {
+    fn kind(&self) -> &'static str {
+        match self {
+            Source::AccessToken(_) => "access token",
+            Source::File(_) => "credentials file",
+            Source::MetadataServer(_) => "metadata server",
+        }
+    }
 }
 
 impl fmt::Debug for GcpSecretManagerBuilder {
@@ -439,8 +391,7 @@ impl fmt::Debug for GcpSecretManagerBuilder {
             .field("name", &self.name)
             .field("project", &self.project)
             .field("endpoint", &self.endpoint)
-            .field("access_token", &self.access_token.as_ref().map(|_| "***"))
-            .field("metadata_host", &self.metadata_host)
+            .field("credential", &self.source.as_ref().map(Source::kind))
             .finish_non_exhaustive()
     }
 }
@@ -470,14 +421,32 @@ impl GcpSecretManagerBuilder {
     /// `gcloud auth print-access-token`). It is not refreshed: when it expires, reads fail
     /// with [`ErrorKind::PermissionDenied`].
     pub fn with_access_token(mut self, token: impl Into<SecretString>) -> GcpSecretManagerBuilder {
-        self.access_token = Some(token.into());
+        self.source = Some(Source::AccessToken(token.into()));
+        self
+    }
+
+    /// Authenticates with a credentials file: a service-account key (`"type":
+    /// "service_account"`, exchanged for tokens with a JWT signed by its key) or user
+    /// credentials from `gcloud auth application-default login` (`"type": "authorized_user"`,
+    /// a refresh token). The file is read by [`build`](GcpSecretManagerBuilder::build).
+    pub fn with_credentials_file(mut self, path: impl Into<PathBuf>) -> GcpSecretManagerBuilder {
+        self.source = Some(Source::File(path.into()));
         self
     }
 
     /// Gets tokens from the metadata server at `host` (`host:port`, or a URL for a test
-    /// server) instead of `GCE_METADATA_HOST` or `metadata.google.internal`.
+    /// server); without this, the metadata server is the last resort of
+    /// [`build`](GcpSecretManagerBuilder::build), at `GCE_METADATA_HOST` or
+    /// `metadata.google.internal`.
     pub fn with_metadata_host(mut self, host: impl Into<String>) -> GcpSecretManagerBuilder {
-        self.metadata_host = Some(host.into());
+        self.source = Some(Source::MetadataServer(host.into()));
+        self
+    }
+
+    /// Sends the token requests of a credentials file to `url` instead of the file's
+    /// `token_uri` or `https://oauth2.googleapis.com/token` (a proxy or a test server).
+    pub fn with_token_url(mut self, url: impl Into<String>) -> GcpSecretManagerBuilder {
+        self.token_url = Some(url.into());
         self
     }
 
@@ -494,16 +463,21 @@ impl GcpSecretManagerBuilder {
         self
     }
 
-    /// Builds the provider. It does not contact Google Cloud: the first read does.
+    /// Builds the provider. It reads a credentials file, but does not contact Google Cloud: the
+    /// first read does.
     ///
-    /// Without [`with_access_token`](GcpSecretManagerBuilder::with_access_token), the token is
-    /// `GOOGLE_OAUTH_ACCESS_TOKEN` when set, else one from the metadata server.
+    /// Without a configured credential, it takes the first of: `GOOGLE_OAUTH_ACCESS_TOKEN`,
+    /// the file named by `GOOGLE_APPLICATION_CREDENTIALS`, the file of
+    /// `gcloud auth application-default login` (in `CLOUDSDK_CONFIG` or `~/.config/gcloud`),
+    /// and the metadata server.
     ///
     /// # Errors
     ///
     /// [`ErrorKind::InvalidInput`] when no project is configured and `GOOGLE_CLOUD_PROJECT` is
-    /// unset, for a project id that is not one, and for an endpoint that is not `https`
-    /// (plain `http` only for loopback addresses, and the metadata server).
+    /// unset, for a project id that is not one, for an endpoint or token URL that is not
+    /// `https` (plain `http` only for loopback addresses, and the metadata server), and for a
+    /// credentials file that is not a `service_account` or `authorized_user` file with a
+    /// PKCS#8 RSA key; [`ErrorKind::Io`] when the file cannot be read.
     pub fn build(self) -> Result<GcpSecretManagerProvider> {
         let project = match self.project {
             Some(project) => project,
@@ -528,25 +502,21 @@ impl GcpSecretManagerBuilder {
             ));
         }
         let endpoint = parse_endpoint(&self.endpoint, "secret manager endpoint", false)?;
-        let token = match self.access_token {
-            Some(token) => Some(token),
-            None => env_string("GOOGLE_OAUTH_ACCESS_TOKEN")?.map(SecretString::from),
+        let source = match self.source {
+            Some(source) => source,
+            None => source_from_env()?,
         };
-        let credential = match token {
-            Some(token) => Credential::AccessToken(token),
-            None => {
-                let host = match self.metadata_host {
-                    Some(host) => host,
-                    None => env_string("GCE_METADATA_HOST")?
-                        .unwrap_or_else(|| DEFAULT_METADATA_HOST.to_owned()),
-                };
+        let credential = match source {
+            Source::AccessToken(token) => GoogleCredential::AccessToken(token),
+            Source::File(path) => GoogleCredential::from_file(&path, self.token_url.as_deref())?,
+            Source::MetadataServer(host) => {
                 let host = if host.contains("://") {
                     host
                 } else {
                     format!("http://{host}")
                 };
                 let base = parse_endpoint(&host, "metadata server", true)?;
-                Credential::MetadataServer(join(
+                GoogleCredential::MetadataServer(join(
                     &base,
                     &[
                         "computeMetadata",
@@ -577,6 +547,23 @@ impl GcpSecretManagerBuilder {
     }
 }
 
+/// The credential the environment names, in the order of Google's application default
+/// credentials: `GOOGLE_OAUTH_ACCESS_TOKEN`, `GOOGLE_APPLICATION_CREDENTIALS`, the file of
+/// `gcloud auth application-default login`, then the metadata server.
+fn source_from_env() -> Result<Source> {
+    if let Some(token) = env_string("GOOGLE_OAUTH_ACCESS_TOKEN")? {
+        return Ok(Source::AccessToken(SecretString::from(token)));
+    }
+    if let Some(path) = env_string("GOOGLE_APPLICATION_CREDENTIALS")? {
+        return Ok(Source::File(PathBuf::from(path)));
+    }
+    if let Some(path) = well_known_file() {
+        return Ok(Source::File(path));
+    }
+    let host = env_string("GCE_METADATA_HOST")?.unwrap_or_else(|| DEFAULT_METADATA_HOST.to_owned());
+    Ok(Source::MetadataServer(host))
+}
+
 #[derive(Deserialize)]
 struct AccessAnswer {
     name: Option<String>,
@@ -603,20 +590,6 @@ impl Drop for Payload {
 #[serde(rename_all = "camelCase")]
 struct VersionAnswer {
     create_time: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct TokenAnswer {
-    access_token: Option<String>,
-    expires_in: Option<u64>,
-}
-
-impl Drop for TokenAnswer {
-    fn drop(&mut self) {
-        if let Some(token) = &mut self.access_token {
-            token.zeroize();
-        }
-    }
 }
 
 #[derive(Deserialize, Default)]

@@ -11,6 +11,8 @@ mod bearer;
 mod crc32c;
 #[cfg(feature = "gcp")]
 mod gcp;
+#[cfg(feature = "gcp")]
+mod gcp_credentials;
 mod policy;
 #[cfg(feature = "vault")]
 mod vault;
