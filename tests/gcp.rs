@@ -262,22 +262,37 @@ async fn missing_secrets_and_versions_are_none() {
     let secrets = gcp.provider();
     assert!(secrets.get("ABSENT").await.unwrap().is_none());
     assert!(secrets.get("PRESENT@7").await.unwrap().is_none());
-    assert!(secrets.get("GONE").await.unwrap().is_none(), "destroyed");
     let err = secrets.require("ABSENT").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
+
+    // A destroyed version is not "not here": it is an error that says what happened.
+    let err = secrets.get("GONE").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert!(err.to_string().contains("is destroyed"), "{err}");
 }
 
 async fn a_disabled_version_is_refused_as_such() {
     let Some(gcp) = gcp() else { return };
-    let value = fake_key("off");
+    let (value, older) = (fake_key("off"), fake_key("older"));
+    gcp.add("OFF", json!({ "value": older })).await;
     gcp.add("OFF", json!({ "value": value, "state": "DISABLED" }))
         .await;
-    let err = gcp.provider().get("OFF@1").await.unwrap_err();
+    let secrets = gcp.provider();
+    // `latest` is the newest version even when it is disabled, as in Secret Manager.
+    let err = secrets.get("OFF").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+    assert!(!format!("{err:?}").contains(&older));
+    assert_eq!(
+        secrets.require("OFF@1").await.unwrap().expose_secret(),
+        older,
+        "an older enabled version can be pinned"
+    );
+    let err = secrets.get("OFF@2").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PermissionDenied);
     let shown = format!("{err} {err:?}");
     assert!(shown.contains("is disabled"), "{shown}");
     assert!(!shown.contains(&value), "{shown}");
-    assert_eq!(gcp.reads_of("OFF").await, 1, "not retried");
+    assert_eq!(gcp.reads_of("OFF").await, 3, "not retried");
 }
 
 async fn a_checksum_mismatch_is_a_backend_error() {

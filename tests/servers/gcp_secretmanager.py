@@ -264,8 +264,9 @@ class SecretManager(Handler):
         with self.state.lock:
             versions = self.state.secrets.get(secret_id, [])
             if version == "latest":
-                enabled = [i for i, v in enumerate(versions) if v["state"] == "ENABLED"]
-                index = enabled[-1] if enabled else (len(versions) - 1 if versions else None)
+                # The newest version whatever its state: a disabled or destroyed newest version
+                # fails the access, older enabled ones are not used.
+                index = len(versions) - 1 if versions else None
             elif version.isdigit() and 1 <= int(version) <= len(versions):
                 index = int(version) - 1
             else:

@@ -48,9 +48,11 @@ const MAX_NAME_LEN: usize = 255;
 /// `roles/secretmanager.secretAccessor` role does not allow, so it is fetched only when
 /// [`GcpSecretManagerBuilder::with_create_time`] asks for it.
 ///
-/// **Refusals.** A secret or version that does not exist (or was destroyed) is `Ok(None)`. A
-/// disabled version and a refused credential (401, 403) are [`ErrorKind::PermissionDenied`]
-/// errors and are not retried; throttling (429, honouring `Retry-After`) and server errors are
+/// **Refusals.** A secret or version that does not exist is `Ok(None)`. A destroyed version is
+/// an [`ErrorKind::NotFound`] error, a disabled version and a refused credential (401, 403) are
+/// [`ErrorKind::PermissionDenied`] errors; none is retried. `latest` is the newest version
+/// whatever its state, as in Secret Manager: when it is disabled or destroyed, reading `KEY`
+/// fails even if older versions are enabled (pin one with `KEY@N`); throttling (429, honouring `Retry-After`) and server errors are
 /// retried under the provider's [`RemotePolicy`].
 ///
 /// **Authentication** ([`GcpSecretManagerBuilder`]), in the order of Google's application
@@ -294,8 +296,16 @@ impl GcpSecretManagerProvider {
         let (kind, hint) = match (answer.status.as_u16(), error.status.as_deref()) {
             (404, _) => return Ok(None),
             // Secret Manager reports a disabled or destroyed version as a failed precondition.
+            // A destroyed one exists but has lost its value for good: say so rather than
+            // answer "not here", which would let a chain fall through to another source.
             (400, Some("FAILED_PRECONDITION")) if message.contains("DESTROYED") => {
-                return Ok(None);
+                return Err(Error::new(
+                    ErrorKind::NotFound,
+                    format!(
+                        "secret version `{shown}` in {} is destroyed: add a new version or read an older one",
+                        self.service
+                    ),
+                ));
             }
             (400, Some("FAILED_PRECONDITION")) if message.contains("DISABLED") => {
                 return Err(Error::new(
