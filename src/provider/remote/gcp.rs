@@ -172,7 +172,11 @@ impl GcpSecretManagerProvider {
             "versions",
             access.as_str(),
         ];
-        let shown = segments[1..].join("/");
+        // Named without the `:access` verb, as the version appears in the console.
+        let shown = format!(
+            "projects/{}/secrets/{name}/versions/{version}",
+            self.project
+        );
         let Some(answer) = self.call(join(&self.endpoint, &segments), &shown).await? else {
             return Ok(None);
         };
