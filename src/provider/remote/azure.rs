@@ -832,6 +832,7 @@ struct VaultError {
 struct VaultErrorBody {
     code: Option<String>,
     message: Option<String>,
+    #[serde(alias = "innerError")]
     innererror: Option<InnerError>,
 }
 

@@ -184,13 +184,23 @@ impl GcpSecretManagerProvider {
         let payload = body.payload.take().unwrap_or_default();
         let value = self.decode(&payload, &shown)?;
 
-        let mut meta = SecretMeta::new(self.name.clone());
-        // `projects/<number>/secrets/<id>/versions/<n>`: the number of the version read.
+        // `projects/<number>/secrets/<id>/versions/<n>`: the version that was read. It is
+        // checked before it is used in a URL or believed as the version.
         let resource = body.name.take().unwrap_or_default();
-        if let Some(number) = resource.rsplit_once("/versions/").map(|(_, n)| n) {
-            meta = meta.with_version(number);
-        }
-        if self.create_time && !resource.is_empty() {
+        let number = version_number(&resource, name)
+            .filter(|number| version == "latest" || *number == version)
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Backend,
+                    format!(
+                        "{} answered `{shown}` for another resource ({})",
+                        self.service,
+                        quote_name(&resource)
+                    ),
+                )
+            })?;
+        let mut meta = SecretMeta::new(self.name.clone()).with_version(number);
+        if self.create_time {
             meta = meta.with_created_at(self.create_time(&resource).await?);
         }
         Ok(Some(Secret::new(value, meta)))
@@ -355,6 +365,22 @@ impl AsyncSecretProvider for GcpSecretManagerProvider {
 
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Secret>>> {
         Box::pin(self.read(key))
+    }
+}
+
+/// The version number in `projects/<project>/secrets/<id>/versions/<n>`, when the name has
+/// that shape and names the secret `id`.
+fn version_number<'r>(resource: &'r str, id: &str) -> Option<&'r str> {
+    match resource.split('/').collect::<Vec<_>>()[..] {
+        ["projects", project, "secrets", secret, "versions", number]
+            if !project.is_empty()
+                && secret == id
+                && !number.is_empty()
+                && number.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            Some(number)
+        }
+        _ => None,
     }
 }
 
@@ -650,6 +676,23 @@ mod tests {
                 ErrorKind::InvalidName,
                 "{bad:?}"
             );
+        }
+    }
+
+    #[test]
+    fn version_numbers_come_only_from_well_formed_names() {
+        assert_eq!(
+            version_number("projects/123/secrets/K/versions/7", "K"),
+            Some("7")
+        );
+        for bad in [
+            "projects/123/secrets/OTHER/versions/7",
+            "projects/123/secrets/K/versions/latest",
+            "projects/123/secrets/K/versions/7/../../x",
+            "projects//secrets/K/versions/7",
+            "",
+        ] {
+            assert_eq!(version_number(bad, "K"), None, "{bad}");
         }
     }
 
