@@ -35,6 +35,7 @@ on_both_runtimes!(
     a_wrong_client_secret_is_refused_without_showing_it,
     a_wrong_access_token_is_refused_without_showing_it,
     managed_identity_from_the_instance_metadata_service,
+    a_revoked_token_is_replaced_once,
 );
 
 /// A fake credential, made in code.
@@ -424,6 +425,40 @@ async fn managed_identity_from_the_instance_metadata_service() {
         .collect();
     assert_eq!(imds.len(), 2);
     assert_eq!(imds[1]["query"]["resource"], "https://vault.azure.net");
+}
+
+async fn a_revoked_token_is_replaced_once() {
+    let Some(azure) = azure() else { return };
+    azure.put("K", json!({ "value": fake_key("k") })).await;
+    let vault = azure.provider();
+    vault.require("K").await.unwrap();
+    // The cached token stops working before it expires (say, the app's secret was rotated).
+    azure
+        .server
+        .control(reqwest::Method::POST, "revoke", Value::Null)
+        .await;
+    assert_eq!(
+        vault.require("K").await.unwrap().expose_secret(),
+        fake_key("k")
+    );
+    let tokens = azure
+        .server
+        .log()
+        .await
+        .iter()
+        .filter(|entry| {
+            entry["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("/oauth2/v2.0/token")
+        })
+        .count();
+    assert_eq!(tokens, 2);
+    assert_eq!(
+        azure.reads_of("K").await,
+        3,
+        "one refused read, then one more"
+    );
 }
 
 #[test]

@@ -38,6 +38,7 @@ on_both_runtimes!(
     a_service_account_key_the_server_does_not_know_is_refused,
     user_credentials_refresh_and_bill_the_quota_project,
     a_revoked_refresh_token_is_refused_without_showing_it,
+    a_revoked_token_is_replaced_once,
 );
 
 const PROJECT: &str = "keyward-test";
@@ -538,6 +539,41 @@ async fn a_revoked_refresh_token_is_refused_without_showing_it() {
     );
     assert!(shown.contains("invalid_grant"), "{shown}");
     assert!(shown.contains("application-default login"), "{shown}");
+}
+
+async fn a_revoked_token_is_replaced_once() {
+    let Some(gcp) = gcp() else { return };
+    gcp.add("K", json!({ "value": fake_key("k") })).await;
+    let secrets = GcpSecretManagerProvider::builder()
+        .with_project(PROJECT)
+        .with_endpoint(&gcp.server.base)
+        .with_metadata_host(&gcp.server.base)
+        .with_policy(fast())
+        .build()
+        .unwrap();
+    secrets.require("K").await.unwrap();
+    gcp.server
+        .control(reqwest::Method::POST, "revoke", Value::Null)
+        .await;
+    assert_eq!(
+        secrets.require("K").await.unwrap().expose_secret(),
+        fake_key("k")
+    );
+    let tokens = gcp
+        .server
+        .log()
+        .await
+        .iter()
+        .filter(|entry| {
+            entry["path"] == "/computeMetadata/v1/instance/service-accounts/default/token"
+        })
+        .count();
+    assert_eq!(tokens, 2);
+    assert_eq!(
+        gcp.reads_of("K").await,
+        3,
+        "one refused read, then one more"
+    );
 }
 
 #[test]

@@ -14,10 +14,10 @@ Contract followed (learn.microsoft.com, Key Vault REST API 7.5 and Microsoft ide
   (the VM instance metadata service) -> {access_token, expires_in: "3599", expires_on, resource,
   token_type}.
 
-Test controls (not part of the service): PUT /_test/secrets/{name} adds a version
-({value, enabled, exp, nbf}); POST /_test/faults; GET /_test/log; POST /_test/deny makes every
-read a 403 AccessDenied. Configuration from the environment: AZ_TEST_TENANT, AZ_TEST_CLIENT_ID,
-AZ_TEST_CLIENT_SECRET.
+Test controls (not part of the service): PUT /_test/secrets/{name} adds a version ({value,
+enabled, exp, nbf}); POST /_test/faults; GET /_test/log; POST /_test/revoke invalidates the
+tokens issued so far; POST /_test/deny makes every read a 403 AccessDenied. Configuration from
+the environment: AZ_TEST_TENANT, AZ_TEST_CLIENT_ID, AZ_TEST_CLIENT_SECRET.
 """
 
 import os
@@ -95,6 +95,11 @@ class KeyVault(Handler):
             with self.state.lock:
                 self.state.secrets.setdefault(name.lower(), []).append(version)
             return self.reply(200, {"version": version["version"]})
+        if path == "/_test/revoke" and self.command == "POST":
+            # Every token issued so far stops working, as after a key rotation.
+            with self.state.lock:
+                self.state.tokens.clear()
+            return self.reply(204)
         if path == "/_test/deny" and self.command == "POST":
             self.state.deny = True
             return self.reply(204)

@@ -21,11 +21,12 @@ Contract followed (cloud.google.com, Secret Manager REST v1 and the metadata ser
   token -> 400 invalid_grant, a bad client -> 401 invalid_client.
 
 Test controls (not part of the service): POST /_test/secrets/{id} adds a version ({value,
-state}); POST /_test/faults (a fault may set "corrupt": true to send a wrong dataCrc32c);
-GET /_test/log; POST /_test/deny. Configuration from the environment: GCP_TEST_PROJECT,
-GCP_TEST_PROJECT_NUMBER, GCP_TEST_TOKEN (a token accepted besides those the server issues),
-GCP_TEST_SA_EMAIL and GCP_TEST_SA_PUBLIC_KEY (the service account and its RSA public key,
-PKCS#1 DER in hex), GCP_TEST_CLIENT_ID, GCP_TEST_CLIENT_SECRET, GCP_TEST_REFRESH_TOKEN.
+state}); POST /_test/faults (a fault may set "corrupt": true to send a wrong dataCrc32c); GET
+/_test/log; POST /_test/revoke invalidates the tokens issued so far; POST /_test/deny.
+Configuration from the environment: GCP_TEST_PROJECT, GCP_TEST_PROJECT_NUMBER, GCP_TEST_TOKEN (a
+token accepted besides those the server issues), GCP_TEST_SA_EMAIL and GCP_TEST_SA_PUBLIC_KEY
+(the service account and its RSA public key, PKCS#1 DER in hex), GCP_TEST_CLIENT_ID,
+GCP_TEST_CLIENT_SECRET, GCP_TEST_REFRESH_TOKEN.
 """
 
 import base64
@@ -149,6 +150,11 @@ class SecretManager(Handler):
                     }
                 )
                 return self.reply(200, {"version": len(versions)})
+        if path == "/_test/revoke" and self.command == "POST":
+            # Every token issued so far stops working, as after a key rotation.
+            with self.state.lock:
+                self.state.tokens.clear()
+            return self.reply(204)
         if path == "/_test/deny" and self.command == "POST":
             self.state.deny = True
             return self.reply(204)

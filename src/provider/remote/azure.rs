@@ -102,6 +102,11 @@ enum Credential {
 }
 
 impl Credential {
+    /// Whether a refused token can be replaced by fetching another.
+    fn refreshes(&self) -> bool {
+        !matches!(self, Credential::AccessToken(_))
+    }
+
     fn kind(&self) -> &'static str {
         match self {
             Credential::AccessToken(_) => "access token",
@@ -219,19 +224,32 @@ impl AzureKeyVaultProvider {
         url.query_pairs_mut()
             .append_pair("api-version", &self.api_version);
 
-        let token = self.tokens.token(|| self.fetch_token()).await?;
-        let answer = bearer::send(
-            &self.policy,
-            || {
-                self.client
-                    .get(url.clone())
-                    .header("Authorization", bearer_header(&token))
-            },
-            &self.service,
-            &shown,
-            vault_error_detail,
-        )
-        .await?;
+        let mut retried = false;
+        let answer = loop {
+            let (token, fetched) = self.tokens.token(|| self.fetch_token()).await?;
+            let answer = bearer::send(
+                &self.policy,
+                || {
+                    self.client
+                        .get(url.clone())
+                        .header("Authorization", bearer_header(&token))
+                },
+                &self.service,
+                &shown,
+                vault_error_detail,
+            )
+            .await?;
+            if answer.status == StatusCode::UNAUTHORIZED {
+                // Revoked before it expired, or for another tenant: forget it. A token from
+                // the cache gets one more try with a fresh one.
+                self.tokens.forget(&token);
+                if !fetched && !retried && self.credential.refreshes() {
+                    retried = true;
+                    continue;
+                }
+            }
+            break answer;
+        };
         match answer.status {
             StatusCode::OK => {}
             StatusCode::NOT_FOUND => return Ok(None),
@@ -306,15 +324,10 @@ impl AzureKeyVaultProvider {
         }
         let detail = vault_error_detail(&answer.body);
         let (kind, hint) = match status {
-            StatusCode::UNAUTHORIZED => {
-                // The token may have been revoked or be for another tenant: fetch a new one
-                // next time.
-                self.tokens.clear();
-                (
-                    ErrorKind::PermissionDenied,
-                    ": check the credential and that the token is for this vault's tenant",
-                )
-            }
+            StatusCode::UNAUTHORIZED => (
+                ErrorKind::PermissionDenied,
+                ": check the credential and that the token is for this vault's tenant",
+            ),
             StatusCode::FORBIDDEN => (
                 ErrorKind::PermissionDenied,
                 ": grant the identity `get` on secrets (the Key Vault Secrets User role, or an access policy)",

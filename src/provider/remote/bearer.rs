@@ -220,19 +220,19 @@ impl fmt::Debug for TokenCache {
 
 impl TokenCache {
     /// The cached token, or a fresh one from `fetch`, which returns the token and its lifetime
-    /// (`None`: no known expiry).
-    pub(crate) async fn token<F, Fut>(&self, fetch: F) -> Result<SecretString>
+    /// (`None`: no known expiry). The flag is `true` when this call fetched the token.
+    pub(crate) async fn token<F, Fut>(&self, fetch: F) -> Result<(SecretString, bool)>
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<(SecretString, Option<Duration>)>>,
     {
         if let Some(token) = self.fresh() {
-            return Ok(token);
+            return Ok((token, false));
         }
         let _fetching = self.fetching.lock().await;
         // Another task may have fetched one while this one waited.
         if let Some(token) = self.fresh() {
-            return Ok(token);
+            return Ok((token, false));
         }
         let (token, lifetime) = fetch().await?;
         let refresh_at = lifetime.map(|lifetime| Instant::now() + refresh_after(lifetime));
@@ -240,12 +240,19 @@ impl TokenCache {
             token: token.clone(),
             refresh_at,
         });
-        Ok(token)
+        Ok((token, true))
     }
 
-    /// Forgets the token, so that the next call fetches one: after the server refused it.
-    pub(crate) fn clear(&self) {
-        *self.lock() = None;
+    /// Forgets `token` after the server refused it, so that the next call fetches another;
+    /// a token that another task has already replaced stays.
+    pub(crate) fn forget(&self, token: &SecretString) {
+        let mut current = self.lock();
+        if current
+            .as_ref()
+            .is_some_and(|cached| cached.token == *token)
+        {
+            *current = None;
+        }
     }
 
     fn fresh(&self) -> Option<SecretString> {
@@ -427,17 +434,26 @@ mod tests {
     }
 
     #[tokio::test(flavor = "current_thread")]
-    async fn the_cache_fetches_once_and_again_after_clear() {
+    async fn the_cache_fetches_once_and_again_after_a_refusal() {
         let cache = TokenCache::default();
         let fetches = AtomicU32::new(0);
         let fetch = || async {
             fetches.fetch_add(1, Ordering::SeqCst);
             Ok((SecretString::from("tok-1"), Some(Duration::from_secs(3600))))
         };
-        assert_eq!(cache.token(fetch).await.unwrap().expose_secret(), "tok-1");
-        assert_eq!(cache.token(fetch).await.unwrap().expose_secret(), "tok-1");
+        let (token, fetched) = cache.token(fetch).await.unwrap();
+        assert_eq!((token.expose_secret(), fetched), ("tok-1", true));
+        let (token, fetched) = cache.token(fetch).await.unwrap();
+        assert_eq!((token.expose_secret(), fetched), ("tok-1", false));
         assert_eq!(fetches.load(Ordering::SeqCst), 1);
-        cache.clear();
+        cache.forget(&SecretString::from("another"));
+        cache.token(fetch).await.unwrap();
+        assert_eq!(
+            fetches.load(Ordering::SeqCst),
+            1,
+            "only the refused token is forgotten"
+        );
+        cache.forget(&token);
         cache.token(fetch).await.unwrap();
         assert_eq!(fetches.load(Ordering::SeqCst), 2);
         assert!(!format!("{cache:?}").contains("tok-1"));

@@ -281,25 +281,38 @@ impl GcpSecretManagerProvider {
     /// One authenticated GET: the answer on 200, `None` on 404 or a destroyed version, and an
     /// error for the rest.
     async fn call(&self, url: Url, shown: &str) -> Result<Option<Answer>> {
-        let token = self.tokens.token(|| self.fetch_token()).await?;
-        let answer = bearer::send(
-            &self.policy,
-            || {
-                let request = self
-                    .client
-                    .get(url.clone())
-                    .header("Authorization", bearer_header(&token));
-                match self.credential.quota_project() {
-                    // User credentials bill a quota project, named in the file.
-                    Some(project) => request.header("x-goog-user-project", project),
-                    None => request,
+        let mut retried = false;
+        let answer = loop {
+            let (token, fetched) = self.tokens.token(|| self.fetch_token()).await?;
+            let answer = bearer::send(
+                &self.policy,
+                || {
+                    let request = self
+                        .client
+                        .get(url.clone())
+                        .header("Authorization", bearer_header(&token));
+                    match self.credential.quota_project() {
+                        // User credentials bill a quota project, named in the file.
+                        Some(project) => request.header("x-goog-user-project", project),
+                        None => request,
+                    }
+                },
+                &self.service,
+                shown,
+                status_detail,
+            )
+            .await?;
+            if answer.status == StatusCode::UNAUTHORIZED {
+                // Revoked before it expired: forget it. A token from the cache gets one more
+                // try with a fresh one.
+                self.tokens.forget(&token);
+                if !fetched && !retried && self.credential.refreshes() {
+                    retried = true;
+                    continue;
                 }
-            },
-            &self.service,
-            shown,
-            status_detail,
-        )
-        .await?;
+            }
+            break answer;
+        };
         if answer.status == StatusCode::OK {
             return Ok(Some(answer));
         }
@@ -330,13 +343,10 @@ impl GcpSecretManagerProvider {
                     ),
                 ));
             }
-            (401, _) => {
-                self.tokens.clear();
-                (
-                    ErrorKind::PermissionDenied,
-                    ": the access token was refused; check that it is current",
-                )
-            }
+            (401, _) => (
+                ErrorKind::PermissionDenied,
+                ": the access token was refused; check that it is current",
+            ),
             (403, _) => (
                 ErrorKind::PermissionDenied,
                 ": grant the identity roles/secretmanager.secretAccessor on the secret \

@@ -64,6 +64,11 @@ impl GoogleCredential {
         }
     }
 
+    /// Whether a refused token can be replaced by fetching another.
+    pub(crate) fn refreshes(&self) -> bool {
+        !matches!(self, GoogleCredential::AccessToken(_))
+    }
+
     /// The project billed for requests made with user credentials (`quota_project_id`).
     pub(crate) fn quota_project(&self) -> Option<&str> {
         match self {
