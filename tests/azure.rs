@@ -461,6 +461,121 @@ async fn a_revoked_token_is_replaced_once() {
     );
 }
 
+/// Every variable the provider reads, unset in the child unless a case sets it.
+const AZURE_VARIABLES: &[&str] = &[
+    "AZURE_TENANT_ID",
+    "AZURE_CLIENT_ID",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_AUTHORITY_HOST",
+    "IDENTITY_ENDPOINT",
+    "IDENTITY_HEADER",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_come_from_the_environment_as_the_azure_sdks_read_them() {
+    let identity_header = fake("identity-header");
+    let Some(server) = ContractServer::start(
+        "azure_keyvault.py",
+        &[
+            ("AZ_TEST_TENANT", "72f988bf-0000-4000-8000-2d7cd011db47"),
+            ("AZ_TEST_CLIENT_ID", "0a1b2c3d-0000-4000-8000-000000000001"),
+            ("AZ_TEST_CLIENT_SECRET", &fake("client-secret")),
+            ("AZ_TEST_IDENTITY_HEADER", &identity_header),
+        ],
+    ) else {
+        return;
+    };
+    let azure = Azure {
+        server,
+        tenant: String::new(),
+        client_id: String::new(),
+        client_secret: String::new(),
+    };
+    azure
+        .put("ENV-KEY", json!({ "value": fake_key("env") }))
+        .await;
+    let base = azure.server.base.clone();
+    let expected = fake_key("env");
+    let common = [
+        ("KEYWARD_TEST_VAULT", base.as_str()),
+        ("KEYWARD_TEST_EXPECT", expected.as_str()),
+    ];
+
+    // A service principal: AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET.
+    let secret = fake("client-secret");
+    let cases: [&[(&str, &str)]; 2] = [
+        &[
+            ("AZURE_TENANT_ID", "72f988bf-0000-4000-8000-2d7cd011db47"),
+            ("AZURE_CLIENT_ID", "0a1b2c3d-0000-4000-8000-000000000001"),
+            ("AZURE_CLIENT_SECRET", &secret),
+            ("AZURE_AUTHORITY_HOST", &base),
+        ],
+        // App Service's managed identity: IDENTITY_ENDPOINT and IDENTITY_HEADER.
+        &[
+            ("IDENTITY_ENDPOINT", &format!("{base}/msi/token")),
+            ("IDENTITY_HEADER", &identity_header),
+        ],
+    ];
+    for case in cases {
+        let env: Vec<_> = common.iter().chain(case).copied().collect();
+        servers::run_child(
+            "child_reads_with_the_environment_credential",
+            &env,
+            AZURE_VARIABLES,
+        );
+    }
+    let paths: Vec<String> = azure
+        .server
+        .log()
+        .await
+        .iter()
+        .map(|entry| entry["path"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        paths
+            .iter()
+            .any(|path| path.ends_with("/oauth2/v2.0/token"))
+    );
+    assert!(paths.iter().any(|path| path == "/msi/token"));
+
+    // AZURE_CLIENT_SECRET without the other two is a configuration error, not a silent
+    // fallback to managed identity.
+    servers::run_child(
+        "child_refuses_an_incomplete_client_secret",
+        &[("AZURE_CLIENT_SECRET", &secret)],
+        AZURE_VARIABLES,
+    );
+}
+
+#[tokio::test]
+#[ignore = "run in a child process by credentials_come_from_the_environment_as_the_azure_sdks_read_them"]
+async fn child_reads_with_the_environment_credential() {
+    if !servers::is_child() {
+        return;
+    }
+    let vault = AzureKeyVaultProvider::builder(std::env::var("KEYWARD_TEST_VAULT").unwrap())
+        .build()
+        .unwrap();
+    let secret = vault.require("ENV_KEY").await.unwrap();
+    assert_eq!(
+        secret.expose_secret(),
+        std::env::var("KEYWARD_TEST_EXPECT").unwrap()
+    );
+}
+
+#[test]
+#[ignore = "run in a child process by credentials_come_from_the_environment_as_the_azure_sdks_read_them"]
+fn child_refuses_an_incomplete_client_secret() {
+    if !servers::is_child() {
+        return;
+    }
+    let err = AzureKeyVaultProvider::builder("https://my-vault.vault.azure.net")
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("AZURE_TENANT_ID"), "{err}");
+}
+
 #[test]
 fn configuration_errors_are_clear() {
     for url in [

@@ -576,6 +576,120 @@ async fn a_revoked_token_is_replaced_once() {
     );
 }
 
+/// Every variable the provider reads, unset in the child unless a case sets it.
+const GCP_VARIABLES: &[&str] = &[
+    "GOOGLE_CLOUD_PROJECT",
+    "GOOGLE_OAUTH_ACCESS_TOKEN",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "CLOUDSDK_CONFIG",
+    "GCE_METADATA_HOST",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_come_from_the_environment_in_application_default_order() {
+    let key = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
+    let Some(gcp) = gcp_trusting(Some(&key)) else {
+        return;
+    };
+    gcp.add("ENV_KEY", json!({ "value": fake_key("env") }))
+        .await;
+    let base = gcp.server.base.clone();
+    let token_uri = format!("{base}/token");
+    let expected = fake_key("env");
+
+    let sa_dir = tempfile::tempdir().unwrap();
+    let sa_file = key_file(&sa_dir, &key, &token_uri);
+    let sa_file = sa_file.to_str().unwrap();
+    // The file `gcloud auth application-default login` writes, in a config directory.
+    let gcloud_dir = tempfile::tempdir().unwrap();
+    let mut user = serde_json::from_str::<Value>(
+        &std::fs::read_to_string(user_file(&gcloud_dir, &fake("refresh-token"))).unwrap(),
+    )
+    .unwrap();
+    user["token_uri"] = token_uri.clone().into();
+    write_file(&gcloud_dir, "application_default_credentials.json", &user);
+    let gcloud_dir = gcloud_dir.path().to_str().unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    let empty = empty.path().to_str().unwrap();
+    let metadata_host = base.trim_start_matches("http://");
+
+    let common = [
+        ("GOOGLE_CLOUD_PROJECT", PROJECT),
+        ("KEYWARD_TEST_ENDPOINT", base.as_str()),
+        ("KEYWARD_TEST_EXPECT", expected.as_str()),
+    ];
+    let cases: [&[(&str, &str)]; 5] = [
+        &[
+            ("GOOGLE_OAUTH_ACCESS_TOKEN", &gcp.token),
+            ("CLOUDSDK_CONFIG", empty),
+        ],
+        // The token comes first: the named file does not exist and is not read.
+        &[
+            ("GOOGLE_OAUTH_ACCESS_TOKEN", &gcp.token),
+            ("GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent/key.json"),
+        ],
+        &[
+            ("GOOGLE_APPLICATION_CREDENTIALS", sa_file),
+            ("CLOUDSDK_CONFIG", empty),
+        ],
+        &[("CLOUDSDK_CONFIG", gcloud_dir)],
+        &[
+            ("GCE_METADATA_HOST", metadata_host),
+            ("CLOUDSDK_CONFIG", empty),
+        ],
+    ];
+    for case in cases {
+        let env: Vec<_> = common.iter().chain(case).copied().collect();
+        servers::run_child(
+            "child_reads_with_the_environment_credential",
+            &env,
+            GCP_VARIABLES,
+        );
+    }
+    let log = gcp.server.log().await;
+    let count = |path: &str| log.iter().filter(|entry| entry["path"] == path).count();
+    assert_eq!(count("/token"), 2, "the key file and the user credentials");
+    assert_eq!(
+        count("/computeMetadata/v1/instance/service-accounts/default/token"),
+        1
+    );
+    assert_eq!(gcp.reads_of("ENV_KEY").await, 5);
+
+    servers::run_child("child_needs_a_project", &[], GCP_VARIABLES);
+}
+
+#[tokio::test]
+#[ignore = "run in a child process by credentials_come_from_the_environment_in_application_default_order"]
+async fn child_reads_with_the_environment_credential() {
+    if !servers::is_child() {
+        return;
+    }
+    let secrets = GcpSecretManagerProvider::builder()
+        .with_endpoint(std::env::var("KEYWARD_TEST_ENDPOINT").unwrap())
+        .build()
+        .unwrap();
+    assert_eq!(secrets.project(), PROJECT);
+    let secret = secrets.require("ENV_KEY").await.unwrap();
+    assert_eq!(
+        secret.expose_secret(),
+        std::env::var("KEYWARD_TEST_EXPECT").unwrap()
+    );
+}
+
+#[test]
+#[ignore = "run in a child process by credentials_come_from_the_environment_in_application_default_order"]
+fn child_needs_a_project() {
+    if !servers::is_child() {
+        return;
+    }
+    let err = GcpSecretManagerProvider::builder()
+        .with_access_token("tok")
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("GOOGLE_CLOUD_PROJECT"), "{err}");
+}
+
 #[test]
 fn configuration_errors_are_clear() {
     let err = GcpSecretManagerProvider::builder()

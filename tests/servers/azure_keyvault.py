@@ -13,6 +13,9 @@ Contract followed (learn.microsoft.com, Key Vault REST API 7.5 and Microsoft ide
 - GET /metadata/identity/oauth2/token?api-version=2018-02-01&resource=... with `Metadata: true`
   (the VM instance metadata service) -> {access_token, expires_in: "3599", expires_on, resource,
   token_type}.
+- GET /msi/token?api-version=2019-08-01&resource=... with `X-IDENTITY-HEADER` (App Service's
+  IDENTITY_ENDPOINT; the header's value from AZ_TEST_IDENTITY_HEADER) -> {access_token,
+  expires_on (Unix seconds as a string), resource, token_type, client_id}.
 
 Test controls (not part of the service): PUT /_test/secrets/{name} adds a version ({value,
 enabled, exp, nbf}); POST /_test/faults; GET /_test/log; POST /_test/revoke invalidates the
@@ -68,6 +71,8 @@ class KeyVault(Handler):
             return
         if path == "/metadata/identity/oauth2/token" and self.command == "GET":
             return self.imds(query)
+        if path == "/msi/token" and self.command == "GET":
+            return self.app_service(query)
         match = re.fullmatch(r"/([^/]+)/oauth2/v2\.0/token", path)
         if match and self.command == "POST":
             return self.token(match.group(1))
@@ -185,6 +190,26 @@ class KeyVault(Handler):
                 "not_before": str(now),
                 "resource": RESOURCE,
                 "token_type": "Bearer",
+            },
+        )
+
+    def app_service(self, query):
+        expected = os.environ.get("AZ_TEST_IDENTITY_HEADER")
+        if not expected or self.headers.get("X-IDENTITY-HEADER") != expected:
+            return self.reply(
+                401,
+                {"statusCode": 401, "message": "Unauthorized: missing or wrong X-IDENTITY-HEADER"},
+            )
+        if query.get("api-version", [""])[0] != "2019-08-01" or query.get("resource", [""])[0] != RESOURCE:
+            return self.reply(400, {"statusCode": 400, "message": "bad api-version or resource"})
+        self.reply(
+            200,
+            {
+                "access_token": self.issue_token(),
+                "expires_on": str(int(time.time()) + 3599),
+                "resource": RESOURCE,
+                "token_type": "Bearer",
+                "client_id": "00000000-0000-0000-0000-000000000000",
             },
         )
 
