@@ -36,6 +36,7 @@ on_both_runtimes!(
     a_wrong_access_token_is_refused_without_showing_it,
     managed_identity_from_the_instance_metadata_service,
     a_revoked_token_is_replaced_once,
+    workload_identity_reads_its_token_file_for_each_token,
 );
 
 /// A fake credential, made in code.
@@ -65,6 +66,7 @@ fn azure() -> Option<Azure> {
             ("AZ_TEST_TENANT", &tenant),
             ("AZ_TEST_CLIENT_ID", &client_id),
             ("AZ_TEST_CLIENT_SECRET", &client_secret),
+            ("AZ_TEST_FEDERATED_TOKEN", &fake("federated-token")),
         ],
     )?;
     Some(Azure {
@@ -467,6 +469,7 @@ const AZURE_VARIABLES: &[&str] = &[
     "AZURE_CLIENT_ID",
     "AZURE_CLIENT_SECRET",
     "AZURE_AUTHORITY_HOST",
+    "AZURE_FEDERATED_TOKEN_FILE",
     "IDENTITY_ENDPOINT",
     "IDENTITY_HEADER",
 ];
@@ -481,6 +484,7 @@ async fn credentials_come_from_the_environment_as_the_azure_sdks_read_them() {
             ("AZ_TEST_CLIENT_ID", "0a1b2c3d-0000-4000-8000-000000000001"),
             ("AZ_TEST_CLIENT_SECRET", &fake("client-secret")),
             ("AZ_TEST_IDENTITY_HEADER", &identity_header),
+            ("AZ_TEST_FEDERATED_TOKEN", &fake("federated-token")),
         ],
     ) else {
         return;
@@ -503,11 +507,22 @@ async fn credentials_come_from_the_environment_as_the_azure_sdks_read_them() {
 
     // A service principal: AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET.
     let secret = fake("client-secret");
-    let cases: [&[(&str, &str)]; 2] = [
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("azure-identity-token");
+    std::fs::write(&token_file, fake("federated-token")).unwrap();
+    let token_file = token_file.to_str().unwrap();
+    let cases: [&[(&str, &str)]; 3] = [
         &[
             ("AZURE_TENANT_ID", "72f988bf-0000-4000-8000-2d7cd011db47"),
             ("AZURE_CLIENT_ID", "0a1b2c3d-0000-4000-8000-000000000001"),
             ("AZURE_CLIENT_SECRET", &secret),
+            ("AZURE_AUTHORITY_HOST", &base),
+        ],
+        // AKS workload identity: AZURE_FEDERATED_TOKEN_FILE with the tenant and client.
+        &[
+            ("AZURE_TENANT_ID", "72f988bf-0000-4000-8000-2d7cd011db47"),
+            ("AZURE_CLIENT_ID", "0a1b2c3d-0000-4000-8000-000000000001"),
+            ("AZURE_FEDERATED_TOKEN_FILE", token_file),
             ("AZURE_AUTHORITY_HOST", &base),
         ],
         // App Service's managed identity: IDENTITY_ENDPOINT and IDENTITY_HEADER.
@@ -574,6 +589,45 @@ fn child_refuses_an_incomplete_client_secret() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert!(err.to_string().contains("AZURE_TENANT_ID"), "{err}");
+}
+
+async fn workload_identity_reads_its_token_file_for_each_token() {
+    let Some(azure) = azure() else { return };
+    azure.put("WI", json!({ "value": fake_key("wi") })).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("azure-identity-token");
+    let stale = fake("stale-federated-token");
+    std::fs::write(&file, &stale).unwrap();
+    let vault = AzureKeyVaultProvider::builder(&azure.server.base)
+        .with_workload_identity(&azure.tenant, &azure.client_id, &file)
+        .with_authority_host(&azure.server.base)
+        .with_policy(fast())
+        .build()
+        .unwrap();
+    assert!(format!("{vault:?}").contains("workload identity"));
+
+    let err = vault.get("WI").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+    let shown = format!("{err} {err:?}");
+    assert!(shown.contains("AADSTS700213"), "{shown}");
+    assert!(!shown.contains(&stale), "the token leaked: {shown}");
+
+    // The platform rotates the file; the next token request reads the new one.
+    std::fs::write(&file, format!("{}\n", fake("federated-token"))).unwrap();
+    assert_eq!(
+        vault.require("WI").await.unwrap().expose_secret(),
+        fake_key("wi")
+    );
+
+    std::fs::remove_file(&file).unwrap();
+    let gone = AzureKeyVaultProvider::builder(&azure.server.base)
+        .with_workload_identity(&azure.tenant, &azure.client_id, &file)
+        .with_authority_host(&azure.server.base)
+        .build()
+        .unwrap();
+    let err = gone.get("WI").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Io);
+    assert!(err.to_string().contains("azure-identity-token"), "{err}");
 }
 
 #[test]

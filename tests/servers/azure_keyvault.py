@@ -8,8 +8,9 @@ Contract followed (learn.microsoft.com, Key Vault REST API 7.5 and Microsoft ide
   -> 403 {"error": {"code": "Forbidden", ..., "innererror": {"code": "SecretDisabled"}}};
   no or a wrong token -> 401 with WWW-Authenticate; a missing or unknown api-version -> 400
   BadParameter; names are `[0-9a-zA-Z-]{1,127}`, compared without regard to case.
-- POST /{tenant}/oauth2/v2.0/token (client credentials, form encoded) -> {token_type,
-  expires_in, access_token}; a wrong secret -> 401 invalid_client (AADSTS7000215).
+- POST /{tenant}/oauth2/v2.0/token (client credentials, form encoded, with a client_secret or
+  a client_assertion of type jwt-bearer) -> {token_type, expires_in, access_token}; a wrong
+  secret -> 401 invalid_client (AADSTS7000215), a wrong assertion -> 401 (AADSTS700213).
 - GET /metadata/identity/oauth2/token?api-version=2018-02-01&resource=... with `Metadata: true`
   (the VM instance metadata service) -> {access_token, expires_in: "3599", expires_on, resource,
   token_type}.
@@ -20,7 +21,8 @@ Contract followed (learn.microsoft.com, Key Vault REST API 7.5 and Microsoft ide
 Test controls (not part of the service): PUT /_test/secrets/{name} adds a version ({value,
 enabled, exp, nbf}); POST /_test/faults; GET /_test/log; POST /_test/revoke invalidates the
 tokens issued so far; POST /_test/deny makes every read a 403 AccessDenied. Configuration from
-the environment: AZ_TEST_TENANT, AZ_TEST_CLIENT_ID, AZ_TEST_CLIENT_SECRET.
+the environment: AZ_TEST_TENANT, AZ_TEST_CLIENT_ID, AZ_TEST_CLIENT_SECRET, AZ_TEST_FEDERATED_TOKEN,
+AZ_TEST_IDENTITY_HEADER.
 """
 
 import os
@@ -143,7 +145,22 @@ class KeyVault(Handler):
                     "error_description": "AADSTS700016: Application not found in the directory.",
                 },
             )
-        if form.get("client_secret") != os.environ.get("AZ_TEST_CLIENT_SECRET"):
+        if "client_assertion" in form:
+            # A workload identity's federated token, in place of a client secret.
+            if (
+                form.get("client_assertion_type")
+                != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+                or form["client_assertion"] != os.environ.get("AZ_TEST_FEDERATED_TOKEN")
+            ):
+                return self.reply(
+                    401,
+                    {
+                        "error": "invalid_client",
+                        "error_description": "AADSTS700213: No matching federated identity "
+                        "record found for presented assertion.",
+                    },
+                )
+        elif form.get("client_secret") != os.environ.get("AZ_TEST_CLIENT_SECRET"):
             return self.reply(
                 401,
                 {

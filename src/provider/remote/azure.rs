@@ -6,6 +6,7 @@
 //! [`RemotePolicy`] as the other remote providers.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use chrono::{DateTime, Utc};
 use reqwest::header::HeaderValue;
 use reqwest::{Client, StatusCode, Url};
 use serde::Deserialize;
+use zeroize::Zeroizing;
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, ErrorKind, Result};
@@ -59,9 +61,10 @@ const MAX_NAME_LEN: usize = 127;
 /// provider's [`RemotePolicy`].
 ///
 /// **Authentication** ([`AzureKeyVaultBuilder`]): a service principal's client secret (by
-/// default from `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and `AZURE_CLIENT_SECRET`), a managed
-/// identity (App Service's `IDENTITY_ENDPOINT` or the VM metadata service), or an access token
-/// obtained elsewhere. Tokens are cached and fetched again five minutes before they expire.
+/// default from `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and `AZURE_CLIENT_SECRET`), a workload
+/// identity's federated token (`AZURE_FEDERATED_TOKEN_FILE`, as on AKS), a managed identity
+/// (App Service's `IDENTITY_ENDPOINT` or the VM metadata service), or an access token obtained
+/// elsewhere. Tokens are cached and fetched again five minutes before they expire.
 ///
 /// ```no_run
 /// use keyward::{AsyncSecretProvider, AzureKeyVaultProvider};
@@ -86,10 +89,11 @@ pub struct AzureKeyVaultProvider {
 /// Where the access token comes from.
 enum Credential {
     AccessToken(SecretString),
-    ClientSecret {
+    /// An app registration (service principal) proving itself to Microsoft Entra ID.
+    App {
         token_url: Url,
         client_id: String,
-        client_secret: SecretString,
+        proof: Proof,
         scope: String,
     },
     ManagedIdentity {
@@ -101,6 +105,14 @@ enum Credential {
     },
 }
 
+/// How an app proves who it is when it asks for a token.
+enum Proof {
+    /// A client secret.
+    Secret(SecretString),
+    /// A federated token in a file that the platform keeps fresh (AKS workload identity).
+    FederatedTokenFile(PathBuf),
+}
+
 impl Credential {
     /// Whether a refused token can be replaced by fetching another.
     fn refreshes(&self) -> bool {
@@ -110,7 +122,14 @@ impl Credential {
     fn kind(&self) -> &'static str {
         match self {
             Credential::AccessToken(_) => "access token",
-            Credential::ClientSecret { .. } => "client secret",
+            Credential::App {
+                proof: Proof::Secret(_),
+                ..
+            } => "client secret",
+            Credential::App {
+                proof: Proof::FederatedTokenFile(_),
+                ..
+            } => "workload identity",
             Credential::ManagedIdentity { .. } => "managed identity",
         }
     }
@@ -347,20 +366,38 @@ impl AzureKeyVaultProvider {
     async fn fetch_token(&self) -> Result<(SecretString, Option<Duration>)> {
         match &self.credential {
             Credential::AccessToken(token) => Ok((token.clone(), None)),
-            Credential::ClientSecret {
+            Credential::App {
                 token_url,
                 client_id,
-                client_secret,
+                proof,
                 scope,
             } => {
                 let service = format!("microsoft entra id at {}", origin(token_url));
                 let shown = token_url.path().trim_start_matches('/').to_owned();
-                let form = [
+                let mut form = vec![
                     ("grant_type", "client_credentials"),
                     ("client_id", client_id.as_str()),
-                    ("client_secret", client_secret.expose_secret()),
                     ("scope", scope.as_str()),
                 ];
+                // Read on every fetch: the platform replaces the file before the token in it
+                // expires.
+                let assertion;
+                let hint = match proof {
+                    Proof::Secret(secret) => {
+                        form.push(("client_secret", secret.expose_secret()));
+                        "check AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET"
+                    }
+                    Proof::FederatedTokenFile(path) => {
+                        assertion = read_token_file(path)?;
+                        form.push((
+                            "client_assertion_type",
+                            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                        ));
+                        form.push(("client_assertion", assertion.expose_secret()));
+                        "check AZURE_TENANT_ID, AZURE_CLIENT_ID and the app's federated \
+                         credential for this workload (AZURE_FEDERATED_TOKEN_FILE)"
+                    }
+                };
                 let answer = bearer::send(
                     &self.policy,
                     || self.client.post(token_url.clone()).form(&form),
@@ -369,12 +406,7 @@ impl AzureKeyVaultProvider {
                     entra_error_detail,
                 )
                 .await?;
-                token_from(
-                    answer,
-                    &service,
-                    &shown,
-                    "check AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET",
-                )
+                token_from(answer, &service, &shown, hint)
             }
             Credential::ManagedIdentity {
                 endpoint,
@@ -436,6 +468,23 @@ impl AsyncSecretProvider for AzureKeyVaultProvider {
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Secret>>> {
         Box::pin(self.read(key))
     }
+}
+
+/// The federated token of a workload identity, from the file the platform mounts.
+fn read_token_file(path: &Path) -> Result<SecretString> {
+    let shown = format!("federated token file `{}`", path.display());
+    let bytes = Zeroizing::new(std::fs::read(path).map_err(|err| Error::io(&shown, err))?);
+    let text = std::str::from_utf8(&bytes)
+        .map(str::trim)
+        .ok()
+        .filter(|text| !text.is_empty() && text.len() <= 64 * 1024)
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidFormat,
+                format!("{shown} does not hold a token (empty, not UTF-8 or over 64 KiB)"),
+            )
+        })?;
+    Ok(SecretString::from(text))
 }
 
 fn disabled(service: &str, shown: &str) -> Error {
@@ -545,10 +594,10 @@ pub struct AzureKeyVaultBuilder {
 
 enum CredentialConfig {
     AccessToken(SecretString),
-    ClientSecret {
+    App {
         tenant_id: String,
         client_id: String,
-        client_secret: SecretString,
+        proof: Proof,
     },
     ManagedIdentity {
         client_id: Option<String>,
@@ -560,7 +609,14 @@ impl fmt::Debug for AzureKeyVaultBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let credential = self.credential.as_ref().map(|credential| match credential {
             CredentialConfig::AccessToken(_) => "access token",
-            CredentialConfig::ClientSecret { .. } => "client secret",
+            CredentialConfig::App {
+                proof: Proof::Secret(_),
+                ..
+            } => "client secret",
+            CredentialConfig::App {
+                proof: Proof::FederatedTokenFile(_),
+                ..
+            } => "workload identity",
             CredentialConfig::ManagedIdentity { .. } => "managed identity",
         });
         f.debug_struct("AzureKeyVaultBuilder")
@@ -595,10 +651,27 @@ impl AzureKeyVaultBuilder {
         client_id: impl Into<String>,
         client_secret: impl Into<SecretString>,
     ) -> AzureKeyVaultBuilder {
-        self.credential = Some(CredentialConfig::ClientSecret {
+        self.credential = Some(CredentialConfig::App {
             tenant_id: tenant_id.into(),
             client_id: client_id.into(),
-            client_secret: client_secret.into(),
+            proof: Proof::Secret(client_secret.into()),
+        });
+        self
+    }
+
+    /// Authenticates as an app with a federated token that the platform writes to
+    /// `token_file` (Azure Kubernetes Service workload identity: `AZURE_FEDERATED_TOKEN_FILE`),
+    /// exchanged as a client assertion. The file is read again for every new access token.
+    pub fn with_workload_identity(
+        mut self,
+        tenant_id: impl Into<String>,
+        client_id: impl Into<String>,
+        token_file: impl Into<PathBuf>,
+    ) -> AzureKeyVaultBuilder {
+        self.credential = Some(CredentialConfig::App {
+            tenant_id: tenant_id.into(),
+            client_id: client_id.into(),
+            proof: Proof::FederatedTokenFile(token_file.into()),
         });
         self
     }
@@ -664,16 +737,18 @@ impl AzureKeyVaultBuilder {
 
     /// Builds the provider. It does not contact Azure: the first read does.
     ///
-    /// Without a credential configured, it uses a client secret when `AZURE_CLIENT_SECRET`,
-    /// `AZURE_TENANT_ID` and `AZURE_CLIENT_ID` are all set, and a managed identity otherwise
-    /// (user-assigned when `AZURE_CLIENT_ID` is set).
+    /// Without a credential configured, it uses a client secret when `AZURE_CLIENT_SECRET` is
+    /// set, else a workload identity when `AZURE_FEDERATED_TOKEN_FILE` is set (both with
+    /// `AZURE_TENANT_ID` and `AZURE_CLIENT_ID`), else a managed identity (user-assigned when
+    /// `AZURE_CLIENT_ID` is set).
     ///
     /// # Errors
     ///
     /// [`ErrorKind::InvalidInput`] for a vault URL, authority host or identity endpoint that is
     /// not `https` (plain `http` is accepted only for loopback addresses, and link-local ones
     /// for managed identity), for a tenant id that is not a plain name, and when
-    /// `AZURE_CLIENT_SECRET` is set without `AZURE_TENANT_ID` and `AZURE_CLIENT_ID`.
+    /// `AZURE_CLIENT_SECRET` or `AZURE_FEDERATED_TOKEN_FILE` is set without `AZURE_TENANT_ID`
+    /// and `AZURE_CLIENT_ID`.
     pub fn build(self) -> Result<AzureKeyVaultProvider> {
         let vault = parse_endpoint(&self.vault_url, "azure key vault url", false)?;
         let credential = match self.credential {
@@ -687,10 +762,10 @@ impl AzureKeyVaultBuilder {
             .to_owned();
         let credential = match credential {
             CredentialConfig::AccessToken(token) => Credential::AccessToken(token),
-            CredentialConfig::ClientSecret {
+            CredentialConfig::App {
                 tenant_id,
                 client_id,
-                client_secret,
+                proof,
             } => {
                 if tenant_id.is_empty()
                     || !tenant_id
@@ -711,10 +786,10 @@ impl AzureKeyVaultBuilder {
                         .unwrap_or_else(|| DEFAULT_AUTHORITY_HOST.to_owned()),
                 };
                 let authority = parse_endpoint(&host, "azure authority host", false)?;
-                Credential::ClientSecret {
+                Credential::App {
                     token_url: join(&authority, &[&tenant_id, "oauth2", "v2.0", "token"]),
                     client_id,
-                    client_secret,
+                    proof,
                     scope: self.scope,
                 }
             }
@@ -758,25 +833,38 @@ impl AzureKeyVaultBuilder {
     }
 }
 
-/// The credential the environment describes, as `EnvironmentCredential` and
-/// `ManagedIdentityCredential` of the Azure SDKs read it.
+/// The credential the environment describes, in the order of the Azure SDKs'
+/// `EnvironmentCredential`, `WorkloadIdentityCredential` and `ManagedIdentityCredential`.
 fn credential_from_env() -> Result<CredentialConfig> {
     let client_id = env_string("AZURE_CLIENT_ID")?;
-    let Some(client_secret) = env_string("AZURE_CLIENT_SECRET")? else {
-        return Ok(CredentialConfig::ManagedIdentity {
-            client_id,
-            endpoint: None,
-        });
+    let proof = match (
+        env_string("AZURE_CLIENT_SECRET")?,
+        env_string("AZURE_FEDERATED_TOKEN_FILE")?,
+    ) {
+        (Some(secret), _) => Proof::Secret(SecretString::from(secret)),
+        (None, Some(file)) => Proof::FederatedTokenFile(PathBuf::from(file)),
+        (None, None) => {
+            return Ok(CredentialConfig::ManagedIdentity {
+                client_id,
+                endpoint: None,
+            });
+        }
     };
     match (env_string("AZURE_TENANT_ID")?, client_id) {
-        (Some(tenant_id), Some(client_id)) => Ok(CredentialConfig::ClientSecret {
+        (Some(tenant_id), Some(client_id)) => Ok(CredentialConfig::App {
             tenant_id,
             client_id,
-            client_secret: SecretString::from(client_secret),
+            proof,
         }),
         _ => Err(Error::new(
             ErrorKind::InvalidInput,
-            "AZURE_CLIENT_SECRET is set but AZURE_TENANT_ID or AZURE_CLIENT_ID is not",
+            format!(
+                "{} is set but AZURE_TENANT_ID or AZURE_CLIENT_ID is not",
+                match proof {
+                    Proof::Secret(_) => "AZURE_CLIENT_SECRET",
+                    Proof::FederatedTokenFile(_) => "AZURE_FEDERATED_TOKEN_FILE",
+                }
+            ),
         )),
     }
 }
