@@ -75,7 +75,7 @@ pub use mask::{Fingerprint, Fingerprinter, Mask, fingerprint, mask};
 #[cfg(feature = "keyring")]
 #[cfg_attr(docsrs, doc(cfg(feature = "keyring")))]
 pub use provider::KeyringProvider;
-#[cfg(any(feature = "vault", feature = "aws"))]
+#[cfg(any(feature = "vault", feature = "aws", feature = "azure", feature = "gcp"))]
 pub use provider::RemotePolicy;
 pub use provider::{
     AsyncSecretProvider, AsyncSecretProviderExt, BoxFuture, ChainProvider, DotenvOptions,
@@ -84,8 +84,12 @@ pub use provider::{
 };
 #[cfg(feature = "aws")]
 pub use provider::{AwsSecretsManagerBuilder, AwsSecretsManagerProvider};
+#[cfg(feature = "azure")]
+pub use provider::{AzureKeyVaultBuilder, AzureKeyVaultProvider};
 #[cfg(feature = "vault")]
 pub use provider::{DEFAULT_VAULT_FIELD, VaultBuilder, VaultProvider};
+#[cfg(feature = "gcp")]
+pub use provider::{GcpSecretManagerBuilder, GcpSecretManagerProvider};
 pub use provider::{READ_OPERATION, ScopedProvider};
 pub use rotation::{
     CreatedAt, ManagedKey, RotationEntry, RotationPolicy, RotationReport, RotationStatus,
