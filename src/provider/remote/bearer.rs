@@ -13,9 +13,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::quote_name;
-use crate::provider::remote::policy::{
-    Failure, RemotePolicy, is_transient_status, parse_retry_after,
-};
+use crate::provider::remote::policy::{Failure, RemotePolicy, is_transient_status, retry_after};
 use crate::secret::SecretString;
 
 /// The most an answer may hold. Secrets are small (Key Vault: 25 KiB, Secret Manager: 64 KiB);
@@ -173,18 +171,6 @@ async fn read(
         headers,
         body,
     })
-}
-
-/// The pause the server asked for: Azure's `retry-after-ms` / `x-ms-retry-after-ms` in
-/// milliseconds, else the standard `Retry-After`.
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
-    for name in ["retry-after-ms", "x-ms-retry-after-ms"] {
-        if let Some(millis) = text(name).and_then(|value| value.trim().parse::<u64>().ok()) {
-            return Some(Duration::from_millis(millis));
-        }
-    }
-    text("retry-after").and_then(|value| parse_retry_after(value, chrono::Utc::now()))
 }
 
 /// Cleans a server's explanation for a message: no control characters, at most 200 characters.

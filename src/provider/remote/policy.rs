@@ -237,6 +237,19 @@ impl<E: std::error::Error + Send + Sync + 'static> Failure<E> {
     }
 }
 
+#[cfg(any(feature = "vault", feature = "azure", feature = "gcp"))]
+/// The pause the server asked for: Azure's `retry-after-ms` / `x-ms-retry-after-ms` in
+/// milliseconds, else the standard `Retry-After`.
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    for name in ["retry-after-ms", "x-ms-retry-after-ms"] {
+        if let Some(millis) = text(name).and_then(|value| value.trim().parse::<u64>().ok()) {
+            return Some(Duration::from_millis(millis));
+        }
+    }
+    text("retry-after").and_then(|value| parse_retry_after(value, chrono::Utc::now()))
+}
+
 /// The pause a `Retry-After` header value asks for: delta-seconds (`120`) or an HTTP date
 /// (`Wed, 21 Oct 2015 07:28:00 GMT`, counted from `now`). `None` for a value that is neither.
 pub(crate) fn parse_retry_after(
