@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -21,6 +21,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, ErrorKind, Result};
+use crate::guard::{DEFAULT_MIN_SECRET_LEN, Redactor, SharedRedactor};
 use crate::provider::{MAX_KEY_NAME_LEN, SecretProvider, quote_name, validate_key_name};
 use crate::rotation::{
     CreatedAt, ManagedKey, RotationPolicy, RotationReport, RotationStatus, parse_created_at,
@@ -298,6 +299,7 @@ impl KeyManagerBuilder {
                 hooks: self.hooks.into(),
                 shards,
                 len: AtomicUsize::new(0),
+                redactor: OnceLock::new(),
             }),
         })
     }
@@ -350,6 +352,9 @@ struct Inner {
     shards: Box<[Shard]>,
     /// Entries across all shards, to enforce the capacity without locking every shard.
     len: AtomicUsize,
+    /// Made on the first call to [`KeyManager::redactor`], so that a program that does not use
+    /// it does not rebuild a matcher on every load.
+    redactor: OnceLock<SharedRedactor>,
 }
 
 type Names<V> = HashMap<String, V, BuildHasherDefault<NameHasher>>;
@@ -740,6 +745,50 @@ impl KeyManager {
         kept
     }
 
+    /// A redactor that knows every value this manager has handed out, and stays current as
+    /// keys load and rotate: a rotated-out value stays redacted for the manager's
+    /// [grace period](KeyManagerBuilder::with_grace_period). Check model output, tool-call
+    /// arguments and log lines with it before they leave the process.
+    ///
+    /// Made on the first call (from the keys already cached) and shared by later calls. A value
+    /// shorter than the redactor's minimum (8 characters) cannot be redacted without destroying
+    /// ordinary text, and is left out.
+    ///
+    /// ```
+    /// use keyward::{KeyManager, MemoryProvider};
+    ///
+    /// let key = format!("sk-proj-{}", "FaKe0".repeat(8));
+    /// let manager = KeyManager::builder(MemoryProvider::new().with("OPENAI_API_KEY", key.as_str())).build()?;
+    /// manager.get("OPENAI_API_KEY")?;
+    /// let reply = format!("sure, the key is {key}");
+    /// assert_eq!(manager.redactor().current().redact(&reply), "sure, the key is [REDACTED:OPENAI_API_KEY]");
+    /// # Ok::<(), keyward::Error>(())
+    /// ```
+    pub fn redactor(&self) -> SharedRedactor {
+        let inner = &*self.inner;
+        let redactor = inner.redactor.get_or_init(|| {
+            let shared = SharedRedactor::new(Redactor::builder())
+                .with_grace_period(inner.config.grace_period);
+            match &inner.clock {
+                TimeSource::System => shared,
+                TimeSource::Injected(clock) => shared.with_clock(clock.clone()),
+            }
+        });
+        // Seeded after it is published, so a key loaded meanwhile is not missed: either its
+        // event finds the redactor, or this finds the key. Unchanged values cost nothing.
+        let retired = self.retired_keys();
+        let current = self.keys();
+        for keys in [&retired, &current] {
+            let values = keys
+                .iter()
+                .filter(|key| key.secret().value().len() >= DEFAULT_MIN_SECRET_LEN)
+                .map(|key| (key.name(), key.secret().value()));
+            // Values shorter than the minimum were filtered out, so this cannot fail.
+            let _ = redactor.update_all(values);
+        }
+        redactor.clone()
+    }
+
     /// Which keys need rotation: every cached key with its status, age, due date and source.
     ///
     /// Keys whose status changed since it was last announced get their
@@ -912,6 +961,22 @@ fn quiet_until(key: &ManagedKey, now: DateTime<Utc>, served_until: DateTime<Utc>
         .fold(served_until, DateTime::min)
 }
 
+/// Keeps `redactor` current with the value an event carries.
+fn redact_from(redactor: &SharedRedactor, event: &KeyEvent) {
+    let key = match event {
+        KeyEvent::Loaded { key }
+        | KeyEvent::Refreshed { key }
+        | KeyEvent::StaleServed { key, .. }
+        | KeyEvent::Rotated { new: key, .. } => key,
+        _ => return,
+    };
+    let value = key.secret().value();
+    if value.len() >= DEFAULT_MIN_SECRET_LEN {
+        // Only a value below the minimum is refused, and that was checked.
+        let _ = redactor.update(key.name(), value);
+    }
+}
+
 fn status_code(status: RotationStatus) -> u8 {
     match status {
         RotationStatus::Current => 0,
@@ -954,10 +1019,14 @@ impl Inner {
     }
 
     fn emit(&self, events: impl IntoIterator<Item = KeyEvent>) {
-        if self.hooks.is_empty() {
+        let redactor = self.redactor.get();
+        if self.hooks.is_empty() && redactor.is_none() {
             return;
         }
         for event in events {
+            if let Some(redactor) = redactor {
+                redact_from(redactor, &event);
+            }
             for hook in self.hooks.iter() {
                 hook(&event);
             }
