@@ -3,13 +3,15 @@
 //! An agent holds keys to paid APIs and private systems, and it leaks them in three ways: through
 //! its output (a model repeats a key it saw), through tool calls (a key passed to an external API
 //! or written to a file) and through logs. keyward loads secrets from where they live, keeps them
-//! out of `Debug` output, errors and logs, tracks their age, and catches them on their way out.
+//! out of `Debug` output, errors and logs, tracks their age, scopes who may use them, records
+//! their use, and catches them on their way out.
 //!
 //! # A tour
 //!
-//! Load a key through a chain of providers: the environment first, then a `.env` file, then a
-//! secrets directory. The value is a [`SecretString`]: it prints as `***`, has no `Display`, and
-//! is zeroized when dropped.
+//! **Load** a key through a chain of providers: the environment first, then a `.env` file, then
+//! a secrets directory ([`EnvProvider`], [`DotenvProvider`], [`FileProvider`], [`ChainProvider`];
+//! remote managers behind features). The value is a [`SecretString`]: it prints as `***`, has no
+//! `Display` and no `Serialize`, and is zeroized when dropped.
 //!
 //! ```
 //! use keyward::{ChainProvider, EnvProvider, KeyFormat, MemoryProvider, SecretProviderExt};
@@ -25,26 +27,64 @@
 //! # Ok::<(), keyward::Error>(())
 //! ```
 //!
-//! Talk about a key in logs with [`mask`] and [`fingerprint`]; never with the value.
+//! **Cache and rotate** with a [`KeyManager`]: cached reads, one provider call when many threads
+//! miss at once, the last good value served for a while when the source fails, and a
+//! [`RotationReport`] of which keys are due, with their real age where the source knows it.
+//!
+//! **Guard** what leaves the process: [`KeyManager::redactor`] knows every value the manager
+//! handed out, as written, base64-, hex-, percent- or JSON-encoded, or as a long fragment, also
+//! split across streamed chunks ([`StreamRedactor`]); a [`Detector`] finds keys nobody
+//! registered by their format.
+//!
+//! ```
+//! use keyward::{KeyManager, MemoryProvider};
+//!
+//! # let fake = format!("sk-proj-{}", "FaKe0".repeat(8));
+//! let manager = KeyManager::builder(MemoryProvider::new().with("OPENAI_API_KEY", fake.as_str())).build()?;
+//! let key = manager.get("OPENAI_API_KEY")?;
+//! let redactor = manager.redactor().current();
+//!
+//! let model_output = format!("Sure! Your key is {}.", key.secret().expose_secret());
+//! assert_eq!(redactor.redact(&model_output), "Sure! Your key is [REDACTED:OPENAI_API_KEY].");
+//! assert!(redactor.check(&model_output).is_err()); // or refuse to send it at all
+//! # Ok::<(), keyward::Error>(())
+//! ```
+//!
+//! **Scope and monitor**: a [`Scope`] says which keys an agent may read and what it may do with
+//! them; a [`UsageLog`] records each use (never the value) and raises alerts on failures, bursts,
+//! due keys and denials. Talk about a key in logs with [`mask`] and [`fingerprint`].
 //!
 //! # What is guaranteed, and what is not
 //!
 //! - A [`SecretString`] zeroizes its heap buffer on drop, and building one from a `String` leaves
 //!   no unzeroized copy behind, even when the `String` had spare capacity. Values returned by
-//!   [`EnvProvider`] and the file provider are built the same way; a test with a sniffing global
+//!   [`EnvProvider`] and [`FileProvider`] are built the same way; a test with a sniffing global
 //!   allocator checks it.
-//! - No type of this crate shows a secret value in `Debug`, `Display` or an [`Error`].
+//! - No type of this crate shows a secret value in `Debug`, `Display` or an [`Error`]; a test
+//!   provokes every error kind from inputs that contain a secret.
 //! - Not guaranteed: copies keyward does not own. The process environment block keeps every
 //!   variable for the life of the process; the OS page cache keeps file contents; other crates keep
-//!   their own buffers (dotenvy's parser, HTTP clients, TLS). Memory is not locked against swap.
-//!   See `docs/security.md` for the threat model.
+//!   their own buffers (dotenvy's parser, HTTP clients and TLS for the remote providers, the
+//!   redactor's compiled automaton tables). Memory is not locked against swap. The guard finds
+//!   the encodings it knows, not every transformation of a key. See `docs/security.md` for the
+//!   threat model.
 //!
 //! # Crate features
 //!
+//! The default build has no async runtime and no HTTP client.
+//!
 //! | Feature | What it adds |
 //! | --- | --- |
-//! | `serde` | `Deserialize` for [`SecretString`]; `Serialize`/`Deserialize` for metadata and reports. Secrets are never `Serialize`. |
+//! | `serde` | `Deserialize` for [`SecretString`]; `Serialize` for metadata, reports, usage events and alerts. Secrets are never `Serialize`. |
+//! | `tracing` | `RedactingMakeWriter` (redacts every log line of `tracing-subscriber`'s fmt layer) and `TracingAlertSink`. |
+//! | `vault` | `VaultProvider`: HashiCorp Vault and OpenBao KV v2 (reqwest with rustls, tokio timers). |
+//! | `aws` | `AwsSecretsManagerProvider`: AWS Secrets Manager through the official SDK (rustls). |
+//! | `azure` | `AzureKeyVaultProvider`: Azure Key Vault over its REST API. |
+//! | `gcp` | `GcpSecretManagerProvider`: Google Cloud Secret Manager over its REST API. |
 //! | `keyring` | `KeyringProvider`: the OS keyring (macOS Keychain, Windows Credential Manager, Linux kernel keyutils). |
+//!
+//! `docs/providers.md` compares the providers: address syntax, authentication, metadata and how
+//! each is tested.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod clock;
