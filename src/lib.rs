@@ -73,12 +73,19 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};
 pub use format::KeyFormat;
 pub use guard::{Confidence, Detection, DetectionKind, Detector, DetectorBuilder, LineDetection};
+pub use guard::{
+    DEFAULT_FRAGMENT_LEN, DEFAULT_GRACE_PERIOD, DEFAULT_MIN_SECRET_LEN, Encoding, Encodings,
+    Finding, RedactingWriter, Redactor, RedactorBuilder, Replacement, SharedRedactor,
+    StreamRedactor,
+};
+#[cfg(feature = "tracing")]
+pub use guard::{RedactedEvent, RedactingMakeWriter};
 pub use manager::{KeyEvent, KeyManager, KeyManagerBuilder};
 pub use mask::{Fingerprint, Fingerprinter, Mask, fingerprint, mask};
 #[cfg(feature = "keyring")]
 #[cfg_attr(docsrs, doc(cfg(feature = "keyring")))]
 pub use provider::KeyringProvider;
-#[cfg(any(feature = "vault", feature = "aws"))]
+#[cfg(any(feature = "vault", feature = "aws", feature = "azure", feature = "gcp"))]
 pub use provider::RemotePolicy;
 pub use provider::{
     AsyncSecretProvider, AsyncSecretProviderExt, BoxFuture, ChainProvider, DotenvOptions,
@@ -87,8 +94,12 @@ pub use provider::{
 };
 #[cfg(feature = "aws")]
 pub use provider::{AwsSecretsManagerBuilder, AwsSecretsManagerProvider};
+#[cfg(feature = "azure")]
+pub use provider::{AzureKeyVaultBuilder, AzureKeyVaultProvider};
 #[cfg(feature = "vault")]
 pub use provider::{DEFAULT_VAULT_FIELD, VaultBuilder, VaultProvider};
+#[cfg(feature = "gcp")]
+pub use provider::{GcpSecretManagerBuilder, GcpSecretManagerProvider};
 pub use provider::{READ_OPERATION, ScopedProvider};
 pub use rotation::{
     CreatedAt, ManagedKey, RotationEntry, RotationPolicy, RotationReport, RotationStatus,

@@ -51,6 +51,7 @@ on_both_runtimes!(
     a_silent_server_times_out,
     malformed_keys_are_refused_before_any_request,
     concurrent_reads_share_one_token_lookup,
+    retry_after_is_honoured_and_bounded,
 );
 
 struct Server {
@@ -531,6 +532,14 @@ fn fake_server(status: u16) -> (String, Arc<AtomicUsize>) {
 fn fake_server_with(
     answer: impl Fn(&str) -> (u16, String) + Send + Sync + 'static,
 ) -> (String, Arc<AtomicUsize>) {
+    fake_server_with_headers("", answer)
+}
+
+/// As [`fake_server_with`], adding `headers` (each ending in `\r\n`) to every answer.
+fn fake_server_with_headers(
+    headers: &'static str,
+    answer: impl Fn(&str) -> (u16, String) + Send + Sync + 'static,
+) -> (String, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     let count = Arc::new(AtomicUsize::new(0));
@@ -556,7 +565,7 @@ fn fake_server_with(
                 std::thread::sleep(Duration::from_millis(20));
                 let _ = write!(
                     stream,
-                    "HTTP/1.1 {status} Fake\r\nContent-Type: application/json\r\n\
+                    "HTTP/1.1 {status} Fake\r\nContent-Type: application/json\r\n{headers}\
                      Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
                     body.len()
                 );
@@ -635,6 +644,36 @@ async fn server_errors_are_retried_and_refusals_are_not() {
         assert!(message.contains(failed), "{message}");
         assert!(!format!("{message} {err:?}").contains(&token));
     }
+}
+
+async fn retry_after_is_honoured_and_bounded() {
+    let throttled = |_: &str| (429, r#"{"errors":["slow down"]}"#.to_owned());
+    let token = "tok-retry-after-0000";
+    // A pause within the policy's bound is waited out, then the call is retried.
+    let (address, count) = fake_server_with_headers("Retry-After: 1\r\n", throttled);
+    let vault = VaultProvider::builder(&address)
+        .with_token(token)
+        .with_policy(RemotePolicy::default().with_max_attempts(2))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = vault.get("app").await.unwrap_err();
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "waited {:?}",
+        started.elapsed()
+    );
+    assert!(err.to_string().contains("429"), "{err}");
+    // A pause longer than the bound fails at once, saying what the server asked for.
+    let (address, count) = fake_server_with_headers("Retry-After: 120\r\n", throttled);
+    let vault = VaultProvider::builder(&address)
+        .with_token(token)
+        .build()
+        .unwrap();
+    let err = vault.get("app").await.unwrap_err();
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    assert!(err.to_string().contains("retry after 120 s"), "{err}");
 }
 
 async fn a_silent_server_times_out() {

@@ -1,7 +1,45 @@
-//! Leak prevention: catching secrets before they leave the process.
+//! Leak prevention: catch secrets on their way out of the process.
+//!
+//! Secrets leave an agent through model output, tool-call arguments and logs. The guard checks
+//! all three against every registered secret:
+//!
+//! - [`Redactor`] finds known secrets, as written, encoded (base64, hex, percent, JSON) or as a
+//!   long enough fragment, and replaces or reports them.
+//! - [`StreamRedactor`] does the same for text that arrives in pieces, holding back only the
+//!   bytes that could still turn out to be a secret.
+//! - [`RedactingWriter`] wraps any [`std::io::Write`]; with the `tracing` feature,
+//!   [`RedactingMakeWriter`] wraps a `tracing-subscriber` writer so every formatted log line is
+//!   redacted.
+//! - [`Detector`] finds keys nobody registered, by their format or by a generic assignment of a
+//!   high-entropy value to a name like `api_key`.
+//! - [`SharedRedactor`] is a handle that stays current as keys load and rotate.
+//!
+//! What is not guaranteed: a secret transformed in ways not listed (reversed, split by other
+//! text, compressed, encrypted, or re-encoded twice) is not found; a fragment shorter than the
+//! fragment length is not found; base64 leaves the one or two characters at each end of the
+//! encoded secret that also depend on neighbouring bytes. The compiled automaton encodes the
+//! secrets in its transition tables, which are freed but not wiped when the last clone of a
+//! [`Redactor`] is dropped (the secrets' own copies and the pattern lists are wiped).
 
 mod detector;
+mod encode;
+mod redactor;
+mod scan;
+mod shared;
+mod stream;
+#[cfg(feature = "tracing")]
+mod tracing;
+mod writer;
 
 pub use detector::{
     Confidence, Detection, DetectionKind, Detector, DetectorBuilder, LineDetection,
 };
+pub use encode::{Encoding, Encodings};
+pub use redactor::{
+    DEFAULT_FRAGMENT_LEN, DEFAULT_MIN_SECRET_LEN, Finding, Redactor, RedactorBuilder, Replacement,
+};
+pub use shared::{DEFAULT_GRACE_PERIOD, SharedRedactor};
+pub use stream::StreamRedactor;
+#[cfg(feature = "tracing")]
+pub use tracing::{RedactedEvent, RedactingMakeWriter};
+pub use writer::RedactingWriter;

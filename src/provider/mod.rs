@@ -21,7 +21,7 @@ mod file;
 #[cfg(feature = "keyring")]
 mod keyring;
 mod memory;
-#[cfg(any(feature = "vault", feature = "aws"))]
+#[cfg(any(feature = "vault", feature = "aws", feature = "azure", feature = "gcp"))]
 mod remote;
 mod scoped;
 
@@ -33,12 +33,16 @@ pub use file::FileProvider;
 #[cfg(feature = "keyring")]
 pub use keyring::KeyringProvider;
 pub use memory::MemoryProvider;
-#[cfg(any(feature = "vault", feature = "aws"))]
+#[cfg(any(feature = "vault", feature = "aws", feature = "azure", feature = "gcp"))]
 pub use remote::RemotePolicy;
 #[cfg(feature = "aws")]
 pub use remote::{AwsSecretsManagerBuilder, AwsSecretsManagerProvider};
+#[cfg(feature = "azure")]
+pub use remote::{AzureKeyVaultBuilder, AzureKeyVaultProvider};
 #[cfg(feature = "vault")]
 pub use remote::{DEFAULT_VAULT_FIELD, VaultBuilder, VaultProvider};
+#[cfg(feature = "gcp")]
+pub use remote::{GcpSecretManagerBuilder, GcpSecretManagerProvider};
 pub use scoped::{READ_OPERATION, ScopedProvider};
 
 /// A source of secrets.

@@ -1,14 +1,15 @@
 //! Timeouts and retries, shared by every remote backend so that they behave alike.
+// With `aws` alone the retry loop is unused: the AWS SDK runs its own, configured from this policy.
+#![cfg_attr(
+    not(any(feature = "vault", feature = "azure", feature = "gcp")),
+    allow(dead_code, unused_imports)
+)]
 
-#[cfg(feature = "vault")]
 use std::collections::hash_map::RandomState;
-#[cfg(feature = "vault")]
 use std::future::Future;
-#[cfg(feature = "vault")]
 use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
-#[cfg(feature = "vault")]
 use crate::error::{Error, ErrorKind, Result};
 
 /// How a remote provider times out and retries its calls.
@@ -17,6 +18,9 @@ use crate::error::{Error, ErrorKind, Result};
 /// (connection errors, timeouts, 5xx answers, throttling) are retried up to
 /// [`max_attempts`](RemotePolicy::max_attempts) in all, with exponential backoff and jitter;
 /// answers that retrying cannot fix (401, 403, 404, a malformed request) are not retried.
+/// A server that says when to come back (`Retry-After`) is waited for, up to
+/// [`max_retry_after`](RemotePolicy::max_retry_after); one that asks for longer fails the call at
+/// once rather than holding the caller.
 ///
 /// ```
 /// use std::time::Duration;
@@ -35,10 +39,12 @@ pub struct RemotePolicy {
     max_attempts: u32,
     initial_backoff: Duration,
     max_backoff: Duration,
+    max_retry_after: Duration,
 }
 
 impl Default for RemotePolicy {
-    /// A 5 s timeout per attempt, 3 attempts, backoff from 100 ms up to 2 s.
+    /// A 5 s timeout per attempt, 3 attempts, backoff from 100 ms up to 2 s, and a server's
+    /// `Retry-After` honoured up to 10 s.
     fn default() -> RemotePolicy {
         RemotePolicy {
             timeout: Duration::from_secs(5),
@@ -46,6 +52,7 @@ impl Default for RemotePolicy {
             max_attempts: 3,
             initial_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(2),
+            max_retry_after: Duration::from_secs(10),
         }
     }
 }
@@ -82,6 +89,13 @@ impl RemotePolicy {
         self
     }
 
+    /// Sets the longest `Retry-After` the provider waits for (default 10 s). A server that asks
+    /// for a longer pause fails the call at once, with the pause it asked for in the message.
+    pub fn with_max_retry_after(mut self, limit: Duration) -> RemotePolicy {
+        self.max_retry_after = limit;
+        self
+    }
+
     /// The time one attempt may take.
     pub fn timeout(&self) -> Duration {
         self.timeout
@@ -97,6 +111,11 @@ impl RemotePolicy {
         self.max_attempts
     }
 
+    /// The longest `Retry-After` the provider waits for.
+    pub fn max_retry_after(&self) -> Duration {
+        self.max_retry_after
+    }
+
     /// The backoff before the first retry.
     pub fn initial_backoff(&self) -> Duration {
         self.initial_backoff
@@ -107,7 +126,6 @@ impl RemotePolicy {
         self.max_backoff
     }
 
-    #[cfg(feature = "vault")]
     /// The pause before retry number `retry` (1 for the first): exponential, capped, and
     /// jittered to between half and all of it, so that many clients do not retry in step.
     pub(crate) fn backoff(&self, retry: u32) -> Duration {
@@ -121,10 +139,10 @@ impl RemotePolicy {
         half + Duration::from_nanos(random_below(jitter_nanos.saturating_add(1)))
     }
 
-    #[cfg(feature = "vault")]
     /// Runs `attempt` until it succeeds, fails for good, or the attempts run out, sleeping
-    /// [`backoff`](RemotePolicy::backoff) between attempts. Timeouts are the caller's: the
-    /// HTTP client or SDK enforces [`timeout`](RemotePolicy::timeout) per attempt.
+    /// [`backoff`](RemotePolicy::backoff) between attempts, or the pause the server asked for
+    /// ([`Failure::with_retry_after`]). Timeouts are the caller's: the HTTP client or SDK
+    /// enforces [`timeout`](RemotePolicy::timeout) per attempt.
     pub(crate) async fn retry<T, E, F, Fut>(&self, mut attempt: F) -> Result<T>
     where
         E: std::error::Error + Send + Sync + 'static,
@@ -137,7 +155,14 @@ impl RemotePolicy {
             match attempt().await {
                 Ok(value) => return Ok(value),
                 Err(failure) if failure.transient && made < self.max_attempts => {
-                    tokio::time::sleep(self.backoff(made)).await;
+                    let pause = match failure.retry_after {
+                        Some(asked) if asked > self.max_retry_after => {
+                            return Err(failure.into_error_waiting(made, asked, self));
+                        }
+                        Some(asked) => asked,
+                        None => self.backoff(made),
+                    };
+                    tokio::time::sleep(pause).await;
                 }
                 Err(failure) => return Err(failure.into_error(made)),
             }
@@ -145,16 +170,15 @@ impl RemotePolicy {
     }
 }
 
-#[cfg(feature = "vault")]
 /// One failed attempt: what to tell the user, the cause, and whether trying again may help.
 #[derive(Debug)]
 pub(crate) struct Failure<E> {
     message: String,
     source: Option<E>,
     transient: bool,
+    retry_after: Option<Duration>,
 }
 
-#[cfg(feature = "vault")]
 impl<E: std::error::Error + Send + Sync + 'static> Failure<E> {
     /// A failure that retrying may fix: connection trouble, a timeout, 5xx, throttling.
     pub(crate) fn transient(message: impl Into<String>, source: Option<E>) -> Failure<E> {
@@ -162,6 +186,7 @@ impl<E: std::error::Error + Send + Sync + 'static> Failure<E> {
             message: message.into(),
             source,
             transient: true,
+            retry_after: None,
         }
     }
 
@@ -171,7 +196,14 @@ impl<E: std::error::Error + Send + Sync + 'static> Failure<E> {
             message: message.into(),
             source,
             transient: false,
+            retry_after: None,
         }
+    }
+
+    /// Records the pause the server asked for (`Retry-After`) before the next attempt.
+    pub(crate) fn with_retry_after(mut self, pause: Option<Duration>) -> Failure<E> {
+        self.retry_after = pause;
+        self
     }
 
     fn into_error(self, attempts: u32) -> Error {
@@ -188,13 +220,60 @@ impl<E: std::error::Error + Send + Sync + 'static> Failure<E> {
     }
 }
 
-#[cfg(feature = "vault")]
+impl<E: std::error::Error + Send + Sync + 'static> Failure<E> {
+    fn into_error_waiting(
+        mut self,
+        attempts: u32,
+        asked: Duration,
+        policy: &RemotePolicy,
+    ) -> Error {
+        self.message = format!(
+            "{}; the server asked to retry after {} s, longer than the policy allows ({} s)",
+            self.message,
+            asked.as_secs_f64().ceil(),
+            policy.max_retry_after.as_secs_f64()
+        );
+        self.into_error(attempts)
+    }
+}
+
+#[cfg(any(feature = "vault", feature = "azure", feature = "gcp"))]
+/// The pause the server asked for: Azure's `retry-after-ms` / `x-ms-retry-after-ms` in
+/// milliseconds, else the standard `Retry-After`.
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    for name in ["retry-after-ms", "x-ms-retry-after-ms"] {
+        if let Some(millis) = text(name).and_then(|value| value.trim().parse::<u64>().ok()) {
+            return Some(Duration::from_millis(millis));
+        }
+    }
+    text("retry-after").and_then(|value| parse_retry_after(value, chrono::Utc::now()))
+}
+
+/// The pause a `Retry-After` header value asks for: delta-seconds (`120`) or an HTTP date
+/// (`Wed, 21 Oct 2015 07:28:00 GMT`, counted from `now`). `None` for a value that is neither.
+pub(crate) fn parse_retry_after(
+    value: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    // A date in the past means "now".
+    Some(
+        (date.with_timezone(&chrono::Utc) - now)
+            .to_std()
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
 /// Whether an HTTP status is worth retrying: server errors and throttling.
 pub(crate) fn is_transient_status(status: u16) -> bool {
     status == 429 || status == 408 || (500..600).contains(&status)
 }
 
-#[cfg(feature = "vault")]
 /// A number in `0..bound` (0 when `bound` is 0), random enough for jitter. std's hasher keys are
 /// seeded randomly per process and advance per `RandomState`, which avoids a `rand` dependency.
 fn random_below(bound: u64) -> u64 {
@@ -209,7 +288,6 @@ fn random_below(bound: u64) -> u64 {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    #[cfg(feature = "vault")]
     use std::sync::atomic::{AtomicU32, Ordering};
 
     use super::*;
@@ -220,7 +298,6 @@ mod tests {
             .with_max_backoff(Duration::from_millis(4))
     }
 
-    #[cfg(feature = "vault")]
     #[test]
     fn backoff_grows_is_capped_and_jittered() {
         let policy = RemotePolicy::default();
@@ -247,7 +324,6 @@ mod tests {
         assert_eq!(policy.connect_timeout(), Duration::from_secs(1));
     }
 
-    #[cfg(feature = "vault")]
     #[test]
     fn statuses_worth_retrying() {
         for status in [429, 500, 502, 503, 504, 408] {
@@ -258,7 +334,6 @@ mod tests {
         }
     }
 
-    #[cfg(feature = "vault")]
     #[tokio::test(flavor = "current_thread")]
     async fn transient_failures_are_retried_until_the_attempts_run_out() {
         let calls = AtomicU32::new(0);
@@ -280,7 +355,6 @@ mod tests {
         );
     }
 
-    #[cfg(feature = "vault")]
     #[tokio::test(flavor = "current_thread")]
     async fn permanent_failures_are_not_retried() {
         let calls = AtomicU32::new(0);
@@ -299,7 +373,6 @@ mod tests {
         assert!(std::error::Error::source(&err).is_some());
     }
 
-    #[cfg(feature = "vault")]
     #[tokio::test(flavor = "current_thread")]
     async fn a_retry_that_succeeds_returns_the_value() {
         let calls = AtomicU32::new(0);
@@ -314,5 +387,70 @@ mod tests {
             .await
             .unwrap();
         assert_eq!((value, calls.load(Ordering::SeqCst)), (7, 2));
+    }
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_servers_retry_after_is_waited_for_not_the_backoff() {
+        let calls = AtomicU32::new(0);
+        // The backoff alone would retry within 4 ms.
+        let started = std::time::Instant::now();
+        let value = fast()
+            .retry(|| async {
+                if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                    Err(Failure::<std::io::Error>::transient("answered 429", None)
+                        .with_retry_after(Some(Duration::from_millis(300))))
+                } else {
+                    Ok("done")
+                }
+            })
+            .await
+            .unwrap();
+        assert_eq!(value, "done");
+        assert!(started.elapsed() >= Duration::from_millis(300));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_retry_after_beyond_the_limit_fails_at_once() {
+        let calls = AtomicU32::new(0);
+        let started = std::time::Instant::now();
+        let err = fast()
+            .with_max_retry_after(Duration::from_secs(1))
+            .retry(|| async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Err::<(), _>(
+                    Failure::<std::io::Error>::transient("answered 429", None)
+                        .with_retry_after(Some(Duration::from_secs(120))),
+                )
+            })
+            .await
+            .unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert_eq!(err.kind(), ErrorKind::Backend);
+        assert_eq!(
+            err.to_string(),
+            "answered 429; the server asked to retry after 120 s, longer than the policy allows (1 s)"
+        );
+    }
+
+    #[test]
+    fn retry_after_takes_seconds_or_an_http_date() {
+        let now = chrono::DateTime::parse_from_rfc3339("2015-10-21T07:27:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(parse_retry_after("3", now), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(Duration::ZERO),
+            "a date in the past is now"
+        );
+        for bad in ["", "-1", "1.5", "soon"] {
+            assert_eq!(parse_retry_after(bad, now), None, "{bad:?}");
+        }
     }
 }

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use zeroize::Zeroize;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::provider::remote::policy::{Failure, RemotePolicy, is_transient_status};
+use crate::provider::remote::policy::{Failure, RemotePolicy, is_transient_status, retry_after};
 use crate::provider::{AsyncSecretProvider, BoxFuture, quote_name, validate_key_name};
 use crate::secret::{Secret, SecretMeta, SecretString};
 
@@ -333,6 +333,7 @@ impl VaultProvider {
                     if status.is_success() {
                         return Ok(Answer::Found(response));
                     }
+                    let pause = retry_after(response.headers());
                     let detail = error_detail(response).await;
                     let message = format!(
                         "vault at {address} answered {status} for `{shown}`{detail}{}",
@@ -341,7 +342,8 @@ impl VaultProvider {
                     if matches!(status.as_u16(), 401 | 403) {
                         Ok(Answer::Denied(Error::new(ErrorKind::Backend, message)))
                     } else if is_transient_status(status.as_u16()) {
-                        Err(Failure::transient(message, None::<reqwest::Error>))
+                        Err(Failure::transient(message, None::<reqwest::Error>)
+                            .with_retry_after(pause))
                     } else {
                         Err(Failure::permanent(message, None))
                     }

@@ -1,0 +1,357 @@
+//! The encodings a secret may leak in, and the search patterns each one yields.
+//!
+//! Every function returns the *stable* text an encoding produces for a secret: the part that does
+//! not depend on what surrounds the secret. For base64 that is the inner part of the encoding at
+//! each of the three byte alignments, so a secret inside a larger blob is found as well.
+
+use std::fmt;
+use std::ops::{BitOr, BitOrAssign};
+
+use zeroize::Zeroize;
+
+/// A set of [`Encoding`]s to search for, combined with `|`.
+///
+/// ```
+/// use keyward::Encodings;
+///
+/// let some = Encodings::RAW | Encodings::BASE64;
+/// assert!(some.contains(Encodings::BASE64));
+/// assert!(!some.contains(Encodings::HEX));
+/// assert!(Encodings::ALL.contains(some));
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Encodings(u8);
+
+impl Encodings {
+    /// No encoding at all: not even the secret as written.
+    pub const NONE: Encodings = Encodings(0);
+    /// The secret as written.
+    pub const RAW: Encodings = Encodings(1);
+    /// Standard base64 (`+/`), padded or not, at every byte alignment.
+    pub const BASE64: Encodings = Encodings(1 << 1);
+    /// URL-safe base64 (`-_`), padded or not, at every byte alignment.
+    pub const BASE64_URL: Encodings = Encodings(1 << 2);
+    /// Hexadecimal, lower and upper case.
+    pub const HEX: Encodings = Encodings(1 << 3);
+    /// Percent-encoding (URLs, form bodies), `%XX` in either case.
+    pub const PERCENT: Encodings = Encodings(1 << 4);
+    /// Escaped inside a JSON string (`\"`, `\\`, `\/`, `\uXXXX`).
+    pub const JSON: Encodings = Encodings(1 << 5);
+    /// Every encoding above.
+    pub const ALL: Encodings = Encodings(0b11_1111);
+
+    /// Whether every encoding of `other` is in `self`.
+    pub fn contains(self, other: Encodings) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// `self` without the encodings of `other`.
+    pub fn without(self, other: Encodings) -> Encodings {
+        Encodings(self.0 & !other.0)
+    }
+}
+
+impl Default for Encodings {
+    /// [`Encodings::ALL`].
+    fn default() -> Encodings {
+        Encodings::ALL
+    }
+}
+
+impl BitOr for Encodings {
+    type Output = Encodings;
+
+    fn bitor(self, rhs: Encodings) -> Encodings {
+        Encodings(self.0 | rhs.0)
+    }
+}
+
+impl BitOrAssign for Encodings {
+    fn bitor_assign(&mut self, rhs: Encodings) {
+        self.0 |= rhs.0;
+    }
+}
+
+impl fmt::Debug for Encodings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = Encoding::WHOLE
+            .iter()
+            .filter(|e| self.contains(e.flag()))
+            .map(|e| e.name())
+            .collect();
+        write!(f, "Encodings({})", names.join(" | "))
+    }
+}
+
+/// How a secret appeared in the text: reported by a [`Finding`](crate::Finding).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Encoding {
+    /// The secret as written.
+    Raw,
+    /// Standard base64.
+    Base64,
+    /// URL-safe base64.
+    Base64Url,
+    /// Hexadecimal (either case).
+    Hex,
+    /// Percent-encoded.
+    Percent,
+    /// Escaped inside a JSON string.
+    Json,
+    /// A contiguous part of the secret, long enough to count as a leak.
+    Fragment,
+}
+
+impl Encoding {
+    /// The encodings that match a whole secret, in the order patterns are generated.
+    const WHOLE: [Encoding; 6] = [
+        Encoding::Raw,
+        Encoding::Base64,
+        Encoding::Base64Url,
+        Encoding::Hex,
+        Encoding::Percent,
+        Encoding::Json,
+    ];
+
+    /// A short lowercase name, stable for logs and error messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Raw => "raw",
+            Encoding::Base64 => "base64",
+            Encoding::Base64Url => "base64url",
+            Encoding::Hex => "hex",
+            Encoding::Percent => "percent",
+            Encoding::Json => "json",
+            Encoding::Fragment => "fragment",
+        }
+    }
+
+    fn flag(self) -> Encodings {
+        match self {
+            Encoding::Raw => Encodings::RAW,
+            Encoding::Base64 => Encodings::BASE64,
+            Encoding::Base64Url => Encodings::BASE64_URL,
+            Encoding::Hex => Encodings::HEX,
+            Encoding::Percent => Encodings::PERCENT,
+            Encoding::Json => Encodings::JSON,
+            Encoding::Fragment => Encodings::NONE,
+        }
+    }
+}
+
+impl fmt::Display for Encoding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Every pattern that finds `secret` in the encodings of `enabled`, each with the encoding it
+/// stands for. Patterns equal to one already listed (a key of letters and digits reads the same
+/// percent-encoded) are left out, so each text position is reported once.
+pub(crate) fn patterns(secret: &str, enabled: Encodings) -> Vec<(Vec<u8>, Encoding)> {
+    let mut out: Vec<(Vec<u8>, Encoding)> = Vec::new();
+    let mut add = |pattern: Vec<u8>, encoding: Encoding| {
+        if !pattern.is_empty() && !out.iter().any(|(p, _)| *p == pattern) {
+            out.push((pattern, encoding));
+        }
+    };
+    for encoding in Encoding::WHOLE {
+        if !enabled.contains(encoding.flag()) {
+            continue;
+        }
+        match encoding {
+            Encoding::Raw => add(secret.as_bytes().to_vec(), encoding),
+            Encoding::Base64 | Encoding::Base64Url => {
+                let alphabet = if encoding == Encoding::Base64 {
+                    BASE64_STANDARD
+                } else {
+                    BASE64_URL_SAFE
+                };
+                for offset in 0..3 {
+                    add(base64_inner(secret.as_bytes(), offset, alphabet), encoding);
+                }
+            }
+            Encoding::Hex => {
+                let lower = hex::encode(secret);
+                add(lower.to_ascii_uppercase().into_bytes(), encoding);
+                add(lower.into_bytes(), encoding);
+            }
+            Encoding::Percent => {
+                for (upper, plus_for_space) in [(true, false), (false, false), (true, true)] {
+                    add(
+                        percent(secret, upper, plus_for_space).into_bytes(),
+                        encoding,
+                    );
+                }
+            }
+            Encoding::Json => {
+                for (escape_slash, ascii_only) in [(false, false), (true, false), (false, true)] {
+                    add(
+                        json(secret, escape_slash, ascii_only).into_bytes(),
+                        encoding,
+                    );
+                }
+            }
+            Encoding::Fragment => {}
+        }
+    }
+    out
+}
+
+const BASE64_STANDARD: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const BASE64_URL_SAFE: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// The base64 characters that depend only on `secret` when it starts `offset` bytes (0, 1 or 2)
+/// into a 3-byte group. The characters before and the last partial character also depend on
+/// the neighbouring bytes (or on padding), so they are dropped; what is left appears in every
+/// encoding of every blob that contains the secret at that alignment, padded or not.
+fn base64_inner(secret: &[u8], offset: usize, alphabet: &[u8; 64]) -> Vec<u8> {
+    let mut bytes = vec![0u8; offset];
+    bytes.extend_from_slice(secret);
+    // Each character holds 6 bits; only characters whose bits all come from `bytes` are stable.
+    let full_chars = bytes.len() * 8 / 6;
+    let first_stable = [0, 2, 3][offset];
+    let mut out = Vec::with_capacity(full_chars);
+    for i in first_stable..full_chars {
+        let bit = i * 6;
+        let (byte, shift) = (bit / 8, bit % 8);
+        let hi = u16::from(bytes[byte]) << 8;
+        let lo = bytes.get(byte + 1).copied().map_or(0, u16::from);
+        let sextet = ((hi | lo) >> (10 - shift)) & 0x3f;
+        out.push(alphabet[usize::from(sextet)]);
+    }
+    bytes.zeroize();
+    out
+}
+
+/// Percent-encodes every byte outside the RFC 3986 unreserved set.
+fn percent(secret: &str, upper: bool, plus_for_space: bool) -> String {
+    let mut out = String::with_capacity(secret.len() * 3);
+    for &b in secret.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else if b == b' ' && plus_for_space {
+            out.push('+');
+        } else if upper {
+            out.push_str(&format!("%{b:02X}"));
+        } else {
+            out.push_str(&format!("%{b:02x}"));
+        }
+    }
+    out
+}
+
+/// The secret as it reads inside a JSON string literal, without the quotes.
+fn json(secret: &str, escape_slash: bool, ascii_only: bool) -> String {
+    let mut out = String::with_capacity(secret.len() + 8);
+    for c in secret.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '/' if escape_slash => out.push_str("\\/"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if c.is_control() || (ascii_only && !c.is_ascii()) => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn standard_base64(bytes: &[u8]) -> String {
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..=chunk.len() {
+                out.push(char::from(
+                    BASE64_STANDARD[((n >> (18 - 6 * i)) & 0x3f) as usize],
+                ));
+            }
+            for _ in chunk.len()..3 {
+                out.push('=');
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn base64_inner_part_is_found_at_every_alignment_and_surrounding() {
+        let secret = b"sk-test-0123456789abcdef";
+        for before in 0..6 {
+            for after in 0..4 {
+                let mut blob = vec![b'x'; before];
+                blob.extend_from_slice(secret);
+                blob.extend(std::iter::repeat_n(b'~', after));
+                let encoded = standard_base64(&blob);
+                let inner = base64_inner(secret, before % 3, BASE64_STANDARD);
+                let inner = String::from_utf8(inner).unwrap();
+                assert!(inner.len() >= 28, "inner part too short: {}", inner.len());
+                assert!(encoded.contains(&inner), "offset {before}, tail {after}");
+            }
+        }
+    }
+
+    #[test]
+    fn alphanumeric_secret_has_no_duplicate_percent_or_json_pattern() {
+        // `z` is 0x7a, so the hex has a letter and lower and upper case differ
+        let got = patterns("zbcdEFGH12345678", Encodings::ALL);
+        let raw = got.iter().filter(|(p, _)| p == b"zbcdEFGH12345678").count();
+        assert_eq!(raw, 1);
+        assert!(
+            got.iter()
+                .all(|(_, e)| *e != Encoding::Percent && *e != Encoding::Json)
+        );
+        // three alignments of two alphabets, with no `+/` the alphabets agree
+        assert_eq!(
+            got.iter().filter(|(_, e)| *e == Encoding::Base64).count(),
+            3
+        );
+        assert_eq!(got.iter().filter(|(_, e)| *e == Encoding::Hex).count(), 2);
+    }
+
+    #[test]
+    fn percent_and_json_escape_what_they_must() {
+        assert_eq!(percent("a b/c", true, false), "a%20b%2Fc");
+        assert_eq!(percent("a b/c", false, true), "a+b%2fc");
+        assert_eq!(
+            json("a\"b\\c/d\u{1}é", true, true),
+            "a\\\"b\\\\c\\/d\\u0001\\u00e9"
+        );
+    }
+
+    #[test]
+    fn disabled_encodings_give_no_patterns() {
+        let got = patterns("abcdEFGH12345678", Encodings::RAW | Encodings::HEX);
+        assert!(
+            got.iter()
+                .all(|(_, e)| matches!(e, Encoding::Raw | Encoding::Hex))
+        );
+        assert!(patterns("abcdEFGH12345678", Encodings::NONE).is_empty());
+    }
+}

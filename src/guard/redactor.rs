@@ -1,0 +1,652 @@
+//! [`Redactor`]: finds known secrets, in every common encoding, and replaces them.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
+
+use super::encode::{self, Encoding, Encodings};
+use super::scan::{Engine, Hit, Origin, SecretBytes};
+use super::stream::StreamRedactor;
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::KeyFormat;
+use crate::mask::Fingerprint;
+use crate::secret::SecretString;
+
+/// Default minimum length of a registered secret, in characters.
+pub const DEFAULT_MIN_SECRET_LEN: usize = 8;
+/// Default minimum length of a leaked fragment, in characters after the public prefix.
+pub const DEFAULT_FRAGMENT_LEN: usize = 16;
+/// The smallest fragment length the builder accepts: shorter ones would match ordinary words.
+const MIN_FRAGMENT_LEN: usize = 6;
+
+/// What a found secret is replaced with.
+///
+/// ```
+/// use keyward::{Redactor, Replacement, SecretString};
+///
+/// let key = SecretString::from(format!("sk-proj-{}", "Ab3d".repeat(10)));
+/// let text = format!("key={}", key.expose_secret());
+/// let labels = Redactor::builder().secret("OPENAI_API_KEY", &key)?.build()?;
+/// assert_eq!(labels.redact(&text), "key=[REDACTED:OPENAI_API_KEY]");
+/// let fixed = Redactor::builder()
+///     .replacement(Replacement::Fixed)
+///     .secret("OPENAI_API_KEY", &key)?
+///     .build()?;
+/// assert_eq!(fixed.redact(&text), "key=[REDACTED]");
+/// let fp = Redactor::builder()
+///     .replacement(Replacement::Fingerprint)
+///     .secret("OPENAI_API_KEY", &key)?
+///     .build()?;
+/// assert_eq!(fp.redact(&text), format!("key=[REDACTED:{}]", key.fingerprint()));
+/// # Ok::<(), keyward::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Replacement {
+    /// `[REDACTED:LABEL]`: tells a model *which* key was withheld, so it does not take the
+    /// placeholder for a mistake of the user. The default.
+    #[default]
+    Label,
+    /// `[REDACTED]`.
+    Fixed,
+    /// `[REDACTED:<fingerprint>]`, joinable with logs that carry fingerprints.
+    Fingerprint,
+}
+
+/// One place where a registered secret occurs in a text.
+///
+/// It carries the label and the fingerprint of the secret, never its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    range: Range<usize>,
+    label: Arc<str>,
+    encoding: Encoding,
+    fingerprint: Fingerprint,
+}
+
+impl Finding {
+    /// The byte range in the text; always on `char` boundaries.
+    pub fn range(&self) -> Range<usize> {
+        self.range.clone()
+    }
+
+    /// The label the secret was registered with.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// How the secret appeared: as written, encoded, or as a fragment.
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
+    /// The fingerprint of the whole secret (also for a fragment).
+    pub fn fingerprint(&self) -> Fingerprint {
+        self.fingerprint
+    }
+}
+
+/// Builds a [`Redactor`]; from [`Redactor::builder`].
+///
+/// Settings apply to all secrets and may be given in any order; secrets are checked against the
+/// minimum length when they are added and again by [`build`](RedactorBuilder::build).
+#[derive(Clone)]
+pub struct RedactorBuilder {
+    secrets: Vec<(Arc<str>, SecretString)>,
+    min_len: usize,
+    encodings: Encodings,
+    fragments: bool,
+    fragment_len: usize,
+    replacement: Replacement,
+}
+
+impl fmt::Debug for RedactorBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let labels: Vec<&str> = self.secrets.iter().map(|(l, _)| &**l).collect();
+        f.debug_struct("RedactorBuilder")
+            .field("labels", &labels)
+            .field("min_len", &self.min_len)
+            .field("encodings", &self.encodings)
+            .field("fragments", &self.fragments)
+            .field("fragment_len", &self.fragment_len)
+            .field("replacement", &self.replacement)
+            .finish()
+    }
+}
+
+impl Default for RedactorBuilder {
+    fn default() -> RedactorBuilder {
+        RedactorBuilder {
+            secrets: Vec::new(),
+            min_len: DEFAULT_MIN_SECRET_LEN,
+            encodings: Encodings::ALL,
+            fragments: true,
+            fragment_len: DEFAULT_FRAGMENT_LEN,
+            replacement: Replacement::Label,
+        }
+    }
+}
+
+impl RedactorBuilder {
+    /// Registers `secret` under `label` (normally the key name, such as `OPENAI_API_KEY`).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] if the label is empty or the secret is shorter than the
+    /// minimum length: redacting a short value everywhere would destroy the output. The message
+    /// names the label, never the value.
+    pub fn secret(mut self, label: impl Into<String>, secret: &SecretString) -> Result<Self> {
+        let label: Arc<str> = Arc::from(label.into());
+        self.check(&label, secret)?;
+        self.secrets.push((label, secret.clone()));
+        Ok(self)
+    }
+
+    /// Registers several labelled secrets; see [`secret`](RedactorBuilder::secret).
+    ///
+    /// # Errors
+    ///
+    /// As [`secret`](RedactorBuilder::secret), for the first secret that is refused.
+    pub fn secrets<'a, L: Into<String>>(
+        self,
+        secrets: impl IntoIterator<Item = (L, &'a SecretString)>,
+    ) -> Result<Self> {
+        secrets
+            .into_iter()
+            .try_fold(self, |builder, (label, secret)| {
+                builder.secret(label, secret)
+            })
+    }
+
+    /// The minimum length of a secret in characters (default 8).
+    pub fn min_len(mut self, chars: usize) -> Self {
+        self.min_len = chars;
+        self
+    }
+
+    /// The encodings to look for (default [`Encodings::ALL`]).
+    pub fn encodings(mut self, encodings: Encodings) -> Self {
+        self.encodings = encodings;
+        self
+    }
+
+    /// Whether a long enough fragment of a secret counts as a leak (default on).
+    pub fn fragments(mut self, yes: bool) -> Self {
+        self.fragments = yes;
+        self
+    }
+
+    /// The minimum length of a fragment, in characters after a known public prefix such as
+    /// `sk-proj-` (default 16, at least 6).
+    pub fn fragment_len(mut self, chars: usize) -> Self {
+        self.fragment_len = chars;
+        self
+    }
+
+    /// What a found secret is replaced with (default [`Replacement::Label`]).
+    pub fn replacement(mut self, replacement: Replacement) -> Self {
+        self.replacement = replacement;
+        self
+    }
+
+    /// The secrets registered so far.
+    pub fn len(&self) -> usize {
+        self.secrets.len()
+    }
+
+    /// Whether no secret is registered yet.
+    pub fn is_empty(&self) -> bool {
+        self.secrets.is_empty()
+    }
+
+    fn check(&self, label: &str, secret: &SecretString) -> Result<()> {
+        if label.is_empty() {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "a secret for the redactor needs a non-empty label",
+            ));
+        }
+        let chars = secret.expose_secret().chars().count();
+        if chars < self.min_len {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "secret `{label}` is too short to redact: {chars} characters, the minimum is {} \
+                     (redacting short values everywhere would destroy the output)",
+                    self.min_len
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Compiles the matcher.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] if a secret is shorter than the minimum length, the fragment
+    /// length is below 6, or the automaton cannot be built (more patterns than it can index).
+    pub fn build(self) -> Result<Redactor> {
+        for (label, secret) in &self.secrets {
+            self.check(label, secret)?;
+        }
+        if self.fragments && self.fragment_len < MIN_FRAGMENT_LEN {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "fragment length {} is below the minimum of {MIN_FRAGMENT_LEN} characters",
+                    self.fragment_len
+                ),
+            ));
+        }
+        // Any fragment of 2k-1 bytes or more contains one of the aligned k-grams.
+        let gram_len = if self.fragments {
+            self.fragment_len.div_ceil(2)
+        } else {
+            0
+        };
+        let mut patterns = Vec::new();
+        let mut entries = Vec::with_capacity(self.secrets.len());
+        let mut sources = Vec::with_capacity(self.secrets.len());
+        for (index, (label, secret)) in self.secrets.iter().enumerate() {
+            let index = u32::try_from(index).map_err(|_| {
+                Error::new(ErrorKind::InvalidInput, "too many secrets for one redactor")
+            })?;
+            let value = secret.expose_secret();
+            for (pattern, encoding) in encode::patterns(value, self.encodings) {
+                patterns.push((
+                    pattern,
+                    Origin::Whole {
+                        secret: index,
+                        encoding,
+                    },
+                ));
+            }
+            let body_start = KeyFormat::public_prefix(value).map_or(0, str::len);
+            if gram_len > 0 && value[body_start..].chars().count() >= self.fragment_len {
+                let mut at = body_start;
+                while at + gram_len <= value.len() {
+                    patterns.push((
+                        value.as_bytes()[at..at + gram_len].to_vec(),
+                        Origin::Gram {
+                            secret: index,
+                            at: at as u32,
+                        },
+                    ));
+                    at += gram_len;
+                }
+            }
+            entries.push(Entry {
+                label: label.clone(),
+                fingerprint: secret.fingerprint(),
+            });
+            sources.push(SecretBytes {
+                value: secret.clone(),
+                body_start,
+            });
+        }
+        let engine = if patterns.is_empty() {
+            None
+        } else {
+            Some(Engine::new(patterns, sources, gram_len, self.fragment_len)?)
+        };
+        Ok(Redactor {
+            inner: Arc::new(Inner {
+                entries,
+                engine,
+                replacement: self.replacement,
+                encodings: self.encodings,
+                fragments: self.fragments,
+            }),
+        })
+    }
+}
+
+struct Entry {
+    label: Arc<str>,
+    fingerprint: Fingerprint,
+}
+
+struct Inner {
+    entries: Vec<Entry>,
+    engine: Option<Engine>,
+    replacement: Replacement,
+    encodings: Encodings,
+    fragments: bool,
+}
+
+/// Finds registered secrets in text, as written, encoded or in fragments, and replaces them.
+///
+/// A `Redactor` is immutable, `Send + Sync`, and cheap to clone (the compiled matcher is shared).
+/// One Aho-Corasick automaton holds every pattern of every secret, so the cost of a search hardly
+/// depends on how many secrets are registered.
+///
+/// What it finds, for each secret of at least 8 characters:
+/// - the secret as written;
+/// - base64 (standard and URL-safe, padded or not) of the secret alone or inside a larger blob,
+///   at any of the three byte alignments; the one or two characters at each end that depend on
+///   the neighbouring bytes stay in the output;
+/// - hex (lower and upper case), percent-encoding, and JSON string escaping;
+/// - any contiguous fragment of at least 16 characters, not counting a public prefix such as
+///   `sk-proj-` (so a model that prints half a key is caught).
+///
+/// ```
+/// use keyward::{ErrorKind, Redactor, SecretString};
+///
+/// let key = SecretString::from(format!("sk-proj-{}", "Ab3dEf6h".repeat(5)));
+/// let redactor = Redactor::builder().secret("OPENAI_API_KEY", &key)?.build()?;
+///
+/// let reply = format!("Sure! Your key is {}.", key.expose_secret());
+/// assert_eq!(redactor.redact(&reply), "Sure! Your key is [REDACTED:OPENAI_API_KEY].");
+///
+/// // half of the key is a leak too
+/// let half = &key.expose_secret()[..30];
+/// assert_eq!(redactor.redact(half), "[REDACTED:OPENAI_API_KEY]");
+///
+/// let err = redactor.check(&reply).unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::Leak);
+/// assert!(err.to_string().contains("OPENAI_API_KEY"));
+/// assert!(!err.to_string().contains(key.expose_secret()));
+/// # Ok::<(), keyward::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Redactor {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let labels: Vec<&str> = self.inner.entries.iter().map(|e| &*e.label).collect();
+        f.debug_struct("Redactor")
+            .field("labels", &labels)
+            .field("encodings", &self.inner.encodings)
+            .field("fragments", &self.inner.fragments)
+            .field("replacement", &self.inner.replacement)
+            .finish()
+    }
+}
+
+impl Default for Redactor {
+    /// A redactor with no secrets: it changes nothing.
+    fn default() -> Redactor {
+        Redactor {
+            inner: Arc::new(Inner {
+                entries: Vec::new(),
+                engine: None,
+                replacement: Replacement::Label,
+                encodings: Encodings::ALL,
+                fragments: true,
+            }),
+        }
+    }
+}
+
+impl Redactor {
+    /// A builder with the default settings and no secrets.
+    pub fn builder() -> RedactorBuilder {
+        RedactorBuilder::default()
+    }
+
+    /// The number of registered secrets.
+    pub fn len(&self) -> usize {
+        self.inner.entries.len()
+    }
+
+    /// Whether no secret is registered.
+    pub fn is_empty(&self) -> bool {
+        self.inner.entries.is_empty()
+    }
+
+    /// The labels of the registered secrets, in registration order.
+    pub fn labels(&self) -> impl Iterator<Item = &str> {
+        self.inner.entries.iter().map(|e| &*e.label)
+    }
+
+    /// `text` with every occurrence of a registered secret replaced; borrowed when nothing
+    /// matched. Overlapping occurrences (a key and a fragment of it, two keys that share
+    /// characters) become one replacement naming all their labels.
+    pub fn redact<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        let hits = self.hits(text);
+        if hits.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        let mut regions = Vec::new();
+        for hit in hits {
+            add_region(&mut regions, hit);
+        }
+        let mut out = String::with_capacity(text.len());
+        self.render(text, 0, &regions, &mut out);
+        Cow::Owned(out)
+    }
+
+    /// Every occurrence of a registered secret, ordered by position. An occurrence inside a
+    /// larger one of the same secret (a fragment of a key that is there whole) is left out.
+    pub fn find(&self, text: &str) -> Vec<Finding> {
+        let mut hits = self.hits(text);
+        hits.sort_by(|a, b| {
+            (a.range.start, std::cmp::Reverse(a.range.end))
+                .cmp(&(b.range.start, std::cmp::Reverse(b.range.end)))
+        });
+        // Sorted by start, so a hit lies inside an earlier one of its secret exactly when it
+        // ends before the furthest end seen for that secret.
+        let mut furthest = vec![0usize; self.inner.entries.len()];
+        let mut kept: Vec<Hit> = Vec::with_capacity(hits.len());
+        for hit in hits {
+            let end = &mut furthest[hit.secret as usize];
+            if hit.range.end > *end {
+                *end = hit.range.end;
+                kept.push(hit);
+            }
+        }
+        kept.into_iter()
+            .map(|hit| {
+                let entry = &self.inner.entries[hit.secret as usize];
+                Finding {
+                    range: hit.range,
+                    label: entry.label.clone(),
+                    encoding: hit.encoding,
+                    fingerprint: entry.fingerprint,
+                }
+            })
+            .collect()
+    }
+
+    /// Whether `text` contains a registered secret.
+    pub fn is_leak(&self, text: &str) -> bool {
+        !self.hits(text).is_empty()
+    }
+
+    /// Checks that `text` contains no registered secret, for callers that refuse to send rather
+    /// than redact.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Leak`] naming the labels of the secrets found and how they appeared (never
+    /// their values).
+    pub fn check(&self, text: &str) -> Result<()> {
+        let findings = self.find(text);
+        if findings.is_empty() {
+            return Ok(());
+        }
+        let mut found: Vec<(&str, Vec<Encoding>)> = Vec::new();
+        for finding in &findings {
+            match found.iter_mut().find(|(l, _)| *l == finding.label()) {
+                Some((_, encodings)) => {
+                    if !encodings.contains(&finding.encoding) {
+                        encodings.push(finding.encoding);
+                    }
+                }
+                None => found.push((finding.label(), vec![finding.encoding])),
+            }
+        }
+        let listed: Vec<String> = found
+            .iter()
+            .map(|(label, encodings)| {
+                let names: Vec<&str> = encodings.iter().map(|e| e.name()).collect();
+                format!("`{label}` ({})", names.join(", "))
+            })
+            .collect();
+        Err(Error::new(
+            ErrorKind::Leak,
+            format!("potential secret leak detected: {}", listed.join(", ")),
+        ))
+    }
+
+    /// A [`StreamRedactor`] for text that arrives in pieces, such as model tokens.
+    pub fn stream(&self) -> StreamRedactor {
+        StreamRedactor::new(self.clone())
+    }
+
+    pub(crate) fn engine(&self) -> Option<&Engine> {
+        self.inner.engine.as_ref()
+    }
+
+    fn hits(&self, text: &str) -> Vec<Hit> {
+        let mut hits = Vec::new();
+        if let Some(engine) = &self.inner.engine {
+            let mut state = engine.start();
+            engine.scan(&mut state, text.as_bytes(), 0, 0, &mut hits);
+            engine.finish(&mut state, text.as_bytes(), 0, &mut hits);
+        }
+        hits
+    }
+
+    /// Appends `text` (which starts at absolute offset `base`) to `out` with `regions` replaced;
+    /// the regions lie inside the text and are sorted.
+    pub(crate) fn render(&self, text: &str, base: usize, regions: &[Region], out: &mut String) {
+        let mut at = 0;
+        for region in regions {
+            let (start, end) = (region.range.start - base, region.range.end - base);
+            out.push_str(&text[at..start]);
+            self.push_replacement(region, out);
+            at = end;
+        }
+        out.push_str(&text[at..]);
+    }
+
+    fn push_replacement(&self, region: &Region, out: &mut String) {
+        let mut names: Vec<String> = match self.inner.replacement {
+            Replacement::Fixed => {
+                out.push_str("[REDACTED]");
+                return;
+            }
+            Replacement::Label => region
+                .secrets
+                .iter()
+                .map(|&s| self.inner.entries[s as usize].label.to_string())
+                .collect(),
+            Replacement::Fingerprint => region
+                .secrets
+                .iter()
+                .map(|&s| self.inner.entries[s as usize].fingerprint.to_string())
+                .collect(),
+        };
+        names.sort();
+        names.dedup();
+        out.push_str("[REDACTED:");
+        out.push_str(&names.join(","));
+        out.push(']');
+    }
+}
+
+/// A range to replace, the union of overlapping hits.
+#[derive(Debug, Clone)]
+pub(crate) struct Region {
+    pub(crate) range: Range<usize>,
+    secrets: Vec<u32>,
+}
+
+/// Adds `hit` to the sorted, disjoint `regions`, merging every region it overlaps. Ranges that
+/// only touch stay apart, so the result does not depend on the order hits arrive in.
+pub(crate) fn add_region(regions: &mut Vec<Region>, hit: Hit) {
+    // Disjoint and sorted by start, so sorted by end too.
+    let first = regions.partition_point(|r| r.range.end <= hit.range.start);
+    let mut last = first;
+    while last < regions.len() && regions[last].range.start < hit.range.end {
+        last += 1;
+    }
+    let mut merged = Region {
+        range: hit.range,
+        secrets: vec![hit.secret],
+    };
+    for region in regions.drain(first..last) {
+        merged.range.start = merged.range.start.min(region.range.start);
+        merged.range.end = merged.range.end.max(region.range.end);
+        merged.secrets.extend(region.secrets);
+    }
+    merged.secrets.sort_unstable();
+    merged.secrets.dedup();
+    regions.insert(first, merged);
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn key(body: &str) -> SecretString {
+        SecretString::from(format!("sk-proj-{body}"))
+    }
+
+    #[test]
+    fn redactor_is_send_sync_and_cheap_to_clone() {
+        fn assert_send_sync<T: Send + Sync + Clone>() {}
+        assert_send_sync::<Redactor>();
+        assert_send_sync::<RedactorBuilder>();
+    }
+
+    #[test]
+    fn short_secret_is_refused_by_label_not_value() {
+        let short = SecretString::from("hunter2");
+        let err = Redactor::builder()
+            .secret("DB_PASSWORD", &short)
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("DB_PASSWORD"));
+        assert!(!err.to_string().contains("hunter2"));
+        // raising the minimum after registration is caught by build
+        let ok = SecretString::from("hunter22");
+        let err = Redactor::builder()
+            .secret("A", &ok)
+            .unwrap()
+            .min_len(12)
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("`A`"));
+    }
+
+    #[test]
+    fn regions_merge_overlaps_in_any_order_but_not_neighbours() {
+        let hit = |r: Range<usize>, s| Hit {
+            range: r,
+            secret: s,
+            encoding: Encoding::Raw,
+        };
+        let mut a = Vec::new();
+        for h in [hit(0..5, 0), hit(5..10, 1), hit(3..7, 2)] {
+            add_region(&mut a, h);
+        }
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].range, 0..10);
+        assert_eq!(a[0].secrets, vec![0, 1, 2]);
+        let mut b = Vec::new();
+        for h in [hit(5..10, 1), hit(0..5, 0)] {
+            add_region(&mut b, h);
+        }
+        assert_eq!(b.len(), 2);
+    }
+
+    #[test]
+    fn debug_shows_labels_not_values() {
+        let k = key(&"Zq9x".repeat(8));
+        let r = Redactor::builder()
+            .secret("OPENAI", &k)
+            .unwrap()
+            .build()
+            .unwrap();
+        let debug = format!("{r:?}");
+        assert!(debug.contains("OPENAI"));
+        assert!(!debug.contains("Zq9x"));
+    }
+}

@@ -1,0 +1,449 @@
+//! The matching engine shared by one-shot and streaming redaction.
+//!
+//! One overlapping Aho-Corasick automaton holds every pattern of every secret. The scanner feeds
+//! it one byte at a time and keeps all of its state in [`ScanState`], so a stream can stop after
+//! any byte and resume with the next chunk without looking at old text again. One-shot redaction
+//! runs the very same loop over the whole text, which is why both give the same result for any
+//! split of the input.
+
+use std::ops::Range;
+
+use aho_corasick::automaton::{Automaton, StateID};
+use aho_corasick::{Anchored, MatchKind, PatternID, dfa, nfa};
+use zeroize::Zeroize;
+
+use super::encode::Encoding;
+use crate::error::{Error, ErrorKind, Result};
+use crate::secret::SecretString;
+
+/// Up to this many pattern bytes (about 100 API keys with every encoding) the dense DFA is used:
+/// about twice as fast as the NFA, but its size grows with states times byte classes (some
+/// 20 MB at this limit). Above it the contiguous NFA (about a quarter of that) is used.
+const MAX_DFA_PATTERN_BYTES: usize = 100_000;
+
+/// Where a pattern comes from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Origin {
+    /// The whole secret, in an encoding.
+    Whole { secret: u32, encoding: Encoding },
+    /// An aligned k-gram of the secret starting at byte `at`; a fragment candidate.
+    Gram { secret: u32, at: u32 },
+}
+
+/// A match before merging: a text range and the secret it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Hit {
+    pub(crate) range: Range<usize>,
+    pub(crate) secret: u32,
+    pub(crate) encoding: Encoding,
+}
+
+/// The secret bytes the engine compares fragments against, and where the counted part starts.
+pub(crate) struct SecretBytes {
+    pub(crate) value: SecretString,
+    /// Length of the public prefix (`sk-proj-`), not counted towards a fragment's length.
+    pub(crate) body_start: usize,
+}
+
+enum Dfa {
+    Dense(dfa::DFA),
+    Contiguous(nfa::contiguous::NFA),
+}
+
+/// The compiled automaton plus what each pattern means.
+pub(crate) struct Engine {
+    automaton: Dfa,
+    /// `origins[pattern_starts[p]..pattern_starts[p + 1]]` are the origins of pattern `p`.
+    origins: Vec<Origin>,
+    pattern_starts: Vec<u32>,
+    /// The k of the k-grams, 0 when fragments are off.
+    gram_len: usize,
+    /// Minimum counted characters of a fragment.
+    fragment_len: usize,
+    /// Bytes that occur in some secret: a fragment can only extend over these.
+    secret_byte: [bool; 256],
+    max_pattern_len: usize,
+    /// How far a fragment candidate may extend to the left of its first k-gram.
+    max_left: usize,
+    secrets: Vec<SecretBytes>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("patterns", &(self.pattern_starts.len().saturating_sub(1)))
+            .field("gram_len", &self.gram_len)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Builds the engine; `patterns` may repeat (two secrets sharing a k-gram), the duplicates
+    /// are folded into one automaton pattern with several origins.
+    pub(crate) fn new(
+        mut patterns: Vec<(Vec<u8>, Origin)>,
+        secrets: Vec<SecretBytes>,
+        gram_len: usize,
+        fragment_len: usize,
+    ) -> Result<Engine> {
+        patterns.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut unique: Vec<&[u8]> = Vec::new();
+        let mut origins = Vec::with_capacity(patterns.len());
+        let mut pattern_starts = Vec::new();
+        for (pattern, origin) in &patterns {
+            if unique.last() != Some(&pattern.as_slice()) {
+                unique.push(pattern);
+                pattern_starts.push(origins.len() as u32);
+            }
+            origins.push(*origin);
+        }
+        pattern_starts.push(origins.len() as u32);
+
+        let total: usize = unique.iter().map(|p| p.len()).sum();
+        let max_pattern_len = unique.iter().map(|p| p.len()).max().unwrap_or(0);
+        let automaton = if total <= MAX_DFA_PATTERN_BYTES {
+            dfa::DFA::builder()
+                .match_kind(MatchKind::Standard)
+                .prefilter(false)
+                .build(&unique)
+                .map(Dfa::Dense)
+        } else {
+            nfa::contiguous::NFA::builder()
+                .match_kind(MatchKind::Standard)
+                .prefilter(false)
+                .build(&unique)
+                .map(Dfa::Contiguous)
+        }
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                "could not build the redactor automaton",
+            )
+            .with_source(e)
+        })?;
+
+        // The patterns are the secrets and their encodings: wipe them rather than free them.
+        for (pattern, _) in &mut patterns {
+            pattern.zeroize();
+        }
+        let mut secret_byte = [false; 256];
+        for secret in &secrets {
+            for &b in secret.value.expose_secret().as_bytes() {
+                secret_byte[usize::from(b)] = true;
+            }
+        }
+        Ok(Engine {
+            automaton,
+            origins,
+            pattern_starts,
+            gram_len,
+            fragment_len,
+            secret_byte,
+            max_pattern_len,
+            max_left: secrets
+                .iter()
+                .map(|s| s.body_start)
+                .max()
+                .unwrap_or(0)
+                .max(gram_len.saturating_sub(1)),
+            secrets,
+        })
+    }
+
+    /// A fresh scan positioned before the first byte of a text.
+    pub(crate) fn start(&self) -> ScanState {
+        let sid = match &self.automaton {
+            Dfa::Dense(a) => a.start_state(Anchored::No),
+            Dfa::Contiguous(a) => a.start_state(Anchored::No),
+        };
+        ScanState {
+            // Built with the default start kind, which always supports unanchored searches.
+            sid: sid.unwrap_or(StateID::ZERO),
+            pos: 0,
+            last_start: 0,
+            open: Vec::new(),
+            changed: true,
+        }
+    }
+
+    /// Feeds `text[from..]` to the scan. `text[0]` is the byte at absolute offset `base`; bytes
+    /// before `from` are earlier text the scan may look back at for fragments.
+    #[inline]
+    pub(crate) fn scan(
+        &self,
+        state: &mut ScanState,
+        text: &[u8],
+        base: usize,
+        from: usize,
+        hits: &mut Vec<Hit>,
+    ) {
+        match &self.automaton {
+            Dfa::Dense(a) => self.scan_with(a, state, text, base, from, hits),
+            Dfa::Contiguous(a) => self.scan_with(a, state, text, base, from, hits),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn scan_with<A: Automaton>(
+        &self,
+        aut: &A,
+        state: &mut ScanState,
+        text: &[u8],
+        base: usize,
+        from: usize,
+        hits: &mut Vec<Hit>,
+    ) {
+        let start = aut.start_state(Anchored::No).unwrap_or(StateID::ZERO);
+        let hits_before = hits.len();
+        let open_before = state.open.len();
+        state.changed = false;
+        let mut sid = state.sid;
+        let mut last_start = state.last_start;
+        for (i, &byte) in text.iter().enumerate().skip(from) {
+            if !state.open.is_empty() {
+                self.extend_open(state, text, base, i, hits);
+            }
+            sid = aut.next_state(Anchored::No, sid, byte);
+            // Written without a branch: in prose the state returns to the start at every space.
+            last_start = if sid == start {
+                base + i + 1
+            } else {
+                last_start
+            };
+            if aut.is_special(sid) && aut.is_match(sid) {
+                for m in 0..aut.match_len(sid) {
+                    let pid = aut.match_pattern(sid, m);
+                    self.on_match(aut, pid, state, text, base, i + 1, hits);
+                }
+            }
+        }
+        state.changed |= last_start != state.last_start
+            || hits.len() != hits_before
+            || state.open.len() != open_before
+            || state.open.is_empty() != (open_before == 0);
+        state.sid = sid;
+        state.last_start = last_start;
+        state.pos = base + text.len();
+    }
+
+    /// Advances the open fragment candidates over `text[i]`, closing those it does not continue.
+    fn extend_open(
+        &self,
+        state: &mut ScanState,
+        text: &[u8],
+        base: usize,
+        i: usize,
+        hits: &mut Vec<Hit>,
+    ) {
+        let byte = text[i];
+        let mut k = 0;
+        while k < state.open.len() {
+            let open = &mut state.open[k];
+            let secret = &self.secrets[open.secret as usize];
+            if secret.value.expose_secret().as_bytes().get(open.next) == Some(&byte) {
+                open.next += 1;
+                k += 1;
+            } else {
+                state.changed = true;
+                let open = state.open.swap_remove(k);
+                self.close(open, text, base, base + i, hits);
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_match<A: Automaton>(
+        &self,
+        aut: &A,
+        pid: PatternID,
+        state: &mut ScanState,
+        text: &[u8],
+        base: usize,
+        end: usize,
+        hits: &mut Vec<Hit>,
+    ) {
+        let len = aut.pattern_len(pid);
+        let from = self.pattern_starts[pid.as_usize()] as usize;
+        let to = self.pattern_starts[pid.as_usize() + 1] as usize;
+        for origin in &self.origins[from..to] {
+            match *origin {
+                Origin::Whole { secret, encoding } => hits.push(Hit {
+                    range: base + end - len..base + end,
+                    secret,
+                    encoding,
+                }),
+                Origin::Gram { secret, at } => {
+                    self.open_fragment(state, text, base, end, secret, at as usize)
+                }
+            }
+        }
+    }
+
+    /// Starts a fragment candidate for the k-gram of `secret` at `at` that ends at `text[end]`,
+    /// extended to the left as far as the text agrees with the secret.
+    #[allow(clippy::too_many_arguments)]
+    fn open_fragment(
+        &self,
+        state: &mut ScanState,
+        text: &[u8],
+        base: usize,
+        end: usize,
+        secret: u32,
+        at: usize,
+    ) {
+        let next = at + self.gram_len;
+        state.changed = true;
+        // Already covered by a candidate that came in through an earlier k-gram.
+        if state
+            .open
+            .iter()
+            .any(|o| o.secret == secret && o.next == next)
+        {
+            return;
+        }
+        let bytes = self.secrets[secret as usize]
+            .value
+            .expose_secret()
+            .as_bytes();
+        let gram_start = end - self.gram_len;
+        // A longer left part would hold an earlier aligned k-gram, whose candidate covers it;
+        // the first k-gram (right after the public prefix) may extend over the whole prefix.
+        let body_start = self.secrets[secret as usize].body_start;
+        let reach = if at < body_start + self.gram_len {
+            at
+        } else {
+            self.gram_len - 1
+        };
+        let max_left = reach.min(gram_start);
+        let mut left = 0;
+        while left < max_left && text[gram_start - left - 1] == bytes[at - left - 1] {
+            left += 1;
+        }
+        // Never start inside a UTF-8 character.
+        while left > 0 && is_continuation(text[gram_start - left]) {
+            left -= 1;
+        }
+        let open = Open {
+            secret,
+            start: base + gram_start - left,
+            secret_start: at - left,
+            next,
+        };
+        if next == bytes.len() {
+            self.close(open, text, base, base + end, &mut Vec::new());
+        } else {
+            state.open.push(open);
+        }
+    }
+
+    /// Ends a candidate at absolute offset `end`: a fragment if it is long enough.
+    fn close(&self, open: Open, text: &[u8], base: usize, end: usize, hits: &mut Vec<Hit>) {
+        let secret = &self.secrets[open.secret as usize];
+        let mut next = open.next;
+        let mut end = end;
+        // Never end inside a UTF-8 character: drop a partly matched one.
+        while end > open.start && text.get(end - base).is_some_and(|&b| is_continuation(b)) {
+            end -= 1;
+            next -= 1;
+        }
+        let counted_from = open.secret_start.max(secret.body_start);
+        let counted = secret
+            .value
+            .expose_secret()
+            .as_bytes()
+            .get(counted_from..next)
+            .map_or(0, |b| b.iter().filter(|&&b| !is_continuation(b)).count());
+        if counted >= self.fragment_len {
+            hits.push(Hit {
+                range: open.start..end,
+                secret: open.secret,
+                encoding: Encoding::Fragment,
+            });
+        }
+    }
+
+    /// Ends every open candidate at the end of the text.
+    pub(crate) fn finish(
+        &self,
+        state: &mut ScanState,
+        text: &[u8],
+        base: usize,
+        hits: &mut Vec<Hit>,
+    ) {
+        for open in std::mem::take(&mut state.open) {
+            self.close(open, text, base, state.pos, hits);
+        }
+    }
+
+    /// Whether [`pending_from`](Engine::pending_from) may have moved since before the last
+    /// [`scan`](Engine::scan): false when that scan found nothing, opened or closed no fragment
+    /// candidate, never returned to the start state, and no pattern can be longer than the
+    /// bytes since the last start state. Lets a stream skip the work for most small pieces.
+    #[inline]
+    pub(crate) fn may_have_moved(&self, state: &ScanState) -> bool {
+        state.changed
+            || !state.open.is_empty()
+            || state.pos.saturating_sub(self.max_pattern_len) > state.last_start
+    }
+
+    /// The first absolute offset a hit found later could start at, and the first one that must
+    /// stay in the buffer for the scan to look back at.
+    /// `text[0]` is at absolute offset `base`; nothing before `floor` is looked at.
+    #[inline]
+    pub(crate) fn pending_from(
+        &self,
+        state: &ScanState,
+        text: &[u8],
+        base: usize,
+        floor: usize,
+    ) -> usize {
+        // A pattern still being matched started after the automaton was last in its start
+        // state, and no further back than the longest pattern.
+        let mut from = state
+            .last_start
+            .max(state.pos.saturating_sub(self.max_pattern_len))
+            .max(floor);
+        // A k-gram found later may extend left by up to k-1 bytes of secret characters.
+        if self.gram_len > 0 {
+            let floor = from.saturating_sub(self.max_left).max(floor);
+            while from > floor && self.secret_byte[usize::from(text[from - 1 - base])] {
+                from -= 1;
+            }
+        }
+        for open in &state.open {
+            from = from.min(open.start);
+        }
+        from
+    }
+}
+
+/// The state of a scan between two chunks.
+#[derive(Debug, Clone)]
+pub(crate) struct ScanState {
+    sid: StateID,
+    /// Absolute offset of the next byte.
+    pos: usize,
+    /// Absolute offset just after the last byte that left the automaton in its start state.
+    last_start: usize,
+    open: Vec<Open>,
+    /// Whether the last scan changed anything [`Engine::pending_from`] depends on, other than
+    /// the position.
+    changed: bool,
+}
+
+/// A fragment candidate that may still grow to the right.
+#[derive(Debug, Clone, Copy)]
+struct Open {
+    secret: u32,
+    /// Absolute offset of the candidate's first byte.
+    start: usize,
+    /// Byte offset in the secret matching `start`.
+    secret_start: usize,
+    /// Byte offset in the secret the next text byte must equal.
+    next: usize,
+}
+
+fn is_continuation(b: u8) -> bool {
+    b & 0xC0 == 0x80
+}

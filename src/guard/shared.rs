@@ -1,0 +1,361 @@
+//! [`SharedRedactor`]: a redactor that follows keys as they load and rotate.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use super::redactor::{Redactor, RedactorBuilder};
+use super::stream::StreamRedactor;
+use crate::clock::{Clock, SystemClock};
+use crate::error::Result;
+use crate::secret::SecretString;
+
+/// How long a replaced value stays redacted by default: answers and logs written just before a
+/// rotation may still carry the old key.
+pub const DEFAULT_GRACE_PERIOD: TimeDelta = TimeDelta::hours(24);
+
+/// A handle to the current [`Redactor`], swapped atomically when secrets change.
+///
+/// Readers call [`current`](SharedRedactor::current) and keep the returned `Arc` for as long as
+/// they like (a whole stream, say); writers call [`update`](SharedRedactor::update) when a key
+/// is loaded or rotated, which builds a new matcher and swaps it in. The value a key had before
+/// a rotation stays redacted for a grace period ([`DEFAULT_GRACE_PERIOD`] unless set), because
+/// text produced just before the rotation may still carry it.
+///
+/// Clones share the same state.
+///
+/// ```
+/// use keyward::{Redactor, SecretString, SharedRedactor};
+///
+/// let shared = SharedRedactor::new(Redactor::builder());
+/// let old = SecretString::from(format!("sk-proj-{}", "0ld0".repeat(10)));
+/// let new = SecretString::from(format!("sk-proj-{}", "N3w0".repeat(10)));
+/// shared.update("OPENAI_API_KEY", &old)?;
+/// shared.update("OPENAI_API_KEY", &new)?; // rotation: the old value stays redacted a while
+///
+/// let text = format!("{} {}", old.expose_secret(), new.expose_secret());
+/// assert_eq!(
+///     shared.current().redact(&text),
+///     "[REDACTED:OPENAI_API_KEY] [REDACTED:OPENAI_API_KEY]"
+/// );
+/// # Ok::<(), keyward::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct SharedRedactor {
+    inner: Arc<Shared>,
+}
+
+struct Shared {
+    current: RwLock<Arc<Redactor>>,
+    registry: Mutex<Registry>,
+}
+
+struct Registry {
+    /// The settings, and the secrets given to [`SharedRedactor::new`], always redacted.
+    fixed: RedactorBuilder,
+    live: Vec<(String, SecretString)>,
+    retired: Vec<Retired>,
+    grace: TimeDelta,
+    clock: Arc<dyn Clock>,
+}
+
+struct Retired {
+    label: String,
+    value: SecretString,
+    until: DateTime<Utc>,
+}
+
+impl fmt::Debug for SharedRedactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedRedactor")
+            .field("current", &self.current())
+            .finish()
+    }
+}
+
+impl SharedRedactor {
+    /// A handle whose redactors use the settings of `builder`; the secrets already in `builder`
+    /// are always redacted, the others come and go with [`update`](SharedRedactor::update) and
+    /// [`remove`](SharedRedactor::remove).
+    ///
+    /// If `builder` cannot build (a secret too short), the handle starts with the settings
+    /// alone and the next `update` reports the error.
+    pub fn new(builder: RedactorBuilder) -> SharedRedactor {
+        let current = builder.clone().build().unwrap_or_default();
+        SharedRedactor {
+            inner: Arc::new(Shared {
+                current: RwLock::new(Arc::new(current)),
+                registry: Mutex::new(Registry {
+                    fixed: builder,
+                    live: Vec::new(),
+                    retired: Vec::new(),
+                    grace: DEFAULT_GRACE_PERIOD,
+                    clock: Arc::new(SystemClock),
+                }),
+            }),
+        }
+    }
+
+    /// Sets how long a replaced or removed value stays redacted.
+    pub fn with_grace_period(self, grace: TimeDelta) -> SharedRedactor {
+        self.registry().grace = grace;
+        self
+    }
+
+    /// Sets the clock the grace period is measured with (a `ManualClock` in tests).
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> SharedRedactor {
+        self.registry().clock = clock;
+        self
+    }
+
+    /// The redactor to use now. Keep it for a whole message or stream: it does not change
+    /// under you, and the next call returns the newest one.
+    pub fn current(&self) -> Arc<Redactor> {
+        self.inner
+            .current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// A [`StreamRedactor`] over the current redactor.
+    pub fn stream(&self) -> StreamRedactor {
+        self.current().stream()
+    }
+
+    /// Sets the value of `label`, as when a key is loaded or rotated. A different previous
+    /// value stays redacted for the grace period.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) if the value is too short
+    /// to redact; the handle is then unchanged.
+    pub fn update(&self, label: &str, value: &SecretString) -> Result<()> {
+        self.update_all([(label, value)])
+    }
+
+    /// Sets several values at once, rebuilding the matcher once: use it when many keys load
+    /// together (building for 1000 keys takes tens of milliseconds, so one build per key adds
+    /// up). Each works as in [`update`](SharedRedactor::update).
+    ///
+    /// # Errors
+    ///
+    /// As `update`, for the first value refused; then none of them is applied.
+    pub fn update_all<'a>(
+        &self,
+        values: impl IntoIterator<Item = (&'a str, &'a SecretString)>,
+    ) -> Result<()> {
+        let mut registry = self.registry();
+        let until = registry.clock.now() + registry.grace;
+        let mut live = registry.live.clone();
+        let mut retired: Vec<Retired> = registry
+            .retired
+            .iter()
+            .map(|r| Retired {
+                label: r.label.clone(),
+                value: r.value.clone(),
+                until: r.until,
+            })
+            .collect();
+        let mut changed = false;
+        for (label, value) in values {
+            match live.iter_mut().find(|(l, _)| l == label) {
+                Some((_, old)) if old == value => continue,
+                Some((_, old)) => {
+                    let old = std::mem::replace(old, value.clone());
+                    retired.push(Retired {
+                        label: label.to_owned(),
+                        value: old,
+                        until,
+                    });
+                }
+                None => live.push((label.to_owned(), value.clone())),
+            }
+            // A value that comes back is live again, not retired.
+            retired.retain(|r| !(r.label == label && r.value == *value));
+            changed = true;
+        }
+        if !changed {
+            return Ok(());
+        }
+        self.commit(&mut registry, live, retired)
+    }
+
+    /// Removes `label`; its value stays redacted for the grace period. Returns whether it was
+    /// there.
+    ///
+    /// # Errors
+    ///
+    /// Only if rebuilding fails, which the values already accepted cannot cause.
+    pub fn remove(&self, label: &str) -> Result<bool> {
+        let mut registry = self.registry();
+        let Some(index) = registry.live.iter().position(|(l, _)| l == label) else {
+            return Ok(false);
+        };
+        let until = registry.clock.now() + registry.grace;
+        let mut next_live = registry.live.clone();
+        let (label, value) = next_live.remove(index);
+        let mut next_retired = std::mem::take(&mut registry.retired);
+        next_retired.push(Retired {
+            label,
+            value,
+            until,
+        });
+        self.commit(&mut registry, next_live, next_retired)?;
+        Ok(true)
+    }
+
+    /// Stops redacting replaced values whose grace period is over; returns how many. Also done
+    /// by every `update` and `remove`.
+    ///
+    /// # Errors
+    ///
+    /// Only if rebuilding fails, which the values already accepted cannot cause.
+    pub fn prune(&self) -> Result<usize> {
+        let mut registry = self.registry();
+        let before = registry.retired.len();
+        let live = registry.live.clone();
+        let retired = std::mem::take(&mut registry.retired);
+        self.commit(&mut registry, live, retired)?;
+        Ok(before - registry.retired.len())
+    }
+
+    fn registry(&self) -> std::sync::MutexGuard<'_, Registry> {
+        // Every write to the registry is a single assignment, so a panic elsewhere cannot leave
+        // it half-changed.
+        self.inner
+            .registry
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Builds the redactor for the given secrets and, if that works, makes it current.
+    fn commit(
+        &self,
+        registry: &mut Registry,
+        live: Vec<(String, SecretString)>,
+        mut retired: Vec<Retired>,
+    ) -> Result<()> {
+        let now = registry.clock.now();
+        retired.retain(|r| r.until > now);
+        let mut builder = registry.fixed.clone();
+        for (label, value) in &live {
+            builder = builder.secret(label.clone(), value)?;
+        }
+        for r in &retired {
+            builder = builder.secret(r.label.clone(), &r.value)?;
+        }
+        let redactor = builder.build()?;
+        registry.live = live;
+        registry.retired = retired;
+        *self
+            .inner
+            .current
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(redactor);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::{ErrorKind, ManualClock};
+
+    fn key(tag: &str) -> SecretString {
+        SecretString::from(format!("sk-proj-{}", tag.repeat(10)))
+    }
+
+    #[test]
+    fn old_value_is_redacted_until_the_grace_period_ends() {
+        let clock = Arc::new(ManualClock::new(Utc::now()));
+        let shared = SharedRedactor::new(Redactor::builder())
+            .with_grace_period(TimeDelta::minutes(10))
+            .with_clock(clock.clone());
+        let (old, new) = (key("aB1c"), key("dE2f"));
+        shared.update("OPENAI", &old).unwrap();
+        let before_rotation = shared.current();
+        shared.update("OPENAI", &new).unwrap();
+        let both = format!("{} {}", old.expose_secret(), new.expose_secret());
+
+        // a reader that kept the old redactor is not affected by the swap
+        assert!(before_rotation.redact(&both).contains(new.expose_secret()));
+        assert_eq!(shared.current().len(), 2);
+        assert_eq!(
+            shared.current().redact(&both),
+            "[REDACTED:OPENAI] [REDACTED:OPENAI]"
+        );
+
+        clock.advance(TimeDelta::minutes(11));
+        assert_eq!(shared.prune().unwrap(), 1);
+        let after = shared.current().redact(&both).into_owned();
+        assert_eq!(after, format!("{} [REDACTED:OPENAI]", old.expose_secret()));
+    }
+
+    #[test]
+    fn a_rejected_update_leaves_the_handle_unchanged() {
+        let shared = SharedRedactor::new(Redactor::builder());
+        shared.update("A", &key("aB1c")).unwrap();
+        let err = shared
+            .update("B", &SecretString::from("short"))
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert_eq!(shared.current().labels().collect::<Vec<_>>(), ["A"]);
+    }
+
+    #[test]
+    fn remove_keeps_the_value_for_the_grace_period_and_swaps_are_seen_by_clones() {
+        let clock = Arc::new(ManualClock::new(Utc::now()));
+        let shared = SharedRedactor::new(Redactor::builder()).with_clock(clock.clone());
+        let reader = shared.clone();
+        let k = key("zZ9y");
+        shared.update("K", &k).unwrap();
+        assert!(reader.current().is_leak(k.expose_secret()));
+        assert!(shared.remove("K").unwrap());
+        assert!(!shared.remove("K").unwrap());
+        assert!(reader.current().is_leak(k.expose_secret()));
+        clock.advance(DEFAULT_GRACE_PERIOD + TimeDelta::seconds(1));
+        shared.prune().unwrap();
+        assert!(!reader.current().is_leak(k.expose_secret()));
+    }
+
+    #[test]
+    fn update_all_applies_everything_or_nothing() {
+        let shared = SharedRedactor::new(Redactor::builder());
+        let (a, b) = (key("aB1c"), key("dE2f"));
+        let short = SecretString::from("short");
+        let err = shared.update_all([("A", &a), ("B", &short)]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(shared.current().is_empty());
+        shared.update_all([("A", &a), ("B", &b)]).unwrap();
+        assert_eq!(shared.current().labels().collect::<Vec<_>>(), ["A", "B"]);
+        // rotating back to an old value makes it live, not a second retired copy
+        shared.update("A", &b).unwrap();
+        shared.update("A", &a).unwrap();
+        assert_eq!(
+            shared.current().len(),
+            3,
+            "A (live), B (live), b retired from A"
+        );
+    }
+
+    #[test]
+    fn updates_from_many_threads_all_land() {
+        let shared = SharedRedactor::new(Redactor::builder());
+        std::thread::scope(|s| {
+            for t in 0..4 {
+                let shared = shared.clone();
+                s.spawn(move || {
+                    for i in 0..5 {
+                        let v = SecretString::from(format!("thread{t}-secret-{i:04}-xxxxxxxx"));
+                        shared.update(&format!("T{t}"), &v).unwrap();
+                    }
+                });
+            }
+        });
+        // 4 live values plus 4 x 4 retired ones
+        assert_eq!(shared.current().len(), 20);
+    }
+}

@@ -1,0 +1,244 @@
+//! [`StreamRedactor`]: redaction for text that arrives in pieces.
+
+use std::fmt;
+
+use zeroize::Zeroize;
+
+use super::redactor::{Redactor, Region, add_region};
+use super::scan::{Hit, ScanState};
+
+/// Redacts a text that arrives in pieces, such as the tokens of a model's answer.
+///
+/// [`push`](StreamRedactor::push) returns the text that is safe to emit now and holds back only
+/// the bytes that could still turn out to be part of a secret: in ordinary text, the end of the
+/// current word. [`finish`](StreamRedactor::finish) returns the rest. Whatever the split, the
+/// concatenated output equals [`Redactor::redact`] of the whole text.
+///
+/// The automaton state is kept between pieces, so each byte is looked at once however small the
+/// pieces are.
+///
+/// ```
+/// use keyward::{Redactor, SecretString};
+///
+/// let key = SecretString::from(format!("sk-proj-{}", "Ab3dEf6h".repeat(5)));
+/// let redactor = Redactor::builder().secret("OPENAI_API_KEY", &key)?.build()?;
+/// let mut stream = redactor.stream();
+///
+/// let reply = format!("Your key is {} - keep it safe.", key.expose_secret());
+/// let mut out = String::new();
+/// for token in reply.as_bytes().chunks(3) {
+///     out += &stream.push(std::str::from_utf8(token).unwrap());
+/// }
+/// out += &stream.finish();
+/// assert_eq!(out, "Your key is [REDACTED:OPENAI_API_KEY] - keep it safe.");
+/// # Ok::<(), keyward::Error>(())
+/// ```
+pub struct StreamRedactor {
+    redactor: Redactor,
+    state: Option<ScanState>,
+    /// Text received; `buffer[emitted..]` is not emitted yet, `buffer[0]` is at absolute
+    /// offset `base`. The emitted part is dropped now and then rather than at every piece, so
+    /// small pieces do not move the held-back bytes around each time.
+    buffer: String,
+    emitted: usize,
+    base: usize,
+    /// Merged hits inside `buffer`, sorted.
+    regions: Vec<Region>,
+    hits: Vec<Hit>,
+}
+
+impl fmt::Debug for StreamRedactor {
+    // The held-back text may be the start of a secret: show its length only.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StreamRedactor")
+            .field("redactor", &self.redactor)
+            .field("held_back", &self.held_back())
+            .field("position", &(self.base + self.buffer.len()))
+            .finish()
+    }
+}
+
+impl StreamRedactor {
+    /// A stream over `redactor`; the same as [`Redactor::stream`].
+    pub fn new(redactor: Redactor) -> StreamRedactor {
+        let state = redactor.engine().map(|e| e.start());
+        StreamRedactor {
+            redactor,
+            state,
+            buffer: String::new(),
+            emitted: 0,
+            base: 0,
+            regions: Vec::new(),
+            hits: Vec::new(),
+        }
+    }
+
+    /// The redactor this stream uses.
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
+    /// The number of bytes received and not yet emitted.
+    pub fn held_back(&self) -> usize {
+        self.buffer.len() - self.emitted
+    }
+
+    /// Takes the next piece of text and returns what is safe to emit now (possibly nothing).
+    pub fn push(&mut self, piece: &str) -> String {
+        let mut out = String::new();
+        self.push_into(piece, &mut out);
+        out
+    }
+
+    /// Like [`push`](StreamRedactor::push), appending to `out` instead of allocating.
+    pub fn push_into(&mut self, piece: &str, out: &mut String) {
+        let (Some(engine), Some(state)) = (self.redactor.engine(), self.state.as_mut()) else {
+            out.push_str(piece);
+            return;
+        };
+        let from = self.buffer.len();
+        self.buffer.push_str(piece);
+        engine.scan(
+            state,
+            self.buffer.as_bytes(),
+            self.base,
+            from,
+            &mut self.hits,
+        );
+        for hit in self.hits.drain(..) {
+            add_region(&mut self.regions, hit);
+        }
+        if self.regions.is_empty() && !engine.may_have_moved(state) {
+            // Nothing became safe: the text since the last start state is still pending.
+            return;
+        }
+        // Hits found later start at `safe` or after; a region ending after it may still grow.
+        let floor = self.base + self.emitted;
+        let safe = engine.pending_from(state, self.buffer.as_bytes(), self.base, floor);
+        let mut cut = safe;
+        for region in self.regions.iter().rev() {
+            if region.range.end <= safe {
+                break;
+            }
+            cut = cut.min(region.range.start);
+        }
+        let mut cut = cut - self.base;
+        while !self.buffer.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        self.emit(cut, out);
+    }
+
+    /// Ends the text: returns everything held back, redacted. The stream can then be used for
+    /// a new text.
+    pub fn finish(&mut self) -> String {
+        let mut out = String::new();
+        self.finish_into(&mut out);
+        out
+    }
+
+    /// Like [`finish`](StreamRedactor::finish), appending to `out`.
+    pub fn finish_into(&mut self, out: &mut String) {
+        if let (Some(engine), Some(state)) = (self.redactor.engine(), self.state.as_mut()) {
+            engine.finish(state, self.buffer.as_bytes(), self.base, &mut self.hits);
+            for hit in self.hits.drain(..) {
+                add_region(&mut self.regions, hit);
+            }
+        }
+        self.emit(self.buffer.len(), out);
+        self.state = self.redactor.engine().map(|e| e.start());
+        self.buffer.clear();
+        self.emitted = 0;
+        self.base = 0;
+    }
+
+    /// Emits `buffer[emitted..end]`, replacing the regions inside it; they are final.
+    fn emit(&mut self, end: usize, out: &mut String) {
+        if end <= self.emitted {
+            return;
+        }
+        let text = &self.buffer[self.emitted..end];
+        if self.regions.is_empty() {
+            out.push_str(text);
+        } else {
+            let end_abs = self.base + end;
+            let done = self.regions.partition_point(|r| r.range.end <= end_abs);
+            let regions = &self.regions[..done];
+            self.redactor
+                .render(text, self.base + self.emitted, regions, out);
+            self.regions.drain(..done);
+        }
+        self.emitted = end;
+        // Drop the emitted text once it is at least half of the buffer: amortised O(1) a byte.
+        if self.emitted >= 4096 && self.emitted * 2 >= self.buffer.len() {
+            self.buffer.drain(..self.emitted);
+            self.base += self.emitted;
+            self.emitted = 0;
+        }
+    }
+}
+
+impl Drop for StreamRedactor {
+    fn drop(&mut self) {
+        // The buffer holds text as received, which may include (part of) a secret.
+        self.buffer.zeroize();
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::SecretString;
+
+    #[test]
+    fn ordinary_words_are_not_held_back_past_a_space() {
+        let key = SecretString::from(format!("sk-proj-{}", "Qx7mWv2k".repeat(5)));
+        let redactor = Redactor::builder()
+            .secret("K", &key)
+            .unwrap()
+            .build()
+            .unwrap();
+        let mut stream = redactor.stream();
+        let out = stream.push("hello world, this is fine. ");
+        assert_eq!(out, "hello world, this is fine. ");
+        assert_eq!(stream.held_back(), 0);
+    }
+
+    #[test]
+    fn a_key_split_in_one_byte_pieces_is_redacted() {
+        let key = SecretString::from(format!("sk-proj-{}", "Qx7mWv2k".repeat(5)));
+        let redactor = Redactor::builder()
+            .secret("K", &key)
+            .unwrap()
+            .build()
+            .unwrap();
+        let mut stream = redactor.stream();
+        let text = format!("a {} b", key.expose_secret());
+        let mut out = String::new();
+        for c in text.chars() {
+            let piece = stream.push(&c.to_string());
+            assert!(!piece.contains("Qx7m"), "leaked part of the key: {piece:?}");
+            out += &piece;
+        }
+        out += &stream.finish();
+        assert_eq!(out, "a [REDACTED:K] b");
+    }
+
+    #[test]
+    fn a_stream_is_reusable_after_finish() {
+        let key = SecretString::from("correct-horse-battery-staple");
+        let redactor = Redactor::builder()
+            .secret("PW", &key)
+            .unwrap()
+            .build()
+            .unwrap();
+        let mut stream = redactor.stream();
+        for _ in 0..2 {
+            let mut out = stream.push("pw: correct-horse-");
+            out += &stream.push("battery-staple!");
+            out += &stream.finish();
+            assert_eq!(out, "pw: [REDACTED:PW]!");
+        }
+    }
+}

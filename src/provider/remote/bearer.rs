@@ -1,0 +1,460 @@
+//! What the Azure and Google Cloud providers share: REST calls under the [`RemotePolicy`] with a
+//! bearer token, a cache for that token, and answers that are wiped after use.
+
+use std::fmt;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderMap, HeaderValue};
+use std::net::IpAddr;
+
+use reqwest::{Client, RequestBuilder, StatusCode, Url};
+use zeroize::Zeroizing;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::provider::quote_name;
+use crate::provider::remote::policy::{Failure, RemotePolicy, is_transient_status, retry_after};
+use crate::secret::SecretString;
+
+/// The most an answer may hold. Secrets are small (Key Vault: 25 KiB, Secret Manager: 64 KiB);
+/// anything larger is not an answer the providers understand.
+const MAX_ANSWER_BYTES: usize = 1 << 20;
+
+/// Refresh a token this long before it expires, so that it does not expire in flight.
+const EXPIRY_MARGIN: Duration = Duration::from_secs(300);
+
+/// Builds the HTTP client every request of a provider goes through.
+pub(crate) fn client(policy: &RemotePolicy) -> Result<Client> {
+    Client::builder()
+        .timeout(policy.timeout())
+        .connect_timeout(policy.connect_timeout())
+        .user_agent(concat!("keyward/", env!("CARGO_PKG_VERSION")))
+        // A redirect could carry the bearer token to another host: refuse them.
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|err| {
+            Error::new(ErrorKind::Backend, "could not build the HTTP client").with_source(err)
+        })
+}
+
+/// An `Authorization: Bearer …` value, marked sensitive so that it is never printed.
+pub(crate) fn bearer_header(token: &SecretString) -> HeaderValue {
+    // An invalid header value fails the request with a reqwest error, which does not echo it.
+    let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
+        .unwrap_or_else(|_| HeaderValue::from_static("Bearer invalid-token"));
+    value.set_sensitive(true);
+    value
+}
+
+/// A complete answer: its status, headers and body. The body is wiped when dropped, since it
+/// may hold a secret or a token.
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Zeroizing<Vec<u8>>,
+}
+
+impl fmt::Debug for Answer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Answer")
+            .field("status", &self.status)
+            .field("body_len", &self.body.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Answer {
+    /// Parses the body as JSON. serde_json's messages may quote a value, a secret: the error
+    /// gives only the position.
+    pub(crate) fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        service: &str,
+        shown: &str,
+    ) -> Result<T> {
+        serde_json::from_slice(&self.body).map_err(|err| {
+            Error::new(
+                ErrorKind::Backend,
+                format!(
+                    "{service} answered `{shown}` with unexpected JSON (line {}, column {})",
+                    err.line(),
+                    err.column()
+                ),
+            )
+        })
+    }
+}
+
+/// Sends a request built by `build` until it gets an answer that retrying cannot change, under
+/// `policy`: connection errors, timeouts, 408, 429 and 5xx are retried, honouring
+/// `Retry-After`; every other status is returned for the caller to interpret.
+///
+/// `service` names the server in messages (`azure key vault at https://…`), `shown` the request
+/// (a path, never a credential), and `detail` extracts the server's explanation from an error
+/// body.
+pub(crate) async fn send(
+    policy: &RemotePolicy,
+    build: impl Fn() -> RequestBuilder,
+    service: &str,
+    shown: &str,
+    detail: fn(&[u8]) -> String,
+) -> Result<Answer> {
+    policy
+        .retry(|| {
+            let request = build();
+            async move {
+                let response = request.send().await.map_err(|err| {
+                    let what = if err.is_timeout() {
+                        "timed out"
+                    } else {
+                        "could not be reached"
+                    };
+                    Failure::transient(
+                        format!("{service} {what} for `{shown}`"),
+                        Some(err.without_url()),
+                    )
+                })?;
+                let answer = read(response, service, shown).await?;
+                if !is_transient_status(answer.status.as_u16()) {
+                    return Ok(answer);
+                }
+                let message = format!(
+                    "{service} answered {} for `{shown}`{}",
+                    answer.status,
+                    detail(&answer.body)
+                );
+                Err(Failure::transient(message, None)
+                    .with_retry_after(retry_after(&answer.headers)))
+            }
+        })
+        .await
+}
+
+/// Reads the whole body, refusing one larger than [`MAX_ANSWER_BYTES`].
+async fn read(
+    mut response: reqwest::Response,
+    service: &str,
+    shown: &str,
+) -> std::result::Result<Answer, Failure<reqwest::Error>> {
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    let mut body = Zeroizing::new(Vec::new());
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                    return Err(Failure::permanent(
+                        format!("{service} sent more than 1 MiB for `{shown}`"),
+                        None,
+                    ));
+                }
+                // Grow by hand so that no unwiped copy is left behind by a reallocation.
+                if body.capacity() < body.len() + chunk.len() {
+                    let mut bigger = Zeroizing::new(Vec::with_capacity(
+                        (body.len() + chunk.len()).max(body.capacity() * 2),
+                    ));
+                    bigger.extend_from_slice(&body);
+                    body = bigger;
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(err) => {
+                return Err(Failure::transient(
+                    format!("{service}: the answer for `{shown}` broke off"),
+                    Some(err.without_url()),
+                ));
+            }
+        }
+    }
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// Cleans a server's explanation for a message: no control characters, at most 200 characters.
+pub(crate) fn tidy(text: &str) -> String {
+    let mut tidy: String = text.chars().filter(|c| !c.is_control()).take(200).collect();
+    if text.chars().filter(|c| !c.is_control()).count() > 200 {
+        tidy.push_str("...");
+    }
+    tidy
+}
+
+/// A bearer token and when to fetch a new one.
+struct Cached {
+    token: SecretString,
+    refresh_at: Option<Instant>,
+}
+
+/// Holds the current access token; concurrent callers that find it stale wait for one fetch.
+#[derive(Default)]
+pub(crate) struct TokenCache {
+    current: Mutex<Option<Cached>>,
+    fetching: tokio::sync::Mutex<()>,
+}
+
+impl fmt::Debug for TokenCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let cached = self.lock().is_some();
+        f.debug_struct("TokenCache")
+            .field("cached", &cached)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenCache {
+    /// The cached token, or a fresh one from `fetch`, which returns the token and its lifetime
+    /// (`None`: no known expiry). The flag is `true` when this call fetched the token.
+    pub(crate) async fn token<F, Fut>(&self, fetch: F) -> Result<(SecretString, bool)>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<(SecretString, Option<Duration>)>>,
+    {
+        if let Some(token) = self.fresh() {
+            return Ok((token, false));
+        }
+        let _fetching = self.fetching.lock().await;
+        // Another task may have fetched one while this one waited.
+        if let Some(token) = self.fresh() {
+            return Ok((token, false));
+        }
+        let (token, lifetime) = fetch().await?;
+        let refresh_at = lifetime.map(|lifetime| Instant::now() + refresh_after(lifetime));
+        *self.lock() = Some(Cached {
+            token: token.clone(),
+            refresh_at,
+        });
+        Ok((token, true))
+    }
+
+    /// Forgets `token` after the server refused it, so that the next call fetches another;
+    /// a token that another task has already replaced stays.
+    pub(crate) fn forget(&self, token: &SecretString) {
+        let mut current = self.lock();
+        if current
+            .as_ref()
+            .is_some_and(|cached| cached.token == *token)
+        {
+            *current = None;
+        }
+    }
+
+    fn fresh(&self) -> Option<SecretString> {
+        let now = Instant::now();
+        self.lock()
+            .as_ref()
+            .filter(|cached| cached.refresh_at.is_none_or(|at| now < at))
+            .map(|cached| cached.token.clone())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Cached>> {
+        // The cache holds no invariant a panic could break halfway: recover it.
+        self.current
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// When to refresh a token that lives `lifetime`: five minutes before it expires, or after half
+/// its life when it is short.
+fn refresh_after(lifetime: Duration) -> Duration {
+    if lifetime > EXPIRY_MARGIN * 2 {
+        lifetime - EXPIRY_MARGIN
+    } else {
+        lifetime / 2
+    }
+}
+
+/// Parses the address of a service that will receive a bearer token or a client secret.
+///
+/// `https` is required, except for loopback hosts (local test servers, sidecars) and, when
+/// `link_local_http` is set, for the link-local metadata endpoints that clouds serve over plain
+/// HTTP inside the machine (`169.254.169.254`, `metadata.google.internal`).
+pub(crate) fn parse_endpoint(text: &str, what: &str, link_local_http: bool) -> Result<Url> {
+    let invalid = |problem: &str| {
+        Error::new(
+            ErrorKind::InvalidInput,
+            format!("{what} {} {problem}", quote_name(text)),
+        )
+    };
+    let url = Url::parse(text.trim()).map_err(|_| invalid("is not a URL like https://host"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        // Not quoted: the text holds a credential.
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("{what} must not carry credentials"),
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("must not have a query or a fragment"));
+    }
+    let host = url.host_str().ok_or_else(|| invalid("has no host"))?;
+    let ip = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+        .ok();
+    let loopback = ip.map_or(host.eq_ignore_ascii_case("localhost"), |ip| {
+        ip.is_loopback()
+    });
+    let link_local = match ip {
+        Some(IpAddr::V4(ip)) => ip.is_link_local(),
+        Some(IpAddr::V6(_)) => false,
+        None => host.eq_ignore_ascii_case("metadata.google.internal"),
+    };
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if loopback || (link_local_http && link_local) => Ok(url),
+        "http" => Err(invalid(
+            "uses plain http: credentials are only sent over https (or to a loopback address)",
+        )),
+        _ => Err(invalid("is not an http(s) URL")),
+    }
+}
+
+/// Appends path segments to `base` (keeping its own path), percent-encoding each.
+pub(crate) fn join(base: &Url, segments: &[&str]) -> Url {
+    let mut url = base.clone();
+    if let Ok(mut path) = url.path_segments_mut() {
+        path.pop_if_empty().extend(segments);
+    }
+    url
+}
+
+/// Reads an environment variable without changing the environment; `None` when unset or empty.
+pub(crate) fn env_string(name: &str) -> Result<Option<String>> {
+    match std::env::var_os(name) {
+        None => Ok(None),
+        Some(value) => value
+            .into_string()
+            .map(|value| Some(value).filter(|value| !value.trim().is_empty()))
+            .map_err(|_| {
+                Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("environment variable {name} is not valid UTF-8"),
+                )
+            }),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+
+    #[test]
+    fn endpoints_need_https_except_locally() {
+        for good in [
+            "https://kv.vault.azure.net",
+            "http://127.0.0.1:8080",
+            "http://localhost:1/x",
+            "http://[::1]:9",
+        ] {
+            assert!(parse_endpoint(good, "vault url", false).is_ok(), "{good}");
+        }
+        for bad in [
+            "http://kv.vault.azure.net",
+            "ftp://x",
+            "https://user:pw@x",
+            "https://x/?a=b",
+            "kv.vault.azure.net",
+            "http://169.254.169.254",
+        ] {
+            let err = parse_endpoint(bad, "vault url", false).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad}");
+            assert!(!err.to_string().contains("pw"), "{err}");
+        }
+        assert!(parse_endpoint("http://169.254.169.254/metadata", "imds", true).is_ok());
+        assert!(parse_endpoint("http://metadata.google.internal", "gce", true).is_ok());
+    }
+
+    #[test]
+    fn join_keeps_the_base_path_and_encodes() {
+        let base = Url::parse("http://127.0.0.1:1/prefix/").unwrap();
+        assert_eq!(
+            join(&base, &["secrets", "a b", "v:access"]).as_str(),
+            "http://127.0.0.1:1/prefix/secrets/a%20b/v:access"
+        );
+    }
+
+    #[test]
+    fn tokens_are_refreshed_before_they_expire() {
+        assert_eq!(
+            refresh_after(Duration::from_secs(3600)),
+            Duration::from_secs(3300)
+        );
+        assert_eq!(
+            refresh_after(Duration::from_secs(60)),
+            Duration::from_secs(30)
+        );
+    }
+
+    #[test]
+    fn retry_after_headers_in_order_of_precision() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(retry_after(&headers), None);
+        headers.insert("retry-after", HeaderValue::from_static("2"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(2)));
+        headers.insert("x-ms-retry-after-ms", HeaderValue::from_static("1500"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_millis(1500)));
+        headers.insert("retry-after-ms", HeaderValue::from_static("250"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_millis(250)));
+    }
+
+    #[test]
+    fn tidy_strips_control_characters_and_truncates() {
+        assert_eq!(tidy("bad\nthing\u{7}"), "badthing");
+        let long = "x".repeat(300);
+        assert_eq!(tidy(&long), format!("{}...", "x".repeat(200)));
+    }
+
+    #[test]
+    fn the_bearer_header_is_sensitive() {
+        let header = bearer_header(&SecretString::from("tok-abc"));
+        assert!(header.is_sensitive());
+        assert!(!format!("{header:?}").contains("tok-abc"));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_cache_fetches_once_and_again_after_a_refusal() {
+        let cache = TokenCache::default();
+        let fetches = AtomicU32::new(0);
+        let fetch = || async {
+            fetches.fetch_add(1, Ordering::SeqCst);
+            Ok((SecretString::from("tok-1"), Some(Duration::from_secs(3600))))
+        };
+        let (token, fetched) = cache.token(fetch).await.unwrap();
+        assert_eq!((token.expose_secret(), fetched), ("tok-1", true));
+        let (token, fetched) = cache.token(fetch).await.unwrap();
+        assert_eq!((token.expose_secret(), fetched), ("tok-1", false));
+        assert_eq!(fetches.load(Ordering::SeqCst), 1);
+        cache.forget(&SecretString::from("another"));
+        cache.token(fetch).await.unwrap();
+        assert_eq!(
+            fetches.load(Ordering::SeqCst),
+            1,
+            "only the refused token is forgotten"
+        );
+        cache.forget(&token);
+        cache.token(fetch).await.unwrap();
+        assert_eq!(fetches.load(Ordering::SeqCst), 2);
+        assert!(!format!("{cache:?}").contains("tok-1"));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn an_expired_token_is_fetched_again() {
+        let cache = TokenCache::default();
+        let fetches = AtomicU32::new(0);
+        let fetch = || async {
+            fetches.fetch_add(1, Ordering::SeqCst);
+            Ok((SecretString::from("tok"), Some(Duration::ZERO)))
+        };
+        cache.token(fetch).await.unwrap();
+        cache.token(fetch).await.unwrap();
+        assert_eq!(fetches.load(Ordering::SeqCst), 2);
+    }
+}

@@ -1,0 +1,263 @@
+//! Integration tests of `StreamRedactor`: any split of the input gives the one-shot result.
+#![allow(clippy::unwrap_used)]
+
+use keyward::{Redactor, SecretString};
+use proptest::prelude::*;
+
+fn base64(bytes: &[u8]) -> String {
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..=chunk.len() {
+            out.push(char::from(alphabet[((n >> (18 - 6 * i)) & 0x3f) as usize]));
+        }
+    }
+    out
+}
+
+/// Streams `text` cut at `cuts` (byte offsets, moved down to char boundaries).
+fn stream_with_cuts(redactor: &Redactor, text: &str, cuts: &[usize]) -> String {
+    let mut points: Vec<usize> = cuts
+        .iter()
+        .map(|&c| {
+            let mut c = c.min(text.len());
+            while !text.is_char_boundary(c) {
+                c -= 1;
+            }
+            c
+        })
+        .collect();
+    points.push(text.len());
+    points.sort_unstable();
+    let mut stream = redactor.stream();
+    let mut out = String::new();
+    let mut at = 0;
+    for p in points {
+        out += &stream.push(&text[at..p]);
+        at = p;
+    }
+    out + &stream.finish()
+}
+
+fn stream_by_chars(redactor: &Redactor, text: &str) -> String {
+    let mut stream = redactor.stream();
+    let mut out = String::new();
+    let mut buf = [0u8; 4];
+    for c in text.chars() {
+        out += &stream.push(c.encode_utf8(&mut buf));
+    }
+    out + &stream.finish()
+}
+
+/// A piece of a generated text: filler, or a secret in some form.
+#[derive(Debug, Clone)]
+enum Piece {
+    Filler(String),
+    Whole(usize),
+    Fragment(usize, usize, usize),
+    Base64(usize, String),
+    Hex(usize),
+    /// A secret with one character changed: a near miss.
+    Broken(usize, usize),
+}
+
+fn piece() -> impl Strategy<Value = Piece> {
+    prop_oneof![
+        4 => "[a-dA-D0-3 _\\-é日\n]{0,12}".prop_map(Piece::Filler),
+        1 => (0..3usize).prop_map(Piece::Whole),
+        2 => (0..3usize, 0..40usize, 6..40usize).prop_map(|(s, a, l)| Piece::Fragment(s, a, l)),
+        1 => (0..3usize, "[a-z]{0,4}").prop_map(|(s, p)| Piece::Base64(s, p)),
+        1 => (0..3usize).prop_map(Piece::Hex),
+        1 => (0..3usize, 0..40usize).prop_map(|(s, i)| Piece::Broken(s, i)),
+    ]
+}
+
+fn render(pieces: &[Piece], secrets: &[String]) -> String {
+    let mut text = String::new();
+    for piece in pieces {
+        match piece {
+            Piece::Filler(f) => text.push_str(f),
+            Piece::Whole(s) => text.push_str(&secrets[*s]),
+            Piece::Fragment(s, a, l) => {
+                let chars: Vec<char> = secrets[*s].chars().collect();
+                let a = (*a).min(chars.len() - 1);
+                let e = (a + l).min(chars.len());
+                text.extend(&chars[a..e]);
+            }
+            Piece::Base64(s, p) => text.push_str(&base64(format!("{p}{}", secrets[*s]).as_bytes())),
+            Piece::Hex(s) => text.extend(secrets[*s].bytes().map(|b| format!("{b:02x}"))),
+            Piece::Broken(s, i) => {
+                let mut chars: Vec<char> = secrets[*s].chars().collect();
+                let i = i % chars.len();
+                chars[i] = if chars[i] == 'x' { 'y' } else { 'x' };
+                text.extend(chars);
+            }
+        }
+    }
+    text
+}
+
+fn secrets_strategy() -> impl Strategy<Value = Vec<String>> {
+    // A small alphabet shared with the filler, so near misses and overlaps are common.
+    proptest::collection::vec("(sk-proj-)?[a-dA-D0-3_\\-é日]{10,30}", 3)
+}
+
+fn build(secrets: &[String], fragment_len: usize) -> Redactor {
+    let mut builder = Redactor::builder().fragment_len(fragment_len);
+    for (i, s) in secrets.iter().enumerate() {
+        builder = builder
+            .secret(format!("S{i}"), &SecretString::from(s.as_str()))
+            .unwrap();
+    }
+    builder.build().unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn any_split_gives_the_one_shot_result(
+        secrets in secrets_strategy(),
+        pieces in proptest::collection::vec(piece(), 0..12),
+        cuts in proptest::collection::vec(0..400usize, 0..12),
+        fragment_len in 6..20usize,
+    ) {
+        let redactor = build(&secrets, fragment_len);
+        let text = render(&pieces, &secrets);
+        let whole = redactor.redact(&text).into_owned();
+        prop_assert_eq!(&stream_with_cuts(&redactor, &text, &cuts), &whole);
+        prop_assert_eq!(&stream_by_chars(&redactor, &text), &whole);
+        for s in &secrets {
+            prop_assert!(!whole.contains(s.as_str()));
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn every_single_split_point_gives_the_one_shot_result(
+        secrets in secrets_strategy(),
+        pieces in proptest::collection::vec(piece(), 0..8),
+    ) {
+        let redactor = build(&secrets, 16);
+        let text = render(&pieces, &secrets);
+        let whole = redactor.redact(&text).into_owned();
+        for cut in 0..=text.len() {
+            if text.is_char_boundary(cut) {
+                prop_assert_eq!(&stream_with_cuts(&redactor, &text, &[cut]), &whole, "cut at {}", cut);
+            }
+        }
+    }
+}
+
+#[test]
+fn prose_is_emitted_up_to_the_current_word() {
+    let key = SecretString::from(format!("sk-proj-{}", "Ab3dEf6hIj9l".repeat(4)));
+    let redactor = Redactor::builder()
+        .secret("K", &key)
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut stream = redactor.stream();
+    let mut out = String::new();
+    for word in "It is a fine day for a walk along the river. ".split_inclusive(' ') {
+        out += &stream.push(word);
+        // everything up to the last space is out
+        assert!(stream.held_back() <= 8, "held back {}", stream.held_back());
+    }
+    assert_eq!(out, "It is a fine day for a walk along the river. ");
+}
+
+#[test]
+fn a_key_split_across_model_tokens_never_shows_in_any_emitted_piece() {
+    let key = SecretString::from(format!("sk-proj-{}", "Ab3dEf6hIj9l".repeat(4)));
+    let redactor = Redactor::builder()
+        .secret("K", &key)
+        .unwrap()
+        .build()
+        .unwrap();
+    let reply = format!("Here it is: {} (do not share)", key.expose_secret());
+    for size in 1..8 {
+        let mut stream = redactor.stream();
+        let mut out = String::new();
+        for chunk in reply.as_bytes().chunks(size) {
+            let piece = stream.push(std::str::from_utf8(chunk).unwrap());
+            // no emitted piece ends with the start of the key
+            assert!(!piece.contains("sk-proj-Ab3d"), "size {size}: {piece:?}");
+            out += &piece;
+        }
+        out += &stream.finish();
+        assert_eq!(out, "Here it is: [REDACTED:K] (do not share)");
+    }
+}
+
+#[test]
+fn a_stream_without_secrets_passes_text_through() {
+    let redactor = Redactor::default();
+    let mut stream = redactor.stream();
+    assert_eq!(stream.push("anything"), "anything");
+    assert_eq!(stream.finish(), "");
+}
+
+#[test]
+fn long_streams_in_small_pieces_match_one_shot() {
+    // Long enough that the stream drops emitted text from its buffer several times.
+    let secrets: Vec<String> = (0..5)
+        .map(|i| format!("sk-proj-{i}{}", "Zq8wXe4r".repeat(5)))
+        .collect();
+    let redactor = build(&secrets, 16);
+    let mut text = String::new();
+    for i in 0..3000 {
+        text.push_str("some words and code(x) = ");
+        match i % 7 {
+            0 => text.push_str(&secrets[i % 5]),
+            3 => text.push_str(&secrets[i % 5][5..30]),
+            5 => text.push_str(&base64(secrets[i % 5].as_bytes())),
+            _ => text.push_str("Zq8wXe4rZq8w é;\n"),
+        }
+    }
+    let whole = redactor.redact(&text).into_owned();
+    for size in [1, 3, 4, 7, 64, 5000] {
+        let cuts: Vec<usize> = (size..text.len()).step_by(size).collect();
+        assert_eq!(
+            stream_with_cuts(&redactor, &text, &cuts),
+            whole,
+            "pieces of {size}"
+        );
+    }
+}
+
+#[path = "../fuzz/common/stream_redactor.rs"]
+mod fuzz_property;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// The fuzz target's property, on random inputs (libFuzzer needs nightly; this runs anywhere).
+    #[test]
+    fn fuzz_property_holds_on_random_inputs(data in proptest::collection::vec(any::<u8>(), 0..300)) {
+        fuzz_property::check_stream_redactor(&data);
+    }
+}
+
+#[test]
+fn fuzz_property_holds_on_seed_inputs() {
+    // secrets spliced whole, in parts and across cut markers
+    fuzz_property::check_stream_redactor(&[0, 5, 20, 30, 40, 1, 2, 3, 0xF0, 0xF4, 0xF1, 0x41]);
+    fuzz_property::check_stream_redactor(&[
+        2, 0, 0x95, 7, 9, 4, 4, 4, 0xF3, 0, 2, 30, 0xF4, 0xF0, 0xF5,
+    ]);
+    let mut long = vec![1, 10, 31, 31, 31, 9, 8, 7];
+    for i in 0..200u8 {
+        long.extend([i, 0xF4, 0xF0 + i % 3, 0xF6, 0xF3, i, i / 2, 25]);
+    }
+    fuzz_property::check_stream_redactor(&long);
+}
