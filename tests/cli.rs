@@ -9,19 +9,23 @@ use std::process::{Command, Output, Stdio};
 use keyward::fingerprint;
 
 fn keyward(args: &[&str], stdin: &str) -> Output {
+    keyward_with_env(args, &[], stdin)
+}
+
+fn keyward_with_env(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_keyward"))
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
+    let written = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+    // A command that fails on its arguments exits before reading stdin.
+    if let Err(err) = written {
+        assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe, "{err}");
+    }
     child.wait_with_output().unwrap()
 }
 
@@ -222,4 +226,112 @@ fn mask_without_input_exits_2_and_secrets_are_not_taken_from_argv() {
 
     let output = keyward(&["fingerprint", &github_key()], "");
     assert_eq!(output.status.code(), Some(2), "argv must not be accepted");
+}
+
+#[test]
+fn redact_filters_named_secrets_from_env_dotenv_and_files_and_unknown_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let from_env = format!("env-secret-{}", "Qw3r".repeat(5));
+    let from_dotenv = format!("dotenv-secret-{}", "Ty6u".repeat(5));
+    let from_file = format!("file-secret-{}", "Io9p".repeat(5));
+    let unknown = github_key();
+    write(
+        dir.path(),
+        "app.env",
+        &format!("DB_PASSWORD={from_dotenv}\nLOG_LEVEL=info\n"),
+    );
+    write(dir.path(), "secrets/api_token", &from_file);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let secrets = dir.path().join("secrets");
+        std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o700)).unwrap();
+        std::fs::set_permissions(
+            secrets.join("api_token"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .unwrap();
+    }
+    let input = format!(
+        "starting with {from_env}\nconnecting with password {from_dotenv}\nlevel info\ntoken {from_file} and {unknown}\nlast line without newline {from_env}"
+    );
+    let output = keyward_with_env(
+        &[
+            "redact",
+            "--env",
+            "KEYWARD_TEST_SECRET",
+            "--dotenv",
+            dir.path().join("app.env").to_str().unwrap(),
+            "--files",
+            dir.path().join("secrets").to_str().unwrap(),
+        ],
+        &[("KEYWARD_TEST_SECRET", &from_env)],
+        &input,
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "starting with [REDACTED:KEYWARD_TEST_SECRET]\n\
+         connecting with password [REDACTED:DB_PASSWORD]\n\
+         level info\n\
+         token [REDACTED:api_token] and [REDACTED:GitHub token]\n\
+         last line without newline [REDACTED:KEYWARD_TEST_SECRET]"
+    );
+    // the short value was skipped, and said so without showing it
+    let err = stderr(&output);
+    assert!(err.contains("not redacting `LOG_LEVEL`"), "{err}");
+    assert!(!err.contains("info"), "{err}");
+}
+
+#[test]
+fn redact_flushes_each_line_as_it_arrives() {
+    use std::io::{BufRead, BufReader};
+
+    let secret = format!("env-secret-{}", "Qw3r".repeat(5));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keyward"))
+        .args(["redact", "--env", "KEYWARD_TEST_SECRET"])
+        .env("KEYWARD_TEST_SECRET", &secret)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    for i in 0..3 {
+        writeln!(stdin, "line {i}: {secret}").unwrap();
+        stdin.flush().unwrap();
+        // answered before stdin is closed: the filter does not wait for the end
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        assert_eq!(line, format!("line {i}: [REDACTED:KEYWARD_TEST_SECRET]\n"));
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn redact_refuses_a_missing_or_short_variable() {
+    let output = keyward_with_env(&["redact", "--env", "KEYWARD_TEST_UNSET_VAR"], &[], "x\n");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("`KEYWARD_TEST_UNSET_VAR` is not set"));
+
+    let output = keyward_with_env(
+        &["redact", "--env", "KEYWARD_TEST_SHORT"],
+        &[("KEYWARD_TEST_SHORT", "abc")],
+        "abc\n",
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("shorter than"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn redact_without_names_still_catches_known_formats() {
+    let key = github_key();
+    let output = keyward(&["redact"], &format!("pushing with {key}\n"));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "pushing with [REDACTED:GitHub token]\n");
 }

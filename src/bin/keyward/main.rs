@@ -7,6 +7,8 @@
 //! Exit status: 0 when all is well, 1 when a scan finds keys or an audit item fails, 2 on
 //! errors (bad arguments, unreadable files).
 
+mod redact;
+
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -65,6 +67,23 @@ enum Command {
         /// A file of fingerprints of keys the hardcoded-key scan should not report.
         #[arg(long, value_name = "FILE")]
         allowlist: Option<PathBuf>,
+    },
+    /// Copy stdin to stdout with secrets redacted, line by line: the named secrets (as written
+    /// or encoded) and keys of known formats nobody named. For piping an agent's output or logs.
+    Redact {
+        /// Environment variables holding secrets to redact (repeatable).
+        #[arg(long = "env", value_name = "NAME", num_args = 1..)]
+        env: Vec<String>,
+        /// A .env file; every value in it is redacted, except values too short to be secrets.
+        #[arg(long, value_name = "FILE")]
+        dotenv: Vec<PathBuf>,
+        /// A secrets directory (one secret per file, as mounted by Docker or Kubernetes);
+        /// every file in it is redacted.
+        #[arg(long, value_name = "DIR")]
+        files: Vec<PathBuf>,
+        /// Do not look for keys of known formats, only for the named secrets.
+        #[arg(long)]
+        no_detect: bool,
     },
     /// Print a masked form of the secret read from stdin (one per line), safe to log.
     Mask {
@@ -135,6 +154,12 @@ fn main() -> ExitCode {
             allowlist,
         } => scanner(allowlist.as_deref(), Confidence::Low)
             .and_then(|scanner| audit(&path, format, scanner)),
+        Command::Redact {
+            env,
+            dotenv,
+            files,
+            no_detect,
+        } => redact::run(&env, &dotenv, &files, !no_detect),
         Command::Mask { whole } => each_secret(whole, mask),
         Command::Fingerprint { whole } => {
             each_secret(whole, |secret| fingerprint(secret).to_string())
