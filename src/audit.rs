@@ -13,6 +13,7 @@ use std::collections::BTreeSet;
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 
+use crate::guard::Redactor;
 use crate::manager::KeyManager;
 use crate::rotation::CreatedAt;
 use crate::rotation::RotationStatus;
@@ -50,7 +51,7 @@ const OVERFLOW_ROW: &str = "(other)";
 /// | 3 | `.env`, `.env.local`, `.env.*.local`, `*.key`, `*_key.txt`, `secrets/`, `credentials.json` are ignored by git; no `.env*` file is tracked | git |
 /// | 4 | a rotation policy covers every managed key and none is due or expired | a key manager |
 /// | 5 | usage monitoring is attached | the program |
-/// | 6 | logs pass through a redactor | the program |
+/// | 6 | logs pass through a redactor that catches every managed key | the program's log redactor |
 /// | 7 | every agent reads keys through a scope | scopes or agents |
 /// | 8 | at least one alert rule is active | the program |
 ///
@@ -80,6 +81,7 @@ pub struct Audit<'a> {
     scopes: Vec<Scope>,
     agents: BTreeSet<String>,
     logs_redacted: Option<bool>,
+    log_redactor: Option<&'a Redactor>,
 }
 
 impl<'a> Audit<'a> {
@@ -94,6 +96,7 @@ impl<'a> Audit<'a> {
             scopes: Vec::new(),
             agents: BTreeSet::new(),
             logs_redacted: None,
+            log_redactor: None,
         }
     }
 
@@ -127,9 +130,18 @@ impl<'a> Audit<'a> {
         self
     }
 
-    /// Declares whether the program's logs pass through a redactor (for example a
-    /// `RedactingWriter` under its log subscriber). Not declared, the item fails when the audit
-    /// is given the program, and is not checked otherwise.
+    /// The redactor the program's log writer goes through (the one given to its
+    /// [`RedactingWriter`](crate::RedactingWriter), or the current one of a
+    /// [`SharedRedactor`](crate::SharedRedactor)): the audit checks that it catches every key
+    /// of the key manager.
+    pub fn with_log_redactor(mut self, redactor: &'a Redactor) -> Audit<'a> {
+        self.log_redactor = Some(redactor);
+        self
+    }
+
+    /// Declares whether the program's logs pass through a redactor, for programs that redact
+    /// by other means than a [`Redactor`] the audit can be given. Neither declared nor given,
+    /// the item fails when the audit is given the program, and is not checked otherwise.
     pub fn logs_redacted(mut self, redacted: bool) -> Audit<'a> {
         self.logs_redacted = Some(redacted);
         self
@@ -406,6 +418,9 @@ impl<'a> Audit<'a> {
 
     fn check_log_redaction(&self) -> AuditItem {
         let check = Check::LogRedaction;
+        if let Some(redactor) = self.log_redactor {
+            return self.check_redactor(redactor);
+        }
         match self.logs_redacted {
             Some(true) => AuditItem::new(
                 check,
@@ -420,10 +435,62 @@ impl<'a> Audit<'a> {
             None if self.has_program() => AuditItem::new(
                 check,
                 AuditStatus::Fail,
-                "the program did not declare a log redactor (`Audit::logs_redacted`)",
+                "the audit was given no log redactor (`Audit::with_log_redactor`)",
             ),
-            None => self.not_running(check, "log setup"),
+            None => self.not_running(check, "log redactor"),
         }
+    }
+
+    /// Whether `redactor` catches every key the manager holds, by value: a key loaded or
+    /// rotated after the redactor was built is missing from it.
+    fn check_redactor(&self, redactor: &Redactor) -> AuditItem {
+        let check = Check::LogRedaction;
+        if redactor.is_empty() {
+            return AuditItem::new(
+                check,
+                AuditStatus::Fail,
+                "the log redactor knows no secret, so it redacts nothing",
+            );
+        }
+        let Some(manager) = self.manager else {
+            return AuditItem::new(
+                check,
+                AuditStatus::Pass,
+                format!("logs pass through a redactor of {} secrets", redactor.len()),
+            );
+        };
+        let keys = manager.keys();
+        let missing: Vec<String> = keys
+            .iter()
+            .filter(|key| {
+                let print = key.fingerprint();
+                !redactor
+                    .find(key.expose_secret())
+                    .iter()
+                    .any(|found| found.fingerprint() == print)
+            })
+            .map(|key| format!("{}: not known to the log redactor", key.name()))
+            .collect();
+        if !missing.is_empty() {
+            return AuditItem::new(
+                check,
+                AuditStatus::Fail,
+                format!(
+                    "the log redactor misses {} of the key manager's {} keys: keep it current with a SharedRedactor fed by the manager's events",
+                    missing.len(),
+                    keys.len()
+                ),
+            )
+            .with_details(missing);
+        }
+        AuditItem::new(
+            check,
+            AuditStatus::Pass,
+            format!(
+                "logs pass through a redactor that knows all {} of the key manager's keys",
+                keys.len()
+            ),
+        )
     }
 
     fn check_scopes(&self) -> AuditItem {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::{TimeDelta, TimeZone, Utc};
 use keyward::{
     AlertRule, Audit, AuditStatus, Check, DotenvProvider, KeyId, KeyManager, ManualClock,
-    MemoryProvider, Scanner, Scope, SecretString, Usage, UsageLog, fingerprint,
+    MemoryProvider, Redactor, Scanner, Scope, SecretString, Usage, UsageLog, fingerprint,
 };
 use tempfile::TempDir;
 
@@ -503,6 +503,55 @@ fn log_redaction_is_declared_by_the_program() {
     assert_eq!(
         status(&audit.logs_redacted(true).run(), Check::LogRedaction),
         AuditStatus::Pass
+    );
+}
+
+#[test]
+fn the_log_redactor_must_catch_every_managed_key() {
+    let dir = good_repo();
+    let outside = tempfile::tempdir().unwrap();
+    let manager = dotenv_manager(outside.path(), clock_at(5));
+    let empty = Redactor::builder().build().unwrap();
+    let report = Audit::new(dir.path())
+        .with_manager(&manager)
+        .with_log_redactor(&empty)
+        .run();
+    let item = report.item(Check::LogRedaction).unwrap();
+    assert_eq!(item.status, AuditStatus::Fail);
+    assert!(item.reason.contains("knows no secret"), "{}", item.reason);
+
+    // a redactor built before the key was rotated knows only the old value
+    let old = SecretString::from(format!("sk-proj-{}", "Zz9y".repeat(10)));
+    let stale = Redactor::builder()
+        .secret("OPENAI_API_KEY", &old)
+        .unwrap()
+        .build()
+        .unwrap();
+    let report = Audit::new(dir.path())
+        .with_manager(&manager)
+        .with_log_redactor(&stale)
+        .run();
+    let item = report.item(Check::LogRedaction).unwrap();
+    assert_eq!(item.status, AuditStatus::Fail);
+    assert_eq!(
+        item.details,
+        ["OPENAI_API_KEY: not known to the log redactor"]
+    );
+
+    let current = SecretString::from(openai_key());
+    let redactor = Redactor::builder()
+        .secret("openai", &current)
+        .unwrap()
+        .build()
+        .unwrap();
+    let report = Audit::new(dir.path())
+        .with_manager(&manager)
+        .with_log_redactor(&redactor)
+        .run();
+    assert_eq!(
+        status(&report, Check::LogRedaction),
+        AuditStatus::Pass,
+        "{report}"
     );
 }
 
