@@ -161,6 +161,27 @@ fn one_thread_and_two_find_the_same_keys() {
 }
 
 #[test]
+fn a_single_file_can_be_scanned_and_is_named_by_its_file_name() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "notes.txt", format!("\n{}\n", github_key()));
+    let report = Scanner::new().scan(&dir.path().join("notes.txt")).unwrap();
+    assert_eq!(report.findings().len(), 1);
+    assert_eq!(report.findings()[0].path(), Path::new("notes.txt"));
+    assert_eq!(report.findings()[0].line(), 2);
+}
+
+#[test]
+fn gitignore_outside_a_repository_does_not_hide_files() {
+    // outside a repository a .gitignore keeps nothing out of a commit, so the file is scanned
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), ".gitignore", "deploy.sh\n");
+    write(dir.path(), "deploy.sh", format!("TOKEN={}\n", github_key()));
+    assert_eq!(Scanner::new().scan(dir.path()).unwrap().findings().len(), 1);
+    git(dir.path(), &["init", "-q"]);
+    assert!(Scanner::new().scan(dir.path()).unwrap().is_clean());
+}
+
+#[test]
 fn a_missing_directory_fails_the_scan_with_its_path() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nope");

@@ -28,8 +28,10 @@ const BINARY_SNIFF_LEN: usize = 8000;
 
 /// Walks a directory tree and reports the keys written in its files.
 ///
-/// Files ignored by `.gitignore`, `.ignore` and `.git/info/exclude` are skipped, as is the `.git`
-/// directory; hidden files such as `.env` are scanned. Binary files (a NUL byte in the first
+/// Inside a git repository, files ignored by `.gitignore` and `.git/info/exclude` are skipped
+/// (git does not commit them either); `.ignore` files are honoured everywhere. The `.git`
+/// directory is skipped; other hidden files, such as a `.env` that git would commit, are
+/// scanned. Symbolic links are not followed. Binary files (a NUL byte in the first
 /// 8000 bytes) and files above [`with_max_file_size`](Scanner::with_max_file_size) are
 /// counted but not scanned.
 ///
