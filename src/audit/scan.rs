@@ -351,6 +351,10 @@ impl ScanFinding {
     }
 
     /// The key's fingerprint, for an allowlist.
+    ///
+    /// A plain SHA-256 [`fingerprint`](crate::fingerprint): a short password found by the
+    /// generic rule can be recovered from it by trying guesses, so treat a report of private
+    /// code as private too.
     pub fn fingerprint(&self) -> Fingerprint {
         self.fingerprint
     }

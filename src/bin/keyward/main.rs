@@ -262,7 +262,9 @@ fn each_secret(whole: bool, show: impl Fn(&str) -> String) -> Result<ExitCode, F
             "keyward: reading the secret from stdin (it is shown as you type); end with Ctrl-D"
         );
     }
-    let mut input = String::new();
+    // Room for any key up front: growing the buffer would leave copies behind in freed memory
+    // that nothing zeroizes.
+    let mut input = String::with_capacity(64 * 1024);
     stdin
         .read_to_string(&mut input)
         .map_err(|err| Failure(format!("cannot read the secret from stdin: {err}")))?;
