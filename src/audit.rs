@@ -22,7 +22,8 @@ use crate::usage::{KEY_MANAGER_AGENT, UsageLog};
 
 pub use report::{AuditItem, AuditReport, AuditStatus, Check};
 pub use scan::{
-    DEFAULT_MAX_FILE_SIZE, ScanFinding, ScanProgress, ScanReport, Scanner, parse_allowlist,
+    DEFAULT_MAX_FILE_SIZE, ScanError, ScanFinding, ScanProgress, ScanReport, Scanner,
+    parse_allowlist,
 };
 
 use git::GitCheck;
@@ -201,12 +202,7 @@ impl<'a> Audit<'a> {
             .iter()
             .map(ScanFinding::to_string)
             .collect();
-        details.extend(
-            report
-                .errors()
-                .iter()
-                .map(|(path, error)| format!("{}: not scanned: {error}", path.display())),
-        );
+        details.extend(report.errors().iter().map(ScanError::to_string));
         let status = if !report.is_clean() {
             AuditStatus::Fail
         } else if !report.errors().is_empty() {

@@ -66,8 +66,8 @@ mod usage;
 #[cfg(feature = "audit")]
 #[cfg_attr(docsrs, doc(cfg(feature = "audit")))]
 pub use audit::{
-    Audit, AuditItem, AuditReport, AuditStatus, Check, DEFAULT_MAX_FILE_SIZE, ScanFinding,
-    ScanProgress, ScanReport, Scanner, parse_allowlist,
+    Audit, AuditItem, AuditReport, AuditStatus, Check, DEFAULT_MAX_FILE_SIZE, ScanError,
+    ScanFinding, ScanProgress, ScanReport, Scanner, parse_allowlist,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};

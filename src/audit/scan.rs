@@ -140,7 +140,7 @@ impl Scanner {
                             self.scan_file(root, entry.path(), &mut buffer, collected, progress);
                         }
                         Ok(_) => {}
-                        Err(err) => collected.error(root, err.to_string()),
+                        Err(err) => collected.walk_error(root, &err),
                     }
                     WalkState::Continue
                 })
@@ -261,7 +261,7 @@ struct Collected {
 #[derive(Default)]
 struct Shared {
     findings: Vec<ScanFinding>,
-    errors: Vec<(PathBuf, String)>,
+    errors: Vec<ScanError>,
 }
 
 impl Collected {
@@ -271,7 +271,31 @@ impl Collected {
     }
 
     fn error(&self, path: &Path, message: String) {
-        self.lock().errors.push((path.to_path_buf(), message));
+        self.lock().errors.push(ScanError {
+            path: path.to_path_buf(),
+            message,
+        });
+    }
+
+    /// An error of the walk itself (a directory that cannot be listed, a broken ignore file),
+    /// under the path it names when it names one.
+    fn walk_error(&self, root: &Path, err: &ignore::Error) {
+        let mut inner = err;
+        let mut path = root;
+        loop {
+            match inner {
+                ignore::Error::WithPath { path: at, err } => {
+                    path = at.strip_prefix(root).unwrap_or(at);
+                    inner = err;
+                }
+                ignore::Error::WithDepth { err, .. }
+                | ignore::Error::WithLineNumber { err, .. } => {
+                    inner = err;
+                }
+                _ => break,
+            }
+        }
+        self.error(path, inner.to_string());
     }
 
     fn into_report(self) -> ScanReport {
@@ -388,7 +412,33 @@ pub struct ScanReport {
     skipped_binary: u64,
     skipped_large: u64,
     allowlisted: u64,
-    errors: Vec<(PathBuf, String)>,
+    errors: Vec<ScanError>,
+}
+
+/// A file or directory a [`Scanner`] could not read, and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct ScanError {
+    path: PathBuf,
+    message: String,
+}
+
+impl ScanError {
+    /// The file or directory, relative to the scanned directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// What went wrong.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for ScanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: not scanned: {}", self.path.display(), self.message)
+    }
 }
 
 impl ScanReport {
@@ -428,7 +478,7 @@ impl ScanReport {
     }
 
     /// Files and directories that could not be read, with the reason.
-    pub fn errors(&self) -> &[(PathBuf, String)] {
+    pub fn errors(&self) -> &[ScanError] {
         &self.errors
     }
 
@@ -464,8 +514,8 @@ impl fmt::Display for ScanReport {
         for finding in &self.findings {
             writeln!(f, "{finding}")?;
         }
-        for (path, error) in &self.errors {
-            writeln!(f, "{}: not scanned: {error}", path.display())?;
+        for error in &self.errors {
+            writeln!(f, "{error}")?;
         }
         write!(f, "{}", self.summary())
     }
@@ -530,6 +580,27 @@ pub fn parse_allowlist(text: &str) -> Result<Vec<Fingerprint>> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_that_cannot_be_read_is_listed_and_the_scan_goes_on() {
+        // Running as root, permissions cannot make a file unreadable; one that vanished
+        // between the walk and the read fails the same way.
+        let dir = tempfile::tempdir().unwrap();
+        let collected = Collected::default();
+        let progress = ScanProgress::default();
+        let gone = dir.path().join("sub").join("gone.rs");
+        Scanner::new().scan_file(dir.path(), &gone, &mut Vec::new(), &collected, &progress);
+        let report = collected.into_report();
+        assert_eq!(report.errors().len(), 1);
+        assert_eq!(report.errors()[0].path(), Path::new("sub/gone.rs"));
+        assert!(report.to_string().starts_with("sub/gone.rs: not scanned: "));
+        assert!(
+            report.summary().ends_with("1 unreadable"),
+            "{}",
+            report.summary()
+        );
+        assert_eq!(progress.files(), 0);
+    }
 
     #[test]
     fn sizes_read_as_people_write_them() {
