@@ -82,11 +82,15 @@
 //! | `azure` | `AzureKeyVaultProvider`: Azure Key Vault over its REST API. |
 //! | `gcp` | `GcpSecretManagerProvider`: Google Cloud Secret Manager over its REST API. |
 //! | `keyring` | `KeyringProvider`: the OS keyring (macOS Keychain, Windows Credential Manager, Linux kernel keyutils). |
+//! | `audit` | `Audit`, the deployment checklist as code, and `Scanner`, a parallel scan of a project tree for hardcoded keys that honours `.gitignore` (the `ignore` crate). |
+//! | `cli` | The `keyward` command: `scan`, `audit`, `redact`, `mask` and `fingerprint` (clap; implies `audit` and `serde`). |
 //!
 //! `docs/providers.md` compares the providers: address syntax, authentication, metadata and how
 //! each is tested.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "audit")]
+mod audit;
 mod clock;
 mod error;
 mod format;
@@ -99,6 +103,12 @@ mod scope;
 mod secret;
 mod usage;
 
+#[cfg(feature = "audit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "audit")))]
+pub use audit::{
+    Audit, AuditItem, AuditReport, AuditStatus, Check, DEFAULT_MAX_FILE_SIZE, ScanError,
+    ScanFinding, ScanProgress, ScanReport, Scanner, parse_allowlist,
+};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};
 pub use format::KeyFormat;

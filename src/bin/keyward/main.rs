@@ -1,0 +1,290 @@
+//! `keyward`: scan a tree for hardcoded keys, audit a project before deployment, and mask or
+//! fingerprint a secret read from stdin.
+//!
+//! The logic lives in the library ([`keyward::Scanner`], [`keyward::Audit`], [`keyward::mask`],
+//! [`keyward::fingerprint`]); this file parses arguments and prints.
+//!
+//! Exit status: 0 when all is well, 1 when a scan finds keys or an audit item fails, 2 on
+//! errors (bad arguments, unreadable files).
+
+mod redact;
+
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand, ValueEnum};
+use keyward::{
+    Audit, Confidence, Detector, ScanProgress, Scanner, SecretString, fingerprint, mask,
+    parse_allowlist,
+};
+
+#[derive(Parser)]
+#[command(
+    name = "keyward",
+    version,
+    about = "Keep API keys out of code, logs and agent output"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Scan a directory tree for hardcoded keys (honours .gitignore); exit 1 when keys are found.
+    Scan {
+        /// The directory or file to scan.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// A file of fingerprints (16 hex characters each, one a line, `#` comments) of keys
+        /// not to report. Fingerprints, never keys: `keyward fingerprint` makes them.
+        #[arg(long, value_name = "FILE")]
+        allowlist: Option<PathBuf>,
+        /// Report only detections at least this sure.
+        #[arg(long, value_enum, default_value_t = MinConfidence::Low)]
+        min_confidence: MinConfidence,
+        /// Skip files larger than this many bytes.
+        #[arg(long, value_name = "BYTES", default_value_t = keyward::DEFAULT_MAX_FILE_SIZE)]
+        max_file_size: u64,
+        /// Threads to scan with; 0 means one per core.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+    },
+    /// Run the deployment checklist on a project directory; exit 1 when an item fails.
+    Audit {
+        /// The project directory.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// A file of fingerprints of keys the hardcoded-key scan should not report.
+        #[arg(long, value_name = "FILE")]
+        allowlist: Option<PathBuf>,
+    },
+    /// Copy stdin to stdout with secrets redacted, line by line: the named secrets (as written
+    /// or encoded) and keys of known formats nobody named. For piping an agent's output or logs.
+    Redact {
+        /// Environment variables holding secrets to redact (repeatable).
+        #[arg(long = "env", value_name = "NAME", num_args = 1..)]
+        env: Vec<String>,
+        /// A .env file; every value in it is redacted, except values too short to be secrets.
+        #[arg(long, value_name = "FILE")]
+        dotenv: Vec<PathBuf>,
+        /// A secrets directory (one secret per file, as mounted by Docker or Kubernetes);
+        /// every file in it is redacted.
+        #[arg(long, value_name = "DIR")]
+        files: Vec<PathBuf>,
+        /// Do not look for keys of known formats, only for the named secrets.
+        #[arg(long)]
+        no_detect: bool,
+    },
+    /// Print a masked form of the secret read from stdin (one per line), safe to log.
+    Mask {
+        /// Read all of stdin as one secret (a PEM key), not one secret per line.
+        #[arg(long)]
+        whole: bool,
+    },
+    /// Print the fingerprint of the secret read from stdin (one per line), for allowlists and
+    /// for telling keys apart in logs.
+    Fingerprint {
+        /// Read all of stdin as one secret (a PEM key), not one secret per line.
+        #[arg(long)]
+        whole: bool,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MinConfidence {
+    Low,
+    Medium,
+    High,
+}
+
+impl From<MinConfidence> for Confidence {
+    fn from(value: MinConfidence) -> Confidence {
+        match value {
+            MinConfidence::Low => Confidence::Low,
+            MinConfidence::Medium => Confidence::Medium,
+            MinConfidence::High => Confidence::High,
+        }
+    }
+}
+
+/// A failure to report on stderr with exit status 2.
+struct Failure(String);
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(err: E) -> Failure {
+        Failure(err.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan {
+            path,
+            format,
+            allowlist,
+            min_confidence,
+            max_file_size,
+            threads,
+        } => scanner(allowlist.as_deref(), min_confidence.into()).and_then(|scanner| {
+            let scanner = scanner
+                .with_max_file_size(max_file_size)
+                .with_threads(threads);
+            scan(&path, format, &scanner)
+        }),
+        Command::Audit {
+            path,
+            format,
+            allowlist,
+        } => scanner(allowlist.as_deref(), Confidence::Low)
+            .and_then(|scanner| audit(&path, format, scanner)),
+        Command::Redact {
+            env,
+            dotenv,
+            files,
+            no_detect,
+        } => redact::run(&env, &dotenv, &files, !no_detect),
+        Command::Mask { whole } => each_secret(whole, mask),
+        Command::Fingerprint { whole } => {
+            each_secret(whole, |secret| fingerprint(secret).to_string())
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(Failure(message)) => {
+            eprintln!("keyward: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn scanner(allowlist: Option<&Path>, min_confidence: Confidence) -> Result<Scanner, Failure> {
+    let detector = Detector::builder().min_confidence(min_confidence).build();
+    let mut scanner = Scanner::new().with_detector(detector);
+    if let Some(path) = allowlist {
+        let text = std::fs::read_to_string(path)
+            .map_err(|err| Failure(format!("cannot read allowlist `{}`: {err}", path.display())))?;
+        let list =
+            parse_allowlist(&text).map_err(|err| Failure(format!("{}: {err}", path.display())))?;
+        scanner = scanner.with_allowlist(list);
+    }
+    Ok(scanner)
+}
+
+fn scan(path: &Path, format: Format, scanner: &Scanner) -> Result<ExitCode, Failure> {
+    let progress = ScanProgress::default();
+    let report = with_progress_line(&progress, || scanner.scan_with_progress(path, &progress))?;
+    let mut out = io::stdout().lock();
+    match format {
+        Format::Text => writeln!(out, "{report}")?,
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
+    }
+    Ok(if report.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn audit(path: &Path, format: Format, scanner: Scanner) -> Result<ExitCode, Failure> {
+    let report = Audit::new(path).with_scanner(scanner).run();
+    let mut out = io::stdout().lock();
+    match format {
+        Format::Text => writeln!(out, "{report}")?,
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
+    }
+    Ok(if report.is_passing() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Runs `work`, showing files and bytes scanned on stderr while it runs, but only when stderr
+/// is a terminal and the scan takes longer than a moment.
+fn with_progress_line<T>(progress: &ScanProgress, work: impl FnOnce() -> T) -> T {
+    const FIRST_AFTER: Duration = Duration::from_millis(500);
+    const EVERY: Duration = Duration::from_millis(200);
+    if !io::stderr().is_terminal() {
+        return work();
+    }
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let start = Instant::now();
+            let mut shown = false;
+            std::thread::sleep(FIRST_AFTER);
+            while !done.load(Ordering::Relaxed) {
+                let seconds = start.elapsed().as_secs_f64();
+                let megabytes = progress.bytes() as f64 / 1e6;
+                eprint!(
+                    "\rscanning: {} files, {megabytes:.1} MB, {:.0} MB/s ",
+                    progress.files(),
+                    megabytes / seconds
+                );
+                shown = true;
+                std::thread::sleep(EVERY);
+            }
+            if shown {
+                // clear the line for the report
+                eprint!("\r{:60}\r", "");
+            }
+        });
+        let result = work();
+        done.store(true, Ordering::Relaxed);
+        result
+    })
+}
+
+/// Reads secrets from stdin, one per line or all of it as one, and prints `show(secret)` for
+/// each. Secrets never come from argv, which other users see in process lists and shells keep
+/// in their history.
+fn each_secret(whole: bool, show: impl Fn(&str) -> String) -> Result<ExitCode, Failure> {
+    let mut stdin = io::stdin().lock();
+    if stdin.is_terminal() {
+        eprintln!(
+            "keyward: reading the secret from stdin (it is shown as you type); end with Ctrl-D"
+        );
+    }
+    // Room for any key up front: growing the buffer would leave copies behind in freed memory
+    // that nothing zeroizes.
+    let mut input = String::with_capacity(64 * 1024);
+    stdin
+        .read_to_string(&mut input)
+        .map_err(|err| Failure(format!("cannot read the secret from stdin: {err}")))?;
+    // Zeroized when dropped.
+    let input = SecretString::from(input);
+    let text = input.expose_secret();
+    let secrets: Vec<&str> = if whole {
+        let one = text.strip_suffix('\n').unwrap_or(text);
+        vec![one.strip_suffix('\r').unwrap_or(one)]
+    } else {
+        text.lines().filter(|line| !line.is_empty()).collect()
+    };
+    if secrets.iter().all(|secret| secret.is_empty()) {
+        return Err(Failure(
+            "no secret on stdin: pipe it in, e.g. `keyward fingerprint < key.txt`".to_owned(),
+        ));
+    }
+    let mut out = io::stdout().lock();
+    for secret in secrets {
+        writeln!(out, "{}", show(secret))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
