@@ -1,8 +1,9 @@
-//! [`KeyManager`]: a cache in front of a [`SecretProvider`] that knows how old its keys are.
+//! [`KeyManager`]: a cache in front of a [`SecretProvider`] or an [`AsyncSecretProvider`] that
+//! knows how old its keys are.
 //!
 //! Reads of cached keys take a read lock on one of 16 shards, so readers never block each other
-//! and readers of different keys rarely share a lock. A miss is loaded once however many threads miss
-//! at the same time (single-flight). When the provider fails, the last good value is served for a
+//! and readers of different keys rarely share a lock. A miss is loaded once however many threads
+//! and tasks miss at the same time (single-flight). When the provider fails, the last good value is served for a
 //! while (stale-on-error) and an event says so. Events go to hooks registered on the builder, which
 //! is how the leak guard and the usage log follow the keys without the manager knowing them.
 //!
@@ -264,8 +265,9 @@ impl KeyManagerBuilder {
 
     /// Calls `hook` for every [`KeyEvent`].
     ///
-    /// Hooks run on the thread that caused the event, after the manager has released its locks,
-    /// so they may call the manager. Keep them quick: a slow hook slows that read.
+    /// Hooks run on the thread (or in the task) that caused the event, after the manager has
+    /// released its locks, so they may call the manager. Keep them quick and non-blocking: a
+    /// slow hook slows that read, and in a task it holds up the runtime thread.
     pub fn on_event(
         mut self,
         hook: impl Fn(&KeyEvent) + Send + Sync + 'static,
@@ -340,9 +342,12 @@ impl fmt::Debug for KeyManagerBuilder {
     }
 }
 
-/// A cache of keys in front of a [`SecretProvider`], with rotation tracking.
+/// A cache of keys in front of a [`SecretProvider`] or an [`AsyncSecretProvider`], with rotation
+/// tracking.
 ///
-/// Cloning is cheap and shares the cache.
+/// Two front doors share the cache: [`get`](Self::get) for blocking code and
+/// [`get_async`](Self::get_async) for async code (see [`builder_async`](Self::builder_async) for
+/// remote providers). Cloning is cheap and shares the cache.
 ///
 /// ```
 /// use std::sync::Arc;
