@@ -1,19 +1,26 @@
-//! [`KeyManager`]: a cache in front of a [`SecretProvider`] that knows how old its keys are.
+//! [`KeyManager`]: a cache in front of a [`SecretProvider`] or an [`AsyncSecretProvider`] that
+//! knows how old its keys are.
 //!
 //! Reads of cached keys take a read lock on one of 16 shards, so readers never block each other
-//! and readers of different keys rarely share a lock. A miss is loaded once however many threads miss
-//! at the same time (single-flight). When the provider fails, the last good value is served for a
+//! and readers of different keys rarely share a lock. A miss is loaded once however many threads
+//! and tasks miss at the same time (single-flight). When the provider fails, the last good value is served for a
 //! while (stale-on-error) and an event says so. Events go to hooks registered on the builder, which
 //! is how the leak guard and the usage log follow the keys without the manager knowing them.
 //!
-//! A load is three steps kept apart so that an async front door can reuse them: join the flight,
-//! `fetch` (provider calls, no lock held), `store` (cache update under one shard's write lock).
+//! There are two front doors, [`KeyManager::get`] and [`KeyManager::get_async`], onto one cache.
+//! A load is three steps: join the flight (`start_load`), ask the provider (`fetch` or
+//! `fetch_async`, no lock held), and store what it said (`land`: cache update under one shard's
+//! write lock, waiters released, events emitted). Only the middle step differs between the doors;
+//! what to make of a cached entry and of a fetch result is decided in one place for both.
 
 use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
+use std::task::{Context, Poll, Waker};
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -22,7 +29,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, ErrorKind, Result};
 use crate::guard::{DEFAULT_MIN_SECRET_LEN, Redactor, SharedRedactor};
-use crate::provider::{MAX_KEY_NAME_LEN, SecretProvider, quote_name, validate_key_name};
+use crate::provider::{
+    AsyncSecretProvider, MAX_KEY_NAME_LEN, SecretProvider, quote_name, validate_key_name,
+};
 use crate::rotation::{
     CreatedAt, ManagedKey, RotationPolicy, RotationReport, RotationStatus, parse_created_at,
 };
@@ -136,10 +145,10 @@ impl KeyEvent {
 
 type EventHook = Arc<dyn Fn(&KeyEvent) + Send + Sync>;
 
-/// Builds a [`KeyManager`]; see [`KeyManager::builder`].
+/// Builds a [`KeyManager`]; see [`KeyManager::builder`] and [`KeyManager::builder_async`].
 #[must_use]
 pub struct KeyManagerBuilder {
-    provider: Arc<dyn SecretProvider>,
+    source: Source,
     clock: TimeSource,
     config: Config,
     hooks: Vec<EventHook>,
@@ -159,6 +168,25 @@ struct Config {
 }
 
 impl KeyManagerBuilder {
+    fn new(source: Source) -> KeyManagerBuilder {
+        KeyManagerBuilder {
+            source,
+            clock: TimeSource::System,
+            config: Config {
+                ttl: TimeDelta::minutes(5),
+                capacity: 1024,
+                default_policy: RotationPolicy::default(),
+                policies: HashMap::new(),
+                max_stale: TimeDelta::hours(1),
+                stale_retry: TimeDelta::seconds(30),
+                serve_expired: false,
+                grace_period: TimeDelta::hours(24),
+                created_at_suffix: Some("_CREATED_AT".to_owned()),
+            },
+            hooks: Vec::new(),
+        }
+    }
+
     /// Sets the clock (default: [`SystemClock`]). Pass an `Arc<ManualClock>` and keep a clone to
     /// move time in tests.
     pub fn with_clock(mut self, clock: impl Clock + 'static) -> KeyManagerBuilder {
@@ -239,8 +267,9 @@ impl KeyManagerBuilder {
 
     /// Calls `hook` for every [`KeyEvent`].
     ///
-    /// Hooks run on the thread that caused the event, after the manager has released its locks,
-    /// so they may call the manager. Keep them quick: a slow hook slows that read.
+    /// Hooks run on the thread (or in the task) that caused the event, after the manager has
+    /// released its locks, so they may call the manager. Keep them quick and non-blocking: a
+    /// slow hook slows that read, and in a task it holds up the runtime thread.
     pub fn on_event(
         mut self,
         hook: impl Fn(&KeyEvent) + Send + Sync + 'static,
@@ -293,7 +322,7 @@ impl KeyManagerBuilder {
         let shards = (0..SHARDS).map(|_| Shard::default()).collect();
         Ok(KeyManager {
             inner: Arc::new(Inner {
-                provider: self.provider,
+                source: self.source,
                 clock: self.clock,
                 config,
                 hooks: self.hooks.into(),
@@ -308,7 +337,7 @@ impl KeyManagerBuilder {
 impl fmt::Debug for KeyManagerBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyManagerBuilder")
-            .field("provider", &self.provider.name())
+            .field("provider", &self.source.name())
             .field("clock", &self.clock)
             .field("config", &self.config)
             .field("hooks", &self.hooks.len())
@@ -316,9 +345,12 @@ impl fmt::Debug for KeyManagerBuilder {
     }
 }
 
-/// A cache of keys in front of a [`SecretProvider`], with rotation tracking.
+/// A cache of keys in front of a [`SecretProvider`] or an [`AsyncSecretProvider`], with rotation
+/// tracking.
 ///
-/// Cloning is cheap and shares the cache.
+/// Two front doors share the cache: [`get`](Self::get) for blocking code and
+/// [`get_async`](Self::get_async) for async code (see [`builder_async`](Self::builder_async) for
+/// remote providers). Cloning is cheap and shares the cache.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -345,7 +377,7 @@ pub struct KeyManager {
 }
 
 struct Inner {
-    provider: Arc<dyn SecretProvider>,
+    source: Source,
     clock: TimeSource,
     config: Config,
     hooks: Box<[EventHook]>,
@@ -517,59 +549,154 @@ enum Mode {
     Refresh,
 }
 
-/// One fetch of one key that every thread missing the key waits for.
+/// Where the manager's keys come from, and so which front doors can ask for them.
+enum Source {
+    /// Answers [`KeyManager::get`] and [`KeyManager::get_async`] (which calls it inline).
+    Sync(Arc<dyn SecretProvider>),
+    /// Answers [`KeyManager::get_async`] only: `get` would have to block on a future.
+    Async(Arc<dyn AsyncSecretProvider>),
+}
+
+impl Source {
+    fn name(&self) -> &str {
+        match self {
+            Source::Sync(provider) => SecretProvider::name(&**provider),
+            Source::Async(provider) => AsyncSecretProvider::name(&**provider),
+        }
+    }
+}
+
+/// One fetch of one key that every caller missing the key waits for: threads on the condvar,
+/// tasks through their wakers.
 #[derive(Default)]
 struct Flight {
-    result: Mutex<Option<Result<Loaded, SharedError>>>,
+    state: Mutex<FlightState>,
     done: Condvar,
 }
 
+enum FlightState {
+    /// The fetch is under way; the wakers of the tasks waiting for it.
+    Pending(Vec<Waker>),
+    /// The fetch is over, with this result for everyone.
+    Landed(Result<Loaded, SharedError>),
+    /// The fetching task was cancelled (its future dropped) before it finished. Nothing was
+    /// fetched, so the waiters start over and one of them fetches.
+    Abandoned,
+}
+
+impl Default for FlightState {
+    fn default() -> FlightState {
+        FlightState::Pending(Vec::new())
+    }
+}
+
 impl Flight {
-    fn complete(&self, result: Result<Loaded, SharedError>) {
-        let mut slot = lock(&self.result);
-        if slot.is_none() {
-            *slot = Some(result);
-        }
+    /// Ends the flight and wakes every waiter, threads and tasks. The first outcome stands.
+    fn settle(&self, outcome: FlightState) {
+        let mut state = lock(&self.state);
+        let FlightState::Pending(wakers) = &mut *state else {
+            return;
+        };
+        let wakers = std::mem::take(wakers);
+        *state = outcome;
+        drop(state);
         self.done.notify_all();
+        wakers.into_iter().for_each(Waker::wake);
     }
 
-    fn wait(&self) -> Result<Loaded, SharedError> {
-        let mut slot = lock(&self.result);
+    /// The flight's result for a waiting thread; `None` when it was abandoned.
+    fn wait(&self) -> Option<Result<Loaded, SharedError>> {
+        let mut state = lock(&self.state);
         loop {
-            if let Some(result) = slot.as_ref() {
-                return result.clone();
+            match &*state {
+                FlightState::Pending(_) => {
+                    state = self
+                        .done
+                        .wait(state)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
+                FlightState::Landed(result) => return Some(result.clone()),
+                FlightState::Abandoned => return None,
             }
-            slot = self.done.wait(slot).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// The flight's result for a waiting task, without blocking its thread.
+    fn wait_async(&self) -> FlightWait<'_> {
+        FlightWait {
+            flight: self,
+            slot: None,
         }
     }
 }
 
-/// Held by the thread that fetches; releases the waiters even if the provider panics.
+/// The future of [`Flight::wait_async`]: resolves as [`Flight::wait`] returns.
+struct FlightWait<'a> {
+    flight: &'a Flight,
+    /// Where this task's waker sits in the flight's list, once registered. The list only grows
+    /// while the flight is pending, so the index stays valid.
+    slot: Option<usize>,
+}
+
+impl Future for FlightWait<'_> {
+    type Output = Option<Result<Loaded, SharedError>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let flight = self.flight;
+        let mut state = lock(&flight.state);
+        let wakers = match &mut *state {
+            FlightState::Pending(wakers) => wakers,
+            FlightState::Landed(result) => return Poll::Ready(Some(result.clone())),
+            FlightState::Abandoned => return Poll::Ready(None),
+        };
+        match self.slot.and_then(|slot| wakers.get_mut(slot)) {
+            Some(waker) => waker.clone_from(cx.waker()),
+            None => {
+                self.slot = Some(wakers.len());
+                wakers.push(cx.waker().clone());
+            }
+        }
+        Poll::Pending
+    }
+}
+
+/// Held by the caller that fetches. Dropping it ends the flight: with the result that
+/// [`land`](Inner::land) put in it, else as abandoned (a cancelled task) or failed (a panicking
+/// provider), so that waiters are never left behind.
 struct FlightLead<'a> {
     inner: &'a Inner,
     shard: &'a Shard,
     name: &'a str,
     flight: Arc<Flight>,
+    result: Option<Result<Loaded, SharedError>>,
 }
 
 impl Drop for FlightLead<'_> {
     fn drop(&mut self) {
-        self.flight.complete(Err(SharedError {
-            kind: ErrorKind::Backend,
-            message: format!(
-                "provider {} panicked while loading {}",
-                self.inner.provider.name(),
-                quote_name(self.name)
-            )
-            .into(),
-        }));
-        let mut flights = lock(&self.shard.flights);
-        if flights
-            .get(self.name)
-            .is_some_and(|flight| Arc::ptr_eq(flight, &self.flight))
+        // Out of the map first: a waiter that starts over must not find this flight again.
         {
-            flights.remove(self.name);
+            let mut flights = lock(&self.shard.flights);
+            if flights
+                .get(self.name)
+                .is_some_and(|flight| Arc::ptr_eq(flight, &self.flight))
+            {
+                flights.remove(self.name);
+            }
         }
+        let outcome = match self.result.take() {
+            Some(result) => FlightState::Landed(result),
+            None if std::thread::panicking() => FlightState::Landed(Err(SharedError {
+                kind: ErrorKind::Backend,
+                message: format!(
+                    "provider {} panicked while loading {}",
+                    self.inner.source.name(),
+                    quote_name(self.name)
+                )
+                .into(),
+            })),
+            None => FlightState::Abandoned,
+        };
+        self.flight.settle(outcome);
     }
 }
 
@@ -577,6 +704,76 @@ impl Drop for FlightLead<'_> {
 struct Fetched {
     secret: Secret,
     created_at: Option<CreatedAt>,
+}
+
+impl Fetched {
+    /// The creation time comes from the metadata, else from the companion key's answer (its
+    /// name and value), else it is unknown.
+    fn new(secret: Secret, companion: Option<(String, Option<Secret>)>) -> Result<Fetched> {
+        let created_at = match (secret.meta().created_at, companion) {
+            (Some(at), _) => Some(CreatedAt::Metadata { at }),
+            (None, Some((key, Some(date)))) => {
+                let at = parse_created_at(&key, date.expose_secret())?;
+                Some(CreatedAt::Companion { key, at })
+            }
+            (None, _) => None,
+        };
+        Ok(Fetched { secret, created_at })
+    }
+}
+
+/// The first step of a load, as [`Inner::start_load`] found it.
+enum Start<'a> {
+    /// Answered without a fetch (a refused name, or a value stored meanwhile).
+    Done(Result<Arc<ManagedKey>>),
+    /// Another caller is fetching: wait for its result.
+    Wait(Arc<Flight>),
+    /// This caller fetches.
+    Lead(FlightLead<'a>),
+}
+
+/// The keys a preload got and the ones it did not, for one error that lists them all.
+#[derive(Default)]
+struct Preload {
+    keys: Vec<Arc<ManagedKey>>,
+    failures: Vec<(String, Error)>,
+}
+
+impl Preload {
+    fn add(&mut self, name: &str, result: Result<Arc<ManagedKey>>) {
+        match result {
+            Ok(key) => self.keys.push(key),
+            Err(err) => self.failures.push((name.to_owned(), err)),
+        }
+    }
+
+    fn finish(self, provider: &str) -> Result<Vec<Arc<ManagedKey>>> {
+        let failures = self.failures;
+        if failures.is_empty() {
+            return Ok(self.keys);
+        }
+        let kind = failures
+            .iter()
+            .map(|(_, err)| err.kind())
+            .find(|kind| *kind != ErrorKind::NotFound)
+            .unwrap_or(ErrorKind::NotFound);
+        let list: Vec<String> = failures
+            .iter()
+            .map(|(name, err)| match err.kind() {
+                ErrorKind::NotFound => format!("{} (not found)", quote_name(name)),
+                _ => format!("{} ({err})", quote_name(name)),
+            })
+            .collect();
+        Err(Error::new(
+            kind,
+            format!(
+                "{} of {} secrets could not be loaded from {provider}: {}",
+                failures.len(),
+                failures.len() + self.keys.len(),
+                list.join(", ")
+            ),
+        ))
+    }
 }
 
 /// Locks a mutex; a poisoned one is still consistent, as no code that can panic runs under it.
@@ -587,23 +784,59 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl KeyManager {
     /// Starts building a manager in front of `provider` (any [`SecretProvider`], including
     /// `Box<dyn SecretProvider>` and `Arc<dyn SecretProvider>`).
+    ///
+    /// Such a manager answers both [`get`](Self::get) and [`get_async`](Self::get_async).
     pub fn builder(provider: impl SecretProvider + 'static) -> KeyManagerBuilder {
-        KeyManagerBuilder {
-            provider: Arc::new(provider),
-            clock: TimeSource::System,
-            config: Config {
-                ttl: TimeDelta::minutes(5),
-                capacity: 1024,
-                default_policy: RotationPolicy::default(),
-                policies: HashMap::new(),
-                max_stale: TimeDelta::hours(1),
-                stale_retry: TimeDelta::seconds(30),
-                serve_expired: false,
-                grace_period: TimeDelta::hours(24),
-                created_at_suffix: Some("_CREATED_AT".to_owned()),
-            },
-            hooks: Vec::new(),
-        }
+        KeyManagerBuilder::new(Source::Sync(Arc::new(provider)))
+    }
+
+    /// Starts building a manager in front of an [`AsyncSecretProvider`], such as a remote
+    /// secrets manager.
+    ///
+    /// Such a manager answers [`get_async`](Self::get_async) and the other `_async` methods; its
+    /// blocking [`get`](Self::get) and [`refresh`](Self::refresh) return an
+    /// [`ErrorKind::InvalidInput`] error rather than block a thread (perhaps a runtime's) on the
+    /// network. A provider that implements [`SecretProvider`] too is better passed to
+    /// [`builder`](Self::builder), which opens both doors.
+    ///
+    /// Key names are left to the provider to check: remote names such as
+    /// `prod/api-keys#OPENAI_API_KEY` have separators that [`validate_key_name`] refuses for
+    /// local sources. The manager itself refuses only empty names and names with control
+    /// characters.
+    ///
+    /// ```
+    /// use keyward::{AsyncSecretProvider, BoxFuture, KeyManager, Result, Secret, SecretMeta};
+    ///
+    /// /// A remote source, reduced to its async `get`.
+    /// #[derive(Debug)]
+    /// struct Remote;
+    ///
+    /// impl AsyncSecretProvider for Remote {
+    ///     fn name(&self) -> &str {
+    ///         "remote"
+    ///     }
+    ///
+    ///     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Secret>>> {
+    ///         Box::pin(async move {
+    ///             Ok((key == "prod/api#OPENAI").then(|| {
+    ///                 Secret::new("sk-not-a-real-key-0000", SecretMeta::new("remote"))
+    ///             }))
+    ///         })
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<()> {
+    /// let manager = KeyManager::builder_async(Remote).build()?;
+    /// let key = manager.get_async("prod/api#OPENAI").await?;
+    /// assert_eq!(key.source(), "remote");
+    /// // The blocking door is closed rather than blocking a runtime thread.
+    /// assert!(manager.get("prod/api#OPENAI").is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn builder_async(provider: impl AsyncSecretProvider + 'static) -> KeyManagerBuilder {
+        KeyManagerBuilder::new(Source::Async(Arc::new(provider)))
     }
 
     /// The key `name`: from the cache while it is fresh, else from the provider.
@@ -614,14 +847,45 @@ impl KeyManager {
     /// value); [`ErrorKind::Expired`] for an expired key unless
     /// [`serve_expired`](KeyManagerBuilder::serve_expired) is set; [`ErrorKind::Parse`] for a
     /// companion creation date that is not a date; the provider's error when a fetch fails and
-    /// no value younger than `max_stale` is cached.
+    /// no value younger than `max_stale` is cached. [`ErrorKind::InvalidInput`] for a manager
+    /// built with [`builder_async`](Self::builder_async): call [`get_async`](Self::get_async).
     pub fn get(&self, name: &str) -> Result<Arc<ManagedKey>> {
+        let inner = &*self.inner;
+        let provider = inner.sync_provider("get")?;
+        let shard = inner.shard(name);
+        if let Some(key) = shard.quiet(name, inner.clock.now_micros()) {
+            return Ok(key);
+        }
+        match inner.lookup(shard, name) {
+            Some(delivered) => delivered,
+            None => inner.load(provider, shard, name, Mode::Get),
+        }
+    }
+
+    /// The key `name`, as [`get`](Self::get) returns it, from async code: the same cache,
+    /// single-flight, stale-on-error, expiry and rotation tracking.
+    ///
+    /// A key that is not cached is fetched once however many tasks and threads ask for it at
+    /// the same time; the others wait for that fetch without blocking their thread. With a
+    /// [`SecretProvider`] behind the manager, its `get` is called inline (the local providers
+    /// answer in microseconds). The future is `Send`, never blocks on a lock held across a
+    /// fetch, and works on any executor; the remote providers need tokio.
+    ///
+    /// If the task that fetches is cancelled, one of the waiting callers fetches instead.
+    ///
+    /// # Errors
+    ///
+    /// As [`get`](Self::get), without the [`ErrorKind::InvalidInput`] for async providers.
+    pub async fn get_async(&self, name: &str) -> Result<Arc<ManagedKey>> {
         let inner = &*self.inner;
         let shard = inner.shard(name);
         if let Some(key) = shard.quiet(name, inner.clock.now_micros()) {
             return Ok(key);
         }
-        inner.get_slow(shard, name)
+        match inner.lookup(shard, name) {
+            Some(delivered) => delivered,
+            None => inner.load_async(shard, name, Mode::Get).await,
+        }
     }
 
     /// Fetches `name` from the provider now, whatever the cache holds.
@@ -631,8 +895,21 @@ impl KeyManager {
     /// As [`get`](Self::get), except that a failed fetch is always an error, even when a stale
     /// value is cached (the stale value stays cached for `get`).
     pub fn refresh(&self, name: &str) -> Result<Arc<ManagedKey>> {
+        let provider = self.inner.sync_provider("refresh")?;
         let shard = self.inner.shard(name);
-        self.inner.load(shard, name, Mode::Refresh)
+        self.inner.load(provider, shard, name, Mode::Refresh)
+    }
+
+    /// Fetches `name` from the provider now, as [`refresh`](Self::refresh) does, from async
+    /// code.
+    ///
+    /// # Errors
+    ///
+    /// As [`refresh`](Self::refresh), without the [`ErrorKind::InvalidInput`] for async
+    /// providers.
+    pub async fn refresh_async(&self, name: &str) -> Result<Arc<ManagedKey>> {
+        let shard = self.inner.shard(name);
+        self.inner.load_async(shard, name, Mode::Refresh).await
     }
 
     /// Drops `name` from the cache, returning whether it was there. Its first-seen time is
@@ -668,41 +945,34 @@ impl KeyManager {
         I: IntoIterator,
         I::Item: AsRef<str>,
     {
-        let mut keys = Vec::new();
-        let mut failures: Vec<(String, Error)> = Vec::new();
-        let mut total = 0;
+        self.inner.sync_provider("preload")?;
+        let mut preload = Preload::default();
         for name in names {
-            total += 1;
             let name = name.as_ref();
-            match self.get(name) {
-                Ok(key) => keys.push(key),
-                Err(err) => failures.push((name.to_owned(), err)),
-            }
+            preload.add(name, self.get(name));
         }
-        if failures.is_empty() {
-            return Ok(keys);
+        preload.finish(self.provider_name())
+    }
+
+    /// Loads every key in `names`, as [`preload`](Self::preload) does, from async code. The
+    /// keys are fetched one after the other.
+    ///
+    /// # Errors
+    ///
+    /// As [`preload`](Self::preload), without the [`ErrorKind::InvalidInput`] for async
+    /// providers.
+    pub async fn preload_async<I>(&self, names: I) -> Result<Vec<Arc<ManagedKey>>>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        let mut preload = Preload::default();
+        for name in names {
+            let name = name.as_ref();
+            let result = self.get_async(name).await;
+            preload.add(name, result);
         }
-        let kind = failures
-            .iter()
-            .map(|(_, err)| err.kind())
-            .find(|kind| *kind != ErrorKind::NotFound)
-            .unwrap_or(ErrorKind::NotFound);
-        let list: Vec<String> = failures
-            .iter()
-            .map(|(name, err)| match err.kind() {
-                ErrorKind::NotFound => format!("{} (not found)", quote_name(name)),
-                _ => format!("{} ({err})", quote_name(name)),
-            })
-            .collect();
-        Err(Error::new(
-            kind,
-            format!(
-                "{} of {total} secrets could not be loaded from {}: {}",
-                failures.len(),
-                self.inner.provider.name(),
-                list.join(", ")
-            ),
-        ))
+        preload.finish(self.provider_name())
     }
 
     /// Every key in the cache, sorted by name.
@@ -827,14 +1097,14 @@ impl KeyManager {
 
     /// The provider's name.
     pub fn provider_name(&self) -> &str {
-        self.inner.provider.name()
+        self.inner.source.name()
     }
 }
 
 impl fmt::Debug for KeyManager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyManager")
-            .field("provider", &self.inner.provider.name())
+            .field("provider", &self.inner.source.name())
             .field("clock", &self.inner.clock)
             .field("config", &self.inner.config)
             .field("hooks", &self.inner.hooks.len())
@@ -1033,16 +1303,49 @@ impl Inner {
         }
     }
 
-    /// A read that the fast path could not answer: kept out of line so that the fast path stays
+    /// The sync provider, for the blocking front door; `door` names the method refused.
+    fn sync_provider(&self, door: &str) -> Result<&dyn SecretProvider> {
+        match &self.source {
+            Source::Sync(provider) => Ok(&**provider),
+            Source::Async(provider) => Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "KeyManager::{door} cannot ask the async provider {} without blocking a \
+                     thread: call KeyManager::{door}_async, or build the manager with \
+                     KeyManager::builder from a SecretProvider",
+                    AsyncSecretProvider::name(&**provider)
+                ),
+            )),
+        }
+    }
+
+    /// The names the manager refuses before asking the provider. Local sources get
+    /// [`validate_key_name`]; remote names have separators, and their providers check them.
+    fn check_name(&self, name: &str) -> Result<()> {
+        match self.source {
+            Source::Sync(_) => validate_key_name(name),
+            Source::Async(_) if name.is_empty() || name.chars().any(char::is_control) => {
+                Err(Error::new(
+                    ErrorKind::InvalidName,
+                    format!(
+                        "invalid secret name {}: it is empty or contains a control character",
+                        quote_name(name)
+                    ),
+                ))
+            }
+            Source::Async(_) => Ok(()),
+        }
+    }
+
+    /// A read that the fast path could not answer, served from the cache when the entry allows
+    /// it; `None` when the provider must be asked. Kept out of line so that the fast path stays
     /// small.
     #[cold]
     #[inline(never)]
-    fn get_slow(&self, shard: &Shard, name: &str) -> Result<Arc<ManagedKey>> {
+    fn lookup(&self, shard: &Shard, name: &str) -> Option<Result<Arc<ManagedKey>>> {
         let now = self.clock.now();
-        match shard.lookup(name, now, &self.config) {
-            Some((key, announce)) => self.deliver(key, announce, now),
-            None => self.load(shard, name, Mode::Get),
-        }
+        let (key, announce) = shard.lookup(name, now, &self.config)?;
+        Some(self.deliver(key, announce, now))
     }
 
     /// Hands a key to the caller: announces a status change, refuses an expired key.
@@ -1080,29 +1383,82 @@ impl Inner {
     }
 
     /// Fetches `name` once for every thread that wants it now, stores the result, and hands it
-    /// back the way `mode` asks.
-    fn load(&self, shard: &Shard, name: &str, mode: Mode) -> Result<Arc<ManagedKey>> {
-        validate_key_name(name)?;
+    /// back the way `mode` asks. The blocking twin of [`load_async`](Inner::load_async).
+    fn load(
+        &self,
+        provider: &dyn SecretProvider,
+        shard: &Shard,
+        name: &str,
+        mode: Mode,
+    ) -> Result<Arc<ManagedKey>> {
+        loop {
+            match self.start_load(shard, name, mode) {
+                Start::Done(result) => return result,
+                Start::Wait(flight) => match flight.wait() {
+                    Some(result) => return self.finish(result.map_err(|e| e.to_error()), mode),
+                    None => continue,
+                },
+                Start::Lead(lead) => {
+                    let fetched = self.fetch(provider, name);
+                    return self.land(lead, fetched, mode);
+                }
+            }
+        }
+    }
+
+    /// [`load`](Inner::load) for async callers: waits for another caller's fetch without
+    /// blocking the thread, and asks an async provider without blocking on it.
+    async fn load_async(&self, shard: &Shard, name: &str, mode: Mode) -> Result<Arc<ManagedKey>> {
+        loop {
+            match self.start_load(shard, name, mode) {
+                Start::Done(result) => return result,
+                Start::Wait(flight) => match flight.wait_async().await {
+                    Some(result) => return self.finish(result.map_err(|e| e.to_error()), mode),
+                    // The fetching task was cancelled: start over.
+                    None => continue,
+                },
+                Start::Lead(lead) => {
+                    let fetched = match &self.source {
+                        Source::Sync(provider) => self.fetch(&**provider, name),
+                        Source::Async(provider) => self.fetch_async(&**provider, name).await,
+                    };
+                    return self.land(lead, fetched, mode);
+                }
+            }
+        }
+    }
+
+    /// The first step of a load: a refused name, a value stored meanwhile, another caller's
+    /// flight to wait for, or the lead of a new one.
+    fn start_load<'a>(&'a self, shard: &'a Shard, name: &'a str, mode: Mode) -> Start<'a> {
+        if let Err(err) = self.check_name(name) {
+            return Start::Done(Err(err));
+        }
         let now = self.clock.now();
         let recheck = (mode == Mode::Get).then_some((now, &self.config));
-        let flight = match shard.join_flight(name, recheck) {
-            Join::Hit(key, announce) => return self.deliver(key, announce, now),
-            Join::Wait(flight) => {
-                let result = flight.wait().map_err(|err| err.to_error());
-                return self.finish(result, mode);
-            }
-            Join::Lead(flight) => flight,
-        };
-        let lead = FlightLead {
-            inner: self,
-            shard,
-            name,
-            flight,
-        };
-        let fetched = self.fetch(name);
-        let (result, events) = self.store(shard, name, fetched);
-        lead.flight
-            .complete(result.as_ref().map(Clone::clone).map_err(SharedError::of));
+        match shard.join_flight(name, recheck) {
+            Join::Hit(key, announce) => Start::Done(self.deliver(key, announce, now)),
+            Join::Wait(flight) => Start::Wait(flight),
+            Join::Lead(flight) => Start::Lead(FlightLead {
+                inner: self,
+                shard,
+                name,
+                flight,
+                result: None,
+            }),
+        }
+    }
+
+    /// The last step of a load: stores what the provider said, releases the waiters with it,
+    /// emits the events, and hands the key back the way `mode` asks.
+    fn land(
+        &self,
+        mut lead: FlightLead<'_>,
+        fetched: Result<Option<Fetched>>,
+        mode: Mode,
+    ) -> Result<Arc<ManagedKey>> {
+        let (result, events) = self.store(lead.shard, lead.name, fetched);
+        lead.result = Some(result.as_ref().map(Clone::clone).map_err(SharedError::of));
         drop(lead);
         self.emit(events);
         self.finish(result, mode)
@@ -1118,27 +1474,47 @@ impl Inner {
         }
     }
 
-    /// Asks the provider for `name` and, when its metadata has no creation time, for the
+    /// Asks `provider` for `name` and, when its metadata has no creation time, for the
     /// companion creation-date key. Takes no lock.
-    fn fetch(&self, name: &str) -> Result<Option<Fetched>> {
-        let Some(secret) = self.provider.get(name)? else {
+    fn fetch(&self, provider: &dyn SecretProvider, name: &str) -> Result<Option<Fetched>> {
+        let Some(secret) = provider.get(name)? else {
             return Ok(None);
         };
-        let created_at = match (secret.meta().created_at, &self.config.created_at_suffix) {
-            (Some(at), _) => Some(CreatedAt::Metadata { at }),
-            (None, Some(suffix)) if name.len() + suffix.len() <= MAX_KEY_NAME_LEN => {
-                let companion = format!("{name}{suffix}");
-                match self.provider.get(&companion)? {
-                    Some(date) => {
-                        let at = parse_created_at(&companion, date.expose_secret())?;
-                        Some(CreatedAt::Companion { key: companion, at })
-                    }
-                    None => None,
-                }
+        let companion = match self.companion_of(name, &secret) {
+            Some(companion) => {
+                let date = provider.get(&companion)?;
+                Some((companion, date))
             }
-            (None, _) => None,
+            None => None,
         };
-        Ok(Some(Fetched { secret, created_at }))
+        Fetched::new(secret, companion).map(Some)
+    }
+
+    /// [`fetch`](Inner::fetch) through the async door: the same two questions, awaited.
+    async fn fetch_async(
+        &self,
+        provider: &dyn AsyncSecretProvider,
+        name: &str,
+    ) -> Result<Option<Fetched>> {
+        let Some(secret) = provider.get(name).await? else {
+            return Ok(None);
+        };
+        let companion = match self.companion_of(name, &secret) {
+            Some(companion) => {
+                let date = provider.get(&companion).await?;
+                Some((companion, date))
+            }
+            None => None,
+        };
+        Fetched::new(secret, companion).map(Some)
+    }
+
+    /// The companion key to ask for `name`'s creation date: only when the metadata of `secret`
+    /// has none and the companion's name is not too long.
+    fn companion_of(&self, name: &str, secret: &Secret) -> Option<String> {
+        let suffix = self.config.created_at_suffix.as_deref()?;
+        (secret.meta().created_at.is_none() && name.len() + suffix.len() <= MAX_KEY_NAME_LEN)
+            .then(|| format!("{name}{suffix}"))
     }
 
     /// Stores what a fetch produced under the shard's write lock; returns the events to emit
@@ -1167,7 +1543,7 @@ impl Inner {
                 if entries.remove(name).is_some() {
                     self.len.fetch_sub(1, Ordering::Relaxed);
                 }
-                Err(Error::not_found(name, self.provider.name()))
+                Err(Error::not_found(name, self.source.name()))
             }
             Err(err) => Err(err),
         };

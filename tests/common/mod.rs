@@ -2,7 +2,7 @@
 #![allow(dead_code, unreachable_pub)] // each test binary uses part of it
 #![allow(clippy::unwrap_used)]
 
-use keyward::{ErrorKind, SecretProvider, SecretProviderExt};
+use keyward::{AsyncSecretProvider, ErrorKind, Result, Secret, SecretProvider, SecretProviderExt};
 
 /// Obviously fake values, one per key, generated so no real-looking key is ever pasted.
 pub fn fake_values() -> Vec<(&'static str, String)> {
@@ -30,6 +30,16 @@ pub const BAD_NAMES: &[&str] = &[
 /// Checks `provider`, which must hold exactly `present` (name, value) pairs among the names the
 /// suite asks about.
 pub fn check_provider(provider: &dyn SecretProvider, present: &[(&str, String)]) {
+    check_provider_refusing(provider, present, BAD_NAMES);
+}
+
+/// [`check_provider`] for a provider whose names are not file names: it must refuse
+/// `bad_names` (remote secret names may contain `/`, so `a/b` is a name there).
+pub fn check_provider_refusing(
+    provider: &dyn SecretProvider,
+    present: &[(&str, String)],
+    bad_names: &[&str],
+) {
     let name = provider.name().to_owned();
     assert!(!name.is_empty(), "a provider has a name");
 
@@ -72,7 +82,7 @@ pub fn check_provider(provider: &dyn SecretProvider, present: &[(&str, String)])
         "{name}: NotFound names the key"
     );
 
-    for bad in BAD_NAMES {
+    for bad in bad_names {
         let err = provider.get(bad).unwrap_err();
         assert_eq!(
             err.kind(),
@@ -104,4 +114,40 @@ pub fn secrets_dir_with(values: &[(&'static str, String)]) -> tempfile::TempDir 
         }
     }
     dir
+}
+
+/// An [`AsyncSecretProvider`] seen as a [`SecretProvider`], so that the suite above checks the
+/// remote providers too: each `get` blocks on a current-thread runtime that the wrapper owns.
+/// For tests only, outside any runtime (`block_on` panics inside one).
+#[derive(Debug)]
+pub struct Blocking<P> {
+    runtime: tokio::runtime::Runtime,
+    provider: P,
+}
+
+impl<P: AsyncSecretProvider> Blocking<P> {
+    /// Builds the provider on the wrapper's runtime (the AWS builder is async), and wraps it.
+    pub fn new<F: std::future::Future<Output = P>>(build: impl FnOnce() -> F) -> Blocking<P> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let provider = runtime.block_on(build());
+        Blocking { runtime, provider }
+    }
+
+    /// Runs `future` to completion on the wrapper's runtime, to set the test up.
+    pub fn block_on<T>(&self, future: impl std::future::Future<Output = T>) -> T {
+        self.runtime.block_on(future)
+    }
+}
+
+impl<P: AsyncSecretProvider> SecretProvider for Blocking<P> {
+    fn name(&self) -> &str {
+        self.provider.name()
+    }
+
+    fn get(&self, key: &str) -> Result<Option<Secret>> {
+        self.runtime.block_on(self.provider.get(key))
+    }
 }
