@@ -16,9 +16,8 @@ impl SecretProvider for Rotating {
     }
 
     fn get(&self, key: &str) -> Result<Option<Secret>> {
-        Ok((key == "OPENAI_API_KEY").then(|| {
-            Secret::new(self.0.lock().unwrap().as_str(), SecretMeta::new("rotating"))
-        }))
+        Ok((key == "OPENAI_API_KEY")
+            .then(|| Secret::new(self.0.lock().unwrap().as_str(), SecretMeta::new("rotating"))))
     }
 }
 
@@ -26,7 +25,9 @@ impl SecretProvider for Rotating {
 fn the_redactor_follows_loads_and_rotations() {
     let old = format!("sk-proj-{}", "0ldValue".repeat(5));
     let new = format!("sk-proj-{}", "N3wValue".repeat(5));
-    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap()));
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap(),
+    ));
     let provider = Arc::new(Rotating(Mutex::new(old.clone())));
     let manager = KeyManager::builder(provider.clone())
         .with_clock(clock.clone())
@@ -67,9 +68,15 @@ fn keys_loaded_after_the_redactor_was_made_are_redacted_too() {
     let provider = Rotating(Mutex::new(value.clone()));
     let manager = KeyManager::builder(provider).build().unwrap();
     let redactor = manager.redactor();
-    assert!(redactor.current().check(&value).is_ok(), "nothing loaded yet");
+    assert!(
+        redactor.current().check(&value).is_ok(),
+        "nothing loaded yet"
+    );
     manager.get("OPENAI_API_KEY").unwrap();
-    let err = redactor.current().check(&format!("leak: {value}")).unwrap_err();
+    let err = redactor
+        .current()
+        .check(&format!("leak: {value}"))
+        .unwrap_err();
     assert_eq!(err.kind(), keyward::ErrorKind::Leak);
     assert!(!err.to_string().contains(&value));
 }
