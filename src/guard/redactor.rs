@@ -845,6 +845,23 @@ mod tests {
     }
 
     #[test]
+    fn detection_lines_end_at_newlines_or_the_cap() {
+        let cap = DETECT_LINE_CAP;
+        assert_eq!(detection_line("ab\ncd", 0, 0, false), Some((2, 3)));
+        assert_eq!(detection_line("ab\ncd", 3, 3, false), None);
+        assert_eq!(detection_line("ab\ncd", 3, 3, true), Some((5, 5)));
+        // a `\n` right after exactly the cap ends the line there
+        let exact = format!("{}\nx", "a".repeat(cap));
+        assert_eq!(detection_line(&exact, 0, 0, false), Some((cap, cap + 1)));
+        // a longer line is cut at the cap, moved back to a character boundary
+        let long = format!("{}é{}", "a".repeat(cap - 1), "b".repeat(10));
+        assert_eq!(detection_line(&long, 0, 0, false), Some((cap - 1, cap - 1)));
+        assert_eq!(detection_line(&long, cap - 1, cap - 1, false), None);
+        // only the bytes after `searched` are looked at again
+        assert_eq!(detection_line("abcd", 0, 4, false), None);
+    }
+
+    #[test]
     fn debug_shows_labels_not_values() {
         let k = key(&"Zq9x".repeat(8));
         let r = Redactor::builder()
