@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use keyward::{Encoding, Encodings, ErrorKind, Redactor, Replacement, SecretString};
+use keyward::{Detector, Encoding, Encodings, ErrorKind, Redactor, Replacement, SecretString};
 use proptest::prelude::*;
 
 fn base64(bytes: &[u8], url: bool, pad: bool) -> String {
@@ -358,4 +358,161 @@ proptest! {
         prop_assert!(!out.contains(&hex_lower(key.expose_secret())));
         prop_assert!(r.check(&out).is_ok(), "redacted text must pass the check");
     }
+}
+
+// --- detect_unknown: secrets nobody registered ---
+
+/// Fake keys nobody registered, one per format used below; built at run time, never real.
+fn github_token() -> String {
+    format!("ghp_{}", "q7Rt2mXz9K".repeat(4)[..36].to_owned())
+}
+
+fn aws_key_id() -> String {
+    format!("AKIA{}", "Q7ZR3MXK2WPL5TYB")
+}
+
+fn detecting(key: Option<&SecretString>) -> Redactor {
+    let mut builder = Redactor::builder().detect_unknown(true);
+    if let Some(key) = key {
+        builder = builder.secret("OPENAI_API_KEY", key).unwrap();
+    }
+    builder.build().unwrap()
+}
+
+#[test]
+fn detection_is_off_by_default() {
+    let text = format!(
+        "token: {}\npassword = \"Zr4_pQ8-wX2mK9vT\"\n",
+        github_token()
+    );
+    let r = redactor_for(&openai_key());
+    assert!(matches!(r.redact(&text), Cow::Borrowed(_)));
+    assert!(!r.is_leak(&text));
+}
+
+#[test]
+fn unregistered_keys_and_secret_assignments_are_redacted() {
+    let (gh, aws) = (github_token(), aws_key_id());
+    let r = detecting(None);
+    let text = format!(
+        "Found in the repo:\nGITHUB_TOKEN={gh}\naws_access_key_id = {aws}\n\
+         password = \"Zr4_pQ8-wX2mK9vT\"\nok"
+    );
+    assert_eq!(
+        r.redact(&text),
+        "Found in the repo:\nGITHUB_TOKEN=[REDACTED:GitHub token]\n\
+         aws_access_key_id = [REDACTED:AWS access key id]\n\
+         password = \"[REDACTED:unknown secret]\"\nok"
+    );
+    let findings = r.find(&text);
+    let labels: Vec<&str> = findings.iter().map(|f| f.label()).collect();
+    assert_eq!(
+        labels,
+        ["GitHub token", "AWS access key id", "unknown secret"]
+    );
+    for f in &findings {
+        assert_eq!(f.encoding(), Encoding::Detected);
+        assert_eq!(f.encoding().name(), "detected");
+        assert_eq!(f.fingerprint(), keyward::fingerprint(&text[f.range()]));
+    }
+    assert_eq!(&text[findings[0].range()], gh);
+    assert!(r.is_leak(&text));
+    assert!(!format!("{findings:?}").contains(&gh));
+}
+
+#[test]
+fn placeholders_are_left_alone() {
+    let r = detecting(None);
+    let text = format!(
+        "OPENAI_API_KEY=sk-{}\napi_key = \"your-key-here\"\ntoken: ${{GITHUB_TOKEN}}\n\
+         password = \"<PASSWORD>\"\nsecret: {{{{ secret }}}}\n",
+        "x".repeat(40)
+    );
+    assert!(matches!(r.redact(&text), Cow::Borrowed(_)));
+    assert!(r.find(&text).is_empty());
+    assert!(r.check(&text).is_ok());
+}
+
+#[test]
+fn a_registered_key_that_is_also_detected_becomes_one_replacement() {
+    let key = openai_key();
+    let r = detecting(Some(&key));
+    let k = key.expose_secret();
+    // whole: the known and the detected region are the same
+    let text = format!("key: {k}\n");
+    assert_eq!(
+        r.redact(&text),
+        "key: [REDACTED:OPENAI_API_KEY,OpenAI API key]\n"
+    );
+    let findings = r.find(&text);
+    assert_eq!(findings.len(), 2);
+    assert_eq!(findings[0].encoding(), Encoding::Raw);
+    assert_eq!(findings[1].encoding(), Encoding::Detected);
+    assert_eq!(findings[0].range(), findings[1].range());
+    // overlapping but not equal: a fragment of the known key glued to an unregistered key
+    // body is detected as one key, which covers the fragment
+    let glued = format!("x {}Qz8Wm4Rt x\n", &k[..30]);
+    assert_eq!(
+        r.redact(&glued),
+        "x [REDACTED:OPENAI_API_KEY,OpenAI API key] x\n"
+    );
+    // Fingerprint replacements name both fingerprints, sorted
+    let fp = Redactor::builder()
+        .replacement(Replacement::Fingerprint)
+        .secret("OPENAI_API_KEY", &key)
+        .unwrap()
+        .detect_unknown(true)
+        .build()
+        .unwrap();
+    // the detected text is the registered key: one fingerprint
+    assert_eq!(
+        fp.redact(&text),
+        format!("key: [REDACTED:{}]\n", key.fingerprint())
+    );
+    let glued_value = &glued[2..glued.len() - 3];
+    let mut both = [
+        key.fingerprint().to_string(),
+        keyward::fingerprint(glued_value).to_string(),
+    ];
+    both.sort();
+    assert_eq!(
+        fp.redact(&glued),
+        format!("x [REDACTED:{}] x\n", both.join(","))
+    );
+}
+
+#[test]
+fn check_names_the_format_of_a_detected_key_not_its_value() {
+    let gh = github_token();
+    let r = detecting(None);
+    let err = r.check(&format!("here: {gh}")).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Leak);
+    let message = err.to_string();
+    assert!(message.contains("`GitHub token` (detected)"), "{message}");
+    assert!(!message.contains(&gh));
+    assert!(!message.contains(&gh[4..20]));
+}
+
+#[test]
+fn detection_is_line_by_line() {
+    let r = detecting(None);
+    // A PEM private key spans lines: the detector alone finds it in the whole text, the
+    // line-by-line detection of the redactor does not (a documented limit).
+    let body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC".repeat(2);
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{body}\n{}==\n-----END PRIVATE KEY-----\n",
+        &body[..40]
+    );
+    assert_eq!(Detector::new().find(&pem).len(), 1);
+    assert!(r.find(&pem).is_empty());
+    // A line longer than 64 KiB is looked at in 64 KiB pieces: a key cut by the boundary is
+    // not detected, one on either side is.
+    let gh = github_token();
+    let cap = 64 * 1024;
+    let cut_key = format!("{} {gh}", "a".repeat(cap - 12));
+    assert!(r.find(&cut_key).is_empty());
+    let after = format!("{} {gh}", "a".repeat(cap + 10));
+    assert_eq!(r.find(&after).len(), 1);
+    let before = format!("{gh} {}", "a".repeat(cap + 10));
+    assert_eq!(r.find(&before).len(), 1);
 }

@@ -65,6 +65,9 @@ enum Piece {
     Hex(usize),
     /// A secret with one character changed: a near miss.
     Broken(usize, usize),
+    /// Text as is: an unregistered key of some format, or a secret-like assignment, for the
+    /// detector.
+    Unknown(String),
 }
 
 fn piece() -> impl Strategy<Value = Piece> {
@@ -98,6 +101,7 @@ fn render(pieces: &[Piece], secrets: &[String]) -> String {
                 chars[i] = if chars[i] == 'x' { 'y' } else { 'x' };
                 text.extend(chars);
             }
+            Piece::Unknown(u) => text.push_str(u),
         }
     }
     text
@@ -260,4 +264,165 @@ fn fuzz_property_holds_on_seed_inputs() {
         long.extend([i, 0xF4, 0xF0 + i % 3, 0xF6, 0xF3, i, i / 2, 25]);
     }
     fuzz_property::check_stream_redactor(&long);
+}
+
+// --- with detect_unknown on: detection is line by line in both paths, so they still agree ---
+
+/// Fake keys of several formats nobody registered, and secret-like assignments.
+fn unknown_secret() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "ghp_[A-Za-z0-9]{36}",
+        "AKIA[A-Z2-7]{16}",
+        "sk-proj-[A-Za-z0-9_-]{40}",
+        "xoxb-[0-9]{10}-[A-Za-z0-9]{24}",
+        "AIza[A-Za-z0-9_-]{35}",
+        "gsk_[A-Za-z0-9]{52}",
+        "(api_key|password|AUTH_TOKEN|client_secret)( = \"|: |=)[A-Za-z0-9_+/-]{12,40}\"?",
+    ]
+}
+
+fn detect_piece() -> impl Strategy<Value = Piece> {
+    prop_oneof![
+        3 => piece(),
+        // mostly set apart from the filler, so that the detector takes it for a key
+        1 => ("[ \n=]?", unknown_secret(), "[ \n,]?")
+            .prop_map(|(before, u, after)| Piece::Unknown(format!("{before}{u}{after}"))),
+    ]
+}
+
+fn build_detecting(secrets: &[String], fragment_len: usize) -> Redactor {
+    let mut builder = Redactor::builder()
+        .fragment_len(fragment_len)
+        .detect_unknown(true);
+    for (i, s) in secrets.iter().enumerate() {
+        builder = builder
+            .secret(format!("S{i}"), &SecretString::from(s.as_str()))
+            .unwrap();
+    }
+    builder.build().unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn with_detection_any_split_gives_the_one_shot_result(
+        secrets in secrets_strategy(),
+        pieces in proptest::collection::vec(detect_piece(), 0..12),
+        cuts in proptest::collection::vec(0..400usize, 0..12),
+        fragment_len in 6..20usize,
+    ) {
+        let redactor = build_detecting(&secrets, fragment_len);
+        let text = render(&pieces, &secrets);
+        let whole = redactor.redact(&text).into_owned();
+        prop_assert_eq!(&stream_with_cuts(&redactor, &text, &cuts), &whole);
+        prop_assert_eq!(&stream_by_chars(&redactor, &text), &whole);
+        for s in &secrets {
+            prop_assert!(!whole.contains(s.as_str()));
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn with_detection_every_single_split_point_gives_the_one_shot_result(
+        secrets in secrets_strategy(),
+        pieces in proptest::collection::vec(detect_piece(), 0..8),
+    ) {
+        let redactor = build_detecting(&secrets, 16);
+        let text = render(&pieces, &secrets);
+        let whole = redactor.redact(&text).into_owned();
+        for cut in 0..=text.len() {
+            if text.is_char_boundary(cut) {
+                prop_assert_eq!(&stream_with_cuts(&redactor, &text, &[cut]), &whole, "cut at {}", cut);
+            }
+        }
+    }
+}
+
+#[test]
+fn with_detection_unregistered_keys_are_redacted_in_any_pieces() {
+    let gh = format!("ghp_{}", "q7Rt2mXz9K".repeat(4)[..36].to_owned());
+    let aws = format!("AKIA{}", "Q7ZR3MXK2WPL5TYB");
+    let ours = SecretString::from(format!("sk-proj-{}", "Ab3dEf6hIj9l".repeat(4)));
+    let redactor = Redactor::builder()
+        .secret("OPENAI_API_KEY", &ours)
+        .unwrap()
+        .detect_unknown(true)
+        .build()
+        .unwrap();
+    let text = format!(
+        "GITHUB_TOKEN={gh}\nmine: {}\naws = {aws}\npassword = \"Zr4_pQ8-wX2mK9vT\"",
+        ours.expose_secret()
+    );
+    let want = "GITHUB_TOKEN=[REDACTED:GitHub token]\n\
+                mine: [REDACTED:OPENAI_API_KEY,OpenAI API key]\n\
+                aws = [REDACTED:AWS access key id]\n\
+                password = \"[REDACTED:unknown secret]\"";
+    assert_eq!(redactor.redact(&text), want);
+    for size in 1..9 {
+        let cuts: Vec<usize> = (size..text.len()).step_by(size).collect();
+        assert_eq!(
+            stream_with_cuts(&redactor, &text, &cuts),
+            want,
+            "pieces of {size}"
+        );
+    }
+}
+
+#[test]
+fn with_detection_a_stream_emits_whole_lines() {
+    let redactor = Redactor::builder().detect_unknown(true).build().unwrap();
+    let gh = format!("ghp_{}", "q7Rt2mXz9K".repeat(4)[..36].to_owned());
+    let mut stream = redactor.stream();
+    // nothing of the current line is out before its end: it could still be a key
+    assert_eq!(stream.push("first line\nsecond "), "first line\n");
+    assert_eq!(stream.push(&gh[..20]), "");
+    assert_eq!(stream.held_back(), 7 + 20);
+    assert_eq!(
+        stream.push(&format!("{} end\nthird", &gh[20..])),
+        "second [REDACTED:GitHub token] end\n"
+    );
+    assert_eq!(stream.finish(), "third");
+}
+
+#[test]
+fn with_detection_long_lines_are_cut_alike_in_both_paths() {
+    let redactor = Redactor::builder().detect_unknown(true).build().unwrap();
+    let gh = format!("ghp_{}", "q7Rt2mXz9K".repeat(4)[..36].to_owned());
+    let cap = 64 * 1024;
+    let mut text = String::new();
+    // keys around the 64 KiB cut of a long line, multi-byte characters at the cut, and a line
+    // of exactly the cap
+    for (filler, shift) in [("a", 0usize), ("é", 1), ("日", 2), ("b ", 3)] {
+        let line: String = filler.repeat(cap / filler.len() + 30);
+        let mut at = cap - 20 - shift;
+        while !line.is_char_boundary(at) {
+            at -= 1;
+        }
+        text.push_str(&line[..at]);
+        text.push(' ');
+        text.push_str(&gh);
+        text.push(' ');
+        text.push_str(&line[at..]);
+        text.push(' ');
+        text.push_str(&gh);
+        text.push('\n');
+    }
+    text.push_str(&"c".repeat(cap));
+    text.push('\n');
+    text.push_str(&gh);
+    let whole = redactor.redact(&text).into_owned();
+    // the keys cut by the cap stay, the others are redacted
+    assert_eq!(whole.matches("[REDACTED:GitHub token]").count(), 5);
+    for size in [1, 7, 4096, 70_000] {
+        let cuts: Vec<usize> = (size..text.len()).step_by(size).collect();
+        assert_eq!(
+            stream_with_cuts(&redactor, &text, &cuts),
+            whole,
+            "pieces of {size}"
+        );
+    }
 }

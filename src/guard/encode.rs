@@ -106,6 +106,9 @@ pub enum Encoding {
     Json,
     /// A contiguous part of the secret, long enough to count as a leak.
     Fragment,
+    /// Not a registered secret: found by the [`Detector`](crate::Detector), with
+    /// [`RedactorBuilder::detect_unknown`](crate::RedactorBuilder::detect_unknown) on.
+    Detected,
 }
 
 impl Encoding {
@@ -129,6 +132,7 @@ impl Encoding {
             Encoding::Percent => "percent",
             Encoding::Json => "json",
             Encoding::Fragment => "fragment",
+            Encoding::Detected => "detected",
         }
     }
 
@@ -140,7 +144,7 @@ impl Encoding {
             Encoding::Hex => Encodings::HEX,
             Encoding::Percent => Encodings::PERCENT,
             Encoding::Json => Encodings::JSON,
-            Encoding::Fragment => Encodings::NONE,
+            Encoding::Fragment | Encoding::Detected => Encodings::NONE,
         }
     }
 }
@@ -198,7 +202,7 @@ pub(crate) fn patterns(secret: &str, enabled: Encodings) -> Vec<(Vec<u8>, Encodi
                     );
                 }
             }
-            Encoding::Fragment => {}
+            Encoding::Fragment | Encoding::Detected => {}
         }
     }
     out

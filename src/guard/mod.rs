@@ -11,13 +11,18 @@
 //!   [`RedactingMakeWriter`] wraps a `tracing-subscriber` writer so every formatted log line is
 //!   redacted.
 //! - [`Detector`] finds keys nobody registered, by their format or by a generic assignment of a
-//!   high-entropy value to a name like `api_key`.
+//!   high-entropy value to a name like `api_key`. With
+//!   [`RedactorBuilder::detect_unknown`], a [`Redactor`] (and its streams) redacts what the
+//!   detector finds too, looking at one line at a time: for tool output full of someone else's
+//!   credentials.
 //! - [`SharedRedactor`] is a handle that stays current as keys load and rotate.
 //!
 //! What is not guaranteed: a secret transformed in ways not listed (reversed, split by other
 //! text, compressed, encrypted, or re-encoded twice) is not found; a fragment shorter than the
 //! fragment length is not found; base64 leaves the one or two characters at each end of the
-//! encoded secret that also depend on neighbouring bytes. The compiled automaton encodes the
+//! encoded secret that also depend on neighbouring bytes. Detection of unregistered secrets
+//! works line by line, so it misses a key spread over several lines (a PEM private key) and
+//! one cut by the 64 KiB limit on a line. The compiled automaton encodes the
 //! secrets in its transition tables, which are freed but not wiped when the last clone of a
 //! [`Redactor`] is dropped (the secrets' own copies and the pattern lists are wiped).
 

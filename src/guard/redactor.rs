@@ -5,12 +5,13 @@ use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
 
+use super::detector::{Detection, Detector};
 use super::encode::{self, Encoding, Encodings};
 use super::scan::{Engine, Hit, Origin, SecretBytes};
 use super::stream::StreamRedactor;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::KeyFormat;
-use crate::mask::Fingerprint;
+use crate::mask::{Fingerprint, fingerprint};
 use crate::secret::SecretString;
 
 /// Default minimum length of a registered secret, in characters.
@@ -19,6 +20,12 @@ pub const DEFAULT_MIN_SECRET_LEN: usize = 8;
 pub const DEFAULT_FRAGMENT_LEN: usize = 16;
 /// The smallest fragment length the builder accepts: shorter ones would match ordinary words.
 const MIN_FRAGMENT_LEN: usize = 6;
+/// With detection on, the detector sees one line at a time; a line longer than this many bytes
+/// is cut (at a character boundary) and its rest taken as the next line, so a stream never holds
+/// back more than this for detection.
+pub(crate) const DETECT_LINE_CAP: usize = 64 * 1024;
+/// The label of a secret the generic assignment rule of the detector found.
+const UNKNOWN_SECRET_LABEL: &str = "unknown secret";
 
 /// What a found secret is replaced with.
 ///
@@ -54,7 +61,8 @@ pub enum Replacement {
     Fingerprint,
 }
 
-/// One place where a registered secret occurs in a text.
+/// One place where a registered secret occurs in a text, or, with
+/// [`detect_unknown`](RedactorBuilder::detect_unknown) on, a secret the detector found.
 ///
 /// It carries the label and the fingerprint of the secret, never its value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +79,8 @@ impl Finding {
         self.range.clone()
     }
 
-    /// The label the secret was registered with.
+    /// The label the secret was registered with; for a detected secret, the name of its format
+    /// (such as `OpenAI API key`) or `unknown secret` for a value assigned to a secret-like name.
     pub fn label(&self) -> &str {
         &self.label
     }
@@ -81,7 +90,8 @@ impl Finding {
         self.encoding
     }
 
-    /// The fingerprint of the whole secret (also for a fragment).
+    /// The fingerprint of the whole secret (also for a fragment); for a detected secret, the
+    /// fingerprint of the text found.
     pub fn fingerprint(&self) -> Fingerprint {
         self.fingerprint
     }
@@ -99,6 +109,7 @@ pub struct RedactorBuilder {
     fragments: bool,
     fragment_len: usize,
     replacement: Replacement,
+    detect_unknown: bool,
 }
 
 impl fmt::Debug for RedactorBuilder {
@@ -111,6 +122,7 @@ impl fmt::Debug for RedactorBuilder {
             .field("fragments", &self.fragments)
             .field("fragment_len", &self.fragment_len)
             .field("replacement", &self.replacement)
+            .field("detect_unknown", &self.detect_unknown)
             .finish()
     }
 }
@@ -124,6 +136,7 @@ impl Default for RedactorBuilder {
             fragments: true,
             fragment_len: DEFAULT_FRAGMENT_LEN,
             replacement: Replacement::Label,
+            detect_unknown: false,
         }
     }
 }
@@ -187,6 +200,48 @@ impl RedactorBuilder {
     /// What a found secret is replaced with (default [`Replacement::Label`]).
     pub fn replacement(mut self, replacement: Replacement) -> Self {
         self.replacement = replacement;
+        self
+    }
+
+    /// Whether to redact, besides the registered secrets, the secrets a [`Detector`] finds:
+    /// keys of a known format and high-entropy values assigned to names like `api_key` (default
+    /// off). Useful when a tool returns a file full of someone else's credentials.
+    ///
+    /// A detected secret is labelled with its format's name (`[REDACTED:GitHub token]`) or
+    /// `unknown secret`, reported with [`Encoding::Detected`], and fingerprinted by the text
+    /// found; where it overlaps a registered secret, one replacement names both.
+    ///
+    /// Detection looks at one line at a time (lines end at `\n`), in [`Redactor::redact`] as in
+    /// a [`StreamRedactor`], so both agree for any split of the input. Hence a key spread over
+    /// several lines, such as a PEM private key, is not detected (registered secrets are found
+    /// across lines as before), and a line longer than 64 KiB is looked at in 64 KiB pieces. A
+    /// stream then emits whole lines only: it holds back the current line until its `\n`, at
+    /// most 64 KiB, or [`finish`](StreamRedactor::finish). With detection off, nothing of
+    /// this costs anything.
+    ///
+    /// ```
+    /// use keyward::{Redactor, SecretString};
+    ///
+    /// let ours = SecretString::from(format!("sk-proj-{}", "Ab3dEf6h".repeat(5)));
+    /// let theirs = format!("ghp_{}", "q7Rt2mXz9K".repeat(4)); // never registered
+    /// let redactor = Redactor::builder()
+    ///     .secret("OPENAI_API_KEY", &ours)?
+    ///     .detect_unknown(true)
+    ///     .build()?;
+    /// let file = format!(
+    ///     "OPENAI_API_KEY={}\nGITHUB_TOKEN={theirs}\npassword = \"Zr4_pQ8-wX2mK9vT\"\n",
+    ///     ours.expose_secret()
+    /// );
+    /// assert_eq!(
+    ///     redactor.redact(&file),
+    ///     "OPENAI_API_KEY=[REDACTED:OPENAI_API_KEY,OpenAI API key]\n\
+    ///      GITHUB_TOKEN=[REDACTED:GitHub token]\n\
+    ///      password = \"[REDACTED:unknown secret]\"\n"
+    /// );
+    /// # Ok::<(), keyward::Error>(())
+    /// ```
+    pub fn detect_unknown(mut self, yes: bool) -> Self {
+        self.detect_unknown = yes;
         self
     }
 
@@ -298,6 +353,7 @@ impl RedactorBuilder {
                 replacement: self.replacement,
                 encodings: self.encodings,
                 fragments: self.fragments,
+                detector: self.detect_unknown.then(Detector::new),
             }),
         })
     }
@@ -314,6 +370,8 @@ struct Inner {
     replacement: Replacement,
     encodings: Encodings,
     fragments: bool,
+    /// With [`RedactorBuilder::detect_unknown`] on.
+    detector: Option<Detector>,
 }
 
 /// Finds registered secrets in text, as written, encoded or in fragments, and replaces them.
@@ -330,6 +388,9 @@ struct Inner {
 /// - hex (lower and upper case), percent-encoding, and JSON string escaping;
 /// - any contiguous fragment of at least 16 characters, not counting a public prefix such as
 ///   `sk-proj-` (so a model that prints half a key is caught).
+///
+/// With [`detect_unknown`](RedactorBuilder::detect_unknown) on, it also redacts the secrets
+/// nobody registered that a [`Detector`] finds, line by line.
 ///
 /// ```
 /// use keyward::{ErrorKind, Redactor, SecretString};
@@ -363,6 +424,7 @@ impl fmt::Debug for Redactor {
             .field("encodings", &self.inner.encodings)
             .field("fragments", &self.inner.fragments)
             .field("replacement", &self.inner.replacement)
+            .field("detect_unknown", &self.inner.detector.is_some())
             .finish()
     }
 }
@@ -377,6 +439,7 @@ impl Default for Redactor {
                 replacement: Replacement::Label,
                 encodings: Encodings::ALL,
                 fragments: true,
+                detector: None,
             }),
         }
     }
@@ -403,25 +466,30 @@ impl Redactor {
         self.inner.entries.iter().map(|e| &*e.label)
     }
 
-    /// `text` with every occurrence of a registered secret replaced; borrowed when nothing
-    /// matched. Overlapping occurrences (a key and a fragment of it, two keys that share
-    /// characters) become one replacement naming all their labels.
+    /// `text` with every occurrence of a registered secret (and, with detection on, every
+    /// detected secret) replaced; borrowed when nothing matched. Overlapping occurrences (a key
+    /// and a fragment of it, two keys that share characters) become one replacement naming all
+    /// their labels.
     pub fn redact<'t>(&self, text: &'t str) -> Cow<'t, str> {
         let hits = self.hits(text);
-        if hits.is_empty() {
-            return Cow::Borrowed(text);
-        }
         let mut regions = Vec::new();
         for hit in hits {
             add_region(&mut regions, hit);
+        }
+        self.detect(text, |range, detected| {
+            add_detected_region(&mut regions, range, detected)
+        });
+        if regions.is_empty() {
+            return Cow::Borrowed(text);
         }
         let mut out = String::with_capacity(text.len());
         self.render(text, 0, &regions, &mut out);
         Cow::Owned(out)
     }
 
-    /// Every occurrence of a registered secret, ordered by position. An occurrence inside a
-    /// larger one of the same secret (a fragment of a key that is there whole) is left out.
+    /// Every occurrence of a registered secret (and, with detection on, every detected secret),
+    /// ordered by position. An occurrence inside a larger one of the same secret (a fragment of
+    /// a key that is there whole) is left out.
     pub fn find(&self, text: &str) -> Vec<Finding> {
         let mut hits = self.hits(text);
         hits.sort_by(|a, b| {
@@ -439,7 +507,8 @@ impl Redactor {
                 kept.push(hit);
             }
         }
-        kept.into_iter()
+        let mut findings: Vec<Finding> = kept
+            .into_iter()
             .map(|hit| {
                 let entry = &self.inner.entries[hit.secret as usize];
                 Finding {
@@ -449,21 +518,41 @@ impl Redactor {
                     fingerprint: entry.fingerprint,
                 }
             })
-            .collect()
+            .collect();
+        let known = findings.len();
+        self.detect(text, |range, detected| {
+            findings.push(Finding {
+                range,
+                label: Arc::from(detected.label),
+                encoding: Encoding::Detected,
+                fingerprint: detected.fingerprint,
+            })
+        });
+        if findings.len() > known {
+            // Stable: at the same range, a registered secret comes before a detected one.
+            findings.sort_by_key(|f| (f.range.start, std::cmp::Reverse(f.range.end)));
+        }
+        findings
     }
 
-    /// Whether `text` contains a registered secret.
+    /// Whether `text` contains a registered secret (or, with detection on, a detected one).
     pub fn is_leak(&self, text: &str) -> bool {
-        !self.hits(text).is_empty()
+        if !self.hits(text).is_empty() {
+            return true;
+        }
+        let mut detected = false;
+        self.detect(text, |_, _| detected = true);
+        detected
     }
 
-    /// Checks that `text` contains no registered secret, for callers that refuse to send rather
-    /// than redact.
+    /// Checks that `text` contains no registered secret (and, with detection on, no detected
+    /// one), for callers that refuse to send rather than redact.
     ///
     /// # Errors
     ///
     /// [`ErrorKind::Leak`] naming the labels of the secrets found and how they appeared (never
-    /// their values).
+    /// their values); a detected secret is named by its format, such as
+    /// `` `GitHub token` (detected) ``.
     pub fn check(&self, text: &str) -> Result<()> {
         let findings = self.find(text);
         if findings.is_empty() {
@@ -502,6 +591,45 @@ impl Redactor {
         self.inner.engine.as_ref()
     }
 
+    /// Whether [`RedactorBuilder::detect_unknown`] is on.
+    pub(crate) fn detects_unknown(&self) -> bool {
+        self.inner.detector.is_some()
+    }
+
+    /// Calls `found` with the absolute range of every secret the detector finds in `text`, line
+    /// by line (see [`detection_line`]); does nothing when detection is off.
+    fn detect(&self, text: &str, mut found: impl FnMut(Range<usize>, Detected)) {
+        if self.inner.detector.is_none() {
+            return;
+        }
+        let mut start = 0;
+        while let Some((end, next)) = detection_line(text, start, start, true) {
+            self.detect_in_line(&text[start..end], start, &mut found);
+            if end == text.len() {
+                break;
+            }
+            start = next;
+        }
+    }
+
+    /// Calls `found` with the range (shifted by `offset`) and description of every secret the
+    /// detector finds in `line`, a whole detection line.
+    pub(crate) fn detect_in_line(
+        &self,
+        line: &str,
+        offset: usize,
+        mut found: impl FnMut(Range<usize>, Detected),
+    ) {
+        let Some(detector) = &self.inner.detector else {
+            return;
+        };
+        for detection in detector.find(line) {
+            let range = detection.range();
+            let detected = Detected::new(&detection, &line[range.clone()]);
+            found(range.start + offset..range.end + offset, detected);
+        }
+    }
+
     fn hits(&self, text: &str) -> Vec<Hit> {
         let mut hits = Vec::new();
         if let Some(engine) = &self.inner.engine {
@@ -535,11 +663,14 @@ impl Redactor {
                 .secrets
                 .iter()
                 .map(|&s| self.inner.entries[s as usize].label.to_string())
+                .chain(region.detected.iter().map(|d| d.label.to_string()))
                 .collect(),
             Replacement::Fingerprint => region
                 .secrets
                 .iter()
-                .map(|&s| self.inner.entries[s as usize].fingerprint.to_string())
+                .map(|&s| self.inner.entries[s as usize].fingerprint)
+                .chain(region.detected.iter().map(|d| d.fingerprint))
+                .map(|fp| fp.to_string())
                 .collect(),
         };
         names.sort();
@@ -550,30 +681,106 @@ impl Redactor {
     }
 }
 
+/// A secret the detector found: what to call it, and the fingerprint of the text found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Detected {
+    label: &'static str,
+    fingerprint: Fingerprint,
+}
+
+impl Detected {
+    fn new(detection: &Detection, value: &str) -> Detected {
+        Detected {
+            label: detection
+                .format()
+                .map_or(UNKNOWN_SECRET_LABEL, KeyFormat::name),
+            fingerprint: fingerprint(value),
+        }
+    }
+}
+
+/// Where the detection line starting at `start` ends, and where the next one starts.
+///
+/// A line ends before its `\n`; one longer than [`DETECT_LINE_CAP`] bytes is cut at the last
+/// character boundary within the cap, and the next line starts at the cut. `text[start..searched]`
+/// is known to hold no `\n`. `None` when the line may still grow: `text` is not `complete` (more
+/// may follow) and neither a `\n` nor the cap was reached. One-shot and stream redaction both
+/// cut lines here, which keeps their detections equal.
+pub(crate) fn detection_line(
+    text: &str,
+    start: usize,
+    searched: usize,
+    complete: bool,
+) -> Option<(usize, usize)> {
+    // A `\n` right after a line of exactly the cap still ends it.
+    let limit = text.len().min(start + DETECT_LINE_CAP + 1);
+    let from = searched.max(start).min(limit);
+    if let Some(at) = text.as_bytes()[from..limit]
+        .iter()
+        .position(|&b| b == b'\n')
+    {
+        return Some((from + at, from + at + 1));
+    }
+    if text.len() > start + DETECT_LINE_CAP {
+        let mut cut = start + DETECT_LINE_CAP;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        return Some((cut, cut));
+    }
+    complete.then_some((text.len(), text.len()))
+}
+
 /// A range to replace, the union of overlapping hits.
 #[derive(Debug, Clone)]
 pub(crate) struct Region {
     pub(crate) range: Range<usize>,
     secrets: Vec<u32>,
+    /// What the detector found here; empty (and unallocated) with detection off.
+    detected: Vec<Detected>,
 }
 
 /// Adds `hit` to the sorted, disjoint `regions`, merging every region it overlaps. Ranges that
 /// only touch stay apart, so the result does not depend on the order hits arrive in.
 pub(crate) fn add_region(regions: &mut Vec<Region>, hit: Hit) {
+    merge_region(
+        regions,
+        Region {
+            range: hit.range,
+            secrets: vec![hit.secret],
+            detected: Vec::new(),
+        },
+    );
+}
+
+/// Like [`add_region`], for a secret the detector found at `range`.
+pub(crate) fn add_detected_region(regions: &mut Vec<Region>, range: Range<usize>, found: Detected) {
+    merge_region(
+        regions,
+        Region {
+            range,
+            secrets: Vec::new(),
+            detected: vec![found],
+        },
+    );
+}
+
+fn merge_region(regions: &mut Vec<Region>, mut merged: Region) {
     // Disjoint and sorted by start, so sorted by end too.
-    let first = regions.partition_point(|r| r.range.end <= hit.range.start);
+    let first = regions.partition_point(|r| r.range.end <= merged.range.start);
     let mut last = first;
-    while last < regions.len() && regions[last].range.start < hit.range.end {
+    while last < regions.len() && regions[last].range.start < merged.range.end {
         last += 1;
     }
-    let mut merged = Region {
-        range: hit.range,
-        secrets: vec![hit.secret],
-    };
     for region in regions.drain(first..last) {
         merged.range.start = merged.range.start.min(region.range.start);
         merged.range.end = merged.range.end.max(region.range.end);
         merged.secrets.extend(region.secrets);
+        for found in region.detected {
+            if !merged.detected.contains(&found) {
+                merged.detected.push(found);
+            }
+        }
     }
     merged.secrets.sort_unstable();
     merged.secrets.dedup();
@@ -635,6 +842,23 @@ mod tests {
             add_region(&mut b, h);
         }
         assert_eq!(b.len(), 2);
+    }
+
+    #[test]
+    fn detection_lines_end_at_newlines_or_the_cap() {
+        let cap = DETECT_LINE_CAP;
+        assert_eq!(detection_line("ab\ncd", 0, 0, false), Some((2, 3)));
+        assert_eq!(detection_line("ab\ncd", 3, 3, false), None);
+        assert_eq!(detection_line("ab\ncd", 3, 3, true), Some((5, 5)));
+        // a `\n` right after exactly the cap ends the line there
+        let exact = format!("{}\nx", "a".repeat(cap));
+        assert_eq!(detection_line(&exact, 0, 0, false), Some((cap, cap + 1)));
+        // a longer line is cut at the cap, moved back to a character boundary
+        let long = format!("{}é{}", "a".repeat(cap - 1), "b".repeat(10));
+        assert_eq!(detection_line(&long, 0, 0, false), Some((cap - 1, cap - 1)));
+        assert_eq!(detection_line(&long, cap - 1, cap - 1, false), None);
+        // only the bytes after `searched` are looked at again
+        assert_eq!(detection_line("abcd", 0, 4, false), None);
     }
 
     #[test]

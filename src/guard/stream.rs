@@ -4,7 +4,7 @@ use std::fmt;
 
 use zeroize::Zeroize;
 
-use super::redactor::{Redactor, Region, add_region};
+use super::redactor::{Redactor, Region, add_detected_region, add_region, detection_line};
 use super::scan::{Hit, ScanState};
 
 /// Redacts a text that arrives in pieces, such as the tokens of a model's answer.
@@ -16,6 +16,10 @@ use super::scan::{Hit, ScanState};
 ///
 /// The automaton state is kept between pieces, so each byte is looked at once however small the
 /// pieces are.
+///
+/// With [`detect_unknown`](crate::RedactorBuilder::detect_unknown) on, the stream emits whole
+/// lines only: the detector runs on each line once its `\n` arrives, so the current line is held
+/// back until then (at most 64 KiB, after which the line is cut as in [`Redactor::redact`]).
 ///
 /// ```
 /// use keyward::{Redactor, SecretString};
@@ -45,6 +49,10 @@ pub struct StreamRedactor {
     /// Merged hits inside `buffer`, sorted.
     regions: Vec<Region>,
     hits: Vec<Hit>,
+    /// With detection on: absolute offset of the current, incomplete line, and how far from it
+    /// the text is known to hold no `\n`. Nothing from `line_start` on is emitted.
+    line_start: usize,
+    searched: usize,
 }
 
 impl fmt::Debug for StreamRedactor {
@@ -70,6 +78,8 @@ impl StreamRedactor {
             base: 0,
             regions: Vec::new(),
             hits: Vec::new(),
+            line_start: 0,
+            searched: 0,
         }
     }
 
@@ -92,6 +102,10 @@ impl StreamRedactor {
 
     /// Like [`push`](StreamRedactor::push), appending to `out` instead of allocating.
     pub fn push_into(&mut self, piece: &str, out: &mut String) {
+        if self.redactor.detects_unknown() {
+            self.push_detecting(piece, out);
+            return;
+        }
         let (Some(engine), Some(state)) = (self.redactor.engine(), self.state.as_mut()) else {
             out.push_str(piece);
             return;
@@ -115,6 +129,63 @@ impl StreamRedactor {
         // Hits found later start at `safe` or after; a region ending after it may still grow.
         let floor = self.base + self.emitted;
         let safe = engine.pending_from(state, self.buffer.as_bytes(), self.base, floor);
+        let cut = self.cut_before(safe);
+        self.emit(cut, out);
+    }
+
+    /// [`push_into`](StreamRedactor::push_into) with detection on: as without, and nothing is
+    /// emitted past the last complete line, whose detections are added first.
+    fn push_detecting(&mut self, piece: &str, out: &mut String) {
+        let from = self.buffer.len();
+        self.buffer.push_str(piece);
+        let mut safe = usize::MAX;
+        if let (Some(engine), Some(state)) = (self.redactor.engine(), self.state.as_mut()) {
+            engine.scan(
+                state,
+                self.buffer.as_bytes(),
+                self.base,
+                from,
+                &mut self.hits,
+            );
+            for hit in self.hits.drain(..) {
+                add_region(&mut self.regions, hit);
+            }
+            let floor = self.base + self.emitted;
+            safe = engine.pending_from(state, self.buffer.as_bytes(), self.base, floor);
+        }
+        self.detect_lines(false);
+        let cut = self.cut_before(safe.min(self.line_start));
+        self.emit(cut, out);
+    }
+
+    /// Runs the detector on every line completed since the last call (and, at the end of the
+    /// text, on the last line), adding what it finds to the regions.
+    fn detect_lines(&mut self, ended: bool) {
+        loop {
+            let start = self.line_start - self.base;
+            let searched = self.searched - self.base;
+            let Some((end, next)) = detection_line(&self.buffer, start, searched, ended) else {
+                self.searched = self.base + self.buffer.len();
+                return;
+            };
+            let regions = &mut self.regions;
+            self.redactor.detect_in_line(
+                &self.buffer[start..end],
+                self.line_start,
+                |range, found| add_detected_region(regions, range, found),
+            );
+            self.line_start = self.base + next;
+            self.searched = self.line_start;
+            if end == self.buffer.len() {
+                return;
+            }
+        }
+    }
+
+    /// The buffer index to emit up to, given that nothing from absolute offset `safe` on is
+    /// final: before `safe`, before any region that may still grow, on a character boundary.
+    #[inline]
+    fn cut_before(&self, safe: usize) -> usize {
         let mut cut = safe;
         for region in self.regions.iter().rev() {
             if region.range.end <= safe {
@@ -126,7 +197,7 @@ impl StreamRedactor {
         while !self.buffer.is_char_boundary(cut) {
             cut -= 1;
         }
-        self.emit(cut, out);
+        cut
     }
 
     /// Ends the text: returns everything held back, redacted. The stream can then be used for
@@ -145,11 +216,16 @@ impl StreamRedactor {
                 add_region(&mut self.regions, hit);
             }
         }
+        if self.redactor.detects_unknown() {
+            self.detect_lines(true);
+        }
         self.emit(self.buffer.len(), out);
         self.state = self.redactor.engine().map(|e| e.start());
         self.buffer.clear();
         self.emitted = 0;
         self.base = 0;
+        self.line_start = 0;
+        self.searched = 0;
     }
 
     /// Emits `buffer[emitted..end]`, replacing the regions inside it; they are final.
