@@ -30,6 +30,8 @@
 //! **Cache and rotate** with a [`KeyManager`]: cached reads, one provider call when many threads
 //! miss at once, the last good value served for a while when the source fails, and a
 //! [`RotationReport`] of which keys are due, with their real age where the source knows it.
+//! Remote managers are async: build with [`KeyManager::builder_async`] and read with
+//! [`KeyManager::get_async`], the same cache behind a second front door.
 //!
 //! **Guard** what leaves the process: [`KeyManager::redactor`] knows every value the manager
 //! handed out, as written, base64-, hex-, percent- or JSON-encoded, or as a long fragment, also
@@ -53,6 +55,10 @@
 //! **Scope and monitor**: a [`Scope`] says which keys an agent may read and what it may do with
 //! them; a [`UsageLog`] records each use (never the value) and raises alerts on failures, bursts,
 //! due keys and denials. Talk about a key in logs with [`mask`] and [`fingerprint`].
+//!
+//! **Audit** before deploying (feature `audit`): `Audit` runs the checklist — no hardcoded keys,
+//! secret files ignored by git, keys from real sources, rotation, monitoring, redacted logs,
+//! scopes, alerts — and the `keyward` command (feature `cli`) runs it from a shell.
 //!
 //! # What is guaranteed, and what is not
 //!
