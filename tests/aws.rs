@@ -9,6 +9,8 @@
 #![cfg(feature = "aws")]
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,23 +25,6 @@ use keyward::{
     AsyncSecretProvider, AsyncSecretProviderExt, AwsSecretsManagerProvider, ErrorKind, RemotePolicy,
 };
 use serde_json::json;
-
-/// Runs each async test body on both tokio runtimes.
-macro_rules! on_both_runtimes {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn multi_thread() {
-                super::$name().await;
-            }
-
-            #[tokio::test(flavor = "current_thread")]
-            async fn current_thread() {
-                super::$name().await;
-            }
-        }
-    )*};
-}
 
 on_both_runtimes!(
     reads_a_whole_secret_and_a_json_field_with_metadata,

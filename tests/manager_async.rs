@@ -4,6 +4,8 @@
 //! gate that the test opens.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -16,23 +18,6 @@ use keyward::{
     KeyManagerBuilder, ManualClock, MemoryProvider, Result, Secret, SecretMeta, SecretProvider,
 };
 use tokio::sync::Semaphore;
-
-/// Runs each async test body on both tokio runtimes.
-macro_rules! on_both_runtimes {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn multi_thread() {
-                super::$name().await;
-            }
-
-            #[tokio::test(flavor = "current_thread")]
-            async fn current_thread() {
-                super::$name().await;
-            }
-        }
-    )*};
-}
 
 on_both_runtimes!(
     cached_until_the_ttl_passes,

@@ -7,6 +7,8 @@
 #![cfg(feature = "vault")]
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -19,23 +21,6 @@ use keyward::{
     AsyncSecretProvider, AsyncSecretProviderExt, ErrorKind, RemotePolicy, VaultProvider,
 };
 use serde_json::{Value, json};
-
-/// Runs each async test body on both tokio runtimes.
-macro_rules! on_both_runtimes {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn multi_thread() {
-                super::$name().await;
-            }
-
-            #[tokio::test(flavor = "current_thread")]
-            async fn current_thread() {
-                super::$name().await;
-            }
-        }
-    )*};
-}
 
 on_both_runtimes!(
     reads_a_field_with_the_servers_version_and_time,

@@ -151,3 +151,21 @@ impl<P: AsyncSecretProvider> SecretProvider for Blocking<P> {
         self.runtime.block_on(self.provider.get(key))
     }
 }
+
+/// Runs each async test body on both tokio runtimes.
+#[macro_export]
+macro_rules! on_both_runtimes {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn multi_thread() {
+                super::$name().await;
+            }
+
+            #[tokio::test(flavor = "current_thread")]
+            async fn current_thread() {
+                super::$name().await;
+            }
+        }
+    )*};
+}

@@ -153,21 +153,3 @@ impl<P: AsyncSecretProvider> SecretProvider for Blocking<P> {
             .block_on(AsyncSecretProvider::get(&*self.inner, key))
     }
 }
-
-/// Runs each async test body on both tokio runtimes.
-#[macro_export]
-macro_rules! on_both_runtimes {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn multi_thread() {
-                super::$name().await;
-            }
-
-            #[tokio::test(flavor = "current_thread")]
-            async fn current_thread() {
-                super::$name().await;
-            }
-        }
-    )*};
-}
