@@ -103,13 +103,9 @@ impl Azure {
     }
 
     async fn reads_of(&self, name: &str) -> usize {
-        let path = format!("/secrets/{name}");
         self.server
-            .log()
+            .requests_under(&format!("/secrets/{name}"))
             .await
-            .iter()
-            .filter(|entry| entry["path"].as_str().unwrap().starts_with(&path))
-            .count()
     }
 }
 

@@ -173,13 +173,9 @@ impl Gcp {
     }
 
     async fn reads_of(&self, id: &str) -> usize {
-        let path = format!("/v1/projects/{PROJECT}/secrets/{id}/");
         self.server
-            .log()
+            .requests_under(&format!("/v1/projects/{PROJECT}/secrets/{id}/"))
             .await
-            .iter()
-            .filter(|entry| entry["path"].as_str().unwrap().starts_with(&path))
-            .count()
     }
 }
 

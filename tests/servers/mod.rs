@@ -81,6 +81,15 @@ impl ContractServer {
         let log = self.control(reqwest::Method::GET, "log", Value::Null).await;
         log.as_array().unwrap().clone()
     }
+
+    /// How many requests the server has seen for paths starting with `prefix`.
+    pub async fn requests_under(&self, prefix: &str) -> usize {
+        self.log()
+            .await
+            .iter()
+            .filter(|entry| entry["path"].as_str().unwrap().starts_with(prefix))
+            .count()
+    }
 }
 
 impl Drop for ContractServer {
