@@ -157,6 +157,26 @@ pub trait SecretProviderExt: SecretProvider {
     {
         ScopedProvider::new(self, scope)
     }
+
+    /// Asks `self`, then `fallback` when `self` does not have the key: a two-link
+    /// [`ChainProvider`], which can go on with [`ChainProvider::with`].
+    ///
+    /// ```
+    /// use keyward::{EnvProvider, MemoryProvider, SecretProvider, SecretProviderExt};
+    ///
+    /// let provider = EnvProvider::new()
+    ///     .with_prefix("KEYWARD_DOC_OR_")
+    ///     .or(MemoryProvider::named("defaults").with("TOKEN", "not-a-real-token-000"));
+    /// assert_eq!(provider.require("TOKEN")?.meta().source, "defaults");
+    /// assert_eq!(provider.name(), "chain(env, defaults)");
+    /// # Ok::<(), keyward::Error>(())
+    /// ```
+    fn or(self, fallback: impl SecretProvider + 'static) -> ChainProvider
+    where
+        Self: Sized + 'static,
+    {
+        ChainProvider::new().with(self).with(fallback)
+    }
 }
 
 impl<P: SecretProvider + ?Sized> SecretProviderExt for P {}
