@@ -38,6 +38,7 @@ on_both_runtimes!(
     concurrent_reads_share_one_token_lookup,
     retry_after_is_honoured_and_bounded,
     an_oversized_answer_is_refused,
+    a_token_lifetime_too_long_to_represent_is_read_as_no_expiry,
 );
 
 struct Server {
@@ -787,4 +788,28 @@ async fn an_oversized_answer_is_refused() {
             assert!(!err.to_string().contains("xxxx"), "{err}");
         }
     }
+}
+
+async fn a_token_lifetime_too_long_to_represent_is_read_as_no_expiry() {
+    // `Instant + Duration` panics on overflow: a server's number must not crash the client.
+    let (address, requests) = fake_server_with(|path| {
+        if path.ends_with("/auth/token/lookup-self") {
+            (
+                200,
+                format!(r#"{{"data":{{"ttl":{},"renewable":true}}}}"#, u64::MAX),
+            )
+        } else {
+            let body = json!({ "data": { "data": { "value": "tok-fake-value-0000" } } });
+            (200, body.to_string())
+        }
+    });
+    let vault = VaultProvider::builder(&address)
+        .with_token("tok-forever-0000")
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        let secret = vault.require("app").await.unwrap();
+        assert_eq!(secret.expose_secret(), "tok-fake-value-0000");
+    }
+    assert_eq!(requests.load(Ordering::SeqCst), 3, "one lookup, two reads");
 }

@@ -126,7 +126,11 @@ struct Lease {
 
 fn refresh_time(ttl: Duration) -> Option<Instant> {
     // A TTL of 0 is a token that does not expire (a root token).
-    (!ttl.is_zero()).then(|| Instant::now() + ttl.mul_f64(RENEW_AT_FRACTION))
+    // The TTL is the server's number: one too far off to represent is no expiry either, where
+    // `Instant + Duration` would panic.
+    (!ttl.is_zero())
+        .then(|| Instant::now().checked_add(ttl.mul_f64(RENEW_AT_FRACTION)))
+        .flatten()
 }
 
 impl fmt::Debug for VaultProvider {
