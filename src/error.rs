@@ -106,6 +106,13 @@ impl Error {
         self
     }
 
+    /// [`with_source`](Error::with_source) for a cause that is already boxed.
+    #[cfg_attr(not(feature = "aws"), allow(dead_code))]
+    pub(crate) fn with_boxed_source(mut self, source: BoxedSource) -> Error {
+        self.source = Some(source);
+        self
+    }
+
     /// The category of the error.
     pub fn kind(&self) -> ErrorKind {
         self.kind

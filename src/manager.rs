@@ -33,7 +33,8 @@ use crate::provider::{
     AsyncSecretProvider, MAX_KEY_NAME_LEN, SecretProvider, quote_name, validate_key_name,
 };
 use crate::rotation::{
-    CreatedAt, ManagedKey, RotationPolicy, RotationReport, RotationStatus, parse_created_at,
+    CreatedAt, ManagedKey, RotationPolicy, RotationReport, RotationStatus, earlier,
+    parse_created_at,
 };
 use crate::secret::Secret;
 
@@ -1224,7 +1225,7 @@ fn quiet_until(key: &ManagedKey, now: DateTime<Utc>, served_until: DateTime<Utc>
         return now;
     }
     let due = key.due_at_latest();
-    [due - key.policy().warn_before(), due]
+    [earlier(due, key.policy().warn_before()), due]
         .into_iter()
         .chain(key.expired_from())
         .filter(|at| *at > now)

@@ -331,13 +331,13 @@ impl ManagedKey {
     pub fn due_at(&self) -> Option<DateTime<Utc>> {
         self.created_at
             .known()
-            .map(|created| created + self.policy.rotate_after)
+            .map(|created| later(created, self.policy.rotate_after))
     }
 
     /// When the key is due at the latest: for a key of unknown age, the rotation period counted
     /// from when it was first seen.
     pub fn due_at_latest(&self) -> DateTime<Utc> {
-        self.created_at.at_latest() + self.policy.rotate_after
+        later(self.created_at.at_latest(), self.policy.rotate_after)
     }
 
     /// When the key stops being usable: the earlier of the source's expiry date and the end of
@@ -347,7 +347,7 @@ impl ManagedKey {
         let by_age = self
             .policy
             .max_age
-            .map(|max| self.created_at.at_latest() + max);
+            .map(|max| later(self.created_at.at_latest(), max));
         match (self.expires_at(), by_age) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -388,7 +388,7 @@ impl ManagedKey {
             RotationStatus::Due
         } else if !self.created_at.is_known() {
             RotationStatus::Unknown
-        } else if now >= due - self.policy.warn_before {
+        } else if now >= earlier(due, self.policy.warn_before) {
             RotationStatus::DueSoon
         } else {
             RotationStatus::Current
@@ -588,6 +588,19 @@ impl fmt::Display for RotationReport {
     }
 }
 
+/// `at + by`, or the last representable time. Creation dates come from the source (a
+/// server's timestamp), and `DateTime + TimeDelta` panics past year 262143.
+fn later(at: DateTime<Utc>, by: TimeDelta) -> DateTime<Utc> {
+    at.checked_add_signed(by)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// `at - by`, or the first representable time.
+pub(crate) fn earlier(at: DateTime<Utc>, by: TimeDelta) -> DateTime<Utc> {
+    at.checked_sub_signed(by)
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
 /// Parses a companion creation date: RFC 3339 (`2026-01-31T12:00:00Z`) or a plain date
 /// (`2026-01-31`, read as midnight UTC). `key` names the companion in the error; the text itself
 /// is never echoed.
@@ -647,6 +660,24 @@ mod tests {
         assert!(k.is_expired_at(day(120)));
         assert_eq!(k.age_at(day(3)), Some(TimeDelta::days(3)));
         assert_eq!(k.due_at(), Some(day(90)));
+    }
+
+    #[test]
+    fn dates_at_the_end_of_time_do_not_panic() {
+        // A hostile or broken source can send any timestamp chrono can hold.
+        let policy = RotationPolicy::default().with_max_age(TimeDelta::days(120));
+        let last = DateTime::<Utc>::MAX_UTC - TimeDelta::days(1);
+        let k = key(CreatedAt::Metadata { at: last }, policy);
+        assert_eq!(k.due_at(), Some(DateTime::<Utc>::MAX_UTC));
+        assert_eq!(k.expired_from(), Some(DateTime::<Utc>::MAX_UTC));
+        assert_eq!(k.status_at(t0()), RotationStatus::Current);
+        assert_eq!(k.status_at(last), RotationStatus::DueSoon);
+
+        let warn_long = RotationPolicy::default().with_warn_before(TimeDelta::days(100));
+        let first = DateTime::<Utc>::MIN_UTC;
+        let k = key(CreatedAt::Metadata { at: first }, warn_long);
+        assert_eq!(k.status_at(t0()), RotationStatus::Due);
+        assert_eq!(k.status_at(first), RotationStatus::DueSoon);
     }
 
     #[test]

@@ -134,8 +134,17 @@ impl Eq for SecretString {}
 
 #[cfg(feature = "serde")]
 impl<'de> serde::Deserialize<'de> for SecretString {
+    /// Reads a string. Any other error is replaced: a format's own message for a value of the
+    /// wrong type quotes it (``invalid type: integer `1234` ``), and a number left unquoted in
+    /// a config file is still a secret. Formats such as serde_json still add the position.
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(SecretString::from)
+        String::deserialize(deserializer)
+            .map(SecretString::from)
+            .map_err(|_| {
+                serde::de::Error::custom(
+                    "a secret must be a string (the value is not shown in this message)",
+                )
+            })
     }
 }
 
@@ -251,6 +260,30 @@ impl Secret {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn deserialize_errors_do_not_quote_a_value_of_the_wrong_type() {
+        // A numeric PIN or key left unquoted in a config file is still a secret.
+        let digits = "1234567890".repeat(2);
+        for text in [digits.clone(), format!("{digits}.5"), format!("-{digits}")] {
+            let err = serde_json::from_str::<SecretString>(&text).unwrap_err();
+            let shown = format!("{err} {err:?}");
+            assert!(!shown.contains(&digits), "the value leaked: {shown}");
+        }
+        let secret: SecretString = serde_json::from_str(r#""fake-secret-value""#).unwrap();
+        assert_eq!(secret.expose_secret(), "fake-secret-value");
+
+        // Inside a document the position is still given.
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Config {
+            key: SecretString,
+        }
+        let err = serde_json::from_str::<Config>(&format!("{{\n\"key\": {digits}}}")).unwrap_err();
+        assert!(!err.to_string().contains(&digits), "{err}");
+        assert_eq!(err.line(), 2, "{err}");
+    }
 
     #[test]
     fn equality_compares_contents() {

@@ -488,3 +488,72 @@ async fn a_stopped_server_is_an_error_and_a_restarted_one_recovers() {
         fake_key("r2")
     );
 }
+
+/// A server that answers every request with `200` and `body`, counting nothing: just enough for
+/// the SDK to receive an answer it cannot parse.
+fn answer_everything_with(body: String) -> String {
+    use std::io::{Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 4096];
+            // Read the head, then as many body bytes as Content-Length says.
+            while let Ok(read) = stream.read(&mut buffer) {
+                if read == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buffer[..read]);
+                let text = String::from_utf8_lossy(&request).to_ascii_lowercase();
+                if let Some(head_end) = text.find("\r\n\r\n") {
+                    let length = text
+                        .lines()
+                        .find_map(|line| line.strip_prefix("content-length:"))
+                        .and_then(|n| n.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if request.len() >= head_end + 4 + length {
+                        break;
+                    }
+                }
+            }
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.1\r\n\
+                 content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    endpoint
+}
+
+#[tokio::test]
+async fn an_answer_the_sdk_cannot_parse_does_not_leak_the_secret_it_carries() {
+    let value = fake_key("unparsed");
+    // A well-formed secret, but a creation date of the wrong type: the SDK's deserializer fails
+    // and keeps the raw answer, body included, in its error.
+    let body = json!({
+        "ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:x",
+        "Name": "x",
+        "SecretString": value,
+        "CreatedDate": "not a timestamp",
+    })
+    .to_string();
+    let endpoint = answer_everything_with(body);
+    let aws = AwsSecretsManagerProvider::builder()
+        .with_sdk_config(sdk_config("AKIAKEYWARDTESTING00", "fake-secret-access-key"))
+        .with_endpoint_url(&endpoint)
+        .build()
+        .await;
+    let err = aws.get("x").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Backend);
+    let mut shown = format!("{err} {err:?}");
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        shown.push_str(&format!(" {cause} {cause:?}"));
+        source = cause.source();
+    }
+    assert!(!shown.contains(&value), "the secret leaked: {shown}");
+}

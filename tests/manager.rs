@@ -720,3 +720,20 @@ fn readers_see_only_real_values_while_the_source_rotates() {
         );
     }
 }
+
+#[test]
+fn creation_dates_at_the_ends_of_time_do_not_panic() {
+    // Any timestamp chrono can hold may come from a source's metadata.
+    for created in [DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC] {
+        let mut provider = MemoryProvider::new();
+        let meta = SecretMeta::new("memory").with_created_at(created);
+        provider.insert_secret("API_KEY", Secret::new(fake_key(1), meta));
+        let manager = KeyManager::builder(provider)
+            .with_policy(RotationPolicy::default().with_warn_before(TimeDelta::days(400)))
+            .serve_expired(true)
+            .build()
+            .unwrap();
+        manager.get("API_KEY").unwrap();
+        manager.get("API_KEY").unwrap();
+    }
+}

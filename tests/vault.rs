@@ -37,6 +37,8 @@ on_both_runtimes!(
     malformed_keys_are_refused_before_any_request,
     concurrent_reads_share_one_token_lookup,
     retry_after_is_honoured_and_bounded,
+    an_oversized_answer_is_refused,
+    a_token_lifetime_too_long_to_represent_is_read_as_no_expiry,
 );
 
 struct Server {
@@ -753,4 +755,61 @@ fn providers_and_their_futures_are_send_and_sync() {
         .unwrap();
     assert_send(&vault.get("app"));
     let _: Box<dyn AsyncSecretProvider> = Box::new(vault);
+}
+
+async fn an_oversized_answer_is_refused() {
+    // Larger than any answer Vault gives for a secret: a broken or hostile server must not make
+    // the client buffer without bound.
+    let padding = "x".repeat(2 << 20);
+    for status in [200, 403] {
+        let padding = padding.clone();
+        let (address, _) = fake_server_with(move |path| {
+            if path.ends_with("/auth/token/lookup-self") {
+                (200, r#"{"data":{"ttl":0,"renewable":false}}"#.to_owned())
+            } else {
+                let body = json!({
+                    "data": { "data": { "value": "tok-fake-value-0000" } },
+                    "errors": [&padding],
+                });
+                (status, body.to_string())
+            }
+        });
+        let vault = VaultProvider::builder(&address)
+            .with_token("tok-oversized-0000")
+            .build()
+            .unwrap();
+        let err = vault.get("app").await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Backend, "status {status}: {err}");
+        if status == 200 {
+            assert!(err.to_string().contains("more than 1 MiB"), "{err}");
+        } else {
+            // The refusal is reported, without the oversized detail.
+            assert!(err.to_string().contains("403"), "{err}");
+            assert!(!err.to_string().contains("xxxx"), "{err}");
+        }
+    }
+}
+
+async fn a_token_lifetime_too_long_to_represent_is_read_as_no_expiry() {
+    // `Instant + Duration` panics on overflow: a server's number must not crash the client.
+    let (address, requests) = fake_server_with(|path| {
+        if path.ends_with("/auth/token/lookup-self") {
+            (
+                200,
+                format!(r#"{{"data":{{"ttl":{},"renewable":true}}}}"#, u64::MAX),
+            )
+        } else {
+            let body = json!({ "data": { "data": { "value": "tok-fake-value-0000" } } });
+            (200, body.to_string())
+        }
+    });
+    let vault = VaultProvider::builder(&address)
+        .with_token("tok-forever-0000")
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        let secret = vault.require("app").await.unwrap();
+        assert_eq!(secret.expose_secret(), "tok-fake-value-0000");
+    }
+    assert_eq!(requests.load(Ordering::SeqCst), 3, "one lookup, two reads");
 }

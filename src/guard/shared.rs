@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::redactor::{Redactor, RedactorBuilder};
+use super::redactor::{DEFAULT_FRAGMENT_LEN, Redactor, RedactorBuilder};
 use super::stream::StreamRedactor;
 use crate::clock::{Clock, SystemClock};
 use crate::error::Result;
@@ -79,10 +79,23 @@ impl SharedRedactor {
     /// are always redacted, the others come and go with [`update`](SharedRedactor::update) and
     /// [`remove`](SharedRedactor::remove).
     ///
-    /// If `builder` cannot build (a secret too short), the handle starts with the settings
-    /// alone and the next `update` reports the error.
+    /// If `builder` cannot build (a minimum length raised above a secret's after it was added,
+    /// a fragment length below 6), the handle still redacts its secrets, with the minimum and
+    /// fragment lengths set back to values that build, and the next `update` reports the error.
     pub fn new(builder: RedactorBuilder) -> SharedRedactor {
-        let current = builder.clone().build().unwrap_or_default();
+        // Failing closed: a handle that silently redacted none of the secrets it was given
+        // would let exactly those through.
+        let current = builder
+            .clone()
+            .build()
+            .or_else(|_| {
+                builder
+                    .clone()
+                    .min_len(1)
+                    .fragment_len(DEFAULT_FRAGMENT_LEN)
+                    .build()
+            })
+            .unwrap_or_default();
         SharedRedactor {
             inner: Arc::new(Shared {
                 current: RwLock::new(Arc::new(current)),
@@ -266,6 +279,29 @@ mod tests {
 
     fn key(tag: &str) -> SecretString {
         SecretString::from(format!("sk-proj-{}", tag.repeat(10)))
+    }
+
+    #[test]
+    fn a_builder_that_cannot_build_still_redacts_its_secrets() {
+        let fixed = key("Fx9q");
+        let text = format!("a {} b", fixed.expose_secret());
+        let unbuildable = [
+            Redactor::builder()
+                .secret("FIXED", &fixed)
+                .unwrap()
+                .fragment_len(3),
+            Redactor::builder()
+                .secret("FIXED", &fixed)
+                .unwrap()
+                .min_len(200),
+        ];
+        for builder in unbuildable {
+            assert!(builder.clone().build().is_err());
+            let shared = SharedRedactor::new(builder);
+            assert_eq!(shared.current().redact(&text), "a [REDACTED:FIXED] b");
+            // The misconfiguration is still reported.
+            assert!(shared.update("LIVE", &key("Lv7w")).is_err());
+        }
     }
 
     #[test]

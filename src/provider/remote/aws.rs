@@ -239,7 +239,17 @@ impl AwsSecretsManagerProvider {
             "{place}: could not {action} secret {}: {what}",
             quote_name(secret_id)
         );
-        Error::new(ErrorKind::Backend, message).with_source(err)
+        let error = Error::new(ErrorKind::Backend, message);
+        match err {
+            // Both keep the raw answer, whose body (printed by its Debug) may be the secret, and
+            // the deserializer's error quotes the value it choked on: the message above says
+            // what the service answered, the rest is not safe to pass on.
+            SdkError::ServiceError(_) | SdkError::ResponseError(_) => error,
+            other => match other.into_source() {
+                Ok(source) => error.with_boxed_source(source),
+                Err(other) => error.with_source(other),
+            },
+        }
     }
 }
 

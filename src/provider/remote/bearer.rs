@@ -221,7 +221,10 @@ impl TokenCache {
             return Ok((token, false));
         }
         let (token, lifetime) = fetch().await?;
-        let refresh_at = lifetime.map(|lifetime| Instant::now() + refresh_after(lifetime));
+        // The lifetime is the server's number: one too far off to represent is no expiry,
+        // where `Instant + Duration` would panic.
+        let refresh_at =
+            lifetime.and_then(|lifetime| Instant::now().checked_add(refresh_after(lifetime)));
         *self.lock() = Some(Cached {
             token: token.clone(),
             refresh_at,
@@ -443,6 +446,23 @@ mod tests {
         cache.token(fetch).await.unwrap();
         assert_eq!(fetches.load(Ordering::SeqCst), 2);
         assert!(!format!("{cache:?}").contains("tok-1"));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_lifetime_too_long_to_represent_is_no_expiry() {
+        // `Instant + Duration` panics on overflow; `expires_in` is the server's number.
+        let cache = TokenCache::default();
+        let fetches = AtomicU32::new(0);
+        let fetch = || async {
+            fetches.fetch_add(1, Ordering::SeqCst);
+            Ok((
+                SecretString::from("tok"),
+                Some(Duration::from_secs(u64::MAX)),
+            ))
+        };
+        cache.token(fetch).await.unwrap();
+        cache.token(fetch).await.unwrap();
+        assert_eq!(fetches.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test(flavor = "current_thread")]

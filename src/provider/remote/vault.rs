@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Client, Method, StatusCode, Url};
 use serde::Deserialize;
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::remote::policy::{Failure, RemotePolicy, is_transient_status, retry_after};
@@ -126,7 +126,11 @@ struct Lease {
 
 fn refresh_time(ttl: Duration) -> Option<Instant> {
     // A TTL of 0 is a token that does not expire (a root token).
-    (!ttl.is_zero()).then(|| Instant::now() + ttl.mul_f64(RENEW_AT_FRACTION))
+    // The TTL is the server's number: one too far off to represent is no expiry either, where
+    // `Instant + Duration` would panic.
+    (!ttl.is_zero())
+        .then(|| Instant::now().checked_add(ttl.mul_f64(RENEW_AT_FRACTION)))
+        .flatten()
 }
 
 impl fmt::Debug for VaultProvider {
@@ -772,7 +776,10 @@ async fn error_detail(response: reqwest::Response) -> String {
         #[serde(default)]
         errors: Vec<String>,
     }
-    let Ok(body) = response.json::<Errors>().await else {
+    let Ok(bytes) = read_body(response).await else {
+        return String::new();
+    };
+    let Ok(body) = serde_json::from_slice::<Errors>(&bytes) else {
         return String::new();
     };
     let joined = body.errors.join("; ");
@@ -790,22 +797,56 @@ async fn error_detail(response: reqwest::Response) -> String {
     format!(" ({detail})")
 }
 
-/// Reads and parses a JSON answer, then overwrites the raw bytes, which may hold secrets.
+/// The largest answer read, as for the other remote providers: a KV v2 secret is far smaller.
+const MAX_ANSWER_BYTES: usize = 1 << 20;
+
+enum BodyError {
+    TooLarge,
+    Read(reqwest::Error),
+}
+
+/// Reads a whole answer into a buffer that is wiped when dropped, refusing one larger than
+/// [`MAX_ANSWER_BYTES`]: a broken or hostile server must not make the client buffer without
+/// bound.
+async fn read_body(
+    mut response: reqwest::Response,
+) -> std::result::Result<Zeroizing<Vec<u8>>, BodyError> {
+    let mut body = Zeroizing::new(Vec::new());
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Read)? {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(BodyError::TooLarge);
+        }
+        // Grow by hand so that no unwiped copy is left behind by a reallocation.
+        if body.capacity() < body.len() + chunk.len() {
+            let mut bigger = Zeroizing::new(Vec::with_capacity(
+                (body.len() + chunk.len()).max(body.capacity() * 2),
+            ));
+            bigger.extend_from_slice(&body);
+            body = bigger;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Reads and parses a JSON answer; the raw bytes, which may hold secrets, are wiped.
 async fn parse_json<T: serde::de::DeserializeOwned>(
     response: reqwest::Response,
     address: &str,
     shown: &str,
 ) -> Result<T> {
-    let bytes = response.bytes().await.map_err(|err| {
-        Error::new(
+    let bytes = read_body(response).await.map_err(|err| match err {
+        BodyError::TooLarge => Error::new(
+            ErrorKind::Backend,
+            format!("vault at {address} sent more than 1 MiB for `{shown}`"),
+        ),
+        BodyError::Read(err) => Error::new(
             ErrorKind::Backend,
             format!("vault at {address}: could not read the answer for `{shown}`"),
         )
-        .with_source(err.without_url())
+        .with_source(err.without_url()),
     })?;
-    let mut bytes = Vec::from(bytes);
     let parsed = serde_json::from_slice(&bytes);
-    bytes.zeroize();
     // serde_json's message may quote the offending value, a secret: give only its position.
     parsed.map_err(|err| {
         Error::new(
