@@ -36,7 +36,7 @@ use crate::rotation::{
     CreatedAt, ManagedKey, RotationPolicy, RotationReport, RotationStatus, earlier,
     parse_created_at,
 };
-use crate::secret::Secret;
+use crate::secret::{Secret, SecretString};
 
 /// Shards of the cache; a power of two so that the shard is picked with a mask.
 const SHARDS: usize = 16;
@@ -1052,7 +1052,7 @@ impl KeyManager {
         for keys in [&retired, &current] {
             let values = keys
                 .iter()
-                .filter(|key| key.secret().value().len() >= DEFAULT_MIN_SECRET_LEN)
+                .filter(|key| redactable(key.secret().value()))
                 .map(|key| (key.name(), key.secret().value()));
             // Values shorter than the minimum were filtered out, so this cannot fail.
             let _ = redactor.update_all(values);
@@ -1232,6 +1232,11 @@ fn quiet_until(key: &ManagedKey, now: DateTime<Utc>, served_until: DateTime<Utc>
         .fold(served_until, DateTime::min)
 }
 
+/// Whether the redactor accepts `value`: it counts characters, not bytes.
+fn redactable(value: &SecretString) -> bool {
+    value.expose_secret().chars().count() >= DEFAULT_MIN_SECRET_LEN
+}
+
 /// Keeps `redactor` current with the value an event carries.
 fn redact_from(redactor: &SharedRedactor, event: &KeyEvent) {
     let key = match event {
@@ -1242,7 +1247,7 @@ fn redact_from(redactor: &SharedRedactor, event: &KeyEvent) {
         _ => return,
     };
     let value = key.secret().value();
-    if value.len() >= DEFAULT_MIN_SECRET_LEN {
+    if redactable(value) {
         // Only a value below the minimum is refused, and that was checked.
         let _ = redactor.update(key.name(), value);
     }

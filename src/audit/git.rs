@@ -96,6 +96,9 @@ fn run(git: &OsStr, dir: &Path, args: &[&str]) -> std::io::Result<Output> {
         // The project's own ignore files decide, not the auditor's global excludes file, which
         // the rest of the team does not have.
         .args(["-c", "core.excludesFile="])
+        // The audited repository's own config must not run commands for us: an fsmonitor hook
+        // would run on `ls-files`.
+        .args(["-c", "core.fsmonitor=false"])
         .args(args)
         .output()
 }

@@ -195,10 +195,17 @@ fn scan(path: &Path, format: Format, scanner: &Scanner) -> Result<ExitCode, Fail
         Format::Text => writeln!(out, "{report}")?,
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
     }
-    Ok(if report.is_clean() {
-        ExitCode::SUCCESS
-    } else {
+    // A file that could not be read was not checked: as a gate, that must not pass.
+    Ok(if !report.is_clean() {
         ExitCode::FAILURE
+    } else if !report.errors().is_empty() {
+        eprintln!(
+            "keyward: {} file(s) could not be read and were not scanned",
+            report.errors().len()
+        );
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
     })
 }
 
