@@ -12,7 +12,6 @@ use reqwest::{Client, RequestBuilder, StatusCode, Url};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::provider::quote_name;
 use crate::provider::remote::policy::{Failure, RemotePolicy, is_transient_status, retry_after};
 use crate::secret::SecretString;
 
@@ -279,7 +278,7 @@ pub(crate) fn parse_endpoint(text: &str, what: &str, link_local_http: bool) -> R
     let invalid = |problem: &str| {
         Error::new(
             ErrorKind::InvalidInput,
-            format!("{what} {} {problem}", quote_name(text)),
+            format!("{what} {} {problem}", super::shown_address(text)),
         )
     };
     let url = Url::parse(text.trim()).map_err(|_| invalid("is not a URL like https://host"))?;

@@ -28,3 +28,33 @@ pub use gcp::{GcpSecretManagerBuilder, GcpSecretManagerProvider};
 pub use policy::RemotePolicy;
 #[cfg(feature = "vault")]
 pub use vault::{DEFAULT_VAULT_FIELD, VaultBuilder, VaultProvider};
+
+/// A configured address for an error message: quoted like a key name, or withheld when it has
+/// a user part, a query or a fragment, where credentials and API keys hide
+/// (`https://user:pass@host`, `?api-key=...`).
+#[cfg(any(feature = "vault", feature = "azure", feature = "gcp"))]
+pub(crate) fn shown_address(text: &str) -> String {
+    if text.contains(['@', '?', '#']) {
+        "(withheld: it may carry a credential)".to_owned()
+    } else {
+        crate::provider::quote_name(text)
+    }
+}
+
+#[cfg(all(test, any(feature = "vault", feature = "azure", feature = "gcp")))]
+mod tests {
+    use super::shown_address;
+
+    #[test]
+    fn addresses_that_may_carry_credentials_are_withheld() {
+        assert_eq!(shown_address("not a url"), "`not a url`");
+        for text in [
+            "https://u:p@[bad",
+            "https://h/?api-key=abc",
+            "ht tp://h#tok",
+        ] {
+            assert!(!shown_address(text).contains("abc") && !shown_address(text).contains("tok"));
+            assert!(shown_address(text).starts_with("(withheld"));
+        }
+    }
+}

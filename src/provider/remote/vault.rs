@@ -658,7 +658,7 @@ impl VaultBuilder {
             .ok_or_else(|| {
                 invalid(format!(
                     "vault address {} is not an http(s) URL like https://vault.example.com:8200",
-                    quote_name(&self.address)
+                    super::shown_address(&self.address)
                 ))
             })?;
         if !address.username().is_empty() || address.password().is_some() {
