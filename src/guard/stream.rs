@@ -110,15 +110,35 @@ impl StreamRedactor {
             out.push_str(piece);
             return;
         };
-        let from = self.buffer.len();
-        self.buffer.push_str(piece);
-        engine.scan(
-            state,
-            self.buffer.as_bytes(),
-            self.base,
-            from,
-            &mut self.hits,
-        );
+        if self.emitted == self.buffer.len() {
+            // Nothing is held back, so everything before the piece is final and no hit can
+            // reach into it: scan the piece where it is, and copy it only if part is held back.
+            let at = self.base + self.buffer.len();
+            engine.scan(state, piece.as_bytes(), at, 0, &mut self.hits);
+            if self.hits.is_empty()
+                && engine.pending_from(state, piece.as_bytes(), at, at) == at + piece.len()
+            {
+                out.push_str(piece);
+                self.buffer.clear();
+                self.base = at + piece.len();
+                self.emitted = 0;
+                return;
+            }
+            self.buffer.clear();
+            self.buffer.push_str(piece);
+            self.base = at;
+            self.emitted = 0;
+        } else {
+            let from = self.buffer.len();
+            self.buffer.push_str(piece);
+            engine.scan(
+                state,
+                self.buffer.as_bytes(),
+                self.base,
+                from,
+                &mut self.hits,
+            );
+        }
         for hit in self.hits.drain(..) {
             add_region(&mut self.regions, hit);
         }
