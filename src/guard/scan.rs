@@ -227,6 +227,22 @@ impl Engine {
         state.pos = base + text.len();
     }
 
+    /// Feeds `text`, at absolute offset `base`, to the scan if that only moves the automaton:
+    /// the common case, in a loop with nothing else to do. Returns false, leaving `state` as it
+    /// was, if a fragment candidate is open or some byte reaches a match (or other special)
+    /// state; the caller then runs [`scan`](Engine::scan) over the same bytes, with the text
+    /// before them.
+    #[inline]
+    pub(crate) fn scan_quiet(&self, state: &mut ScanState, text: &[u8], base: usize) -> bool {
+        if !state.open.is_empty() {
+            return false;
+        }
+        match &self.automaton {
+            Dfa::Dense(a) => scan_quiet_with(a, state, text, base),
+            Dfa::Contiguous(a) => scan_quiet_with(a, state, text, base),
+        }
+    }
+
     /// Advances the open fragment candidates over `text[i]`, closing those it does not continue.
     fn extend_open(
         &self,
@@ -398,6 +414,18 @@ impl Engine {
         base: usize,
         floor: usize,
     ) -> usize {
+        self.pending_from_with(state, floor, |at| text[at - base])
+    }
+
+    /// [`pending_from`](Engine::pending_from) for text that is not in one slice: `byte_at`
+    /// gives the byte at an absolute offset, from `floor` on.
+    #[inline(always)]
+    pub(crate) fn pending_from_with(
+        &self,
+        state: &ScanState,
+        floor: usize,
+        byte_at: impl Fn(usize) -> u8,
+    ) -> usize {
         // A pattern still being matched started after the automaton was last in its start
         // state, and no further back than the longest pattern.
         let mut from = state
@@ -407,7 +435,7 @@ impl Engine {
         // A k-gram found later may extend left by up to k-1 bytes of secret characters.
         if self.gram_len > 0 {
             let floor = from.saturating_sub(self.max_left).max(floor);
-            while from > floor && self.secret_byte[usize::from(text[from - 1 - base])] {
+            while from > floor && self.secret_byte[usize::from(byte_at(from - 1))] {
                 from -= 1;
             }
         }
@@ -416,6 +444,31 @@ impl Engine {
         }
         from
     }
+}
+
+/// [`Engine::scan_quiet`] for one automaton type.
+#[inline(always)]
+fn scan_quiet_with<A: Automaton>(aut: &A, state: &mut ScanState, text: &[u8], base: usize) -> bool {
+    let start = aut.start_state(Anchored::No).unwrap_or(StateID::ZERO);
+    let mut sid = state.sid;
+    let mut last_start = state.last_start;
+    for (i, &byte) in text.iter().enumerate() {
+        sid = aut.next_state(Anchored::No, sid, byte);
+        if aut.is_special(sid) {
+            return false;
+        }
+        last_start = if sid == start {
+            base + i + 1
+        } else {
+            last_start
+        };
+    }
+    // As `scan` sets it when nothing matched and no candidate was open.
+    state.changed = last_start != state.last_start;
+    state.sid = sid;
+    state.last_start = last_start;
+    state.pos = base + text.len();
+    true
 }
 
 /// The state of a scan between two chunks.

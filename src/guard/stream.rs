@@ -14,8 +14,8 @@ use super::scan::{Hit, ScanState};
 /// current word. [`finish`](StreamRedactor::finish) returns the rest. Whatever the split, the
 /// concatenated output equals [`Redactor::redact`] of the whole text.
 ///
-/// The automaton state is kept between pieces, so each byte is looked at once however small the
-/// pieces are.
+/// The automaton state is kept between pieces, so held-back text is not scanned again however
+/// small the pieces are (a piece in which something matches is scanned twice).
 ///
 /// With [`detect_unknown`](crate::RedactorBuilder::detect_unknown) on, the stream emits whole
 /// lines only: the detector runs on each line once its `\n` arrives, so the current line is held
@@ -110,35 +110,33 @@ impl StreamRedactor {
             out.push_str(piece);
             return;
         };
-        if self.emitted == self.buffer.len() {
-            // Nothing is held back, so everything before the piece is final and no hit can
-            // reach into it: scan the piece where it is, and copy it only if part is held back.
-            let at = self.base + self.buffer.len();
-            engine.scan(state, piece.as_bytes(), at, 0, &mut self.hits);
-            if self.hits.is_empty()
-                && engine.pending_from(state, piece.as_bytes(), at, at) == at + piece.len()
-            {
-                out.push_str(piece);
-                self.buffer.clear();
-                self.base = at + piece.len();
-                self.emitted = 0;
+        let at = self.base + self.buffer.len();
+        if self.regions.is_empty() && engine.scan_quiet(state, piece.as_bytes(), at) {
+            // Nothing matched and nothing may grow: only the piece was scanned, where it is.
+            if !engine.may_have_moved(state) {
+                self.buffer.push_str(piece);
                 return;
             }
-            self.buffer.clear();
-            self.buffer.push_str(piece);
-            self.base = at;
-            self.emitted = 0;
-        } else {
-            let from = self.buffer.len();
-            self.buffer.push_str(piece);
-            engine.scan(
-                state,
-                self.buffer.as_bytes(),
-                self.base,
-                from,
-                &mut self.hits,
-            );
+            let (base, buffer) = (self.base, self.buffer.as_bytes());
+            let safe = engine.pending_from_with(state, base + self.emitted, |i| {
+                if i >= at {
+                    piece.as_bytes()[i - at]
+                } else {
+                    buffer[i - base]
+                }
+            });
+            self.emit_quiet(safe, piece, out);
+            return;
         }
+        let from = self.buffer.len();
+        self.buffer.push_str(piece);
+        engine.scan(
+            state,
+            self.buffer.as_bytes(),
+            self.base,
+            from,
+            &mut self.hits,
+        );
         for hit in self.hits.drain(..) {
             add_region(&mut self.regions, hit);
         }
@@ -246,6 +244,33 @@ impl StreamRedactor {
         self.base = 0;
         self.line_start = 0;
         self.searched = 0;
+    }
+
+    /// With no region pending, emits the text before absolute offset `safe` (moved down to a
+    /// character boundary) from the held-back text and `piece`, which follows it and is not in
+    /// the buffer yet, and keeps the rest.
+    fn emit_quiet(&mut self, safe: usize, piece: &str, out: &mut String) {
+        let at = self.base + self.buffer.len();
+        if safe <= at {
+            let mut cut = safe - self.base;
+            while !self.buffer.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            self.emit(cut, out);
+            self.buffer.push_str(piece);
+            return;
+        }
+        let mut cut = safe - at;
+        while !piece.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.push_str(&self.buffer[self.emitted..]);
+        out.push_str(&piece[..cut]);
+        // Everything before the cut is final: no later hit or look-back reaches it.
+        self.buffer.clear();
+        self.buffer.push_str(&piece[cut..]);
+        self.base = at + cut;
+        self.emitted = 0;
     }
 
     /// Emits `buffer[emitted..end]`, replacing the regions inside it; they are final.
