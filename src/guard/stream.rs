@@ -251,26 +251,23 @@ impl StreamRedactor {
     /// the buffer yet, and keeps the rest.
     fn emit_quiet(&mut self, safe: usize, piece: &str, out: &mut String) {
         let at = self.base + self.buffer.len();
-        if safe <= at {
-            let mut cut = safe - self.base;
-            while !self.buffer.is_char_boundary(cut) {
+        if safe > at && self.emitted == self.buffer.len() {
+            // Nothing held back: emit from the piece itself and keep only its tail. Everything
+            // before the cut is final, so no later hit or look-back reaches it.
+            let mut cut = safe - at;
+            while !piece.is_char_boundary(cut) {
                 cut -= 1;
             }
-            self.emit(cut, out);
-            self.buffer.push_str(piece);
+            out.push_str(&piece[..cut]);
+            self.buffer.clear();
+            self.buffer.push_str(&piece[cut..]);
+            self.base = at + cut;
+            self.emitted = 0;
             return;
         }
-        let mut cut = safe - at;
-        while !piece.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        out.push_str(&self.buffer[self.emitted..]);
-        out.push_str(&piece[..cut]);
-        // Everything before the cut is final: no later hit or look-back reaches it.
-        self.buffer.clear();
-        self.buffer.push_str(&piece[cut..]);
-        self.base = at + cut;
-        self.emitted = 0;
+        self.buffer.push_str(piece);
+        let cut = self.cut_before(safe);
+        self.emit(cut, out);
     }
 
     /// Emits `buffer[emitted..end]`, replacing the regions inside it; they are final.
