@@ -128,6 +128,18 @@ impl StreamRedactor {
             self.emit_quiet(safe, piece, out);
             return;
         }
+        self.push_scanning(piece, out);
+    }
+
+    /// [`push_into`](StreamRedactor::push_into) for a piece in which something matches, or
+    /// while a hit or a fragment candidate is pending: the piece joins the held-back text and
+    /// the full scan runs over it. Out of line, so the common path stays small.
+    #[inline(never)]
+    fn push_scanning(&mut self, piece: &str, out: &mut String) {
+        let (Some(engine), Some(state)) = (self.redactor.engine(), self.state.as_mut()) else {
+            out.push_str(piece);
+            return;
+        };
         let from = self.buffer.len();
         self.buffer.push_str(piece);
         engine.scan(
@@ -266,8 +278,15 @@ impl StreamRedactor {
             return;
         }
         self.buffer.push_str(piece);
-        let cut = self.cut_before(safe);
-        self.emit(cut, out);
+        let mut cut = safe - self.base;
+        while !self.buffer.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        if cut > self.emitted {
+            out.push_str(&self.buffer[self.emitted..cut]);
+            self.emitted = cut;
+            self.drop_emitted();
+        }
     }
 
     /// Emits `buffer[emitted..end]`, replacing the regions inside it; they are final.
@@ -287,7 +306,12 @@ impl StreamRedactor {
             self.regions.drain(..done);
         }
         self.emitted = end;
-        // Drop the emitted text once it is at least half of the buffer: amortised O(1) a byte.
+        self.drop_emitted();
+    }
+
+    /// Drops the emitted text once it is at least half of the buffer: amortised O(1) a byte.
+    #[inline]
+    fn drop_emitted(&mut self) {
         if self.emitted >= 4096 && self.emitted * 2 >= self.buffer.len() {
             self.buffer.drain(..self.emitted);
             self.base += self.emitted;
