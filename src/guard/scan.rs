@@ -414,18 +414,6 @@ impl Engine {
         base: usize,
         floor: usize,
     ) -> usize {
-        self.pending_from_with(state, floor, |at| text[at - base])
-    }
-
-    /// [`pending_from`](Engine::pending_from) for text that is not in one slice: `byte_at`
-    /// gives the byte at an absolute offset, from `floor` on.
-    #[inline(always)]
-    pub(crate) fn pending_from_with(
-        &self,
-        state: &ScanState,
-        floor: usize,
-        byte_at: impl Fn(usize) -> u8,
-    ) -> usize {
         // A pattern still being matched started after the automaton was last in its start
         // state, and no further back than the longest pattern.
         let mut from = state
@@ -435,7 +423,7 @@ impl Engine {
         // A k-gram found later may extend left by up to k-1 bytes of secret characters.
         if self.gram_len > 0 {
             let floor = from.saturating_sub(self.max_left).max(floor);
-            while from > floor && self.secret_byte[usize::from(byte_at(from - 1))] {
+            while from > floor && self.secret_byte[usize::from(text[from - 1 - base])] {
                 from -= 1;
             }
         }

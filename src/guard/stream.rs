@@ -112,20 +112,20 @@ impl StreamRedactor {
         };
         let at = self.base + self.buffer.len();
         if self.regions.is_empty() && engine.scan_quiet(state, piece.as_bytes(), at) {
-            // Nothing matched and nothing may grow: only the piece was scanned, where it is.
-            if !engine.may_have_moved(state) {
-                self.buffer.push_str(piece);
-                return;
+            // Nothing matched and nothing may grow: emit what the automaton has left behind,
+            // without the bookkeeping of hits.
+            self.buffer.push_str(piece);
+            let floor = self.base + self.emitted;
+            let safe = engine.pending_from(state, self.buffer.as_bytes(), self.base, floor);
+            let mut cut = safe - self.base;
+            while !self.buffer.is_char_boundary(cut) {
+                cut -= 1;
             }
-            let (base, buffer) = (self.base, self.buffer.as_bytes());
-            let safe = engine.pending_from_with(state, base + self.emitted, |i| {
-                if i >= at {
-                    piece.as_bytes()[i - at]
-                } else {
-                    buffer[i - base]
-                }
-            });
-            self.emit_quiet(safe, piece, out);
+            if cut > self.emitted {
+                out.push_str(&self.buffer[self.emitted..cut]);
+                self.emitted = cut;
+                self.drop_emitted();
+            }
             return;
         }
         self.push_scanning(piece, out);
@@ -256,37 +256,6 @@ impl StreamRedactor {
         self.base = 0;
         self.line_start = 0;
         self.searched = 0;
-    }
-
-    /// With no region pending, emits the text before absolute offset `safe` (moved down to a
-    /// character boundary) from the held-back text and `piece`, which follows it and is not in
-    /// the buffer yet, and keeps the rest.
-    fn emit_quiet(&mut self, safe: usize, piece: &str, out: &mut String) {
-        let at = self.base + self.buffer.len();
-        if safe > at && self.emitted == self.buffer.len() {
-            // Nothing held back: emit from the piece itself and keep only its tail. Everything
-            // before the cut is final, so no later hit or look-back reaches it.
-            let mut cut = safe - at;
-            while !piece.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            out.push_str(&piece[..cut]);
-            self.buffer.clear();
-            self.buffer.push_str(&piece[cut..]);
-            self.base = at + cut;
-            self.emitted = 0;
-            return;
-        }
-        self.buffer.push_str(piece);
-        let mut cut = safe - self.base;
-        while !self.buffer.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        if cut > self.emitted {
-            out.push_str(&self.buffer[self.emitted..cut]);
-            self.emitted = cut;
-            self.drop_emitted();
-        }
     }
 
     /// Emits `buffer[emitted..end]`, replacing the regions inside it; they are final.
