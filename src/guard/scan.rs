@@ -227,6 +227,22 @@ impl Engine {
         state.pos = base + text.len();
     }
 
+    /// Feeds `text`, at absolute offset `base`, to the scan if that only moves the automaton:
+    /// the common case, in a loop with nothing else to do. Returns false, leaving `state` as it
+    /// was, if a fragment candidate is open or some byte reaches a match (or other special)
+    /// state; the caller then runs [`scan`](Engine::scan) over the same bytes, with the text
+    /// before them.
+    #[inline]
+    pub(crate) fn scan_quiet(&self, state: &mut ScanState, text: &[u8], base: usize) -> bool {
+        if !state.open.is_empty() {
+            return false;
+        }
+        match &self.automaton {
+            Dfa::Dense(a) => scan_quiet_with(a, state, text, base),
+            Dfa::Contiguous(a) => scan_quiet_with(a, state, text, base),
+        }
+    }
+
     /// Advances the open fragment candidates over `text[i]`, closing those it does not continue.
     fn extend_open(
         &self,
@@ -416,6 +432,31 @@ impl Engine {
         }
         from
     }
+}
+
+/// [`Engine::scan_quiet`] for one automaton type.
+#[inline(always)]
+fn scan_quiet_with<A: Automaton>(aut: &A, state: &mut ScanState, text: &[u8], base: usize) -> bool {
+    let start = aut.start_state(Anchored::No).unwrap_or(StateID::ZERO);
+    let mut sid = state.sid;
+    let mut last_start = state.last_start;
+    for (i, &byte) in text.iter().enumerate() {
+        sid = aut.next_state(Anchored::No, sid, byte);
+        if aut.is_special(sid) {
+            return false;
+        }
+        last_start = if sid == start {
+            base + i + 1
+        } else {
+            last_start
+        };
+    }
+    // As `scan` sets it when nothing matched and no candidate was open.
+    state.changed = last_start != state.last_start;
+    state.sid = sid;
+    state.last_start = last_start;
+    state.pos = base + text.len();
+    true
 }
 
 /// The state of a scan between two chunks.

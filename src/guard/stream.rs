@@ -14,8 +14,8 @@ use super::scan::{Hit, ScanState};
 /// current word. [`finish`](StreamRedactor::finish) returns the rest. Whatever the split, the
 /// concatenated output equals [`Redactor::redact`] of the whole text.
 ///
-/// The automaton state is kept between pieces, so each byte is looked at once however small the
-/// pieces are.
+/// The automaton state is kept between pieces, so held-back text is not scanned again however
+/// small the pieces are (a piece in which something matches is scanned twice).
 ///
 /// With [`detect_unknown`](crate::RedactorBuilder::detect_unknown) on, the stream emits whole
 /// lines only: the detector runs on each line once its `\n` arrives, so the current line is held
@@ -110,8 +110,58 @@ impl StreamRedactor {
             out.push_str(piece);
             return;
         };
+        let at = self.base + self.buffer.len();
+        if self.regions.is_empty() && engine.scan_quiet(state, piece.as_bytes(), at) {
+            // Nothing matched and nothing may grow: emit what the automaton has left behind,
+            // without the bookkeeping of hits.
+            self.buffer.push_str(piece);
+            let floor = self.base + self.emitted;
+            let safe = engine.pending_from(state, self.buffer.as_bytes(), self.base, floor);
+            let mut cut = safe - self.base;
+            while !self.buffer.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            if cut > self.emitted {
+                out.push_str(&self.buffer[self.emitted..cut]);
+                self.emitted = cut;
+                self.drop_emitted();
+            }
+            return;
+        }
+        self.push_scanning(piece, out);
+    }
+
+    /// [`push_into`](StreamRedactor::push_into) for a piece in which something matches, or
+    /// while a hit or a fragment candidate is pending: the piece joins the held-back text and
+    /// the full scan runs over it. Out of line, so the common path stays small.
+    #[inline(never)]
+    fn push_scanning(&mut self, piece: &str, out: &mut String) {
+        if let Some(safe) = self.scan_appended(piece, true) {
+            let cut = self.cut_before(safe);
+            self.emit(cut, out);
+        }
+    }
+
+    /// [`push_into`](StreamRedactor::push_into) with detection on: as without, and nothing is
+    /// emitted past the last complete line, whose detections are added first.
+    fn push_detecting(&mut self, piece: &str, out: &mut String) {
+        let safe = self.scan_appended(piece, false).unwrap_or(usize::MAX);
+        self.detect_lines(false);
+        let cut = self.cut_before(safe.min(self.line_start));
+        self.emit(cut, out);
+    }
+
+    /// Appends `piece` to the held-back text and runs the full scan over it, adding its hits
+    /// to the regions. Returns the absolute offset from which hits found later may start
+    /// ([`Engine::pending_from`]; a region ending after it may still grow), or `usize::MAX`
+    /// without an engine. With `lazily`, returns `None` instead when the piece changed nothing
+    /// that offset depends on, so nothing new can be emitted.
+    fn scan_appended(&mut self, piece: &str, lazily: bool) -> Option<usize> {
         let from = self.buffer.len();
         self.buffer.push_str(piece);
+        let (Some(engine), Some(state)) = (self.redactor.engine(), self.state.as_mut()) else {
+            return Some(usize::MAX);
+        };
         engine.scan(
             state,
             self.buffer.as_bytes(),
@@ -122,40 +172,12 @@ impl StreamRedactor {
         for hit in self.hits.drain(..) {
             add_region(&mut self.regions, hit);
         }
-        if self.regions.is_empty() && !engine.may_have_moved(state) {
+        if lazily && self.regions.is_empty() && !engine.may_have_moved(state) {
             // Nothing became safe: the text since the last start state is still pending.
-            return;
+            return None;
         }
-        // Hits found later start at `safe` or after; a region ending after it may still grow.
         let floor = self.base + self.emitted;
-        let safe = engine.pending_from(state, self.buffer.as_bytes(), self.base, floor);
-        let cut = self.cut_before(safe);
-        self.emit(cut, out);
-    }
-
-    /// [`push_into`](StreamRedactor::push_into) with detection on: as without, and nothing is
-    /// emitted past the last complete line, whose detections are added first.
-    fn push_detecting(&mut self, piece: &str, out: &mut String) {
-        let from = self.buffer.len();
-        self.buffer.push_str(piece);
-        let mut safe = usize::MAX;
-        if let (Some(engine), Some(state)) = (self.redactor.engine(), self.state.as_mut()) {
-            engine.scan(
-                state,
-                self.buffer.as_bytes(),
-                self.base,
-                from,
-                &mut self.hits,
-            );
-            for hit in self.hits.drain(..) {
-                add_region(&mut self.regions, hit);
-            }
-            let floor = self.base + self.emitted;
-            safe = engine.pending_from(state, self.buffer.as_bytes(), self.base, floor);
-        }
-        self.detect_lines(false);
-        let cut = self.cut_before(safe.min(self.line_start));
-        self.emit(cut, out);
+        Some(engine.pending_from(state, self.buffer.as_bytes(), self.base, floor))
     }
 
     /// Runs the detector on every line completed since the last call (and, at the end of the
@@ -245,7 +267,12 @@ impl StreamRedactor {
             self.regions.drain(..done);
         }
         self.emitted = end;
-        // Drop the emitted text once it is at least half of the buffer: amortised O(1) a byte.
+        self.drop_emitted();
+    }
+
+    /// Drops the emitted text once it is at least half of the buffer: amortised O(1) a byte.
+    #[inline]
+    fn drop_emitted(&mut self) {
         if self.emitted >= 4096 && self.emitted * 2 >= self.buffer.len() {
             self.buffer.drain(..self.emitted);
             self.base += self.emitted;
