@@ -12,11 +12,12 @@
 //! tests use (`tests/servers/azure_keyvault.py`, needs `python3`), stores fake keys in it, and
 //! reads them through the same provider code.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
 
-use keyward::{AsyncSecretProvider, AzureKeyVaultProvider, Secret};
+use keyward::{AsyncSecretProvider, AzureKeyVaultProvider};
 use serde_json::json;
+
+use common::{LocalServer, show};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -32,11 +33,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tenant = "72f988bf-0000-4000-8000-2d7cd011db47";
     let client_id = "0a1b2c3d-0000-4000-8000-000000000001";
     let client_secret = format!("example-secret-{}", "Ex4m".repeat(6));
-    let Some(server) = LocalServer::start(&[
-        ("AZ_TEST_TENANT", tenant),
-        ("AZ_TEST_CLIENT_ID", client_id),
-        ("AZ_TEST_CLIENT_SECRET", &client_secret),
-    ]) else {
+    let Some(server) = LocalServer::start(
+        "azure_keyvault.py",
+        &[
+            ("AZ_TEST_TENANT", tenant),
+            ("AZ_TEST_CLIENT_ID", client_id),
+            ("AZ_TEST_CLIENT_SECRET", &client_secret),
+        ],
+    ) else {
         println!("This example needs python3 for its local server, or KEYWARD_AZURE_VAULT_URL.");
         return Ok(());
     };
@@ -81,56 +85,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         show(key, vault.get(key).await);
     }
     Ok(())
-}
-
-fn show(key: &str, result: keyward::Result<Option<Secret>>) {
-    match result {
-        Ok(Some(secret)) => {
-            let meta = secret.meta();
-            println!(
-                "{key}: {} (version {}, expires {})",
-                secret.value().masked(),
-                meta.version.as_deref().unwrap_or("?"),
-                meta.expires_at
-                    .map_or_else(|| "never".to_owned(), |t| t.to_rfc3339()),
-            );
-        }
-        Ok(None) => println!("{key}: not found"),
-        Err(err) => println!("{key}: {} error: {err}", err.kind()),
-    }
-}
-
-/// The tests' contract server, stopped on drop.
-struct LocalServer {
-    child: Child,
-    base: String,
-}
-
-impl LocalServer {
-    fn start(env: &[(&str, &str)]) -> Option<LocalServer> {
-        let script = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/servers/azure_keyvault.py"
-        );
-        let mut child = Command::new("python3")
-            .args(["-B", script])
-            .envs(env.iter().copied())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .ok()?;
-        let mut port = String::new();
-        BufReader::new(child.stdout.take()?)
-            .read_line(&mut port)
-            .ok()?;
-        let base = format!("http://127.0.0.1:{}", port.trim());
-        Some(LocalServer { child, base })
-    }
-}
-
-impl Drop for LocalServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }

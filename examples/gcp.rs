@@ -12,11 +12,12 @@
 //! tests use (`tests/servers/gcp_secretmanager.py`, needs `python3`), which also plays the
 //! metadata server, stores fake keys in it, and reads them through the same provider code.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
 
-use keyward::{AsyncSecretProvider, GcpSecretManagerProvider, Secret};
+use keyward::{AsyncSecretProvider, GcpSecretManagerProvider};
 use serde_json::json;
+
+use common::{LocalServer, show};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -29,10 +30,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
 
-    let Some(server) = LocalServer::start(&[
-        ("GCP_TEST_PROJECT", "keyward-example"),
-        ("GCP_TEST_PROJECT_NUMBER", "123456789012"),
-    ]) else {
+    let Some(server) = LocalServer::start(
+        "gcp_secretmanager.py",
+        &[
+            ("GCP_TEST_PROJECT", "keyward-example"),
+            ("GCP_TEST_PROJECT_NUMBER", "123456789012"),
+        ],
+    ) else {
         println!("This example needs python3 for its local server, or GOOGLE_CLOUD_PROJECT.");
         return Ok(());
     };
@@ -78,56 +82,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         show(key, secrets.get(key).await);
     }
     Ok(())
-}
-
-fn show(key: &str, result: keyward::Result<Option<Secret>>) {
-    match result {
-        Ok(Some(secret)) => {
-            let meta = secret.meta();
-            println!(
-                "{key}: {} (version {}, created {})",
-                secret.value().masked(),
-                meta.version.as_deref().unwrap_or("?"),
-                meta.created_at
-                    .map_or_else(|| "?".to_owned(), |t| t.to_rfc3339()),
-            );
-        }
-        Ok(None) => println!("{key}: not found"),
-        Err(err) => println!("{key}: {} error: {err}", err.kind()),
-    }
-}
-
-/// The tests' contract server, stopped on drop.
-struct LocalServer {
-    child: Child,
-    base: String,
-}
-
-impl LocalServer {
-    fn start(env: &[(&str, &str)]) -> Option<LocalServer> {
-        let script = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/servers/gcp_secretmanager.py"
-        );
-        let mut child = Command::new("python3")
-            .args(["-B", script])
-            .envs(env.iter().copied())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .ok()?;
-        let mut port = String::new();
-        BufReader::new(child.stdout.take()?)
-            .read_line(&mut port)
-            .ok()?;
-        let base = format!("http://127.0.0.1:{}", port.trim());
-        Some(LocalServer { child, base })
-    }
-}
-
-impl Drop for LocalServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
