@@ -4,6 +4,8 @@
 //! hold a fetch open while other threads pile up behind it.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex, OnceLock};
@@ -11,6 +13,7 @@ use std::thread;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use common::{Events, kind};
 use keyward::{
     Clock, Error, ErrorKind, KeyEvent, KeyManager, KeyManagerBuilder, ManualClock, MemoryProvider,
     Result, RotationPolicy, Secret, SecretMeta, SecretProvider,
@@ -87,40 +90,6 @@ impl SecretProvider for Fake {
             return Err(Error::new(kind, "fake is down (503)"));
         }
         Ok(self.secrets.lock().unwrap().get(key).cloned())
-    }
-}
-
-/// Records every event's kind and key name.
-#[derive(Debug, Default, Clone)]
-struct Events(Arc<Mutex<Vec<KeyEvent>>>);
-
-impl Events {
-    fn hook(&self) -> impl Fn(&KeyEvent) + Send + Sync + 'static {
-        let events = self.0.clone();
-        move |event| events.lock().unwrap().push(event.clone())
-    }
-
-    fn take(&self) -> Vec<KeyEvent> {
-        std::mem::take(&mut *self.0.lock().unwrap())
-    }
-
-    fn kinds(&self) -> Vec<&'static str> {
-        self.take().iter().map(kind).collect()
-    }
-}
-
-fn kind(event: &KeyEvent) -> &'static str {
-    match event {
-        KeyEvent::Loaded { .. } => "loaded",
-        KeyEvent::Refreshed { .. } => "refreshed",
-        KeyEvent::Rotated { .. } => "rotated",
-        KeyEvent::Retired { .. } => "retired",
-        KeyEvent::StaleServed { .. } => "stale",
-        KeyEvent::DueSoon { .. } => "due soon",
-        KeyEvent::Due { .. } => "due",
-        KeyEvent::Expired { .. } => "expired",
-        KeyEvent::RefreshFailed { .. } => "failed",
-        _ => "other",
     }
 }
 

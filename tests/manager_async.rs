@@ -13,6 +13,7 @@ use std::thread;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use common::Events;
 use keyward::{
     AsyncSecretProvider, BoxFuture, Clock, CreatedAt, Error, ErrorKind, KeyEvent, KeyManager,
     KeyManagerBuilder, ManualClock, MemoryProvider, Result, Secret, SecretMeta, SecretProvider,
@@ -123,36 +124,6 @@ impl AsyncSecretProvider for AsyncFake {
             }
             Ok(self.secrets.lock().unwrap().get(key).cloned())
         })
-    }
-}
-
-/// Records every event.
-#[derive(Debug, Default, Clone)]
-struct Events(Arc<Mutex<Vec<KeyEvent>>>);
-
-impl Events {
-    fn hook(&self) -> impl Fn(&KeyEvent) + Send + Sync + 'static {
-        let events = self.0.clone();
-        move |event| events.lock().unwrap().push(event.clone())
-    }
-
-    fn take(&self) -> Vec<KeyEvent> {
-        std::mem::take(&mut *self.0.lock().unwrap())
-    }
-
-    fn kinds(&self) -> Vec<&'static str> {
-        self.take()
-            .iter()
-            .map(|event| match event {
-                KeyEvent::Loaded { .. } => "loaded",
-                KeyEvent::Refreshed { .. } => "refreshed",
-                KeyEvent::Rotated { .. } => "rotated",
-                KeyEvent::StaleServed { .. } => "stale",
-                KeyEvent::Expired { .. } => "expired",
-                KeyEvent::RefreshFailed { .. } => "failed",
-                _ => "other",
-            })
-            .collect()
     }
 }
 

@@ -2,7 +2,11 @@
 #![allow(dead_code, unreachable_pub)] // each test binary uses part of it
 #![allow(clippy::unwrap_used)]
 
-use keyward::{AsyncSecretProvider, ErrorKind, Result, Secret, SecretProvider, SecretProviderExt};
+use std::sync::{Arc, Mutex};
+
+use keyward::{
+    AsyncSecretProvider, ErrorKind, KeyEvent, Result, Secret, SecretProvider, SecretProviderExt,
+};
 
 /// Obviously fake values, one per key, generated so no real-looking key is ever pasted.
 pub fn fake_values() -> Vec<(&'static str, String)> {
@@ -168,4 +172,39 @@ macro_rules! on_both_runtimes {
             }
         }
     )*};
+}
+
+/// Records every event a key manager emits, for tests of its hooks.
+#[derive(Debug, Default, Clone)]
+pub struct Events(Arc<Mutex<Vec<KeyEvent>>>);
+
+impl Events {
+    pub fn hook(&self) -> impl Fn(&KeyEvent) + Send + Sync + 'static {
+        let events = self.0.clone();
+        move |event| events.lock().unwrap().push(event.clone())
+    }
+
+    pub fn take(&self) -> Vec<KeyEvent> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+
+    pub fn kinds(&self) -> Vec<&'static str> {
+        self.take().iter().map(kind).collect()
+    }
+}
+
+/// A short name for an event's variant.
+pub fn kind(event: &KeyEvent) -> &'static str {
+    match event {
+        KeyEvent::Loaded { .. } => "loaded",
+        KeyEvent::Refreshed { .. } => "refreshed",
+        KeyEvent::Rotated { .. } => "rotated",
+        KeyEvent::Retired { .. } => "retired",
+        KeyEvent::StaleServed { .. } => "stale",
+        KeyEvent::DueSoon { .. } => "due soon",
+        KeyEvent::Due { .. } => "due",
+        KeyEvent::Expired { .. } => "expired",
+        KeyEvent::RefreshFailed { .. } => "failed",
+        _ => "other",
+    }
 }
