@@ -1037,16 +1037,29 @@ impl KeyManager {
     /// ```
     pub fn redactor(&self) -> SharedRedactor {
         let inner = &*self.inner;
+        let mut made_here = false;
         let redactor = inner.redactor.get_or_init(|| {
+            made_here = true;
             let shared = SharedRedactor::new(Redactor::builder())
                 .with_grace_period(inner.config.grace_period);
-            match &inner.clock {
+            let shared = match &inner.clock {
                 TimeSource::System => shared,
                 TimeSource::Injected(clock) => shared.with_clock(clock.clone()),
-            }
+            };
+            self.seed(&shared);
+            shared
         });
-        // Seeded after it is published, so a key loaded meanwhile is not missed: either its
-        // event finds the redactor, or this finds the key. Unchanged values cost nothing.
+        if made_here {
+            // Once more now that it is published: a key loaded between the first seeding and
+            // publication sent its event to no redactor. Later loads reach it through `emit`.
+            // Unchanged values cost nothing.
+            self.seed(redactor);
+        }
+        redactor.clone()
+    }
+
+    /// Gives `redactor` every value the manager holds, retired ones included.
+    fn seed(&self, redactor: &SharedRedactor) {
         let retired = self.retired_keys();
         let current = self.keys();
         for keys in [&retired, &current] {
@@ -1057,7 +1070,6 @@ impl KeyManager {
             // Values shorter than the minimum were filtered out, so this cannot fail.
             let _ = redactor.update_all(values);
         }
-        redactor.clone()
     }
 
     /// Which keys need rotation: every cached key with its status, age, due date and source.
