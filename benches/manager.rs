@@ -1,7 +1,7 @@
-//! Cached `KeyManager::get` against `std::env::var` on the same key and against a plain
-//! `RwLock<HashMap>` cache, with one and two threads; two threads reading two different keys, to
-//! show whether readers serialize; and one read of the wall clock, the floor under any cache that
-//! checks a TTL on each read.
+//! Cached `KeyManager::get` and `KeyManager::with_key` against `std::env::var` on the same key
+//! and against a plain `RwLock<HashMap>` cache, with one and two threads; two threads reading two
+//! different keys, to show whether readers serialize; and, for reference, one read of the wall
+//! clock and one `Arc` clone and drop (which `get` returns and its caller drops).
 //!
 //! Run with the key set to something key-sized, so `std::env::var` copies a realistic value:
 //!
@@ -78,10 +78,20 @@ fn cached_get(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("cached_get");
     for threads in [1, 2] {
-        group.bench_function(format!("keyward/{threads}_threads"), |b| {
+        group.bench_function(format!("keyward_get/{threads}_threads"), |b| {
             b.iter_custom(|iters| {
                 parallel(threads, iters, |_| {
                     black_box(env_manager.get(black_box(key)).unwrap());
+                })
+            })
+        });
+        group.bench_function(format!("keyward_with_key/{threads}_threads"), |b| {
+            b.iter_custom(|iters| {
+                parallel(threads, iters, |_| {
+                    let read = env_manager.with_key(black_box(key), |k| {
+                        black_box(k.expose_secret());
+                    });
+                    read.unwrap();
                 })
             })
         });
@@ -117,10 +127,20 @@ fn cached_get(c: &mut Criterion) {
     for name in names {
         memory_manager.get(name).unwrap();
     }
-    group.bench_function("keyward_two_keys/2_threads", |b| {
+    group.bench_function("keyward_get_two_keys/2_threads", |b| {
         b.iter_custom(|iters| {
             parallel(2, iters, |index| {
                 black_box(memory_manager.get(black_box(names[index])).unwrap());
+            })
+        })
+    });
+    group.bench_function("keyward_with_key_two_keys/2_threads", |b| {
+        b.iter_custom(|iters| {
+            parallel(2, iters, |index| {
+                let read = memory_manager.with_key(black_box(names[index]), |k| {
+                    black_box(k.expose_secret());
+                });
+                read.unwrap();
             })
         })
     });
@@ -140,6 +160,11 @@ fn cached_get(c: &mut Criterion) {
 
     group.bench_function("reference/SystemTime::now", |b| {
         b.iter(|| black_box(std::time::SystemTime::now()))
+    });
+    // What `get` cannot avoid: it hands out an `Arc`, which the caller drops.
+    let shared = Arc::new(value.clone());
+    group.bench_function("reference/Arc_clone_and_drop", |b| {
+        b.iter(|| drop(black_box(Arc::clone(black_box(&shared)))))
     });
     group.finish();
 }

@@ -2,7 +2,8 @@
 //! knows how old its keys are.
 //!
 //! Reads of cached keys take a read lock on one of 16 shards, so readers never block each other
-//! and readers of different keys rarely share a lock. A miss is loaded once however many threads
+//! and readers of different keys rarely share a lock; a thread that reads a key again is served
+//! from its own copy while the cache has not changed (`local`), touching no lock at all. A miss is loaded once however many threads
 //! and tasks miss at the same time (single-flight). When the provider fails, the last good value is served for a
 //! while (stale-on-error) and an event says so. Events go to hooks registered on the builder, which
 //! is how the leak guard and the usage log follow the keys without the manager knowing them.
@@ -37,6 +38,9 @@ use crate::rotation::{
     parse_created_at,
 };
 use crate::secret::{Secret, SecretString};
+
+mod local;
+use local::{Changes, Stamp};
 
 /// Shards of the cache; a power of two so that the shard is picked with a mask.
 const SHARDS: usize = 16;
@@ -328,6 +332,7 @@ impl KeyManagerBuilder {
                 config,
                 hooks: self.hooks.into(),
                 shards,
+                changes: Changes::new(),
                 len: AtomicUsize::new(0),
                 redactor: OnceLock::new(),
             }),
@@ -383,6 +388,9 @@ struct Inner {
     config: Config,
     hooks: Box<[EventHook]>,
     shards: Box<[Shard]>,
+    /// Moves on every change to the shards: tells each thread's copies of entries when they
+    /// are stale.
+    changes: Changes,
     /// Entries across all shards, to enforce the capacity without locking every shard.
     len: AtomicUsize,
     /// Made on the first call to [`KeyManager::redactor`], so that a program that does not use
@@ -460,6 +468,7 @@ impl TimeSource {
     /// checks. On Linux the system time comes from the coarse clock: it lags by at most one tick
     /// (a few milliseconds), which is nothing against a TTL of minutes, and costs a tenth of a
     /// precise read (see docs/benchmarks.md) on the hot path of every cached `get`.
+    #[inline]
     fn now_micros(&self) -> i64 {
         match self {
             TimeSource::System => coarse_system_micros(),
@@ -470,6 +479,7 @@ impl TimeSource {
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 #[allow(clippy::useless_conversion)] // `tv_nsec` is a 32-bit `c_long` on some targets
+#[inline]
 fn coarse_system_micros() -> i64 {
     let now = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse);
     now.tv_sec.saturating_mul(1_000_000) + i64::from(now.tv_nsec) / 1_000
@@ -851,16 +861,64 @@ impl KeyManager {
     /// no value younger than `max_stale` is cached. [`ErrorKind::InvalidInput`] for a manager
     /// built with [`builder_async`](Self::builder_async): call [`get_async`](Self::get_async).
     pub fn get(&self, name: &str) -> Result<Arc<ManagedKey>> {
+        self.read(name, Arc::clone)
+    }
+
+    /// Calls `f` with the key `name`, as [`get`](Self::get) would return it, without handing
+    /// out an `Arc`: the fastest cached read, for code that reads a key on every request.
+    ///
+    /// Each thread keeps its own reference to the keys it read last (up to 16), and serves a
+    /// cached read from it while the cache has not changed: such a read writes no memory that
+    /// other threads touch, where `get` increments the key's shared reference count (and the
+    /// caller's drop decrements it). `docs/benchmarks.md` has the figures. Hits, misses, events
+    /// and errors are those of `get`.
+    ///
+    /// A thread's references are dropped when it next reads from this manager after a change,
+    /// or when it ends; until then a key rotated out of the cache stays in that thread's memory
+    /// (not in use, zeroized when dropped), as it would in a caller holding the `Arc` from `get`.
+    ///
+    /// ```
+    /// use keyward::{KeyManager, MemoryProvider, SecretString};
+    ///
+    /// let provider = MemoryProvider::new()
+    ///     .with("OPENAI_API_KEY", SecretString::from(format!("sk-{}", "x".repeat(40))));
+    /// let manager = KeyManager::builder(provider).build()?;
+    ///
+    /// // Borrow the value for the request being built; nothing outlives the closure.
+    /// let header_len = manager.with_key("OPENAI_API_KEY", |key| {
+    ///     "Bearer ".len() + key.expose_secret().len()
+    /// })?;
+    /// assert_eq!(header_len, 50);
+    /// # Ok::<(), keyward::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`get`](Self::get); `f` is not called then.
+    pub fn with_key<R>(&self, name: &str, f: impl FnOnce(&ManagedKey) -> R) -> Result<R> {
+        self.read(name, |key: &Arc<ManagedKey>| f(key))
+    }
+
+    /// [`get`](Self::get) handing the cached `Arc` to `f`: served from the thread's copy when it
+    /// still holds, else through the shards (which renews the copy) and, on a miss, the provider.
+    #[inline]
+    fn read<R>(&self, name: &str, f: impl FnOnce(&Arc<ManagedKey>) -> R) -> Result<R> {
         let inner = &*self.inner;
         let provider = inner.sync_provider("get")?;
+        let (stamp, now) = (inner.changes.stamp(), inner.clock.now_micros());
+        let f = match local::read(stamp, name, now, f) {
+            Ok(result) => return Ok(result),
+            Err(f) => f,
+        };
         let shard = inner.shard(name);
-        if let Some(key) = shard.quiet(name, inner.clock.now_micros()) {
-            return Ok(key);
-        }
-        match inner.lookup(shard, name) {
-            Some(delivered) => delivered,
-            None => inner.load(provider, shard, name, Mode::Get),
-        }
+        let key = match shard.quiet(stamp, name, now) {
+            Some(key) => key,
+            None => match inner.lookup(shard, name) {
+                Some(delivered) => delivered?,
+                None => inner.load(provider, shard, name, Mode::Get)?,
+            },
+        };
+        Ok(f(&key))
     }
 
     /// The key `name`, as [`get`](Self::get) returns it, from async code: the same cache,
@@ -879,8 +937,12 @@ impl KeyManager {
     /// As [`get`](Self::get), without the [`ErrorKind::InvalidInput`] for async providers.
     pub async fn get_async(&self, name: &str) -> Result<Arc<ManagedKey>> {
         let inner = &*self.inner;
+        let (stamp, now) = (inner.changes.stamp(), inner.clock.now_micros());
+        if let Ok(key) = local::read(stamp, name, now, Arc::clone) {
+            return Ok(key);
+        }
         let shard = inner.shard(name);
-        if let Some(key) = shard.quiet(name, inner.clock.now_micros()) {
+        if let Some(key) = shard.quiet(stamp, name, now) {
             return Ok(key);
         }
         match inner.lookup(shard, name) {
@@ -916,7 +978,12 @@ impl KeyManager {
     /// Drops `name` from the cache, returning whether it was there. Its first-seen time is
     /// forgotten with it.
     pub fn invalidate(&self, name: &str) -> bool {
-        let removed = self.inner.shard(name).write().remove(name).is_some();
+        let inner = &*self.inner;
+        let removed = inner
+            .shard(name)
+            .write(&inner.changes)
+            .remove(name)
+            .is_some();
         if removed {
             self.inner.len.fetch_sub(1, Ordering::Relaxed);
         }
@@ -1001,7 +1068,7 @@ impl KeyManager {
         let mut kept = Vec::new();
         let mut events = Vec::new();
         for shard in self.inner.shards.iter() {
-            let mut entries = shard.write();
+            let mut entries = shard.write(&self.inner.changes);
             for entry in entries.values_mut() {
                 if let Some(event) = entry.expire_retired(now) {
                     events.push(event);
@@ -1131,8 +1198,12 @@ impl Shard {
         self.entries.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Names<Entry>> {
-        self.entries.write().unwrap_or_else(PoisonError::into_inner)
+    /// The entries, to change: `changes` records the change when the lock is released.
+    fn write<'a>(&'a self, changes: &'a Changes) -> EntriesWrite<'a> {
+        EntriesWrite {
+            entries: self.entries.write().unwrap_or_else(PoisonError::into_inner),
+            changes,
+        }
     }
 
     /// The cached key when it may be served without a fetch, with a status to announce.
@@ -1155,11 +1226,16 @@ impl Shard {
         Some((entry.key.clone(), announce))
     }
 
-    /// The fast path: the cached key when nothing about it can have changed by `now_micros`.
-    fn quiet(&self, name: &str, now_micros: i64) -> Option<Arc<ManagedKey>> {
+    /// The fast path: the cached key when nothing about it can have changed by `now_micros`,
+    /// also kept as this thread's copy for reads until the next change (`stamp`, taken before).
+    fn quiet(&self, stamp: Stamp, name: &str, now_micros: i64) -> Option<Arc<ManagedKey>> {
         let entries = self.read();
         let entry = entries.get(name)?;
-        (now_micros < entry.quiet_until).then(|| entry.key.clone())
+        if now_micros >= entry.quiet_until {
+            return None;
+        }
+        local::keep(stamp, name, entry.quiet_until, &entry.key);
+        Some(entry.key.clone())
     }
 
     /// Joins the flight for `name`, or starts it.
@@ -1180,6 +1256,34 @@ impl Shard {
         let flight = Arc::new(Flight::default());
         flights.insert(name.to_owned(), flight.clone());
         Join::Lead(flight)
+    }
+}
+
+/// A write lock on a shard's entries that records a change for the threads' copies
+/// ([`local`]) once the entries are changed, before other threads can read them.
+struct EntriesWrite<'a> {
+    entries: std::sync::RwLockWriteGuard<'a, Names<Entry>>,
+    changes: &'a Changes,
+}
+
+impl std::ops::Deref for EntriesWrite<'_> {
+    type Target = Names<Entry>;
+
+    fn deref(&self) -> &Names<Entry> {
+        &self.entries
+    }
+}
+
+impl std::ops::DerefMut for EntriesWrite<'_> {
+    fn deref_mut(&mut self) -> &mut Names<Entry> {
+        &mut self.entries
+    }
+}
+
+impl Drop for EntriesWrite<'_> {
+    fn drop(&mut self) {
+        // Runs before `entries` is dropped, so while the lock is still held.
+        self.changes.record();
     }
 }
 
@@ -1287,6 +1391,20 @@ fn status_event(status: RotationStatus, key: &Arc<ManagedKey>) -> Option<KeyEven
 
 /// Errors after which the last good value may be served: the source is unreachable or
 /// unreadable for now. A missing key, a refused name or a denied scope is an answer, not an outage.
+/// The error of a blocking call on a manager built over an async provider.
+#[cold]
+fn blocking_door_closed(door: &str, provider: &dyn AsyncSecretProvider) -> Error {
+    Error::new(
+        ErrorKind::InvalidInput,
+        format!(
+            "KeyManager::{door} cannot ask the async provider {} without blocking a thread: call \
+             KeyManager::{door}_async, or build the manager with KeyManager::builder from a \
+             SecretProvider",
+            provider.name()
+        ),
+    )
+}
+
 fn is_outage(kind: ErrorKind) -> bool {
     matches!(kind, ErrorKind::Io | ErrorKind::Backend | ErrorKind::Parse)
 }
@@ -1322,18 +1440,11 @@ impl Inner {
     }
 
     /// The sync provider, for the blocking front door; `door` names the method refused.
+    #[inline]
     fn sync_provider(&self, door: &str) -> Result<&dyn SecretProvider> {
         match &self.source {
             Source::Sync(provider) => Ok(&**provider),
-            Source::Async(provider) => Err(Error::new(
-                ErrorKind::InvalidInput,
-                format!(
-                    "KeyManager::{door} cannot ask the async provider {} without blocking a \
-                     thread: call KeyManager::{door}_async, or build the manager with \
-                     KeyManager::builder from a SecretProvider",
-                    AsyncSecretProvider::name(&**provider)
-                ),
-            )),
+            Source::Async(provider) => Err(blocking_door_closed(door, &**provider)),
         }
     }
 
@@ -1545,7 +1656,7 @@ impl Inner {
     ) -> (Result<Loaded>, Vec<KeyEvent>) {
         let now = self.clock.now();
         let mut events = Vec::new();
-        let mut entries = shard.write();
+        let mut entries = shard.write(&self.changes);
         let result = match fetched {
             Ok(Some(fetched)) => {
                 let (key, inserted) =
@@ -1698,7 +1809,11 @@ impl Inner {
             let Some((_, index, name)) = oldest else {
                 return;
             };
-            if self.shards[index].write().remove(&name).is_some() {
+            if self.shards[index]
+                .write(&self.changes)
+                .remove(&name)
+                .is_some()
+            {
                 self.len.fetch_sub(1, Ordering::Relaxed);
             }
         }

@@ -15,8 +15,8 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use common::{Events, kind};
 use keyward::{
-    Clock, Error, ErrorKind, KeyEvent, KeyManager, KeyManagerBuilder, ManualClock, MemoryProvider,
-    Result, RotationPolicy, Secret, SecretMeta, SecretProvider,
+    Clock, Error, ErrorKind, KeyEvent, KeyManager, KeyManagerBuilder, ManagedKey, ManualClock,
+    MemoryProvider, Result, RotationPolicy, Secret, SecretMeta, SecretProvider,
 };
 
 fn start() -> DateTime<Utc> {
@@ -540,6 +540,85 @@ fn invalidate_and_refresh_go_back_to_the_source() {
 }
 
 #[test]
+fn with_key_lends_what_get_returns() {
+    let s = Setup::new();
+    s.fake.set("API_KEY", &fake_key(1));
+    let manager = s.manager();
+    let lent = manager
+        .with_key("API_KEY", |key| key.expose_secret().to_owned())
+        .unwrap();
+    assert_eq!(lent, fake_key(1));
+    assert_eq!(manager.get("API_KEY").unwrap().expose_secret(), fake_key(1));
+    assert_eq!(s.fake.calls("API_KEY"), 1);
+
+    let mut called = false;
+    let err = manager.with_key("MISSING", |_| called = true).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert!(!called, "f must not run without a key");
+}
+
+/// A thread's own copy of a cached key (the fast path) never outlives a change another thread
+/// made: a refresh that found a new value, an invalidation, a new manager.
+#[test]
+fn a_threads_copy_of_a_key_never_outlives_a_change() {
+    let s = Setup::new();
+    s.fake.set("API_KEY", &fake_key(1));
+    let manager = s.manager();
+    let read = |manager: &KeyManager| manager.get("API_KEY").unwrap().expose_secret().to_owned();
+    let elsewhere = |f: &(dyn Fn() + Sync)| thread::scope(|scope| scope.spawn(f).join().unwrap());
+
+    // Read twice, so the second read comes from this thread's copy.
+    assert_eq!(read(&manager), fake_key(1));
+    assert_eq!(read(&manager), fake_key(1));
+    s.fake.set("API_KEY", &fake_key(2));
+    elsewhere(&|| {
+        manager.refresh("API_KEY").unwrap();
+    });
+    assert_eq!(read(&manager), fake_key(2));
+    let current = manager.with_key("API_KEY", |key| key.expose_secret() == fake_key(2));
+    assert!(current.unwrap());
+
+    let calls = s.fake.calls("API_KEY");
+    elsewhere(&|| assert!(manager.invalidate("API_KEY")));
+    assert_eq!(read(&manager), fake_key(2));
+    assert_eq!(
+        s.fake.calls("API_KEY"),
+        calls + 1,
+        "the invalidation was ignored"
+    );
+
+    // Another manager over another source, same name, same thread: its own values.
+    let other = Setup::new();
+    other.fake.set("API_KEY", &fake_key(3));
+    for _ in 0..2 {
+        assert_eq!(read(&other.manager()), fake_key(3));
+        assert_eq!(read(&manager), fake_key(2));
+    }
+}
+
+#[test]
+fn with_key_may_read_other_keys_inside() {
+    let s = Setup::new();
+    s.fake.set("A", &fake_key("a"));
+    s.fake.set("B", &fake_key("b"));
+    let manager = s.manager();
+    for _ in 0..3 {
+        let both = manager
+            .with_key("A", |a| {
+                let b = manager
+                    .with_key("B", |b| b.expose_secret().to_owned())
+                    .unwrap();
+                let again = manager.get("A").unwrap();
+                assert_eq!(again.expose_secret(), a.expose_secret());
+                format!("{}+{b}", a.expose_secret())
+            })
+            .unwrap();
+        assert_eq!(both, format!("{}+{}", fake_key("a"), fake_key("b")));
+    }
+    assert_eq!((s.fake.calls("A"), s.fake.calls("B")), (1, 1));
+}
+
+#[test]
 fn bad_names_and_bad_settings_are_refused() {
     let s = Setup::new();
     let manager = s.manager();
@@ -655,15 +734,21 @@ fn readers_see_only_real_values_while_the_source_rotates() {
                 let mut reads = 0usize;
                 while !stop.load(Ordering::SeqCst) || reads < 100 {
                     let name = NAMES[(reads + reader) % NAMES.len()];
-                    match manager.get(name) {
-                        Ok(key) => {
-                            assert_eq!(key.name(), name);
-                            let value = key.expose_secret();
-                            assert!(value.contains(name), "a value of another key was served");
-                            assert!(written.lock().unwrap().contains(value));
-                        }
-                        // The injected outage may reach a reader once its stale window is over.
-                        Err(err) => assert_eq!(err.kind(), ErrorKind::Backend),
+                    let check = |key: &ManagedKey| {
+                        assert_eq!(key.name(), name);
+                        let value = key.expose_secret();
+                        assert!(value.contains(name), "a value of another key was served");
+                        assert!(written.lock().unwrap().contains(value));
+                    };
+                    // Half the readers borrow, half take the `Arc`: both doors, one cache.
+                    let read = if reader % 2 == 0 {
+                        manager.get(name).map(|key| check(&key))
+                    } else {
+                        manager.with_key(name, check)
+                    };
+                    // The injected outage may reach a reader once its stale window is over.
+                    if let Err(err) = read {
+                        assert_eq!(err.kind(), ErrorKind::Backend);
                     }
                     if reads.is_multiple_of(64) {
                         manager.keys();
