@@ -31,8 +31,9 @@
 //! miss at once, the last good value served for a while when the source fails, and a
 //! [`RotationReport`] of which keys are due, with their real age where the source knows it.
 //! [`KeyManager::with_key`] lends a cached key without handing out an `Arc`, for code that reads
-//! it on every request (some 7 ns, a sixth of `std::env::var`). Remote managers are async: build with [`KeyManager::builder_async`] and read with
-//! [`KeyManager::get_async`], the same cache behind a second front door.
+//! it on every request (some 7 ns, a sixth of `std::env::var`). Remote managers are async: build
+//! with [`KeyManager::builder_async`] and read with [`KeyManager::get_async`], the same cache
+//! behind a second front door.
 //!
 //! **Guard** what leaves the process: [`KeyManager::redactor`] knows every value the manager
 //! handed out, as written, base64-, hex-, percent- or JSON-encoded, or as a long fragment, also

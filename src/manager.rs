@@ -3,10 +3,11 @@
 //!
 //! Reads of cached keys take a read lock on one of 16 shards, so readers never block each other
 //! and readers of different keys rarely share a lock; a thread that reads a key again is served
-//! from its own copy while the cache has not changed (`local`), touching no lock at all. A miss is loaded once however many threads
-//! and tasks miss at the same time (single-flight). When the provider fails, the last good value is served for a
-//! while (stale-on-error) and an event says so. Events go to hooks registered on the builder, which
-//! is how the leak guard and the usage log follow the keys without the manager knowing them.
+//! from its own copy while the cache has not changed (`local`), touching no lock at all. A miss
+//! is loaded once however many threads and tasks miss at the same time (single-flight). When the
+//! provider fails, the last good value is served for a while (stale-on-error) and an event says
+//! so. Events go to hooks registered on the builder, which is how the leak guard and the usage
+//! log follow the keys without the manager knowing them.
 //!
 //! There are two front doors, [`KeyManager::get`] and [`KeyManager::get_async`], onto one cache.
 //! A load is three steps: join the flight (`start_load`), ask the provider (`fetch` or
@@ -20,7 +21,7 @@ use std::future::Future;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError, RwLock, Weak};
 use std::task::{Context, Poll, Waker};
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -860,6 +861,10 @@ impl KeyManager {
     /// companion creation date that is not a date; the provider's error when a fetch fails and
     /// no value younger than `max_stale` is cached. [`ErrorKind::InvalidInput`] for a manager
     /// built with [`builder_async`](Self::builder_async): call [`get_async`](Self::get_async).
+    ///
+    /// A cached read is served from the calling thread's own copy while the cache has not
+    /// changed, as [`with_key`](Self::with_key) describes; [`with_key`](Self::with_key) is
+    /// faster still, as it hands out no `Arc`.
     pub fn get(&self, name: &str) -> Result<Arc<ManagedKey>> {
         self.read(name, Arc::clone)
     }
@@ -867,15 +872,16 @@ impl KeyManager {
     /// Calls `f` with the key `name`, as [`get`](Self::get) would return it, without handing
     /// out an `Arc`: the fastest cached read, for code that reads a key on every request.
     ///
-    /// Each thread keeps its own reference to the keys it read last (up to 16), and serves a
-    /// cached read from it while the cache has not changed: such a read writes no memory that
-    /// other threads touch, where `get` increments the key's shared reference count (and the
-    /// caller's drop decrements it). `docs/benchmarks.md` has the figures. Hits, misses, events
-    /// and errors are those of `get`.
+    /// Each thread keeps its own reference to the keys it read last (up to 16, of all
+    /// managers), and serves a cached read from it while the cache has not changed: such a read
+    /// writes no memory that other threads touch, where `get` increments the key's shared
+    /// reference count (and the caller's drop decrements it). `docs/benchmarks.md` has the
+    /// figures. Hits, misses, events and errors are those of `get`, which keeps the same copies.
     ///
-    /// A thread's references are dropped when it next reads from this manager after a change,
-    /// or when it ends; until then a key rotated out of the cache stays in that thread's memory
-    /// (not in use, zeroized when dropped), as it would in a caller holding the `Arc` from `get`.
+    /// A thread drops its stale references when a read of its misses after a change (or after
+    /// a manager was dropped), and all of them when it ends. Until then a key rotated out of the
+    /// cache, or of a dropped manager, stays in that thread's memory, unused and zeroized when
+    /// dropped, as it would in a caller holding the `Arc` from `get`.
     ///
     /// ```
     /// use keyward::{KeyManager, MemoryProvider, SecretString};
@@ -899,6 +905,12 @@ impl KeyManager {
         self.read(name, |key: &Arc<ManagedKey>| f(key))
     }
 
+    /// Keeps `key`, quiet until `quiet_until` at `stamp`, as this thread's copy of `name`.
+    fn keep_copy(&self, stamp: Stamp, name: &str, quiet_until: i64, key: &Arc<ManagedKey>) {
+        let manager: Weak<dyn Send + Sync> = Arc::downgrade(&self.inner) as Weak<Inner>;
+        local::keep(stamp, manager, name, quiet_until, key);
+    }
+
     /// [`get`](Self::get) handing the cached `Arc` to `f`: served from the thread's copy when it
     /// still holds, else through the shards (which renews the copy) and, on a miss, the provider.
     #[inline]
@@ -911,8 +923,11 @@ impl KeyManager {
             Err(f) => f,
         };
         let shard = inner.shard(name);
-        let key = match shard.quiet(stamp, name, now) {
-            Some(key) => key,
+        let key = match shard.quiet(name, now) {
+            Some((key, quiet_until)) => {
+                self.keep_copy(stamp, name, quiet_until, &key);
+                key
+            }
             None => match inner.lookup(shard, name) {
                 Some(delivered) => delivered?,
                 None => inner.load(provider, shard, name, Mode::Get)?,
@@ -942,7 +957,8 @@ impl KeyManager {
             return Ok(key);
         }
         let shard = inner.shard(name);
-        if let Some(key) = shard.quiet(stamp, name, now) {
+        if let Some((key, quiet_until)) = shard.quiet(name, now) {
+            self.keep_copy(stamp, name, quiet_until, &key);
             return Ok(key);
         }
         match inner.lookup(shard, name) {
@@ -1069,14 +1085,14 @@ impl KeyManager {
         let mut events = Vec::new();
         for shard in self.inner.shards.iter() {
             let mut entries = shard.write(&self.inner.changes);
-            for entry in entries.values_mut() {
-                if let Some(event) = entry.expire_retired(now) {
-                    events.push(event);
-                }
-                if let Some(retired) = &entry.retired {
-                    kept.push(retired.key.clone());
-                }
+            if entries.values().any(|entry| entry.retired_ended(now)) {
+                events.extend(entries.values_mut().filter_map(|e| e.expire_retired(now)));
             }
+            kept.extend(
+                entries
+                    .values()
+                    .filter_map(|entry| Some(entry.retired.as_ref()?.key.clone())),
+            );
         }
         self.inner.emit(events);
         kept.sort_by(|a, b| a.name().cmp(b.name()));
@@ -1203,6 +1219,7 @@ impl Shard {
         EntriesWrite {
             entries: self.entries.write().unwrap_or_else(PoisonError::into_inner),
             changes,
+            changed: false,
         }
     }
 
@@ -1227,15 +1244,11 @@ impl Shard {
     }
 
     /// The fast path: the cached key when nothing about it can have changed by `now_micros`,
-    /// also kept as this thread's copy for reads until the next change (`stamp`, taken before).
-    fn quiet(&self, stamp: Stamp, name: &str, now_micros: i64) -> Option<Arc<ManagedKey>> {
+    /// and until when that holds.
+    fn quiet(&self, name: &str, now_micros: i64) -> Option<(Arc<ManagedKey>, i64)> {
         let entries = self.read();
         let entry = entries.get(name)?;
-        if now_micros >= entry.quiet_until {
-            return None;
-        }
-        local::keep(stamp, name, entry.quiet_until, &entry.key);
-        Some(entry.key.clone())
+        (now_micros < entry.quiet_until).then(|| (entry.key.clone(), entry.quiet_until))
     }
 
     /// Joins the flight for `name`, or starts it.
@@ -1259,11 +1272,13 @@ impl Shard {
     }
 }
 
-/// A write lock on a shard's entries that records a change for the threads' copies
-/// ([`local`]) once the entries are changed, before other threads can read them.
+/// A write lock on a shard's entries that, if they were borrowed mutably, records a change for
+/// the threads' copies ([`local`]) before other threads can read them. Code that may change
+/// nothing looks first through `Deref`, so that a miss does not make every thread's copies stale.
 struct EntriesWrite<'a> {
     entries: std::sync::RwLockWriteGuard<'a, Names<Entry>>,
     changes: &'a Changes,
+    changed: bool,
 }
 
 impl std::ops::Deref for EntriesWrite<'_> {
@@ -1276,6 +1291,7 @@ impl std::ops::Deref for EntriesWrite<'_> {
 
 impl std::ops::DerefMut for EntriesWrite<'_> {
     fn deref_mut(&mut self) -> &mut Names<Entry> {
+        self.changed = true;
         &mut self.entries
     }
 }
@@ -1283,7 +1299,9 @@ impl std::ops::DerefMut for EntriesWrite<'_> {
 impl Drop for EntriesWrite<'_> {
     fn drop(&mut self) {
         // Runs before `entries` is dropped, so while the lock is still held.
-        self.changes.record();
+        if self.changed {
+            self.changes.record();
+        }
     }
 }
 
@@ -1325,8 +1343,12 @@ impl Entry {
     }
 
     /// Drops the retired value once its grace period is over.
+    fn retired_ended(&self, now: DateTime<Utc>) -> bool {
+        self.retired.as_ref().is_some_and(|r| now >= r.until)
+    }
+
     fn expire_retired(&mut self, now: DateTime<Utc>) -> Option<KeyEvent> {
-        if self.retired.as_ref().is_some_and(|r| now >= r.until) {
+        if self.retired_ended(now) {
             let retired = self.retired.take()?;
             return Some(KeyEvent::Retired { key: retired.key });
         }
@@ -1389,8 +1411,6 @@ fn status_event(status: RotationStatus, key: &Arc<ManagedKey>) -> Option<KeyEven
     }
 }
 
-/// Errors after which the last good value may be served: the source is unreachable or
-/// unreadable for now. A missing key, a refused name or a denied scope is an answer, not an outage.
 /// The error of a blocking call on a manager built over an async provider.
 #[cold]
 fn blocking_door_closed(door: &str, provider: &dyn AsyncSecretProvider) -> Error {
@@ -1405,6 +1425,8 @@ fn blocking_door_closed(door: &str, provider: &dyn AsyncSecretProvider) -> Error
     )
 }
 
+/// Errors after which the last good value may be served: the source is unreachable or
+/// unreadable for now. A missing key, a refused name or a denied scope is an answer, not an outage.
 fn is_outage(kind: ErrorKind) -> bool {
     matches!(kind, ErrorKind::Io | ErrorKind::Backend | ErrorKind::Parse)
 }
@@ -1669,7 +1691,8 @@ impl Inner {
             }
             // Deleted at the source: a cached value must not outlive that.
             Ok(None) => {
-                if entries.remove(name).is_some() {
+                if entries.contains_key(name) {
+                    entries.remove(name);
                     self.len.fetch_sub(1, Ordering::Relaxed);
                 }
                 Err(Error::not_found(name, self.source.name()))
@@ -1684,10 +1707,10 @@ impl Inner {
             error_kind: err.kind(),
             message: err.message().to_owned(),
         });
-        let stale = entries.get_mut(name).filter(|entry| {
+        let stale = entries.get(name).is_some_and(|entry| {
             is_outage(err.kind()) && now < entry.fresh_until + self.config.max_stale
         });
-        let Some(entry) = stale else {
+        let Some(entry) = stale.then(|| entries.get_mut(name)).flatten() else {
             return (Err(err), events);
         };
         let stale_until = entry.fresh_until + self.config.max_stale;
@@ -1834,6 +1857,24 @@ mod tests {
         assert_send_sync::<KeyManager>();
         assert_send_sync::<KeyEvent>();
         assert_send_sync::<ManagedKey>();
+    }
+
+    /// Every change makes each thread's copies stale, so what changes nothing must not count:
+    /// a thread polling an optional key would otherwise slow every other thread's reads.
+    #[test]
+    fn misses_and_listings_are_not_changes() {
+        let key = format!("sk-{}", "x".repeat(40));
+        let provider = crate::MemoryProvider::new().with("A", key.as_str());
+        let manager = KeyManager::builder(provider).build().unwrap();
+        manager.get("A").unwrap();
+        let stamp = manager.inner.changes.stamp();
+        assert!(manager.get("MISSING").is_err());
+        manager.retired_keys();
+        manager.keys();
+        manager.rotation_report();
+        assert!(manager.inner.changes.stamp() == stamp);
+        manager.refresh("A").unwrap();
+        assert!(manager.inner.changes.stamp() != stamp);
     }
 
     #[test]

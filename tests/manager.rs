@@ -596,6 +596,45 @@ fn a_threads_copy_of_a_key_never_outlives_a_change() {
     }
 }
 
+/// The thread's copies hold secrets: they go with the first read that misses after the
+/// change, not with the thread. Counted through the `Arc` the test holds itself.
+#[test]
+fn a_threads_copies_are_dropped_once_stale() {
+    let s = Setup::new();
+    s.fake.set("API_KEY", &fake_key(1));
+    // No event recorder: its events would hold the keys too.
+    let manager = KeyManager::builder(s.fake.clone()).build().unwrap();
+    let held = manager.get("API_KEY").unwrap();
+    manager.get("API_KEY").unwrap();
+    assert_eq!(
+        Arc::strong_count(&held),
+        3,
+        "this, the cache and the thread's copy"
+    );
+
+    // Revoked: removed from the cache and the source; the next read misses.
+    manager.invalidate("API_KEY");
+    s.fake.remove("API_KEY");
+    assert_eq!(
+        manager.get("API_KEY").unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        Arc::strong_count(&held),
+        1,
+        "a copy outlived the invalidation"
+    );
+
+    // A dropped manager's copies go with the next read of any manager.
+    s.fake.set("API_KEY", &fake_key(2));
+    let held = manager.get("API_KEY").unwrap();
+    manager.get("API_KEY").unwrap();
+    drop(manager);
+    let other = KeyManager::builder(MemoryProvider::new().with("OTHER", fake_key(3).as_str()));
+    other.build().unwrap().get("OTHER").unwrap();
+    assert_eq!(Arc::strong_count(&held), 1, "a copy outlived its manager");
+}
+
 #[test]
 fn with_key_may_read_other_keys_inside() {
     let s = Setup::new();

@@ -6,27 +6,38 @@
 //! the read together and make two threads reading one key wait on each other. Here a thread
 //! keeps a reference to each key it read, stamped with the manager's change counter, and
 //! serves it again while the counter has not moved and the entry is still quiet (see
-//! `Entry::quiet_until`). Every write to a shard moves the counter, after the write and before
-//! the lock is released, so a copy is never trusted past a change: a reader that saw the old
-//! count read the old entry, and the next read sees the new count.
+//! `Entry::quiet_until`). Every change to a shard moves the counter, after the change and
+//! before the lock is released, so a copy is never trusted past a change: a reader that saw the
+//! old count read the old entry, and the next read sees the new count.
+//!
+//! Copies hold secrets, so they do not linger past need: the first read that misses drops the
+//! copies of its manager taken before the last change, and those of managers that were dropped
+//! since (a global count of dropped managers tells a thread when to look). A thread that never
+//! reads again keeps its copies until it ends.
 
 use std::cell::RefCell;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 
 use crate::rotation::ManagedKey;
 
-/// How many keys a thread keeps: the keys an agent uses, searched linearly.
+/// How many keys a thread keeps, of all managers: the keys an agent uses, searched linearly.
 const SLOTS: usize = 16;
 
 /// Tells managers apart: a manager's address may be reused by the next one.
 static NEXT_MANAGER: AtomicU64 = AtomicU64::new(0);
 
+/// Managers dropped so far. A thread that sees it move drops the copies of dead managers before
+/// serving another copy.
+static DROPPED: AtomicU64 = AtomicU64::new(0);
+
 thread_local! {
-    static COPIES: RefCell<Vec<Held>> = const { RefCell::new(Vec::new()) };
+    static COPIES: RefCell<Copies> = const {
+        RefCell::new(Copies { held: Vec::new(), dropped_seen: 0 })
+    };
 }
 
-/// A manager's change counter.
+/// A manager's change counter, dropped with the manager.
 pub(super) struct Changes {
     manager: u64,
     count: AtomicU64,
@@ -42,6 +53,7 @@ impl Changes {
 
     /// The stamp of a read starting now. Taken before the cache is looked at, so a change that
     /// lands during the read makes the copy it leaves behind stale.
+    #[inline]
     pub(super) fn stamp(&self) -> Stamp {
         Stamp {
             manager: self.manager,
@@ -55,11 +67,25 @@ impl Changes {
     }
 }
 
+impl Drop for Changes {
+    fn drop(&mut self) {
+        // After the manager's strong count reached zero: a thread that sees this count finds
+        // the manager dead through its `Weak`.
+        DROPPED.fetch_add(1, Ordering::Release);
+    }
+}
+
 /// Which manager a copy came from, and how many changes that manager had seen.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) struct Stamp {
     manager: u64,
     count: u64,
+}
+
+struct Copies {
+    held: Vec<Held>,
+    /// [`DROPPED`] when dead managers' copies were last dropped.
+    dropped_seen: u64,
 }
 
 struct Held {
@@ -68,10 +94,27 @@ struct Held {
     quiet_until: i64,
     name: Box<str>,
     key: Arc<ManagedKey>,
+    /// The manager, to tell whether it is still alive.
+    manager: Weak<dyn Send + Sync>,
+}
+
+impl Copies {
+    /// Drops the copies that can no longer be served: those of `stamp`'s manager from before
+    /// its last change, and those of dead managers.
+    fn tidy(&mut self, stamp: Stamp) {
+        let dropped = DROPPED.load(Ordering::Acquire);
+        let look_for_dead = dropped != self.dropped_seen;
+        self.held.retain(|held| {
+            let outdated = held.stamp.manager == stamp.manager && held.stamp != stamp;
+            let dead = look_for_dead && held.manager.strong_count() == 0;
+            !outdated && !dead
+        });
+        self.dropped_seen = dropped;
+    }
 }
 
 /// Calls `f` with this thread's copy of `name` if the copy still holds at `stamp` and
-/// `now_micros`; gives `f` back otherwise.
+/// `now_micros`; gives `f` back otherwise, after dropping the copies that cannot be served.
 #[inline]
 pub(super) fn read<F, R>(stamp: Stamp, name: &str, now_micros: i64, f: F) -> Result<R, F>
 where
@@ -83,41 +126,60 @@ where
             // Busy only when `f` of an outer read reads again while the copies are updated,
             // which cannot happen; and then the caller reads through the shards.
             let copies = copies.try_borrow().ok()?;
-            let copy = copies.iter().find(|copy| {
-                copy.stamp == stamp && now_micros < copy.quiet_until && same_name(&copy.name, name)
+            if copies.dropped_seen != DROPPED.load(Ordering::Relaxed) {
+                return None;
+            }
+            let held = copies.held.iter().find(|held| {
+                held.stamp == stamp && now_micros < held.quiet_until && same_name(&held.name, name)
             })?;
-            f.take().map(|f| f(&copy.key))
+            f.take().map(|f| f(&held.key))
         })
         .ok()
         .flatten();
     match (served, f) {
         (Some(result), _) => Ok(result),
-        (None, Some(f)) => Err(f),
+        (None, Some(f)) => {
+            with_copies(|copies| copies.tidy(stamp));
+            Err(f)
+        }
         (None, None) => unreachable!("`f` is taken only to be called, and its result returned"),
     }
 }
 
-/// Keeps `key`, read from the shard at `stamp` and quiet until `quiet_until`, as this thread's
-/// copy of `name`. Copies of this manager from before `stamp` are dropped with it: they are
-/// stale, and a rotated-out key should not live on in a thread that keeps reading.
-pub(super) fn keep(stamp: Stamp, name: &str, quiet_until: i64, key: &Arc<ManagedKey>) {
-    // Skipped while the thread's locals are being torn down, or inside `f` of a read.
-    let _ = COPIES.try_with(|copies| {
-        let Ok(mut copies) = copies.try_borrow_mut() else {
-            return;
-        };
-        copies.retain(|copy| {
-            copy.stamp.manager != stamp.manager || (copy.stamp == stamp && *copy.name != *name)
-        });
-        if copies.len() == SLOTS {
-            copies.remove(0);
+/// Keeps `key`, read at `stamp` from `manager` and quiet until `quiet_until`, as this thread's
+/// copy of `name`.
+pub(super) fn keep(
+    stamp: Stamp,
+    manager: Weak<dyn Send + Sync>,
+    name: &str,
+    quiet_until: i64,
+    key: &Arc<ManagedKey>,
+) {
+    with_copies(|copies| {
+        copies.tidy(stamp);
+        copies
+            .held
+            .retain(|held| held.stamp != stamp || !same_name(&held.name, name));
+        if copies.held.len() == SLOTS {
+            copies.held.remove(0);
         }
-        copies.push(Held {
+        copies.held.push(Held {
             stamp,
             quiet_until,
             name: name.into(),
             key: key.clone(),
+            manager,
         });
+    });
+}
+
+/// Runs `change` on this thread's copies, unless they are in use (inside `f` of a read) or
+/// being torn down with the thread.
+fn with_copies(change: impl FnOnce(&mut Copies)) {
+    let _ = COPIES.try_with(|copies| {
+        if let Ok(mut copies) = copies.try_borrow_mut() {
+            change(&mut copies);
+        }
     });
 }
 
