@@ -28,6 +28,7 @@
 
 mod detector;
 mod encode;
+mod received;
 mod redactor;
 mod scan;
 mod shared;

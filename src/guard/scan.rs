@@ -161,6 +161,8 @@ impl Engine {
             sid: sid.unwrap_or(StateID::ZERO),
             pos: 0,
             last_start: 0,
+            gap: 0,
+            start_gap: 0,
             open: Vec::new(),
             changed: true,
         }
@@ -222,6 +224,11 @@ impl Engine {
             || hits.len() != hits_before
             || state.open.len() != open_before
             || state.open.is_empty() != (open_before == 0);
+        // Not tracked here: this loop runs only where something matches.
+        if last_start != state.last_start {
+            state.start_gap = UNKNOWN;
+        }
+        state.gap = UNKNOWN;
         state.sid = sid;
         state.last_start = last_start;
         state.pos = base + text.len();
@@ -238,8 +245,8 @@ impl Engine {
             return false;
         }
         match &self.automaton {
-            Dfa::Dense(a) => scan_quiet_with(a, state, text, base),
-            Dfa::Contiguous(a) => scan_quiet_with(a, state, text, base),
+            Dfa::Dense(a) => scan_quiet_with(a, &self.secret_byte, state, text, base),
+            Dfa::Contiguous(a) => scan_quiet_with(a, &self.secret_byte, state, text, base),
         }
     }
 
@@ -420,11 +427,16 @@ impl Engine {
             .last_start
             .max(state.pos.saturating_sub(self.max_pattern_len))
             .max(floor);
-        // A k-gram found later may extend left by up to k-1 bytes of secret characters.
+        // A k-gram found later may extend left by up to k-1 bytes of secret characters: back
+        // to the last other byte, which the quiet scan noted when it last left the start state.
         if self.gram_len > 0 {
-            let floor = from.saturating_sub(self.max_left).max(floor);
-            while from > floor && self.secret_byte[usize::from(text[from - 1 - base])] {
-                from -= 1;
+            let lowest = from.saturating_sub(self.max_left).max(floor);
+            if from == state.last_start && state.start_gap != UNKNOWN {
+                from = state.start_gap.max(lowest);
+            } else {
+                while from > lowest && self.secret_byte[usize::from(text[from - 1 - base])] {
+                    from -= 1;
+                }
             }
         }
         for open in &state.open {
@@ -436,28 +448,45 @@ impl Engine {
 
 /// [`Engine::scan_quiet`] for one automaton type.
 #[inline(always)]
-fn scan_quiet_with<A: Automaton>(aut: &A, state: &mut ScanState, text: &[u8], base: usize) -> bool {
+fn scan_quiet_with<A: Automaton>(
+    aut: &A,
+    secret_byte: &[bool; 256],
+    state: &mut ScanState,
+    text: &[u8],
+    base: usize,
+) -> bool {
     let start = aut.start_state(Anchored::No).unwrap_or(StateID::ZERO);
     let mut sid = state.sid;
-    let mut last_start = state.last_start;
+    let (mut last_start, mut gap, mut start_gap) = (state.last_start, state.gap, state.start_gap);
     for (i, &byte) in text.iter().enumerate() {
         sid = aut.next_state(Anchored::No, sid, byte);
         if aut.is_special(sid) {
             return false;
         }
-        last_start = if sid == start {
-            base + i + 1
+        // Without branches, and off the automaton's chain of loads: whether a piece ends a
+        // word is a coin toss for the branch predictor.
+        let at = base + i + 1;
+        gap = if secret_byte[usize::from(byte)] {
+            gap
         } else {
-            last_start
+            at
         };
+        let restarted = sid == start;
+        last_start = if restarted { at } else { last_start };
+        start_gap = if restarted { gap } else { start_gap };
     }
     // As `scan` sets it when nothing matched and no candidate was open.
     state.changed = last_start != state.last_start;
     state.sid = sid;
     state.last_start = last_start;
+    state.gap = gap;
+    state.start_gap = start_gap;
     state.pos = base + text.len();
     true
 }
+
+/// A [`ScanState`] offset the last full scan did not track.
+const UNKNOWN: usize = usize::MAX;
 
 /// The state of a scan between two chunks.
 #[derive(Debug, Clone)]
@@ -467,6 +496,11 @@ pub(crate) struct ScanState {
     pos: usize,
     /// Absolute offset just after the last byte that left the automaton in its start state.
     last_start: usize,
+    /// Absolute offset just after the last byte that occurs in no secret (a fragment cannot
+    /// extend over it), and its value when the automaton was last in its start state; both
+    /// kept by the quiet scan only, [`UNKNOWN`] after a full one.
+    gap: usize,
+    start_gap: usize,
     open: Vec<Open>,
     /// Whether the last scan changed anything [`Engine::pending_from`] depends on, other than
     /// the position.

@@ -2,8 +2,7 @@
 
 use std::fmt;
 
-use zeroize::Zeroize;
-
+use super::received::Received;
 use super::redactor::{Redactor, Region, add_detected_region, add_region, detection_line};
 use super::scan::{Hit, ScanState};
 
@@ -43,7 +42,7 @@ pub struct StreamRedactor {
     /// Text received; `buffer[emitted..]` is not emitted yet, `buffer[0]` is at absolute
     /// offset `base`. The emitted part is dropped now and then rather than at every piece, so
     /// small pieces do not move the held-back bytes around each time.
-    buffer: String,
+    buffer: Received,
     emitted: usize,
     base: usize,
     /// Merged hits inside `buffer`, sorted.
@@ -73,7 +72,7 @@ impl StreamRedactor {
         StreamRedactor {
             redactor,
             state,
-            buffer: String::new(),
+            buffer: Received::new(),
             emitted: 0,
             base: 0,
             regions: Vec::new(),
@@ -121,11 +120,12 @@ impl StreamRedactor {
             while !self.buffer.is_char_boundary(cut) {
                 cut -= 1;
             }
-            if cut > self.emitted {
-                out.push_str(&self.buffer[self.emitted..cut]);
-                self.emitted = cut;
-                self.drop_emitted();
-            }
+            // Unconditionally (often nothing): a piece that ends inside a word emits nothing,
+            // and a branch on that would be mispredicted half the time. `cut >= emitted`, as
+            // `safe >= floor` and `emitted` is on a character boundary.
+            self.buffer.copy_into(self.emitted, cut, out);
+            self.emitted = cut;
+            self.drop_emitted();
             return;
         }
         self.push_scanning(piece, out);
@@ -186,16 +186,16 @@ impl StreamRedactor {
         loop {
             let start = self.line_start - self.base;
             let searched = self.searched - self.base;
-            let Some((end, next)) = detection_line(&self.buffer, start, searched, ended) else {
+            let text = self.buffer.as_str();
+            let Some((end, next)) = detection_line(text, start, searched, ended) else {
                 self.searched = self.base + self.buffer.len();
                 return;
             };
             let regions = &mut self.regions;
-            self.redactor.detect_in_line(
-                &self.buffer[start..end],
-                self.line_start,
-                |range, found| add_detected_region(regions, range, found),
-            );
+            self.redactor
+                .detect_in_line(&text[start..end], self.line_start, |range, found| {
+                    add_detected_region(regions, range, found)
+                });
             self.line_start = self.base + next;
             self.searched = self.line_start;
             if end == self.buffer.len() {
@@ -255,7 +255,7 @@ impl StreamRedactor {
         if end <= self.emitted {
             return;
         }
-        let text = &self.buffer[self.emitted..end];
+        let text = &self.buffer.as_str()[self.emitted..end];
         if self.regions.is_empty() {
             out.push_str(text);
         } else {
@@ -274,17 +274,10 @@ impl StreamRedactor {
     #[inline]
     fn drop_emitted(&mut self) {
         if self.emitted >= 4096 && self.emitted * 2 >= self.buffer.len() {
-            self.buffer.drain(..self.emitted);
+            self.buffer.drop_front(self.emitted);
             self.base += self.emitted;
             self.emitted = 0;
         }
-    }
-}
-
-impl Drop for StreamRedactor {
-    fn drop(&mut self) {
-        // The buffer holds text as received, which may include (part of) a secret.
-        self.buffer.zeroize();
     }
 }
 
