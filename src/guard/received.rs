@@ -55,7 +55,10 @@ impl Received {
     #[inline]
     pub(super) fn copy_into(&self, from: usize, to: usize, out: &mut String) {
         let len = to - from;
-        if len <= PAD && self.bytes.is_char_boundary(from + PAD) {
+        // Only into room already there: a fresh `String` (as `push` returns) would otherwise be
+        // allocated even when nothing is copied.
+        let room = out.capacity() - out.len();
+        if len <= PAD && room >= PAD && self.bytes.is_char_boundary(from + PAD) {
             let end = out.len() + len;
             out.push_str(&self.bytes[from..][..PAD]);
             // Overwrite what was copied past `to` (text not emitted yet, perhaps the start of a
@@ -98,9 +101,12 @@ mod tests {
         let text = received.as_str().to_owned();
         for from in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
             for to in (from..=text.len()).filter(|&i| text.is_char_boundary(i)) {
-                let mut out = String::from("before:");
-                received.copy_into(from, to, &mut out);
-                assert_eq!(out, format!("before:{}", &text[from..to]));
+                for room in [0, 64] {
+                    let mut out = String::with_capacity(room);
+                    out.push_str("before:");
+                    received.copy_into(from, to, &mut out);
+                    assert_eq!(out, format!("before:{}", &text[from..to]));
+                }
             }
         }
     }
