@@ -11,13 +11,12 @@
 
 mod common;
 
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use common::own_server::{OwnServer, free_port};
 use keyward::{
     AsyncSecretProvider, CreatedAt, ErrorKind, KeyEvent, KeyManager, ManualClock, RemotePolicy,
 };
@@ -102,50 +101,12 @@ fn fake_key(tag: &str) -> String {
     format!("sk-proj-{tag}{}", "Ab3d".repeat(10))
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Retries quickly, so that outage tests do not wait long for a server that is down.
 fn quick_policy() -> RemotePolicy {
     RemotePolicy::default()
         .with_timeout(Duration::from_secs(2))
         .with_max_attempts(2)
         .with_initial_backoff(Duration::from_millis(10))
-}
-
-/// A server process of the test's own; stopped when dropped.
-struct OwnServer {
-    child: Child,
-}
-
-impl OwnServer {
-    fn start(binary: &str, args: &[String], port: u16) -> OwnServer {
-        let child = Command::new(binary)
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let server = OwnServer { child };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "{binary} did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        server
-    }
-}
-
-impl Drop for OwnServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Records every event.
@@ -429,12 +390,7 @@ mod bao {
                 address: format!("http://127.0.0.1:{port}"),
                 token: format!("own-root-{port}"),
             };
-            let args = [
-                "server".to_owned(),
-                "-dev".to_owned(),
-                format!("-dev-listen-address=127.0.0.1:{port}"),
-                format!("-dev-root-token-id={}", bao.token),
-            ];
+            let args = OwnServer::bao_dev_args(port, &bao.token);
             let server = OwnServer::start(&binary, &args, port);
             // The dev server mounts `secret/` a moment after it starts listening.
             for _ in 0..100 {

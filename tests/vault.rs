@@ -10,13 +10,13 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use common::own_server::{OwnServer, free_port};
 use keyward::{
     AsyncSecretProvider, AsyncSecretProviderExt, ErrorKind, RemotePolicy, VaultProvider,
 };
@@ -396,48 +396,6 @@ async fn a_token_that_may_not_look_itself_up_still_reads() {
     assert!(err.to_string().contains("403"), "{err}");
 }
 
-/// An OpenBao dev server of this test's own, to stop and restart.
-struct OwnBao {
-    child: Child,
-}
-
-impl OwnBao {
-    fn start(binary: &str, port: u16, token: &str) -> OwnBao {
-        let child = Command::new(binary)
-            .args([
-                "server",
-                "-dev",
-                &format!("-dev-listen-address=127.0.0.1:{port}"),
-                &format!("-dev-root-token-id={token}"),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "bao did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        OwnBao { child }
-    }
-}
-
-impl Drop for OwnBao {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 async fn a_stopped_server_is_an_error_and_a_restarted_one_recovers() {
     let Ok(binary) = std::env::var("KEYWARD_TEST_BAO_BIN") else {
         use std::io::Write;
@@ -452,7 +410,7 @@ async fn a_stopped_server_is_an_error_and_a_restarted_one_recovers() {
         address: format!("http://127.0.0.1:{port}"),
         token: format!("own-root-{port}"),
     };
-    let bao = OwnBao::start(&binary, port, &own.token);
+    let bao = OwnServer::start(&binary, &OwnServer::bao_dev_args(port, &own.token), port);
     // Give the dev server time to mount `secret/` after it starts listening.
     let path = unique("restart");
     let mut written = false;
@@ -492,7 +450,7 @@ async fn a_stopped_server_is_an_error_and_a_restarted_one_recovers() {
     assert!(!format!("{err:?}").contains(&own.token));
 
     // A dev server keeps nothing: write the secret again after the restart.
-    let _bao = OwnBao::start(&binary, port, &own.token);
+    let _bao = OwnServer::start(&binary, &OwnServer::bao_dev_args(port, &own.token), port);
     let mut recovered = None;
     for _ in 0..50 {
         let _ = reqwest::Client::new()

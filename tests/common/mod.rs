@@ -4,6 +4,8 @@
 
 use std::sync::{Arc, Mutex};
 
+pub mod own_server;
+
 use keyward::{
     AsyncSecretProvider, ErrorKind, KeyEvent, Result, Secret, SecretProvider, SecretProviderExt,
 };

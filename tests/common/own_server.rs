@@ -1,0 +1,74 @@
+//! Server processes a test starts and stops itself (a second OpenBao or moto, to take down and
+//! bring back), always on 127.0.0.1.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+/// A free port on 127.0.0.1 whose successor is free too: a dev OpenBao listens for its cluster
+/// on the port after the one it is given, and exits at start when that one is taken.
+pub fn free_port() -> u16 {
+    loop {
+        let first = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = first.local_addr().unwrap().port();
+        if port < u16::MAX && TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// A server process of the test's own; killed when dropped.
+pub struct OwnServer {
+    child: Child,
+    log: PathBuf,
+}
+
+impl OwnServer {
+    /// Starts `binary` and waits (up to 30 s) until it accepts connections on `port`; panics
+    /// with the end of its output if it exits or does not come up.
+    pub fn start(binary: &str, args: &[String], port: u16) -> OwnServer {
+        let log = std::env::temp_dir().join(format!("keyward-own-server-{port}.log"));
+        let file = std::fs::File::create(&log).unwrap();
+        let child = Command::new(binary)
+            .args(args)
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .spawn()
+            .unwrap();
+        let mut server = OwnServer { child, log };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            let exited = server.child.try_wait().unwrap();
+            if exited.is_some() || Instant::now() >= deadline {
+                let output = std::fs::read_to_string(&server.log).unwrap_or_default();
+                let tail: Vec<&str> = output.lines().rev().take(20).collect();
+                let tail: Vec<&str> = tail.into_iter().rev().collect();
+                panic!(
+                    "{binary} did not start on port {port} (exit: {exited:?}); its last lines:\n{}",
+                    tail.join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        server
+    }
+
+    /// The arguments of a dev OpenBao on `port` with the root token `token`.
+    pub fn bao_dev_args(port: u16, token: &str) -> Vec<String> {
+        vec![
+            "server".to_owned(),
+            "-dev".to_owned(),
+            format!("-dev-listen-address=127.0.0.1:{port}"),
+            format!("-dev-root-token-id={token}"),
+        ]
+    }
+}
+
+impl Drop for OwnServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
