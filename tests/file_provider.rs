@@ -34,7 +34,7 @@ fn set_mode(path: &Path, mode: u32) {
 fn set_mode(_path: &Path, _mode: u32) {}
 
 #[test]
-fn trims_exactly_one_trailing_line_ending() {
+fn trims_exactly_one_trailing_line_ending_and_a_byte_order_mark() {
     let dir = secrets_dir();
     let key = fake_key();
     write(dir.path(), "lf", format!("{key}\n").as_bytes(), 0o600);
@@ -48,6 +48,12 @@ fn trims_exactly_one_trailing_line_ending() {
     );
     write(dir.path(), "bare", key.as_bytes(), 0o600);
     write(dir.path(), "inner", b"a\nb\n", 0o600);
+    write(
+        dir.path(),
+        "bom",
+        format!("\u{feff}{key}\r\n").as_bytes(),
+        0o600,
+    );
     let provider = FileProvider::new(dir.path()).unwrap();
 
     let value = |name: &str| provider.require(name).unwrap().expose_secret().to_owned();
@@ -57,6 +63,11 @@ fn trims_exactly_one_trailing_line_ending() {
     assert_eq!(value("two_crlf"), format!("{key}\r\n"));
     assert_eq!(value("bare"), key);
     assert_eq!(value("inner"), "a\nb");
+    assert_eq!(
+        value("bom"),
+        key,
+        "a byte order mark is not part of the key"
+    );
 }
 
 #[test]

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::provider::capped::{ReadError, read_capped};
 use crate::provider::{SecretProvider, validate_key_name};
 use crate::secret::{Secret, SecretMeta, SecretString};
 
@@ -371,40 +372,6 @@ fn parse_error(origin: &Origin<'_>, line: usize, reason: &str) -> Error {
     )
 }
 
-enum ReadError {
-    TooLarge,
-    Io(io::Error),
-}
-
-/// Reads at most `limit` bytes into a buffer that is zeroized when dropped, and zeroizes every
-/// buffer it outgrows (`read_to_end` would free them with their contents).
-fn read_capped(
-    mut reader: impl Read,
-    limit: usize,
-    size_hint: usize,
-) -> std::result::Result<Zeroizing<Vec<u8>>, ReadError> {
-    let mut buf = Zeroizing::new(Vec::with_capacity(size_hint.min(limit)));
-    let mut chunk = Zeroizing::new([0u8; 8 * 1024]);
-    loop {
-        let n = match reader.read(&mut chunk[..]) {
-            Ok(0) => return Ok(buf),
-            Ok(n) => n,
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            Err(err) => return Err(ReadError::Io(err)),
-        };
-        if n > limit - buf.len() {
-            return Err(ReadError::TooLarge);
-        }
-        if buf.capacity() - buf.len() < n {
-            let wanted = (buf.len() + n).max(buf.capacity() * 2).min(limit);
-            let mut bigger = Zeroizing::new(Vec::with_capacity(wanted));
-            bigger.extend_from_slice(&buf);
-            buf = bigger;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-}
-
 /// Checks that the bytes are UTF-8, keeping them in a zeroizing buffer either way.
 fn into_text(mut bytes: Zeroizing<Vec<u8>>, origin: &Origin<'_>) -> Result<Zeroizing<String>> {
     match String::from_utf8(std::mem::take(&mut *bytes)) {
@@ -640,16 +607,5 @@ mod tests {
             let v = v.as_str();
             proptest::prop_assert_eq!(values, [v, v, &format!("<{v}>"), &format!("p{v}q")]);
         }
-    }
-
-    #[test]
-    fn read_capped_enforces_the_limit_and_grows_past_the_hint() {
-        let data = vec![b'x'; 20_000];
-        let read = read_capped(&data[..], 20_000, 10).ok().unwrap();
-        assert_eq!(&read[..], &data[..]);
-        assert!(matches!(
-            read_capped(&data[..], 19_999, 0),
-            Err(ReadError::TooLarge)
-        ));
     }
 }

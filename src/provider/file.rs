@@ -1,13 +1,13 @@
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::fs::{self, File, Metadata};
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use zeroize::Zeroizing;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::provider::capped::{ReadError, read_capped};
 use crate::provider::{SecretProvider, quote_name, validate_key_name};
 use crate::secret::{Secret, SecretMeta, SecretString};
 
@@ -325,35 +325,18 @@ fn open_root(dir: &Path) -> Result<PathBuf> {
     Ok(root)
 }
 
-/// Reads at most `max + 1` bytes into buffers that are zeroized before they are freed, trims one
-/// line ending and checks UTF-8.
+/// Reads at most `max` bytes into buffers that are zeroized before they are freed, drops a
+/// byte order mark and one line ending, and checks UTF-8.
 fn read_value(file: &mut File, meta: &Metadata, max: u64, shown: &Path) -> Result<SecretString> {
-    let limit = usize::try_from(max.saturating_add(1)).unwrap_or(usize::MAX);
-    // One byte more than the file's size, so that a file that grew since `stat` is noticed
-    // without a reallocation in the common case.
-    let first = usize::try_from(meta.len().saturating_add(1))
-        .unwrap_or(usize::MAX)
-        .min(limit);
-    let mut buf = Zeroizing::new(vec![0u8; first]);
-    let mut filled = 0;
-    loop {
-        if filled == buf.len() {
-            if buf.len() >= limit {
-                return Err(too_large(shown, max));
-            }
-            // Grow by hand: `Vec` growth would free the old buffer without wiping it.
-            let mut bigger = Zeroizing::new(vec![0u8; buf.len().saturating_mul(2).min(limit)]);
-            bigger[..filled].copy_from_slice(&buf[..filled]);
-            buf = bigger;
-        }
-        match file.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-            Err(err) => return Err(read_error(shown, err)),
-        }
-    }
-    let content = trim_line_ending(&buf[..filled]);
+    let limit = usize::try_from(max).unwrap_or(usize::MAX);
+    let size_hint = usize::try_from(meta.len()).unwrap_or(usize::MAX);
+    let buf = read_capped(file, limit, size_hint).map_err(|err| match err {
+        ReadError::TooLarge => too_large(shown, max),
+        ReadError::Io(err) => read_error(shown, err),
+    })?;
+    // Editors on Windows may start a file with one; it is never part of a key.
+    let content = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&buf);
+    let content = trim_line_ending(content);
     let text = std::str::from_utf8(content).map_err(|err| {
         Error::new(
             ErrorKind::InvalidFormat,

@@ -14,6 +14,7 @@ use crate::scope::Scope;
 use crate::secret::Secret;
 
 mod async_provider;
+mod capped;
 mod chain;
 mod dotenv;
 mod env;

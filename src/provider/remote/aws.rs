@@ -9,10 +9,10 @@ use aws_sdk_secretsmanager::config::retry::RetryConfig;
 use aws_sdk_secretsmanager::config::timeout::TimeoutConfig;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use chrono::{DateTime, Utc};
-use zeroize::Zeroize;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::remote::policy::RemotePolicy;
+use crate::provider::remote::zeroize_json;
 use crate::provider::{AsyncSecretProvider, BoxFuture, quote_name};
 use crate::secret::{Secret, SecretMeta, SecretString};
 
@@ -387,16 +387,6 @@ fn is_credential_code(code: &str) -> bool {
 
 fn to_chrono(time: &aws_sdk_secretsmanager::primitives::DateTime) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(time.secs(), time.subsec_nanos())
-}
-
-/// Overwrites the strings of a JSON value: the other fields of a secret are secrets too.
-fn zeroize_json(value: &mut serde_json::Value) {
-    match value {
-        serde_json::Value::String(text) => text.zeroize(),
-        serde_json::Value::Array(items) => items.iter_mut().for_each(zeroize_json),
-        serde_json::Value::Object(map) => map.values_mut().for_each(zeroize_json),
-        _ => {}
-    }
 }
 
 #[cfg(test)]

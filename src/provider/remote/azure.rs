@@ -14,10 +14,10 @@ use chrono::{DateTime, Utc};
 use reqwest::header::HeaderValue;
 use reqwest::{Client, StatusCode, Url};
 use serde::Deserialize;
-use zeroize::Zeroizing;
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, ErrorKind, Result};
+use crate::provider::capped::read_small_file;
 use crate::provider::remote::bearer::{
     self, Answer, TokenCache, bearer_header, env_string, join, parse_endpoint, tidy,
 };
@@ -473,15 +473,15 @@ impl AsyncSecretProvider for AzureKeyVaultProvider {
 /// The federated token of a workload identity, from the file the platform mounts.
 fn read_token_file(path: &Path) -> Result<SecretString> {
     let shown = format!("federated token file `{}`", path.display());
-    let bytes = Zeroizing::new(std::fs::read(path).map_err(|err| Error::io(&shown, err))?);
+    let bytes = read_small_file(path, 64 * 1024, &shown)?;
     let text = std::str::from_utf8(&bytes)
         .map(str::trim)
         .ok()
-        .filter(|text| !text.is_empty() && text.len() <= 64 * 1024)
+        .filter(|text| !text.is_empty())
         .ok_or_else(|| {
             Error::new(
                 ErrorKind::InvalidFormat,
-                format!("{shown} does not hold a token (empty, not UTF-8 or over 64 KiB)"),
+                format!("{shown} does not hold a token (empty or not UTF-8)"),
             )
         })?;
     Ok(SecretString::from(text))

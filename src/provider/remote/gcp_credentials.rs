@@ -14,6 +14,7 @@ use serde::Deserialize;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::provider::capped::read_small_file;
 use crate::provider::remote::bearer::{self, Answer, parse_endpoint, tidy};
 use crate::provider::remote::policy::RemotePolicy;
 use crate::secret::SecretString;
@@ -28,7 +29,7 @@ const CLOUD_PLATFORM_SCOPE: &str = "https://www.googleapis.com/auth/cloud-platfo
 const ASSERTION_LIFETIME_SECS: i64 = 3600;
 
 /// A credentials file larger than this is not one.
-const MAX_FILE_BYTES: u64 = 64 * 1024;
+const MAX_FILE_BYTES: usize = 64 * 1024;
 
 /// A source of access tokens.
 pub(crate) enum GoogleCredential {
@@ -84,13 +85,7 @@ impl GoogleCredential {
         let shown = format!("google credentials file `{}`", path.display());
         let invalid =
             |problem: &str| Error::new(ErrorKind::InvalidInput, format!("{shown} {problem}"));
-        let size = std::fs::metadata(path)
-            .map_err(|err| Error::io(&shown, err))?
-            .len();
-        if size > MAX_FILE_BYTES {
-            return Err(invalid("is larger than 64 KiB"));
-        }
-        let bytes = Zeroizing::new(std::fs::read(path).map_err(|err| Error::io(&shown, err))?);
+        let bytes = read_small_file(path, MAX_FILE_BYTES, &shown)?;
         // serde_json's message may quote a value, a key: give only the position.
         let file: CredentialsFile = serde_json::from_slice(&bytes).map_err(|err| {
             invalid(&format!(

@@ -29,6 +29,19 @@ pub use policy::RemotePolicy;
 #[cfg(feature = "vault")]
 pub use vault::{DEFAULT_VAULT_FIELD, VaultBuilder, VaultProvider};
 
+/// Overwrites the strings of a JSON value: the other fields of a secret are secrets too.
+#[cfg(any(feature = "vault", feature = "aws"))]
+pub(crate) fn zeroize_json(value: &mut serde_json::Value) {
+    use zeroize::Zeroize;
+
+    match value {
+        serde_json::Value::String(text) => text.zeroize(),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(zeroize_json),
+        serde_json::Value::Object(map) => map.values_mut().for_each(zeroize_json),
+        _ => {}
+    }
+}
+
 /// A configured address for an error message: quoted like a key name, or withheld when it has
 /// a user part, a query or a fragment, where credentials and API keys hide
 /// (`https://user:pass@host`, `?api-key=...`).

@@ -13,6 +13,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::remote::policy::{Failure, RemotePolicy, is_transient_status, retry_after};
+use crate::provider::remote::zeroize_json;
 use crate::provider::{AsyncSecretProvider, BoxFuture, quote_name, validate_key_name};
 use crate::secret::{Secret, SecretMeta, SecretString};
 
@@ -872,16 +873,6 @@ fn parse_time(text: &str, address: &str, shown: &str) -> Result<DateTime<Utc>> {
             )
             .with_source(err)
         })
-}
-
-/// Overwrites the strings of a JSON value: the other fields of a secret are secrets too.
-fn zeroize_json(value: &mut serde_json::Value) {
-    match value {
-        serde_json::Value::String(text) => text.zeroize(),
-        serde_json::Value::Array(items) => items.iter_mut().for_each(zeroize_json),
-        serde_json::Value::Object(map) => map.values_mut().for_each(zeroize_json),
-        _ => {}
-    }
 }
 
 #[derive(Deserialize)]
