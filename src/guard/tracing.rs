@@ -1,10 +1,12 @@
 //! [`RedactingMakeWriter`]: redaction for `tracing-subscriber`'s fmt layer.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, Write};
 use std::sync::Arc;
 
 use tracing_subscriber::fmt::MakeWriter;
+use zeroize::Zeroize;
 
 use super::redactor::Redactor;
 use super::shared::SharedRedactor;
@@ -90,14 +92,29 @@ impl<W: Write> RedactedEvent<W> {
         if self.line.is_empty() {
             return Ok(());
         }
-        let line = std::mem::take(&mut self.line);
-        let text = String::from_utf8_lossy(&line);
-        self.inner.write_all(self.redactor.redact(&text).as_bytes())
+        let written = {
+            let text = String::from_utf8_lossy(&self.line);
+            let written = self.inner.write_all(self.redactor.redact(&text).as_bytes());
+            if let Cow::Owned(mut copy) = text {
+                copy.zeroize();
+            }
+            written
+        };
+        // The line as formatted, secrets included.
+        self.line.zeroize();
+        written
     }
 }
 
 impl<W: Write> Write for RedactedEvent<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.line.capacity() - self.line.len() < buf.len() {
+            // Grow by hand: `Vec` growth would free the old buffer without wiping it.
+            let wanted = (self.line.len() + buf.len()).max(self.line.capacity() * 2);
+            let mut bigger = Vec::with_capacity(wanted);
+            bigger.extend_from_slice(&self.line);
+            std::mem::replace(&mut self.line, bigger).zeroize();
+        }
         self.line.extend_from_slice(buf);
         Ok(buf.len())
     }

@@ -47,7 +47,10 @@ impl Problem {
 }
 
 /// A statement split the way dotenvy's `parse_line` splits it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// Holds a value as written: `Debug` only in tests, so it cannot reach a log.
+#[cfg_attr(test, derive(Debug))]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) struct Assignment<'a> {
     /// The variable name.
     pub(super) key: &'a str,

@@ -64,7 +64,10 @@ fn eval_line(mut state: State, line: &str) -> LineEnd {
 }
 
 /// One statement: usually one line, several when a quoted value spans lines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// Holds raw text, secrets included: `Debug` only in tests, so it cannot reach a log.
+#[cfg_attr(test, derive(Debug))]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) struct Statement<'a> {
     /// The 1-based number of the line the statement starts on.
     pub(super) line: usize,
@@ -90,8 +93,8 @@ pub(super) fn statements(input: &str) -> Statements<'_> {
     }
 }
 
-/// Iterator returned by [`statements`].
-#[derive(Debug)]
+/// Iterator returned by [`statements`]. Holds the rest of the input: no `Debug`.
+#[cfg_attr(test, derive(Debug))]
 pub(super) struct Statements<'a> {
     rest: &'a str,
     next_line: usize,
