@@ -3,6 +3,8 @@
 use std::fmt;
 use std::io::{self, Write};
 
+use zeroize::{Zeroize, Zeroizing};
+
 use super::redactor::Redactor;
 use super::stream::StreamRedactor;
 
@@ -100,7 +102,7 @@ impl<W: Write> Write for RedactingWriter<W> {
         let joined;
         if !self.partial.is_empty() {
             self.partial.extend_from_slice(buf);
-            joined = std::mem::take(&mut self.partial);
+            joined = Zeroizing::new(std::mem::take(&mut self.partial));
             bytes = &joined;
         }
         loop {
@@ -143,6 +145,9 @@ impl<W: Write> Drop for RedactingWriter<W> {
     fn drop(&mut self) {
         // Errors cannot be reported from drop; `finish` reports them.
         let _ = self.write_tail();
+        // Text on its way through, and what the stream's copies left in spare capacity.
+        self.out.zeroize();
+        self.partial.zeroize();
     }
 }
 
