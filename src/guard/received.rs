@@ -70,18 +70,22 @@ impl Received {
     }
 
     /// Appends `self.as_str()[from..to]` to `out`.
+    ///
+    /// With `over_copy`, a short copy writes [`PAD`] bytes and cuts `out` back: up to `PAD`
+    /// bytes past `to` (text not emitted yet, or padding) stay in `out`'s spare capacity until
+    /// something overwrites them, and go with it if `out` is freed or grows. For the caller's
+    /// `String` that is the caller's own input; a buffer of the crate's own passes `false`.
     #[inline]
-    pub(super) fn copy_into(&self, from: usize, to: usize, out: &mut String) {
+    pub(super) fn copy_into(&self, from: usize, to: usize, out: &mut String, over_copy: bool) {
+        debug_assert!(from <= to && to <= self.len());
         let len = to - from;
         // Only into room already there: a fresh `String` (as `push` returns) would otherwise be
         // allocated even when nothing is copied.
         let room = out.capacity() - out.len();
-        if len <= PAD && room >= PAD && self.bytes.is_char_boundary(from + PAD) {
+        if over_copy && len <= PAD && room >= PAD && self.bytes.is_char_boundary(from + PAD) {
             let end = out.len() + len;
             out.push_str(&self.bytes[from..][..PAD]);
-            // What was copied past `to` stays in `out`'s spare capacity until the next copy
-            // overwrites it: text not emitted yet, or padding. Not wiped (that cost 6 % of a
-            // small piece): it is the caller's own input, which the caller's pieces still hold.
+            // Not wiped past `end` (that cost 6 % of a small piece): see above.
             out.truncate(end);
         } else {
             out.push_str(&self.bytes[from..to]);
@@ -129,10 +133,10 @@ mod tests {
         let text = received.as_str().to_owned();
         for from in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
             for to in (from..=text.len()).filter(|&i| text.is_char_boundary(i)) {
-                for room in [0, 64] {
+                for (room, over_copy) in [(0, true), (64, true), (64, false)] {
                     let mut out = String::with_capacity(room);
                     out.push_str("before:");
-                    received.copy_into(from, to, &mut out);
+                    received.copy_into(from, to, &mut out, over_copy);
                     assert_eq!(out, format!("before:{}", &text[from..to]));
                 }
             }

@@ -52,6 +52,9 @@ pub struct StreamRedactor {
     /// the text is known to hold no `\n`. Nothing from `line_start` on is emitted.
     line_start: usize,
     searched: usize,
+    /// Whether short copies out may write past their end into `out`'s spare capacity
+    /// ([`Received::copy_into`]); off for a buffer of our own that may be freed unwiped.
+    over_copy: bool,
 }
 
 impl fmt::Debug for StreamRedactor {
@@ -79,7 +82,15 @@ impl StreamRedactor {
             hits: Vec::new(),
             line_start: 0,
             searched: 0,
+            over_copy: true,
         }
+    }
+
+    /// A stream whose copies never write past the end of the output, for a buffer of the
+    /// crate's own (see [`Received::copy_into`]).
+    pub(crate) fn without_over_copy(mut self) -> StreamRedactor {
+        self.over_copy = false;
+        self
     }
 
     /// The redactor this stream uses.
@@ -123,7 +134,8 @@ impl StreamRedactor {
             // Unconditionally (often nothing): a piece that ends inside a word emits nothing,
             // and a branch on that would be mispredicted half the time. `cut >= emitted`, as
             // `safe >= floor` and `emitted` is on a character boundary.
-            self.buffer.copy_into(self.emitted, cut, out);
+            self.buffer
+                .copy_into(self.emitted, cut, out, self.over_copy);
             self.emitted = cut;
             self.drop_emitted();
             return;

@@ -1,12 +1,11 @@
 //! [`RedactingMakeWriter`]: redaction for `tracing-subscriber`'s fmt layer.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, Write};
 use std::sync::Arc;
 
 use tracing_subscriber::fmt::MakeWriter;
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::redactor::Redactor;
 use super::shared::SharedRedactor;
@@ -92,13 +91,19 @@ impl<W: Write> RedactedEvent<W> {
         if self.line.is_empty() {
             return Ok(());
         }
-        let written = {
-            let text = String::from_utf8_lossy(&self.line);
-            let written = self.inner.write_all(self.redactor.redact(&text).as_bytes());
-            if let Cow::Owned(mut copy) = text {
-                copy.zeroize();
+        let written = match std::str::from_utf8(&self.line) {
+            Ok(text) => self.inner.write_all(self.redactor.redact(text).as_bytes()),
+            Err(_) => {
+                // `from_utf8_lossy` would grow its copy as it goes, freeing blocks unwiped.
+                let mut text = Zeroizing::new(String::with_capacity(self.line.len() * 3));
+                for chunk in self.line.utf8_chunks() {
+                    text.push_str(chunk.valid());
+                    if !chunk.invalid().is_empty() {
+                        text.push(char::REPLACEMENT_CHARACTER);
+                    }
+                }
+                self.inner.write_all(self.redactor.redact(&text).as_bytes())
             }
-            written
         };
         // The line as formatted, secrets included.
         self.line.zeroize();
@@ -200,5 +205,26 @@ mod tests {
             lines[2]
         );
         assert!(!logs.contains(first.expose_secret()));
+    }
+
+    #[test]
+    fn a_line_that_is_not_utf8_is_redacted_with_replacement_characters() {
+        let key = SecretString::from(format!("sk-proj-{}", "Lg4m".repeat(10)));
+        let redactor = Redactor::builder()
+            .secret("K", &key)
+            .unwrap()
+            .build()
+            .unwrap();
+        let buffer = Buffer::default();
+        let mut event = RedactedEvent::new(buffer.clone(), Arc::new(redactor));
+        event.write_all(b"bad \xFF byte, then ").unwrap();
+        event.write_all(key.expose_secret().as_bytes()).unwrap();
+        event.write_all(b" and \xC3\n").unwrap();
+        drop(event);
+        let written = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(
+            written,
+            "bad \u{FFFD} byte, then [REDACTED:K] and \u{FFFD}\n"
+        );
     }
 }

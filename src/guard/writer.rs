@@ -53,7 +53,8 @@ impl<W: Write> RedactingWriter<W> {
     pub fn new(inner: W, redactor: &Redactor) -> RedactingWriter<W> {
         RedactingWriter {
             inner: Some(inner),
-            stream: redactor.stream(),
+            // `out` is ours and grows: no text of the caller's may be left in a freed block.
+            stream: redactor.stream().without_over_copy(),
             partial: Vec::new(),
             out: String::new(),
         }

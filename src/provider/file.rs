@@ -15,8 +15,9 @@ use crate::secret::{Secret, SecretMeta, SecretString};
 /// `/run/secrets` and of Kubernetes secret volumes.
 ///
 /// The value is the file's content with exactly one trailing `\n` or `\r\n` removed (editors and
-/// `echo` add one; a second one is kept, as it may be part of the value). The file's modification
-/// time becomes [`SecretMeta::created_at`]. A missing file is `Ok(None)`.
+/// `echo` add one; a second one is kept, as it may be part of the value) and a leading UTF-8 byte
+/// order mark dropped. The file's modification time becomes [`SecretMeta::created_at`]. A
+/// missing file, or one that holds nothing else, is `Ok(None)`.
 ///
 /// ```no_run
 /// use keyward::{FileProvider, SecretProviderExt};

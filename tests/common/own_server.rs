@@ -22,6 +22,7 @@ pub fn free_port() -> u16 {
 pub struct OwnServer {
     child: Child,
     log: PathBuf,
+    home: PathBuf,
 }
 
 impl OwnServer {
@@ -29,14 +30,20 @@ impl OwnServer {
     /// with the end of its output if it exits or does not come up.
     pub fn start(binary: &str, args: &[String], port: u16) -> OwnServer {
         let log = std::env::temp_dir().join(format!("keyward-own-server-{port}.log"));
+        // A dev OpenBao writes its token to $HOME/.vault-token: a home of its own, so that
+        // servers started at once do not race for the file (one failed to start that way), and
+        // the developer's own token is left alone.
+        let home = std::env::temp_dir().join(format!("keyward-own-server-{port}-home"));
+        std::fs::create_dir_all(&home).unwrap();
         let file = std::fs::File::create(&log).unwrap();
         let child = Command::new(binary)
             .args(args)
+            .env("HOME", &home)
             .stdout(file.try_clone().unwrap())
             .stderr(file)
             .spawn()
             .unwrap();
-        let mut server = OwnServer { child, log };
+        let mut server = OwnServer { child, log, home };
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             let exited = server.child.try_wait().unwrap();
@@ -70,5 +77,6 @@ impl Drop for OwnServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.log);
+        let _ = std::fs::remove_dir_all(&self.home);
     }
 }
