@@ -109,7 +109,8 @@ pub struct RedactorBuilder {
     fragments: bool,
     fragment_len: usize,
     replacement: Replacement,
-    detect_unknown: bool,
+    /// With [`detect_unknown`](RedactorBuilder::detect_unknown) on, the detector to use.
+    detector: Option<Detector>,
 }
 
 impl fmt::Debug for RedactorBuilder {
@@ -122,7 +123,7 @@ impl fmt::Debug for RedactorBuilder {
             .field("fragments", &self.fragments)
             .field("fragment_len", &self.fragment_len)
             .field("replacement", &self.replacement)
-            .field("detect_unknown", &self.detect_unknown)
+            .field("detector", &self.detector)
             .finish()
     }
 }
@@ -136,7 +137,7 @@ impl Default for RedactorBuilder {
             fragments: true,
             fragment_len: DEFAULT_FRAGMENT_LEN,
             replacement: Replacement::Label,
-            detect_unknown: false,
+            detector: None,
         }
     }
 }
@@ -241,7 +242,37 @@ impl RedactorBuilder {
     /// # Ok::<(), keyward::Error>(())
     /// ```
     pub fn detect_unknown(mut self, yes: bool) -> Self {
-        self.detect_unknown = yes;
+        if yes {
+            self.detector.get_or_insert_with(Detector::new);
+        } else {
+            self.detector = None;
+        }
+        self
+    }
+
+    /// Turns [`detect_unknown`](RedactorBuilder::detect_unknown) on with `detector` instead of
+    /// [`Detector::new`]: to look for some formats only, or with other thresholds for the
+    /// generic rule.
+    ///
+    /// ```
+    /// use keyward::{Detector, KeyFormat, Redactor};
+    ///
+    /// // Tokens of GitHub only: a generic `password = ...` line is left alone.
+    /// let github_only = Detector::builder()
+    ///     .formats(&[KeyFormat::GitHub])
+    ///     .generic(false)
+    ///     .build();
+    /// let redactor = Redactor::builder().detector(github_only).build()?;
+    /// let token = format!("ghp_{}", "q7Rt2mXz9K".repeat(4));
+    /// let text = format!("GITHUB_TOKEN={token}\npassword = \"Zr4_pQ8-wX2mK9vT\"\n");
+    /// assert_eq!(
+    ///     redactor.redact(&text),
+    ///     "GITHUB_TOKEN=[REDACTED:GitHub token]\npassword = \"Zr4_pQ8-wX2mK9vT\"\n"
+    /// );
+    /// # Ok::<(), keyward::Error>(())
+    /// ```
+    pub fn detector(mut self, detector: Detector) -> Self {
+        self.detector = Some(detector);
         self
     }
 
@@ -353,7 +384,7 @@ impl RedactorBuilder {
                 replacement: self.replacement,
                 encodings: self.encodings,
                 fragments: self.fragments,
-                detector: self.detect_unknown.then(Detector::new),
+                detector: self.detector,
             }),
         })
     }
