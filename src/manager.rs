@@ -31,6 +31,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, ErrorKind, Result};
 use crate::guard::{DEFAULT_MIN_SECRET_LEN, Redactor, SharedRedactor};
+use crate::mask::Fingerprint;
 use crate::provider::{
     AsyncSecretProvider, MAX_KEY_NAME_LEN, SecretProvider, quote_name, validate_key_name,
 };
@@ -335,6 +336,7 @@ impl KeyManagerBuilder {
                 shards,
                 changes: Changes::new(),
                 len: AtomicUsize::new(0),
+                first_seen: Mutex::default(),
                 redactor: OnceLock::new(),
             }),
         })
@@ -394,6 +396,10 @@ struct Inner {
     changes: Changes,
     /// Entries across all shards, to enforce the capacity without locking every shard.
     len: AtomicUsize,
+    /// When each value of unknown age was first seen, by key name and fingerprint of the
+    /// value: kept when the entry is invalidated or evicted, so that the age it reports does
+    /// not start again. Bounded (see [`Inner::first_seen`]).
+    first_seen: Mutex<Names<(Fingerprint, DateTime<Utc>)>>,
     /// Made on the first call to [`KeyManager::redactor`], so that a program that does not use
     /// it does not rebuild a matcher on every load.
     redactor: OnceLock<SharedRedactor>,
@@ -991,8 +997,9 @@ impl KeyManager {
         self.inner.load_async(shard, name, Mode::Refresh).await
     }
 
-    /// Drops `name` from the cache, returning whether it was there. Its first-seen time is
-    /// forgotten with it.
+    /// Drops `name` from the cache, returning whether it was there. For a value of unknown
+    /// age, the time it was first seen is kept: loaded again, the same value reports the same
+    /// age.
     pub fn invalidate(&self, name: &str) -> bool {
         let inner = &*self.inner;
         let removed = inner
@@ -1438,6 +1445,27 @@ impl Inner {
         &self.shards[(hash >> 32) as usize & (SHARDS - 1)]
     }
 
+    /// The creation time to report for a value of `name` whose source does not say: the time
+    /// it was first seen, remembered by fingerprint across invalidation and eviction.
+    fn first_seen(&self, name: &str, value: &SecretString, now: DateTime<Utc>) -> CreatedAt {
+        let fingerprint = value.fingerprint();
+        let mut seen = lock(&self.first_seen);
+        if let Some((known, at)) = seen.get(name)
+            && *known == fingerprint
+        {
+            return CreatedAt::Unknown { first_seen: *at };
+        }
+        // A few times the cache's capacity: names the cache keeps plus some it dropped.
+        if seen.len() >= self.config.capacity.saturating_mul(4).max(64)
+            && !seen.contains_key(name)
+            && let Some(dropped) = seen.keys().next().cloned()
+        {
+            seen.remove(&dropped);
+        }
+        seen.insert(name.to_owned(), (fingerprint, now));
+        CreatedAt::Unknown { first_seen: now }
+    }
+
     fn policy_for(&self, name: &str) -> RotationPolicy {
         self.config
             .policies
@@ -1742,9 +1770,9 @@ impl Inner {
         let policy = self.policy_for(name);
         let fresh_until = now + self.config.ttl;
         let previous = entries.get_mut(name);
-        let first_seen = CreatedAt::Unknown { first_seen: now };
+        let first_seen = || self.first_seen(name, fetched.secret.value(), now);
         let Some(entry) = previous else {
-            let created_at = fetched.created_at.unwrap_or(first_seen);
+            let created_at = fetched.created_at.clone().unwrap_or_else(first_seen);
             let key = Arc::new(ManagedKey::new(
                 name,
                 fetched.secret,
@@ -1768,7 +1796,7 @@ impl Inner {
         let rotated = fetched.secret.value() != entry.key.value()
             || fetched.secret.meta().version.as_deref() != entry.key.version();
         let key = if rotated {
-            let created_at = fetched.created_at.unwrap_or(first_seen);
+            let created_at = fetched.created_at.clone().unwrap_or_else(first_seen);
             let key = Arc::new(ManagedKey::new(
                 name,
                 fetched.secret,

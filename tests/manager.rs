@@ -15,8 +15,8 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use common::{Events, kind};
 use keyward::{
-    Clock, Error, ErrorKind, KeyEvent, KeyManager, KeyManagerBuilder, ManagedKey, ManualClock,
-    MemoryProvider, Result, RotationPolicy, Secret, SecretMeta, SecretProvider,
+    Clock, CreatedAt, Error, ErrorKind, KeyEvent, KeyManager, KeyManagerBuilder, ManagedKey,
+    ManualClock, MemoryProvider, Result, RotationPolicy, Secret, SecretMeta, SecretProvider,
 };
 
 fn start() -> DateTime<Utc> {
@@ -655,6 +655,38 @@ fn with_key_may_read_other_keys_inside() {
         assert_eq!(both, format!("{}+{}", fake_key("a"), fake_key("b")));
     }
     assert_eq!((s.fake.calls("A"), s.fake.calls("B")), (1, 1));
+}
+
+/// A value of unknown age keeps the time it was first seen when it leaves the cache and comes
+/// back; a new value starts its own count.
+#[test]
+fn first_seen_times_survive_invalidation_and_eviction() {
+    let s = Setup::new();
+    s.fake.set("A", &fake_key("a"));
+    s.fake.set("B", &fake_key("b"));
+    let manager = s.builder().with_capacity(1).build().unwrap();
+    let first_seen = |key: &ManagedKey| match key.created_at() {
+        CreatedAt::Unknown { first_seen } => *first_seen,
+        known => panic!("the fake gives no creation time, got {known:?}"),
+    };
+    let start = s.clock.now();
+    assert_eq!(first_seen(&manager.get("A").unwrap()), start);
+
+    s.clock.advance(TimeDelta::days(3));
+    manager.invalidate("A");
+    assert_eq!(first_seen(&manager.get("A").unwrap()), start);
+
+    // B evicts A (capacity 1); A comes back with its time.
+    s.clock.advance(TimeDelta::days(3));
+    assert_eq!(first_seen(&manager.get("B").unwrap()), s.clock.now());
+    assert_eq!(first_seen(&manager.get("A").unwrap()), start);
+    assert_eq!(s.fake.calls("A"), 3);
+
+    // A new value at the source is a new key: its count starts now.
+    s.clock.advance(TimeDelta::days(3));
+    s.fake.set("A", &fake_key("a2"));
+    manager.invalidate("A");
+    assert_eq!(first_seen(&manager.get("A").unwrap()), s.clock.now());
 }
 
 #[test]
