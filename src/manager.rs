@@ -41,7 +41,9 @@ use crate::rotation::{
 };
 use crate::secret::{Secret, SecretString};
 
+mod join;
 mod local;
+use join::join_all;
 use local::{Changes, Stamp};
 
 /// Shards of the cache; a power of two so that the shard is picked with a mask.
@@ -1045,8 +1047,9 @@ impl KeyManager {
         preload.finish(self.provider_name())
     }
 
-    /// Loads every key in `names`, as [`preload`](Self::preload) does, from async code. The
-    /// keys are fetched one after the other.
+    /// Loads every key in `names`, as [`preload`](Self::preload) does, from async code. Up to
+    /// [`PRELOAD_AT_ONCE`](Self::PRELOAD_AT_ONCE) keys are fetched at the same time, so that a
+    /// start-up waits for a few round trips to a remote manager rather than one per key.
     ///
     /// # Errors
     ///
@@ -1057,14 +1060,20 @@ impl KeyManager {
         I: IntoIterator,
         I::Item: AsRef<str>,
     {
+        let names: Vec<String> = names.into_iter().map(|n| n.as_ref().to_owned()).collect();
         let mut preload = Preload::default();
-        for name in names {
-            let name = name.as_ref();
-            let result = self.get_async(name).await;
-            preload.add(name, result);
+        for batch in names.chunks(Self::PRELOAD_AT_ONCE) {
+            let results = join_all(batch.iter().map(|name| self.get_async(name))).await;
+            for (name, result) in batch.iter().zip(results) {
+                preload.add(name, result);
+            }
         }
         preload.finish(self.provider_name())
     }
+
+    /// How many keys [`preload_async`](Self::preload_async) fetches at the same time: enough
+    /// to hide round trips, few enough not to flood a secret manager's rate limit.
+    pub const PRELOAD_AT_ONCE: usize = 8;
 
     /// Every key in the cache, sorted by name.
     pub fn keys(&self) -> Vec<Arc<ManagedKey>> {

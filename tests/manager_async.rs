@@ -32,6 +32,7 @@ on_both_runtimes!(
     a_panicking_provider_releases_the_waiting_tasks,
     the_blocking_door_of_an_async_manager_is_a_clear_error,
     remote_names_are_left_to_the_provider,
+    preload_fetches_keys_at_the_same_time,
 );
 
 fn start() -> DateTime<Utc> {
@@ -392,6 +393,33 @@ async fn expired_keys_are_refused() {
 
     let serving = s.builder().serve_expired(true).build().unwrap();
     assert!(serving.get_async("API_KEY").await.is_ok());
+}
+
+/// Every fetch waits until all three have started: one after the other, the first would wait
+/// forever (the timeout says so).
+async fn preload_fetches_keys_at_the_same_time() {
+    let s = Setup::new();
+    let names = ["KEY_A", "KEY_B", "KEY_C"];
+    for name in names {
+        s.fake.set(name, &fake_key(name));
+        s.fake.hold(name);
+    }
+    let manager = s.manager();
+    let fake = s.fake.clone();
+    let opener = tokio::spawn(async move {
+        while names.iter().map(|name| fake.calls(name)).sum::<usize>() < names.len() {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        fake.open();
+    });
+    let preload = tokio::time::timeout(Duration::from_secs(30), manager.preload_async(names));
+    let keys = preload
+        .await
+        .expect("the preload fetched the keys one after the other")
+        .unwrap();
+    opener.await.unwrap();
+    let loaded: Vec<&str> = keys.iter().map(|key| key.name()).collect();
+    assert_eq!(loaded, names);
 }
 
 async fn missing_keys_are_not_found() {
