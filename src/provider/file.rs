@@ -44,6 +44,9 @@ use crate::secret::{Secret, SecretMeta, SecretString};
 ///   world-writable directory with the sticky bit (mode `1777`), which is how Kubernetes mounts
 ///   its tmpfs secret volumes: there other users can add files but not replace existing ones, so
 ///   the file (and the symlink naming it, if any) must belong to the directory's owner.
+/// - On Unix, a file replaced (or swapped for a symlink) between these checks and the open:
+///   [`ErrorKind::InsecurePermissions`]; one removed meanwhile (as a Kubernetes secret update
+///   does for a moment): [`ErrorKind::Io`], and reading again gets the new value.
 /// - Directories, devices, sockets and pipes where a file should be, files larger than
 ///   [`max_file_size`] (64 KiB unless [changed](FileProvider::with_max_file_size)) and content
 ///   that is not UTF-8: [`ErrorKind::InvalidFormat`].
@@ -214,6 +217,7 @@ impl FileProvider {
         // From here on, check what was opened, not what the path named a moment ago.
         let meta = file.metadata().map_err(|err| read_error(&shown, err))?;
         check_file_type(&shown, &meta)?;
+        check_opened_in_place(&shown, &real, &meta)?;
         check_file_mode(&shown, &meta, self.allow_readable_by_others)?;
         for (dir, owner) in &sticky_dirs {
             check_owner(&shown, &entry_meta, *owner, dir)?;
@@ -375,6 +379,39 @@ fn too_large(shown: &Path, max: u64) -> Error {
     )
 }
 
+/// Checks that the file opened is the one at `real` now and that `real` is no symlink: the
+/// path was checked to lead inside the directory before it was opened, and a symlink swapped
+/// in between would have sent the open elsewhere. (Opening relative to the directory with
+/// `O_NOFOLLOW` would close the gap; std has no portable way to.)
+#[cfg(unix)]
+fn check_opened_in_place(shown: &Path, real: &Path, opened: &Metadata) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+
+    let changed = || {
+        Error::new(
+            ErrorKind::InsecurePermissions,
+            format!(
+                "secret file `{}` changed while it was being opened (replaced, or swapped for \
+                 a symlink); not read",
+                shown.display()
+            ),
+        )
+    };
+    // Gone: what a Kubernetes secret update does to the old files (a transient error, which a
+    // `KeyManager` rides out with the cached value).
+    let at_path = fs::symlink_metadata(real).map_err(|err| read_error(shown, err))?;
+    let same = at_path.dev() == opened.dev() && at_path.ino() == opened.ino();
+    if at_path.file_type().is_symlink() || !same {
+        return Err(changed());
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_opened_in_place(_shown: &Path, _real: &Path, _opened: &Metadata) -> Result<()> {
+    Ok(())
+}
+
 fn check_file_type(shown: &Path, meta: &Metadata) -> Result<()> {
     if meta.is_file() {
         return Ok(());
@@ -500,6 +537,33 @@ mod tests {
         assert_eq!(trim_line_ending(b"abc"), b"abc");
         assert_eq!(trim_line_ending(b"\n"), b"");
         assert_eq!(trim_line_ending(b""), b"");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_swapped_after_the_checks_is_refused() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|err| Error::io("a temporary directory", err))?;
+        let (first, second, link) = (
+            dir.path().join("first"),
+            dir.path().join("second"),
+            dir.path().join("link"),
+        );
+        for path in [&first, &second] {
+            fs::write(path, b"value").map_err(|err| read_error(path, err))?;
+        }
+        std::os::unix::fs::symlink(&first, &link).map_err(|err| read_error(&link, err))?;
+        let opened = File::open(&first)
+            .and_then(|file| file.metadata())
+            .map_err(|err| read_error(&first, err))?;
+
+        assert!(check_opened_in_place(&first, &first, &opened).is_ok());
+        for elsewhere in [&second, &link] {
+            let err = check_opened_in_place(&first, elsewhere, &opened).err();
+            assert_eq!(err.map(|e| e.kind()), Some(ErrorKind::InsecurePermissions));
+        }
+        let gone = check_opened_in_place(&first, &dir.path().join("gone"), &opened).err();
+        assert_eq!(gone.map(|e| e.kind()), Some(ErrorKind::Io));
+        Ok(())
     }
 
     /// Files can grow after `stat`, and some (in `/proc`) report size 0: the read grows its
