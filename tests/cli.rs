@@ -143,6 +143,18 @@ fn scan_allowlist_takes_fingerprints_and_refuses_keys() {
     assert!(!err.contains(&key));
 }
 
+/// A file that cannot be read is not a clean result. Permissions do not stop root, so the test
+/// reads a file whose every read fails: `/proc/self/mem` at offset 0.
+#[cfg(target_os = "linux")]
+#[test]
+fn scan_exits_2_when_a_file_cannot_be_read() {
+    let output = keyward(&["scan", "/proc/self/mem"], "");
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    assert!(stdout(&output).contains("not scanned"), "{}", stdout(&output));
+    assert!(stdout(&output).contains("1 unreadable"), "{}", stdout(&output));
+    assert!(stderr(&output).contains("could not be read"), "{}", stderr(&output));
+}
+
 #[test]
 fn scan_of_a_missing_path_exits_2() {
     let dir = tempfile::tempdir().unwrap();
