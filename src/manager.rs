@@ -1047,9 +1047,11 @@ impl KeyManager {
         preload.finish(self.provider_name())
     }
 
-    /// Loads every key in `names`, as [`preload`](Self::preload) does, from async code. Up to
-    /// [`PRELOAD_AT_ONCE`](Self::PRELOAD_AT_ONCE) keys are fetched at the same time, so that a
-    /// start-up waits for a few round trips to a remote manager rather than one per key.
+    /// Loads every key in `names`, as [`preload`](Self::preload) does, from async code. From
+    /// an [`AsyncSecretProvider`], the keys are fetched in batches of
+    /// [`PRELOAD_AT_ONCE`](Self::PRELOAD_AT_ONCE) at the same time, so that a start-up waits
+    /// for a few round trips to a remote manager rather than one per key; a [`SecretProvider`]
+    /// is asked inline, one key after the other.
     ///
     /// # Errors
     ///
@@ -1455,7 +1457,8 @@ impl Inner {
     }
 
     /// The creation time to report for a value of `name` whose source does not say: the time
-    /// it was first seen, remembered by fingerprint across invalidation and eviction.
+    /// it was first seen, remembered by fingerprint across invalidation and eviction. The same
+    /// value under a new version keeps its time: the key itself is as old as it was.
     fn first_seen(&self, name: &str, value: &SecretString, now: DateTime<Utc>) -> CreatedAt {
         let fingerprint = value.fingerprint();
         let mut seen = lock(&self.first_seen);
@@ -1464,12 +1467,16 @@ impl Inner {
         {
             return CreatedAt::Unknown { first_seen: *at };
         }
-        // A few times the cache's capacity: names the cache keeps plus some it dropped.
+        // A few times the cache's capacity: names the cache keeps plus some it dropped. When
+        // full, the value seen longest ago goes (a scan, but only when a new value arrives).
         if seen.len() >= self.config.capacity.saturating_mul(4).max(64)
             && !seen.contains_key(name)
-            && let Some(dropped) = seen.keys().next().cloned()
+            && let Some(oldest) = seen
+                .iter()
+                .min_by_key(|(_, (_, at))| *at)
+                .map(|(name, _)| name.clone())
         {
-            seen.remove(&dropped);
+            seen.remove(&oldest);
         }
         seen.insert(name.to_owned(), (fingerprint, now));
         CreatedAt::Unknown { first_seen: now }

@@ -149,10 +149,13 @@ fn scan_allowlist_takes_fingerprints_and_refuses_keys() {
 #[test]
 fn scan_exits_2_when_a_file_cannot_be_read() {
     let output = keyward(&["scan", "/proc/self/mem"], "");
-    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
-    assert!(stdout(&output).contains("not scanned"), "{}", stdout(&output));
-    assert!(stdout(&output).contains("1 unreadable"), "{}", stdout(&output));
-    assert!(stderr(&output).contains("could not be read"), "{}", stderr(&output));
+    let (out, err) = (stdout(&output), stderr(&output));
+    assert_eq!(output.status.code(), Some(2), "{out}");
+    assert!(
+        out.contains("not scanned") && out.contains("1 unreadable"),
+        "{out}"
+    );
+    assert!(err.contains("could not be read"), "{err}");
 }
 
 #[test]

@@ -3,7 +3,9 @@
 
 use std::borrow::Cow;
 
-use keyward::{Detector, Encoding, Encodings, ErrorKind, Redactor, Replacement, SecretString};
+use keyward::{
+    Detector, Encoding, Encodings, ErrorKind, KeyFormat, Redactor, Replacement, SecretString,
+};
 use proptest::prelude::*;
 
 fn base64(bytes: &[u8], url: bool, pad: bool) -> String {
@@ -515,4 +517,36 @@ fn detection_is_line_by_line() {
     assert_eq!(r.find(&after).len(), 1);
     let before = format!("{gh} {}", "a".repeat(cap + 10));
     assert_eq!(r.find(&before).len(), 1);
+}
+
+/// `detector` turns detection on with the detector given; `detect_unknown` switches it off and
+/// on again without forgetting that detector, in whatever order the calls come.
+#[test]
+fn a_chosen_detector_survives_switching_detection_off_and_on() {
+    let github_only = Detector::builder()
+        .formats(&[KeyFormat::GitHub])
+        .generic(false)
+        .build();
+    let token = format!("ghp_{}", "q7Rt2mXz9K".repeat(4));
+    let text = format!("GITHUB_TOKEN={token}\npassword = \"Zr4_pQ8-wX2mK9vT\"\n");
+    let only_token = "GITHUB_TOKEN=[REDACTED:GitHub token]\npassword = \"Zr4_pQ8-wX2mK9vT\"\n";
+    let redact =
+        |builder: keyward::RedactorBuilder| builder.build().unwrap().redact(&text).into_owned();
+
+    let off = Redactor::builder()
+        .detector(github_only.clone())
+        .detect_unknown(false);
+    assert_eq!(redact(off), text);
+    let on_again = Redactor::builder()
+        .detector(github_only.clone())
+        .detect_unknown(false)
+        .detect_unknown(true);
+    assert_eq!(redact(on_again), only_token);
+    let later = Redactor::builder()
+        .detect_unknown(false)
+        .detector(github_only);
+    assert_eq!(redact(later), only_token);
+    // The default detector also redacts the generic assignment.
+    let default = redact(Redactor::builder().detect_unknown(true));
+    assert!(default.contains("[REDACTED:unknown secret]"), "{default}");
 }

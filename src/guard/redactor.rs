@@ -109,7 +109,9 @@ pub struct RedactorBuilder {
     fragments: bool,
     fragment_len: usize,
     replacement: Replacement,
-    /// With [`detect_unknown`](RedactorBuilder::detect_unknown) on, the detector to use.
+    detect_unknown: bool,
+    /// The detector [`detect_unknown`](RedactorBuilder::detect_unknown) uses; `None` for
+    /// [`Detector::new`].
     detector: Option<Detector>,
 }
 
@@ -123,6 +125,7 @@ impl fmt::Debug for RedactorBuilder {
             .field("fragments", &self.fragments)
             .field("fragment_len", &self.fragment_len)
             .field("replacement", &self.replacement)
+            .field("detect_unknown", &self.detect_unknown)
             .field("detector", &self.detector)
             .finish()
     }
@@ -137,6 +140,7 @@ impl Default for RedactorBuilder {
             fragments: true,
             fragment_len: DEFAULT_FRAGMENT_LEN,
             replacement: Replacement::Label,
+            detect_unknown: false,
             detector: None,
         }
     }
@@ -242,17 +246,14 @@ impl RedactorBuilder {
     /// # Ok::<(), keyward::Error>(())
     /// ```
     pub fn detect_unknown(mut self, yes: bool) -> Self {
-        if yes {
-            self.detector.get_or_insert_with(Detector::new);
-        } else {
-            self.detector = None;
-        }
+        self.detect_unknown = yes;
         self
     }
 
     /// Turns [`detect_unknown`](RedactorBuilder::detect_unknown) on with `detector` instead of
     /// [`Detector::new`]: to look for some formats only, or with other thresholds for the
-    /// generic rule.
+    /// generic rule. A later `detect_unknown(false)` turns detection off again; the detector
+    /// is kept for a `detect_unknown(true)` after it.
     ///
     /// ```
     /// use keyward::{Detector, KeyFormat, Redactor};
@@ -272,6 +273,7 @@ impl RedactorBuilder {
     /// # Ok::<(), keyward::Error>(())
     /// ```
     pub fn detector(mut self, detector: Detector) -> Self {
+        self.detect_unknown = true;
         self.detector = Some(detector);
         self
     }
@@ -384,7 +386,9 @@ impl RedactorBuilder {
                 replacement: self.replacement,
                 encodings: self.encodings,
                 fragments: self.fragments,
-                detector: self.detector,
+                detector: self
+                    .detect_unknown
+                    .then(|| self.detector.unwrap_or_default()),
             }),
         })
     }

@@ -44,9 +44,9 @@ use crate::secret::{Secret, SecretMeta, SecretString};
 ///   world-writable directory with the sticky bit (mode `1777`), which is how Kubernetes mounts
 ///   its tmpfs secret volumes: there other users can add files but not replace existing ones, so
 ///   the file (and the symlink naming it, if any) must belong to the directory's owner.
-/// - On Unix, a file replaced (or swapped for a symlink) between these checks and the open:
-///   [`ErrorKind::InsecurePermissions`]; one removed meanwhile (as a Kubernetes secret update
-///   does for a moment): [`ErrorKind::Io`], and reading again gets the new value.
+/// - On Unix, a file replaced, removed or swapped for a symlink between these checks and the
+///   open is read again from the start; the same twice in a row is
+///   [`ErrorKind::InsecurePermissions`].
 /// - Directories, devices, sockets and pipes where a file should be, files larger than
 ///   [`max_file_size`] (64 KiB unless [changed](FileProvider::with_max_file_size)) and content
 ///   that is not UTF-8: [`ErrorKind::InvalidFormat`].
@@ -201,42 +201,64 @@ impl FileProvider {
             ));
         }
 
-        let Some((entry_meta, real)) = self.resolve(&entry, &shown)? else {
-            return Ok(None);
+        // A file replaced while it was being opened (renamed over by an agent that writes
+        // secrets, a Kubernetes update) is read again; a second time in a row is refused.
+        for _ in 0..2 {
+            if let Attempt::Read(secret) = self.read_once(&entry, &shown)? {
+                return Ok(secret);
+            }
+        }
+        Err(Error::new(
+            ErrorKind::InsecurePermissions,
+            format!(
+                "secret file `{}` changed while it was being opened, twice in a row (replaced, \
+                 or swapped for a symlink); not read",
+                shown.display()
+            ),
+        ))
+    }
+
+    /// One attempt at [`read`](Self::read): every check, the open, the read.
+    fn read_once(&self, entry: &Path, shown: &Path) -> Result<Attempt> {
+        let Some((entry_meta, real)) = self.resolve(entry, shown)? else {
+            return Ok(Attempt::Read(None));
         };
         let sticky_dirs = self.check_dirs(&real)?;
 
         // Look before opening: opening a pipe would block, opening a device could have effects.
-        let meta = fs::metadata(&real).map_err(|err| read_error(&shown, err))?;
-        check_file_type(&shown, &meta)?;
+        let meta = fs::metadata(&real).map_err(|err| read_error(shown, err))?;
+        check_file_type(shown, &meta)?;
         let mut file = match File::open(&real) {
             Ok(file) => file,
-            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(err) => return Err(read_error(&shown, err)),
+            // There a moment ago: gone or moved meanwhile.
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Attempt::Moved),
+            Err(err) => return Err(read_error(shown, err)),
         };
         // From here on, check what was opened, not what the path named a moment ago.
-        let meta = file.metadata().map_err(|err| read_error(&shown, err))?;
-        check_file_type(&shown, &meta)?;
-        check_opened_in_place(&shown, &real, &meta)?;
-        check_file_mode(&shown, &meta, self.allow_readable_by_others)?;
+        let meta = file.metadata().map_err(|err| read_error(shown, err))?;
+        check_file_type(shown, &meta)?;
+        if !still_in_place(shown, &real, &meta)? {
+            return Ok(Attempt::Moved);
+        }
+        check_file_mode(shown, &meta, self.allow_readable_by_others)?;
         for (dir, owner) in &sticky_dirs {
-            check_owner(&shown, &entry_meta, *owner, dir)?;
-            check_owner(&shown, &meta, *owner, dir)?;
+            check_owner(shown, &entry_meta, *owner, dir)?;
+            check_owner(shown, &meta, *owner, dir)?;
         }
         if meta.len() > self.max_file_size {
-            return Err(too_large(&shown, self.max_file_size));
+            return Err(too_large(shown, self.max_file_size));
         }
 
-        let value = read_value(&mut file, &meta, self.max_file_size, &shown)?;
+        let value = read_value(&mut file, &meta, self.max_file_size, shown)?;
         // As for environment variables: an empty value means "not configured here".
         if value.is_empty() {
-            return Ok(None);
+            return Ok(Attempt::Read(None));
         }
         let mut secret_meta = SecretMeta::new(self.name());
         if let Ok(modified) = meta.modified() {
             secret_meta = secret_meta.with_created_at(DateTime::<Utc>::from(modified));
         }
-        Ok(Some(Secret::new(value, secret_meta)))
+        Ok(Attempt::Read(Some(Secret::new(value, secret_meta))))
     }
 
     /// Follows the symlinks at `entry` and checks that they stay inside the directory. Returns
@@ -379,37 +401,34 @@ fn too_large(shown: &Path, max: u64) -> Error {
     )
 }
 
-/// Checks that the file opened is the one at `real` now and that `real` is no symlink: the
-/// path was checked to lead inside the directory before it was opened, and a symlink swapped
-/// in between would have sent the open elsewhere. (Opening relative to the directory with
-/// `O_NOFOLLOW` would close the gap; std has no portable way to.)
+/// What one attempt at reading a secret file found.
+enum Attempt {
+    Read(Option<Secret>),
+    /// The file changed between the checks and the open.
+    Moved,
+}
+
+/// Whether the file opened is the one at `real` now, and `real` no symlink: the path was
+/// checked to lead inside the directory before it was opened, and a file swapped in between
+/// (a symlink to elsewhere, say) would have been opened instead. Only the last component is
+/// looked at: the directories above it belong to the directory's owner (see `check_dirs`).
+/// (Opening relative to the directory with `O_NOFOLLOW` would close the gap for good.)
 #[cfg(unix)]
-fn check_opened_in_place(shown: &Path, real: &Path, opened: &Metadata) -> Result<()> {
+fn still_in_place(shown: &Path, real: &Path, opened: &Metadata) -> Result<bool> {
     use std::os::unix::fs::MetadataExt;
 
-    let changed = || {
-        Error::new(
-            ErrorKind::InsecurePermissions,
-            format!(
-                "secret file `{}` changed while it was being opened (replaced, or swapped for \
-                 a symlink); not read",
-                shown.display()
-            ),
-        )
+    let at_path = match fs::symlink_metadata(real) {
+        Ok(meta) => meta,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(err) => return Err(read_error(shown, err)),
     };
-    // Gone: what a Kubernetes secret update does to the old files (a transient error, which a
-    // `KeyManager` rides out with the cached value).
-    let at_path = fs::symlink_metadata(real).map_err(|err| read_error(shown, err))?;
     let same = at_path.dev() == opened.dev() && at_path.ino() == opened.ino();
-    if at_path.file_type().is_symlink() || !same {
-        return Err(changed());
-    }
-    Ok(())
+    Ok(same && !at_path.file_type().is_symlink())
 }
 
 #[cfg(not(unix))]
-fn check_opened_in_place(_shown: &Path, _real: &Path, _opened: &Metadata) -> Result<()> {
-    Ok(())
+fn still_in_place(_shown: &Path, _real: &Path, _opened: &Metadata) -> Result<bool> {
+    Ok(true)
 }
 
 fn check_file_type(shown: &Path, meta: &Metadata) -> Result<()> {
@@ -541,7 +560,7 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
-    fn a_file_swapped_after_the_checks_is_refused() -> Result<()> {
+    fn a_file_swapped_after_the_checks_is_noticed() -> Result<()> {
         let dir = tempfile::tempdir().map_err(|err| Error::io("a temporary directory", err))?;
         let (first, second, link) = (
             dir.path().join("first"),
@@ -556,13 +575,13 @@ mod tests {
             .and_then(|file| file.metadata())
             .map_err(|err| read_error(&first, err))?;
 
-        assert!(check_opened_in_place(&first, &first, &opened).is_ok());
-        for elsewhere in [&second, &link] {
-            let err = check_opened_in_place(&first, elsewhere, &opened).err();
-            assert_eq!(err.map(|e| e.kind()), Some(ErrorKind::InsecurePermissions));
+        assert!(still_in_place(&first, &first, &opened)?);
+        for elsewhere in [&second, &link, &dir.path().join("gone")] {
+            assert!(
+                !still_in_place(&first, elsewhere, &opened)?,
+                "{elsewhere:?}"
+            );
         }
-        let gone = check_opened_in_place(&first, &dir.path().join("gone"), &opened).err();
-        assert_eq!(gone.map(|e| e.kind()), Some(ErrorKind::Io));
         Ok(())
     }
 
