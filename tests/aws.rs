@@ -11,8 +11,7 @@
 
 mod common;
 
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::TcpListener;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -21,6 +20,7 @@ use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::config::{Credentials, SharedCredentialsProvider};
 use aws_sdk_secretsmanager::primitives::Blob;
 use chrono::Utc;
+use common::servers::{OwnServer, free_port, shared_moto, skip};
 use keyward::{
     AsyncSecretProvider, AsyncSecretProviderExt, AwsSecretsManagerProvider, ErrorKind, RemotePolicy,
 };
@@ -45,19 +45,7 @@ struct Moto {
 }
 
 fn moto() -> Option<Moto> {
-    let vars = [
-        "KEYWARD_TEST_AWS_ENDPOINT",
-        "KEYWARD_TEST_AWS_ACCESS_KEY_ID",
-        "KEYWARD_TEST_AWS_SECRET_ACCESS_KEY",
-    ]
-    .map(std::env::var);
-    let [Ok(endpoint), Ok(key_id), Ok(secret_key)] = vars else {
-        skip(
-            "skipped: KEYWARD_TEST_AWS_ENDPOINT and the moto access key are not set; \
-             scripts/test-all starts moto and sets them",
-        );
-        return None;
-    };
+    let (endpoint, key_id, secret_key) = shared_moto()?;
     Some(Moto {
         endpoint,
         key_id,
@@ -104,16 +92,6 @@ fn unique(name: &str) -> String {
         "keyward-tests/{name}-{nanos}-{}",
         COUNTER.fetch_add(1, Ordering::SeqCst)
     )
-}
-
-/// Says once per test binary why tests are skipped. Written to stderr directly, because the
-/// test harness captures `eprintln!` of passing tests.
-fn skip(reason: &str) {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        use std::io::Write;
-        let _ = writeln!(std::io::stderr(), "{reason}");
-    });
 }
 
 /// A fake key, made in code.
@@ -396,56 +374,19 @@ fn providers_and_their_futures_are_send_and_sync() {
     let _ = future_is_send;
 }
 
-/// A moto server of this test's own (credentials not checked), to stop and restart.
-struct OwnMoto {
-    child: Child,
-}
-
-impl OwnMoto {
-    fn start(binary: &str, port: u16) -> OwnMoto {
-        let child = Command::new(binary)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto_server did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        OwnMoto { child }
-    }
-}
-
-impl Drop for OwnMoto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 async fn a_stopped_server_is_an_error_and_a_restarted_one_recovers() {
     let Ok(binary) = std::env::var("KEYWARD_TEST_MOTO_BIN") else {
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "skipped: KEYWARD_TEST_MOTO_BIN is not set; scripts/test-all sets it"
-        );
+        skip("skipped: KEYWARD_TEST_MOTO_BIN is not set; scripts/test-all sets it");
         return;
     };
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let own = Moto {
         endpoint: format!("http://127.0.0.1:{port}"),
         key_id: "AKIAKEYWARDOWNMOTO00".to_owned(),
         secret_key: format!("{}OwnMoto", "z".repeat(32)),
     };
     let name = unique("restart");
-    let moto = OwnMoto::start(&binary, port);
+    let moto = OwnServer::start(&binary, &OwnServer::moto_args(port), port);
     admin(&own)
         .create_secret()
         .name(&name)
@@ -475,7 +416,7 @@ async fn a_stopped_server_is_an_error_and_a_restarted_one_recovers() {
     assert!(!format!("{err:?}").contains(&own.secret_key));
 
     // moto keeps nothing across a restart: store the secret again.
-    let _moto = OwnMoto::start(&binary, port);
+    let _moto = OwnServer::start(&binary, &OwnServer::moto_args(port), port);
     admin(&own)
         .create_secret()
         .name(&name)

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use common::own_server::{OwnServer, free_port};
+use common::servers::{OwnServer, free_port, skip};
 use keyward::{
     AsyncSecretProvider, CreatedAt, ErrorKind, KeyEvent, KeyManager, ManualClock, RemotePolicy,
 };
@@ -87,13 +87,6 @@ fn unique(name: &str) -> String {
         "keyward-manager-tests/{name}-{nanos}-{}",
         COUNTER.fetch_add(1, Ordering::SeqCst)
     )
-}
-
-/// Says why a test is skipped. Written to stderr directly, because the test harness captures
-/// `eprintln!` of passing tests.
-fn skip(reason: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{reason}");
 }
 
 /// A fake key, made in code.
@@ -368,16 +361,7 @@ mod bao {
         type Provider = VaultProvider;
 
         fn shared() -> Option<Bao> {
-            let (Ok(address), Ok(token)) = (
-                std::env::var("KEYWARD_TEST_VAULT_ADDR"),
-                std::env::var("KEYWARD_TEST_VAULT_TOKEN"),
-            ) else {
-                skip(
-                    "skipped: KEYWARD_TEST_VAULT_ADDR and KEYWARD_TEST_VAULT_TOKEN are not set; \
-                     scripts/test-all starts OpenBao and sets them",
-                );
-                return None;
-            };
+            let (address, token) = crate::common::servers::shared_bao()?;
             Some(Bao { address, token })
         }
 
@@ -497,19 +481,7 @@ mod moto {
         type Provider = AwsSecretsManagerProvider;
 
         fn shared() -> Option<Moto> {
-            let vars = [
-                "KEYWARD_TEST_AWS_ENDPOINT",
-                "KEYWARD_TEST_AWS_ACCESS_KEY_ID",
-                "KEYWARD_TEST_AWS_SECRET_ACCESS_KEY",
-            ]
-            .map(std::env::var);
-            let [Ok(endpoint), Ok(key_id), Ok(secret_key)] = vars else {
-                skip(
-                    "skipped: KEYWARD_TEST_AWS_ENDPOINT and the moto access key are not set; \
-                     scripts/test-all starts moto and sets them",
-                );
-                return None;
-            };
+            let (endpoint, key_id, secret_key) = crate::common::servers::shared_moto()?;
             Some(Moto {
                 endpoint,
                 key_id,
@@ -522,7 +494,7 @@ mod moto {
                 skip("skipped: KEYWARD_TEST_MOTO_BIN is not set; scripts/test-all sets it");
                 return None;
             };
-            let args = ["-H", "127.0.0.1", "-p", &port.to_string()].map(str::to_owned);
+            let args = OwnServer::moto_args(port);
             let server = OwnServer::start(&binary, &args, port);
             // This moto checks no credentials.
             let moto = Moto {

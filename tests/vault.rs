@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use common::own_server::{OwnServer, free_port};
+use common::servers::{OwnServer, free_port, shared_bao, skip};
 use keyward::{
     AsyncSecretProvider, AsyncSecretProviderExt, ErrorKind, RemotePolicy, VaultProvider,
 };
@@ -47,16 +47,7 @@ struct Server {
 }
 
 fn server() -> Option<Server> {
-    let (Ok(address), Ok(token)) = (
-        std::env::var("KEYWARD_TEST_VAULT_ADDR"),
-        std::env::var("KEYWARD_TEST_VAULT_TOKEN"),
-    ) else {
-        skip(
-            "skipped: KEYWARD_TEST_VAULT_ADDR and KEYWARD_TEST_VAULT_TOKEN are not set; \
-             scripts/test-all starts OpenBao and sets them",
-        );
-        return None;
-    };
+    let (address, token) = shared_bao()?;
     Some(Server { address, token })
 }
 
@@ -68,16 +59,6 @@ fn unique(name: &str) -> String {
         "keyward-tests/{name}-{nanos}-{}",
         COUNTER.fetch_add(1, Ordering::SeqCst)
     )
-}
-
-/// Says once per test binary why tests are skipped. Written to stderr directly, because the
-/// test harness captures `eprintln!` of passing tests.
-fn skip(reason: &str) {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        use std::io::Write;
-        let _ = writeln!(std::io::stderr(), "{reason}");
-    });
 }
 
 /// A fake key, made in code.
@@ -398,11 +379,7 @@ async fn a_token_that_may_not_look_itself_up_still_reads() {
 
 async fn a_stopped_server_is_an_error_and_a_restarted_one_recovers() {
     let Ok(binary) = std::env::var("KEYWARD_TEST_BAO_BIN") else {
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "skipped: KEYWARD_TEST_BAO_BIN is not set; scripts/test-all sets it"
-        );
+        skip("skipped: KEYWARD_TEST_BAO_BIN is not set; scripts/test-all sets it");
         return;
     };
     let port = free_port();

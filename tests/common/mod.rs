@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-pub mod own_server;
+pub mod servers;
 
 use keyward::{
     AsyncSecretProvider, ErrorKind, KeyEvent, Result, Secret, SecretProvider, SecretProviderExt,

@@ -1,10 +1,55 @@
-//! Server processes a test starts and stops itself (a second OpenBao or moto, to take down and
-//! bring back), always on 127.0.0.1.
+//! The test servers: those `scripts/test-all` starts for the whole run (found through the
+//! environment), and processes a test starts and stops itself (a second OpenBao or moto, to take
+//! down and bring back), always on 127.0.0.1.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
+
+/// Says once per test binary why tests are skipped. Written to stderr directly, because the
+/// test harness captures `eprintln!` of passing tests.
+pub fn skip(reason: &str) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "{reason}");
+    });
+}
+
+/// The OpenBao `scripts/test-all` started: its address and root token.
+pub fn shared_bao() -> Option<(String, String)> {
+    let (Ok(address), Ok(token)) = (
+        std::env::var("KEYWARD_TEST_VAULT_ADDR"),
+        std::env::var("KEYWARD_TEST_VAULT_TOKEN"),
+    ) else {
+        skip(
+            "skipped: KEYWARD_TEST_VAULT_ADDR and KEYWARD_TEST_VAULT_TOKEN are not set; \
+             scripts/test-all starts OpenBao and sets them",
+        );
+        return None;
+    };
+    Some((address, token))
+}
+
+/// The moto server `scripts/test-all` started: its endpoint and an access key id and secret
+/// it accepts.
+pub fn shared_moto() -> Option<(String, String, String)> {
+    let vars = [
+        "KEYWARD_TEST_AWS_ENDPOINT",
+        "KEYWARD_TEST_AWS_ACCESS_KEY_ID",
+        "KEYWARD_TEST_AWS_SECRET_ACCESS_KEY",
+    ]
+    .map(std::env::var);
+    let [Ok(endpoint), Ok(key_id), Ok(secret_key)] = vars else {
+        skip(
+            "skipped: KEYWARD_TEST_AWS_ENDPOINT and the moto access key are not set; \
+             scripts/test-all starts moto and sets them",
+        );
+        return None;
+    };
+    Some((endpoint, key_id, secret_key))
+}
 
 /// A free port on 127.0.0.1 whose successor is free too: a dev OpenBao listens for its cluster
 /// on the port after the one it is given, and exits at start when that one is taken.
@@ -59,6 +104,13 @@ impl OwnServer {
             std::thread::sleep(Duration::from_millis(100));
         }
         server
+    }
+
+    /// The arguments of a moto server on `port`.
+    pub fn moto_args(port: u16) -> Vec<String> {
+        ["-H", "127.0.0.1", "-p", &port.to_string()]
+            .map(str::to_owned)
+            .into()
     }
 
     /// The arguments of a dev OpenBao on `port` with the root token `token`.
