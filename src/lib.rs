@@ -110,6 +110,7 @@ mod rotation;
 mod scope;
 mod secret;
 mod usage;
+mod wipe;
 
 #[cfg(feature = "audit")]
 #[cfg_attr(docsrs, doc(cfg(feature = "audit")))]

@@ -2,6 +2,8 @@
 
 use zeroize::Zeroize;
 
+use crate::wipe::reserve_str;
+
 /// Bytes of padding after the text: copies of up to this many bytes are made at this size.
 const PAD: usize = 16;
 const PADDING: &str = "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
@@ -52,21 +54,10 @@ impl Received {
     #[inline]
     pub(super) fn push_str(&mut self, piece: &str) {
         self.bytes.truncate(self.len());
-        if self.bytes.capacity() - self.bytes.len() < piece.len() + PAD {
-            self.grow(piece.len() + PAD);
-        }
+        // `String` growth would free the old buffer, received text and all, unwiped.
+        reserve_str(&mut self.bytes, piece.len() + PAD);
         self.bytes.push_str(piece);
         self.bytes.push_str(PADDING);
-    }
-
-    /// Makes room for `additional` bytes by hand: `String` growth would free the old buffer,
-    /// received text and all, without wiping it.
-    #[cold]
-    fn grow(&mut self, additional: usize) {
-        let wanted = (self.bytes.len() + additional).max(self.bytes.capacity() * 2);
-        let mut bigger = String::with_capacity(wanted);
-        bigger.push_str(&self.bytes);
-        std::mem::replace(&mut self.bytes, bigger).zeroize();
     }
 
     /// Appends `self.as_str()[from..to]` to `out`.

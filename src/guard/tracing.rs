@@ -7,6 +7,8 @@ use std::sync::Arc;
 use tracing_subscriber::fmt::MakeWriter;
 use zeroize::{Zeroize, Zeroizing};
 
+use crate::wipe::reserve_bytes;
+
 use super::redactor::Redactor;
 use super::shared::SharedRedactor;
 
@@ -113,13 +115,7 @@ impl<W: Write> RedactedEvent<W> {
 
 impl<W: Write> Write for RedactedEvent<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.line.capacity() - self.line.len() < buf.len() {
-            // Grow by hand: `Vec` growth would free the old buffer without wiping it.
-            let wanted = (self.line.len() + buf.len()).max(self.line.capacity() * 2);
-            let mut bigger = Vec::with_capacity(wanted);
-            bigger.extend_from_slice(&self.line);
-            std::mem::replace(&mut self.line, bigger).zeroize();
-        }
+        reserve_bytes(&mut self.line, buf.len(), usize::MAX);
         self.line.extend_from_slice(buf);
         Ok(buf.len())
     }

@@ -5,6 +5,8 @@ use std::io::{self, Read};
 
 use zeroize::Zeroizing;
 
+use crate::wipe::reserve_bytes;
+
 /// Why [`read_capped`] stopped.
 #[derive(Debug)]
 pub(crate) enum ReadError {
@@ -14,7 +16,7 @@ pub(crate) enum ReadError {
 }
 
 /// Reads at most `limit` bytes into a buffer that is zeroized when dropped, and zeroizes every
-/// buffer it outgrows (`read_to_end` would free them with their contents). `size_hint` (the
+/// buffer it outgrows (`read_to_end` would free them with their contents; see [`crate::wipe`]). `size_hint` (the
 /// size `stat` reported, say) only sizes the first buffer: a file that grows after it was
 /// looked at, or a device that reports no size, still stops at `limit`.
 pub(crate) fn read_capped(
@@ -35,12 +37,7 @@ pub(crate) fn read_capped(
         if n > limit - buf.len() {
             return Err(ReadError::TooLarge);
         }
-        if buf.capacity() - buf.len() < n {
-            let wanted = (buf.len() + n).max(buf.capacity() * 2).min(limit);
-            let mut bigger = Zeroizing::new(Vec::with_capacity(wanted));
-            bigger.extend_from_slice(&buf);
-            buf = bigger;
-        }
+        reserve_bytes(&mut buf, n, limit);
         buf.extend_from_slice(&chunk[..n]);
     }
 }

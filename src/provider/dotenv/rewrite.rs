@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use zeroize::Zeroizing;
 
 use crate::secret::SecretString;
+use crate::wipe::reserve_str;
 
 /// Why a statement is not a valid assignment, for the error message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -238,12 +239,7 @@ fn push_literal(out: &mut Zeroizing<String>, value: &str, wrap: bool) {
 /// `out.push_str(s)`, except that growing the buffer zeroizes the old one instead of leaving
 /// a copy of its contents in freed memory.
 pub(super) fn push_str(out: &mut Zeroizing<String>, s: &str) {
-    if out.capacity() - out.len() < s.len() {
-        let wanted = (out.len() + s.len()).max(out.capacity() * 2);
-        let mut bigger = Zeroizing::new(String::with_capacity(wanted));
-        bigger.push_str(out);
-        *out = bigger;
-    }
+    reserve_str(out, s.len());
     out.push_str(s);
 }
 

@@ -14,6 +14,7 @@ use zeroize::Zeroizing;
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::remote::policy::{Failure, RemotePolicy, is_transient_status, retry_after};
 use crate::secret::SecretString;
+use crate::wipe::reserve_bytes;
 
 /// The most an answer may hold. Secrets are small (Key Vault: 25 KiB, Secret Manager: 64 KiB);
 /// anything larger is not an answer the providers understand.
@@ -146,14 +147,8 @@ async fn read(
                         None,
                     ));
                 }
-                // Grow by hand so that no unwiped copy is left behind by a reallocation.
-                if body.capacity() < body.len() + chunk.len() {
-                    let mut bigger = Zeroizing::new(Vec::with_capacity(
-                        (body.len() + chunk.len()).max(body.capacity() * 2),
-                    ));
-                    bigger.extend_from_slice(&body);
-                    body = bigger;
-                }
+                // No unwiped copy left behind by a reallocation.
+                reserve_bytes(&mut body, chunk.len(), MAX_ANSWER_BYTES);
                 body.extend_from_slice(&chunk);
             }
             Ok(None) => break,

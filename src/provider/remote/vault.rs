@@ -16,6 +16,7 @@ use crate::provider::remote::policy::{Failure, RemotePolicy, is_transient_status
 use crate::provider::remote::zeroize_json;
 use crate::provider::{AsyncSecretProvider, BoxFuture, quote_name, validate_key_name};
 use crate::secret::{Secret, SecretMeta, SecretString};
+use crate::wipe::reserve_bytes;
 
 /// The field read when a key names no field (`api-keys` reads `api-keys#value`).
 pub const DEFAULT_VAULT_FIELD: &str = "value";
@@ -817,14 +818,8 @@ async fn read_body(
         if body.len() + chunk.len() > MAX_ANSWER_BYTES {
             return Err(BodyError::TooLarge);
         }
-        // Grow by hand so that no unwiped copy is left behind by a reallocation.
-        if body.capacity() < body.len() + chunk.len() {
-            let mut bigger = Zeroizing::new(Vec::with_capacity(
-                (body.len() + chunk.len()).max(body.capacity() * 2),
-            ));
-            bigger.extend_from_slice(&body);
-            body = bigger;
-        }
+        // No unwiped copy left behind by a reallocation.
+        reserve_bytes(&mut body, chunk.len(), MAX_ANSWER_BYTES);
         body.extend_from_slice(&chunk);
     }
     Ok(body)
