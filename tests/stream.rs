@@ -426,3 +426,90 @@ fn with_detection_long_lines_are_cut_alike_in_both_paths() {
         );
     }
 }
+
+/// A secret made of a repeated block (`hunter2hunter2...`, `0000...`, a key that repeats its own
+/// half), and a text that repeats the block: the hits overlap without end.
+fn repeating_secret() -> impl Strategy<Value = (String, usize)> {
+    ("[a-zA-Z0-9]{1,9}", 2..6usize).prop_filter_map("at least 8 characters", |(block, times)| {
+        let secret = block.repeat(times);
+        (secret.len() >= 8).then_some((secret, block.len()))
+    })
+}
+
+/// The most a stream may hold back for a redactor whose longest pattern has `max_pattern` bytes:
+/// a piece of a region (see `Region::piece_len`), plus the longest pattern, plus what fragments
+/// and a split UTF-8 character add.
+fn hold_back_bound(max_pattern: usize) -> usize {
+    (4 * max_pattern).max(4096) + 2 * max_pattern + 64
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Issue 11, item 3: nothing emitted and memory growing without bound on repeats of a block
+    /// of the secret. Hold-back stays bounded, whatever the piece sizes, and the output is still
+    /// the one-shot output.
+    #[test]
+    fn hold_back_is_bounded_on_repeats_of_a_secrets_block(
+        (secret, block) in repeating_secret(),
+        repeats in 2_000..6_000usize,
+        piece in 1..40usize,
+        fragments in any::<bool>(),
+        prefix in "[ a-z]{0,3}",
+    ) {
+        let key = SecretString::from(secret.clone());
+        let redactor = Redactor::builder()
+            .fragments(fragments)
+            .secret("K", &key)
+            .unwrap()
+            .build()
+            .unwrap();
+        let text = format!("{prefix}{}", secret[..block].repeat(repeats));
+        // Base64 and JSON forms are at most a few times longer than the secret.
+        let bound = hold_back_bound(4 * secret.len() + 16);
+        let mut stream = redactor.stream();
+        let mut out = String::new();
+        for chunk in text.as_bytes().chunks(piece) {
+            out += &stream.push(std::str::from_utf8(chunk).unwrap());
+            prop_assert!(
+                stream.held_back() <= bound,
+                "held back {} bytes (bound {bound})",
+                stream.held_back()
+            );
+        }
+        out += &stream.finish();
+        prop_assert_eq!(&out, &redactor.redact(&text).into_owned());
+        prop_assert!(!out.contains(&secret));
+    }
+}
+
+#[test]
+fn a_long_run_of_a_repeating_secret_is_redacted_piece_by_piece() {
+    let secret = "hunter2".repeat(3);
+    let key = SecretString::from(secret.clone());
+    let redactor = Redactor::builder()
+        .secret("PW", &key)
+        .unwrap()
+        .build()
+        .unwrap();
+    // 1.5 million pushes of `hunter2` held 10.5 MB before.
+    let mut stream = redactor.stream();
+    let mut emitted = 0usize;
+    let mut max_held = 0;
+    for _ in 0..1_500_000 {
+        let out = stream.push("hunter2");
+        assert!(!out.contains("hunter2"));
+        emitted += out.len();
+        max_held = max_held.max(stream.held_back());
+    }
+    let rest = stream.finish();
+    assert!(rest.starts_with("[REDACTED:PW]") && !rest.contains("hunter2"));
+    assert!(emitted > 0, "nothing emitted before the end");
+    assert!(
+        max_held <= hold_back_bound(3 * secret.len() + 16),
+        "held {max_held}"
+    );
+    // A short run is still one replacement.
+    let text = format!("say {} twice", secret.repeat(2));
+    assert_eq!(redactor.redact(&text), "say [REDACTED:PW] twice");
+}

@@ -160,9 +160,12 @@ impl fmt::Display for Encoding {
 /// percent-encoded) are left out, so each text position is reported once.
 pub(crate) fn patterns(secret: &str, enabled: Encodings) -> Vec<(Vec<u8>, Encoding)> {
     let mut out: Vec<(Vec<u8>, Encoding)> = Vec::new();
-    let mut add = |pattern: Vec<u8>, encoding: Encoding| {
+    let mut add = |mut pattern: Vec<u8>, encoding: Encoding| {
         if !pattern.is_empty() && !out.iter().any(|(p, _)| *p == pattern) {
             out.push((pattern, encoding));
+        } else {
+            // A copy of the secret (or of an encoding of it) all the same.
+            pattern.zeroize();
         }
     };
     for encoding in Encoding::WHOLE {
@@ -187,19 +190,13 @@ pub(crate) fn patterns(secret: &str, enabled: Encodings) -> Vec<(Vec<u8>, Encodi
                 add(lower.into_bytes(), encoding);
             }
             Encoding::Percent => {
-                for (upper, plus_for_space) in [(true, false), (false, false), (true, true)] {
-                    add(
-                        percent(secret, upper, plus_for_space).into_bytes(),
-                        encoding,
-                    );
+                for style in PercentStyle::ALL {
+                    add(percent(secret, style).into_bytes(), encoding);
                 }
             }
             Encoding::Json => {
-                for (escape_slash, ascii_only) in [(false, false), (true, false), (false, true)] {
-                    add(
-                        json(secret, escape_slash, ascii_only).into_bytes(),
-                        encoding,
-                    );
+                for style in JsonStyle::ALL {
+                    add(json(secret, style).into_bytes(), encoding);
                 }
             }
             Encoding::Fragment | Encoding::Detected => {}
@@ -236,46 +233,192 @@ fn base64_inner(secret: &[u8], offset: usize, alphabet: &[u8; 64]) -> Vec<u8> {
     out
 }
 
-/// Percent-encodes every byte outside the RFC 3986 unreserved set.
-fn percent(secret: &str, upper: bool, plus_for_space: bool) -> String {
+/// One way of percent-encoding, as some encoder writes it. Encoders differ in three things: the
+/// case of the hex digits, whether a space is `%20` or `+` (HTML forms), and which punctuation
+/// they leave alone.
+#[derive(Debug, Clone, Copy)]
+struct PercentStyle {
+    upper: bool,
+    plus_for_space: bool,
+    kept: PercentKept,
+}
+
+/// Which bytes besides ASCII letters and digits an encoder leaves as they are.
+#[derive(Debug, Clone, Copy)]
+enum PercentKept {
+    /// RFC 3986 unreserved: `-._~` (Rust's `urlencoding`, Go's `url.PathEscape`, curl).
+    Unreserved,
+    /// JavaScript's `encodeURIComponent`: `-._~!'()*`.
+    JavaScript,
+    /// Python's `urllib.parse.quote` with its default `safe='/'`: `-._~/`.
+    PythonQuote,
+    /// The WHATWG `application/x-www-form-urlencoded` serializer (browsers, Go's
+    /// `url.QueryEscape` keeps `~` too but is `Unreserved` with `+`): `*-._`, `~` escaped.
+    Form,
+}
+
+impl PercentStyle {
+    /// Every combination: real encoders pick one of each.
+    const ALL: [PercentStyle; 16] = {
+        let kept = [
+            PercentKept::Unreserved,
+            PercentKept::JavaScript,
+            PercentKept::PythonQuote,
+            PercentKept::Form,
+        ];
+        let mut all = [PercentStyle {
+            upper: true,
+            plus_for_space: false,
+            kept: PercentKept::Unreserved,
+        }; 16];
+        let mut i = 0;
+        while i < 16 {
+            all[i] = PercentStyle {
+                upper: i & 1 == 0,
+                plus_for_space: i & 2 != 0,
+                kept: kept[i >> 2],
+            };
+            i += 1;
+        }
+        all
+    };
+
+    fn keeps(self, b: u8) -> bool {
+        b.is_ascii_alphanumeric()
+            || match self.kept {
+                PercentKept::Unreserved => matches!(b, b'-' | b'.' | b'_' | b'~'),
+                PercentKept::JavaScript => {
+                    matches!(
+                        b,
+                        b'-' | b'.' | b'_' | b'~' | b'!' | b'\'' | b'(' | b')' | b'*'
+                    )
+                }
+                PercentKept::PythonQuote => matches!(b, b'-' | b'.' | b'_' | b'~' | b'/'),
+                PercentKept::Form => matches!(b, b'*' | b'-' | b'.' | b'_'),
+            }
+    }
+}
+
+/// Percent-encodes `secret` in `style`.
+fn percent(secret: &str, style: PercentStyle) -> String {
     let mut out = String::with_capacity(secret.len() * 3);
     for &b in secret.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+        if style.keeps(b) {
             out.push(char::from(b));
-        } else if b == b' ' && plus_for_space {
+        } else if b == b' ' && style.plus_for_space {
             out.push('+');
-        } else if upper {
-            out.push_str(&format!("%{b:02X}"));
         } else {
-            out.push_str(&format!("%{b:02x}"));
+            push_hex_escape(&mut out, "%", u16::from(b), 2, style.upper);
         }
     }
     out
 }
 
-/// The secret as it reads inside a JSON string literal, without the quotes.
-fn json(secret: &str, escape_slash: bool, ascii_only: bool) -> String {
+/// One way of escaping a string inside JSON, as some encoder writes it. All escape `"`, `\` and
+/// control characters; they differ in `/`, in the characters they escape for HTML, in non-ASCII
+/// characters, and in the case of `\uXXXX` hex digits.
+#[derive(Debug, Clone, Copy)]
+struct JsonStyle {
+    escape_slash: bool,
+    html: JsonHtml,
+    ascii_only: bool,
+    upper: bool,
+}
+
+/// Which characters an encoder writes as `\uXXXX` so its JSON can sit inside HTML.
+#[derive(Debug, Clone, Copy)]
+enum JsonHtml {
+    /// None (serde_json, JavaScript's `JSON.stringify`, Python's `json`).
+    Plain,
+    /// Go's `encoding/json`: `<`, `>`, `&`, U+2028 and U+2029.
+    Go,
+    /// .NET's `System.Text.Json` default encoder: also `'`, `+`, `` ` `` and `"` (as `\u0022`).
+    DotNet,
+}
+
+impl JsonStyle {
+    /// Every combination: real encoders pick one of each (PHP escapes `/` and non-ASCII,
+    /// Python's `ensure_ascii` non-ASCII only, Go the HTML set, .NET the HTML set and non-ASCII
+    /// in upper case).
+    const ALL: [JsonStyle; 24] = {
+        let html = [JsonHtml::Plain, JsonHtml::Go, JsonHtml::DotNet];
+        let mut all = [JsonStyle {
+            escape_slash: false,
+            html: JsonHtml::Plain,
+            ascii_only: false,
+            upper: false,
+        }; 24];
+        let mut i = 0;
+        while i < 24 {
+            all[i] = JsonStyle {
+                escape_slash: i & 1 != 0,
+                ascii_only: i & 2 != 0,
+                upper: i & 4 != 0,
+                html: html[i >> 3],
+            };
+            i += 1;
+        }
+        all
+    };
+
+    /// Whether the encoder writes `c` as `\uXXXX` (apart from control characters).
+    fn escapes_as_unicode(self, c: char) -> bool {
+        (self.ascii_only && !c.is_ascii())
+            || match self.html {
+                JsonHtml::Plain => false,
+                JsonHtml::Go => matches!(c, '<' | '>' | '&' | '\u{2028}' | '\u{2029}'),
+                JsonHtml::DotNet => {
+                    matches!(c, '<' | '>' | '&' | '\'' | '+' | '`' | '"') || !c.is_ascii()
+                }
+            }
+    }
+}
+
+/// The secret as it reads inside a JSON string literal written in `style`, without the quotes.
+fn json(secret: &str, style: JsonStyle) -> String {
     let mut out = String::with_capacity(secret.len() + 8);
     for c in secret.chars() {
         match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '/' if escape_slash => out.push_str("\\/"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if c.is_control() || (ascii_only && !c.is_ascii()) => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04x}"));
+            c if c.is_control() || style.escapes_as_unicode(c) => {
+                let short = match c {
+                    '\n' => Some("\\n"),
+                    '\r' => Some("\\r"),
+                    '\t' => Some("\\t"),
+                    '\u{8}' => Some("\\b"),
+                    '\u{c}' => Some("\\f"),
+                    _ => None,
+                };
+                match short {
+                    Some(escape) => out.push_str(escape),
+                    None => {
+                        let mut units = [0u16; 2];
+                        for &mut unit in c.encode_utf16(&mut units) {
+                            push_hex_escape(&mut out, "\\u", unit, 4, style.upper);
+                        }
+                    }
                 }
             }
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '/' if style.escape_slash => out.push_str("\\/"),
             c => out.push(c),
         }
     }
     out
+}
+
+/// Appends `prefix` and `value` in `digits` hex digits of the given case, without a temporary
+/// string (the digits are part of an encoded secret).
+fn push_hex_escape(out: &mut String, prefix: &str, value: u16, digits: u32, upper: bool) {
+    let table = if upper {
+        b"0123456789ABCDEF"
+    } else {
+        b"0123456789abcdef"
+    };
+    out.push_str(prefix);
+    for i in (0..digits).rev() {
+        out.push(char::from(table[usize::from((value >> (4 * i)) & 0xf)]));
+    }
 }
 
 #[cfg(test)]
@@ -341,12 +484,40 @@ mod tests {
 
     #[test]
     fn percent_and_json_escape_what_they_must() {
-        assert_eq!(percent("a b/c", true, false), "a%20b%2Fc");
-        assert_eq!(percent("a b/c", false, true), "a+b%2fc");
+        let style = |upper, plus_for_space, kept| PercentStyle {
+            upper,
+            plus_for_space,
+            kept,
+        };
         assert_eq!(
-            json("a\"b\\c/d\u{1}é", true, true),
+            percent("a b/c~", style(true, false, PercentKept::Unreserved)),
+            "a%20b%2Fc~"
+        );
+        assert_eq!(
+            percent("a b/c~", style(false, true, PercentKept::Form)),
+            "a+b%2fc%7e"
+        );
+        assert_eq!(
+            percent("a b/c!", style(false, false, PercentKept::PythonQuote)),
+            "a%20b/c%21"
+        );
+        let php = JsonStyle {
+            escape_slash: true,
+            html: JsonHtml::Plain,
+            ascii_only: true,
+            upper: false,
+        };
+        assert_eq!(
+            json("a\"b\\c/d\u{1}é", php),
             "a\\\"b\\\\c\\/d\\u0001\\u00e9"
         );
+        let dotnet = JsonStyle {
+            escape_slash: false,
+            html: JsonHtml::DotNet,
+            ascii_only: false,
+            upper: true,
+        };
+        assert_eq!(json("a\"<&é", dotnet), "a\\u0022\\u003C\\u0026\\u00E9");
     }
 
     #[test]

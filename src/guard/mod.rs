@@ -28,13 +28,16 @@
 
 mod detector;
 mod encode;
+mod patterns;
 mod received;
 mod redactor;
+mod region;
 mod scan;
 mod shared;
 mod stream;
 #[cfg(feature = "tracing")]
 mod tracing;
+mod wrapped;
 mod writer;
 
 pub use detector::{

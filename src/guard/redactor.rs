@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::detector::{Detection, Detector};
 use super::encode::{self, Encoding, Encodings};
+use super::region::{Detected, Region, Source, add_detected_region, add_region};
 use super::scan::{Engine, Hit, Origin, SecretBytes};
 use super::stream::StreamRedactor;
 use crate::error::{Error, ErrorKind, Result};
@@ -379,8 +380,10 @@ impl RedactorBuilder {
         } else {
             Some(Engine::new(patterns, sources, gram_len, self.fragment_len)?)
         };
+        let piece_len = Region::piece_len(engine.as_ref().map_or(0, Engine::max_pattern_len));
         Ok(Redactor {
             inner: Arc::new(Inner {
+                piece_len,
                 entries,
                 engine,
                 replacement: self.replacement,
@@ -407,6 +410,8 @@ struct Inner {
     fragments: bool,
     /// With [`RedactorBuilder::detect_unknown`] on.
     detector: Option<Detector>,
+    /// [`Region::piece_len`] for the longest pattern.
+    piece_len: usize,
 }
 
 /// Finds registered secrets in text, as written, encoded or in fragments, and replaces them.
@@ -475,6 +480,7 @@ impl Default for Redactor {
                 encodings: Encodings::ALL,
                 fragments: true,
                 detector: None,
+                piece_len: Region::piece_len(0),
             }),
         }
     }
@@ -660,7 +666,7 @@ impl Redactor {
         };
         for detection in detector.find(line) {
             let range = detection.range();
-            let detected = Detected::new(&detection, &line[range.clone()]);
+            let detected = detected(&detection, &line[range.clone()]);
             found(range.start + offset..range.end + offset, detected);
         }
     }
@@ -671,43 +677,53 @@ impl Redactor {
             let mut state = engine.start();
             engine.scan(&mut state, text.as_bytes(), 0, 0, &mut hits);
             engine.finish(&mut state, text.as_bytes(), 0, &mut hits);
+            if let Some(wrapped) = engine.wrapped() {
+                wrapped.feed(&mut wrapped.start(), text.as_bytes(), 0, 0, &mut hits);
+            }
         }
         hits
     }
 
     /// Appends `text` (which starts at absolute offset `base`) to `out` with `regions` replaced;
-    /// the regions lie inside the text and are sorted.
+    /// the regions lie inside the text and are sorted. A region is replaced piece by piece
+    /// ([`Region::piece_len`]).
     pub(crate) fn render(&self, text: &str, base: usize, regions: &[Region], out: &mut String) {
         let mut at = 0;
         for region in regions {
             let (start, end) = (region.range.start - base, region.range.end - base);
             out.push_str(&text[at..start]);
-            self.push_replacement(region, out);
+            let mut piece = region.range.start;
+            while piece < region.range.end {
+                let piece_end = region.piece_end(piece, self.inner.piece_len, text, base);
+                self.push_replacement(&region.sources_in(piece..piece_end), out);
+                piece = piece_end;
+            }
             at = end;
         }
         out.push_str(&text[at..]);
     }
 
-    fn push_replacement(&self, region: &Region, out: &mut String) {
-        let mut names: Vec<String> = match self.inner.replacement {
-            Replacement::Fixed => {
-                out.push_str("[REDACTED]");
-                return;
-            }
-            Replacement::Label => region
-                .secrets
-                .iter()
-                .map(|&s| self.inner.entries[s as usize].label.to_string())
-                .chain(region.detected.iter().map(|d| d.label.to_string()))
-                .collect(),
-            Replacement::Fingerprint => region
-                .secrets
-                .iter()
-                .map(|&s| self.inner.entries[s as usize].fingerprint)
-                .chain(region.detected.iter().map(|d| d.fingerprint))
-                .map(|fp| fp.to_string())
-                .collect(),
-        };
+    /// The longest piece a region is replaced in ([`Region::piece_len`]).
+    pub(crate) fn piece_len(&self) -> usize {
+        self.inner.piece_len
+    }
+
+    fn push_replacement(&self, sources: &[Source], out: &mut String) {
+        if self.inner.replacement == Replacement::Fixed {
+            out.push_str("[REDACTED]");
+            return;
+        }
+        let mut names: Vec<String> = sources
+            .iter()
+            .map(|source| match (self.inner.replacement, source) {
+                (Replacement::Fingerprint, Source::Registered(s)) => {
+                    self.inner.entries[*s as usize].fingerprint.to_string()
+                }
+                (Replacement::Fingerprint, Source::Detected(d)) => d.fingerprint.to_string(),
+                (_, Source::Registered(s)) => self.inner.entries[*s as usize].label.to_string(),
+                (_, Source::Detected(d)) => d.label.to_string(),
+            })
+            .collect();
         names.sort();
         names.dedup();
         out.push_str("[REDACTED:");
@@ -716,21 +732,13 @@ impl Redactor {
     }
 }
 
-/// A secret the detector found: what to call it, and the fingerprint of the text found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Detected {
-    label: &'static str,
-    fingerprint: Fingerprint,
-}
-
-impl Detected {
-    fn new(detection: &Detection, value: &str) -> Detected {
-        Detected {
-            label: detection
-                .format()
-                .map_or(UNKNOWN_SECRET_LABEL, KeyFormat::name),
-            fingerprint: fingerprint(value),
-        }
+/// What to call a secret the detector found, and the fingerprint of the text found.
+fn detected(detection: &Detection, value: &str) -> Detected {
+    Detected {
+        label: detection
+            .format()
+            .map_or(UNKNOWN_SECRET_LABEL, KeyFormat::name),
+        fingerprint: fingerprint(value),
     }
 }
 
@@ -764,62 +772,6 @@ pub(crate) fn detection_line(
         return Some((cut, cut));
     }
     complete.then_some((text.len(), text.len()))
-}
-
-/// A range to replace, the union of overlapping hits.
-#[derive(Debug, Clone)]
-pub(crate) struct Region {
-    pub(crate) range: Range<usize>,
-    secrets: Vec<u32>,
-    /// What the detector found here; empty (and unallocated) with detection off.
-    detected: Vec<Detected>,
-}
-
-/// Adds `hit` to the sorted, disjoint `regions`, merging every region it overlaps. Ranges that
-/// only touch stay apart, so the result does not depend on the order hits arrive in.
-pub(crate) fn add_region(regions: &mut Vec<Region>, hit: Hit) {
-    merge_region(
-        regions,
-        Region {
-            range: hit.range,
-            secrets: vec![hit.secret],
-            detected: Vec::new(),
-        },
-    );
-}
-
-/// Like [`add_region`], for a secret the detector found at `range`.
-pub(crate) fn add_detected_region(regions: &mut Vec<Region>, range: Range<usize>, found: Detected) {
-    merge_region(
-        regions,
-        Region {
-            range,
-            secrets: Vec::new(),
-            detected: vec![found],
-        },
-    );
-}
-
-fn merge_region(regions: &mut Vec<Region>, mut merged: Region) {
-    // Disjoint and sorted by start, so sorted by end too.
-    let first = regions.partition_point(|r| r.range.end <= merged.range.start);
-    let mut last = first;
-    while last < regions.len() && regions[last].range.start < merged.range.end {
-        last += 1;
-    }
-    for region in regions.drain(first..last) {
-        merged.range.start = merged.range.start.min(region.range.start);
-        merged.range.end = merged.range.end.max(region.range.end);
-        merged.secrets.extend(region.secrets);
-        for found in region.detected {
-            if !merged.detected.contains(&found) {
-                merged.detected.push(found);
-            }
-        }
-    }
-    merged.secrets.sort_unstable();
-    merged.secrets.dedup();
-    regions.insert(first, merged);
 }
 
 #[cfg(test)]
@@ -856,27 +808,6 @@ mod tests {
             .build()
             .unwrap_err();
         assert!(err.to_string().contains("`A`"));
-    }
-
-    #[test]
-    fn regions_merge_overlaps_in_any_order_but_not_neighbours() {
-        let hit = |r: Range<usize>, s| Hit {
-            range: r,
-            secret: s,
-            encoding: Encoding::Raw,
-        };
-        let mut a = Vec::new();
-        for h in [hit(0..5, 0), hit(5..10, 1), hit(3..7, 2)] {
-            add_region(&mut a, h);
-        }
-        assert_eq!(a.len(), 1);
-        assert_eq!(a[0].range, 0..10);
-        assert_eq!(a[0].secrets, vec![0, 1, 2]);
-        let mut b = Vec::new();
-        for h in [hit(5..10, 1), hit(0..5, 0)] {
-            add_region(&mut b, h);
-        }
-        assert_eq!(b.len(), 2);
     }
 
     #[test]

@@ -9,17 +9,14 @@
 use std::ops::Range;
 
 use aho_corasick::automaton::{Automaton, StateID};
-use aho_corasick::{Anchored, MatchKind, PatternID, dfa, nfa};
+use aho_corasick::{Anchored, PatternID};
 use zeroize::Zeroize;
 
 use super::encode::Encoding;
-use crate::error::{Error, ErrorKind, Result};
+use super::patterns::{Dfa, Patterns};
+use super::wrapped::Wrapped;
+use crate::error::Result;
 use crate::secret::SecretString;
-
-/// Up to this many pattern bytes (about 100 API keys with every encoding) the dense DFA is used:
-/// about twice as fast as the NFA, but its size grows with states times byte classes (some
-/// 20 MB at this limit). Above it the contiguous NFA (about a quarter of that) is used.
-const MAX_DFA_PATTERN_BYTES: usize = 100_000;
 
 /// Where a pattern comes from.
 #[derive(Debug, Clone, Copy)]
@@ -45,17 +42,11 @@ pub(crate) struct SecretBytes {
     pub(crate) body_start: usize,
 }
 
-enum Dfa {
-    Dense(dfa::DFA),
-    Contiguous(nfa::contiguous::NFA),
-}
-
 /// The compiled automaton plus what each pattern means.
 pub(crate) struct Engine {
-    automaton: Dfa,
-    /// `origins[pattern_starts[p]..pattern_starts[p + 1]]` are the origins of pattern `p`.
-    origins: Vec<Origin>,
-    pattern_starts: Vec<u32>,
+    patterns: Patterns,
+    /// The search for base64 and hex broken onto lines; `None` without those encodings.
+    wrapped: Option<Wrapped>,
     /// The k of the k-grams, 0 when fragments are off.
     gram_len: usize,
     /// Minimum counted characters of a fragment.
@@ -71,7 +62,7 @@ pub(crate) struct Engine {
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
-            .field("patterns", &(self.pattern_starts.len().saturating_sub(1)))
+            .field("patterns", &self.patterns.len())
             .field("gram_len", &self.gram_len)
             .finish_non_exhaustive()
     }
@@ -86,42 +77,8 @@ impl Engine {
         gram_len: usize,
         fragment_len: usize,
     ) -> Result<Engine> {
-        patterns.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut unique: Vec<&[u8]> = Vec::new();
-        let mut origins = Vec::with_capacity(patterns.len());
-        let mut pattern_starts = Vec::new();
-        for (pattern, origin) in &patterns {
-            if unique.last() != Some(&pattern.as_slice()) {
-                unique.push(pattern);
-                pattern_starts.push(origins.len() as u32);
-            }
-            origins.push(*origin);
-        }
-        pattern_starts.push(origins.len() as u32);
-
-        let total: usize = unique.iter().map(|p| p.len()).sum();
-        let max_pattern_len = unique.iter().map(|p| p.len()).max().unwrap_or(0);
-        let automaton = if total <= MAX_DFA_PATTERN_BYTES {
-            dfa::DFA::builder()
-                .match_kind(MatchKind::Standard)
-                .prefilter(false)
-                .build(&unique)
-                .map(Dfa::Dense)
-        } else {
-            nfa::contiguous::NFA::builder()
-                .match_kind(MatchKind::Standard)
-                .prefilter(false)
-                .build(&unique)
-                .map(Dfa::Contiguous)
-        }
-        .map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidInput,
-                "could not build the redactor automaton",
-            )
-            .with_source(e)
-        })?;
-
+        let compiled = Patterns::new(&mut patterns)?;
+        let wrapped = Wrapped::new(&patterns)?;
         // The patterns are the secrets and their encodings: wipe them rather than free them.
         for (pattern, _) in &mut patterns {
             pattern.zeroize();
@@ -132,10 +89,10 @@ impl Engine {
                 secret_byte[usize::from(b)] = true;
             }
         }
+        let max_pattern_len = compiled.max_len;
         Ok(Engine {
-            automaton,
-            origins,
-            pattern_starts,
+            patterns: compiled,
+            wrapped,
             gram_len,
             fragment_len,
             secret_byte,
@@ -150,15 +107,20 @@ impl Engine {
         })
     }
 
+    /// The length of the longest pattern, in bytes.
+    pub(crate) fn max_pattern_len(&self) -> usize {
+        self.max_pattern_len
+    }
+
+    /// The search for base64 and hex broken onto lines, if those encodings are searched for.
+    pub(crate) fn wrapped(&self) -> Option<&Wrapped> {
+        self.wrapped.as_ref()
+    }
+
     /// A fresh scan positioned before the first byte of a text.
     pub(crate) fn start(&self) -> ScanState {
-        let sid = match &self.automaton {
-            Dfa::Dense(a) => a.start_state(Anchored::No),
-            Dfa::Contiguous(a) => a.start_state(Anchored::No),
-        };
         ScanState {
-            // Built with the default start kind, which always supports unanchored searches.
-            sid: sid.unwrap_or(StateID::ZERO),
+            sid: self.patterns.automaton.start(),
             pos: 0,
             last_start: 0,
             gap: 0,
@@ -179,7 +141,7 @@ impl Engine {
         from: usize,
         hits: &mut Vec<Hit>,
     ) {
-        match &self.automaton {
+        match &self.patterns.automaton {
             Dfa::Dense(a) => self.scan_with(a, state, text, base, from, hits),
             Dfa::Contiguous(a) => self.scan_with(a, state, text, base, from, hits),
         }
@@ -244,7 +206,7 @@ impl Engine {
         if !state.open.is_empty() {
             return false;
         }
-        match &self.automaton {
+        match &self.patterns.automaton {
             Dfa::Dense(a) => scan_quiet_with(a, &self.secret_byte, state, text, base),
             Dfa::Contiguous(a) => scan_quiet_with(a, &self.secret_byte, state, text, base),
         }
@@ -287,9 +249,7 @@ impl Engine {
         hits: &mut Vec<Hit>,
     ) {
         let len = aut.pattern_len(pid);
-        let from = self.pattern_starts[pid.as_usize()] as usize;
-        let to = self.pattern_starts[pid.as_usize() + 1] as usize;
-        for origin in &self.origins[from..to] {
+        for origin in self.patterns.origins(pid) {
             match *origin {
                 Origin::Whole { secret, encoding } => hits.push(Hit {
                     range: base + end - len..base + end,

@@ -3,8 +3,10 @@
 use std::fmt;
 
 use super::received::Received;
-use super::redactor::{Redactor, Region, add_detected_region, add_region, detection_line};
+use super::redactor::{Redactor, detection_line};
+use super::region::{Region, add_detected_region, add_region};
 use super::scan::{Hit, ScanState};
+use super::wrapped::WrapState;
 
 /// Redacts a text that arrives in pieces, such as the tokens of a model's answer.
 ///
@@ -39,6 +41,8 @@ use super::scan::{Hit, ScanState};
 pub struct StreamRedactor {
     redactor: Redactor,
     state: Option<ScanState>,
+    /// The search for base64 and hex broken onto lines, if the redactor has one.
+    wrap: Option<WrapState>,
     /// Text received; `buffer[emitted..]` is not emitted yet, `buffer[0]` is at absolute
     /// offset `base`. The emitted part is dropped now and then rather than at every piece, so
     /// small pieces do not move the held-back bytes around each time.
@@ -72,9 +76,14 @@ impl StreamRedactor {
     /// A stream over `redactor`; the same as [`Redactor::stream`].
     pub fn new(redactor: Redactor) -> StreamRedactor {
         let state = redactor.engine().map(|e| e.start());
+        let wrap = redactor
+            .engine()
+            .and_then(|e| e.wrapped())
+            .map(|w| w.start());
         StreamRedactor {
             redactor,
             state,
+            wrap,
             buffer: Received::new(),
             emitted: 0,
             base: 0,
@@ -126,7 +135,15 @@ impl StreamRedactor {
             // without the bookkeeping of hits.
             self.buffer.push_str(piece);
             let floor = self.base + self.emitted;
-            let safe = engine.pending_from(state, self.buffer.as_bytes(), self.base, floor);
+            let safe = engine
+                .pending_from(state, self.buffer.as_bytes(), self.base, floor)
+                .min(self.feed_wrapped(at - self.base));
+            if !self.regions.is_empty() {
+                // Base64 or hex across a line break.
+                let cut = self.cut_before(safe);
+                self.emit(cut, out);
+                return;
+            }
             let mut cut = safe - self.base;
             while !self.buffer.is_char_boundary(cut) {
                 cut -= 1;
@@ -141,6 +158,29 @@ impl StreamRedactor {
             return;
         }
         self.push_scanning(piece, out);
+    }
+
+    /// Feeds the buffer from index `from` on to the search for wrapped encodings, adding what
+    /// it finds to the regions; returns the first absolute offset a wrapped hit found later
+    /// could start at (`usize::MAX` without the search).
+    fn feed_wrapped(&mut self, from: usize) -> usize {
+        let (Some(wrapped), Some(wrap)) = (
+            self.redactor.engine().and_then(|e| e.wrapped()),
+            self.wrap.as_mut(),
+        ) else {
+            return usize::MAX;
+        };
+        wrapped.feed(
+            wrap,
+            self.buffer.as_bytes(),
+            self.base,
+            from,
+            &mut self.hits,
+        );
+        for hit in self.hits.drain(..) {
+            add_region(&mut self.regions, hit);
+        }
+        wrapped.pending_from(wrap)
     }
 
     /// [`push_into`](StreamRedactor::push_into) for a piece in which something matches, or
@@ -171,6 +211,7 @@ impl StreamRedactor {
     fn scan_appended(&mut self, piece: &str, lazily: bool) -> Option<usize> {
         let from = self.buffer.len();
         self.buffer.push_str(piece);
+        let wrap_pending = self.feed_wrapped(from);
         let (Some(engine), Some(state)) = (self.redactor.engine(), self.state.as_mut()) else {
             return Some(usize::MAX);
         };
@@ -189,7 +230,11 @@ impl StreamRedactor {
             return None;
         }
         let floor = self.base + self.emitted;
-        Some(engine.pending_from(state, self.buffer.as_bytes(), self.base, floor))
+        Some(
+            engine
+                .pending_from(state, self.buffer.as_bytes(), self.base, floor)
+                .min(wrap_pending),
+        )
     }
 
     /// Runs the detector on every line completed since the last call (and, at the end of the
@@ -217,7 +262,10 @@ impl StreamRedactor {
     }
 
     /// The buffer index to emit up to, given that nothing from absolute offset `safe` on is
-    /// final: before `safe`, before any region that may still grow, on a character boundary.
+    /// final: before `safe`, on a character boundary, and not inside a region that may still
+    /// change, except at the end of a piece of it that is complete ([`Region`]: a region that
+    /// started before `safe` cannot grow to the left, so its pieces that end before `safe` are
+    /// final). That is what bounds the hold-back on a run of overlapping hits.
     #[inline]
     fn cut_before(&self, safe: usize) -> usize {
         let mut cut = safe;
@@ -225,13 +273,30 @@ impl StreamRedactor {
             if region.range.end <= safe {
                 break;
             }
-            cut = cut.min(region.range.start);
+            cut = cut.min(self.last_piece_end_before(region, safe));
         }
         let mut cut = cut - self.base;
         while !self.buffer.is_char_boundary(cut) {
             cut -= 1;
         }
         cut
+    }
+
+    /// The end of the last complete piece of `region` that ends at or before `safe`, or the
+    /// region's start if there is none.
+    fn last_piece_end_before(&self, region: &Region, safe: usize) -> usize {
+        let (piece_len, text) = (self.redactor.piece_len(), self.buffer.as_str());
+        let mut end = region.range.start;
+        if safe < end + piece_len {
+            return end;
+        }
+        loop {
+            let next = region.piece_end(end, piece_len, text, self.base);
+            if next > safe || next == region.range.end {
+                return end;
+            }
+            end = next;
+        }
     }
 
     /// Ends the text: returns everything held back, redacted. The stream can then be used for
@@ -255,6 +320,11 @@ impl StreamRedactor {
         }
         self.emit(self.buffer.len(), out);
         self.state = self.redactor.engine().map(|e| e.start());
+        self.wrap = self
+            .redactor
+            .engine()
+            .and_then(|e| e.wrapped())
+            .map(|w| w.start());
         self.buffer.clear();
         self.emitted = 0;
         self.base = 0;
@@ -262,7 +332,9 @@ impl StreamRedactor {
         self.searched = 0;
     }
 
-    /// Emits `buffer[emitted..end]`, replacing the regions inside it; they are final.
+    /// Emits `buffer[emitted..end]`, replacing the regions inside it; they are final. `end` may
+    /// fall inside a region only at the end of one of its pieces: the pieces before it are
+    /// emitted and the region keeps the rest.
     fn emit(&mut self, end: usize, out: &mut String) {
         if end <= self.emitted {
             return;
@@ -272,7 +344,14 @@ impl StreamRedactor {
             out.push_str(text);
         } else {
             let end_abs = self.base + end;
-            let done = self.regions.partition_point(|r| r.range.end <= end_abs);
+            let mut done = self.regions.partition_point(|r| r.range.end <= end_abs);
+            if let Some(open) = self.regions.get_mut(done)
+                && open.range.start < end_abs
+            {
+                let front = open.split_off_front(end_abs);
+                self.regions.insert(done, front);
+                done += 1;
+            }
             let regions = &self.regions[..done];
             self.redactor
                 .render(text, self.base + self.emitted, regions, out);

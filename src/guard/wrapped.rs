@@ -1,0 +1,400 @@
+//! [`Wrapped`]: base64 and hex broken onto lines.
+//!
+//! Encoders wrap long output: GNU `base64` and MIME at 76 characters (MIME with `\r\n`), PEM and
+//! `openssl base64` at 64, `xxd -p` at 60 hex digits. An agent's shell tool prints exactly that,
+//! so a registered key's base64 or hex form must be found however its lines are broken. The
+//! main automaton sees the line breaks and misses such a form; this search joins the lines.
+//!
+//! A *line break* here is `\n`, `\r\n`, or their JSON-escaped forms `\n` and `\r\n` written as
+//! two characters each (a shell's output inside a JSON tool result), followed by up to
+//! [`MAX_INDENT`] spaces or tabs (indented blocks in YAML or code). When such a break sits
+//! between two characters of the base64/hex alphabet, the search treats the text on both sides
+//! as one word, at any line width. Only matches that cross a break are reported; the rest are
+//! found by the main automaton.
+//!
+//! Cost: the search jumps from one line-break character to the next (`memchr`) and steps the
+//! automaton only through words joined across a break, starting at most one pattern length
+//! before the break; ordinary text is not scanned twice.
+
+use std::collections::VecDeque;
+
+use aho_corasick::automaton::StateID;
+use zeroize::Zeroize;
+
+use super::encode::Encoding;
+use super::patterns::Patterns;
+use super::scan::{Hit, Origin};
+use crate::error::Result;
+
+/// The most spaces or tabs after a line break that still join two lines; bounds what a stream
+/// holds back while it waits for the next line.
+pub(crate) const MAX_INDENT: usize = 256;
+
+/// Bytes that may occur in a base64 (standard or URL-safe) or hex pattern.
+const ALPHABET: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_');
+        b += 1;
+    }
+    table
+};
+
+/// The patterns of the encodings that get wrapped, compiled on their own.
+pub(crate) struct Wrapped {
+    patterns: Patterns,
+}
+
+impl Wrapped {
+    /// Compiles the base64 and hex patterns among `patterns`; `None` if there are none.
+    pub(crate) fn new(patterns: &[(Vec<u8>, Origin)]) -> Result<Option<Wrapped>> {
+        let mut wrappable: Vec<(Vec<u8>, Origin)> = patterns
+            .iter()
+            .filter(|(_, origin)| {
+                matches!(
+                    origin,
+                    Origin::Whole {
+                        encoding: Encoding::Base64 | Encoding::Base64Url | Encoding::Hex,
+                        ..
+                    }
+                )
+            })
+            .cloned()
+            .collect();
+        if wrappable.is_empty() {
+            return Ok(None);
+        }
+        let compiled = Patterns::new(&mut wrappable);
+        for (pattern, _) in &mut wrappable {
+            pattern.zeroize();
+        }
+        Ok(Some(Wrapped {
+            patterns: compiled?,
+        }))
+    }
+
+    /// A search positioned before the first byte of a text.
+    pub(crate) fn start(&self) -> WrapState {
+        WrapState {
+            pos: 0,
+            run_start: 0,
+            eligible: true,
+            blank: true,
+            mode: Mode::Run,
+            sid: self.patterns.automaton.start(),
+            joined: 0,
+            last_start: 0,
+            anchors: VecDeque::new(),
+        }
+    }
+
+    /// Feeds `text[from..]`, at absolute offset `base + from`, to the search, adding a hit for
+    /// every pattern found across a line break. `text` must hold the bytes from
+    /// [`pending_from`](Wrapped::pending_from) on, as it was before this call.
+    pub(crate) fn feed(
+        &self,
+        state: &mut WrapState,
+        text: &[u8],
+        base: usize,
+        from: usize,
+        hits: &mut Vec<Hit>,
+    ) {
+        let mut i = from;
+        while i < text.len() {
+            if let Mode::Run = state.mode {
+                // Outside a joined word only the line breaks matter: jump to the next one.
+                let Some(k) = memchr::memchr3(b'\n', b'\r', b'\\', &text[i..]) else {
+                    state.note_run(&text[i..], base + i);
+                    break;
+                };
+                state.note_run(&text[i..i + k], base + i);
+                i += k;
+            }
+            self.step(state, text, base, i, hits);
+            i += 1;
+        }
+        state.pos = base + text.len();
+    }
+
+    /// Takes `text[i]` in any mode.
+    fn step(&self, state: &mut WrapState, text: &[u8], base: usize, i: usize, hits: &mut Vec<Hit>) {
+        let byte = text[i];
+        let at = base + i;
+        match state.mode {
+            Mode::Run => {
+                if state.run_start < at
+                    && state.eligible
+                    && let Some(gap) = Gap::start(byte)
+                {
+                    state.mode = Mode::Gap {
+                        run_end: at,
+                        gap,
+                        active: false,
+                    };
+                } else {
+                    state.take_outside_word(byte, at);
+                }
+            }
+            Mode::Gap {
+                run_end,
+                gap,
+                active,
+            } => match gap.next(byte) {
+                Step::Continue(gap) => {
+                    state.mode = Mode::Gap {
+                        run_end,
+                        gap,
+                        active,
+                    }
+                }
+                Step::Joined => {
+                    if !active {
+                        self.activate(state, text, base, run_end);
+                    }
+                    state.anchors.push_back((state.joined, at));
+                    state.mode = Mode::Active;
+                    self.advance(state, byte, at, hits);
+                }
+                Step::Broken => {
+                    // Not a line break between two words: take the byte afresh, on a new line
+                    // if the break got that far.
+                    state.deactivate(at, matches!(gap, Gap::Indent(_)));
+                    self.step(state, text, base, i, hits);
+                }
+            },
+            Mode::Active => {
+                if ALPHABET[usize::from(byte)] {
+                    self.advance(state, byte, at, hits);
+                } else if let Some(gap) = Gap::start(byte) {
+                    state.mode = Mode::Gap {
+                        run_end: at,
+                        gap,
+                        active: true,
+                    };
+                } else {
+                    state.deactivate(at, false);
+                    state.take_outside_word(byte, at);
+                }
+            }
+        }
+    }
+
+    /// Starts a joined word: steps the automaton through the end of the run before the first
+    /// break, as much of it as a pattern crossing the break can start in.
+    fn activate(&self, state: &mut WrapState, text: &[u8], base: usize, run_end: usize) {
+        let from = state
+            .run_start
+            .max(run_end.saturating_sub(self.patterns.max_len.saturating_sub(1)));
+        state.sid = self.patterns.automaton.start();
+        state.joined = 0;
+        state.last_start = 0;
+        state.anchors.clear();
+        state.anchors.push_back((0, from));
+        for (k, &byte) in text[from - base..run_end - base].iter().enumerate() {
+            // No hit can end here: it would not cross a break.
+            state.sid = self.patterns.automaton.next_state(state.sid, byte);
+            state.joined += 1;
+            if state.sid == self.patterns.automaton.start() {
+                state.last_start = state.joined;
+            }
+            debug_assert!(from + k < run_end);
+        }
+    }
+
+    /// Steps the automaton over one alphabet byte of a joined word, at absolute offset `at`.
+    fn advance(&self, state: &mut WrapState, byte: u8, at: usize, hits: &mut Vec<Hit>) {
+        let automaton = &self.patterns.automaton;
+        state.sid = automaton.next_state(state.sid, byte);
+        state.joined += 1;
+        if state.sid == automaton.start() {
+            state.last_start = state.joined;
+        }
+        let joined = state.joined;
+        let anchors = &state.anchors;
+        automaton.matches(state.sid, |pid, len| {
+            let start = joined - len;
+            // Only a match that crosses a break: one whose start lies before the last anchor
+            // at or before its end.
+            if anchors.back().is_some_and(|&(j, _)| j <= start) {
+                return;
+            }
+            let range = original(anchors, start)..at + 1;
+            for origin in self.patterns.origins(pid) {
+                if let Origin::Whole { secret, encoding } = *origin {
+                    hits.push(Hit {
+                        range: range.clone(),
+                        secret,
+                        encoding,
+                    });
+                }
+            }
+        });
+        // Keep the anchors a later match can start after: the last one at or before the
+        // earliest start, and every one after it.
+        let earliest = state
+            .joined
+            .saturating_sub(self.patterns.max_len.saturating_sub(1));
+        while state.anchors.len() > 1 && state.anchors[1].0 <= earliest {
+            state.anchors.pop_front();
+        }
+    }
+
+    /// The first absolute offset a hit found later could start at; the caller keeps the text
+    /// from there on for the next [`feed`](Wrapped::feed).
+    pub(crate) fn pending_from(&self, state: &WrapState) -> usize {
+        let reach = self.patterns.max_len.saturating_sub(1);
+        match state.mode {
+            Mode::Run if !state.eligible => state.pos,
+            Mode::Run => state.run_start.max(state.pos.saturating_sub(reach)),
+            Mode::Gap {
+                run_end,
+                active: false,
+                ..
+            } => state.run_start.max(run_end.saturating_sub(reach)),
+            Mode::Gap { active: true, .. } | Mode::Active => {
+                let start = state.last_start.max(state.joined.saturating_sub(reach));
+                original(&state.anchors, start)
+            }
+        }
+    }
+}
+
+/// The absolute offset of joined byte `joined`, from the anchor at or before it.
+fn original(anchors: &VecDeque<(usize, usize)>, joined: usize) -> usize {
+    let at = anchors.partition_point(|&(j, _)| j <= joined);
+    let (j, offset) = anchors[at.saturating_sub(1)];
+    offset + (joined - j)
+}
+
+/// Where a [`Wrapped`] search is between two pieces of text.
+#[derive(Debug, Clone)]
+pub(crate) struct WrapState {
+    /// Absolute offset of the next byte.
+    pos: usize,
+    /// In [`Mode::Run`], where the run of alphabet bytes that ends at `pos` started (`pos` when
+    /// there is none); in [`Mode::Gap`] before a joined word, where the run before it started.
+    run_start: usize,
+    /// Whether that run may join the next line: it starts its line (after indentation) or
+    /// follows a character other than a space or tab (`"`, `=`, `:`). A word after a space,
+    /// the last word of a line of prose, does not, so a stream need not hold it back until the
+    /// next line arrives.
+    eligible: bool,
+    /// Whether the line holds nothing but spaces and tabs before `run_start`.
+    blank: bool,
+    mode: Mode,
+    /// The automaton's state inside a joined word, and the number of joined bytes fed.
+    sid: StateID,
+    joined: usize,
+    /// `joined` just after the automaton was last in its start state.
+    last_start: usize,
+    /// `(joined, offset)`: joined byte `joined` is at absolute `offset`, and so are the bytes
+    /// after it up to the next anchor. One at the start of the word and one after each break.
+    anchors: VecDeque<(usize, usize)>,
+}
+
+impl WrapState {
+    /// Takes a stretch with no line-break character (no `\n`, `\r` or `\\`) in [`Mode::Run`]:
+    /// only where the last run of alphabet bytes starts matters, and what precedes it.
+    fn note_run(&mut self, stretch: &[u8], at: usize) {
+        if let Some(k) = stretch.iter().rposition(|&b| !ALPHABET[usize::from(b)]) {
+            let blank_before = self.blank && stretch[..k].iter().all(|&b| is_space(b));
+            self.eligible = !is_space(stretch[k]) || blank_before;
+            self.blank = blank_before && is_space(stretch[k]);
+            self.run_start = at + k + 1;
+        }
+    }
+
+    /// Takes a byte outside a joined word that does not start a line break to join across.
+    fn take_outside_word(&mut self, byte: u8, at: usize) {
+        if ALPHABET[usize::from(byte)] {
+            return;
+        }
+        if byte == b'\n' {
+            self.blank = true;
+            self.eligible = true;
+        } else {
+            self.eligible = !is_space(byte) || self.blank;
+            self.blank &= is_space(byte);
+        }
+        self.run_start = at + 1;
+    }
+
+    /// Ends the joined word (or the line break after a run) before the byte at `at`, which
+    /// starts a new line if `new_line`.
+    fn deactivate(&mut self, at: usize, new_line: bool) {
+        self.mode = Mode::Run;
+        self.run_start = at;
+        self.eligible = true;
+        self.blank = new_line;
+        self.anchors.clear();
+    }
+}
+
+fn is_space(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Mode {
+    /// Outside a joined word: text is skipped to the next line-break character.
+    Run,
+    /// Inside a line break after alphabet bytes ending at `run_end`; `active` if a joined word
+    /// is under way.
+    Gap {
+        run_end: usize,
+        gap: Gap,
+        active: bool,
+    },
+    /// Inside a joined word, after a break.
+    Active,
+}
+
+/// How far a line break has got.
+#[derive(Debug, Clone, Copy)]
+enum Gap {
+    /// After `\r`.
+    Cr,
+    /// After `\`.
+    Escape,
+    /// After `\r` written as two characters.
+    EscapedCr,
+    /// After `\r` and a `\` (two characters each).
+    EscapedCrEscape,
+    /// After the line end, with this many spaces or tabs.
+    Indent(usize),
+}
+
+enum Step {
+    Continue(Gap),
+    /// The byte is an alphabet byte that continues the word on the next line.
+    Joined,
+    /// Not a line break between two words.
+    Broken,
+}
+
+impl Gap {
+    /// The gap `byte` starts right after an alphabet byte, if it can start one.
+    fn start(byte: u8) -> Option<Gap> {
+        match byte {
+            b'\n' => Some(Gap::Indent(0)),
+            b'\r' => Some(Gap::Cr),
+            b'\\' => Some(Gap::Escape),
+            _ => None,
+        }
+    }
+
+    fn next(self, byte: u8) -> Step {
+        match (self, byte) {
+            (Gap::Cr, b'\n') => Step::Continue(Gap::Indent(0)),
+            (Gap::Escape, b'n') => Step::Continue(Gap::Indent(0)),
+            (Gap::Escape, b'r') => Step::Continue(Gap::EscapedCr),
+            (Gap::EscapedCr, b'\\') => Step::Continue(Gap::EscapedCrEscape),
+            (Gap::EscapedCrEscape, b'n') => Step::Continue(Gap::Indent(0)),
+            (Gap::Indent(n), b' ' | b'\t') if n < MAX_INDENT => Step::Continue(Gap::Indent(n + 1)),
+            (Gap::Indent(_), b) if ALPHABET[usize::from(b)] => Step::Joined,
+            _ => Step::Broken,
+        }
+    }
+}
