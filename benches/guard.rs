@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use keyward::{Redactor, SecretString};
+use keyward::{Redactor, SecretString, SharedRedactor};
 
 const CORPUS_BYTES: usize = 64 << 20;
 const PLANT_EVERY: usize = 256 << 10;
@@ -322,11 +322,30 @@ fn guard(c: &mut Criterion) {
     group.finish();
 }
 
+/// Keys loading one at a time into a `SharedRedactor` (as a `KeyManager` adds them on cache
+/// misses), read once at the end, against building one redactor for all of them.
+fn shared(c: &mut Criterion) {
+    let all = secrets(1000);
+    let mut group = c.benchmark_group("shared");
+    group.sample_size(10);
+    group.bench_function("update_one_at_a_time_then_current/1000", |b| {
+        b.iter(|| {
+            let shared = SharedRedactor::new(Redactor::builder());
+            for (i, key) in all.iter().enumerate() {
+                shared.update(&format!("K{i}"), key).unwrap();
+            }
+            shared.current().len()
+        })
+    });
+    group.bench_function("build_once/1000", |b| b.iter(|| redactor(&all).len()));
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    targets = guard
+    targets = guard, shared
 }
 criterion_main!(benches);

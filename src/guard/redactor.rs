@@ -162,6 +162,13 @@ impl RedactorBuilder {
         Ok(self)
     }
 
+    /// Registers a secret checked before (with [`check`](RedactorBuilder::check));
+    /// [`build`](RedactorBuilder::build) checks it again.
+    pub(crate) fn push_secret(mut self, label: &str, secret: &SecretString) -> Self {
+        self.secrets.push((Arc::from(label), secret.clone()));
+        self
+    }
+
     /// Registers several labelled secrets; see [`secret`](RedactorBuilder::secret).
     ///
     /// # Errors
@@ -289,7 +296,26 @@ impl RedactorBuilder {
         self.secrets.is_empty()
     }
 
-    fn check(&self, label: &str, secret: &SecretString) -> Result<()> {
+    /// The checks of [`build`](RedactorBuilder::build), without compiling anything: every
+    /// error `build` can return for these settings and secrets, except an automaton too large.
+    pub(crate) fn validate(&self) -> Result<()> {
+        for (label, secret) in &self.secrets {
+            self.check(label, secret)?;
+        }
+        if self.fragments && self.fragment_len < MIN_FRAGMENT_LEN {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "fragment length {} is below the minimum of {MIN_FRAGMENT_LEN} characters",
+                    self.fragment_len
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether `secret` could be registered as `label` with these settings.
+    pub(crate) fn check(&self, label: &str, secret: &SecretString) -> Result<()> {
         if label.is_empty() {
             return Err(Error::new(
                 ErrorKind::InvalidInput,
@@ -317,18 +343,7 @@ impl RedactorBuilder {
     /// [`ErrorKind::InvalidInput`] if a secret is shorter than the minimum length, the fragment
     /// length is below 6, or the automaton cannot be built (more patterns than it can index).
     pub fn build(self) -> Result<Redactor> {
-        for (label, secret) in &self.secrets {
-            self.check(label, secret)?;
-        }
-        if self.fragments && self.fragment_len < MIN_FRAGMENT_LEN {
-            return Err(Error::new(
-                ErrorKind::InvalidInput,
-                format!(
-                    "fragment length {} is below the minimum of {MIN_FRAGMENT_LEN} characters",
-                    self.fragment_len
-                ),
-            ));
-        }
+        self.validate()?;
         // Any fragment of 2k-1 bytes or more contains one of the aligned k-grams.
         let gram_len = if self.fragments {
             self.fragment_len.div_ceil(2)
