@@ -440,7 +440,11 @@ struct Inner {
 /// - base64 (standard and URL-safe, padded or not) of the secret alone or inside a larger blob,
 ///   at any of the three byte alignments; the one or two characters at each end that depend on
 ///   the neighbouring bytes stay in the output;
-/// - hex (lower and upper case), percent-encoding, and JSON string escaping;
+/// - hex (lower and upper case), percent-encoding and JSON string escaping, as the common
+///   encoders write them (Python, JavaScript, Go, .NET, PHP, serde_json: either hex case, `+` or
+///   `%20` for a space, with or without `\/`, HTML-safe and ASCII-only escapes);
+/// - base64 and hex broken onto lines at any width (`base64`, MIME, PEM, `xxd -p`), also with
+///   JSON-escaped line ends and indentation;
 /// - any contiguous fragment of at least 16 characters, not counting a public prefix such as
 ///   `sk-proj-` (so a model that prints half a key is caught).
 ///
