@@ -108,6 +108,20 @@ impl From<SecretString> for secrecy::SecretString {
     }
 }
 
+impl From<secrecy::SecretString> for SecretString {
+    /// Takes a secret from crates that hand out `secrecy::SecretString` (LLM SDKs, config
+    /// crates), without copying it.
+    ///
+    /// ```
+    /// let theirs = secrecy::SecretString::from("sk-test-not-a-real-key-0000");
+    /// let ours = keyward::SecretString::from(theirs);
+    /// assert_eq!(ours.expose_secret(), "sk-test-not-a-real-key-0000");
+    /// ```
+    fn from(value: secrecy::SecretString) -> SecretString {
+        SecretString(value)
+    }
+}
+
 impl secrecy::ExposeSecret<str> for SecretString {
     fn expose_secret(&self) -> &str {
         SecretString::expose_secret(self)

@@ -58,7 +58,7 @@ impl<'a, M: MakeWriter<'a>> MakeWriter<'a> for RedactingMakeWriter<M> {
         RedactedEvent::new(self.inner.make_writer(), self.redactor.current())
     }
 
-    fn make_writer_for(&'a self, meta: &tracing_core::Metadata<'_>) -> Self::Writer {
+    fn make_writer_for(&'a self, meta: &tracing::Metadata<'_>) -> Self::Writer {
         RedactedEvent::new(self.inner.make_writer_for(meta), self.redactor.current())
     }
 }
