@@ -513,3 +513,53 @@ fn a_long_run_of_a_repeating_secret_is_redacted_piece_by_piece() {
     let text = format!("say {} twice", secret.repeat(2));
     assert_eq!(redactor.redact(&text), "say [REDACTED:PW] twice");
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// A stream says what it replaced, whatever the split: as many redactions as the one-shot
+    /// output has replacements, the labels the one-shot findings name, and `check` refuses
+    /// exactly when something was replaced.
+    #[test]
+    fn a_stream_counts_and_names_what_it_replaced(
+        secrets in secrets_strategy(),
+        pieces in proptest::collection::vec(piece(), 0..10),
+        cuts in proptest::collection::vec(0..300usize, 0..10),
+    ) {
+        let redactor = build(&secrets, 16);
+        let text = render(&pieces, &secrets);
+        let whole = redactor.redact(&text).into_owned();
+        let mut points: Vec<usize> = cuts
+            .iter()
+            .map(|&c| {
+                let mut c = c.min(text.len());
+                while !text.is_char_boundary(c) {
+                    c -= 1;
+                }
+                c
+            })
+            .collect();
+        points.push(text.len());
+        points.sort_unstable();
+        let mut stream = redactor.stream();
+        let mut at = 0;
+        for p in points {
+            let _ = stream.push(&text[at..p]);
+            at = p;
+        }
+        let _ = stream.finish();
+        prop_assert_eq!(stream.redactions(), whole.matches("[REDACTED:").count());
+        let mut named: Vec<String> = redactor.find(&text).iter().map(|f| f.label().to_owned()).collect();
+        named.sort();
+        named.dedup();
+        let mut found: Vec<String> = stream.found().map(str::to_owned).collect();
+        found.sort();
+        prop_assert_eq!(&found, &named);
+        prop_assert_eq!(stream.check().is_err(), whole != text);
+        if let Err(err) = stream.check() {
+            for s in &secrets {
+                prop_assert!(!err.to_string().contains(s.as_str()));
+            }
+        }
+    }
+}

@@ -543,7 +543,7 @@ impl Redactor {
             return Cow::Borrowed(text);
         }
         let mut out = String::with_capacity(text.len());
-        self.render(text, 0, &regions, &mut out);
+        self.render(text, 0, &regions, &mut out, |_| {});
         Cow::Owned(out)
     }
 
@@ -706,7 +706,15 @@ impl Redactor {
     /// Appends `text` (which starts at absolute offset `base`) to `out` with `regions` replaced;
     /// the regions lie inside the text and are sorted. A region is replaced piece by piece
     /// ([`Region::piece_len`]).
-    pub(crate) fn render(&self, text: &str, base: usize, regions: &[Region], out: &mut String) {
+    /// Calls `replaced` with the sources of each replacement written.
+    pub(crate) fn render(
+        &self,
+        text: &str,
+        base: usize,
+        regions: &[Region],
+        out: &mut String,
+        mut replaced: impl FnMut(&[Source]),
+    ) {
         let mut at = 0;
         for region in regions {
             let (start, end) = (region.range.start - base, region.range.end - base);
@@ -714,12 +722,23 @@ impl Redactor {
             let mut piece = region.range.start;
             while piece < region.range.end {
                 let piece_end = region.piece_end(piece, self.inner.piece_len, text, base);
-                self.push_replacement(&region.sources_in(piece..piece_end), out);
+                let sources = region.sources_in(piece..piece_end);
+                self.push_replacement(&sources, out);
+                replaced(&sources);
                 piece = piece_end;
             }
             at = end;
         }
         out.push_str(&text[at..]);
+    }
+
+    /// What a replacement names for `source`: the label of a registered secret, or the format
+    /// of a detected one (with `true`).
+    pub(crate) fn source_label(&self, source: &Source) -> (Arc<str>, bool) {
+        match source {
+            Source::Registered(s) => (self.inner.entries[*s as usize].label.clone(), false),
+            Source::Detected(d) => (Arc::from(d.label), true),
+        }
     }
 
     /// The longest piece a region is replaced in ([`Region::piece_len`]).

@@ -1,12 +1,14 @@
 //! [`StreamRedactor`]: redaction for text that arrives in pieces.
 
 use std::fmt;
+use std::sync::Arc;
 
 use super::received::Received;
 use super::redactor::{Redactor, detection_line};
 use super::region::{Region, add_detected_region, add_region};
 use super::scan::{Hit, ScanState};
 use super::wrapped::WrapState;
+use crate::error::{Error, ErrorKind, Result};
 
 /// Redacts a text that arrives in pieces, such as the tokens of a model's answer.
 ///
@@ -56,6 +58,9 @@ pub struct StreamRedactor {
     /// the text is known to hold no `\n`. Nothing from `line_start` on is emitted.
     line_start: usize,
     searched: usize,
+    /// Replacements emitted so far, and the distinct names they gave (`true`: detected).
+    redactions: usize,
+    found: Vec<(Arc<str>, bool)>,
     /// Whether short copies out may write past their end into `out`'s spare capacity
     /// ([`Received::copy_into`]); off for a buffer of our own that may be freed unwiped.
     over_copy: bool,
@@ -91,6 +96,8 @@ impl StreamRedactor {
             hits: Vec::new(),
             line_start: 0,
             searched: 0,
+            redactions: 0,
+            found: Vec::new(),
             over_copy: true,
         }
     }
@@ -105,6 +112,63 @@ impl StreamRedactor {
     /// The redactor this stream uses.
     pub fn redactor(&self) -> &Redactor {
         &self.redactor
+    }
+
+    /// How many replacements this stream has emitted so far, over every text it was used for:
+    /// non-zero means a secret was in the stream.
+    pub fn redactions(&self) -> usize {
+        self.redactions
+    }
+
+    /// The labels of the secrets replaced so far (for a detected one, its format), each once,
+    /// in the order first emitted.
+    pub fn found(&self) -> impl Iterator<Item = &str> {
+        self.found.iter().map(|(label, _)| &**label)
+    }
+
+    /// Checks that nothing was redacted so far, for an agent that refuses a streamed answer as
+    /// it refuses a whole one with [`Redactor::check`]. Call it after
+    /// [`finish`](StreamRedactor::finish) to judge the whole text.
+    ///
+    /// ```
+    /// use keyward::{ErrorKind, Redactor, SecretString};
+    ///
+    /// let key = SecretString::from(format!("sk-proj-{}", "Ab3dEf6h".repeat(5)));
+    /// let redactor = Redactor::builder().secret("OPENAI_API_KEY", &key)?.build()?;
+    /// let mut stream = redactor.stream();
+    /// let _ = stream.push("Your key is ");
+    /// let _ = stream.push(key.expose_secret());
+    /// let _ = stream.finish();
+    /// assert_eq!(stream.redactions(), 1);
+    /// let err = stream.check().unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Leak);
+    /// assert!(err.to_string().contains("OPENAI_API_KEY"));
+    /// # Ok::<(), keyward::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Leak`] naming the labels replaced so far (never the values).
+    pub fn check(&self) -> Result<()> {
+        if self.found.is_empty() {
+            return Ok(());
+        }
+        let listed: Vec<String> = self
+            .found
+            .iter()
+            .map(|(label, detected)| match detected {
+                true => format!("`{label}` (detected)"),
+                false => format!("`{label}`"),
+            })
+            .collect();
+        Err(Error::new(
+            ErrorKind::Leak,
+            format!(
+                "potential secret leak detected in a stream ({} replaced): {}",
+                self.redactions,
+                listed.join(", ")
+            ),
+        ))
     }
 
     /// The number of bytes received and not yet emitted.
@@ -352,9 +416,24 @@ impl StreamRedactor {
                 self.regions.insert(done, front);
                 done += 1;
             }
-            let regions = &self.regions[..done];
-            self.redactor
-                .render(text, self.base + self.emitted, regions, out);
+            let (redactor, found) = (&self.redactor, &mut self.found);
+            let mut redactions = 0;
+            redactor.render(
+                text,
+                self.base + self.emitted,
+                &self.regions[..done],
+                out,
+                |sources| {
+                    redactions += 1;
+                    for source in sources {
+                        let name = redactor.source_label(source);
+                        if !found.contains(&name) {
+                            found.push(name);
+                        }
+                    }
+                },
+            );
+            self.redactions += redactions;
             self.regions.drain(..done);
         }
         self.emitted = end;
