@@ -404,6 +404,25 @@ fn no_repository_warns_and_no_git_is_not_checked() {
     );
 }
 
+#[test]
+#[cfg(unix)]
+fn a_repository_of_another_user_is_not_called_no_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    git(dir.path(), &["init", "-q"]);
+    // git's ownership check needs the repository to belong to someone else: as root, give it
+    // to `nobody`; as anyone else, this cannot be set up.
+    if std::os::unix::fs::chown(dir.path(), Some(65534), Some(65534)).is_err() {
+        eprintln!("skipping: cannot give a directory to another user (not root)");
+        return;
+    }
+    let report = Audit::new(dir.path()).run();
+    let item = report.item(Check::GitIgnore).unwrap();
+    assert_eq!(item.status, AuditStatus::Warn);
+    assert!(item.reason.contains("dubious ownership"), "{}", item.reason);
+    assert!(item.reason.contains("safe.directory"), "{}", item.reason);
+    assert!(!item.reason.contains("not a git repository"));
+}
+
 // 5. usage monitoring, 6. redaction, 7. scopes, 8. alerts
 
 fn alerting_log() -> UsageLog {

@@ -47,7 +47,21 @@ pub(super) fn check(git: &OsStr, dir: &Path) -> GitCheck {
         Ok(output) => output,
         Err(err) => return GitCheck::NoGit(err.to_string()),
     };
-    if !inside.status.success() || String::from_utf8_lossy(&inside.stdout).trim() != "true" {
+    if !inside.status.success() {
+        // git 2.35.2 and later refuse a repository owned by another user; that is not the
+        // absence of one, and the fix is the user's call.
+        if String::from_utf8_lossy(&inside.stderr).contains("dubious ownership") {
+            return GitCheck::Failed(format!(
+                "git refuses to read the repository at `{}`: it belongs to another user (git's \
+                 \"dubious ownership\" check); run the audit as its owner, or, if you trust it, \
+                 `git config --global --add safe.directory {}`",
+                dir.display(),
+                dir.display()
+            ));
+        }
+        return GitCheck::NotARepository;
+    }
+    if String::from_utf8_lossy(&inside.stdout).trim() != "true" {
         return GitCheck::NotARepository;
     }
 
