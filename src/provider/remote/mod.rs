@@ -16,6 +16,8 @@ mod gcp;
 #[cfg(feature = "gcp")]
 mod gcp_credentials;
 mod policy;
+#[cfg(any(feature = "vault", feature = "aws", feature = "azure", feature = "gcp"))]
+mod server_text;
 #[cfg(feature = "vault")]
 mod vault;
 
