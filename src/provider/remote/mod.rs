@@ -15,7 +15,11 @@ mod crc32c;
 mod gcp;
 #[cfg(feature = "gcp")]
 mod gcp_credentials;
+#[cfg(any(feature = "vault", feature = "azure", feature = "gcp"))]
+mod http;
 mod policy;
+#[cfg(any(feature = "vault", feature = "aws", feature = "azure", feature = "gcp"))]
+mod redirect;
 #[cfg(any(feature = "vault", feature = "aws", feature = "azure", feature = "gcp"))]
 mod server_text;
 #[cfg(feature = "vault")]
