@@ -5,6 +5,8 @@
 
 #[cfg(feature = "aws")]
 mod aws;
+#[cfg(feature = "aws")]
+mod aws_client;
 #[cfg(feature = "azure")]
 mod azure;
 #[cfg(any(feature = "azure", feature = "gcp"))]
