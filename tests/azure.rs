@@ -744,19 +744,23 @@ impl Credentials {
         builder.build().unwrap()
     }
 
-    fn all(&self) -> [&str; 3] {
+    fn all(&self) -> [&str; 4] {
         [
             &self.access_token,
             &self.client_secret,
             &self.federated_token,
+            ISSUED_TOKEN,
         ]
     }
 }
 
+/// The access token the misbehaving servers issue.
+const ISSUED_TOKEN: &str = "fake-issued-Zx8qZx8qZx8q";
+
 /// What a well-behaved Entra ID and Key Vault answer.
 fn good_answer(path: &str) -> Reply {
     if path.contains("token") {
-        let token = json!({ "access_token": "fake-issued-Zx8qZx8qZx8q", "expires_in": 3600 });
+        let token = json!({ "access_token": ISSUED_TOKEN, "expires_in": 3600 });
         Reply::json(200, &token)
     } else {
         Reply::json(
