@@ -55,6 +55,7 @@ impl<'a> ServerText<'a> {
     }
 
     /// Adds one more credential.
+    #[cfg_attr(not(any(feature = "vault", feature = "azure")), allow(dead_code))]
     pub(crate) fn with(mut self, label: &'static str, credential: &'a SecretString) -> Self {
         self.credentials.push((label, credential));
         self
@@ -92,6 +93,10 @@ impl<'a> ServerText<'a> {
     }
 
     /// `" (text)"` for an explanation the server gave, `""` for none.
+    #[cfg_attr(
+        not(any(feature = "vault", feature = "azure", feature = "gcp")),
+        allow(dead_code)
+    )]
     pub(crate) fn detail(&self, text: Option<&str>) -> String {
         match text.map(str::trim).filter(|text| !text.is_empty()) {
             Some(text) => format!(" ({})", self.clean(text)),
