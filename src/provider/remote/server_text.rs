@@ -23,11 +23,10 @@ use crate::secret::SecretString;
 /// The most characters of server text an error shows.
 pub(crate) const MAX_SHOWN_CHARS: usize = 200;
 
-/// The most bytes of server text looked at. Redaction is linear, but need not run over a
-/// megabyte to show 200 characters. Cutting before redacting could leave the head of a secret
-/// at the end of the piece, but only that many characters before it can ever be shown: the text
-/// before it would have to shrink to 200 characters, more than the longest credential (a few
-/// KiB) can make its `[REDACTED:…]` shrink.
+/// The most bytes of server text redacted, when that is enough. Redaction is linear, but need
+/// not run over a megabyte to show 200 characters. A piece cut there may end in the head of a
+/// secret, which must not be shown: when the redacted piece is so short that its end would be
+/// shown (redaction shrank 64 KiB to 200 characters), the whole text is redacted instead.
 const MAX_READ_BYTES: usize = 64 * 1024;
 
 /// What stands in for server text when no redactor could be built: nothing is shown.
@@ -63,11 +62,21 @@ impl<'a> ServerText<'a> {
 
     /// `text`, redacted, escaped and cut (see the module documentation).
     pub(crate) fn clean(&self, text: &str) -> String {
+        self.clean_reading(text, MAX_READ_BYTES)
+    }
+
+    /// [`clean`](ServerText::clean), redacting the first `read_bytes` of `text` when that is
+    /// enough.
+    fn clean_reading(&self, text: &str, read_bytes: usize) -> String {
         let Some(redactor) = self.redactor() else {
             return WITHHELD.to_owned();
         };
-        let head = &text[..floor_char_boundary(text, MAX_READ_BYTES)];
-        let redacted = redactor.redact(head);
+        let mut head = &text[..floor_char_boundary(text, read_bytes)];
+        let mut redacted = redactor.redact(head);
+        if head.len() < text.len() && redacted.chars().nth(MAX_SHOWN_CHARS).is_none() {
+            head = text;
+            redacted = redactor.redact(text);
+        }
         let mut shown = String::with_capacity(MAX_SHOWN_CHARS + 3);
         let mut chars = 0;
         let mut escaped = String::new();
@@ -219,6 +228,30 @@ mod tests {
         let shown = quiet.clean(&text);
         assert_eq!(shown, format!("{}...", "é".repeat(200)));
         assert_eq!(floor_char_boundary("aé", 2), 1);
+    }
+
+    #[test]
+    fn a_secret_across_the_first_cut_is_not_shown() {
+        // Long credentials shrink the piece read first to a few labels, so its end, where the
+        // token starts, would be among the characters shown. (A piece of 2 KiB instead of
+        // 64 KiB, for speed; the rule is the same.)
+        let read_bytes = 2048;
+        let token = token();
+        let long = SecretString::from("L0ng-Cred3ntial.".repeat(20));
+        let quiet = ServerText::new([("vault token", &token), ("long credential", &long)]);
+        let longs = long.expose_secret().repeat(6);
+        let pad = "-".repeat(read_bytes - longs.len() - 10);
+        let text = format!("{longs}{pad}{}", token.expose_secret());
+        assert_eq!(floor_char_boundary(&text, read_bytes), read_bytes);
+        let shown = quiet.clean_reading(&text, read_bytes);
+        assert!(shown.starts_with("[REDACTED:long credential]"), "{shown}");
+        assert!(shown.ends_with("[REDACTED:vault token]"), "{shown}");
+        // Text whose first piece stays long is redacted in that piece only.
+        let text = format!("{}{}", "x".repeat(4096), token.expose_secret());
+        assert_eq!(
+            quiet.clean_reading(&text, read_bytes),
+            format!("{}...", "x".repeat(200))
+        );
     }
 
     proptest! {
