@@ -12,7 +12,8 @@
 mod common;
 
 use std::net::TcpListener;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -20,6 +21,9 @@ use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::config::{Credentials, SharedCredentialsProvider};
 use aws_sdk_secretsmanager::primitives::Blob;
 use chrono::Utc;
+use common::misbehaving::{
+    Fake, Reply, Request, assert_clean, assert_redirect_refused, redirect_target,
+};
 use common::servers::{OwnServer, free_port, shared_moto, skip};
 use keyward::{
     AsyncSecretProvider, AsyncSecretProviderExt, AwsSecretsManagerProvider, ErrorKind, RemotePolicy,
@@ -36,6 +40,11 @@ on_both_runtimes!(
     last_rotated_comes_from_describe_secret,
     an_unreachable_endpoint_is_an_error_after_retries,
     a_stopped_server_is_an_error_and_a_restarted_one_recovers,
+    redirects_are_not_followed_by_the_sdk_and_nothing_reaches_the_other_server,
+    service_text_in_errors_is_redacted_escaped_and_cut,
+    answers_are_capped_at_one_mebibyte,
+    answers_that_cannot_be_read_say_why,
+    an_answer_cut_mid_body_is_retried,
 );
 
 struct Moto {
@@ -497,4 +506,267 @@ async fn an_answer_the_sdk_cannot_parse_does_not_leak_the_secret_it_carries() {
         source = cause.source();
     }
     assert!(!shown.contains(&value), "the secret leaked: {shown}");
+}
+
+/// The credentials of the tests against misbehaving servers, made in code: temporary ones, so
+/// that every request carries a session token.
+struct Local {
+    key_id: String,
+    secret_key: String,
+    session_token: String,
+}
+
+fn local() -> Local {
+    Local {
+        key_id: format!("ASIA{}", "FAKE2345".repeat(2)),
+        secret_key: format!("fake/secret+{}", "Key9".repeat(7)),
+        session_token: format!("IQoJb3JpZ2luX2VjEFake{}", "Tok3n".repeat(24)),
+    }
+}
+
+impl Local {
+    async fn provider(&self, endpoint: &str) -> AwsSecretsManagerProvider {
+        let config = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                &self.key_id,
+                &self.secret_key,
+                Some(self.session_token.clone()),
+                None,
+                "keyward-tests",
+            )))
+            .build();
+        AwsSecretsManagerProvider::builder()
+            .with_sdk_config(config)
+            .with_endpoint_url(endpoint)
+            .with_policy(
+                RemotePolicy::default()
+                    .with_initial_backoff(Duration::from_millis(1))
+                    .with_max_backoff(Duration::from_millis(4)),
+            )
+            .build()
+            .await
+    }
+
+    /// Every credential, and the signatures of `requests` (replayable for minutes).
+    fn all(&self, requests: &[Request]) -> Vec<String> {
+        let mut all = vec![
+            self.key_id.clone(),
+            self.secret_key.clone(),
+            self.session_token.clone(),
+        ];
+        for request in requests {
+            let authorization = request.header("authorization").unwrap();
+            let signature = authorization.split("Signature=").nth(1).unwrap();
+            all.push(signature.trim().to_owned());
+        }
+        all
+    }
+}
+
+/// A `GetSecretValue` answer.
+fn good_answer() -> Reply {
+    Reply::aws(
+        200,
+        &json!({
+            "ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:app-AbCdEf",
+            "Name": "app",
+            "VersionId": "v-1",
+            "SecretString": "fake-value-0000",
+            "VersionStages": ["AWSCURRENT"],
+            "CreatedDate": 1_700_000_000,
+        }),
+    )
+}
+
+async fn redirects_are_not_followed_by_the_sdk_and_nothing_reaches_the_other_server() {
+    let local = local();
+    for status in [301, 302, 303, 307, 308] {
+        let target = Fake::start(|_| good_answer());
+        let location = redirect_target(&target);
+        let origin = Fake::start(move |_| Reply::redirect(status, &location));
+        let err = local
+            .provider(&origin.address)
+            .await
+            .get("app")
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Backend);
+        assert_redirect_refused(&err, &origin, &target, status);
+        assert_eq!(origin.count(), 1, "a redirect is not retried: {err}");
+        let all = local.all(&origin.requests());
+        assert_clean(&err, &all.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+}
+
+async fn service_text_in_errors_is_redacted_escaped_and_cut() {
+    let local = local();
+    // A refusal, and a server error (retried, then reported); the message, and the error code
+    // itself, are the service's text. The echo starts with the session token, or the request's
+    // signature, so that each would be among the characters shown.
+    for (status, echoed) in [
+        (400, "message"),
+        (400, "__type"),
+        (500, "message"),
+        (403, "signature"),
+    ] {
+        let server = Fake::start(move |request| {
+            let echo = request.echo(&["x-amz-security-token", "authorization"]);
+            let error = match echoed {
+                "__type" => {
+                    // The SDK keeps what comes before a `:` of the code: no header names.
+                    let token = request.header("x-amz-security-token").unwrap_or_default();
+                    let code = format!("Denied.{token}\n\u{1b}[2K{}", "y".repeat(5_800));
+                    json!({ "__type": code, "message": "denied" })
+                }
+                "signature" => {
+                    let authorization = request.header("authorization").unwrap_or_default();
+                    let signature = authorization.split("Signature=").nth(1).unwrap_or_default();
+                    let message = format!("signature {signature} does not match\n{echo}");
+                    json!({ "__type": "InvalidSignatureException", "message": message })
+                }
+                _ => json!({ "__type": "AccessDeniedException", "message": echo }),
+            };
+            Reply::aws(status, &error)
+        });
+        let err = local
+            .provider(&server.address)
+            .await
+            .get("app")
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Backend);
+        let requests = server.requests();
+        assert!(requests[0].text().contains(&local.session_token));
+        let all = local.all(&requests);
+        assert_clean(&err, &all.iter().map(String::as_str).collect::<Vec<_>>());
+        let message = err.to_string();
+        let label = if echoed == "signature" {
+            "aws request signature]"
+        } else {
+            "aws session token]"
+        };
+        assert!(message.contains(label), "{message}");
+        assert!(message.contains(&format!("HTTP {status}")), "{message}");
+    }
+}
+
+async fn answers_are_capped_at_one_mebibyte() {
+    let local = local();
+    // Announced: ten megabytes in one answer.
+    let padding = "x".repeat(10 << 20);
+    let server = Fake::start(move |_| {
+        let body = json!({ "Name": "app", "SecretString": "fake-value-0000", "Pad": padding });
+        Reply::aws(200, &body)
+    });
+    let err = local
+        .provider(&server.address)
+        .await
+        .get("app")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("more than 1 MiB"), "{err}");
+    assert!(err.to_string().contains("HTTP 200"), "{err}");
+    assert_eq!(server.count(), 1, "not retried: {err}");
+    // Unannounced and endless (chunked): the client hangs up after 1 MiB, whatever the
+    // status. Counted, not timed: what it took, plus socket buffers.
+    for status in [200, 400, 500] {
+        let server = Fake::start(move |_| Reply::Endless { status });
+        let err = local
+            .provider(&server.address)
+            .await
+            .get("app")
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("more than 1 MiB"), "{err}");
+        assert!(
+            server.written() < 32 << 20,
+            "{} bytes taken",
+            server.written()
+        );
+    }
+}
+
+async fn answers_that_cannot_be_read_say_why() {
+    let local = local();
+    for (body, expected, source) in [
+        (
+            r#"{"Name": "app", "SecretString": "fake-"#,
+            "JSON that ends too early",
+            "EOF while parsing",
+        ),
+        (
+            r#"{"Name" "app"}"#,
+            "malformed JSON (line 1, column 9)",
+            "expected `:`",
+        ),
+        (
+            "<html>proxy error</html>",
+            "malformed JSON",
+            "expected value",
+        ),
+        (
+            r#"{"Name": "app", "SecretString": 5}"#,
+            "`SecretString` is a number where a string belongs",
+            "`SecretString` is a number",
+        ),
+        (
+            r#"{"SecretString": "fake-value-0000", "CreatedDate": "yesterday"}"#,
+            "`CreatedDate` is a string where a number belongs",
+            "`CreatedDate` is a string",
+        ),
+        (
+            r#"["fake-value-0000"]"#,
+            "the answer is an array where an object belongs",
+            "an array",
+        ),
+    ] {
+        let server = Fake::start(move |_| Reply::raw(200, "application/x-amz-json-1.1", body));
+        let err = local
+            .provider(&server.address)
+            .await
+            .get("app")
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Backend);
+        let message = err.to_string();
+        assert!(message.contains("HTTP 200"), "{message}");
+        assert!(message.contains(expected), "{body}: {message}");
+        assert!(!message.contains("unrecognised"), "{message}");
+        let cause = std::error::Error::source(&err).expect("the cause is kept");
+        assert!(cause.to_string().contains(source), "{body}: {cause}");
+        assert!(!format!("{err:?}").contains("fake-value"), "{err:?}");
+    }
+}
+
+async fn an_answer_cut_mid_body_is_retried() {
+    let local = local();
+    // Cut once, then whole: the read succeeds on the second attempt.
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&calls);
+    let server = Fake::start(move |_| {
+        if counted.fetch_add(1, Ordering::SeqCst) == 0 {
+            good_answer().cut(30)
+        } else {
+            good_answer()
+        }
+    });
+    let aws = local.provider(&server.address).await;
+    assert_eq!(
+        aws.require("app").await.unwrap().expose_secret(),
+        "fake-value-0000"
+    );
+    assert_eq!(server.count(), 2);
+    // Cut every time: the attempts run out, and the error says what happened.
+    let server = Fake::start(|_| good_answer().cut(30));
+    let err = local
+        .provider(&server.address)
+        .await
+        .get("app")
+        .await
+        .unwrap_err();
+    assert_eq!(server.count(), 3, "{err}");
+    assert!(err.to_string().contains("broke off mid-body"), "{err}");
+    assert!(std::error::Error::source(&err).is_some(), "{err:?}");
 }

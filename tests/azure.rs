@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
+use common::misbehaving::{Fake, Reply, assert_clean, assert_redirect_refused, redirect_target};
 use keyward::{
     AsyncSecretProvider, AsyncSecretProviderExt, AzureKeyVaultProvider, ErrorKind, ManualClock,
     RemotePolicy,
@@ -37,6 +38,8 @@ on_both_runtimes!(
     managed_identity_from_the_instance_metadata_service,
     a_revoked_token_is_replaced_once,
     workload_identity_reads_its_token_file_for_each_token,
+    redirects_are_refused_and_nothing_reaches_the_other_server,
+    server_text_in_errors_is_redacted_escaped_and_cut,
 );
 
 /// A fake credential, made in code.
@@ -676,4 +679,151 @@ fn providers_and_their_futures_are_send_and_sync() {
         .unwrap();
     assert_send(&vault.get("K"));
     let _: Box<dyn AsyncSecretProvider> = Box::new(vault);
+}
+
+/// The credentials of the tests against misbehaving servers, made in code, one of each kind.
+struct Credentials {
+    access_token: String,
+    client_secret: String,
+    federated_token: String,
+    dir: tempfile::TempDir,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    AccessToken,
+    ClientSecret,
+    WorkloadIdentity,
+    ManagedIdentity,
+}
+
+const KINDS: [Kind; 4] = [
+    Kind::AccessToken,
+    Kind::ClientSecret,
+    Kind::WorkloadIdentity,
+    Kind::ManagedIdentity,
+];
+
+fn credentials() -> Credentials {
+    let credentials = Credentials {
+        access_token: format!("eyJ0eXAiOiJKV1Qi.{}", fake("access-token")),
+        client_secret: fake("client-secret"),
+        federated_token: fake("federated-token"),
+        dir: tempfile::tempdir().unwrap(),
+    };
+    std::fs::write(credentials.token_file(), &credentials.federated_token).unwrap();
+    credentials
+}
+
+impl Credentials {
+    fn token_file(&self) -> std::path::PathBuf {
+        self.dir.path().join("azure-identity-token")
+    }
+
+    /// A provider whose every request (vault, token endpoint, managed identity) goes to
+    /// `address`.
+    fn provider(&self, kind: Kind, address: &str) -> AzureKeyVaultProvider {
+        const TENANT: &str = "72f988bf-0000-4000-8000-2d7cd011db47";
+        const CLIENT: &str = "0a1b2c3d-0000-4000-8000-000000000001";
+        let builder = AzureKeyVaultProvider::builder(address)
+            .with_authority_host(address)
+            .with_policy(fast());
+        let builder = match kind {
+            Kind::AccessToken => builder.with_access_token(self.access_token.as_str()),
+            Kind::ClientSecret => {
+                builder.with_client_secret(TENANT, CLIENT, self.client_secret.as_str())
+            }
+            Kind::WorkloadIdentity => {
+                builder.with_workload_identity(TENANT, CLIENT, self.token_file())
+            }
+            Kind::ManagedIdentity => builder.with_managed_identity_at(
+                format!("{address}/metadata/identity/oauth2/token"),
+                None,
+            ),
+        };
+        builder.build().unwrap()
+    }
+
+    fn all(&self) -> [&str; 4] {
+        [
+            &self.access_token,
+            &self.client_secret,
+            &self.federated_token,
+            ISSUED_TOKEN,
+        ]
+    }
+}
+
+/// The access token the misbehaving servers issue.
+const ISSUED_TOKEN: &str = "fake-issued-Zx8qZx8qZx8q";
+
+/// What a well-behaved Entra ID and Key Vault answer.
+fn good_answer(path: &str) -> Reply {
+    if path.contains("token") {
+        let token = json!({ "access_token": ISSUED_TOKEN, "expires_in": 3600 });
+        Reply::json(200, &token)
+    } else {
+        Reply::json(
+            200,
+            &json!({ "value": fake_key("k"), "id": "x/secrets/K/v1" }),
+        )
+    }
+}
+
+async fn redirects_are_refused_and_nothing_reaches_the_other_server() {
+    let credentials = credentials();
+    for status in [302, 307] {
+        // The vault read carries the access token; the other kinds redirect their token
+        // request, with the client secret, the federated token, or the metadata header.
+        for kind in KINDS {
+            let target = Fake::start(|request| good_answer(&request.path));
+            let location = redirect_target(&target);
+            let origin = Fake::start(move |_| Reply::redirect(status, &location));
+            let vault = credentials.provider(kind, &origin.address);
+            let err = vault.get("OPENAI_API_KEY").await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Backend, "{kind:?}");
+            assert_redirect_refused(&err, &origin, &target, status);
+            assert_eq!(origin.count(), 1, "{kind:?}: a redirect is not retried");
+            assert_clean(&err, &credentials.all());
+        }
+    }
+}
+
+async fn server_text_in_errors_is_redacted_escaped_and_cut() {
+    let credentials = credentials();
+    for status in [400, 401, 403, 503] {
+        for kind in KINDS {
+            // Key Vault's error shape for the vault, Entra ID's for the token endpoints.
+            let server = Fake::start(move |request| {
+                let echo = request.echo(&["authorization"]);
+                if request.path.contains("token") {
+                    let error = json!({ "error": "invalid_client", "error_description": echo });
+                    Reply::json(status, &error)
+                } else {
+                    let error = json!({ "error": { "code": "Forbidden", "message": echo } });
+                    Reply::json(status, &error)
+                }
+            });
+            let err = credentials
+                .provider(kind, &server.address)
+                .get("OPENAI_API_KEY")
+                .await
+                .unwrap_err();
+            let sent = server.requests()[0].text();
+            let echoed = match kind {
+                Kind::AccessToken => Some(&credentials.access_token),
+                Kind::ClientSecret => Some(&credentials.client_secret),
+                Kind::WorkloadIdentity => Some(&credentials.federated_token),
+                Kind::ManagedIdentity => None,
+            };
+            if let Some(echoed) = echoed {
+                assert!(sent.contains(echoed.as_str()), "{kind:?}");
+                assert!(err.to_string().contains("[REDACTED:"), "{kind:?}: {err}");
+            }
+            assert_clean(&err, &credentials.all());
+            let message = err.to_string();
+            assert!(message.contains("you sent"), "{kind:?}: {message}");
+            assert!(message.contains(&status.to_string()), "{message}");
+        }
+    }
 }

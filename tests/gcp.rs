@@ -17,6 +17,9 @@ use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{KeyPair, RsaKeyPair};
 use base64::Engine;
 use chrono::Utc;
+use common::misbehaving::{
+    Fake, Reply, Request, assert_clean, assert_redirect_refused, redirect_target,
+};
 use keyward::{
     AsyncSecretProvider, AsyncSecretProviderExt, ErrorKind, GcpSecretManagerProvider, RemotePolicy,
 };
@@ -39,6 +42,8 @@ on_both_runtimes!(
     user_credentials_refresh_and_bill_the_quota_project,
     a_revoked_refresh_token_is_refused_without_showing_it,
     a_revoked_token_is_replaced_once,
+    redirects_are_refused_and_nothing_reaches_the_other_server,
+    server_text_in_errors_is_redacted_escaped_and_cut,
 );
 
 const PROJECT: &str = "keyward-test";
@@ -732,4 +737,178 @@ fn providers_and_their_futures_are_send_and_sync() {
         .unwrap();
     assert_send(&secrets.get("K"));
     let _: Box<dyn AsyncSecretProvider> = Box::new(secrets);
+}
+
+/// The credentials of the tests against misbehaving servers, made in code, one of each kind.
+struct Credentials {
+    access_token: String,
+    dir: tempfile::TempDir,
+    key: RsaKeyPair,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    AccessToken,
+    ServiceAccount,
+    AuthorizedUser,
+    MetadataServer,
+}
+
+const KINDS: [Kind; 4] = [
+    Kind::AccessToken,
+    Kind::ServiceAccount,
+    Kind::AuthorizedUser,
+    Kind::MetadataServer,
+];
+
+fn credentials() -> Credentials {
+    Credentials {
+        access_token: format!("ya29.{}", fake("access-token")),
+        dir: tempfile::tempdir().unwrap(),
+        key: RsaKeyPair::generate(KeySize::Rsa2048).unwrap(),
+    }
+}
+
+impl Credentials {
+    /// A provider whose every request (secret manager, token endpoint, metadata server) goes
+    /// to `address`.
+    fn provider(&self, kind: Kind, address: &str) -> GcpSecretManagerProvider {
+        let token_url = format!("{address}/token");
+        let builder = GcpSecretManagerProvider::builder()
+            .with_project(PROJECT)
+            .with_endpoint(address)
+            .with_token_url(&token_url)
+            .with_policy(fast());
+        let builder = match kind {
+            Kind::AccessToken => builder.with_access_token(self.access_token.as_str()),
+            Kind::ServiceAccount => {
+                builder.with_credentials_file(key_file(&self.dir, &self.key, &token_url))
+            }
+            Kind::AuthorizedUser => {
+                builder.with_credentials_file(user_file(&self.dir, &fake("refresh-token")))
+            }
+            Kind::MetadataServer => builder.with_metadata_host(address),
+        };
+        builder.build().unwrap()
+    }
+
+    /// Every credential of the test, and those `requests` carried (the signed assertion).
+    fn all(&self, requests: &[Request]) -> Vec<String> {
+        let mut all = vec![
+            self.access_token.clone(),
+            fake("client-secret"),
+            fake("refresh-token"),
+            ISSUED_TOKEN.to_owned(),
+        ];
+        for request in requests {
+            let body = String::from_utf8_lossy(&request.body).into_owned();
+            if let Some(assertion) = body
+                .split('&')
+                .find_map(|pair| pair.strip_prefix("assertion="))
+            {
+                all.push(assertion.to_owned());
+            }
+        }
+        all
+    }
+}
+
+/// The access token the misbehaving servers issue.
+const ISSUED_TOKEN: &str = "ya29.fake-issued-Zx8qZx8qZx8q";
+
+/// What a well-behaved token endpoint, metadata server and Secret Manager answer.
+fn good_answer(request: &Request) -> Reply {
+    if request.path.contains("token") {
+        let token = json!({ "access_token": ISSUED_TOKEN, "expires_in": 3600 });
+        match Reply::json(200, &token) {
+            Reply::Full {
+                status,
+                mut headers,
+                body,
+            } => {
+                headers.push(("Metadata-Flavor".to_owned(), "Google".to_owned()));
+                Reply::Full {
+                    status,
+                    headers,
+                    body,
+                }
+            }
+            other => other,
+        }
+    } else {
+        let data = base64::engine::general_purpose::STANDARD.encode(fake_key("k"));
+        let name = format!("projects/{PROJECT_NUMBER}/secrets/K/versions/1");
+        Reply::json(200, &json!({ "name": name, "payload": { "data": data } }))
+    }
+}
+
+async fn redirects_are_refused_and_nothing_reaches_the_other_server() {
+    let credentials = credentials();
+    for status in [302, 307] {
+        // The read carries the access token; the other kinds redirect their token request,
+        // with the signed assertion, the refresh token and client secret, or the metadata
+        // header.
+        for kind in KINDS {
+            let target = Fake::start(good_answer);
+            let location = redirect_target(&target);
+            let origin = Fake::start(move |_| Reply::redirect(status, &location));
+            let secrets = credentials.provider(kind, &origin.address);
+            let err = secrets.get("K").await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Backend, "{kind:?}");
+            assert_redirect_refused(&err, &origin, &target, status);
+            assert_eq!(origin.count(), 1, "{kind:?}: a redirect is not retried");
+            let all = credentials.all(&origin.requests());
+            assert_clean(&err, &all.iter().map(String::as_str).collect::<Vec<_>>());
+        }
+    }
+}
+
+async fn server_text_in_errors_is_redacted_escaped_and_cut() {
+    let credentials = credentials();
+    for status in [400, 403, 503] {
+        for kind in KINDS {
+            // OAuth's error shape for the token endpoint, google.rpc.Status for the rest.
+            let server = Fake::start(move |request| {
+                let echo = request.echo(&["authorization"]);
+                if request.path == "/token" {
+                    let error = json!({ "error": "invalid_grant", "error_description": echo });
+                    Reply::json(status, &error)
+                } else if request.path.contains("token") {
+                    // The metadata server: its text is not shown.
+                    good_answer(request)
+                } else {
+                    let error = json!({ "error": {
+                        "code": status, "message": echo, "status": "PERMISSION_DENIED"
+                    }});
+                    Reply::json(status, &error)
+                }
+            });
+            let err = credentials
+                .provider(kind, &server.address)
+                .get("K")
+                .await
+                .unwrap_err();
+            let requests = server.requests();
+            let all = credentials.all(&requests);
+            assert_clean(&err, &all.iter().map(String::as_str).collect::<Vec<_>>());
+            let message = err.to_string();
+            assert!(message.contains("you sent"), "{kind:?}: {message}");
+            assert!(message.contains("[REDACTED:"), "{kind:?}: {message}");
+            assert!(message.contains(&status.to_string()), "{message}");
+        }
+    }
+    // The resource name of an answer is the server's text too.
+    let server = Fake::start(|request| {
+        let data = base64::engine::general_purpose::STANDARD.encode(fake_key("k"));
+        let name = request.echo(&["authorization"]);
+        Reply::json(200, &json!({ "name": name, "payload": { "data": data } }))
+    });
+    let err = credentials
+        .provider(Kind::AccessToken, &server.address)
+        .get("K")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("another resource"), "{err}");
+    assert!(err.to_string().contains("[REDACTED:"), "{err}");
+    assert_clean(&err, &[&credentials.access_token]);
 }

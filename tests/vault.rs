@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use common::misbehaving::{Fake, Reply, assert_clean, assert_redirect_refused, redirect_target};
 use common::servers::{OwnServer, free_port, shared_bao, skip};
 use keyward::{
     AsyncSecretProvider, AsyncSecretProviderExt, ErrorKind, RemotePolicy, VaultProvider,
@@ -39,6 +40,11 @@ on_both_runtimes!(
     retry_after_is_honoured_and_bounded,
     an_oversized_answer_is_refused,
     a_token_lifetime_too_long_to_represent_is_read_as_no_expiry,
+    redirects_are_refused_and_nothing_reaches_the_other_server,
+    server_text_in_errors_is_redacted_escaped_and_cut,
+    an_answer_cut_mid_body_is_retried,
+    answers_that_cannot_be_read_say_why,
+    an_endless_answer_is_cut_at_one_mebibyte,
 );
 
 struct Server {
@@ -747,4 +753,217 @@ async fn a_token_lifetime_too_long_to_represent_is_read_as_no_expiry() {
         assert_eq!(secret.expose_secret(), "tok-fake-value-0000");
     }
     assert_eq!(requests.load(Ordering::SeqCst), 3, "one lookup, two reads");
+}
+
+fn fast() -> RemotePolicy {
+    RemotePolicy::default()
+        .with_initial_backoff(Duration::from_millis(1))
+        .with_max_backoff(Duration::from_millis(4))
+}
+
+/// The credentials of the tests against misbehaving servers, made in code.
+struct Credentials {
+    token: String,
+    role_id: String,
+    secret_id: String,
+}
+
+fn credentials() -> Credentials {
+    Credentials {
+        token: format!("hvs.{}", "FaKe7Tok".repeat(4)),
+        role_id: format!("role-{}", "Rq4".repeat(8)),
+        secret_id: format!("sid-{}", "Sx9k".repeat(8)),
+    }
+}
+
+impl Credentials {
+    fn provider(&self, address: &str, approle: bool) -> VaultProvider {
+        let builder = VaultProvider::builder(address).with_policy(fast());
+        let builder = if approle {
+            builder.with_approle(self.role_id.as_str(), self.secret_id.as_str())
+        } else {
+            builder.with_token(self.token.as_str())
+        };
+        builder.build().unwrap()
+    }
+
+    fn all(&self) -> [&str; 3] {
+        [&self.token, &self.role_id, &self.secret_id]
+    }
+}
+
+/// What a well-behaved server answers to `path`.
+fn good_answer(path: &str) -> Reply {
+    if path.ends_with("/auth/token/lookup-self") {
+        Reply::json(200, &json!({ "data": { "ttl": 0, "renewable": false } }))
+    } else if path.ends_with("/login") {
+        let auth = json!({ "client_token": "hvs.session-FaKe0000", "lease_duration": 0 });
+        Reply::json(200, &json!({ "auth": auth }))
+    } else {
+        let data = json!({ "data": { "value": "fake-value-0000" }, "metadata": { "version": 1 } });
+        Reply::json(200, &json!({ "data": data }))
+    }
+}
+
+async fn redirects_are_refused_and_nothing_reaches_the_other_server() {
+    let credentials = credentials();
+    for status in [301, 302, 303, 307, 308] {
+        // With a token, the token lookup is redirected; with AppRole, the login and its body.
+        for approle in [false, true] {
+            let target = Fake::start(|request| good_answer(&request.path));
+            let location = redirect_target(&target);
+            let origin = Fake::start(move |_| Reply::redirect(status, &location));
+            let vault = credentials.provider(&origin.address, approle);
+            let err = vault.get("app").await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Backend);
+            assert_redirect_refused(&err, &origin, &target, status);
+            assert_eq!(origin.count(), 1, "a redirect is not retried: {err}");
+            assert_clean(&err, &credentials.all());
+        }
+    }
+    // Within the same origin too: a standby's redirect is refused, not followed.
+    let origin = Fake::start(|request| {
+        if request.path.starts_with("/v1/") {
+            Reply::redirect(307, "/active/v1/secret/data/app")
+        } else {
+            good_answer(&request.path)
+        }
+    });
+    let err = credentials
+        .provider(&origin.address, false)
+        .get("app")
+        .await
+        .unwrap_err();
+    assert_eq!(origin.count(), 1, "{err}");
+    assert!(
+        err.to_string().contains(&format!(
+            "to `{}/active/v1/secret/data/app`",
+            origin.address
+        )),
+        "{err}"
+    );
+}
+
+async fn server_text_in_errors_is_redacted_escaped_and_cut() {
+    let credentials = credentials();
+    // A refusal (403, reported at once), an error retrying cannot fix (400), and one it could
+    // (503, reported after the attempts run out): every path that quotes the server.
+    for status in [403, 400, 503] {
+        for approle in [false, true] {
+            let echo = move |request: &common::misbehaving::Request| {
+                let errors = [request.echo(&["x-vault-token"])];
+                Reply::json(status, &json!({ "errors": errors }))
+            };
+            let server = Fake::start(echo);
+            let err = credentials
+                .provider(&server.address, approle)
+                .get("app")
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Backend);
+            // The server did echo a credential: the token header, or the login body.
+            let sent = server.requests()[0].text();
+            let echoed = if approle {
+                &credentials.secret_id
+            } else {
+                &credentials.token
+            };
+            assert!(sent.contains(echoed.as_str()));
+            assert_clean(&err, &credentials.all());
+            let message = err.to_string();
+            assert!(message.contains(&status.to_string()), "{message}");
+            assert!(message.contains("you sent"), "{message}");
+            assert!(
+                message.contains("vault token]") || message.contains("secret_id]"),
+                "{message}"
+            );
+            assert!(message.contains("\\n2026-01-01"), "{message}");
+        }
+    }
+}
+
+async fn an_answer_cut_mid_body_is_retried() {
+    // Cut once, then whole: the read succeeds on the second attempt.
+    let reads = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&reads);
+    let server = Fake::start(move |request| {
+        let answer = good_answer(&request.path);
+        if request.path.ends_with("/secret/data/app") && counted.fetch_add(1, Ordering::SeqCst) == 0
+        {
+            answer.cut(20)
+        } else {
+            answer
+        }
+    });
+    let vault = credentials().provider(&server.address, false);
+    let secret = vault.require("app").await.unwrap();
+    assert_eq!(secret.expose_secret(), "fake-value-0000");
+    assert_eq!(reads.load(Ordering::SeqCst), 2);
+    // Cut every time: the attempts run out, and the error says what happened.
+    let server = Fake::start(|request| good_answer(&request.path).cut(20));
+    let vault = credentials().provider(&server.address, false);
+    let err = vault.get("app").await.unwrap_err();
+    assert_eq!(server.count(), 3, "{err}");
+    let message = err.to_string();
+    assert!(message.contains("broke off mid-body"), "{message}");
+    assert!(message.contains("gave up after 3 attempts"), "{message}");
+    assert!(std::error::Error::source(&err).is_some(), "{err:?}");
+}
+
+async fn answers_that_cannot_be_read_say_why() {
+    for (body, expected, has_source) in [
+        (
+            r#"{"data": {"data": {"value": "fake-"#,
+            "JSON that ends too early",
+            true,
+        ),
+        (r#"{"data" 5}"#, "malformed JSON", true),
+        ("<html>maintenance</html>", "malformed JSON", true),
+        (r#"{"data": 5}"#, "JSON of an unexpected shape", false),
+        (r#""fake-value-0000""#, "JSON of an unexpected shape", false),
+    ] {
+        let server = Fake::start(move |request| {
+            if request.path.ends_with("/secret/data/app") {
+                Reply::raw(200, "application/json", body)
+            } else {
+                good_answer(&request.path)
+            }
+        });
+        let err = credentials()
+            .provider(&server.address, false)
+            .get("app")
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Backend);
+        let message = err.to_string();
+        assert!(message.contains(expected), "{body}: {message}");
+        assert!(message.contains("secret/data/app"), "{message}");
+        assert_eq!(
+            std::error::Error::source(&err).is_some(),
+            has_source,
+            "{err:?}"
+        );
+        assert!(!format!("{err:?}").contains("fake-value"), "{err:?}");
+    }
+}
+
+async fn an_endless_answer_is_cut_at_one_mebibyte() {
+    for status in [200, 403, 503] {
+        let server = Fake::start(move |request| {
+            if request.path.ends_with("/secret/data/app") {
+                Reply::Endless { status }
+            } else {
+                good_answer(&request.path)
+            }
+        });
+        let err = credentials()
+            .provider(&server.address, false)
+            .get("app")
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("more than 1 MiB"), "{err}");
+        assert!(err.to_string().contains(&status.to_string()), "{err}");
+        // Counted, not timed: what the client took before it hung up, plus socket buffers.
+        assert!(server.written() < 32 << 20, "{} bytes", server.written());
+    }
 }

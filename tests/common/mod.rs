@@ -4,6 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
+pub mod misbehaving;
 pub mod servers;
 
 use keyward::{

@@ -1,6 +1,8 @@
 //! AWS Secrets Manager, through the official SDK.
 
+use std::error::Error as StdError;
 use std::fmt;
+use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_secretsmanager::Client;
@@ -11,7 +13,12 @@ use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use chrono::{DateTime, Utc};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::provider::remote::aws_client::{
+    BrokeOff, GuardedClient, Sent, TooLarge, default_client,
+};
 use crate::provider::remote::policy::RemotePolicy;
+use crate::provider::remote::redirect::{self, Redirected};
+use crate::provider::remote::server_text::ServerText;
 use crate::provider::remote::zeroize_json;
 use crate::provider::{AsyncSecretProvider, BoxFuture, quote_name};
 use crate::secret::{Secret, SecretMeta, SecretString};
@@ -33,7 +40,14 @@ const MAX_SECRET_ID_LEN: usize = 2048;
 /// Credentials and region come from the standard AWS chain (environment, profile, container
 /// and instance metadata) unless an [`SdkConfig`] is given. The SDK applies the provider's
 /// [`RemotePolicy`]: a timeout per attempt, and its standard retries (with backoff and jitter)
-/// for throttling, 5xx and connection errors, none for refused credentials or a missing secret.
+/// for throttling, 5xx, connection errors and answers that break off mid-body, none for refused
+/// credentials or a missing secret.
+///
+/// As with the other remote providers, answers are read up to 1 MiB, redirects are refused
+/// (with both addresses in the error), and what the service says in an error is shown redacted
+/// of the request's credentials (access key id, session token, signature), on one line, and cut
+/// to 200 characters. A client given to [`from_client`](AwsSecretsManagerProvider::from_client)
+/// is used as it is, without the 1 MiB cap.
 ///
 /// ```no_run
 /// use keyward::{AsyncSecretProvider, AwsSecretsManagerProvider};
@@ -48,6 +62,8 @@ pub struct AwsSecretsManagerProvider {
     client: Client,
     region: Option<String>,
     endpoint: Option<String>,
+    /// The credentials of the last request, which errors must not repeat.
+    sent: Arc<Sent>,
 }
 
 impl fmt::Debug for AwsSecretsManagerProvider {
@@ -87,6 +103,7 @@ impl AwsSecretsManagerProvider {
             client,
             region,
             endpoint: None,
+            sent: Arc::default(),
         }
     }
 
@@ -211,28 +228,54 @@ impl AwsSecretsManagerProvider {
         if let Some(endpoint) = &self.endpoint {
             place.push_str(&format!(" at {endpoint}"));
         }
-        let what = match &err {
-            SdkError::TimeoutError(_) => "timed out".to_owned(),
-            SdkError::DispatchFailure(failure) if failure.is_timeout() => "timed out".to_owned(),
-            SdkError::DispatchFailure(failure) if failure.is_io() => {
-                "the service could not be reached".to_owned()
-            }
-            // The SDK fails here, before sending, when it has no credentials or region.
-            SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) => {
-                "the request could not be made; are AWS credentials and a region configured?"
-                    .to_owned()
-            }
-            _ => {
-                let status = err.raw_response().map(|r| r.status().as_u16());
-                let code = err.code().unwrap_or("an unrecognised error");
-                let status_text = status.map(|s| format!(" (HTTP {s})")).unwrap_or_default();
-                let message = err.message().map(|m| format!(": {m}")).unwrap_or_default();
-                let hint = if is_credential_code(code) || matches!(status, Some(401 | 403)) {
-                    "; check the AWS credentials and their permissions"
-                } else {
-                    ""
-                };
-                format!("the service answered {code}{status_text}{message}{hint}")
+        let sent = self.sent.credentials();
+        let quiet = ServerText::new(sent.iter().map(|(label, credential)| (*label, credential)));
+        let mut source: Option<Box<dyn StdError + Send + Sync>> = None;
+        let what = if let Some(redirected) = connector_cause::<Redirected, _>(&err) {
+            redirect::refused(
+                "the service",
+                redirected.status,
+                &redirected.from,
+                redirected.location.as_deref(),
+                &quiet,
+            )
+        } else if let Some(too_large) = connector_cause::<TooLarge, _>(&err) {
+            format!(
+                "the service answered HTTP {} with more than 1 MiB",
+                too_large.status
+            )
+        } else if connector_cause::<BrokeOff, _>(&err).is_some() {
+            "the answer broke off mid-body".to_owned()
+        } else {
+            match &err {
+                SdkError::TimeoutError(_) => "timed out".to_owned(),
+                SdkError::DispatchFailure(failure) if failure.is_timeout() => {
+                    "timed out".to_owned()
+                }
+                SdkError::DispatchFailure(failure) if failure.is_io() => {
+                    "the service could not be reached".to_owned()
+                }
+                // The SDK fails here, before sending, when it has no credentials or region.
+                SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) => {
+                    "the request could not be made; are AWS credentials and a region configured?"
+                        .to_owned()
+                }
+                _ => {
+                    let raw = err.raw_response();
+                    let status = raw.map(|raw| raw.status().as_u16());
+                    match raw.and_then(|raw| raw.body().bytes()) {
+                        // A success the SDK could not read: say what is wrong with it.
+                        Some(body) if status.is_some_and(|s| (200..300).contains(&s)) => {
+                            let (problem, cause) = unreadable(body, action);
+                            source = Some(cause);
+                            format!(
+                                "the service answered HTTP {} with {problem}",
+                                status.unwrap_or_default()
+                            )
+                        }
+                        _ => service_said(&err, status, &quiet),
+                    }
+                }
             }
         };
         let message = format!(
@@ -240,6 +283,9 @@ impl AwsSecretsManagerProvider {
             quote_name(secret_id)
         );
         let error = Error::new(ErrorKind::Backend, message);
+        if let Some(source) = source {
+            return error.with_boxed_source(source);
+        }
         match err {
             // Both keep the raw answer, whose body (printed by its Debug) may be the secret, and
             // the deserializer's error quotes the value it choked on: the message above says
@@ -250,6 +296,127 @@ impl AwsSecretsManagerProvider {
                 Err(other) => error.with_source(other),
             },
         }
+    }
+}
+
+/// What the service said in an error answer: its code, status and message, cleaned.
+fn service_said<E: ProvideErrorMetadata>(
+    err: &SdkError<E, HttpResponse>,
+    status: Option<u16>,
+    quiet: &ServerText<'_>,
+) -> String {
+    let code = err.code();
+    let shown_code = code.map_or_else(
+        || "an unrecognised error".to_owned(),
+        |code| quiet.clean(code),
+    );
+    let status_text = status.map(|s| format!(" (HTTP {s})")).unwrap_or_default();
+    let message = err
+        .message()
+        .map(|m| format!(": {}", quiet.clean(m)))
+        .unwrap_or_default();
+    let hint = if code.is_some_and(is_credential_code) || matches!(status, Some(401 | 403)) {
+        "; check the AWS credentials and their permissions"
+    } else {
+        ""
+    };
+    format!("the service answered {shown_code}{status_text}{message}{hint}")
+}
+
+/// The error the connector put under a dispatch failure, if it is a `T`.
+fn connector_cause<T: StdError + 'static, E>(err: &SdkError<E, HttpResponse>) -> Option<&T> {
+    let SdkError::DispatchFailure(failure) = err else {
+        return None;
+    };
+    StdError::source(failure.as_connector_error()?)?.downcast_ref::<T>()
+}
+
+/// What is wrong with a successful answer the SDK could not read, and an error to keep as the
+/// source: serde_json's for malformed JSON (a syntax error names a position, never the text),
+/// [`ShapeError`] for JSON of another shape (the SDK's own error may quote the value it did
+/// not expect, which may be the secret).
+fn unreadable(body: &[u8], action: &str) -> (String, Box<dyn StdError + Send + Sync>) {
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Err(err) => {
+            let at = format!("line {}, column {}", err.line(), err.column());
+            let problem = if err.is_eof() {
+                format!("JSON that ends too early ({at}): was the answer cut short?")
+            } else {
+                format!("malformed JSON ({at})")
+            };
+            (problem, Box::new(err))
+        }
+        Ok(mut value) => {
+            let shape = ShapeError(shape_problem(&value));
+            zeroize_json(&mut value);
+            let problem = format!("JSON that is not the answer to {action} a secret: {shape}");
+            (problem, Box::new(shape))
+        }
+    }
+}
+
+/// JSON of another shape than the SDK expects, said without quoting any value.
+#[derive(Debug)]
+struct ShapeError(String);
+
+impl fmt::Display for ShapeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl StdError for ShapeError {}
+
+/// The JSON types of the fields of `GetSecretValue` and `DescribeSecret` answers.
+const FIELD_TYPES: &[(&str, &str)] = &[
+    ("ARN", "a string"),
+    ("Name", "a string"),
+    ("VersionId", "a string"),
+    ("SecretString", "a string"),
+    ("SecretBinary", "a string"),
+    ("Description", "a string"),
+    ("KmsKeyId", "a string"),
+    ("RotationLambdaARN", "a string"),
+    ("OwningService", "a string"),
+    ("PrimaryRegion", "a string"),
+    ("VersionStages", "an array"),
+    ("Tags", "an array"),
+    ("ReplicationStatus", "an array"),
+    ("RotationRules", "an object"),
+    ("VersionIdsToStages", "an object"),
+    ("RotationEnabled", "true or false"),
+    ("CreatedDate", "a number"),
+    ("LastRotatedDate", "a number"),
+    ("LastChangedDate", "a number"),
+    ("LastAccessedDate", "a number"),
+    ("DeletedDate", "a number"),
+    ("NextRotationDate", "a number"),
+];
+
+/// The first thing wrong with the shape of `value`, by field name and JSON type.
+fn shape_problem(value: &serde_json::Value) -> String {
+    let Some(object) = value.as_object() else {
+        return format!("the answer is {} where an object belongs", json_type(value));
+    };
+    for (field, expected) in FIELD_TYPES {
+        if let Some(found) = object.get(*field).filter(|found| !found.is_null()) {
+            let found = json_type(found);
+            if found != *expected {
+                return format!("`{field}` is {found} where {expected} belongs");
+            }
+        }
+    }
+    "the SDK could not read it".to_owned()
+}
+
+fn json_type(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "true or false",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
     }
 }
 
@@ -335,12 +502,17 @@ impl AwsSecretsManagerBuilder {
         if let Some(endpoint) = &endpoint {
             config = config.endpoint_url(endpoint);
         }
+        let sent = Arc::new(Sent::default());
+        if let Some(inner) = sdk_config.http_client().or_else(default_client) {
+            config = config.http_client(GuardedClient::new(inner, Arc::clone(&sent)));
+        }
         let config = config.build();
         AwsSecretsManagerProvider {
             name: self.name,
             region: config.region().map(ToString::to_string),
             client: Client::from_conf(config),
             endpoint,
+            sent,
         }
     }
 }

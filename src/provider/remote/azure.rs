@@ -19,9 +19,11 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::capped::read_small_file;
 use crate::provider::remote::bearer::{
-    self, Answer, TokenCache, bearer_header, env_string, join, parse_endpoint, tidy,
+    TokenCache, bearer_header, env_string, join, parse_endpoint,
 };
+use crate::provider::remote::http::{self, Answer};
 use crate::provider::remote::policy::RemotePolicy;
+use crate::provider::remote::server_text::ServerText;
 use crate::provider::{AsyncSecretProvider, BoxFuture, quote_name};
 use crate::secret::{Secret, SecretMeta, SecretString};
 
@@ -246,7 +248,8 @@ impl AzureKeyVaultProvider {
         let mut retried = false;
         let answer = loop {
             let (token, fetched) = self.tokens.token(|| self.fetch_token()).await?;
-            let answer = bearer::send(
+            let quiet = self.quiet().with("bearer token", &token);
+            let answer = http::send(
                 &self.policy,
                 || {
                     self.client
@@ -255,24 +258,26 @@ impl AzureKeyVaultProvider {
                 },
                 &self.service,
                 &shown,
-                vault_error_detail,
+                vault_error_text,
+                &quiet,
             )
             .await?;
-            if answer.status == StatusCode::UNAUTHORIZED {
-                // Revoked before it expired, or for another tenant: forget it. A token from
-                // the cache gets one more try with a fresh one.
-                self.tokens.forget(&token);
-                if !fetched && !retried && self.credential.refreshes() {
-                    retried = true;
-                    continue;
+            if answer.status != StatusCode::OK && answer.status != StatusCode::NOT_FOUND {
+                if answer.status == StatusCode::UNAUTHORIZED {
+                    // Revoked before it expired, or for another tenant: forget it. A token from
+                    // the cache gets one more try with a fresh one.
+                    self.tokens.forget(&token);
+                    if !fetched && !retried && self.credential.refreshes() {
+                        retried = true;
+                        continue;
+                    }
                 }
+                return Err(self.refusal(answer.status, &answer, &shown, &quiet));
             }
             break answer;
         };
-        match answer.status {
-            StatusCode::OK => {}
-            StatusCode::NOT_FOUND => return Ok(None),
-            status => return Err(self.refusal(status, &answer, &shown)),
+        if answer.status == StatusCode::NOT_FOUND {
+            return Ok(None);
         }
         let mut bundle: SecretBundle = answer.json(&self.service, &shown)?;
         let value = std::mem::take(&mut bundle.value).ok_or_else(|| {
@@ -330,8 +335,30 @@ impl AzureKeyVaultProvider {
         Ok(Some(Secret::new(value, meta)))
     }
 
+    /// What the server's text must not repeat: the credential's own secrets (the client secret,
+    /// App Service's identity header). Requests add the token or assertion they carry.
+    fn quiet(&self) -> ServerText<'_> {
+        match &self.credential {
+            Credential::App {
+                proof: Proof::Secret(secret),
+                ..
+            } => ServerText::new([("azure client secret", secret)]),
+            Credential::ManagedIdentity {
+                identity_header: Some(header),
+                ..
+            } => ServerText::new([("azure identity header", header)]),
+            _ => ServerText::default(),
+        }
+    }
+
     /// The error for an answer that is neither the secret nor 404.
-    fn refusal(&self, status: StatusCode, answer: &Answer, shown: &str) -> Error {
+    fn refusal(
+        &self,
+        status: StatusCode,
+        answer: &Answer,
+        shown: &str,
+        quiet: &ServerText<'_>,
+    ) -> Error {
         let body: VaultError = serde_json::from_slice(&answer.body).unwrap_or_default();
         let inner = body
             .error
@@ -341,7 +368,7 @@ impl AzureKeyVaultProvider {
         if status == StatusCode::FORBIDDEN && inner == Some("SecretDisabled") {
             return disabled(&self.service, shown);
         }
-        let detail = vault_error_detail(&answer.body);
+        let detail = quiet.detail(vault_error_text(&answer.body).as_deref());
         let (kind, hint) = match status {
             StatusCode::UNAUTHORIZED => (
                 ErrorKind::PermissionDenied,
@@ -381,32 +408,39 @@ impl AzureKeyVaultProvider {
                 ];
                 // Read on every fetch: the platform replaces the file before the token in it
                 // expires.
-                let assertion;
+                let assertion = match proof {
+                    Proof::FederatedTokenFile(path) => Some(read_token_file(path)?),
+                    Proof::Secret(_) => None,
+                };
                 let hint = match proof {
                     Proof::Secret(secret) => {
                         form.push(("client_secret", secret.expose_secret()));
                         "check AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET"
                     }
-                    Proof::FederatedTokenFile(path) => {
-                        assertion = read_token_file(path)?;
-                        form.push((
-                            "client_assertion_type",
-                            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                        ));
-                        form.push(("client_assertion", assertion.expose_secret()));
+                    Proof::FederatedTokenFile(_) => {
                         "check AZURE_TENANT_ID, AZURE_CLIENT_ID and the app's federated \
                          credential for this workload (AZURE_FEDERATED_TOKEN_FILE)"
                     }
                 };
-                let answer = bearer::send(
+                let mut quiet = self.quiet();
+                if let Some(assertion) = &assertion {
+                    form.push((
+                        "client_assertion_type",
+                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                    ));
+                    form.push(("client_assertion", assertion.expose_secret()));
+                    quiet = quiet.with("azure federated token", assertion);
+                }
+                let answer = http::send(
                     &self.policy,
                     || self.client.post(token_url.clone()).form(&form),
                     &service,
                     &shown,
-                    entra_error_detail,
+                    entra_error_text,
+                    &quiet,
                 )
                 .await?;
-                token_from(answer, &service, &shown, hint)
+                token_from(answer, &service, &shown, hint, &quiet)
             }
             Credential::ManagedIdentity {
                 endpoint,
@@ -430,7 +464,8 @@ impl AzureKeyVaultProvider {
                         query.append_pair("client_id", client_id);
                     }
                 }
-                let answer = bearer::send(
+                let quiet = self.quiet();
+                let answer = http::send(
                     &self.policy,
                     || {
                         let request = self.client.get(url.clone());
@@ -446,7 +481,8 @@ impl AzureKeyVaultProvider {
                     },
                     &service,
                     &shown,
-                    entra_error_detail,
+                    entra_error_text,
+                    &quiet,
                 )
                 .await?;
                 token_from(
@@ -454,6 +490,7 @@ impl AzureKeyVaultProvider {
                     &service,
                     &shown,
                     "is a managed identity assigned to this resource?",
+                    &quiet,
                 )
             }
         }
@@ -505,6 +542,7 @@ fn token_from(
     service: &str,
     shown: &str,
     hint: &str,
+    quiet: &ServerText<'_>,
 ) -> Result<(SecretString, Option<Duration>)> {
     if answer.status != StatusCode::OK {
         let kind = match answer.status.as_u16() {
@@ -516,7 +554,7 @@ fn token_from(
             format!(
                 "{service} answered {} for `{shown}`{}: {hint}",
                 answer.status,
-                entra_error_detail(&answer.body)
+                quiet.detail(entra_error_text(&answer.body).as_deref())
             ),
         ));
     }
@@ -556,27 +594,25 @@ fn timestamp(seconds: Option<i64>, service: &str, shown: &str) -> Result<Option<
         .transpose()
 }
 
-/// ` (Code: message)` from a Key Vault error body.
-fn vault_error_detail(body: &[u8]) -> String {
-    let Ok(VaultError { error: Some(error) }) = serde_json::from_slice::<VaultError>(body) else {
-        return String::new();
+/// `Code: message` from a Key Vault error body.
+fn vault_error_text(body: &[u8]) -> Option<String> {
+    let VaultError { error: Some(error) } = serde_json::from_slice::<VaultError>(body).ok()? else {
+        return None;
     };
     let code = error.code.as_deref().unwrap_or("error");
-    match error.message.as_deref() {
-        Some(message) => format!(" ({}: {})", tidy(code), tidy(message)),
-        None => format!(" ({})", tidy(code)),
-    }
+    Some(match error.message.as_deref() {
+        Some(message) => format!("{code}: {message}"),
+        None => code.to_owned(),
+    })
 }
 
-/// ` (error: description)` from a Microsoft Entra ID or managed identity error body.
-fn entra_error_detail(body: &[u8]) -> String {
-    let Ok(error) = serde_json::from_slice::<EntraError>(body) else {
-        return String::new();
-    };
+/// `error: description` from a Microsoft Entra ID or managed identity error body.
+fn entra_error_text(body: &[u8]) -> Option<String> {
+    let error = serde_json::from_slice::<EntraError>(body).ok()?;
     match (error.error, error.error_description) {
-        (Some(code), Some(description)) => format!(" ({}: {})", tidy(&code), tidy(&description)),
-        (Some(code), None) => format!(" ({})", tidy(&code)),
-        _ => String::new(),
+        (Some(code), Some(description)) => Some(format!("{code}: {description}")),
+        (Some(code), None) => Some(code),
+        _ => None,
     }
 }
 
@@ -817,7 +853,7 @@ impl AzureKeyVaultBuilder {
                 }
             }
         };
-        let client = bearer::client(&self.policy)?;
+        let client = http::client(&self.policy, reqwest::header::HeaderMap::new())?;
         let service = format!("azure key vault at {}", origin(&vault));
         Ok(AzureKeyVaultProvider {
             name: self.name,
@@ -992,15 +1028,15 @@ mod tests {
     fn error_details_come_from_the_documented_bodies() {
         let body = br#"{"error":{"code":"Forbidden","message":"Operation get is not allowed on a disabled secret.","innererror":{"code":"SecretDisabled"}}}"#;
         assert_eq!(
-            vault_error_detail(body),
-            " (Forbidden: Operation get is not allowed on a disabled secret.)"
+            vault_error_text(body).as_deref(),
+            Some("Forbidden: Operation get is not allowed on a disabled secret.")
         );
         let body = br#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided."}"#;
         assert_eq!(
-            entra_error_detail(body),
-            " (invalid_client: AADSTS7000215: Invalid client secret provided.)"
+            entra_error_text(body).as_deref(),
+            Some("invalid_client: AADSTS7000215: Invalid client secret provided.")
         );
-        assert_eq!(vault_error_detail(b"<html>"), "");
+        assert_eq!(vault_error_text(b"<html>"), None);
     }
 
     #[test]

@@ -1,41 +1,19 @@
-//! What the Azure and Google Cloud providers share: REST calls under the [`RemotePolicy`] with a
-//! bearer token, a cache for that token, and answers that are wiped after use.
+//! What the Azure and Google Cloud providers share besides the HTTP layer ([`super::http`]): a
+//! bearer token, a cache for that token, and checks on the addresses that receive them.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use reqwest::header::{HeaderMap, HeaderValue};
-use std::net::IpAddr;
-
-use reqwest::{Client, RequestBuilder, StatusCode, Url};
-use zeroize::Zeroizing;
+use reqwest::Url;
+use reqwest::header::HeaderValue;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::provider::remote::policy::{Failure, RemotePolicy, is_transient_status, retry_after};
 use crate::secret::SecretString;
-use crate::wipe::reserve_bytes;
-
-/// The most an answer may hold. Secrets are small (Key Vault: 25 KiB, Secret Manager: 64 KiB);
-/// anything larger is not an answer the providers understand.
-const MAX_ANSWER_BYTES: usize = 1 << 20;
 
 /// Refresh a token this long before it expires, so that it does not expire in flight.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(300);
-
-/// Builds the HTTP client every request of a provider goes through.
-pub(crate) fn client(policy: &RemotePolicy) -> Result<Client> {
-    Client::builder()
-        .timeout(policy.timeout())
-        .connect_timeout(policy.connect_timeout())
-        .user_agent(concat!("keyward/", env!("CARGO_PKG_VERSION")))
-        // A redirect could carry the bearer token to another host: refuse them.
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|err| {
-            Error::new(ErrorKind::Backend, "could not build the HTTP client").with_source(err)
-        })
-}
 
 /// An `Authorization: Bearer …` value, marked sensitive so that it is never printed.
 pub(crate) fn bearer_header(token: &SecretString) -> HeaderValue {
@@ -44,136 +22,6 @@ pub(crate) fn bearer_header(token: &SecretString) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static("Bearer invalid-token"));
     value.set_sensitive(true);
     value
-}
-
-/// A complete answer: its status, headers and body. The body is wiped when dropped, since it
-/// may hold a secret or a token.
-pub(crate) struct Answer {
-    pub(crate) status: StatusCode,
-    pub(crate) headers: HeaderMap,
-    pub(crate) body: Zeroizing<Vec<u8>>,
-}
-
-impl fmt::Debug for Answer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Answer")
-            .field("status", &self.status)
-            .field("body_len", &self.body.len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl Answer {
-    /// Parses the body as JSON. serde_json's messages may quote a value, a secret: the error
-    /// gives only the position.
-    pub(crate) fn json<T: serde::de::DeserializeOwned>(
-        &self,
-        service: &str,
-        shown: &str,
-    ) -> Result<T> {
-        serde_json::from_slice(&self.body).map_err(|err| {
-            Error::new(
-                ErrorKind::Backend,
-                format!(
-                    "{service} answered `{shown}` with unexpected JSON (line {}, column {})",
-                    err.line(),
-                    err.column()
-                ),
-            )
-        })
-    }
-}
-
-/// Sends a request built by `build` until it gets an answer that retrying cannot change, under
-/// `policy`: connection errors, timeouts, 408, 429 and 5xx are retried, honouring
-/// `Retry-After`; every other status is returned for the caller to interpret.
-///
-/// `service` names the server in messages (`azure key vault at https://…`), `shown` the request
-/// (a path, never a credential), and `detail` extracts the server's explanation from an error
-/// body.
-pub(crate) async fn send(
-    policy: &RemotePolicy,
-    build: impl Fn() -> RequestBuilder,
-    service: &str,
-    shown: &str,
-    detail: fn(&[u8]) -> String,
-) -> Result<Answer> {
-    policy
-        .retry(|| {
-            let request = build();
-            async move {
-                let response = request.send().await.map_err(|err| {
-                    let what = if err.is_timeout() {
-                        "timed out"
-                    } else {
-                        "could not be reached"
-                    };
-                    Failure::transient(
-                        format!("{service} {what} for `{shown}`"),
-                        Some(err.without_url()),
-                    )
-                })?;
-                let answer = read(response, service, shown).await?;
-                if !is_transient_status(answer.status.as_u16()) {
-                    return Ok(answer);
-                }
-                let message = format!(
-                    "{service} answered {} for `{shown}`{}",
-                    answer.status,
-                    detail(&answer.body)
-                );
-                Err(Failure::transient(message, None)
-                    .with_retry_after(retry_after(&answer.headers)))
-            }
-        })
-        .await
-}
-
-/// Reads the whole body, refusing one larger than [`MAX_ANSWER_BYTES`].
-async fn read(
-    mut response: reqwest::Response,
-    service: &str,
-    shown: &str,
-) -> std::result::Result<Answer, Failure<reqwest::Error>> {
-    let status = response.status();
-    let headers = std::mem::take(response.headers_mut());
-    let mut body = Zeroizing::new(Vec::new());
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-                    return Err(Failure::permanent(
-                        format!("{service} sent more than 1 MiB for `{shown}`"),
-                        None,
-                    ));
-                }
-                // No unwiped copy left behind by a reallocation.
-                reserve_bytes(&mut body, chunk.len(), MAX_ANSWER_BYTES);
-                body.extend_from_slice(&chunk);
-            }
-            Ok(None) => break,
-            Err(err) => {
-                return Err(Failure::transient(
-                    format!("{service}: the answer for `{shown}` broke off"),
-                    Some(err.without_url()),
-                ));
-            }
-        }
-    }
-    Ok(Answer {
-        status,
-        headers,
-        body,
-    })
-}
-
-/// Cleans a server's explanation for a message: no control characters, at most 200 characters.
-pub(crate) fn tidy(text: &str) -> String {
-    let mut tidy: String = text.chars().filter(|c| !c.is_control()).take(200).collect();
-    if text.chars().filter(|c| !c.is_control()).count() > 200 {
-        tidy.push_str("...");
-    }
-    tidy
 }
 
 /// A bearer token and when to fetch a new one.
@@ -341,7 +189,10 @@ pub(crate) fn env_string(name: &str) -> Result<Option<String>> {
 mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
 
+    use reqwest::header::HeaderMap;
+
     use super::*;
+    use crate::provider::remote::policy::retry_after;
 
     #[test]
     fn endpoints_need_https_except_locally() {
@@ -400,13 +251,6 @@ mod tests {
         assert_eq!(retry_after(&headers), Some(Duration::from_millis(1500)));
         headers.insert("retry-after-ms", HeaderValue::from_static("250"));
         assert_eq!(retry_after(&headers), Some(Duration::from_millis(250)));
-    }
-
-    #[test]
-    fn tidy_strips_control_characters_and_truncates() {
-        assert_eq!(tidy("bad\nthing\u{7}"), "badthing");
-        let long = "x".repeat(300);
-        assert_eq!(tidy(&long), format!("{}...", "x".repeat(200)));
     }
 
     #[test]

@@ -17,11 +17,13 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::remote::bearer::{
-    self, Answer, TokenCache, bearer_header, env_string, join, parse_endpoint, tidy,
+    TokenCache, bearer_header, env_string, join, parse_endpoint,
 };
 use crate::provider::remote::crc32c::crc32c;
 use crate::provider::remote::gcp_credentials::{GoogleCredential, well_known_file};
+use crate::provider::remote::http::{self, Answer};
 use crate::provider::remote::policy::RemotePolicy;
+use crate::provider::remote::server_text::ServerText;
 use crate::provider::{AsyncSecretProvider, BoxFuture, quote_name};
 use crate::secret::{Secret, SecretMeta, SecretString};
 
@@ -177,7 +179,8 @@ impl GcpSecretManagerProvider {
             "projects/{}/secrets/{name}/versions/{version}",
             self.project
         );
-        let Some(answer) = self.call(join(&self.endpoint, &segments), &shown).await? else {
+        let Some((answer, token)) = self.call(join(&self.endpoint, &segments), &shown).await?
+        else {
             return Ok(None);
         };
         let mut body: AccessAnswer = answer.json(&self.service, &shown)?;
@@ -190,12 +193,14 @@ impl GcpSecretManagerProvider {
         let number = version_number(&resource, name)
             .filter(|number| version == "latest" || *number == version)
             .ok_or_else(|| {
+                // The name is the server's text.
+                let quiet = ServerText::new([("bearer token", &token)]);
                 Error::new(
                     ErrorKind::Backend,
                     format!(
-                        "{} answered `{shown}` for another resource ({})",
+                        "{} answered `{shown}` for another resource (`{}`)",
                         self.service,
-                        quote_name(&resource)
+                        quiet.clean(&resource)
                     ),
                 )
             })?;
@@ -248,7 +253,7 @@ impl GcpSecretManagerProvider {
         let mut segments = vec!["v1"];
         segments.extend(resource.split('/'));
         let shown = resource.to_owned();
-        let answer = self
+        let (answer, _) = self
             .call(join(&self.endpoint, &segments), &shown)
             .await?
             .ok_or_else(|| {
@@ -278,13 +283,14 @@ impl GcpSecretManagerProvider {
             })
     }
 
-    /// One authenticated GET: the answer on 200, `None` on 404 or a destroyed version, and an
-    /// error for the rest.
-    async fn call(&self, url: Url, shown: &str) -> Result<Option<Answer>> {
+    /// One authenticated GET: the answer on 200 and the token it was read with, `None` on 404,
+    /// and an error for the rest.
+    async fn call(&self, url: Url, shown: &str) -> Result<Option<(Answer, SecretString)>> {
         let mut retried = false;
-        let answer = loop {
+        let (answer, token) = loop {
             let (token, fetched) = self.tokens.token(|| self.fetch_token()).await?;
-            let answer = bearer::send(
+            let quiet = ServerText::new([("bearer token", &token)]);
+            let answer = http::send(
                 &self.policy,
                 || {
                     let request = self
@@ -299,7 +305,8 @@ impl GcpSecretManagerProvider {
                 },
                 &self.service,
                 shown,
-                status_detail,
+                status_text,
+                &quiet,
             )
             .await?;
             if answer.status == StatusCode::UNAUTHORIZED {
@@ -311,15 +318,16 @@ impl GcpSecretManagerProvider {
                     continue;
                 }
             }
-            break answer;
+            break (answer, token);
         };
         if answer.status == StatusCode::OK {
-            return Ok(Some(answer));
+            return Ok(Some((answer, token)));
         }
         let status: StatusBody = serde_json::from_slice(&answer.body).unwrap_or_default();
         let error = status.error.unwrap_or_default();
         let message = error.message.as_deref().unwrap_or_default();
-        let detail = status_detail(&answer.body);
+        let quiet = ServerText::new([("bearer token", &token)]);
+        let detail = quiet.detail(status_text(&answer.body).as_deref());
         let (kind, hint) = match (answer.status.as_u16(), error.status.as_deref()) {
             (404, _) => return Ok(None),
             // Secret Manager reports a disabled or destroyed version as a failed precondition.
@@ -394,16 +402,16 @@ fn version_number<'r>(resource: &'r str, id: &str) -> Option<&'r str> {
     }
 }
 
-/// ` (STATUS: message)` from a `google.rpc.Status` error body.
-fn status_detail(body: &[u8]) -> String {
-    let Ok(StatusBody { error: Some(error) }) = serde_json::from_slice::<StatusBody>(body) else {
-        return String::new();
+/// `STATUS: message` from a `google.rpc.Status` error body.
+fn status_text(body: &[u8]) -> Option<String> {
+    let StatusBody { error: Some(error) } = serde_json::from_slice::<StatusBody>(body).ok()? else {
+        return None;
     };
     match (error.status, error.message) {
-        (Some(status), Some(message)) => format!(" ({}: {})", tidy(&status), tidy(&message)),
-        (None, Some(message)) => format!(" ({})", tidy(&message)),
-        (Some(status), None) => format!(" ({})", tidy(&status)),
-        (None, None) => String::new(),
+        (Some(status), Some(message)) => Some(format!("{status}: {message}")),
+        (None, Some(message)) => Some(message),
+        (Some(status), None) => Some(status),
+        (None, None) => None,
     }
 }
 
@@ -585,7 +593,7 @@ impl GcpSecretManagerBuilder {
         );
         Ok(GcpSecretManagerProvider {
             name: self.name,
-            client: bearer::client(&self.policy)?,
+            client: http::client(&self.policy, reqwest::header::HeaderMap::new())?,
             endpoint,
             service,
             project,
@@ -710,10 +718,10 @@ mod tests {
     fn status_details_come_from_google_rpc_status() {
         let body = br#"{"error":{"code":403,"message":"Permission 'secretmanager.versions.access' denied","status":"PERMISSION_DENIED"}}"#;
         assert_eq!(
-            status_detail(body),
-            " (PERMISSION_DENIED: Permission 'secretmanager.versions.access' denied)"
+            status_text(body).as_deref(),
+            Some("PERMISSION_DENIED: Permission 'secretmanager.versions.access' denied")
         );
-        assert_eq!(status_detail(b"not json"), "");
+        assert_eq!(status_text(b"not json"), None);
     }
 
     #[test]

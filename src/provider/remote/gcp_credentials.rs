@@ -15,8 +15,10 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::capped::read_small_file;
-use crate::provider::remote::bearer::{self, Answer, parse_endpoint, tidy};
+use crate::provider::remote::bearer::parse_endpoint;
+use crate::provider::remote::http::{self, Answer};
 use crate::provider::remote::policy::RemotePolicy;
+use crate::provider::remote::server_text::ServerText;
 use crate::secret::SecretString;
 
 /// Google's OAuth 2.0 token endpoint, for key files that do not name one.
@@ -134,7 +136,7 @@ impl GoogleCredential {
             }
             Some(other) => Err(invalid(&format!(
                 "has type `{}`; keyward reads `service_account` and `authorized_user` files",
-                tidy(other)
+                ServerText::default().clean(other)
             ))),
             None => Err(invalid("has no `type`")),
         }
@@ -159,7 +161,8 @@ impl GoogleCredential {
                     "check that the key of service account `{}` is current and not disabled",
                     account.email
                 );
-                oauth_token(client, policy, &account.token_url, &form, &hint).await
+                let quiet = ServerText::new([("google jwt assertion", &assertion)]);
+                oauth_token(client, policy, &account.token_url, &form, &hint, &quiet).await
             }
             GoogleCredential::AuthorizedUser(user) => {
                 let form = [
@@ -170,7 +173,11 @@ impl GoogleCredential {
                 ];
                 let hint = "the refresh token may have been revoked: run \
                             `gcloud auth application-default login` again";
-                oauth_token(client, policy, &user.token_url, &form, hint).await
+                let quiet = ServerText::new([
+                    ("google client secret", &user.client_secret),
+                    ("google refresh token", &user.refresh_token),
+                ]);
+                oauth_token(client, policy, &user.token_url, &form, hint, &quiet).await
             }
         }
     }
@@ -246,15 +253,17 @@ async fn oauth_token(
     url: &Url,
     form: &[(&str, &str)],
     hint: &str,
+    quiet: &ServerText<'_>,
 ) -> Result<(SecretString, Option<Duration>)> {
     let service = format!("google oauth at {}", url.origin().ascii_serialization());
     let shown = url.path().trim_start_matches('/').to_owned();
-    let answer = bearer::send(
+    let answer = http::send(
         policy,
         || client.post(url.clone()).form(form),
         &service,
         &shown,
-        oauth_error_detail,
+        oauth_error_text,
+        quiet,
     )
     .await?;
     if answer.status != StatusCode::OK {
@@ -267,7 +276,7 @@ async fn oauth_token(
             format!(
                 "{service} answered {} for `{shown}`{}: {hint}",
                 answer.status,
-                oauth_error_detail(&answer.body)
+                quiet.detail(oauth_error_text(&answer.body).as_deref())
             ),
         ));
     }
@@ -284,12 +293,13 @@ async fn metadata_token(
         url.origin().ascii_serialization()
     );
     let shown = url.path().trim_start_matches('/').to_owned();
-    let answer = bearer::send(
+    let answer = http::send(
         policy,
         || client.get(url.clone()).header("Metadata-Flavor", "Google"),
         &service,
         &shown,
-        |_| String::new(),
+        |_| None,
+        &ServerText::default(),
     )
     .await?;
     if answer.status != StatusCode::OK {
@@ -341,8 +351,8 @@ fn token_from(
     ))
 }
 
-/// ` (error: description)` from an OAuth 2.0 error body.
-fn oauth_error_detail(body: &[u8]) -> String {
+/// `error: description` from an OAuth 2.0 error body.
+fn oauth_error_text(body: &[u8]) -> Option<String> {
     #[derive(Deserialize)]
     struct OAuthError {
         error: Option<String>,
@@ -352,11 +362,11 @@ fn oauth_error_detail(body: &[u8]) -> String {
         Ok(OAuthError {
             error: Some(error),
             error_description: Some(description),
-        }) => format!(" ({}: {})", tidy(&error), tidy(&description)),
+        }) => Some(format!("{error}: {description}")),
         Ok(OAuthError {
             error: Some(error), ..
-        }) => format!(" ({})", tidy(&error)),
-        _ => String::new(),
+        }) => Some(error),
+        _ => None,
     }
 }
 

@@ -5,6 +5,8 @@
 
 #[cfg(feature = "aws")]
 mod aws;
+#[cfg(feature = "aws")]
+mod aws_client;
 #[cfg(feature = "azure")]
 mod azure;
 #[cfg(any(feature = "azure", feature = "gcp"))]
@@ -15,7 +17,13 @@ mod crc32c;
 mod gcp;
 #[cfg(feature = "gcp")]
 mod gcp_credentials;
+#[cfg(any(feature = "vault", feature = "azure", feature = "gcp"))]
+mod http;
 mod policy;
+#[cfg(any(feature = "vault", feature = "aws", feature = "azure", feature = "gcp"))]
+mod redirect;
+#[cfg(any(feature = "vault", feature = "aws", feature = "azure", feature = "gcp"))]
+mod server_text;
 #[cfg(feature = "vault")]
 mod vault;
 

@@ -9,14 +9,15 @@ use chrono::{DateTime, Utc};
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Client, Method, StatusCode, Url};
 use serde::Deserialize;
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroize;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::provider::remote::policy::{Failure, RemotePolicy, is_transient_status, retry_after};
+use crate::provider::remote::http::{self, Answer};
+use crate::provider::remote::policy::RemotePolicy;
+use crate::provider::remote::server_text::ServerText;
 use crate::provider::remote::zeroize_json;
 use crate::provider::{AsyncSecretProvider, BoxFuture, quote_name, validate_key_name};
 use crate::secret::{Secret, SecretMeta, SecretString};
-use crate::wipe::reserve_bytes;
 
 /// The field read when a key names no field (`api-keys` reads `api-keys#value`).
 pub const DEFAULT_VAULT_FIELD: &str = "value";
@@ -44,7 +45,11 @@ const RENEW_RETRY: Duration = Duration::from_secs(10);
 /// error or in a log line.
 ///
 /// Every request follows the provider's [`RemotePolicy`]: a timeout per attempt, retries with
-/// backoff for connection errors, 5xx and 429, none for 401, 403 or 404.
+/// backoff for connection errors, answers that break off mid-way, 5xx and 429, none for 401,
+/// 403 or 404. Redirects are refused, HA standby redirects included: they would carry the token
+/// (or the AppRole login) to an address the server chose; the error names both addresses.
+/// Answers are read up to 1 MiB; what the server says in an error is shown redacted of the
+/// provider's credentials, on one line, and cut to 200 characters.
 ///
 /// ```no_run
 /// use keyward::{AsyncSecretProvider, VaultProvider};
@@ -60,6 +65,8 @@ pub struct VaultProvider {
     name: String,
     client: Client,
     address: Url,
+    /// `vault at <address>`, for messages.
+    service: String,
     mount: String,
     prefix: Vec<String>,
     default_field: String,
@@ -75,7 +82,7 @@ enum Auth {
     Token(SecretString),
     AppRole {
         mount: String,
-        role_id: String,
+        role_id: SecretString,
         secret_id: SecretString,
     },
 }
@@ -112,8 +119,8 @@ impl Session {
 }
 
 /// How a request ended, short of a failure.
-enum Answer {
-    Found(reqwest::Response),
+enum Outcome {
+    Found(Answer),
     Missing,
     /// 401 or 403, with the error to return when the caller cannot fix it.
     Denied(Error),
@@ -212,24 +219,24 @@ impl VaultProvider {
         let url = self.url(&segments)?;
         let mut token = self.token().await?;
         let mut logged_in_again = false;
-        let response = loop {
+        let answer = loop {
             match self
                 .send_answer(Method::GET, url.clone(), None, &shown, Some(&token))
                 .await?
             {
-                Answer::Found(response) => break response,
-                Answer::Missing => return Ok(None),
+                Outcome::Found(answer) => break answer,
+                Outcome::Missing => return Ok(None),
                 // An AppRole token may have been revoked, or the server restarted: log in
                 // again, once.
-                Answer::Denied(_) if !logged_in_again && self.can_log_in() => {
+                Outcome::Denied(_) if !logged_in_again && self.can_log_in() => {
                     self.forget(&token);
                     token = self.token().await?;
                     logged_in_again = true;
                 }
-                Answer::Denied(err) => return Err(err),
+                Outcome::Denied(err) => return Err(err),
             }
         };
-        let mut body: KvResponse = parse_json(response, self.address(), &shown).await?;
+        let mut body: KvResponse = answer.json(&self.service, &shown)?;
         let Some(mut value) = body.data.data.remove(field) else {
             body.data.data.values_mut().for_each(zeroize_json);
             return Ok(None);
@@ -291,11 +298,11 @@ impl VaultProvider {
         body: Option<&serde_json::Value>,
         shown: &str,
         token: Option<&SecretString>,
-    ) -> Result<Option<reqwest::Response>> {
+    ) -> Result<Option<Answer>> {
         match self.send_answer(method, url, body, shown, token).await? {
-            Answer::Found(response) => Ok(Some(response)),
-            Answer::Missing => Ok(None),
-            Answer::Denied(err) => Err(err),
+            Outcome::Found(answer) => Ok(Some(answer)),
+            Outcome::Missing => Ok(None),
+            Outcome::Denied(err) => Err(err),
         }
     }
 
@@ -308,54 +315,62 @@ impl VaultProvider {
         body: Option<&serde_json::Value>,
         shown: &str,
         token: Option<&SecretString>,
-    ) -> Result<Answer> {
-        let address = self.address();
-        let token = token.map(token_header).transpose()?;
-        self.policy
-            .retry(|| {
+    ) -> Result<Outcome> {
+        let header = token.map(token_header).transpose()?;
+        let mut quiet = self.quiet();
+        if let Some(token) = token {
+            quiet = quiet.with("vault token", token);
+        }
+        let answer = http::send(
+            &self.policy,
+            || {
                 let mut request = self.client.request(method.clone(), url.clone());
-                if let Some(token) = &token {
-                    request = request.header("X-Vault-Token", token.clone());
+                if let Some(header) = &header {
+                    request = request.header("X-Vault-Token", header.clone());
                 }
                 if let Some(body) = body {
                     request = request.json(body);
                 }
-                async move {
-                    let response = request.send().await.map_err(|err| {
-                        let what = if err.is_timeout() {
-                            "timed out"
-                        } else if err.is_connect() {
-                            "could not be reached"
-                        } else {
-                            "failed"
-                        };
-                        let message = format!("vault at {address} {what} for `{shown}`");
-                        Failure::transient(message, Some(err.without_url()))
-                    })?;
-                    let status = response.status();
-                    if status == StatusCode::NOT_FOUND {
-                        return Ok(Answer::Missing);
-                    }
-                    if status.is_success() {
-                        return Ok(Answer::Found(response));
-                    }
-                    let pause = retry_after(response.headers());
-                    let detail = error_detail(response).await;
-                    let message = format!(
-                        "vault at {address} answered {status} for `{shown}`{detail}{}",
-                        hint(status)
-                    );
-                    if matches!(status.as_u16(), 401 | 403) {
-                        Ok(Answer::Denied(Error::new(ErrorKind::Backend, message)))
-                    } else if is_transient_status(status.as_u16()) {
-                        Err(Failure::transient(message, None::<reqwest::Error>)
-                            .with_retry_after(pause))
-                    } else {
-                        Err(Failure::permanent(message, None))
-                    }
-                }
-            })
-            .await
+                request
+            },
+            &self.service,
+            shown,
+            vault_errors,
+            &quiet,
+        )
+        .await?;
+        let status = answer.status;
+        if status == StatusCode::NOT_FOUND {
+            return Ok(Outcome::Missing);
+        }
+        if status.is_success() {
+            return Ok(Outcome::Found(answer));
+        }
+        let message = format!(
+            "{} answered {status} for `{shown}`{}{}",
+            self.service,
+            quiet.detail(vault_errors(&answer.body).as_deref()),
+            hint(status)
+        );
+        if matches!(status.as_u16(), 401 | 403) {
+            Ok(Outcome::Denied(Error::new(ErrorKind::Backend, message)))
+        } else {
+            Err(Error::new(ErrorKind::Backend, message))
+        }
+    }
+
+    /// What the server's text must not repeat: the configured token, or the AppRole
+    /// credentials. Requests add the token they carry.
+    fn quiet(&self) -> ServerText<'_> {
+        match &self.auth {
+            Auth::Token(token) => ServerText::new([("vault token", token)]),
+            Auth::AppRole {
+                role_id, secret_id, ..
+            } => ServerText::new([
+                ("vault approle role_id", role_id),
+                ("vault approle secret_id", secret_id),
+            ]),
+        }
     }
 
     fn url(&self, segments: &[&str]) -> Result<Url> {
@@ -437,20 +452,20 @@ impl VaultProvider {
         let segments = ["auth", "token", "lookup-self"];
         let shown = segments.join("/");
         let url = self.url(&segments)?;
-        let response = match self
+        let answer = match self
             .send_answer(Method::GET, url, None, &shown, Some(token))
             .await?
         {
-            Answer::Found(response) => response,
-            Answer::Denied(_) => return Ok(None),
-            Answer::Missing => {
+            Outcome::Found(answer) => answer,
+            Outcome::Denied(_) => return Ok(None),
+            Outcome::Missing => {
                 return Err(Error::new(
                     ErrorKind::Backend,
                     format!("vault at {} answered 404 for `{shown}`", self.address()),
                 ));
             }
         };
-        let body: LookupResponse = parse_json(response, self.address(), &shown).await?;
+        let body: LookupResponse = answer.json(&self.service, &shown)?;
         Ok(Some(Lease {
             ttl: Duration::from_secs(body.data.ttl),
             renewable: body.data.renewable,
@@ -472,11 +487,10 @@ impl VaultProvider {
 
     async fn renew_self(&self, token: &SecretString) -> Result<Lease> {
         let segments = ["auth", "token", "renew-self"];
-        let response = self
+        let answer = self
             .send_required(Method::POST, &segments, Some(&serde_json::json!({})), token)
             .await?;
-        let body: AuthResponse =
-            parse_json(response, self.address(), "auth/token/renew-self").await?;
+        let body: AuthResponse = answer.json(&self.service, "auth/token/renew-self")?;
         Ok(body.auth.lease())
     }
 
@@ -495,7 +509,7 @@ impl VaultProvider {
         let segments = ["auth", mount.as_str(), "login"];
         let shown = format!("auth/{mount}/login");
         let mut body = serde_json::json!({
-            "role_id": role_id,
+            "role_id": role_id.expose_secret(),
             "secret_id": secret_id.expose_secret(),
         });
         let sent = self
@@ -508,7 +522,7 @@ impl VaultProvider {
             )
             .await;
         zeroize_json(&mut body);
-        let response = sent?.ok_or_else(|| {
+        let answer = sent?.ok_or_else(|| {
             Error::new(
                 ErrorKind::Backend,
                 format!(
@@ -517,7 +531,7 @@ impl VaultProvider {
                 ),
             )
         })?;
-        let mut body: AuthResponse = parse_json(response, self.address(), &shown).await?;
+        let mut body: AuthResponse = answer.json(&self.service, &shown)?;
         let lease = body.auth.lease();
         let token = std::mem::take(&mut body.auth.client_token);
         Ok((SecretString::from(token), lease))
@@ -530,7 +544,7 @@ impl VaultProvider {
         segments: &[&str],
         body: Option<&serde_json::Value>,
         token: &SecretString,
-    ) -> Result<reqwest::Response> {
+    ) -> Result<Answer> {
         let shown = segments.join("/");
         self.send(method, self.url(segments)?, body, &shown, Some(token))
             .await?
@@ -633,7 +647,7 @@ impl VaultBuilder {
     ) -> VaultBuilder {
         self.auth = Some(Auth::AppRole {
             mount: mount.into(),
-            role_id: role_id.into(),
+            role_id: SecretString::from(role_id.into()),
             secret_id: secret_id.into(),
         });
         self
@@ -712,19 +726,13 @@ impl VaultBuilder {
             })?;
             headers.insert("X-Vault-Namespace", value);
         }
-        let client = Client::builder()
-            .default_headers(headers)
-            .timeout(self.policy.timeout())
-            .connect_timeout(self.policy.connect_timeout())
-            .user_agent(concat!("keyward/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|err| {
-                Error::new(ErrorKind::Backend, "could not build the HTTP client").with_source(err)
-            })?;
+        let client = http::client(&self.policy, headers)?;
+        let service = format!("vault at {}", address.as_str().trim_end_matches('/'));
         Ok(VaultProvider {
             name: self.name,
             client,
             address,
+            service,
             mount,
             prefix,
             default_field: self.default_field,
@@ -770,90 +778,15 @@ fn hint(status: StatusCode) -> &'static str {
     }
 }
 
-/// The `errors` Vault puts in a failed answer, e.g. `: permission denied`. They describe the
-/// failure, not the request, so they carry no credential.
-async fn error_detail(response: reqwest::Response) -> String {
+/// The `errors` Vault puts in a failed answer, joined (`permission denied`).
+fn vault_errors(body: &[u8]) -> Option<String> {
     #[derive(Deserialize)]
     struct Errors {
         #[serde(default)]
         errors: Vec<String>,
     }
-    let Ok(bytes) = read_body(response).await else {
-        return String::new();
-    };
-    let Ok(body) = serde_json::from_slice::<Errors>(&bytes) else {
-        return String::new();
-    };
-    let joined = body.errors.join("; ");
-    if joined.is_empty() {
-        return String::new();
-    }
-    let mut detail: String = joined
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(200)
-        .collect();
-    if joined.chars().count() > 200 {
-        detail.push_str("...");
-    }
-    format!(" ({detail})")
-}
-
-/// The largest answer read, as for the other remote providers: a KV v2 secret is far smaller.
-const MAX_ANSWER_BYTES: usize = 1 << 20;
-
-enum BodyError {
-    TooLarge,
-    Read(reqwest::Error),
-}
-
-/// Reads a whole answer into a buffer that is wiped when dropped, refusing one larger than
-/// [`MAX_ANSWER_BYTES`]: a broken or hostile server must not make the client buffer without
-/// bound.
-async fn read_body(
-    mut response: reqwest::Response,
-) -> std::result::Result<Zeroizing<Vec<u8>>, BodyError> {
-    let mut body = Zeroizing::new(Vec::new());
-    while let Some(chunk) = response.chunk().await.map_err(BodyError::Read)? {
-        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-            return Err(BodyError::TooLarge);
-        }
-        // No unwiped copy left behind by a reallocation.
-        reserve_bytes(&mut body, chunk.len(), MAX_ANSWER_BYTES);
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-/// Reads and parses a JSON answer; the raw bytes, which may hold secrets, are wiped.
-async fn parse_json<T: serde::de::DeserializeOwned>(
-    response: reqwest::Response,
-    address: &str,
-    shown: &str,
-) -> Result<T> {
-    let bytes = read_body(response).await.map_err(|err| match err {
-        BodyError::TooLarge => Error::new(
-            ErrorKind::Backend,
-            format!("vault at {address} sent more than 1 MiB for `{shown}`"),
-        ),
-        BodyError::Read(err) => Error::new(
-            ErrorKind::Backend,
-            format!("vault at {address}: could not read the answer for `{shown}`"),
-        )
-        .with_source(err.without_url()),
-    })?;
-    let parsed = serde_json::from_slice(&bytes);
-    // serde_json's message may quote the offending value, a secret: give only its position.
-    parsed.map_err(|err| {
-        Error::new(
-            ErrorKind::Backend,
-            format!(
-                "vault at {address} answered `{shown}` with unexpected JSON (line {}, column {})",
-                err.line(),
-                err.column()
-            ),
-        )
-    })
+    let body = serde_json::from_slice::<Errors>(body).ok()?;
+    Some(body.errors.join("; "))
 }
 
 fn parse_time(text: &str, address: &str, shown: &str) -> Result<DateTime<Utc>> {
