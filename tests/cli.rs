@@ -604,3 +604,37 @@ fn redact_streams_a_huge_line_in_bounded_memory() {
         peak >> 20
     );
 }
+
+/// `--dotenv` on a FIFO used to wait forever for a writer. A writer is started anyway, so that
+/// a regression reads the secret and fails the assertion rather than hanging the test.
+#[cfg(unix)]
+#[test]
+fn redact_refuses_a_fifo_as_dotenv_without_waiting() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.env");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|status| status.success());
+    if !made {
+        eprintln!("skipped: no mkfifo");
+        return;
+    }
+    let secret = format!("dotenv-secret-{}", "Ty6u".repeat(5));
+    let text = format!("KEY={secret}\n");
+    let writer = {
+        let (fifo, text) = (fifo.clone(), text.clone());
+        std::thread::spawn(move || std::fs::write(fifo, text))
+    };
+    let output = keyward(
+        &["redact", "--dotenv", fifo.to_str().unwrap()],
+        &format!("{secret}\n"),
+    );
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+    assert_eq!(stdout(&output), "");
+    // Release the writer.
+    assert_eq!(std::fs::read_to_string(&fifo).unwrap(), text);
+    writer.join().unwrap().unwrap();
+}

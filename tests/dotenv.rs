@@ -379,3 +379,81 @@ fn nul_bytes_do_not_panic() {
     assert_eq!(err.kind(), ErrorKind::Parse);
     assert!(err.to_string().contains("at line 2"), "{err}");
 }
+
+/// Makes a FIFO at `path` with the system's `mkfifo`; false where there is none.
+#[cfg(unix)]
+fn mkfifo(path: &Path) -> bool {
+    std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+/// A FIFO is refused without being opened: opening it for reading would wait for a writer,
+/// forever if none comes. A writer is started here anyway, so that a regression reads its
+/// `.env` text and fails the assertion rather than hanging the test.
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_refused_without_waiting_for_a_writer() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let fifo = dir.path().join(".env");
+    if !mkfifo(&fifo) {
+        eprintln!("skipped: no mkfifo");
+        return Ok(());
+    }
+    let link = dir.path().join("link.env");
+    std::os::unix::fs::symlink(&fifo, &link)?;
+    let text = format!("KEY={}\n", fake_key());
+    for path in [&fifo, &link] {
+        let expanding = DotenvProvider::options().expand_variables(true).clone();
+        let attempts: [&dyn Fn() -> keyward::Result<DotenvProvider>; 3] = [
+            &|| DotenvProvider::from_path(path),
+            &|| expanding.open(path),
+            &|| DotenvProvider::layered([path]),
+        ];
+        for attempt in attempts {
+            let writer = {
+                let (fifo, text) = (fifo.clone(), text.clone());
+                std::thread::spawn(move || fs::write(fifo, text))
+            };
+            let err = attempt().unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Io);
+            let message = err.to_string();
+            assert!(message.contains("not a regular file"), "{message}");
+            assert!(message.contains(&*path.to_string_lossy()), "{message}");
+            // Release the writer.
+            assert_eq!(fs::read_to_string(&fifo)?, text);
+            writer.join().unwrap()?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+#[test]
+fn directories_and_devices_are_refused() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let cases: [(&Path, &str); 3] = [
+        (dir.path(), "a directory"),
+        (Path::new("/dev/zero"), "not a regular file"),
+        (Path::new("/dev/null"), "not a regular file"),
+    ];
+    for (path, says) in cases {
+        for err in [
+            DotenvProvider::from_path(path).unwrap_err(),
+            DotenvProvider::layered([path]).unwrap_err(),
+        ] {
+            assert_eq!(err.kind(), ErrorKind::Io, "{path:?}");
+            assert!(err.to_string().contains(says), "{path:?}: {err}");
+        }
+    }
+    // A symlink to a regular file is read as the file.
+    let real = write(dir.path(), "real.env", format!("KEY={}\n", fake_key()));
+    let link = dir.path().join(".env");
+    std::os::unix::fs::symlink(&real, &link)?;
+    assert_eq!(
+        value(&DotenvProvider::from_path(&link)?, "KEY"),
+        Some(fake_key())
+    );
+    Ok(())
+}
