@@ -457,3 +457,139 @@ fn directories_and_devices_are_refused() -> TestResult {
     );
     Ok(())
 }
+
+/// The issue's two files: seven levels of sixteen references to the level below (622 bytes
+/// that expand to gigabytes), and 120,000 lines of `A=${A}x` (under 1 MiB, quadratic in
+/// what it copies). Both stop at the size limit with an error naming the line and the key.
+#[test]
+fn expansion_that_multiplies_or_chains_stops_at_the_size_limit() {
+    let mut levels = String::from("A0=0123456789abcdef\n");
+    for level in 1..=7 {
+        let reference = format!("${{A{}}}", level - 1);
+        levels.push_str(&format!("A{level}={}\n", reference.repeat(16)));
+    }
+    let chain = "A=${A}x\n".repeat(120_000);
+    assert!(levels.len() < 1024 && chain.len() < DotenvOptions::DEFAULT_MAX_SIZE);
+    // Where the values first add up to more than 1 MiB.
+    let chain_line = (1..)
+        .find(|&n: &usize| n * (n + 1) / 2 > DotenvOptions::DEFAULT_MAX_SIZE)
+        .unwrap();
+    for (text, key, line) in [(&levels, "A4", 5), (&chain, "A", chain_line)] {
+        let err = DotenvProvider::options()
+            .expand_variables(true)
+            .read(text.as_bytes())
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!("line {line} (`{key}`)"))
+                && message.contains("max_size")
+                && message.contains(&DotenvOptions::DEFAULT_MAX_SIZE.to_string()),
+            "{message}"
+        );
+        // Without expansion the same files are fine: every `$` is literal.
+        assert!(DotenvProvider::from_reader(text.as_bytes()).is_ok());
+    }
+}
+
+/// One line of a generated `.env` file: a key and its value's parts.
+#[derive(Debug, Clone)]
+enum Part {
+    Text(String),
+    Reference(usize),
+}
+
+fn reference_graph()
+-> impl proptest::strategy::Strategy<Value = (Vec<(usize, Vec<Part>, bool)>, usize)> {
+    use proptest::prelude::*;
+    let part = prop_oneof![
+        1 => "[a-z0-9_-]{0,4}".prop_map(Part::Text),
+        3 => (0..6usize).prop_map(Part::Reference),
+    ];
+    let line = (0..6usize, prop::collection::vec(part, 0..9), any::<bool>());
+    (prop::collection::vec(line, 1..24), 0..3000usize)
+}
+
+/// Expands the generated lines as the docs say, counting every value against `max_size`:
+/// the final values, or the 1-based line and key where the limit is passed.
+fn expand_by_hand(
+    lines: &[(usize, Vec<Part>, bool)],
+    max_size: usize,
+) -> Result<std::collections::BTreeMap<String, String>, (usize, String)> {
+    let mut values = std::collections::BTreeMap::new();
+    let mut total = 0;
+    for (number, (key, parts, _)) in lines.iter().enumerate() {
+        let key = format!("A{key}");
+        let mut value = String::new();
+        for part in parts {
+            match part {
+                Part::Text(text) => value.push_str(text),
+                Part::Reference(other) => {
+                    let other = values.get(&format!("A{other}")).map_or("", String::as_str);
+                    value.push_str(other);
+                }
+            }
+            // Checked as the value grows, so that this model does not blow up either.
+            if total + value.len() > max_size {
+                return Err((number + 1, key));
+            }
+        }
+        total += value.len();
+        if value.is_empty() {
+            values.remove(&key);
+        } else {
+            values.insert(key, value);
+        }
+    }
+    Ok(values)
+}
+
+proptest::proptest! {
+    /// Generated reference graphs (fan-out up to 8, chains, keys set again, references to
+    /// later or unknown keys): either every value is what a plain expansion gives, all of
+    /// them within the limit, or the limit error names the line and key where a plain
+    /// expansion passes it.
+    #[test]
+    fn generated_reference_graphs_expand_right_or_stop_at_the_limit(
+        (lines, room) in reference_graph()
+    ) {
+        let mut text = String::new();
+        for (key, parts, quoted) in &lines {
+            let value: String = parts
+                .iter()
+                .map(|part| match part {
+                    Part::Text(text) => text.clone(),
+                    Part::Reference(other) => format!("${{A{other}}}"),
+                })
+                .collect();
+            let quote = if *quoted { "\"" } else { "" };
+            text.push_str(&format!("A{key}={quote}{value}{quote}\n"));
+        }
+        let max_size = text.len() + room;
+        let got = DotenvProvider::options()
+            .expand_variables(true)
+            .max_size(max_size)
+            .read(text.as_bytes());
+        match (expand_by_hand(&lines, max_size), got) {
+            (Ok(expected), Ok(provider)) => {
+                let keys: Vec<&str> = provider.keys().collect();
+                proptest::prop_assert_eq!(keys, expected.keys().map(String::as_str).collect::<Vec<_>>());
+                let mut total = 0;
+                for (key, want) in &expected {
+                    proptest::prop_assert_eq!(value(&provider, key), Some(want.clone()));
+                    total += want.len();
+                }
+                proptest::prop_assert!(total <= max_size);
+            }
+            (Err((line, key)), Err(err)) => {
+                proptest::prop_assert_eq!(err.kind(), ErrorKind::InvalidInput);
+                let message = err.to_string();
+                let names = format!("line {line} (`{key}`)");
+                proptest::prop_assert!(message.contains(&names), "{} vs {}", message, names);
+            }
+            (expected, got) => {
+                proptest::prop_assert!(false, "expected {:?}, got {:?}", expected.map(|v| v.len()), got.map(|p| p.len()));
+            }
+        }
+    }
+}

@@ -202,13 +202,22 @@ impl DotenvOptions {
     /// `${NAME}` for names with `.`); a `$` followed by anything else, such as the `$2b$` of a
     /// bcrypt hash, stays as written. Single-quoted values and `\$` are always literal. With
     /// expansion off, every `$` is literal.
+    ///
+    /// Expanded values count against [`max_size`](DotenvOptions::max_size): the values of
+    /// every line, expanded, may add up to that many bytes (a key set on several lines counts
+    /// each time), so references that multiply (`A2=${A1}${A1}`, ...) or chain
+    /// (`A=${A}x` on line after line) end in an [`ErrorKind::InvalidInput`] naming the line
+    /// and the key, after work and memory in proportion to the limit, not to what the
+    /// references would make.
     pub fn expand_variables(&mut self, yes: bool) -> &mut DotenvOptions {
         self.expand_variables = yes;
         self
     }
 
     /// The largest input accepted, in bytes (per file); larger input is an
-    /// [`ErrorKind::InvalidInput`] error rather than a large allocation.
+    /// [`ErrorKind::InvalidInput`] error rather than a large allocation. With
+    /// [`expand_variables`](DotenvOptions::expand_variables), also the most the file's values
+    /// may add up to once expanded.
     pub fn max_size(&mut self, bytes: usize) -> &mut DotenvOptions {
         self.max_size = bytes;
         self
@@ -221,7 +230,8 @@ impl DotenvOptions {
     /// - [`ErrorKind::Io`] when the file cannot be read (missing, no permission) or is not a
     ///   regular file after following symlinks (a directory, a pipe, a device): a FIFO is
     ///   refused without being opened, as opening it would wait for a writer;
-    /// - [`ErrorKind::InvalidInput`] when it is larger than [`max_size`](DotenvOptions::max_size);
+    /// - [`ErrorKind::InvalidInput`] when it is larger than [`max_size`](DotenvOptions::max_size),
+    ///   or its values are once expanded;
     /// - [`ErrorKind::InvalidFormat`] when it is not UTF-8;
     /// - [`ErrorKind::Parse`] naming the line of the first statement that does not parse.
     pub fn open(&self, path: impl AsRef<Path>) -> Result<DotenvProvider> {
@@ -329,7 +339,7 @@ impl DotenvOptions {
         let text = into_text(bytes, origin)?;
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         let mut values = BTreeMap::new();
-        for (key, value) in parse(text, self.expand_variables, origin)? {
+        for (key, value) in parse(text, self.expand_variables, self.max_size, origin)? {
             if value.is_empty() {
                 values.remove(&key);
             } else {
@@ -438,25 +448,45 @@ fn into_text(mut bytes: Zeroizing<Vec<u8>>, origin: &Origin<'_>) -> Result<Zeroi
     }
 }
 
-/// Parses `.env` text into its assignments, in order, empty values included.
-fn parse(text: &str, expand: bool, origin: &Origin<'_>) -> Result<Vec<(String, SecretString)>> {
+/// Parses `.env` text into its assignments, in order, empty values included. The values may
+/// add up to `max_size` bytes (every line counted, a key set twice twice): never reached
+/// without expansion, as no value is longer than its line, and with it the bound on what
+/// references can copy, however they nest or chain.
+fn parse(
+    text: &str,
+    expand: bool,
+    max_size: usize,
+    origin: &Origin<'_>,
+) -> Result<Vec<(String, SecretString)>> {
     let mut entries = Vec::new();
     let mut earlier = Earlier::new();
+    let mut budget = max_size;
     for statement in split::statements(text) {
         let statement = statement.map_err(|open| parse_error(origin, open.line, open.reason))?;
         let line = statement.line;
-        let problem = |problem: rewrite::Problem| parse_error(origin, line, problem.describe());
-        let Some(assignment) = rewrite::assignment(statement.text).map_err(problem)? else {
+        let Some(assignment) = rewrite::assignment(statement.text)
+            .map_err(|problem| parse_error(origin, line, problem.describe()))?
+        else {
             continue;
         };
+        let too_large = || expansion_too_large(origin, line, assignment.key, max_size);
         // Room for a backslash before every character and the final line break, so that the
         // common case never reallocates.
         let mut rewritten = Zeroizing::new(String::with_capacity(2 * statement.text.len() + 1));
         push_str(&mut rewritten, assignment.prefix);
-        rewrite::rewrite_value(assignment.value, expand.then_some(&earlier), &mut rewritten)
-            .map_err(problem)?;
+        rewrite::rewrite_value(
+            assignment.value,
+            expand.then_some(&earlier),
+            budget,
+            &mut rewritten,
+        )
+        .map_err(|problem| match problem {
+            rewrite::Problem::TooLarge => too_large(),
+            problem => parse_error(origin, line, problem.describe()),
+        })?;
         let value = parse_with_dotenvy(&mut rewritten, assignment.key)
             .ok_or_else(|| parse_error(origin, line, "not a valid `KEY=value` statement"))?;
+        budget = budget.checked_sub(value.len()).ok_or_else(too_large)?;
         if expand {
             if value.is_empty() {
                 earlier.remove(assignment.key);
@@ -467,6 +497,17 @@ fn parse(text: &str, expand: bool, origin: &Origin<'_>) -> Result<Vec<(String, S
         entries.push((assignment.key.to_owned(), value));
     }
     Ok(entries)
+}
+
+fn expansion_too_large(origin: &Origin<'_>, line: usize, key: &str, max_size: usize) -> Error {
+    Error::new(
+        ErrorKind::InvalidInput,
+        format!(
+            "expanding variables in .env file {origin} at line {line} (`{key}`) makes its values \
+             larger than {max_size} bytes in all; raise the limit with `DotenvOptions::max_size` \
+             if that is intended"
+        ),
+    )
 }
 
 /// Hands one rewritten statement to dotenvy and returns the value it parses for `key`.
@@ -497,7 +538,7 @@ mod tests {
     use super::*;
 
     fn ours(text: &str) -> std::result::Result<Vec<(String, String)>, Error> {
-        let entries = parse(text, false, &Origin::Reader)?;
+        let entries = parse(text, false, usize::MAX, &Origin::Reader)?;
         Ok(entries
             .into_iter()
             .map(|(k, v)| (k, v.expose_secret().to_owned()))
@@ -584,7 +625,7 @@ mod tests {
     #[test]
     fn expansion_reads_earlier_lines_and_round_trips_special_characters() {
         let text = "A='q\"\\$'\"'\"'x'\nB=$A\nC=\"[${A}]\"\nD=${B}$A\n";
-        let got = parse(text, true, &Origin::Reader).unwrap();
+        let got = parse(text, true, usize::MAX, &Origin::Reader).unwrap();
         let values: Vec<&str> = got.iter().map(|(_, v)| v.expose_secret()).collect();
         let a = "q\"\\$'x";
         assert_eq!(values, [a, a, &format!("[{a}]"), &format!("{a}{a}")]);
@@ -649,7 +690,7 @@ mod tests {
                 }
             }
             let text = format!("A=\"{}\"\nB=$A\nC=\"<${{A}}>\"\nD=p${{A}}q\n", escaped.as_str());
-            let got = parse(&text, true, &Origin::Reader).unwrap();
+            let got = parse(&text, true, usize::MAX, &Origin::Reader).unwrap();
             let values: Vec<&str> = got.iter().map(|(_, v)| v.expose_secret()).collect();
             let v = v.as_str();
             proptest::prop_assert_eq!(values, [v, v, &format!("<{v}>"), &format!("p{v}q")]);
