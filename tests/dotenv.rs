@@ -370,14 +370,156 @@ fn providers_are_send_and_sync() {
     assert_send_sync::<DotenvOptions>();
 }
 
+/// A NUL in a value used to be taken in silently; no environment variable can hold one.
 #[test]
-fn nul_bytes_do_not_panic() {
-    let provider = from_text("A=x\0y\nB=\"p\0q\"\n");
-    assert_eq!(value(&provider, "A").as_deref(), Some("x\0y"));
-    assert_eq!(value(&provider, "B").as_deref(), Some("p\0q"));
+fn a_nul_byte_in_a_value_is_refused_naming_the_key_and_line() {
+    for (text, key, line) in [
+        ("A=1\nKEY=x\0y\n", "KEY", 2),
+        ("A=1\nB=2\nQUOTED=\"p\0q\"\n", "QUOTED", 3),
+        ("SINGLE='\0'\n", "SINGLE", 1),
+        ("A=1\nMULTI=\"line one\nline\0two\"\n", "MULTI", 2),
+    ] {
+        let err = DotenvProvider::from_reader(text.as_bytes()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Parse, "{text:?}");
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!("at line {line}"))
+                && message.contains(&format!("`{key}` contains a NUL byte")),
+            "{text:?}: {message}"
+        );
+    }
+    // Where no key is read yet, it is an ordinary parse error.
     let err = DotenvProvider::from_reader("A=1\n\0B=2\n".as_bytes()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Parse);
     assert!(err.to_string().contains("at line 2"), "{err}");
+}
+
+/// How a generated value is written.
+#[derive(Debug, Clone, Copy)]
+enum Quoting {
+    Bare,
+    Single,
+    Double,
+}
+
+fn written(value: &str, quoting: Quoting) -> String {
+    match quoting {
+        Quoting::Bare => value.to_owned(),
+        Quoting::Single => format!("'{value}'"),
+        Quoting::Double => format!("\"{value}\""),
+    }
+}
+
+fn quoting() -> impl proptest::strategy::Strategy<Value = Quoting> {
+    proptest::prop_oneof![
+        proptest::strategy::Just(Quoting::Bare),
+        proptest::strategy::Just(Quoting::Single),
+        proptest::strategy::Just(Quoting::Double),
+    ]
+}
+
+proptest::proptest! {
+    /// A NUL anywhere in any value of a generated file, bare or quoted, at its start, middle
+    /// or end: the error names that key and its line, and shows no value.
+    #[test]
+    fn a_nul_anywhere_in_a_generated_value_is_refused(
+        lines in proptest::collection::vec(("[a-z0-9_.-]{1,12}", quoting()), 1..8),
+        pick in 0usize..8,
+        at in 0usize..13,
+    ) {
+        let pick = pick % lines.len();
+        let mut text = String::new();
+        for (i, (value, quoting)) in lines.iter().enumerate() {
+            // `zq` appears in no message: a value shown would be seen.
+            let mut value = format!("zq{value}");
+            if i == pick {
+                value.insert(at.min(value.len()), '\0');
+            }
+            text.push_str(&format!("KEY_{i}={}\n", written(&value, *quoting)));
+        }
+        let err = DotenvProvider::from_reader(text.as_bytes()).unwrap_err();
+        proptest::prop_assert_eq!(err.kind(), ErrorKind::Parse);
+        let message = err.to_string();
+        let names = format!("at line {}: the value of `KEY_{pick}` contains a NUL byte", pick + 1);
+        proptest::prop_assert!(message.contains(&names), "{}", message);
+        let debug = format!("{err:?}");
+        proptest::prop_assert!(!message.contains("zq") && !debug.contains("zq"));
+    }
+}
+
+/// A file with CR-only line ends used to read as one line: `A=1<CR>B=2` set `A` to
+/// `1<CR>B=2` and lost `B`. It is refused, naming the line of the first lone CR.
+#[test]
+fn a_carriage_return_that_ends_no_line_is_refused() {
+    for (text, line) in [
+        ("KEY=\"A\rB=C\"\n", 1),
+        ("A=1\rB=2\r", 1),
+        ("# a comment\rKEY=hidden-by-the-comment\r", 1),
+        ("A=1\r\nB=2\r\nC=3\rD=4\r\n", 3),
+        ("A=1\nB=2\r", 2),
+        ("A=\r#\nB=\t\r\n", 1),
+    ] {
+        let err = DotenvProvider::from_reader(text.as_bytes()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Parse, "{text:?}");
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!("at line {line}: a carriage return")),
+            "{text:?}: {message}"
+        );
+        assert!(message.contains("LF or CRLF"), "{message}");
+    }
+}
+
+proptest::proptest! {
+    /// Generated files whose lines end in LF, CRLF or a lone CR, in any mixture, with values
+    /// bare, quoted and spanning lines: with LF and CRLF only, every value is read as with LF
+    /// alone; a lone CR anywhere is refused on its line.
+    #[test]
+    fn line_end_mixtures_read_alike_or_a_lone_cr_is_refused(
+        lines in proptest::collection::vec(
+            ("[a-z0-9_.-]{1,8}", proptest::option::of("[a-z0-9]{1,4}"), quoting(), 0..3usize),
+            1..8,
+        ),
+    ) {
+        const ENDS: [&str; 3] = ["\n", "\r\n", "\r"];
+        let mut text = String::new();
+        let mut plain = String::new();
+        let mut first_lone = None;
+        let mut line = 1;
+        for (i, (value, second, quoting, end)) in lines.iter().enumerate() {
+            let end = ENDS[*end];
+            // A second physical line inside quotes, ended the same way; kept as written.
+            let value = match (second, quoting) {
+                (Some(second), Quoting::Single | Quoting::Double) => {
+                    format!("{value}{end}{second}")
+                }
+                _ => value.clone(),
+            };
+            text.push_str(&format!("KEY_{i}={}{end}", written(&value, *quoting)));
+            plain.push_str(&format!("KEY_{i}={}\n", written(&value, *quoting)));
+            if end == "\r" && first_lone.is_none() {
+                first_lone = Some(line);
+            }
+            line += value.matches(end).count() + usize::from(end != "\r");
+        }
+        let got = DotenvProvider::from_reader(text.as_bytes());
+        match first_lone {
+            Some(line) => {
+                let err = got.unwrap_err();
+                proptest::prop_assert_eq!(err.kind(), ErrorKind::Parse);
+                let at = format!("at line {line}: a carriage return");
+                proptest::prop_assert!(err.to_string().contains(&at), "{}", err);
+            }
+            None => {
+                let got = got.unwrap();
+                let expected = from_text(&plain);
+                proptest::prop_assert_eq!(got.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>());
+                for key in expected.keys() {
+                    proptest::prop_assert_eq!(value(&got, key), value(&expected, key));
+                }
+            }
+        }
+    }
 }
 
 /// Makes a FIFO at `path` with the system's `mkfifo`; false where there is none.
@@ -592,4 +734,19 @@ proptest::proptest! {
             }
         }
     }
+}
+
+/// A statement that starts with many blanks and spans many lines used to be looked at from
+/// its start again for every line (by the splitter, then by dotenvy): quadratic, hours for a
+/// file under the size limit. 400,000 blanks and 400,000 lines take far under a second now.
+#[test]
+fn leading_blanks_before_a_long_multi_line_value_are_read_once() {
+    let n = 400_000;
+    let text = format!("{}A=\"{}\"\nB=after\n", " ".repeat(n), "\n".repeat(n));
+    assert!(text.len() < DotenvOptions::DEFAULT_MAX_SIZE);
+    let provider = from_text(&text);
+    assert_eq!(value(&provider, "A").map(|v| v.len()), Some(n));
+    assert_eq!(value(&provider, "B").as_deref(), Some("after"));
+    let comment = format!("{}# c\nA=\"{}\"\n", " ".repeat(n), "\n".repeat(n));
+    assert_eq!(value(&from_text(&comment), "A").map(|v| v.len()), Some(n));
 }

@@ -55,6 +55,16 @@ use rewrite::{Earlier, push_str};
 /// - **A key defined twice takes the later value**, as when a shell sources the file.
 /// - **Errors name the file and the line** and never show the line's content, which may hold a
 ///   secret; dotenvy's own error messages do show it and are not passed on.
+/// - **A NUL byte in a value is an error** naming the key and the line: no environment
+///   variable can hold one, and a value cut at it by whoever uses it next would be another
+///   secret than the one in the file.
+/// - **A carriage return must be followed by a line feed.** dotenvy ends lines at `\n` only,
+///   so a file with CR-only line ends (classic Mac OS, some exports) would read as one long
+///   line: `A=1<CR>B=2` sets `A` to `1<CR>B=2` and loses `B`, and a first line that is a
+///   comment would hide the whole file. Rather than guess which CRs were meant as line ends
+///   (one inside quotes could be part of a value), such a file is an error naming the line of
+///   the first lone CR; convert it to LF or CRLF line ends (`dos2unix -c mac`, or
+///   `tr '\r' '\n'`). A value therefore cannot hold a CR.
 ///
 /// # What is not guaranteed
 ///
@@ -458,6 +468,18 @@ fn parse(
     max_size: usize,
     origin: &Origin<'_>,
 ) -> Result<Vec<(String, SecretString)>> {
+    if let Some(at) = lone_carriage_return(text) {
+        let line = 1 + text.as_bytes()[..at]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        return Err(parse_error(
+            origin,
+            line,
+            "a carriage return (CR) is not followed by a line feed; if the file has CR-only \
+             line ends, convert them to LF or CRLF",
+        ));
+    }
     let mut entries = Vec::new();
     let mut earlier = Earlier::new();
     let mut budget = max_size;
@@ -473,7 +495,9 @@ fn parse(
         // Room for a backslash before every character and the final line break, so that the
         // common case never reallocates.
         let mut rewritten = Zeroizing::new(String::with_capacity(2 * statement.text.len() + 1));
-        push_str(&mut rewritten, assignment.prefix);
+        // Without its leading blanks, which dotenvy skips anyway: it looks at them again for
+        // every line a quoted value spans.
+        push_str(&mut rewritten, assignment.prefix.trim_start());
         rewrite::rewrite_value(
             assignment.value,
             expand.then_some(&earlier),
@@ -487,6 +511,13 @@ fn parse(
         let value = parse_with_dotenvy(&mut rewritten, assignment.key)
             .ok_or_else(|| parse_error(origin, line, "not a valid `KEY=value` statement"))?;
         budget = budget.checked_sub(value.len()).ok_or_else(too_large)?;
+        if value.expose_secret().contains('\0') {
+            let reason = format!(
+                "the value of `{}` contains a NUL byte, which no environment variable can hold",
+                assignment.key
+            );
+            return Err(parse_error(origin, line, &reason));
+        }
         if expand {
             if value.is_empty() {
                 earlier.remove(assignment.key);
@@ -497,6 +528,13 @@ fn parse(
         entries.push((assignment.key.to_owned(), value));
     }
     Ok(entries)
+}
+
+/// The byte offset of the first `\r` that is not followed by `\n`.
+fn lone_carriage_return(text: &str) -> Option<usize> {
+    text.match_indices('\r')
+        .map(|(at, _)| at)
+        .find(|&at| text.as_bytes().get(at + 1) != Some(&b'\n'))
 }
 
 fn expansion_too_large(origin: &Origin<'_>, line: usize, key: &str, max_size: usize) -> Error {
@@ -585,7 +623,6 @@ mod tests {
         "A 1\n",
         "A=ok\nB=\"open\n",
         "A=x\\",
-        "A=\r#\nB=\t\r\n",
     ];
 
     #[test]
@@ -657,7 +694,16 @@ mod tests {
             let back = |entries: Vec<(String, String)>| -> Vec<(String, String)> {
                 entries.into_iter().map(|(k, v)| (k, v.replace('%', "$"))).collect()
             };
+            let lone_cr = text.replace("\r\n", "").contains('\r');
             match (dotenvy_alone(&swapped), ours(&text)) {
+                // Our deliberate refusal: a CR that ends no line.
+                (_, Err(err)) if lone_cr => {
+                    proptest::prop_assert_eq!(err.kind(), ErrorKind::Parse);
+                    proptest::prop_assert!(err.to_string().contains("carriage return"), "{}", err);
+                }
+                (_, Ok(actual)) if lone_cr => {
+                    proptest::prop_assert!(false, "a lone CR was accepted: {:?} from {:?}", actual, text);
+                }
                 (Ok(expected), Ok(actual)) => proptest::prop_assert_eq!(actual, back(expected)),
                 (Err(()), Err(_)) => {}
                 // Our one deliberate difference: a last line ending in a single blank.
