@@ -2037,6 +2037,50 @@ mod tests {
         assert!(manager.inner.changes.stamp() != stamp);
     }
 
+    /// Keys that leave the cache again and again are kept once per name and value, and those
+    /// whose grace period ended are let go: the list for the redactor does not grow with use.
+    #[test]
+    fn departed_keys_are_kept_once_and_let_go_after_the_grace_period() {
+        let clock = Arc::new(crate::ManualClock::new(Utc::now()));
+        let mut provider = crate::MemoryProvider::new();
+        let names: Vec<String> = (0..40).map(|i| format!("KEY_{i}")).collect();
+        for name in &names {
+            provider = provider.with(name, format!("sk-{name}-{}", "x".repeat(30)).as_str());
+        }
+        let manager = KeyManager::builder(provider)
+            .with_clock(clock.clone())
+            .with_capacity(1)
+            .with_grace_period(TimeDelta::minutes(10))
+            .build()
+            .unwrap();
+        let kept = || {
+            let departed = lock(&manager.inner.departed);
+            departed.keys.values().map(Vec::len).sum::<usize>()
+        };
+        for _ in 0..50 {
+            for name in &names[..3] {
+                manager.get(name).unwrap();
+            }
+        }
+        assert_eq!(
+            kept(),
+            3,
+            "one entry per name and value, however often it left"
+        );
+        // Past the grace period, new departures let the old ones go.
+        clock.advance(TimeDelta::minutes(11));
+        for name in &names[3..] {
+            manager.get(name).unwrap();
+        }
+        let departed = lock(&manager.inner.departed);
+        assert!(
+            !departed.keys.contains_key("KEY_0") && !departed.keys.contains_key("KEY_1"),
+            "ended, and let go by a pruning"
+        );
+        drop(departed);
+        assert_eq!(kept(), 37, "KEY_2 to KEY_38 left within the grace period");
+    }
+
     #[test]
     fn name_hashes_depend_on_every_byte() {
         let hash = |name: &str| BuildHasherDefault::<NameHasher>::default().hash_one(name);
