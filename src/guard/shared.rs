@@ -245,7 +245,8 @@ impl SharedRedactor {
     /// Keeps values redacted until the time given with each, without making them live: for
     /// values that were in use elsewhere (a key manager's cache) before they reached this
     /// handle. A value live under the same label is left alone; one already retired keeps the
-    /// later of its two times. Rebuilds only if something changed.
+    /// later of its two times. The next [`current`](SharedRedactor::current) builds the
+    /// matcher, if something changed.
     ///
     /// # Errors
     ///
@@ -272,22 +273,25 @@ impl SharedRedactor {
         if news.is_empty() {
             return Ok(());
         }
-        let mut retired = registry.retired.clone();
+        for &(label, value, _) in &news {
+            registry.fixed.check(label, value)?;
+        }
         for (label, value, until) in news {
-            match retired
+            match registry
+                .retired
                 .iter_mut()
                 .find(|r| r.label == label && r.value == *value)
             {
                 Some(known) => known.until = known.until.max(until),
-                None => retired.push(Retired {
+                None => registry.retired.push(Retired {
                     label: label.to_owned(),
                     value: value.clone(),
                     until,
                 }),
             }
         }
-        let live = registry.live.clone();
-        self.commit(&mut registry, live, retired)
+        self.mark_stale();
+        Ok(())
     }
 
     /// Removes `label`; its value stays redacted for the grace period. Returns whether it was
