@@ -88,6 +88,7 @@ pub struct Detection {
 
 impl Detection {
     fn new(text: &str, range: Range<usize>, kind: DetectionKind, confidence: Confidence) -> Self {
+        examined(range.len());
         let preview = mask(&text[range.clone()]);
         Detection {
             range,
@@ -227,12 +228,16 @@ impl Detector {
     ///
     /// When a key of a known format is also the value of a generic assignment, the format wins.
     pub fn find(&self, text: &str) -> Vec<Detection> {
-        let mut found = self.find_keys(text);
-        if self.generic {
-            let generic = self.find_assignments(text, &found);
-            found.extend(generic);
-        }
-        let mut found = resolve_overlaps(found);
+        // Each automaton reads the text once.
+        examined(text.len());
+        let keys = self.find_keys(text);
+        let generic = if self.generic {
+            examined(text.len());
+            self.find_assignments(text, &keys)
+        } else {
+            Vec::new()
+        };
+        let mut found = resolve_overlaps(keys, generic);
         found.retain(|d| d.confidence >= self.min_confidence);
         found
     }
@@ -255,25 +260,14 @@ impl Detector {
     /// assert_eq!((found[0].line(), found[0].column()), (3, 7));
     /// ```
     pub fn find_with_lines(&self, text: &str) -> Vec<LineDetection> {
-        let bytes = text.as_bytes();
-        let mut line = 1;
-        let mut line_start = 0;
-        let mut counted_to = 0;
+        let mut lines = LineCursor::new(text);
         self.find(text)
             .into_iter()
             .map(|detection| {
-                let start = detection.range.start;
-                for (offset, &byte) in bytes[counted_to..start].iter().enumerate() {
-                    if byte == b'\n' {
-                        line += 1;
-                        line_start = counted_to + offset + 1;
-                    }
-                }
-                counted_to = start;
-                let column = text[line_start..start].chars().count() + 1;
+                lines.advance(detection.range.start);
                 LineDetection {
-                    line,
-                    column,
+                    line: lines.line(),
+                    column: lines.column(),
                     detection,
                 }
             })
@@ -285,6 +279,7 @@ impl Detector {
         let mut found: Vec<Detection> = Vec::new();
         let mut dead_until = [0; KeyFormat::ALL.len()];
         let mut pem_run = PemRun::default();
+        let mut lines = LineCursor::new(text);
         for hit in FORMAT_KEYWORDS.automaton.find_iter(text) {
             let start = hit.start();
             // a keyword inside the last key is part of it
@@ -292,9 +287,14 @@ impl Detector {
                 continue;
             }
             let formats = &FORMAT_KEYWORDS.formats[hit.pattern().as_usize()];
-            if let Some(detection) =
-                self.match_format(text, start, formats, &mut dead_until, &mut pem_run)
-            {
+            if let Some(detection) = self.match_format(
+                text,
+                start,
+                formats,
+                &mut dead_until,
+                &mut pem_run,
+                &mut lines,
+            ) {
                 found.push(detection);
             }
         }
@@ -307,6 +307,7 @@ impl Detector {
         let mut keys = keys.iter().peekable();
         // `SECRET_KEY` holds two keywords, one name; keywords inside a value are not names.
         let mut name_end = 0;
+        let mut lines = LineCursor::new(text);
         for hit in NAME_KEYWORDS_AUTOMATON.find_iter(text) {
             let start = hit.start();
             while keys.next_if(|key| key.range.end <= start).is_some() {}
@@ -316,7 +317,8 @@ impl Detector {
             let name = identifier_around(text.as_bytes(), start, hit.end());
             name_end = name.end;
             let mut scanned_to = name.end;
-            if let Some(detection) = self.match_assignment(text, name, &mut scanned_to) {
+            if let Some(detection) = self.match_assignment(text, name, &mut scanned_to, &mut lines)
+            {
                 found.push(detection);
             }
             name_end = name_end.max(scanned_to);
@@ -340,6 +342,7 @@ impl Detector {
         formats: &[usize],
         dead_until: &mut [usize],
         pem_run: &mut PemRun,
+        lines: &mut LineCursor<'_>,
     ) -> Option<Detection> {
         for &index in formats {
             if !self.is_enabled(index) || start < dead_until[index] {
@@ -360,9 +363,15 @@ impl Detector {
                 }
                 window_end = window_end.min(pem_run.end);
             }
+            // What the regular expression may read, at most.
+            examined(window_end - start);
             let Some(found) = scanner.regex.find(&text[start..window_end]) else {
-                if format == KeyFormat::PemPrivateKey {
-                    dead_until[index] = window_end;
+                match format {
+                    KeyFormat::PemPrivateKey => dead_until[index] = window_end,
+                    KeyFormat::Jwt => {
+                        dead_until[index] = jwt_first_part_end(text, start, window_end)
+                    }
+                    _ => {}
                 }
                 continue;
             };
@@ -372,10 +381,11 @@ impl Detector {
                 continue;
             }
             let value = &text[start..end];
+            examined(value.len());
             let Some(confidence) = format_confidence(format, value) else {
                 continue;
             };
-            if on_lock_file_hash_line(text, start) {
+            if lines.on_lock_file_hash_line(start) {
                 return None;
             }
             return Some(Detection::new(
@@ -395,7 +405,9 @@ impl Detector {
         text: &str,
         name: Range<usize>,
         scanned_to: &mut usize,
+        lines: &mut LineCursor<'_>,
     ) -> Option<Detection> {
+        examined(name.len());
         if !is_secret_name(&text[name.clone()]) || is_fixture_name(&text[name.clone()]) {
             return None;
         }
@@ -407,6 +419,7 @@ impl Detector {
         let is_flag = bytes[name.start] == b'-';
         let value = assigned_value(text, name.end, is_flag, scanned_to)?;
         let value_text = &text[value.clone()];
+        examined(value_text.len());
         let chars = value_text.chars().count();
         if chars < self.min_generic_len || chars > MAX_GENERIC_LEN {
             return None;
@@ -415,7 +428,7 @@ impl Detector {
             return None;
         }
         let entropy = shannon_entropy(value_text);
-        if entropy < self.min_entropy || on_lock_file_hash_line(text, value.start) {
+        if entropy < self.min_entropy || lines.on_lock_file_hash_line(value.start) {
             return None;
         }
         let confidence = if chars >= 20 && entropy >= 3.5 {
@@ -665,6 +678,8 @@ impl PemRun {
             return; // same run, same end
         }
         self.end = pem_run_end(text.as_bytes(), start);
+        // Once to find the end, once more for the footer.
+        examined(2 * (self.end - start));
         self.last_footer = text[start..self.end]
             .rfind("-----END ")
             .map(|offset| start + offset);
@@ -685,6 +700,23 @@ fn pem_run_end(bytes: &[u8], start: usize) -> usize {
                 && !matches!(b, b'+' | b'/' | b'=' | b':' | b',' | b'-' | b'\\')
         })
         .map_or(bytes.len(), |offset| start + offset)
+}
+
+/// Where the first part of a JSON Web Token starting at `start` ends: at the first byte, up to
+/// `limit`, that is not base64url.
+///
+/// An `eyJ` inside that part (after a `-`) sees the same text after it, with a shorter first
+/// part: if the token at `start` did not match, neither does it. Skipping those keeps a line of
+/// `eyJ-eyJ-...` from reading a whole window per keyword.
+fn jwt_first_part_end(text: &str, start: usize, limit: usize) -> usize {
+    let is_base64url = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_');
+    let from = start + "eyJ".len();
+    let run = text.as_bytes()[from..limit]
+        .iter()
+        .take_while(|b| is_base64url(b))
+        .count();
+    examined(run);
+    from + run
 }
 
 /// The largest character boundary of `text` at or before `index`.
@@ -933,21 +965,95 @@ fn is_file_name(value: &str) -> bool {
     })
 }
 
-/// Whether the line holding `at` records a package hash: `checksum = "..."` in `Cargo.lock`,
-/// `"integrity": "sha512-..."` in `package-lock.json`, `integrity sha512-...` in `yarn.lock`.
-fn on_lock_file_hash_line(text: &str, at: usize) -> bool {
-    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-    let line = text[line_start..].trim_start_matches([' ', '\t', '"']);
-    let word_end = line
-        .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
-        .unwrap_or(line.len());
-    let before = &text[line_start..at];
-    matches!(
-        line[..word_end].to_ascii_lowercase().as_str(),
-        "checksum" | "integrity" | "shasum" | "sha1" | "sha256" | "sha384" | "sha512"
-    ) || ["sha1-", "sha256-", "sha384-", "sha512-"]
-        .iter()
-        .any(|p| before.ends_with(p))
+/// A position moving forward through a text, with the line it is on.
+///
+/// Detections come in order, so each byte between them is read once, however long the line:
+/// going back to the line start for every detection made a line full of keys quadratic.
+struct LineCursor<'t> {
+    text: &'t str,
+    at: usize,
+    /// The line `at` is on, counting from 1.
+    line: usize,
+    line_start: usize,
+    /// Characters from `line_start` to `at`.
+    column: usize,
+    /// Whether the current line records a package hash, once asked.
+    hash_line: Option<bool>,
+}
+
+impl<'t> LineCursor<'t> {
+    fn new(text: &'t str) -> Self {
+        LineCursor {
+            text,
+            at: 0,
+            line: 1,
+            line_start: 0,
+            column: 0,
+            hash_line: None,
+        }
+    }
+
+    /// Moves to `to`, a character boundary at or after the current position.
+    fn advance(&mut self, to: usize) {
+        debug_assert!(to >= self.at, "a line cursor only moves forward");
+        let gap = &self.text.as_bytes()[self.at..to];
+        examined(gap.len());
+        let chars = |bytes: &[u8]| bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count();
+        match gap.iter().rposition(|&b| b == b'\n') {
+            Some(last) => {
+                self.line += gap.iter().filter(|&&b| b == b'\n').count();
+                self.line_start = self.at + last + 1;
+                self.column = chars(&gap[last + 1..]);
+                self.hash_line = None;
+            }
+            None => self.column += chars(gap),
+        }
+        self.at = to;
+    }
+
+    /// The line of the current position, counting from 1.
+    fn line(&self) -> usize {
+        self.line
+    }
+
+    /// The column of the current position, in characters, counting from 1.
+    fn column(&self) -> usize {
+        self.column + 1
+    }
+
+    /// Moves to `at` and says whether its line records a package hash: `checksum = "..."` in
+    /// `Cargo.lock`, `"integrity": "sha512-..."` in `package-lock.json`, `integrity sha512-...`
+    /// in `yarn.lock`.
+    fn on_lock_file_hash_line(&mut self, at: usize) -> bool {
+        const HASH_WORDS: &[&str] = &[
+            "checksum",
+            "integrity",
+            "shasum",
+            "sha1",
+            "sha256",
+            "sha384",
+            "sha512",
+        ];
+        self.advance(at);
+        let (text, line_start) = (self.text, self.line_start);
+        let starts_with_hash_word = *self.hash_line.get_or_insert_with(|| {
+            let line = text[line_start..].trim_start_matches([' ', '\t', '"']);
+            examined(text.len() - line_start - line.len());
+            // The longest hash word and one byte after it: no need to read further.
+            let head = &line.as_bytes()[..line.len().min(10)];
+            let word_end = head
+                .iter()
+                .position(|&b| !is_word_byte(b))
+                .unwrap_or(head.len());
+            HASH_WORDS
+                .iter()
+                .any(|w| w.as_bytes().eq_ignore_ascii_case(&head[..word_end]))
+        });
+        starts_with_hash_word
+            || ["sha1-", "sha256-", "sha384-", "sha512-"]
+                .iter()
+                .any(|p| text[..at].ends_with(p))
+    }
 }
 
 /// The identifier around the keyword at `start..end`: letters, digits, `_`, `-` and `.`, so
@@ -962,6 +1068,7 @@ fn identifier_around(bytes: &[u8], start: usize, end: usize) -> Range<usize> {
     while to < bytes.len() && is_name_byte(bytes[to]) {
         to += 1;
     }
+    examined(to - from);
     from..to
 }
 
@@ -1025,6 +1132,7 @@ fn words(name: &str) -> impl Iterator<Item = &str> {
 /// `scanned_to` is set to where the search for the value stopped, found or not: keywords before
 /// it were read as part of this value (`token="api_key=...` with no closing quote), and reading
 /// them again for every keyword would make such text quadratic.
+
 fn assigned_value(
     text: &str,
     at: usize,
@@ -1068,13 +1176,17 @@ fn assigned_value(
             break;
         }
     }
-    quoted_or_bare_value(bytes, i, is_flag, scanned_to)
+    let value = quoted_or_bare_value(bytes, i, is_flag, scanned_to);
+    examined(scanned_to.saturating_sub(i));
+    value
 }
 
-fn skip_blanks(bytes: &[u8], mut i: usize) -> usize {
+fn skip_blanks(bytes: &[u8], from: usize) -> usize {
+    let mut i = from;
     while matches!(bytes.get(i), Some(b' ' | b'\t')) {
         i += 1;
     }
+    examined(i - from);
     i
 }
 
@@ -1172,11 +1284,19 @@ fn shannon_entropy(value: &str) -> f64 {
         .sum()
 }
 
-/// Sorts detections and drops overlaps; a key of a known format beats a generic assignment.
-fn resolve_overlaps(mut found: Vec<Detection>) -> Vec<Detection> {
-    found.sort_by_key(|d| (d.range.start, d.kind == DetectionKind::GenericAssignment));
-    let mut kept: Vec<Detection> = Vec::with_capacity(found.len());
-    for detection in found {
+/// Merges the keys and the generic assignments (each in order, without overlaps) and drops
+/// overlaps between them; a key of a known format beats a generic assignment.
+fn resolve_overlaps(keys: Vec<Detection>, generic: Vec<Detection>) -> Vec<Detection> {
+    let mut kept: Vec<Detection> = Vec::with_capacity(keys.len() + generic.len());
+    let mut keys = keys.into_iter().peekable();
+    let mut generic = generic.into_iter().peekable();
+    // In order of start, a key before a generic assignment at the same start.
+    let merged = std::iter::from_fn(|| match (keys.peek(), generic.peek()) {
+        (Some(key), Some(assignment)) if assignment.range.start < key.range.start => generic.next(),
+        (Some(_), _) => keys.next(),
+        (None, _) => generic.next(),
+    });
+    for detection in merged {
         match kept.last_mut() {
             Some(last) if detection.range.start < last.range.end => {
                 let last_is_generic = last.kind == DetectionKind::GenericAssignment;
@@ -1189,6 +1309,37 @@ fn resolve_overlaps(mut found: Vec<Detection>) -> Vec<Detection> {
     }
     kept
 }
+
+/// Counts `bytes` read by the detector (its automata's one pass each included), so tests can
+/// check that the work stays linear in the text without timing anything.
+#[cfg(test)]
+fn examined(bytes: usize) {
+    work::EXAMINED.with(|count| count.set(count.get() + bytes));
+}
+
+#[cfg(not(test))]
+#[inline(always)]
+fn examined(_bytes: usize) {}
+
+#[cfg(test)]
+mod work {
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Bytes read by the detector on this thread; see `examined`.
+        pub(super) static EXAMINED: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// What `run` costs in bytes read.
+    pub(super) fn count(run: impl FnOnce()) -> usize {
+        let before = EXAMINED.with(Cell::get);
+        run();
+        EXAMINED.with(Cell::get) - before
+    }
+}
+
+#[cfg(test)]
+mod linear_tests;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
@@ -1355,11 +1506,12 @@ mod tests {
     #[test]
     fn lock_file_hash_lines_are_recognised() {
         let cargo = "name = \"x\"\nchecksum = \"9f86d081884c7d65\"\n";
-        assert!(on_lock_file_hash_line(cargo, cargo.find("9f86").unwrap()));
+        let on_hash_line = |text, at| LineCursor::new(text).on_lock_file_hash_line(at);
+        assert!(on_hash_line(cargo, cargo.find("9f86").unwrap()));
         let npm = "  \"integrity\": \"sha512-Zr4pQ8wX\",";
-        assert!(on_lock_file_hash_line(npm, npm.find("Zr4").unwrap()));
+        assert!(on_hash_line(npm, npm.find("Zr4").unwrap()));
         let env = "TOKEN=Zr4pQ8wX";
-        assert!(!on_lock_file_hash_line(env, env.find("Zr4").unwrap()));
+        assert!(!on_hash_line(env, env.find("Zr4").unwrap()));
     }
 
     #[test]
