@@ -749,6 +749,19 @@ fn every_key_on_a_line_of_megabytes_is_found() {
         assert_eq!((found.line(), found.column()), (1, start + 1));
     }
 
+    // Assignments before a command, as a shell line of megabytes.
+    let values: Vec<String> = (0..100_000).map(|_| generic_value(&mut rng)).collect();
+    let names = ["API_KEY", "SECRET_TOKEN", "db_password", "githubToken"];
+    let (line, starts) = long_line(values.len(), |i| format!("{}={} ", names[i % 4], values[i]));
+    let line = line + "./run.sh";
+    assert!(line.len() > 3_000_000);
+    let found = detector.find(&line);
+    assert_eq!(found.len(), values.len());
+    for ((found, value), start) in found.iter().zip(&values).zip(&starts) {
+        let value_start = start + line[*start..].find('=').unwrap() + 1;
+        assert_eq!(found.range(), value_start..value_start + value.len());
+    }
+
     // Three headers make a token, so every third header starts one.
     let header = "eyJhbGciOiJIUzI1NiJ9.";
     let line = header.repeat(3 * 70_000);

@@ -1132,7 +1132,10 @@ fn words(name: &str) -> impl Iterator<Item = &str> {
 /// `scanned_to` is set to where the search for the value stopped, found or not: keywords before
 /// it were read as part of this value (`token="api_key=...` with no closing quote), and reading
 /// them again for every keyword would make such text quadratic.
-
+///
+/// A bare value written `NAME=value`, with nothing in between, may be followed by more text:
+/// that is how shell lines (`API_KEY=v SECRET=w ./run.sh`, `export A=v; B=w`), `.env` files,
+/// log fields (`user=bob token=v status=200`) and query strings put several on one line.
 fn assigned_value(
     text: &str,
     at: usize,
@@ -1152,6 +1155,7 @@ fn assigned_value(
     }
     let after_name = i;
     i = skip_blanks(bytes, i);
+    let separator_at = i;
     let rest = &bytes[i..];
     // `auth::Scheme` is a path, not an assignment.
     if rest.starts_with(b"::") {
@@ -1168,17 +1172,42 @@ fn assigned_value(
     } else {
         return None;
     };
-    i = skip_blanks(bytes, i + separator);
+    let value_at = separator_at + separator;
+    i = skip_blanks(bytes, value_at);
+    let mut syntax = if separator_at == at && rest[0] == b'=' && separator == 1 && i == value_at {
+        Syntax::Glued
+    } else if is_flag {
+        Syntax::Flag
+    } else {
+        Syntax::Spaced
+    };
     for scheme in ["bearer ", "basic ", "token "] {
         let end = i + scheme.len();
         if bytes.len() >= end && bytes[i..end].eq_ignore_ascii_case(scheme.as_bytes()) {
             i = skip_blanks(bytes, end);
+            if syntax == Syntax::Glued {
+                syntax = Syntax::Spaced;
+            }
             break;
         }
     }
-    let value = quoted_or_bare_value(bytes, i, is_flag, scanned_to);
+    let value = quoted_or_bare_value(bytes, i, syntax, scanned_to);
     examined(scanned_to.saturating_sub(i));
     value
+}
+
+/// How a value was assigned, which decides what may follow a bare value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Syntax {
+    /// `key = v`, `key: v`, `"key" => v`: code and config files, where a bare value ends its
+    /// line (or a quoted command, query parameter or comment).
+    Spaced,
+    /// `NAME=v` with nothing between name, `=` and value: shell, `.env`, log fields and query
+    /// strings, where a bare value may be followed by a blank, `;`, `,`, `|` or an escaped
+    /// line end, and then anything.
+    Glued,
+    /// `--name v`: a command-line flag, whose value may be followed by more arguments.
+    Flag,
 }
 
 fn skip_blanks(bytes: &[u8], from: usize) -> usize {
@@ -1201,7 +1230,7 @@ fn skip_blanks(bytes: &[u8], from: usize) -> usize {
 fn quoted_or_bare_value(
     bytes: &[u8],
     i: usize,
-    is_flag: bool,
+    syntax: Syntax,
     scanned_to: &mut usize,
 ) -> Option<Range<usize>> {
     // A longer value is rejected anyway; do not read further.
@@ -1255,7 +1284,16 @@ fn quoted_or_bare_value(
     let next = skip_blanks(bytes, run_end);
     let ends_statement = match bytes.get(next) {
         None | Some(b'\r' | b'\n' | b'#' | b'"' | b'\'' | b'`' | b'&') => true,
-        Some(_) => is_flag && next > run_end,
+        Some(_) if syntax == Syntax::Glued => match bytes[run_end] {
+            b';' | b',' | b'|' => true,
+            // `\n`, `\"`: a line end or quote escaped in a JSON string or a log line
+            b'\\' => matches!(
+                bytes.get(run_end + 1),
+                Some(b'n' | b'r' | b't' | b'"' | b'\'')
+            ),
+            other => other.is_ascii_whitespace(),
+        },
+        Some(_) => syntax == Syntax::Flag && next > run_end,
     };
     if !ends_statement {
         return None;
@@ -1338,6 +1376,8 @@ mod work {
     }
 }
 
+#[cfg(test)]
+mod assignment_tests;
 #[cfg(test)]
 mod linear_tests;
 

@@ -223,9 +223,9 @@ fn lines_of_assignments_cost_linear_work() {
         .min_entropy(0.0)
         .build();
     for (unit, found_each) in [
-        (format!("API_KEY=\"{value}\" "), true),
+        (format!("API_KEY={value} "), true),
         (format!("token: \"{value}\", "), true),
-        (format!("password={value}&"), true),
+        (format!("password={value};"), true),
         (format!("--api-key {value} "), true),
         ("key=".to_owned(), false),
         ("token:".to_owned(), false),
