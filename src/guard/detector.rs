@@ -800,14 +800,29 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "token", "secret", "password", "api",
 ];
 
+/// An automaton finding any of `patterns` in any ASCII case: one pass over a candidate and no
+/// allocation, where lowercasing it and searching for each pattern in turn was most of the cost
+/// of a line full of keys.
+fn any_case(patterns: &[&str]) -> AhoCorasick {
+    #[allow(clippy::expect_used)] // short constant patterns, exercised by every test
+    AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .build(patterns)
+        .expect("constant patterns build")
+}
+
 /// Whether `value` (a key without its public prefix, or an assigned value) is a placeholder,
 /// a sequence or too repetitive to be a real secret.
 fn is_placeholder(value: &str) -> bool {
-    let lower = value.to_ascii_lowercase();
-    PLACEHOLDER_SUBSTRINGS.iter().any(|s| lower.contains(s))
-        || lower
+    static SUBSTRINGS: LazyLock<AhoCorasick> = LazyLock::new(|| any_case(PLACEHOLDER_SUBSTRINGS));
+    SUBSTRINGS.is_match(value)
+        || value
             .split(|c: char| !c.is_ascii_alphanumeric())
-            .any(|word| PLACEHOLDER_WORDS.contains(&word))
+            .any(|word| {
+                PLACEHOLDER_WORDS
+                    .iter()
+                    .any(|w| w.eq_ignore_ascii_case(word))
+            })
         || is_repetitive(value)
 }
 
@@ -856,21 +871,22 @@ fn is_repetitive(value: &str) -> bool {
 
 /// Whether `value` looks like a secret rather than code, a word, a path or a placeholder.
 fn looks_like_secret_value(value: &str) -> bool {
-    const TEMPLATES: &[&str] = &[
-        "${",
-        "{{",
-        "}}",
-        "%(",
-        "$(",
-        "<%",
-        "process.env",
-        "os.environ",
-        "getenv",
-        "env[",
-        "://",
-    ];
-    let lower = value.to_ascii_lowercase();
-    if TEMPLATES.iter().any(|t| lower.contains(t))
+    static TEMPLATES: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        any_case(&[
+            "${",
+            "{{",
+            "}}",
+            "%(",
+            "$(",
+            "<%",
+            "process.env",
+            "os.environ",
+            "getenv",
+            "env[",
+            "://",
+        ])
+    });
+    if TEMPLATES.is_match(value)
         || value.starts_with(['$', '<', '{', '%', '[', '(', '*', '/', '.', '~'])
         || value.ends_with('>')
         || value.contains(char::is_whitespace)
@@ -1307,19 +1323,29 @@ fn quoted_or_bare_value(
 
 /// Shannon entropy of the characters of `value`, in bits per character.
 fn shannon_entropy(value: &str) -> f64 {
-    let mut chars: Vec<char> = value.chars().collect();
-    if chars.is_empty() {
-        return 0.0;
+    let entropy = |counts: &mut dyn Iterator<Item = usize>, total: usize| -> f64 {
+        let total = total as f64;
+        counts
+            .map(|count| {
+                let p = count as f64 / total;
+                -p * p.log2()
+            })
+            .sum()
+    };
+    if value.is_ascii() {
+        // Nearly every candidate: count bytes, no allocation.
+        let mut counts = [0usize; 128];
+        for &byte in value.as_bytes() {
+            counts[usize::from(byte)] += 1;
+        }
+        return entropy(&mut counts.into_iter().filter(|&c| c > 0), value.len());
     }
+    let mut chars: Vec<char> = value.chars().collect();
     chars.sort_unstable();
-    let total = chars.len() as f64;
-    chars
-        .chunk_by(|a, b| a == b)
-        .map(|run| {
-            let p = run.len() as f64 / total;
-            -p * p.log2()
-        })
-        .sum()
+    entropy(
+        &mut chars.chunk_by(|a, b| a == b).map(<[char]>::len),
+        chars.len(),
+    )
 }
 
 /// Merges the keys and the generic assignments (each in order, without overlaps) and drops
