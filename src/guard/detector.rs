@@ -1209,23 +1209,24 @@ fn assigned_value(
     };
     let value_at = separator_at + separator;
     i = skip_blanks(bytes, value_at);
-    let mut syntax = if separator_at == at && rest[0] == b'=' && separator == 1 && i == value_at {
+    // Nothing between name, `=` and value: no quote or `]` after the name, no blanks, no scheme.
+    let mut glued =
+        separator_at == at && separator == 1 && rest.first() == Some(&b'=') && i == value_at;
+    for scheme in ["bearer ", "basic ", "token "] {
+        let end = i + scheme.len();
+        if bytes.len() >= end && bytes[i..end].eq_ignore_ascii_case(scheme.as_bytes()) {
+            i = skip_blanks(bytes, end);
+            glued = false;
+            break;
+        }
+    }
+    let syntax = if glued {
         Syntax::Glued
     } else if is_flag {
         Syntax::Flag
     } else {
         Syntax::Spaced
     };
-    for scheme in ["bearer ", "basic ", "token "] {
-        let end = i + scheme.len();
-        if bytes.len() >= end && bytes[i..end].eq_ignore_ascii_case(scheme.as_bytes()) {
-            i = skip_blanks(bytes, end);
-            if syntax == Syntax::Glued {
-                syntax = Syntax::Spaced;
-            }
-            break;
-        }
-    }
     let value = quoted_or_bare_value(bytes, i, syntax, scanned_to);
     examined(scanned_to.saturating_sub(i));
     value
@@ -1531,6 +1532,12 @@ mod tests {
             ("the key: V4lue9xQ.", "V4lue9xQ"),
             ("curl -H \"Authorization: Bearer V4lue9xQ\" x", "V4lue9xQ"),
             ("TOKEN=V4lue9xQ # rotated monthly", "V4lue9xQ"),
+            ("API_KEY=V4lue9xQ SECRET=x ./run.sh", "V4lue9xQ"),
+            ("password=V4lue9xQ;password=x", "V4lue9xQ"),
+            ("token=V4lue9xQ, user=bob", "V4lue9xQ"),
+            ("TOKEN=V4lue9xQ|tee log", "V4lue9xQ"),
+            ("\"cmd\": \"TOKEN=V4lue9xQ\\nX=1\"", "V4lue9xQ"),
+            ("--auth=Bearer V4lue9xQ --verbose", "V4lue9xQ"),
         ];
         for (text, value) in cases {
             let bytes = text.as_bytes();
@@ -1552,6 +1559,10 @@ mod tests {
             "let key = Utf8SuffixKey {",
             "pub use auth::SchemeV2;",
             "let token = make_token2(x);",
+            "token=make_token2(x);",
+            "key=keys[2];",
+            "token = next_token9 and more",
+            "Authorization=Bearer V4lue9xQ more",
         ] {
             let name_hit = NAME_KEYWORDS_AUTOMATON.find(text).unwrap();
             let name = identifier_around(text.as_bytes(), name_hit.start(), name_hit.end());
