@@ -21,12 +21,17 @@ fn keyward_with_env(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output 
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let written = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+    // Written from a thread: `redact` streams its output, so a large input would fill the
+    // output pipe while this thread was still writing, and both would wait for ever.
+    let mut input = child.stdin.take().unwrap();
+    let stdin = stdin.to_owned();
+    let writer = std::thread::spawn(move || input.write_all(stdin.as_bytes()));
+    let output = child.wait_with_output().unwrap();
     // A command that fails on its arguments exits before reading stdin.
-    if let Err(err) = written {
+    if let Err(err) = writer.join().unwrap() {
         assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe, "{err}");
     }
-    child.wait_with_output().unwrap()
+    output
 }
 
 fn stdout(output: &Output) -> String {

@@ -21,8 +21,8 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
-/// Streams `text` cut at `cuts` (byte offsets, moved down to char boundaries).
-fn stream_with_cuts(redactor: &Redactor, text: &str, cuts: &[usize]) -> String {
+/// `cuts` (byte offsets) moved down to char boundaries of `text`, sorted, with its end.
+fn cut_points(text: &str, cuts: &[usize]) -> Vec<usize> {
     let mut points: Vec<usize> = cuts
         .iter()
         .map(|&c| {
@@ -35,6 +35,12 @@ fn stream_with_cuts(redactor: &Redactor, text: &str, cuts: &[usize]) -> String {
         .collect();
     points.push(text.len());
     points.sort_unstable();
+    points
+}
+
+/// Streams `text` cut at `cuts` (byte offsets, moved down to char boundaries).
+fn stream_with_cuts(redactor: &Redactor, text: &str, cuts: &[usize]) -> String {
+    let points = cut_points(text, cuts);
     let mut stream = redactor.stream();
     let mut out = String::new();
     let mut at = 0;
@@ -529,21 +535,9 @@ proptest! {
         let redactor = build(&secrets, 16);
         let text = render(&pieces, &secrets);
         let whole = redactor.redact(&text).into_owned();
-        let mut points: Vec<usize> = cuts
-            .iter()
-            .map(|&c| {
-                let mut c = c.min(text.len());
-                while !text.is_char_boundary(c) {
-                    c -= 1;
-                }
-                c
-            })
-            .collect();
-        points.push(text.len());
-        points.sort_unstable();
         let mut stream = redactor.stream();
         let mut at = 0;
-        for p in points {
+        for p in cut_points(&text, &cuts) {
             let _ = stream.push(&text[at..p]);
             at = p;
         }

@@ -25,7 +25,7 @@
 //! or `:` directly, not when it follows a space. `docs/security.md` lists every form and every
 //! bound. Detection of unregistered secrets
 //! works line by line, so it misses a key spread over several lines (a PEM private key) and
-//! one cut by the 64 KiB limit on a line. The compiled automaton encodes the
+//! one cut by the 64 KiB limit on a line with no space or tab before it. The compiled automaton encodes the
 //! secrets in its transition tables, which are freed but not wiped when the last clone of a
 //! [`Redactor`] is dropped (the secrets' own copies and the pattern lists are wiped).
 

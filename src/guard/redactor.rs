@@ -782,8 +782,9 @@ fn detected(detection: &Detection, value: &str) -> Detected {
 
 /// Where the detection line starting at `start` ends, and where the next one starts.
 ///
-/// A line ends before its `\n`; one longer than [`DETECT_LINE_CAP`] bytes is cut at the last
-/// character boundary within the cap, and the next line starts at the cut. `text[start..searched]`
+/// A line ends before its `\n`; one longer than [`DETECT_LINE_CAP`] bytes is cut after the last
+/// space or tab within the cap (at the last character boundary if it has none), and the next
+/// line starts at the cut. `text[start..searched]`
 /// is known to hold no `\n`. `None` when the line may still grow: `text` is not `complete` (more
 /// may follow) and neither a `\n` nor the cap was reached. One-shot and stream redaction both
 /// cut lines here, which keeps their detections equal.
@@ -804,6 +805,14 @@ pub(crate) fn detection_line(
     }
     if text.len() > start + DETECT_LINE_CAP {
         let mut cut = start + DETECT_LINE_CAP;
+        // After the last blank within the cap, if any: a key straddling the cap is then seen
+        // whole on the next line (keys hold no blanks).
+        if let Some(at) = text.as_bytes()[start..cut]
+            .iter()
+            .rposition(|&b| b == b' ' || b == b'\t')
+        {
+            cut = start + at + 1;
+        }
         while !text.is_char_boundary(cut) {
             cut -= 1;
         }
