@@ -12,9 +12,11 @@ fn fake_secret() -> String {
     format!("sk-proj-{}", "LeAk3dV4lue".repeat(4))
 }
 
-/// Asserts that no rendering of `err` (or of its sources) contains `secret`.
+/// Asserts that no rendering of `err` (or of its sources) contains `secret`, and that it is not
+/// temporary: every error provoked here is an answer, which asking again does not change.
 fn assert_clean(err: &Error, secret: &str, kind: ErrorKind) {
     assert_eq!(err.kind(), kind, "{err}");
+    assert!(!err.is_temporary(), "{kind:?} is not temporary: {err}");
     let mut texts = vec![err.to_string(), format!("{err:?}"), format!("{err:#?}")];
     let mut source = err.source();
     while let Some(s) = source {
