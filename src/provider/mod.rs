@@ -134,7 +134,7 @@ pub trait SecretProviderExt: SecretProvider {
         KeyFormat::validate(secret.expose_secret(), formats).map_err(|err| {
             Error::new(
                 err.kind(),
-                format!("secret `{key}` from {}: {err}", self.name()),
+                format!("secret {} from {}: {err}", quote_name(key), self.name()),
             )
         })?;
         Ok(secret)
