@@ -118,6 +118,35 @@ fn dotenv_parse_errors_name_the_line_not_its_content() {
     assert!(err.to_string().contains("line 2"), "{err}");
 }
 
+/// A reader that fails as the operating system says.
+struct Failing(std::io::ErrorKind);
+
+impl std::io::Read for Failing {
+    fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+        Err(self.0.into())
+    }
+}
+
+/// A read that fails is temporary when the system says it may pass (timed out, busy, ...), and
+/// an answer otherwise (no permission, invalid data).
+#[test]
+fn read_errors_are_temporary_when_the_system_says_so() {
+    use std::io::ErrorKind as Io;
+
+    for (io, temporary) in [
+        (Io::TimedOut, true),
+        (Io::ConnectionReset, true),
+        (Io::ResourceBusy, true),
+        (Io::PermissionDenied, false),
+        (Io::InvalidData, false),
+        (Io::Other, false),
+    ] {
+        let err = keyward::DotenvProvider::from_reader(Failing(io)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Io, "{io:?}");
+        assert_eq!(err.is_temporary(), temporary, "{io:?}");
+    }
+}
+
 /// A source that takes any name, as a provider of the caller's own may, and holds `value` under
 /// every name: the errors that name a key can then be provoked with any name at all.
 #[derive(Debug)]
