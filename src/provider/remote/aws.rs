@@ -339,7 +339,7 @@ fn classify(code: Option<&str>, status: Option<u16>) -> (ErrorKind, bool) {
 /// its code says.
 fn is_refusal(code: Option<&str>, status: Option<u16>) -> bool {
     matches!(status, Some(401 | 403))
-        || (code.is_some_and(is_credential_code) && !status.is_some_and(|s| s >= 500))
+        || (code.is_some_and(is_credential_code) && status.is_none_or(|s| s < 500))
 }
 
 /// What the service said in an error answer: its code, status and message, cleaned.
