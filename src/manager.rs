@@ -7,8 +7,9 @@
 //! is loaded once however many threads and tasks miss at the same time (single-flight). When the
 //! provider fails for a while ([`Error::is_temporary`]), the last good value is served for a
 //! while (stale-on-error) and an event says so; when it answers that the key is gone or no longer
-//! the caller's to read (not found, a refused credential), the cached value is dropped at once. Events go to hooks registered on the builder, which is how the leak guard and the usage
-//! log follow the keys without the manager knowing them.
+//! the caller's to read (not found, a refused credential), the cached value is dropped at once.
+//! Events go to hooks registered on the builder, which is how the leak guard and the usage log
+//! follow the keys without the manager knowing them.
 //!
 //! There are two front doors, [`KeyManager::get`] and [`KeyManager::get_async`], onto one cache.
 //! A load is three steps: join the flight (`start_load`), ask the provider (`fetch` or
