@@ -6,6 +6,11 @@
 //! expression alternating every format's pattern, and a `RegexSet` of them (which only says
 //! *whether* something matched), plus the bare keyword automaton as the floor.
 //!
+//! The `detector by size` group scans 1, 8 and 64 MB of the corpus's first megabyte repeated
+//! (the same text at every size) and of two adversarial lines, one of AWS key ids and one of
+//! repeated JWT headers, where every few bytes start a detection: the same MB/s at every size
+//! shows the work is linear.
+//!
 //! `cargo bench --bench detector -- --warm-up-time 1 --measurement-time 2`
 
 #![allow(missing_docs)] // criterion_group! generates an undocumented function
@@ -14,7 +19,7 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
 use aho_corasick::{AhoCorasickBuilder, MatchKind};
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use keyward::{Detector, KeyFormat};
 use regex::{Regex, RegexSet};
 
@@ -157,5 +162,63 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// `text` repeated and cut (at a character boundary) to `len` bytes.
+fn sized(text: &str, len: usize) -> String {
+    let mut out = text.repeat(len.div_ceil(text.len()));
+    let mut end = len;
+    while !out.is_char_boundary(end) {
+        end -= 1;
+    }
+    out.truncate(end);
+    out
+}
+
+/// One line of `len` bytes of AWS key ids (random, fixed seed) separated by spaces.
+fn aws_key_line(len: usize) -> String {
+    const BASE32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut line = String::with_capacity(len + 21);
+    while line.len() + 21 <= len {
+        line.push_str("AKIA");
+        for _ in 0..16 {
+            // xorshift64
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            line.push(char::from(BASE32[(state % 32) as usize]));
+        }
+        line.push(' ');
+    }
+    line
+}
+
+fn bench_sizes(c: &mut Criterion) {
+    const MB: usize = 1_000_000;
+    let (corpus, _) = corpus();
+    let first_mb = sized(&corpus, MB.min(corpus.len()));
+    let detector = Detector::new();
+    let mut group = c.benchmark_group("detector by size");
+    group.sample_size(10);
+    for mb in [1, 8, 64] {
+        let inputs = [
+            ("source code", sized(&first_mb, mb * MB)),
+            ("one line of AWS key ids", aws_key_line(mb * MB)),
+            (
+                "one line of eyJhbGciOiJIUzI1NiJ9.",
+                sized("eyJhbGciOiJIUzI1NiJ9.", mb * MB),
+            ),
+        ];
+        for (family, text) in &inputs {
+            group.throughput(Throughput::Bytes(text.len() as u64));
+            group.bench_with_input(
+                BenchmarkId::new(*family, format!("{mb} MB")),
+                text,
+                |b, text| b.iter(|| detector.find(black_box(text)).len()),
+            );
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench, bench_sizes);
 criterion_main!(benches);

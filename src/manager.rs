@@ -348,6 +348,7 @@ impl KeyManagerBuilder {
                 len: AtomicUsize::new(0),
                 first_seen: Mutex::default(),
                 redactor: OnceLock::new(),
+                departed: Mutex::default(),
             }),
         })
     }
@@ -413,6 +414,57 @@ struct Inner {
     /// Made on the first call to [`KeyManager::redactor`], so that a program that does not use
     /// it does not rebuild a matcher on every load.
     redactor: OnceLock<SharedRedactor>,
+    /// Values that left the cache before the redactor was made, for it to know when it is.
+    departed: Mutex<Departed>,
+}
+
+/// Values handed out that left the cache (evicted, invalidated, deleted at the source, or a
+/// retired value displaced by a newer rotation) while there was no redactor yet, each until its
+/// grace period ends: [`KeyManager::redactor`], called later, must still know them. One entry
+/// per name and value, so memory grows with the distinct values that left within a grace
+/// period, not with how often they left.
+#[derive(Default)]
+struct Departed {
+    keys: Names<Vec<(Arc<ManagedKey>, DateTime<Utc>)>>,
+    /// How many names were kept at the last full pruning; the next waits until there are
+    /// twice as many, so that pruning costs O(1) a departure, amortised.
+    pruned_len: usize,
+}
+
+impl Departed {
+    /// Keeps each key until the time given with it.
+    fn add(&mut self, keys: Vec<(Arc<ManagedKey>, DateTime<Utc>)>, now: DateTime<Utc>) {
+        for (key, until) in keys {
+            if until <= now || !redactable(key.secret().value()) {
+                continue;
+            }
+            let known = self.keys.entry(key.name().to_owned()).or_default();
+            known.retain(|(_, until)| *until > now);
+            match known
+                .iter_mut()
+                .find(|(other, _)| other.secret().value() == key.secret().value())
+            {
+                Some((_, known_until)) => *known_until = (*known_until).max(until),
+                None => known.push((key, until)),
+            }
+        }
+        if self.keys.len() > 2 * self.pruned_len.max(16) {
+            self.keys.retain(|_, known| {
+                known.retain(|(_, until)| *until > now);
+                !known.is_empty()
+            });
+            self.pruned_len = self.keys.len();
+        }
+    }
+
+    /// Everything kept, leaving the list empty.
+    fn take(&mut self) -> Vec<(Arc<ManagedKey>, DateTime<Utc>)> {
+        self.pruned_len = 0;
+        std::mem::take(&mut self.keys)
+            .into_values()
+            .flatten()
+            .collect()
+    }
 }
 
 type Names<V> = HashMap<String, V, BuildHasherDefault<NameHasher>>;
@@ -992,18 +1044,18 @@ impl KeyManager {
 
     /// Drops `name` from the cache, returning whether it was there. For a value of unknown
     /// age, the time it was first seen is kept: loaded again, the same value reports the same
-    /// age.
+    /// age. The value stays known to the [redactor](Self::redactor) (and so in memory, zeroized
+    /// when dropped) for the [grace period](KeyManagerBuilder::with_grace_period): text made
+    /// while it was in use may still carry it.
     pub fn invalidate(&self, name: &str) -> bool {
         let inner = &*self.inner;
-        let removed = inner
-            .shard(name)
-            .write(&inner.changes)
-            .remove(name)
-            .is_some();
-        if removed {
-            self.inner.len.fetch_sub(1, Ordering::Relaxed);
-        }
-        removed
+        let removed = inner.shard(name).write(&inner.changes).remove(name);
+        let Some(entry) = removed else {
+            return false;
+        };
+        inner.len.fetch_sub(1, Ordering::Relaxed);
+        inner.depart(entry.departing(inner.clock.now(), inner.config.grace_period));
+        true
     }
 
     /// Loads every key in `names`, for a start-up check that fails fast.
@@ -1113,9 +1165,12 @@ impl KeyManager {
     /// [grace period](KeyManagerBuilder::with_grace_period). Check model output, tool-call
     /// arguments and log lines with it before they leave the process.
     ///
-    /// Made on the first call (from the keys already cached) and shared by later calls. A value
-    /// shorter than the redactor's minimum (8 characters) cannot be redacted without destroying
-    /// ordinary text, and is left out.
+    /// Made on the first call and shared by later calls. It knows the keys cached then, and
+    /// also those handed out earlier that have left the cache since (evicted by the capacity,
+    /// [invalidated](Self::invalidate), deleted at the source, rotated out twice): each of
+    /// those until the grace period after it left, which the manager keeps them for until
+    /// the redactor is made. A value shorter than the redactor's minimum (8 characters)
+    /// cannot be redacted without destroying ordinary text, and is left out.
     ///
     /// ```
     /// use keyward::{KeyManager, MemoryProvider};
@@ -1150,8 +1205,15 @@ impl KeyManager {
         redactor.clone()
     }
 
-    /// Gives `redactor` every value the manager holds, retired ones included.
+    /// Gives `redactor` every value the manager holds, retired ones included, and those that
+    /// left the cache, each until its grace period ends.
     fn seed(&self, redactor: &SharedRedactor) {
+        let departed = lock(&self.inner.departed).take();
+        let departed = departed
+            .iter()
+            .map(|(key, until)| (key.name(), key.secret().value(), *until));
+        // Values shorter than the minimum were left out, so this cannot fail.
+        let _ = redactor.retire_all(departed);
         let retired = self.retired_keys();
         let current = self.keys();
         for keys in [&retired, &current] {
@@ -1351,6 +1413,18 @@ impl Entry {
         (previous != code && status.needs_attention()).then_some(status)
     }
 
+    /// The keys of an entry that leaves the cache at `now`, each with the time until which it
+    /// stays redacted: the current one for the grace period, a retired one until its own end.
+    fn departing(
+        self,
+        now: DateTime<Utc>,
+        grace: TimeDelta,
+    ) -> Vec<(Arc<ManagedKey>, DateTime<Utc>)> {
+        let mut keys = vec![(self.key, now + grace)];
+        keys.extend(self.retired.map(|retired| (retired.key, retired.until)));
+        keys
+    }
+
     /// Drops the retired value once its grace period is over.
     fn retired_ended(&self, now: DateTime<Utc>) -> bool {
         self.retired.as_ref().is_some_and(|r| now >= r.until)
@@ -1397,6 +1471,14 @@ fn redact_from(redactor: &SharedRedactor, event: &KeyEvent) {
     if redactable(value) {
         // Only a value below the minimum is refused, and that was checked.
         let _ = redactor.update(key.name(), value);
+    }
+}
+
+fn refresh_failed(name: &str, err: &Error) -> KeyEvent {
+    KeyEvent::RefreshFailed {
+        name: name.to_owned(),
+        error_kind: err.kind(),
+        message: err.message().to_owned(),
     }
 }
 
@@ -1498,6 +1580,28 @@ impl Inner {
                 hook(&event);
             }
         }
+    }
+
+    /// Keeps the keys that left the cache known to the redactor, each until the time given:
+    /// given to it now if it exists, else kept for it ([`Departed`]).
+    fn depart(&self, keys: Vec<(Arc<ManagedKey>, DateTime<Utc>)>) {
+        if keys.is_empty() {
+            return;
+        }
+        let mut departed = lock(&self.departed);
+        // Looked at under the lock that `seed` empties the list under once the redactor is
+        // published: a departure either sees the redactor or is emptied into it.
+        if let Some(redactor) = self.redactor.get() {
+            drop(departed);
+            let keys = keys
+                .iter()
+                .filter(|(key, _)| redactable(key.secret().value()))
+                .map(|(key, until)| (key.name(), key.secret().value(), *until));
+            // Values shorter than the minimum were filtered out, so this cannot fail.
+            let _ = redactor.retire_all(keys);
+            return;
+        }
+        departed.add(keys, self.clock.now());
     }
 
     /// The sync provider, for the blocking front door; `door` names the method refused.
@@ -1718,32 +1822,42 @@ impl Inner {
         let now = self.clock.now();
         let mut events = Vec::new();
         let mut entries = shard.write(&self.changes);
-        let result = match fetched {
+        let err = match fetched {
             Ok(Some(fetched)) => {
-                let (key, inserted) =
-                    self.store_value(&mut entries, name, fetched, now, &mut events);
+                let mut displaced = Vec::new();
+                let (key, inserted) = self.store_value(
+                    &mut entries,
+                    name,
+                    fetched,
+                    now,
+                    &mut events,
+                    &mut displaced,
+                );
                 drop(entries);
+                self.depart(displaced);
                 if inserted {
                     self.make_room(name);
                 }
                 return (Ok(Loaded::Fresh(key)), events);
             }
-            Ok(None) => Err(Error::not_found(name, self.source.name())),
-            Err(err) => Err(err),
+            Ok(None) => Error::not_found(name, self.source.name()),
+            Err(err) => err,
         };
-        let Err(err) = result else {
-            return (result, events);
-        };
-        events.push(KeyEvent::RefreshFailed {
-            name: name.to_owned(),
-            error_kind: err.kind(),
-            message: err.message().to_owned(),
-        });
+        events.push(refresh_failed(name, &err));
         // Deleted at the source, or no longer ours to read: a cached value must not outlive
         // that, not even to cover a later outage.
-        if withdraws(&err) && entries.contains_key(name) {
-            entries.remove(name);
-            self.len.fetch_sub(1, Ordering::Relaxed);
+        if withdraws(&err) {
+            let removed = if entries.contains_key(name) {
+                entries.remove(name)
+            } else {
+                None
+            };
+            drop(entries);
+            if let Some(entry) = removed {
+                self.len.fetch_sub(1, Ordering::Relaxed);
+                self.depart(entry.departing(now, self.config.grace_period));
+            }
+            return (Err(err), events);
         }
         let stale = entries.get(name).is_some_and(|entry| {
             err.is_temporary() && now < entry.fresh_until + self.config.max_stale
@@ -1765,7 +1879,8 @@ impl Inner {
         (Ok(Loaded::Stale(entry.key.clone(), err)), events)
     }
 
-    /// Stores a fetched value; returns the key and whether the entry is new.
+    /// Stores a fetched value; returns the key and whether the entry is new. A retired value
+    /// that a second rotation pushes out before its grace period ended goes to `displaced`.
     fn store_value(
         &self,
         entries: &mut Names<Entry>,
@@ -1773,6 +1888,7 @@ impl Inner {
         fetched: Fetched,
         now: DateTime<Utc>,
         events: &mut Vec<KeyEvent>,
+        displaced: &mut Vec<(Arc<ManagedKey>, DateTime<Utc>)>,
     ) -> (Arc<ManagedKey>, bool) {
         let policy = self.policy_for(name);
         let fresh_until = now + self.config.ttl;
@@ -1818,10 +1934,11 @@ impl Inner {
                 new: key.clone(),
                 grace_until,
             });
-            entry.retired = Some(RetiredKey {
+            let pushed_out = entry.retired.replace(RetiredKey {
                 key: old,
                 until: grace_until,
             });
+            displaced.extend(pushed_out.map(|retired| (retired.key, retired.until)));
             key
         } else {
             // The same key: keep its first-seen time rather than restarting the count.
@@ -1850,6 +1967,7 @@ impl Inner {
 
     /// Drops the keys fetched longest ago until the cache fits its capacity, sparing `keep`.
     fn make_room(&self, keep: &str) {
+        let mut evicted = Vec::new();
         while self.len.load(Ordering::Relaxed) > self.config.capacity {
             let oldest = self
                 .shards
@@ -1865,16 +1983,15 @@ impl Inner {
                 })
                 .min();
             let Some((_, index, name)) = oldest else {
-                return;
+                break;
             };
-            if self.shards[index]
-                .write(&self.changes)
-                .remove(&name)
-                .is_some()
-            {
+            let removed = self.shards[index].write(&self.changes).remove(&name);
+            if let Some(entry) = removed {
                 self.len.fetch_sub(1, Ordering::Relaxed);
+                evicted.extend(entry.departing(self.clock.now(), self.config.grace_period));
             }
         }
+        self.depart(evicted);
     }
 }
 
@@ -1910,6 +2027,50 @@ mod tests {
         assert!(manager.inner.changes.stamp() == stamp);
         manager.refresh("A").unwrap();
         assert!(manager.inner.changes.stamp() != stamp);
+    }
+
+    /// Keys that leave the cache again and again are kept once per name and value, and those
+    /// whose grace period ended are let go: the list for the redactor does not grow with use.
+    #[test]
+    fn departed_keys_are_kept_once_and_let_go_after_the_grace_period() {
+        let clock = Arc::new(crate::ManualClock::new(Utc::now()));
+        let mut provider = crate::MemoryProvider::new();
+        let names: Vec<String> = (0..40).map(|i| format!("KEY_{i}")).collect();
+        for name in &names {
+            provider = provider.with(name, format!("sk-{name}-{}", "x".repeat(30)).as_str());
+        }
+        let manager = KeyManager::builder(provider)
+            .with_clock(clock.clone())
+            .with_capacity(1)
+            .with_grace_period(TimeDelta::minutes(10))
+            .build()
+            .unwrap();
+        let kept = || {
+            let departed = lock(&manager.inner.departed);
+            departed.keys.values().map(Vec::len).sum::<usize>()
+        };
+        for _ in 0..50 {
+            for name in &names[..3] {
+                manager.get(name).unwrap();
+            }
+        }
+        assert_eq!(
+            kept(),
+            3,
+            "one entry per name and value, however often it left"
+        );
+        // Past the grace period, new departures let the old ones go.
+        clock.advance(TimeDelta::minutes(11));
+        for name in &names[3..] {
+            manager.get(name).unwrap();
+        }
+        let departed = lock(&manager.inner.departed);
+        assert!(
+            !departed.keys.contains_key("KEY_0") && !departed.keys.contains_key("KEY_1"),
+            "ended, and let go by a pruning"
+        );
+        drop(departed);
+        assert_eq!(kept(), 37, "KEY_2 to KEY_38 left within the grace period");
     }
 
     #[test]

@@ -350,3 +350,322 @@ fn redact_without_names_still_catches_known_formats() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(stdout(&output), "pushing with [REDACTED:GitHub token]\n");
 }
+
+#[cfg(unix)]
+#[path = "common/secret_volume.rs"]
+mod secret_volume;
+
+/// The reproduction, step by step: a Kubernetes secret volume is all symlinks, and
+/// `--files` used to keep regular files only, so it redacted nothing and exited 0.
+#[cfg(unix)]
+#[test]
+fn redact_reads_a_kubernetes_secret_volume() {
+    use std::os::unix::fs::symlink;
+
+    let dir = tempfile::tempdir().unwrap();
+    let k = dir.path().join("k");
+    let secret = format!("sk-proj-{}", "FaKe0".repeat(8));
+    fs_mkdir(&k.join("..2024"));
+    secret_volume::set_mode(&k, 0o700);
+    std::fs::write(k.join("..2024/API_TOKEN"), &secret).unwrap();
+    secret_volume::set_mode(&k.join("..2024/API_TOKEN"), 0o600);
+    symlink("..2024", k.join("..data")).unwrap();
+    symlink("..data/API_TOKEN", k.join("API_TOKEN")).unwrap();
+
+    let input = format!("value {secret}\n");
+    let output = keyward(&["redact", "--files", k.to_str().unwrap()], &input);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(out.starts_with("value [REDACTED:API_TOKEN"), "{out}");
+    assert!(!out.contains(&secret[8..16]), "{out}");
+
+    let output = keyward(
+        &["redact", "--no-detect", "--files", k.to_str().unwrap()],
+        &input,
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "value [REDACTED:API_TOKEN]\n");
+}
+
+#[cfg(unix)]
+fn fs_mkdir(path: &Path) {
+    std::fs::create_dir_all(path).unwrap();
+}
+
+/// Generated volumes: one to four keys, `..data` reached through zero to two more hops; every
+/// value is redacted. A symlink out of the volume makes the command fail without output.
+#[cfg(unix)]
+#[test]
+fn redact_reads_generated_secret_volumes_and_refuses_an_escaping_link() {
+    for keys in 1..=4 {
+        for hops in 0..=2 {
+            let dir = tempfile::tempdir().unwrap();
+            let root = dir.path().join("volume");
+            fs_mkdir(&root);
+            let secrets: Vec<(String, String)> = (0..keys)
+                .map(|i| {
+                    let tag = ["Qw3r", "Ty6u", "Io9p", "As2d"][i];
+                    (
+                        format!("KEY_{i}"),
+                        format!("vol-secret-{i}-{}", tag.repeat(5)),
+                    )
+                })
+                .collect();
+            let pairs: Vec<(&str, &str)> = secrets
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            secret_volume::kubernetes_volume(&root, &pairs, hops, 0o600);
+            let input: String = secrets
+                .iter()
+                .map(|(_, value)| format!("line with {value} in it\n"))
+                .collect();
+            let expected: String = secrets
+                .iter()
+                .map(|(key, _)| format!("line with [REDACTED:{key}] in it\n"))
+                .collect();
+            let args = ["redact", "--no-detect", "--files", root.to_str().unwrap()];
+            let output = keyward(&args, &input);
+            assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+            assert_eq!(stdout(&output), expected, "{keys} keys, {hops} hops");
+
+            let outside = dir.path().join("outside");
+            std::fs::write(&outside, &secrets[0].1).unwrap();
+            secret_volume::set_mode(&outside, 0o600);
+            std::os::unix::fs::symlink("../outside", root.join("ESCAPE")).unwrap();
+            let output = keyward(&args, &input);
+            assert_eq!(output.status.code(), Some(2), "{keys} keys, {hops} hops");
+            assert_eq!(stdout(&output), "");
+            let err = stderr(&output);
+            assert!(err.contains("outside the secrets directory"), "{err}");
+            assert!(!err.contains(&secrets[0].1), "{err}");
+        }
+    }
+}
+
+/// A source that yields nothing is a mistake (a wrong path, a volume not mounted yet), not a
+/// pass: the command fails before copying anything.
+#[test]
+fn redact_refuses_a_source_that_yields_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty_dir = dir.path().join("empty");
+    std::fs::create_dir(&empty_dir).unwrap();
+    let dotted_dir = dir.path().join("dotted");
+    write(&dotted_dir, ".hidden", "x");
+    write(&dotted_dir, "EMPTY", "");
+    #[cfg(unix)]
+    for (path, mode) in [
+        (empty_dir.clone(), 0o700),
+        (dotted_dir.clone(), 0o700),
+        (dotted_dir.join("EMPTY"), 0o600),
+    ] {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    for (name, text) in [
+        ("empty.env", ""),
+        ("comments.env", "# nothing here\n\n"),
+        ("blank_values.env", "A=\nB=''\n"),
+        ("short_values.env", "LOG_LEVEL=info\nPORT=8080\n"),
+    ] {
+        write(dir.path(), name, text);
+    }
+    let cases = [
+        ("--files", "empty", "holds no secret"),
+        ("--files", "dotted", "holds no secret"),
+        ("--dotenv", "empty.env", "holds no secret"),
+        ("--dotenv", "comments.env", "holds no secret"),
+        ("--dotenv", "blank_values.env", "holds no secret"),
+        (
+            "--dotenv",
+            "short_values.env",
+            "no value of at least 8 characters",
+        ),
+    ];
+    let unknown = github_key();
+    for (flag, name, says) in cases {
+        let path = dir.path().join(name);
+        for detect in [true, false] {
+            let mut args = vec!["redact", flag, path.to_str().unwrap()];
+            if !detect {
+                args.push("--no-detect");
+            }
+            let output = keyward(&args, &format!("{unknown}\n"));
+            let err = stderr(&output);
+            assert_eq!(output.status.code(), Some(2), "{name}: {err}");
+            assert!(err.contains(says) && err.contains(name), "{name}: {err}");
+            assert_eq!(stdout(&output), "", "{name}");
+        }
+    }
+}
+
+/// The peak resident memory of process `pid` so far (`VmHWM`), in bytes.
+#[cfg(target_os = "linux")]
+fn peak_memory(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find(|line| line.starts_with("VmHWM:"))
+        .unwrap();
+    let kib: u64 = line
+        .trim_start_matches("VmHWM:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .unwrap();
+    kib * 1024
+}
+
+/// One line of about 50 MB goes through with the memory of a few chunks: stdin is read in
+/// fixed-size pieces and streamed, never held a line at a time (a 100 MB line used to take
+/// 313 MB). The line mixes multi-byte characters (split between reads), a named secret at
+/// every 64 KiB boundary and keys of a known format; the output must equal what the library
+/// makes of the whole text at once.
+#[cfg(target_os = "linux")]
+#[test]
+fn redact_streams_a_huge_line_in_bounded_memory() {
+    use std::io::Read;
+    use std::sync::mpsc;
+
+    const SIZE: usize = 50 << 20;
+    let secret = format!("env-secret-{}", "Qw3r".repeat(5));
+    let words = [
+        "alpha",
+        "caf\u{e9}",
+        "\u{1f511}",
+        "x=1",
+        "token:",
+        "gamma-delta",
+    ];
+    let mut line = String::with_capacity(SIZE + 1024);
+    let mut state: u32 = 1;
+    let mut next_boundary = 1 << 16;
+    while line.len() < SIZE {
+        if line.len() + secret.len() / 2 >= next_boundary {
+            line.push_str(&secret);
+            next_boundary += 1 << 16;
+        } else if line.len() % (1 << 20) < 8 {
+            line.push_str(&github_key());
+        } else {
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            line.push_str(words[(state >> 16) as usize % words.len()]);
+        }
+        line.push(' ');
+    }
+    let input = format!("{line}\nafter {secret}\n");
+    let expected = keyward::Redactor::builder()
+        .secret(
+            "KEYWARD_TEST_SECRET",
+            &keyward::SecretString::from(secret.as_str()),
+        )
+        .unwrap()
+        .detect_unknown(true)
+        .build()
+        .unwrap()
+        .redact(&input)
+        .into_owned();
+    assert!(expected.matches("[REDACTED:KEYWARD_TEST_SECRET]").count() > 700);
+    assert!(expected.contains("[REDACTED:GitHub token]"));
+    drop(line);
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keyward"))
+        .args(["redact", "--env", "KEYWARD_TEST_SECRET"])
+        .env("KEYWARD_TEST_SECRET", &secret)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let (close, closed) = mpsc::channel::<()>();
+    let writer = std::thread::spawn(move || {
+        stdin.write_all(input.as_bytes()).unwrap();
+        // Kept open until the huge line has come out, so the child is still there to measure.
+        let _ = closed.recv();
+    });
+    let first_line_len = expected.find('\n').unwrap() + 1;
+    let mut output = vec![0; first_line_len];
+    stdout.read_exact(&mut output).unwrap();
+    let peak = peak_memory(child.id());
+    close.send(()).unwrap();
+    writer.join().unwrap();
+    stdout.read_to_end(&mut output).unwrap();
+    assert!(child.wait().unwrap().success());
+
+    assert!(
+        output == expected.as_bytes(),
+        "the output differs from Redactor::redact"
+    );
+    // The input alone is 50 MiB; the old line-at-a-time reader peaked at three times that.
+    assert!(
+        peak < 16 << 20,
+        "peak memory {} MiB for a 50 MiB line",
+        peak >> 20
+    );
+}
+
+/// `--dotenv` on a FIFO used to wait forever for a writer. A writer is started anyway, so that
+/// a regression reads the secret and fails the assertion rather than hanging the test.
+#[cfg(unix)]
+#[test]
+fn redact_refuses_a_fifo_as_dotenv_without_waiting() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.env");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|status| status.success());
+    if !made {
+        eprintln!("skipped: no mkfifo");
+        return;
+    }
+    let secret = format!("dotenv-secret-{}", "Ty6u".repeat(5));
+    let text = format!("KEY={secret}\n");
+    let writer = {
+        let (fifo, text) = (fifo.clone(), text.clone());
+        std::thread::spawn(move || std::fs::write(fifo, text))
+    };
+    let output = keyward(
+        &["redact", "--dotenv", fifo.to_str().unwrap()],
+        &format!("{secret}\n"),
+    );
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+    assert_eq!(stdout(&output), "");
+    // Release the writer.
+    assert_eq!(std::fs::read_to_string(&fifo).unwrap(), text);
+    writer.join().unwrap().unwrap();
+}
+
+/// One line of 8 MB full of keys: each detection used to go back to the line start, which made
+/// this take minutes (77 s in a release build); now it takes seconds in a debug build.
+#[test]
+fn redact_catches_every_key_on_a_line_of_megabytes() {
+    const BASE32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next_key = move || {
+        let body: String = (0..16)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                char::from(BASE32[(state % 32) as usize])
+            })
+            .collect();
+        format!("AKIA{body}")
+    };
+    // Random ids the detector takes for keys on their own (a few read as placeholders).
+    let detector = keyward::Detector::new();
+    let keys: Vec<String> = std::iter::repeat_with(&mut next_key)
+        .filter(|key| detector.is_match(key))
+        .take(400_000)
+        .collect();
+    let line = keys.join(" ") + "\n";
+    assert!(line.len() > 8_000_000);
+    let output = keyward(&["redact"], &line);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let expected = vec!["[REDACTED:AWS access key id]"; keys.len()].join(" ") + "\n";
+    assert!(stdout(&output) == expected, "not every key was redacted");
+}

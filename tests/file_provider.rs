@@ -279,22 +279,78 @@ fn key_file_refuses_bad_names_and_paths() {
     );
 }
 
+#[test]
+fn keys_lists_the_files_that_hold_a_value_and_skips_dot_files() {
+    let dir = secrets_dir();
+    let key = fake_key();
+    for name in ["b_token", "A_KEY", "c.conf"] {
+        write(dir.path(), name, key.as_bytes(), 0o600);
+    }
+    write(dir.path(), ".hidden", key.as_bytes(), 0o600);
+    write(dir.path(), "EMPTY", b"", 0o600);
+    write(dir.path(), "NEWLINE_ONLY", b"\n", 0o600);
+    let provider = FileProvider::new(dir.path()).unwrap();
+    assert_eq!(provider.keys().unwrap(), ["A_KEY", "b_token", "c.conf"]);
+
+    let empty = secrets_dir();
+    assert!(
+        FileProvider::new(empty.path())
+            .unwrap()
+            .keys()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn keys_of_a_key_file_is_its_one_key_when_it_holds_a_value() {
+    let dir = secrets_dir();
+    let path = dir.path().join("openai.key");
+    let provider = FileProvider::key_file("OPENAI_API_KEY", &path).unwrap();
+    assert!(provider.keys().unwrap().is_empty());
+    write(dir.path(), "openai.key", fake_key().as_bytes(), 0o600);
+    write(dir.path(), "OTHER", fake_key().as_bytes(), 0o600);
+    assert_eq!(provider.keys().unwrap(), ["OPENAI_API_KEY"]);
+}
+
+#[test]
+fn keys_fails_on_an_entry_it_cannot_serve() {
+    let key = fake_key();
+    // A file that can never be asked for by name, and one that `get` refuses.
+    for (name, kind) in [
+        ("two..dots", ErrorKind::InvalidName),
+        ("line\nbreak", ErrorKind::InvalidName),
+        ("a_directory", ErrorKind::InvalidFormat),
+    ] {
+        let dir = secrets_dir();
+        write(dir.path(), "GOOD", key.as_bytes(), 0o600);
+        if name == "a_directory" {
+            fs::create_dir(dir.path().join(name)).unwrap();
+        } else {
+            write(dir.path(), name, key.as_bytes(), 0o600);
+        }
+        let err = FileProvider::new(dir.path()).unwrap().keys().unwrap_err();
+        assert_eq!(err.kind(), kind, "{name}: {err}");
+        let message = err.to_string();
+        assert!(
+            message.contains(&name.escape_debug().to_string()),
+            "{message}"
+        );
+        assert!(!message.contains(&key) && !format!("{err:?}").contains(&key));
+    }
+}
+
+#[cfg(unix)]
+#[path = "common/secret_volume.rs"]
+mod secret_volume;
+
 #[cfg(unix)]
 mod unix {
     use std::os::unix::fs::{PermissionsExt, symlink};
 
     use super::*;
 
-    /// Builds a Kubernetes secret volume in `root`: `..2024_.../KEY` holds the value,
-    /// `..data -> ..2024_...` and `KEY -> ..data/KEY`.
-    fn kubernetes_volume(root: &Path, key: &str, value: &str, file_mode: u32) {
-        let version = "..2024_01_01_00_00_00.123456789";
-        fs::create_dir(root.join(version)).unwrap();
-        set_mode(&root.join(version), 0o755);
-        write(&root.join(version), key, value.as_bytes(), file_mode);
-        symlink(version, root.join("..data")).unwrap();
-        symlink(format!("..data/{key}"), root.join(key)).unwrap();
-    }
+    use super::secret_volume::{VERSION, kubernetes_volume};
 
     #[test]
     fn a_symlink_out_of_the_directory_is_refused() {
@@ -357,7 +413,12 @@ mod unix {
     fn the_kubernetes_layout_works() {
         let dir = secrets_dir();
         let key = fake_key();
-        kubernetes_volume(dir.path(), "OPENAI_API_KEY", &format!("{key}\n"), 0o600);
+        kubernetes_volume(
+            dir.path(),
+            &[("OPENAI_API_KEY", &format!("{key}\n"))],
+            0,
+            0o600,
+        );
         let provider = FileProvider::new(dir.path()).unwrap();
         assert_eq!(
             provider.require("OPENAI_API_KEY").unwrap().expose_secret(),
@@ -374,7 +435,7 @@ mod unix {
     fn the_kubernetes_default_mode_needs_the_option() {
         let dir = secrets_dir();
         let key = fake_key();
-        kubernetes_volume(dir.path(), "OPENAI_API_KEY", &key, 0o644);
+        kubernetes_volume(dir.path(), &[("OPENAI_API_KEY", &key)], 0, 0o644);
         // Kubernetes mounts its tmpfs volumes 1777.
         set_mode(dir.path(), 0o1777);
 
@@ -488,8 +549,8 @@ mod unix {
     #[test]
     fn a_world_writable_directory_behind_a_symlink_is_refused() {
         let dir = secrets_dir();
-        kubernetes_volume(dir.path(), "KEY", "value", 0o600);
-        set_mode(&dir.path().join("..2024_01_01_00_00_00.123456789"), 0o777);
+        kubernetes_volume(dir.path(), &[("KEY", "value")], 0, 0o600);
+        set_mode(&dir.path().join(VERSION), 0o777);
         let provider = FileProvider::new(dir.path()).unwrap();
         assert_eq!(
             provider.get("KEY").unwrap_err().kind(),
@@ -549,5 +610,154 @@ mod unix {
             provider.get("NULL").unwrap_err().kind(),
             ErrorKind::InsecurePermissions
         );
+    }
+
+    /// The reproduction of the issue: `KEY -> ..data/KEY`, `..data -> ..2024/`, a file 0600.
+    #[test]
+    fn keys_lists_a_kubernetes_volume_and_not_its_internal_entries() {
+        let dir = secrets_dir();
+        let key = fake_key();
+        kubernetes_volume(dir.path(), &[("API_TOKEN", &key)], 0, 0o600);
+        let provider = FileProvider::new(dir.path()).unwrap();
+        assert_eq!(provider.keys().unwrap(), ["API_TOKEN"]);
+    }
+
+    #[test]
+    fn keys_fails_on_a_symlink_out_of_the_directory_and_on_special_files() {
+        let parent = secrets_dir();
+        let dir = parent.path().join("secrets");
+        fs::create_dir(&dir).unwrap();
+        let key = fake_key();
+        kubernetes_volume(&dir, &[("INSIDE", &key)], 1, 0o600);
+        let outside = write(parent.path(), "outside", key.as_bytes(), 0o600);
+        symlink(&outside, dir.join("ESCAPE")).unwrap();
+        let provider = FileProvider::new(&dir).unwrap();
+        let err = provider.keys().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InsecurePermissions);
+        assert!(err.to_string().contains("ESCAPE"), "{err}");
+        assert!(!err.to_string().contains(&key));
+
+        fs::remove_file(dir.join("ESCAPE")).unwrap();
+        assert_eq!(provider.keys().unwrap(), ["INSIDE"]);
+        // `..data` itself leading out: every key behind it is refused.
+        fs::remove_file(dir.join("..data")).unwrap();
+        fs::create_dir(parent.path().join("elsewhere")).unwrap();
+        write(
+            &parent.path().join("elsewhere"),
+            "INSIDE",
+            key.as_bytes(),
+            0o600,
+        );
+        symlink(parent.path().join("elsewhere"), dir.join("..data")).unwrap();
+        assert_eq!(
+            provider.keys().unwrap_err().kind(),
+            ErrorKind::InsecurePermissions
+        );
+
+        // A world-readable file and a pipe (never opened: listing must not block).
+        let dir = secrets_dir();
+        write(dir.path(), "READABLE", key.as_bytes(), 0o644);
+        let provider = FileProvider::new(dir.path()).unwrap();
+        assert_eq!(
+            provider.keys().unwrap_err().kind(),
+            ErrorKind::InsecurePermissions
+        );
+        fs::remove_file(dir.path().join("READABLE")).unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(dir.path().join("PIPE"))
+            .status()
+            .is_ok_and(|status| status.success());
+        if made {
+            set_mode(&dir.path().join("PIPE"), 0o600);
+            assert_eq!(
+                provider.keys().unwrap_err().kind(),
+                ErrorKind::InvalidFormat
+            );
+        }
+    }
+
+    /// A name that is not UTF-8 cannot be asked for, so listing it fails.
+    #[test]
+    fn keys_fails_on_a_name_that_is_not_utf8() {
+        use std::os::unix::ffi::OsStrExt;
+
+        let dir = secrets_dir();
+        let name = std::ffi::OsStr::from_bytes(b"bad\xffname");
+        fs::write(dir.path().join(name), fake_key()).unwrap();
+        set_mode(&dir.path().join(name), 0o600);
+        let err = FileProvider::new(dir.path()).unwrap().keys().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidName);
+        assert!(err.to_string().contains("not UTF-8"), "{err}");
+    }
+
+    /// Generated volumes: several keys, `..data` reached through several hops, empty values,
+    /// dangling links and dot files; one symlink out of the directory spoils the listing.
+    fn volume_case()
+    -> impl proptest::strategy::Strategy<Value = (Vec<(String, String)>, usize, bool, bool, bool, bool)>
+    {
+        use proptest::prelude::*;
+        let key = prop::collection::btree_map("[A-Za-z_][A-Za-z0-9_.-]{0,11}", "[ -~]{0,20}", 1..6)
+            .prop_map(|keys| {
+                keys.into_iter()
+                    .filter(|(name, _)| !name.contains(".."))
+                    .collect::<Vec<_>>()
+            });
+        (
+            key,
+            0..4usize,
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+        )
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn keys_of_generated_volumes(
+            (secrets, hops, escape, dangling, dot_file, plain_file) in volume_case()
+        ) {
+            let parent = secrets_dir();
+            let dir = parent.path().join("volume");
+            fs::create_dir(&dir).unwrap();
+            let pairs: Vec<(&str, &str)> =
+                secrets.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            kubernetes_volume(&dir, &pairs, hops, 0o600);
+            let mut expected: Vec<&str> = secrets
+                .iter()
+                .filter(|(_, v)| !v.is_empty() && v != "\n")
+                .map(|(k, _)| k.as_str())
+                .collect();
+            if dangling {
+                symlink("..data/GONE", dir.join("zz_gone")).unwrap();
+            }
+            if dot_file {
+                write(&dir, ".dot", b"not a key", 0o600);
+            }
+            if plain_file && !secrets.iter().any(|(k, _)| k == "zz_plain") {
+                write(&dir, "zz_plain", b"plain value", 0o600);
+                expected.push("zz_plain");
+            }
+            if escape {
+                write(parent.path(), "outside", b"outside value", 0o600);
+                symlink("../outside", dir.join("zz_escape")).unwrap();
+            }
+            expected.sort_unstable();
+            let provider = FileProvider::new(&dir).unwrap();
+            match provider.keys() {
+                Ok(keys) => {
+                    proptest::prop_assert!(!escape, "the escaping link was listed: {keys:?}");
+                    proptest::prop_assert_eq!(&keys, &expected);
+                    for key in &keys {
+                        proptest::prop_assert!(provider.get(key).unwrap().is_some());
+                    }
+                }
+                Err(err) => {
+                    proptest::prop_assert!(escape, "{err}");
+                    proptest::prop_assert_eq!(err.kind(), ErrorKind::InsecurePermissions);
+                }
+            }
+        }
     }
 }

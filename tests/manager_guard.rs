@@ -80,3 +80,252 @@ fn keys_loaded_after_the_redactor_was_made_are_redacted_too() {
     assert_eq!(err.kind(), keyward::ErrorKind::Leak);
     assert!(!err.to_string().contains(&value));
 }
+
+/// Keys whose values the test sets, rotates, deletes and refuses, as a source would.
+#[derive(Debug, Default)]
+struct Source(
+    Mutex<std::collections::HashMap<String, String>>,
+    Mutex<std::collections::HashSet<String>>,
+);
+
+impl Source {
+    fn set(&self, key: &str, value: &str) {
+        self.0
+            .lock()
+            .unwrap()
+            .insert(key.to_owned(), value.to_owned());
+    }
+
+    fn delete(&self, key: &str) {
+        self.0.lock().unwrap().remove(key);
+    }
+
+    /// Refuses the credential for `key` from now on, as a source does after a revocation.
+    fn refuse(&self, key: &str) {
+        self.1.lock().unwrap().insert(key.to_owned());
+    }
+}
+
+impl SecretProvider for Source {
+    fn name(&self) -> &str {
+        "source"
+    }
+
+    fn get(&self, key: &str) -> Result<Option<Secret>> {
+        if self.1.lock().unwrap().contains(key) {
+            let message = format!("source refuses `{key}`");
+            return Err(keyward::Error::new(
+                keyward::ErrorKind::PermissionDenied,
+                message,
+            ));
+        }
+        let values = self.0.lock().unwrap();
+        Ok(values
+            .get(key)
+            .map(|value| Secret::new(value.as_str(), SecretMeta::new("source"))))
+    }
+}
+
+/// A fake key that shares no fragment with any other the tests make: a known value must not
+/// be found only because another one looks like it.
+fn fake_value(name: &str, version: u32) -> String {
+    let mut state = 0xcbf2_9ce4_8422_2325_u64;
+    for byte in name.bytes().chain(version.to_le_bytes()) {
+        state = (state ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut digits = String::new();
+    for _ in 0..4 {
+        state ^= state >> 33;
+        state = state.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        state ^= state >> 29;
+        digits.push_str(&format!("{:08x}", state as u32));
+    }
+    format!("sk-test-{digits}")
+}
+
+const GRACE: TimeDelta = TimeDelta::hours(1);
+
+fn start() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap(),
+    ))
+}
+
+fn new_manager(source: &Arc<Source>, clock: &Arc<ManualClock>, capacity: usize) -> KeyManager {
+    KeyManager::builder(source.clone())
+        .with_clock(clock.clone())
+        .with_capacity(capacity)
+        .with_ttl(TimeDelta::minutes(15))
+        .with_grace_period(GRACE)
+        .without_created_at_companion()
+        .build()
+        .unwrap()
+}
+
+/// The case: capacity 2, `get` A, B, C, then `redactor()`. A, evicted before the
+/// redactor was made, used to pass through.
+#[test]
+fn keys_evicted_before_the_redactor_was_made_are_still_redacted() {
+    let (source, clock) = (Arc::new(Source::default()), start());
+    let manager = new_manager(&source, &clock, 2);
+    let names = ["A", "B", "C"];
+    for name in names {
+        source.set(name, &fake_value(name, 0));
+        manager.get(name).unwrap();
+    }
+    assert_eq!(manager.len(), 2);
+    let redactor = manager.redactor();
+    for name in names {
+        let value = fake_value(name, 0);
+        assert_eq!(
+            redactor.current().redact(&format!("x {value} y")),
+            format!("x [REDACTED:{name}] y")
+        );
+    }
+    // For the grace period after it left, then no longer: A is gone from the cache.
+    clock.advance(GRACE + TimeDelta::seconds(1));
+    redactor.prune().unwrap();
+    assert!(!redactor.current().is_leak(&fake_value("A", 0)));
+    assert!(
+        redactor.current().is_leak(&fake_value("C", 0)),
+        "still cached"
+    );
+}
+
+/// Invalidated, deleted at the source, refused by it, or rotated out twice before the redactor
+/// was made: known for the grace period after it left, and forgotten after it, so that the
+/// manager does not keep old values forever for a redactor nobody asks for.
+#[test]
+fn keys_invalidated_deleted_or_rotated_out_before_the_redactor_are_still_redacted() {
+    let (source, clock) = (Arc::new(Source::default()), start());
+    let manager = new_manager(&source, &clock, 10);
+    for name in ["INVALIDATED", "DELETED", "REFUSED", "ROTATED"] {
+        source.set(name, &fake_value(name, 0));
+        manager.get(name).unwrap();
+    }
+    assert!(manager.invalidate("INVALIDATED"));
+    source.delete("DELETED");
+    assert!(manager.refresh("DELETED").is_err());
+    source.refuse("REFUSED");
+    assert!(manager.refresh("REFUSED").is_err());
+    assert!(manager.keys().iter().all(|key| key.name() != "REFUSED"));
+    for version in 1..=2 {
+        source.set("ROTATED", &fake_value("ROTATED", version));
+        manager.refresh("ROTATED").unwrap();
+    }
+    clock.advance(TimeDelta::minutes(30));
+    let redactor = manager.redactor();
+    redactor.prune().unwrap();
+    let known = [
+        fake_value("INVALIDATED", 0),
+        fake_value("DELETED", 0),
+        fake_value("REFUSED", 0),
+        fake_value("ROTATED", 0),
+        fake_value("ROTATED", 1),
+        fake_value("ROTATED", 2),
+    ];
+    for value in &known {
+        assert!(redactor.current().is_leak(value), "{value} is not known");
+    }
+
+    // Left more than a grace period before the redactor is made: forgotten.
+    let (source, clock) = (Arc::new(Source::default()), start());
+    let manager = new_manager(&source, &clock, 10);
+    source.set("GONE", &fake_value("GONE", 0));
+    manager.get("GONE").unwrap();
+    manager.invalidate("GONE");
+    clock.advance(GRACE + TimeDelta::seconds(1));
+    assert!(!manager.redactor().current().is_leak(&fake_value("GONE", 0)));
+}
+
+/// What the property test does to the manager.
+#[derive(Debug, Clone)]
+enum Op {
+    Get(usize),
+    Refresh(usize),
+    Invalidate(usize),
+    Rotate(usize),
+    Delete(usize),
+    Advance(i64),
+    Redactor,
+}
+
+fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    prop_oneof![
+        6 => (0..5usize).prop_map(Op::Get),
+        1 => (0..5usize).prop_map(Op::Refresh),
+        2 => (0..5usize).prop_map(Op::Invalidate),
+        2 => (0..5usize).prop_map(Op::Rotate),
+        1 => (0..5usize).prop_map(Op::Delete),
+        2 => (0..50i64).prop_map(Op::Advance),
+        1 => proptest::strategy::Just(Op::Redactor),
+    ]
+}
+
+proptest::proptest! {
+    // Each case rebuilds matchers many times; fewer cases keep the test quick in debug builds.
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+    /// Random gets, refreshes, invalidations, rotations and deletions at the source over a
+    /// small cache, with the redactor made at a random point and checked again later: every
+    /// value handed out less than a grace period ago is redacted, after pruning.
+    #[test]
+    fn every_value_handed_out_within_the_grace_period_is_redacted(
+        capacity in 1..4usize,
+        ops in proptest::collection::vec(op(), 1..60),
+    ) {
+        let (source, clock) = (Arc::new(Source::default()), start());
+        let manager = new_manager(&source, &clock, capacity);
+        let names: Vec<String> = (0..5).map(|i| format!("K{i}")).collect();
+        let mut versions = [0u32; 5];
+        for (name, version) in names.iter().zip(versions) {
+            source.set(name, &fake_value(name, version));
+        }
+        let mut handed_out: std::collections::HashMap<String, chrono::DateTime<Utc>> =
+            std::collections::HashMap::new();
+        let check = |handed_out: &std::collections::HashMap<String, chrono::DateTime<Utc>>| {
+            let redactor = manager.redactor();
+            redactor.prune().unwrap();
+            let current = redactor.current();
+            let now = keyward::Clock::now(&*clock);
+            for (value, at) in handed_out {
+                if now < *at + GRACE && !current.is_leak(value) {
+                    return Err(format!("{value}, handed out at {at}, passes at {now}"));
+                }
+            }
+            Ok(())
+        };
+        for op in ops {
+            let got = match op {
+                Op::Get(i) => manager.get(&names[i]).ok(),
+                Op::Refresh(i) => manager.refresh(&names[i]).ok(),
+                Op::Invalidate(i) => {
+                    manager.invalidate(&names[i]);
+                    None
+                }
+                Op::Rotate(i) => {
+                    versions[i] += 1;
+                    source.set(&names[i], &fake_value(&names[i], versions[i]));
+                    None
+                }
+                Op::Delete(i) => {
+                    source.delete(&names[i]);
+                    None
+                }
+                Op::Advance(minutes) => {
+                    clock.advance(TimeDelta::minutes(minutes));
+                    None
+                }
+                Op::Redactor => {
+                    check(&handed_out).map_err(proptest::test_runner::TestCaseError::fail)?;
+                    None
+                }
+            };
+            if let Some(key) = got {
+                handed_out.insert(key.expose_secret().to_owned(), keyward::Clock::now(&*clock));
+            }
+        }
+        check(&handed_out).map_err(proptest::test_runner::TestCaseError::fail)?;
+    }
+}

@@ -7,8 +7,16 @@
 //! detector run a format's regular expression, anchored and on a bounded window, or parse an
 //! assignment by hand. Both automata are small and case-sensitive, so they run on the vectorized
 //! Teddy searcher (one case-insensitive automaton over both was three times slower on source
-//! code, where `key` and `token` are everywhere); nothing is re-scanned, so the cost stays linear
-//! in the length of the text.
+//! code, where `key` and `token` are everywhere).
+//!
+//! The cost stays linear in the length of the text, whatever the text: the work per candidate
+//! is bounded by a window (1 KiB after a keyword, 16 KiB for a PEM block, 515 bytes for an
+//! assigned value), and what must be read further is read once per scan: runs of PEM
+//! characters, names, the text between detections (for line starts and numbers: a
+//! `LineCursor`). Where one candidate failed, later keywords inside it that would fail the same
+//! way are skipped (`dead_until`), so text made of one keyword over and over does not read a
+//! window per keyword where it need not. `linear_tests.rs` counts the bytes read on adversarial
+//! lines at several sizes.
 
 use std::fmt;
 use std::ops::Range;
@@ -27,7 +35,8 @@ pub enum DetectionKind {
     /// A key of a known format, found by its prefix and shape.
     Format(KeyFormat),
     /// A high-entropy value assigned to a secret-sounding name (`API_KEY = "..."`,
-    /// `"token": "..."`, `password: ...`, `--api-key ...`). The range covers the value only.
+    /// `"token": "..."`, `password: ...`, `--api-key ...`, each of `API_KEY=... TOKEN=...
+    /// ./run.sh`). The range covers the value only.
     GenericAssignment,
 }
 
@@ -88,6 +97,7 @@ pub struct Detection {
 
 impl Detection {
     fn new(text: &str, range: Range<usize>, kind: DetectionKind, confidence: Confidence) -> Self {
+        examined(range.len());
         let preview = mask(&text[range.clone()]);
         Detection {
             range,
@@ -192,6 +202,16 @@ impl LineDetection {
 /// hashes on lock-file lines (`checksum = "..."`, `"integrity": "sha512-..."`), and values of
 /// generic assignments that look like code (identifiers, function calls, paths, URLs). Generic
 /// values made only of letters are ignored too, which misses passphrases of plain words.
+///
+/// A bare value (not quoted) assigned in code or configuration (`token = v`, `key: v`) must end
+/// its line; written `NAME=v`, with nothing in between, as in shell lines, `.env` files, log
+/// fields and query strings, it may be followed by a blank, `;`, `,`, `|` or `&` and more text,
+/// so every assignment of `export A_KEY=v1; B_TOKEN=v2 ./run.sh` is found.
+///
+/// The work is linear in the length of the text, however long its lines and however many
+/// candidates they hold: counting each regular expression as reading its whole window (it
+/// stops sooner), at most about 350 bytes are read per byte of text, the worst case being a
+/// three-byte keyword over and over (`sk-sk-sk-...`); ordinary text costs a few.
 #[derive(Debug, Clone)]
 pub struct Detector {
     /// Bit `i` enables `KeyFormat::ALL[i]`.
@@ -227,12 +247,16 @@ impl Detector {
     ///
     /// When a key of a known format is also the value of a generic assignment, the format wins.
     pub fn find(&self, text: &str) -> Vec<Detection> {
-        let mut found = self.find_keys(text);
-        if self.generic {
-            let generic = self.find_assignments(text, &found);
-            found.extend(generic);
-        }
-        let mut found = resolve_overlaps(found);
+        // Each automaton reads the text once.
+        examined(text.len());
+        let keys = self.find_keys(text);
+        let generic = if self.generic {
+            examined(text.len());
+            self.find_assignments(text, &keys)
+        } else {
+            Vec::new()
+        };
+        let mut found = resolve_overlaps(keys, generic);
         found.retain(|d| d.confidence >= self.min_confidence);
         found
     }
@@ -255,25 +279,14 @@ impl Detector {
     /// assert_eq!((found[0].line(), found[0].column()), (3, 7));
     /// ```
     pub fn find_with_lines(&self, text: &str) -> Vec<LineDetection> {
-        let bytes = text.as_bytes();
-        let mut line = 1;
-        let mut line_start = 0;
-        let mut counted_to = 0;
+        let mut lines = LineCursor::new(text);
         self.find(text)
             .into_iter()
             .map(|detection| {
-                let start = detection.range.start;
-                for (offset, &byte) in bytes[counted_to..start].iter().enumerate() {
-                    if byte == b'\n' {
-                        line += 1;
-                        line_start = counted_to + offset + 1;
-                    }
-                }
-                counted_to = start;
-                let column = text[line_start..start].chars().count() + 1;
+                lines.advance(detection.range.start);
                 LineDetection {
-                    line,
-                    column,
+                    line: lines.line(),
+                    column: lines.column(),
                     detection,
                 }
             })
@@ -285,6 +298,7 @@ impl Detector {
         let mut found: Vec<Detection> = Vec::new();
         let mut dead_until = [0; KeyFormat::ALL.len()];
         let mut pem_run = PemRun::default();
+        let mut lines = LineCursor::new(text);
         for hit in FORMAT_KEYWORDS.automaton.find_iter(text) {
             let start = hit.start();
             // a keyword inside the last key is part of it
@@ -292,9 +306,14 @@ impl Detector {
                 continue;
             }
             let formats = &FORMAT_KEYWORDS.formats[hit.pattern().as_usize()];
-            if let Some(detection) =
-                self.match_format(text, start, formats, &mut dead_until, &mut pem_run)
-            {
+            if let Some(detection) = self.match_format(
+                text,
+                start,
+                formats,
+                &mut dead_until,
+                &mut pem_run,
+                &mut lines,
+            ) {
                 found.push(detection);
             }
         }
@@ -307,6 +326,7 @@ impl Detector {
         let mut keys = keys.iter().peekable();
         // `SECRET_KEY` holds two keywords, one name; keywords inside a value are not names.
         let mut name_end = 0;
+        let mut lines = LineCursor::new(text);
         for hit in NAME_KEYWORDS_AUTOMATON.find_iter(text) {
             let start = hit.start();
             while keys.next_if(|key| key.range.end <= start).is_some() {}
@@ -316,7 +336,8 @@ impl Detector {
             let name = identifier_around(text.as_bytes(), start, hit.end());
             name_end = name.end;
             let mut scanned_to = name.end;
-            if let Some(detection) = self.match_assignment(text, name, &mut scanned_to) {
+            if let Some(detection) = self.match_assignment(text, name, &mut scanned_to, &mut lines)
+            {
                 found.push(detection);
             }
             name_end = name_end.max(scanned_to);
@@ -340,6 +361,7 @@ impl Detector {
         formats: &[usize],
         dead_until: &mut [usize],
         pem_run: &mut PemRun,
+        lines: &mut LineCursor<'_>,
     ) -> Option<Detection> {
         for &index in formats {
             if !self.is_enabled(index) || start < dead_until[index] {
@@ -360,9 +382,15 @@ impl Detector {
                 }
                 window_end = window_end.min(pem_run.end);
             }
+            // What the regular expression may read, at most.
+            examined(window_end - start);
             let Some(found) = scanner.regex.find(&text[start..window_end]) else {
-                if format == KeyFormat::PemPrivateKey {
-                    dead_until[index] = window_end;
+                match format {
+                    KeyFormat::PemPrivateKey => dead_until[index] = window_end,
+                    KeyFormat::Jwt => {
+                        dead_until[index] = jwt_first_part_end(text, start, window_end)
+                    }
+                    _ => {}
                 }
                 continue;
             };
@@ -372,10 +400,11 @@ impl Detector {
                 continue;
             }
             let value = &text[start..end];
+            examined(value.len());
             let Some(confidence) = format_confidence(format, value) else {
                 continue;
             };
-            if on_lock_file_hash_line(text, start) {
+            if lines.on_lock_file_hash_line(start) {
                 return None;
             }
             return Some(Detection::new(
@@ -395,7 +424,9 @@ impl Detector {
         text: &str,
         name: Range<usize>,
         scanned_to: &mut usize,
+        lines: &mut LineCursor<'_>,
     ) -> Option<Detection> {
+        examined(name.len());
         if !is_secret_name(&text[name.clone()]) || is_fixture_name(&text[name.clone()]) {
             return None;
         }
@@ -407,6 +438,7 @@ impl Detector {
         let is_flag = bytes[name.start] == b'-';
         let value = assigned_value(text, name.end, is_flag, scanned_to)?;
         let value_text = &text[value.clone()];
+        examined(value_text.len());
         let chars = value_text.chars().count();
         if chars < self.min_generic_len || chars > MAX_GENERIC_LEN {
             return None;
@@ -415,7 +447,7 @@ impl Detector {
             return None;
         }
         let entropy = shannon_entropy(value_text);
-        if entropy < self.min_entropy || on_lock_file_hash_line(text, value.start) {
+        if entropy < self.min_entropy || lines.on_lock_file_hash_line(value.start) {
             return None;
         }
         let confidence = if chars >= 20 && entropy >= 3.5 {
@@ -665,6 +697,8 @@ impl PemRun {
             return; // same run, same end
         }
         self.end = pem_run_end(text.as_bytes(), start);
+        // Once to find the end, once more for the footer.
+        examined(2 * (self.end - start));
         self.last_footer = text[start..self.end]
             .rfind("-----END ")
             .map(|offset| start + offset);
@@ -685,6 +719,23 @@ fn pem_run_end(bytes: &[u8], start: usize) -> usize {
                 && !matches!(b, b'+' | b'/' | b'=' | b':' | b',' | b'-' | b'\\')
         })
         .map_or(bytes.len(), |offset| start + offset)
+}
+
+/// Where the first part of a JSON Web Token starting at `start` ends: at the first byte, up to
+/// `limit`, that is not base64url.
+///
+/// An `eyJ` inside that part (after a `-`) sees the same text after it, with a shorter first
+/// part: if the token at `start` did not match, neither does it. Skipping those keeps a line of
+/// `eyJ-eyJ-...` from reading a whole window per keyword.
+fn jwt_first_part_end(text: &str, start: usize, limit: usize) -> usize {
+    let is_base64url = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_');
+    let from = start + "eyJ".len();
+    let run = text.as_bytes()[from..limit]
+        .iter()
+        .take_while(|b| is_base64url(b))
+        .count();
+    examined(run);
+    from + run
 }
 
 /// The largest character boundary of `text` at or before `index`.
@@ -768,14 +819,29 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "token", "secret", "password", "api",
 ];
 
+/// An automaton finding any of `patterns` in any ASCII case: one pass over a candidate and no
+/// allocation, where lowercasing it and searching for each pattern in turn was most of the cost
+/// of a line full of keys.
+fn any_case(patterns: &[&str]) -> AhoCorasick {
+    #[allow(clippy::expect_used)] // short constant patterns, exercised by every test
+    AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .build(patterns)
+        .expect("constant patterns build")
+}
+
 /// Whether `value` (a key without its public prefix, or an assigned value) is a placeholder,
 /// a sequence or too repetitive to be a real secret.
 fn is_placeholder(value: &str) -> bool {
-    let lower = value.to_ascii_lowercase();
-    PLACEHOLDER_SUBSTRINGS.iter().any(|s| lower.contains(s))
-        || lower
+    static SUBSTRINGS: LazyLock<AhoCorasick> = LazyLock::new(|| any_case(PLACEHOLDER_SUBSTRINGS));
+    SUBSTRINGS.is_match(value)
+        || value
             .split(|c: char| !c.is_ascii_alphanumeric())
-            .any(|word| PLACEHOLDER_WORDS.contains(&word))
+            .any(|word| {
+                PLACEHOLDER_WORDS
+                    .iter()
+                    .any(|w| w.eq_ignore_ascii_case(word))
+            })
         || is_repetitive(value)
 }
 
@@ -824,21 +890,22 @@ fn is_repetitive(value: &str) -> bool {
 
 /// Whether `value` looks like a secret rather than code, a word, a path or a placeholder.
 fn looks_like_secret_value(value: &str) -> bool {
-    const TEMPLATES: &[&str] = &[
-        "${",
-        "{{",
-        "}}",
-        "%(",
-        "$(",
-        "<%",
-        "process.env",
-        "os.environ",
-        "getenv",
-        "env[",
-        "://",
-    ];
-    let lower = value.to_ascii_lowercase();
-    if TEMPLATES.iter().any(|t| lower.contains(t))
+    static TEMPLATES: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        any_case(&[
+            "${",
+            "{{",
+            "}}",
+            "%(",
+            "$(",
+            "<%",
+            "process.env",
+            "os.environ",
+            "getenv",
+            "env[",
+            "://",
+        ])
+    });
+    if TEMPLATES.is_match(value)
         || value.starts_with(['$', '<', '{', '%', '[', '(', '*', '/', '.', '~'])
         || value.ends_with('>')
         || value.contains(char::is_whitespace)
@@ -933,21 +1000,95 @@ fn is_file_name(value: &str) -> bool {
     })
 }
 
-/// Whether the line holding `at` records a package hash: `checksum = "..."` in `Cargo.lock`,
-/// `"integrity": "sha512-..."` in `package-lock.json`, `integrity sha512-...` in `yarn.lock`.
-fn on_lock_file_hash_line(text: &str, at: usize) -> bool {
-    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-    let line = text[line_start..].trim_start_matches([' ', '\t', '"']);
-    let word_end = line
-        .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
-        .unwrap_or(line.len());
-    let before = &text[line_start..at];
-    matches!(
-        line[..word_end].to_ascii_lowercase().as_str(),
-        "checksum" | "integrity" | "shasum" | "sha1" | "sha256" | "sha384" | "sha512"
-    ) || ["sha1-", "sha256-", "sha384-", "sha512-"]
-        .iter()
-        .any(|p| before.ends_with(p))
+/// A position moving forward through a text, with the line it is on.
+///
+/// Detections come in order, so each byte between them is read once, however long the line:
+/// going back to the line start for every detection made a line full of keys quadratic.
+struct LineCursor<'t> {
+    text: &'t str,
+    at: usize,
+    /// The line `at` is on, counting from 1.
+    line: usize,
+    line_start: usize,
+    /// Characters from `line_start` to `at`.
+    column: usize,
+    /// Whether the current line records a package hash, once asked.
+    hash_line: Option<bool>,
+}
+
+impl<'t> LineCursor<'t> {
+    fn new(text: &'t str) -> Self {
+        LineCursor {
+            text,
+            at: 0,
+            line: 1,
+            line_start: 0,
+            column: 0,
+            hash_line: None,
+        }
+    }
+
+    /// Moves to `to`, a character boundary at or after the current position.
+    fn advance(&mut self, to: usize) {
+        debug_assert!(to >= self.at, "a line cursor only moves forward");
+        let gap = &self.text.as_bytes()[self.at..to];
+        examined(gap.len());
+        let chars = |bytes: &[u8]| bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count();
+        match gap.iter().rposition(|&b| b == b'\n') {
+            Some(last) => {
+                self.line += gap.iter().filter(|&&b| b == b'\n').count();
+                self.line_start = self.at + last + 1;
+                self.column = chars(&gap[last + 1..]);
+                self.hash_line = None;
+            }
+            None => self.column += chars(gap),
+        }
+        self.at = to;
+    }
+
+    /// The line of the current position, counting from 1.
+    fn line(&self) -> usize {
+        self.line
+    }
+
+    /// The column of the current position, in characters, counting from 1.
+    fn column(&self) -> usize {
+        self.column + 1
+    }
+
+    /// Moves to `at` and says whether its line records a package hash: `checksum = "..."` in
+    /// `Cargo.lock`, `"integrity": "sha512-..."` in `package-lock.json`, `integrity sha512-...`
+    /// in `yarn.lock`.
+    fn on_lock_file_hash_line(&mut self, at: usize) -> bool {
+        const HASH_WORDS: &[&str] = &[
+            "checksum",
+            "integrity",
+            "shasum",
+            "sha1",
+            "sha256",
+            "sha384",
+            "sha512",
+        ];
+        self.advance(at);
+        let (text, line_start) = (self.text, self.line_start);
+        let starts_with_hash_word = *self.hash_line.get_or_insert_with(|| {
+            let line = text[line_start..].trim_start_matches([' ', '\t', '"']);
+            examined(text.len() - line_start - line.len());
+            // The longest hash word and one byte after it: no need to read further.
+            let head = &line.as_bytes()[..line.len().min(10)];
+            let word_end = head
+                .iter()
+                .position(|&b| !is_word_byte(b))
+                .unwrap_or(head.len());
+            HASH_WORDS
+                .iter()
+                .any(|w| w.as_bytes().eq_ignore_ascii_case(&head[..word_end]))
+        });
+        starts_with_hash_word
+            || ["sha1-", "sha256-", "sha384-", "sha512-"]
+                .iter()
+                .any(|p| text[..at].ends_with(p))
+    }
 }
 
 /// The identifier around the keyword at `start..end`: letters, digits, `_`, `-` and `.`, so
@@ -962,6 +1103,7 @@ fn identifier_around(bytes: &[u8], start: usize, end: usize) -> Range<usize> {
     while to < bytes.len() && is_name_byte(bytes[to]) {
         to += 1;
     }
+    examined(to - from);
     from..to
 }
 
@@ -1025,6 +1167,10 @@ fn words(name: &str) -> impl Iterator<Item = &str> {
 /// `scanned_to` is set to where the search for the value stopped, found or not: keywords before
 /// it were read as part of this value (`token="api_key=...` with no closing quote), and reading
 /// them again for every keyword would make such text quadratic.
+///
+/// A bare value written `NAME=value`, with nothing in between, may be followed by more text:
+/// that is how shell lines (`API_KEY=v SECRET=w ./run.sh`, `export A=v; B=w`), `.env` files,
+/// log fields (`user=bob token=v status=200`) and query strings put several on one line.
 fn assigned_value(
     text: &str,
     at: usize,
@@ -1044,6 +1190,7 @@ fn assigned_value(
     }
     let after_name = i;
     i = skip_blanks(bytes, i);
+    let separator_at = i;
     let rest = &bytes[i..];
     // `auth::Scheme` is a path, not an assignment.
     if rest.starts_with(b"::") {
@@ -1060,21 +1207,51 @@ fn assigned_value(
     } else {
         return None;
     };
-    i = skip_blanks(bytes, i + separator);
+    let value_at = separator_at + separator;
+    i = skip_blanks(bytes, value_at);
+    // Nothing between name, `=` and value: no quote or `]` after the name, no blanks, no scheme.
+    let mut glued =
+        separator_at == at && separator == 1 && rest.first() == Some(&b'=') && i == value_at;
     for scheme in ["bearer ", "basic ", "token "] {
         let end = i + scheme.len();
         if bytes.len() >= end && bytes[i..end].eq_ignore_ascii_case(scheme.as_bytes()) {
             i = skip_blanks(bytes, end);
+            glued = false;
             break;
         }
     }
-    quoted_or_bare_value(bytes, i, is_flag, scanned_to)
+    let syntax = if glued {
+        Syntax::Glued
+    } else if is_flag {
+        Syntax::Flag
+    } else {
+        Syntax::Spaced
+    };
+    let value = quoted_or_bare_value(bytes, i, syntax, scanned_to);
+    examined(scanned_to.saturating_sub(i));
+    value
 }
 
-fn skip_blanks(bytes: &[u8], mut i: usize) -> usize {
+/// How a value was assigned, which decides what may follow a bare value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Syntax {
+    /// `key = v`, `key: v`, `"key" => v`: code and config files, where a bare value ends its
+    /// line (or a quoted command, query parameter or comment).
+    Spaced,
+    /// `NAME=v` with nothing between name, `=` and value: shell, `.env`, log fields and query
+    /// strings, where a bare value may be followed by a blank, `;`, `,`, `|` or an escaped
+    /// line end, and then anything.
+    Glued,
+    /// `--name v`: a command-line flag, whose value may be followed by more arguments.
+    Flag,
+}
+
+fn skip_blanks(bytes: &[u8], from: usize) -> usize {
+    let mut i = from;
     while matches!(bytes.get(i), Some(b' ' | b'\t')) {
         i += 1;
     }
+    examined(i - from);
     i
 }
 
@@ -1089,7 +1266,7 @@ fn skip_blanks(bytes: &[u8], mut i: usize) -> usize {
 fn quoted_or_bare_value(
     bytes: &[u8],
     i: usize,
-    is_flag: bool,
+    syntax: Syntax,
     scanned_to: &mut usize,
 ) -> Option<Range<usize>> {
     // A longer value is rejected anyway; do not read further.
@@ -1143,7 +1320,16 @@ fn quoted_or_bare_value(
     let next = skip_blanks(bytes, run_end);
     let ends_statement = match bytes.get(next) {
         None | Some(b'\r' | b'\n' | b'#' | b'"' | b'\'' | b'`' | b'&') => true,
-        Some(_) => is_flag && next > run_end,
+        Some(_) if syntax == Syntax::Glued => match bytes[run_end] {
+            b';' | b',' | b'|' => true,
+            // `\n`, `\"`: a line end or quote escaped in a JSON string or a log line
+            b'\\' => matches!(
+                bytes.get(run_end + 1),
+                Some(b'n' | b'r' | b't' | b'"' | b'\'')
+            ),
+            other => other.is_ascii_whitespace(),
+        },
+        Some(_) => syntax == Syntax::Flag && next > run_end,
     };
     if !ends_statement {
         return None;
@@ -1157,26 +1343,44 @@ fn quoted_or_bare_value(
 
 /// Shannon entropy of the characters of `value`, in bits per character.
 fn shannon_entropy(value: &str) -> f64 {
-    let mut chars: Vec<char> = value.chars().collect();
-    if chars.is_empty() {
-        return 0.0;
+    let entropy = |counts: &mut dyn Iterator<Item = usize>, total: usize| -> f64 {
+        let total = total as f64;
+        counts
+            .map(|count| {
+                let p = count as f64 / total;
+                -p * p.log2()
+            })
+            .sum()
+    };
+    if value.is_ascii() {
+        // Nearly every candidate: count bytes, no allocation.
+        let mut counts = [0usize; 128];
+        for &byte in value.as_bytes() {
+            counts[usize::from(byte)] += 1;
+        }
+        return entropy(&mut counts.into_iter().filter(|&c| c > 0), value.len());
     }
+    let mut chars: Vec<char> = value.chars().collect();
     chars.sort_unstable();
-    let total = chars.len() as f64;
-    chars
-        .chunk_by(|a, b| a == b)
-        .map(|run| {
-            let p = run.len() as f64 / total;
-            -p * p.log2()
-        })
-        .sum()
+    entropy(
+        &mut chars.chunk_by(|a, b| a == b).map(<[char]>::len),
+        chars.len(),
+    )
 }
 
-/// Sorts detections and drops overlaps; a key of a known format beats a generic assignment.
-fn resolve_overlaps(mut found: Vec<Detection>) -> Vec<Detection> {
-    found.sort_by_key(|d| (d.range.start, d.kind == DetectionKind::GenericAssignment));
-    let mut kept: Vec<Detection> = Vec::with_capacity(found.len());
-    for detection in found {
+/// Merges the keys and the generic assignments (each in order, without overlaps) and drops
+/// overlaps between them; a key of a known format beats a generic assignment.
+fn resolve_overlaps(keys: Vec<Detection>, generic: Vec<Detection>) -> Vec<Detection> {
+    let mut kept: Vec<Detection> = Vec::with_capacity(keys.len() + generic.len());
+    let mut keys = keys.into_iter().peekable();
+    let mut generic = generic.into_iter().peekable();
+    // In order of start, a key before a generic assignment at the same start.
+    let merged = std::iter::from_fn(|| match (keys.peek(), generic.peek()) {
+        (Some(key), Some(assignment)) if assignment.range.start < key.range.start => generic.next(),
+        (Some(_), _) => keys.next(),
+        (None, _) => generic.next(),
+    });
+    for detection in merged {
         match kept.last_mut() {
             Some(last) if detection.range.start < last.range.end => {
                 let last_is_generic = last.kind == DetectionKind::GenericAssignment;
@@ -1189,6 +1393,39 @@ fn resolve_overlaps(mut found: Vec<Detection>) -> Vec<Detection> {
     }
     kept
 }
+
+/// Counts `bytes` read by the detector (its automata's one pass each included), so tests can
+/// check that the work stays linear in the text without timing anything.
+#[cfg(test)]
+fn examined(bytes: usize) {
+    work::EXAMINED.with(|count| count.set(count.get() + bytes));
+}
+
+#[cfg(not(test))]
+#[inline(always)]
+fn examined(_bytes: usize) {}
+
+#[cfg(test)]
+mod work {
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Bytes read by the detector on this thread; see `examined`.
+        pub(super) static EXAMINED: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// What `run` costs in bytes read.
+    pub(super) fn count(run: impl FnOnce()) -> usize {
+        let before = EXAMINED.with(Cell::get);
+        run();
+        EXAMINED.with(Cell::get) - before
+    }
+}
+
+#[cfg(test)]
+mod assignment_tests;
+#[cfg(test)]
+mod linear_tests;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
@@ -1295,6 +1532,12 @@ mod tests {
             ("the key: V4lue9xQ.", "V4lue9xQ"),
             ("curl -H \"Authorization: Bearer V4lue9xQ\" x", "V4lue9xQ"),
             ("TOKEN=V4lue9xQ # rotated monthly", "V4lue9xQ"),
+            ("API_KEY=V4lue9xQ SECRET=x ./run.sh", "V4lue9xQ"),
+            ("password=V4lue9xQ;password=x", "V4lue9xQ"),
+            ("token=V4lue9xQ, user=bob", "V4lue9xQ"),
+            ("TOKEN=V4lue9xQ|tee log", "V4lue9xQ"),
+            ("\"cmd\": \"TOKEN=V4lue9xQ\\nX=1\"", "V4lue9xQ"),
+            ("--auth=Bearer V4lue9xQ --verbose", "V4lue9xQ"),
         ];
         for (text, value) in cases {
             let bytes = text.as_bytes();
@@ -1316,6 +1559,10 @@ mod tests {
             "let key = Utf8SuffixKey {",
             "pub use auth::SchemeV2;",
             "let token = make_token2(x);",
+            "token=make_token2(x);",
+            "key=keys[2];",
+            "token = next_token9 and more",
+            "Authorization=Bearer V4lue9xQ more",
         ] {
             let name_hit = NAME_KEYWORDS_AUTOMATON.find(text).unwrap();
             let name = identifier_around(text.as_bytes(), name_hit.start(), name_hit.end());
@@ -1355,11 +1602,12 @@ mod tests {
     #[test]
     fn lock_file_hash_lines_are_recognised() {
         let cargo = "name = \"x\"\nchecksum = \"9f86d081884c7d65\"\n";
-        assert!(on_lock_file_hash_line(cargo, cargo.find("9f86").unwrap()));
+        let on_hash_line = |text, at| LineCursor::new(text).on_lock_file_hash_line(at);
+        assert!(on_hash_line(cargo, cargo.find("9f86").unwrap()));
         let npm = "  \"integrity\": \"sha512-Zr4pQ8wX\",";
-        assert!(on_lock_file_hash_line(npm, npm.find("Zr4").unwrap()));
+        assert!(on_hash_line(npm, npm.find("Zr4").unwrap()));
         let env = "TOKEN=Zr4pQ8wX";
-        assert!(!on_lock_file_hash_line(env, env.find("Zr4").unwrap()));
+        assert!(!on_hash_line(env, env.find("Zr4").unwrap()));
     }
 
     #[test]

@@ -73,6 +73,7 @@ struct Registry {
     clock: Arc<dyn Clock>,
 }
 
+#[derive(Clone)]
 struct Retired {
     label: String,
     value: SecretString,
@@ -213,15 +214,7 @@ impl SharedRedactor {
         registry.fixed.validate()?;
         let until = registry.clock.now() + registry.grace;
         let mut live = registry.live.clone();
-        let mut retired: Vec<Retired> = registry
-            .retired
-            .iter()
-            .map(|r| Retired {
-                label: r.label.clone(),
-                value: r.value.clone(),
-                until: r.until,
-            })
-            .collect();
+        let mut retired = registry.retired.clone();
         let mut changed = false;
         for (label, value) in values {
             registry.fixed.check(label, value)?;
@@ -246,6 +239,58 @@ impl SharedRedactor {
             registry.retired = retired;
             self.mark_stale();
         }
+        Ok(())
+    }
+
+    /// Keeps values redacted until the time given with each, without making them live: for
+    /// values that were in use elsewhere (a key manager's cache) before they reached this
+    /// handle. A value live under the same label is left alone; one already retired keeps the
+    /// later of its two times. The next [`current`](SharedRedactor::current) builds the
+    /// matcher, if something changed.
+    ///
+    /// # Errors
+    ///
+    /// As [`update`](SharedRedactor::update); then none of them is applied.
+    pub(crate) fn retire_all<'a>(
+        &self,
+        values: impl IntoIterator<Item = (&'a str, &'a SecretString, DateTime<Utc>)>,
+    ) -> Result<()> {
+        let mut registry = self.registry();
+        let now = registry.clock.now();
+        // Usually every value is known already (live, as the manager loaded it): then nothing
+        // is copied.
+        let news: Vec<_> = values
+            .into_iter()
+            .filter(|&(label, value, until)| {
+                until > now
+                    && !registry.live.iter().any(|(l, v)| l == label && v == value)
+                    && !registry
+                        .retired
+                        .iter()
+                        .any(|r| r.label == label && r.value == *value && r.until >= until)
+            })
+            .collect();
+        if news.is_empty() {
+            return Ok(());
+        }
+        for &(label, value, _) in &news {
+            registry.fixed.check(label, value)?;
+        }
+        for (label, value, until) in news {
+            match registry
+                .retired
+                .iter_mut()
+                .find(|r| r.label == label && r.value == *value)
+            {
+                Some(known) => known.until = known.until.max(until),
+                None => registry.retired.push(Retired {
+                    label: label.to_owned(),
+                    value: value.clone(),
+                    until,
+                }),
+            }
+        }
+        self.mark_stale();
         Ok(())
     }
 
@@ -414,6 +459,45 @@ mod tests {
             3,
             "A (live), B (live), b retired from A"
         );
+    }
+
+    #[test]
+    fn retired_values_stay_until_their_own_time_and_never_displace_live_ones() {
+        let clock = Arc::new(ManualClock::new(Utc::now()));
+        let shared = SharedRedactor::new(Redactor::builder()).with_clock(clock.clone());
+        let (live, old, older) = (key("Lv1e"), key("0ld1"), key("0ld2"));
+        shared.update("K", &live).unwrap();
+        let start = clock.now();
+        shared
+            .retire_all([
+                ("K", &live, start + TimeDelta::minutes(1)),
+                ("K", &old, start + TimeDelta::minutes(30)),
+                ("J", &older, start + TimeDelta::minutes(10)),
+                ("J", &older, start + TimeDelta::minutes(20)),
+                ("X", &key("Gone"), start),
+            ])
+            .unwrap();
+        let before = shared.current();
+        assert_eq!(before.len(), 3, "K live, K and J retired; X already over");
+        // Nothing new: not rebuilt.
+        shared
+            .retire_all([("J", &older, start + TimeDelta::minutes(5))])
+            .unwrap();
+        assert!(Arc::ptr_eq(&before, &shared.current()));
+
+        clock.advance(TimeDelta::minutes(25));
+        shared.prune().unwrap();
+        let now = shared.current();
+        assert!(now.is_leak(live.expose_secret()) && now.is_leak(old.expose_secret()));
+        assert!(!now.is_leak(older.expose_secret()), "J had until minute 20");
+        clock.advance(TimeDelta::days(2));
+        shared.prune().unwrap();
+        let now = shared.current();
+        assert!(
+            now.is_leak(live.expose_secret()),
+            "live values never expire"
+        );
+        assert!(!now.is_leak(old.expose_secret()));
     }
 
     #[test]

@@ -199,9 +199,19 @@ impl StreamRedactor {
             // without the bookkeeping of hits.
             self.buffer.push_str(piece);
             let floor = self.base + self.emitted;
-            let safe = engine
-                .pending_from(state, self.buffer.as_bytes(), self.base, floor)
-                .min(self.feed_wrapped(at - self.base));
+            let engine_safe = engine.pending_from(state, self.buffer.as_bytes(), self.base, floor);
+            let mut wrap_pending = usize::MAX;
+            let mut quiet = true;
+            if let (Some(wrapped), Some(wrap)) = (engine.wrapped(), self.wrap.as_mut()) {
+                quiet = wrapped.feed_quiet(wrap, piece.as_bytes(), at);
+                if quiet {
+                    wrap_pending = wrapped.pending_from(wrap);
+                }
+            }
+            if !quiet {
+                wrap_pending = self.feed_wrapped(at - self.base);
+            }
+            let safe = engine_safe.min(wrap_pending);
             if !self.regions.is_empty() {
                 // Base64 or hex across a line break.
                 let cut = self.cut_before(safe);

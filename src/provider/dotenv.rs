@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 use std::fmt;
-use std::fs::File;
+use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
@@ -55,6 +55,16 @@ use rewrite::{Earlier, push_str};
 /// - **A key defined twice takes the later value**, as when a shell sources the file.
 /// - **Errors name the file and the line** and never show the line's content, which may hold a
 ///   secret; dotenvy's own error messages do show it and are not passed on.
+/// - **A NUL byte in a value is an error** naming the key and the line: no environment
+///   variable can hold one, and a value cut at it by whoever uses it next would be another
+///   secret than the one in the file.
+/// - **A carriage return must be followed by a line feed.** dotenvy ends lines at `\n` only,
+///   so a file with CR-only line ends (classic Mac OS, some exports) would read as one long
+///   line: `A=1<CR>B=2` sets `A` to `1<CR>B=2` and loses `B`, and a first line that is a
+///   comment would hide the whole file. Rather than guess which CRs were meant as line ends
+///   (one inside quotes could be part of a value), such a file is an error naming the line of
+///   the first lone CR; convert it to LF or CRLF line ends (`dos2unix -c mac`, or
+///   `tr '\r' '\n'`). A value therefore cannot hold a CR.
 ///
 /// # What is not guaranteed
 ///
@@ -202,13 +212,22 @@ impl DotenvOptions {
     /// `${NAME}` for names with `.`); a `$` followed by anything else, such as the `$2b$` of a
     /// bcrypt hash, stays as written. Single-quoted values and `\$` are always literal. With
     /// expansion off, every `$` is literal.
+    ///
+    /// Expanded values count against [`max_size`](DotenvOptions::max_size): the values of
+    /// every line, expanded, may add up to that many bytes (a key set on several lines counts
+    /// each time), so references that multiply (`A2=${A1}${A1}`, ...) or chain
+    /// (`A=${A}x` on line after line) end in an [`ErrorKind::InvalidInput`] naming the line
+    /// and the key, after work and memory in proportion to the limit, not to what the
+    /// references would make.
     pub fn expand_variables(&mut self, yes: bool) -> &mut DotenvOptions {
         self.expand_variables = yes;
         self
     }
 
     /// The largest input accepted, in bytes (per file); larger input is an
-    /// [`ErrorKind::InvalidInput`] error rather than a large allocation.
+    /// [`ErrorKind::InvalidInput`] error rather than a large allocation. With
+    /// [`expand_variables`](DotenvOptions::expand_variables), also the most the file's values
+    /// may add up to once expanded.
     pub fn max_size(&mut self, bytes: usize) -> &mut DotenvOptions {
         self.max_size = bytes;
         self
@@ -218,13 +237,16 @@ impl DotenvOptions {
     ///
     /// # Errors
     ///
-    /// - [`ErrorKind::Io`] when the file cannot be read (missing, a directory, no permission);
-    /// - [`ErrorKind::InvalidInput`] when it is larger than [`max_size`](DotenvOptions::max_size);
+    /// - [`ErrorKind::Io`] when the file cannot be read (missing, no permission) or is not a
+    ///   regular file after following symlinks (a directory, a pipe, a device): a FIFO is
+    ///   refused without being opened, as opening it would wait for a writer;
+    /// - [`ErrorKind::InvalidInput`] when it is larger than [`max_size`](DotenvOptions::max_size),
+    ///   or its values are once expanded;
     /// - [`ErrorKind::InvalidFormat`] when it is not UTF-8;
     /// - [`ErrorKind::Parse`] naming the line of the first statement that does not parse.
     pub fn open(&self, path: impl AsRef<Path>) -> Result<DotenvProvider> {
         let path = path.as_ref();
-        let file = File::open(path).map_err(|err| read_error(path, err))?;
+        let file = open_regular(path)?.map_err(|err| read_error(path, err))?;
         let values = self.load_file(path, file)?;
         Ok(DotenvProvider {
             paths: vec![path.to_path_buf()],
@@ -268,7 +290,7 @@ impl DotenvOptions {
         for path in paths {
             let path = path.as_ref();
             tried.push(quote_path(path));
-            let file = match File::open(path) {
+            let file = match open_regular(path)? {
                 Ok(file) => file,
                 Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
                 Err(err) => return Err(read_error(path, err)),
@@ -324,7 +346,7 @@ impl DotenvOptions {
         let text = into_text(bytes, origin)?;
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         let mut values = BTreeMap::new();
-        for (key, value) in parse(text, self.expand_variables, origin)? {
+        for (key, value) in parse(text, self.expand_variables, self.max_size, origin)? {
             if value.is_empty() {
                 values.remove(&key);
             } else {
@@ -353,6 +375,51 @@ impl fmt::Display for Origin<'_> {
 /// A path for a message, escaped so that a strange file name cannot forge log lines.
 fn quote_path(path: &Path) -> String {
     format!("`{}`", path.to_string_lossy().escape_debug())
+}
+
+/// Opens the file at `path` for reading if it is a regular file (after following symlinks);
+/// the inner error is the operating system's, for the caller to name the file with (or to skip
+/// a missing one).
+///
+/// The type is checked before opening, because opening a FIFO for reading blocks until a writer
+/// comes (forever, if none does) and a device may never end or may act when opened; and again
+/// on what was opened, for a file swapped between the two.
+///
+/// # Errors
+///
+/// [`ErrorKind::Io`] naming the file when it is a directory, a pipe, a socket or a device.
+fn open_regular(path: &Path) -> Result<io::Result<File>> {
+    match fs::metadata(path) {
+        Ok(meta) => check_regular(path, &meta)?,
+        Err(err) => return Ok(Err(err)),
+    }
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(err) => return Ok(Err(err)),
+    };
+    match file.metadata() {
+        Ok(meta) => check_regular(path, &meta)?,
+        Err(err) => return Ok(Err(err)),
+    }
+    Ok(Ok(file))
+}
+
+fn check_regular(path: &Path, meta: &fs::Metadata) -> Result<()> {
+    if meta.is_file() {
+        return Ok(());
+    }
+    let what = if meta.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file (a pipe, socket or device)"
+    };
+    Err(Error::new(
+        ErrorKind::Io,
+        format!(
+            "could not read .env file {}: it is {what}; a .env file must be a regular file",
+            quote_path(path)
+        ),
+    ))
 }
 
 fn read_error(path: &Path, err: io::Error) -> Error {
@@ -388,25 +455,66 @@ fn into_text(mut bytes: Zeroizing<Vec<u8>>, origin: &Origin<'_>) -> Result<Zeroi
     }
 }
 
-/// Parses `.env` text into its assignments, in order, empty values included.
-fn parse(text: &str, expand: bool, origin: &Origin<'_>) -> Result<Vec<(String, SecretString)>> {
+/// Parses `.env` text into its assignments, in order, empty values included. The values may
+/// add up to `max_size` bytes (every line counted, a key set twice twice): never reached
+/// without expansion, as no value is longer than its line, and with it the bound on what
+/// references can copy, however they nest or chain.
+fn parse(
+    text: &str,
+    expand: bool,
+    max_size: usize,
+    origin: &Origin<'_>,
+) -> Result<Vec<(String, SecretString)>> {
+    if let Some(at) = lone_carriage_return(text) {
+        let line = 1 + text.as_bytes()[..at]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        return Err(parse_error(
+            origin,
+            line,
+            "a carriage return (CR) is not followed by a line feed; if the file has CR-only \
+             line ends, convert them to LF or CRLF",
+        ));
+    }
     let mut entries = Vec::new();
     let mut earlier = Earlier::new();
+    let mut budget = max_size;
     for statement in split::statements(text) {
         let statement = statement.map_err(|open| parse_error(origin, open.line, open.reason))?;
         let line = statement.line;
-        let problem = |problem: rewrite::Problem| parse_error(origin, line, problem.describe());
-        let Some(assignment) = rewrite::assignment(statement.text).map_err(problem)? else {
+        let Some(assignment) = rewrite::assignment(statement.text)
+            .map_err(|problem| parse_error(origin, line, problem.describe()))?
+        else {
             continue;
         };
+        let too_large = || expansion_too_large(origin, line, assignment.key, max_size);
         // Room for a backslash before every character and the final line break, so that the
         // common case never reallocates.
         let mut rewritten = Zeroizing::new(String::with_capacity(2 * statement.text.len() + 1));
-        push_str(&mut rewritten, assignment.prefix);
-        rewrite::rewrite_value(assignment.value, expand.then_some(&earlier), &mut rewritten)
-            .map_err(problem)?;
+        // Without its leading blanks, which dotenvy skips anyway: it looks at them again for
+        // every line a quoted value spans.
+        push_str(&mut rewritten, assignment.prefix.trim_start());
+        rewrite::rewrite_value(
+            assignment.value,
+            expand.then_some(&earlier),
+            budget,
+            &mut rewritten,
+        )
+        .map_err(|problem| match problem {
+            rewrite::Problem::TooLarge => too_large(),
+            problem => parse_error(origin, line, problem.describe()),
+        })?;
         let value = parse_with_dotenvy(&mut rewritten, assignment.key)
             .ok_or_else(|| parse_error(origin, line, "not a valid `KEY=value` statement"))?;
+        budget = budget.checked_sub(value.len()).ok_or_else(too_large)?;
+        if value.expose_secret().contains('\0') {
+            let reason = format!(
+                "the value of `{}` contains a NUL byte, which no environment variable can hold",
+                assignment.key
+            );
+            return Err(parse_error(origin, line, &reason));
+        }
         if expand {
             if value.is_empty() {
                 earlier.remove(assignment.key);
@@ -417,6 +525,24 @@ fn parse(text: &str, expand: bool, origin: &Origin<'_>) -> Result<Vec<(String, S
         entries.push((assignment.key.to_owned(), value));
     }
     Ok(entries)
+}
+
+/// The byte offset of the first `\r` that is not followed by `\n`.
+fn lone_carriage_return(text: &str) -> Option<usize> {
+    text.match_indices('\r')
+        .map(|(at, _)| at)
+        .find(|&at| text.as_bytes().get(at + 1) != Some(&b'\n'))
+}
+
+fn expansion_too_large(origin: &Origin<'_>, line: usize, key: &str, max_size: usize) -> Error {
+    Error::new(
+        ErrorKind::InvalidInput,
+        format!(
+            "expanding variables in .env file {origin} at line {line} (`{key}`) makes its values \
+             larger than {max_size} bytes in all; raise the limit with `DotenvOptions::max_size` \
+             if that is intended"
+        ),
+    )
 }
 
 /// Hands one rewritten statement to dotenvy and returns the value it parses for `key`.
@@ -447,7 +573,7 @@ mod tests {
     use super::*;
 
     fn ours(text: &str) -> std::result::Result<Vec<(String, String)>, Error> {
-        let entries = parse(text, false, &Origin::Reader)?;
+        let entries = parse(text, false, usize::MAX, &Origin::Reader)?;
         Ok(entries
             .into_iter()
             .map(|(k, v)| (k, v.expose_secret().to_owned()))
@@ -494,7 +620,6 @@ mod tests {
         "A 1\n",
         "A=ok\nB=\"open\n",
         "A=x\\",
-        "A=\r#\nB=\t\r\n",
     ];
 
     #[test]
@@ -534,7 +659,7 @@ mod tests {
     #[test]
     fn expansion_reads_earlier_lines_and_round_trips_special_characters() {
         let text = "A='q\"\\$'\"'\"'x'\nB=$A\nC=\"[${A}]\"\nD=${B}$A\n";
-        let got = parse(text, true, &Origin::Reader).unwrap();
+        let got = parse(text, true, usize::MAX, &Origin::Reader).unwrap();
         let values: Vec<&str> = got.iter().map(|(_, v)| v.expose_secret()).collect();
         let a = "q\"\\$'x";
         assert_eq!(values, [a, a, &format!("[{a}]"), &format!("{a}{a}")]);
@@ -566,7 +691,16 @@ mod tests {
             let back = |entries: Vec<(String, String)>| -> Vec<(String, String)> {
                 entries.into_iter().map(|(k, v)| (k, v.replace('%', "$"))).collect()
             };
+            let lone_cr = text.replace("\r\n", "").contains('\r');
             match (dotenvy_alone(&swapped), ours(&text)) {
+                // Our deliberate refusal: a CR that ends no line.
+                (_, Err(err)) if lone_cr => {
+                    proptest::prop_assert_eq!(err.kind(), ErrorKind::Parse);
+                    proptest::prop_assert!(err.to_string().contains("carriage return"), "{}", err);
+                }
+                (_, Ok(actual)) if lone_cr => {
+                    proptest::prop_assert!(false, "a lone CR was accepted: {:?} from {:?}", actual, text);
+                }
                 (Ok(expected), Ok(actual)) => proptest::prop_assert_eq!(actual, back(expected)),
                 (Err(()), Err(_)) => {}
                 // Our one deliberate difference: a last line ending in a single blank.
@@ -599,7 +733,7 @@ mod tests {
                 }
             }
             let text = format!("A=\"{}\"\nB=$A\nC=\"<${{A}}>\"\nD=p${{A}}q\n", escaped.as_str());
-            let got = parse(&text, true, &Origin::Reader).unwrap();
+            let got = parse(&text, true, usize::MAX, &Origin::Reader).unwrap();
             let values: Vec<&str> = got.iter().map(|(_, v)| v.expose_secret()).collect();
             let v = v.as_str();
             proptest::prop_assert_eq!(values, [v, v, &format!("<{v}>"), &format!("p{v}q")]);

@@ -185,6 +185,68 @@ impl FileProvider {
         self.allow_readable_by_others
     }
 
+    /// The keys this provider serves, sorted: every entry of the directory whose name does not
+    /// start with `.` and whose file holds a value, read with every check of
+    /// [`get`](SecretProvider::get). For a [`key_file`](FileProvider::key_file) provider, its
+    /// one key if the file holds a value.
+    ///
+    /// This is how to take *every* secret of a directory, to redact them all, say. Symlinks
+    /// inside the directory count like the files they lead to, so a Kubernetes secret volume
+    /// lists its keys (`KEY -> ..data/KEY`) and not its internal `..data` entries. Empty files
+    /// and dangling symlinks hold no value and are left out, as `get` returns `None` for them.
+    ///
+    /// ```no_run
+    /// use keyward::{FileProvider, SecretProvider};
+    ///
+    /// let provider = FileProvider::new("/run/secrets")?;
+    /// for key in provider.keys()? {
+    ///     let secret = provider.get(&key)?;
+    ///     // ...
+    /// }
+    /// # Ok::<(), keyward::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Fails closed: a listing that silently left a secret out would leave it unprotected.
+    ///
+    /// - [`ErrorKind::Io`] if the directory cannot be listed;
+    /// - [`ErrorKind::InvalidName`] for an entry whose name is not a valid key name (not UTF-8,
+    ///   a control character, `..`; see [`validate_key_name`]), so it could never be read;
+    /// - the error `get` returns for any entry it refuses: a symlink out of the directory, a
+    ///   file others can read or write, a directory, pipe or device where a file should be, a
+    ///   file over the size limit or not UTF-8.
+    pub fn keys(&self) -> Result<Vec<String>> {
+        if let Some((key, _)) = &self.single {
+            return Ok(self.get(key)?.map(|_| key.clone()).into_iter().collect());
+        }
+        let listing_error = |err| {
+            Error::io(
+                format_args!("secrets directory `{}`", self.dir.display()),
+                err,
+            )
+        };
+        let mut keys = Vec::new();
+        for entry in fs::read_dir(&self.root).map_err(listing_error)? {
+            let file_name = entry.map_err(listing_error)?.file_name();
+            // Kubernetes' `..data` and `..2024_...` entries, editors' and tools' dot files.
+            if file_name.as_encoded_bytes().starts_with(b".") {
+                continue;
+            }
+            let Some(key) = file_name.to_str() else {
+                return Err(unservable(&self.dir, &file_name, "its name is not UTF-8"));
+            };
+            if let Err(err) = validate_key_name(key) {
+                return Err(unservable(&self.dir, &file_name, err.message()));
+            }
+            if self.read(&file_name)?.is_some() {
+                keys.push(key.to_owned());
+            }
+        }
+        keys.sort();
+        Ok(keys)
+    }
+
     /// Reads the file named `file_name` in the directory, after every check.
     fn read(&self, file_name: &OsStr) -> Result<Option<Secret>> {
         let shown = self.dir.join(file_name);
@@ -384,6 +446,19 @@ fn trim_line_ending(bytes: &[u8]) -> &[u8] {
         .strip_suffix(b"\r\n")
         .or_else(|| bytes.strip_suffix(b"\n"))
         .unwrap_or(bytes)
+}
+
+/// An entry of the directory that cannot be named as a key, so never read: `problem` says why.
+fn unservable(dir: &Path, file_name: &OsStr, problem: &str) -> Error {
+    Error::new(
+        ErrorKind::InvalidName,
+        format!(
+            "secrets directory `{}` holds `{}`, which cannot be read as a secret ({problem}); \
+             rename it, or move it out of the directory",
+            dir.display(),
+            file_name.to_string_lossy().escape_debug()
+        ),
+    )
 }
 
 fn read_error(path: &Path, err: io::Error) -> Error {

@@ -79,14 +79,18 @@ class Handler(BaseHTTPRequestHandler):
             )
 
     def handle_test(self, path):
-        """`/_test/log` (GET) and `/_test/faults` (POST a list): the harness's controls."""
+        """`/_test/log` (GET) and `/_test/faults` (POST a list): the harness's controls.
+
+        Returns True when it answered, None when the path is someone else's."""
         if path == "/_test/log":
             with self.state.lock:
-                return self.reply(200, list(self.state.log))
+                self.reply(200, list(self.state.log))
+            return True
         if path == "/_test/faults" and self.command == "POST":
             with self.state.lock:
                 self.state.faults.extend(self.json_body())
-            return self.reply(204)
+            self.reply(204)
+            return True
         return None
 
 

@@ -68,8 +68,10 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         allowlist: Option<PathBuf>,
     },
-    /// Copy stdin to stdout with secrets redacted, line by line: the named secrets (as written
+    /// Copy stdin to stdout with secrets redacted, as it arrives: the named secrets (as written
     /// or encoded) and keys of known formats nobody named. For piping an agent's output or logs.
+    /// Memory stays bounded however long a line is. A named source that yields no secret is
+    /// an error.
     Redact {
         /// Environment variables holding secrets to redact (repeatable).
         #[arg(long = "env", value_name = "NAME", num_args = 1..)]
@@ -77,8 +79,9 @@ enum Command {
         /// A .env file; every value in it is redacted, except values too short to be secrets.
         #[arg(long, value_name = "FILE")]
         dotenv: Vec<PathBuf>,
-        /// A secrets directory (one secret per file, as mounted by Docker or Kubernetes);
-        /// every file in it is redacted.
+        /// A secrets directory (one secret per file, as mounted by Docker or Kubernetes),
+        /// read as `FileProvider` reads it: every file and symlink in it whose name does not
+        /// start with `.` is redacted, and one it refuses is an error.
         #[arg(long, value_name = "DIR")]
         files: Vec<PathBuf>,
         /// Do not look for keys of known formats, only for the named secrets.

@@ -1,16 +1,23 @@
-//! `keyward redact`: stdin to stdout through a [`StreamRedactor`] for the named secrets, then the
-//! [`Detector`] for keys nobody named, one line at a time.
+//! `keyward redact`: stdin to stdout through the library's [`StreamRedactor`], which finds the
+//! named secrets and, with detection on, keys of known formats nobody named.
+//!
+//! Stdin is read in fixed-size chunks, never a line at a time, so memory stays bounded however
+//! long a line is: the stream holds back at most the current line up to 64 KiB (with
+//! detection) or the start of a possible secret.
 
-use std::io::{self, BufRead, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use keyward::{
-    DEFAULT_MIN_SECRET_LEN, Detector, DotenvProvider, EnvProvider, FileProvider, Redactor,
-    SecretProvider, SecretString, StreamRedactor,
+    DEFAULT_MIN_SECRET_LEN, DotenvProvider, EnvProvider, FileProvider, Redactor, SecretProvider,
+    SecretString, StreamRedactor,
 };
 
 use super::Failure;
+
+/// How much of stdin is read at a time.
+const CHUNK: usize = 64 * 1024;
 
 pub(crate) fn run(
     env: &[String],
@@ -27,40 +34,86 @@ pub(crate) fn run(
     }
     let redactor = Redactor::builder()
         .secrets(secrets.iter().map(|(label, value)| (label.as_str(), value)))?
+        .detect_unknown(detect)
         .build()?;
-    let detector = detect.then(Detector::new);
-    let mut filter = LineFilter {
-        stream: redactor.stream(),
-        detector,
-        pending: String::new(),
-    };
-
-    let stdin = io::stdin().lock();
-    let mut out = io::stdout().lock();
-    let mut input = stdin;
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        let read = input
-            .read_until(b'\n', &mut line)
-            .map_err(|err| Failure(format!("cannot read stdin: {err}")))?;
-        if read == 0 {
-            break;
-        }
-        // Output that is not UTF-8 is passed on with the bad bytes replaced.
-        let text = String::from_utf8_lossy(&line);
-        let ready = filter.push(&text);
-        if !ready.is_empty() {
-            out.write_all(ready.as_bytes())?;
-            out.flush()?;
-        }
-    }
-    out.write_all(filter.finish().as_bytes())?;
-    out.flush()?;
+    copy(
+        io::stdin().lock(),
+        io::stdout().lock(),
+        &mut redactor.stream(),
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// The named secrets: `(label, value)`.
+/// Copies `input` to `output` through `stream`, a chunk at a time, flushing whatever is ready
+/// after each chunk. Bytes that are not UTF-8 are replaced by U+FFFD, as
+/// [`String::from_utf8_lossy`] does; a character split between two chunks is kept whole.
+fn copy(
+    mut input: impl Read,
+    mut output: impl Write,
+    stream: &mut StreamRedactor,
+) -> Result<(), Failure> {
+    let mut buf = vec![0; CHUNK];
+    // The first bytes of `buf` hold the start of a character the last chunk ended in.
+    let mut carried = 0;
+    let mut out = String::new();
+    loop {
+        let read = match input.read(&mut buf[carried..]) {
+            Ok(read) => read,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(Failure(format!("cannot read stdin: {err}"))),
+        };
+        let end = read == 0;
+        let filled = carried + read;
+        carried = decode(&buf[..filled], end, |piece| {
+            stream.push_into(piece, &mut out)
+        });
+        buf.copy_within(filled - carried..filled, 0);
+        if end {
+            stream.finish_into(&mut out);
+        }
+        if !out.is_empty() {
+            output.write_all(out.as_bytes())?;
+            output.flush()?;
+            out.clear();
+        }
+        if end {
+            return Ok(());
+        }
+    }
+}
+
+/// Hands the text of `bytes` to `piece`, each invalid sequence replaced by one U+FFFD. Returns
+/// how many bytes at the end start a character that may go on in the next chunk (never more
+/// than 3), unless this is the `last` chunk, where they are invalid too.
+fn decode(mut bytes: &[u8], last: bool, mut piece: impl FnMut(&str)) -> usize {
+    loop {
+        let err = match std::str::from_utf8(bytes) {
+            Ok(text) => {
+                piece(text);
+                return 0;
+            }
+            Err(err) => err,
+        };
+        let (valid, rest) = bytes.split_at(err.valid_up_to());
+        // Valid up to there, by the error's word.
+        piece(std::str::from_utf8(valid).unwrap_or_default());
+        match err.error_len() {
+            Some(invalid) => {
+                piece("\u{FFFD}");
+                bytes = &rest[invalid..];
+            }
+            None if last => {
+                piece("\u{FFFD}");
+                return 0;
+            }
+            None => return rest.len(),
+        }
+    }
+}
+
+/// The named secrets: `(label, value)`. Every source must yield at least one: a source that
+/// yields nothing is a mistake (a wrong path, a secret volume not mounted yet), and redacting
+/// nothing from it would pass the secret it was meant to catch.
 fn load_secrets(
     env: &[String],
     dotenv: &[PathBuf],
@@ -82,102 +135,90 @@ fn load_secrets(
     for path in dotenv {
         let provider = DotenvProvider::from_path(path)?;
         let names: Vec<String> = provider.keys().map(str::to_owned).collect();
-        add_all(&mut secrets, &provider, names, path)?;
+        let source = format!(".env file `{}`", path.display());
+        add_all(&mut secrets, &provider, names, &source)?;
     }
     for dir in files {
+        // The provider's own listing: the command reads a directory exactly as it does.
         let provider = FileProvider::new(dir)?;
-        let mut names = Vec::new();
-        let entries = std::fs::read_dir(dir)
-            .map_err(|err| Failure(format!("cannot list `{}`: {err}", dir.display())))?;
-        for entry in entries {
-            let entry = entry?;
-            if entry.file_type()?.is_file()
-                && let Some(name) = entry.file_name().to_str()
-                && !name.starts_with('.')
-            {
-                names.push(name.to_owned());
-            }
-        }
-        names.sort();
-        add_all(&mut secrets, &provider, names, dir)?;
+        let names = provider.keys()?;
+        let source = format!("secrets directory `{}`", dir.display());
+        add_all(&mut secrets, &provider, names, &source)?;
     }
     Ok(secrets)
 }
 
 /// Adds every key of `provider`, skipping (with a note) values too short to be secrets, such as
-/// `LOG_LEVEL=info` in a .env file.
+/// `LOG_LEVEL=info` in a .env file. Fails when nothing is left to add.
 fn add_all(
     secrets: &mut Vec<(String, SecretString)>,
     provider: &dyn SecretProvider,
     names: Vec<String>,
-    from: &Path,
+    source: &str,
 ) -> Result<(), Failure> {
+    if names.is_empty() {
+        return Err(Failure(format!(
+            "{source} holds no secret, so nothing would be redacted from it; check the path"
+        )));
+    }
+    let before = secrets.len();
     for name in names {
         let Some(secret) = provider.get(&name)? else {
             continue;
         };
         if secret.value().expose_secret().chars().count() < DEFAULT_MIN_SECRET_LEN {
             eprintln!(
-                "keyward: not redacting `{name}` from {}: shorter than {DEFAULT_MIN_SECRET_LEN} characters",
-                from.display()
+                "keyward: not redacting `{name}` from {source}: shorter than {DEFAULT_MIN_SECRET_LEN} characters"
             );
             continue;
         }
         secrets.push((name, secret.into_value()));
     }
+    if secrets.len() == before {
+        return Err(Failure(format!(
+            "{source} holds no value of at least {DEFAULT_MIN_SECRET_LEN} characters, so nothing \
+             would be redacted from it"
+        )));
+    }
     Ok(())
 }
 
-/// The stream redactor, then the detector on whole lines: a key of a known format is only
-/// recognised whole, so the detector waits for the end of its line.
-struct LineFilter {
-    stream: StreamRedactor,
-    detector: Option<Detector>,
-    /// Redacted text of the current, unfinished line.
-    pending: String,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl LineFilter {
-    /// Takes more input; returns the complete lines that are now safe to write.
-    fn push(&mut self, piece: &str) -> String {
-        self.stream.push_into(piece, &mut self.pending);
-        match self.pending.rfind('\n') {
-            Some(end) => {
-                let rest = self.pending.split_off(end + 1);
-                let lines = std::mem::replace(&mut self.pending, rest);
-                self.detect(lines)
-            }
-            None => String::new(),
+    fn decoded(chunks: &[&[u8]]) -> String {
+        let mut text = String::new();
+        let mut carry = Vec::new();
+        for (i, chunk) in chunks.iter().enumerate() {
+            let mut bytes = std::mem::take(&mut carry);
+            bytes.extend_from_slice(chunk);
+            let last = i + 1 == chunks.len();
+            let kept = decode(&bytes, last, |piece| text.push_str(piece));
+            carry = bytes[bytes.len() - kept..].to_vec();
         }
+        text
     }
 
-    /// Ends the input: everything left, redacted.
-    fn finish(&mut self) -> String {
-        self.stream.finish_into(&mut self.pending);
-        let rest = std::mem::take(&mut self.pending);
-        self.detect(rest)
-    }
-
-    fn detect(&self, text: String) -> String {
-        let Some(detector) = &self.detector else {
-            return text;
-        };
-        let found = detector.find(&text);
-        if found.is_empty() {
-            return text;
-        }
-        let mut out = String::with_capacity(text.len());
-        let mut at = 0;
-        for detection in found {
-            let range = detection.range();
-            out.push_str(&text[at..range.start]);
-            match detection.format() {
-                Some(format) => out.push_str(&format!("[REDACTED:{}]", format.name())),
-                None => out.push_str("[REDACTED]"),
+    /// Any split of any bytes decodes as `from_utf8_lossy` decodes the whole.
+    #[test]
+    fn chunks_decode_like_the_whole() {
+        let inputs: [&[u8]; 6] = [
+            "plain ascii".as_bytes(),
+            "caf\u{e9} \u{1f511} \u{20ac}".as_bytes(),
+            b"bad \xff\xfe bytes \xc3",
+            b"\xe2\x82 cut \xf0\x9f\x94",
+            b"\xed\xa0\x80 surrogate \xc0\xaf overlong",
+            b"",
+        ];
+        for input in inputs {
+            let whole = String::from_utf8_lossy(input);
+            for a in 0..=input.len() {
+                for b in a..=input.len() {
+                    let got = decoded(&[&input[..a], &input[a..b], &input[b..]]);
+                    assert_eq!(got, whole, "{input:?} split at {a}, {b}");
+                }
             }
-            at = range.end;
         }
-        out.push_str(&text[at..]);
-        out
     }
 }

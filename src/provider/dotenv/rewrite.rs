@@ -30,6 +30,8 @@ pub(super) enum Problem {
     UnclosedQuote,
     /// A `${` reference is not closed or does not hold a variable name.
     BadReference,
+    /// Expanding the references would copy more than the budget allows.
+    TooLarge,
 }
 
 impl Problem {
@@ -43,6 +45,7 @@ impl Problem {
             }
             Problem::UnclosedQuote => "a quote is not closed",
             Problem::BadReference => "a `${` variable reference is not closed or names no variable",
+            Problem::TooLarge => "the expanded value is too large",
         }
     }
 }
@@ -114,13 +117,18 @@ pub(super) type Earlier = HashMap<String, SecretString>;
 ///
 /// With `expand`, references to variables of earlier lines are replaced by their values (an
 /// unknown name becomes empty, as in a shell); a `$` that starts no reference stays literal.
+/// The values put in may add up to `budget` bytes at most: checked before each is copied, so
+/// that references that multiply (`A2=${A1}${A1}`, `A3=${A2}${A2}`, ...) fail before they
+/// allocate.
 ///
 /// # Errors
 ///
-/// The [`Problem`] dotenvy's `parse_value` would fail with, found before dotenvy sees the text.
+/// The [`Problem`] dotenvy's `parse_value` would fail with, found before dotenvy sees the text;
+/// [`Problem::TooLarge`] past the budget.
 pub(super) fn rewrite_value(
     value: &str,
     expand: Option<&Earlier>,
+    mut budget: usize,
     out: &mut Zeroizing<String>,
 ) -> Result<(), Problem> {
     let mut strong_quote = false;
@@ -153,6 +161,7 @@ pub(super) fn rewrite_value(
                 Some(earlier) => {
                     if let Some((name, after_reference)) = reference(after)? {
                         let found = earlier.get(name).map_or("", SecretString::expose_secret);
+                        budget = budget.checked_sub(found.len()).ok_or(Problem::TooLarge)?;
                         push_literal(out, found, !weak_quote);
                         rest = after_reference;
                         continue;
@@ -250,7 +259,7 @@ mod tests {
 
     fn rewrite(value: &str, expand: Option<&Earlier>) -> Result<String, Problem> {
         let mut out = Zeroizing::new(String::new());
-        rewrite_value(value, expand, &mut out)?;
+        rewrite_value(value, expand, usize::MAX, &mut out)?;
         Ok(out.to_string())
     }
 
@@ -308,6 +317,26 @@ mod tests {
         assert_eq!(rewrite("$2b$", Some(&earlier)).unwrap(), r"\$2b\$");
         assert_eq!(rewrite("${A", Some(&earlier)), Err(Problem::BadReference));
         assert_eq!(rewrite("${}", Some(&earlier)), Err(Problem::BadReference));
+    }
+
+    #[test]
+    fn expansion_stops_at_the_budget_before_copying() {
+        let mut earlier = Earlier::new();
+        earlier.insert("A".into(), SecretString::from("abcd"));
+        let mut out = Zeroizing::new(String::new());
+        assert_eq!(
+            rewrite_value("${A}x$A", Some(&earlier), 8, &mut out),
+            Ok(())
+        );
+        out.clear();
+        assert_eq!(
+            rewrite_value("${A}x$A", Some(&earlier), 7, &mut out),
+            Err(Problem::TooLarge)
+        );
+        assert_eq!(out.as_str(), "\"abcd\"x", "the second copy was not made");
+        // Literal text is not counted: it was counted with the file.
+        out.clear();
+        assert_eq!(rewrite_value("'${A}'", Some(&earlier), 0, &mut out), Ok(()));
     }
 
     #[test]

@@ -131,8 +131,11 @@ impl<'a> Iterator for Statements<'a> {
                 let line_start = end;
                 end += remaining.find('\n').map_or(remaining.len(), |i| i + 1);
                 self.next_line += 1;
-                // dotenvy skips a statement whose text so far starts with `#`.
-                if input[..end].trim_start().starts_with('#') {
+                // dotenvy skips a statement whose text so far starts with `#`, and looks again
+                // at every line it joins; only the first line can decide that (a first line of
+                // blanks ends the statement), so we look once: looking at every line would be
+                // quadratic in a statement that starts with many blanks and spans many lines.
+                if line_start == 0 && input[..end].trim_start().starts_with('#') {
                     break (&input[..0], true);
                 }
                 match eval_line(state, &input[line_start..end]) {
