@@ -5,9 +5,11 @@
 //! and readers of different keys rarely share a lock; a thread that reads a key again is served
 //! from its own copy while the cache has not changed (`local`), touching no lock at all. A miss
 //! is loaded once however many threads and tasks miss at the same time (single-flight). When the
-//! provider fails, the last good value is served for a while (stale-on-error) and an event says
-//! so. Events go to hooks registered on the builder, which is how the leak guard and the usage
-//! log follow the keys without the manager knowing them.
+//! provider fails for a while ([`Error::is_temporary`]), the last good value is served for a
+//! while (stale-on-error) and an event says so; when it answers that the key is gone or no longer
+//! the caller's to read (not found, a refused credential), the cached value is dropped at once.
+//! Events go to hooks registered on the builder, which is how the leak guard and the usage log
+//! follow the keys without the manager knowing them.
 //!
 //! There are two front doors, [`KeyManager::get`] and [`KeyManager::get_async`], onto one cache.
 //! A load is three steps: join the flight (`start_load`), ask the provider (`fetch` or
@@ -83,7 +85,8 @@ pub enum KeyEvent {
         /// The old value.
         key: Arc<ManagedKey>,
     },
-    /// A refresh failed and the last good value is served instead.
+    /// A refresh failed with a [temporary](Error::is_temporary) error and the last good value is
+    /// served instead.
     StaleServed {
         /// The value served.
         key: Arc<ManagedKey>,
@@ -234,7 +237,12 @@ impl KeyManagerBuilder {
     }
 
     /// Sets how long after a key stopped being fresh its last good value may be served while the
-    /// provider fails (default: 1 hour). Zero turns stale serving off.
+    /// provider fails temporarily (default: 1 hour). Zero turns stale serving off.
+    ///
+    /// Only errors that are [temporary](Error::is_temporary) are covered: a timeout, an
+    /// unreachable server, a 5xx or 429. A refused credential ([`ErrorKind::PermissionDenied`])
+    /// or a deleted key ([`ErrorKind::NotFound`]) reaches the caller at once and drops the cached
+    /// value, so that a revoked token stops serving the key on the next fetch.
     pub fn with_max_stale(mut self, max_stale: TimeDelta) -> KeyManagerBuilder {
         self.config.max_stale = max_stale;
         self
@@ -486,27 +494,6 @@ struct RetiredKey {
     until: DateTime<Utc>,
 }
 
-/// An error as every waiter of a flight receives it: `Error` is not `Clone`, and its source
-/// stays with the thread that made the call.
-#[derive(Clone)]
-struct SharedError {
-    kind: ErrorKind,
-    message: Arc<str>,
-}
-
-impl SharedError {
-    fn of(err: &Error) -> SharedError {
-        SharedError {
-            kind: err.kind(),
-            message: err.message().into(),
-        }
-    }
-
-    fn to_error(&self) -> Error {
-        Error::new(self.kind, self.message.as_ref())
-    }
-}
-
 /// The manager's clock.
 ///
 /// The default system clock is read as a `SystemTime` on the fast path: turning it into a chrono
@@ -609,7 +596,7 @@ impl Hasher for NameHasher {
 enum Loaded {
     Fresh(Arc<ManagedKey>),
     /// The refresh failed; this is the last good value, still within `max_stale`.
-    Stale(Arc<ManagedKey>, SharedError),
+    Stale(Arc<ManagedKey>, Error),
 }
 
 /// What the caller wants from a load.
@@ -650,7 +637,7 @@ enum FlightState {
     /// The fetch is under way; the wakers of the tasks waiting for it.
     Pending(Vec<Waker>),
     /// The fetch is over, with this result for everyone.
-    Landed(Result<Loaded, SharedError>),
+    Landed(Result<Loaded>),
     /// The fetching task was cancelled (its future dropped) before it finished. Nothing was
     /// fetched, so the waiters start over and one of them fetches.
     Abandoned,
@@ -677,7 +664,7 @@ impl Flight {
     }
 
     /// The flight's result for a waiting thread; `None` when it was abandoned.
-    fn wait(&self) -> Option<Result<Loaded, SharedError>> {
+    fn wait(&self) -> Option<Result<Loaded>> {
         let mut state = lock(&self.state);
         loop {
             match &*state {
@@ -711,7 +698,7 @@ struct FlightWait<'a> {
 }
 
 impl Future for FlightWait<'_> {
-    type Output = Option<Result<Loaded, SharedError>>;
+    type Output = Option<Result<Loaded>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let flight = self.flight;
@@ -740,7 +727,7 @@ struct FlightLead<'a> {
     shard: &'a Shard,
     name: &'a str,
     flight: Arc<Flight>,
-    result: Option<Result<Loaded, SharedError>>,
+    result: Option<Result<Loaded>>,
 }
 
 impl Drop for FlightLead<'_> {
@@ -757,15 +744,14 @@ impl Drop for FlightLead<'_> {
         }
         let outcome = match self.result.take() {
             Some(result) => FlightState::Landed(result),
-            None if std::thread::panicking() => FlightState::Landed(Err(SharedError {
-                kind: ErrorKind::Backend,
-                message: format!(
+            None if std::thread::panicking() => FlightState::Landed(Err(Error::new(
+                ErrorKind::Backend,
+                format!(
                     "provider {} panicked while loading {}",
                     self.inner.source.name(),
                     quote_name(self.name)
-                )
-                .into(),
-            })),
+                ),
+            ))),
             None => FlightState::Abandoned,
         };
         self.flight.settle(outcome);
@@ -836,6 +822,8 @@ impl Preload {
                 _ => format!("{} ({err})", quote_name(name)),
             })
             .collect();
+        // Worth trying again only if every failure is.
+        let temporary = failures.iter().all(|(_, err)| err.is_temporary());
         Err(Error::new(
             kind,
             format!(
@@ -844,7 +832,8 @@ impl Preload {
                 failures.len() + self.keys.len(),
                 list.join(", ")
             ),
-        ))
+        )
+        .with_temporary(temporary))
     }
 }
 
@@ -915,11 +904,13 @@ impl KeyManager {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::NotFound`] when the provider does not have the key (never hidden by a stale
-    /// value); [`ErrorKind::Expired`] for an expired key unless
-    /// [`serve_expired`](KeyManagerBuilder::serve_expired) is set; [`ErrorKind::Parse`] for a
-    /// companion creation date that is not a date; the provider's error when a fetch fails and
-    /// no value younger than `max_stale` is cached. [`ErrorKind::InvalidInput`] for a manager
+    /// [`ErrorKind::NotFound`] when the provider does not have the key, and the provider's
+    /// [`ErrorKind::PermissionDenied`] when it refuses the credential (neither is ever hidden by
+    /// a stale value, and both drop the cached one); [`ErrorKind::Expired`] for an expired key
+    /// unless [`serve_expired`](KeyManagerBuilder::serve_expired) is set; [`ErrorKind::Parse`] for
+    /// a companion creation date that is not a date; the provider's error when a fetch fails and
+    /// the error is not [temporary](Error::is_temporary) or no value younger than `max_stale` is
+    /// cached. [`ErrorKind::InvalidInput`] for a manager
     /// built with [`builder_async`](Self::builder_async): call [`get_async`](Self::get_async).
     ///
     /// A cached read is served from the calling thread's own copy while the cache has not
@@ -1525,10 +1516,14 @@ fn blocking_door_closed(door: &str, provider: &dyn AsyncSecretProvider) -> Error
     )
 }
 
-/// Errors after which the last good value may be served: the source is unreachable or
-/// unreadable for now. A missing key, a refused name or a denied scope is an answer, not an outage.
-fn is_outage(kind: ErrorKind) -> bool {
-    matches!(kind, ErrorKind::Io | ErrorKind::Backend | ErrorKind::Parse)
+/// Errors that take a key away from the caller: it was deleted at the source, or the source
+/// refused the credential (a revoked token, a withdrawn permission). Its cached value is dropped
+/// rather than kept for stale-on-error, which serves only through [`Error::is_temporary`] errors.
+fn withdraws(err: &Error) -> bool {
+    matches!(
+        err.kind(),
+        ErrorKind::NotFound | ErrorKind::PermissionDenied
+    )
 }
 
 impl Inner {
@@ -1694,7 +1689,7 @@ impl Inner {
             match self.start_load(shard, name, mode) {
                 Start::Done(result) => return result,
                 Start::Wait(flight) => match flight.wait() {
-                    Some(result) => return self.finish(result.map_err(|e| e.to_error()), mode),
+                    Some(result) => return self.finish(result, mode),
                     None => continue,
                 },
                 Start::Lead(lead) => {
@@ -1712,7 +1707,7 @@ impl Inner {
             match self.start_load(shard, name, mode) {
                 Start::Done(result) => return result,
                 Start::Wait(flight) => match flight.wait_async().await {
-                    Some(result) => return self.finish(result.map_err(|e| e.to_error()), mode),
+                    Some(result) => return self.finish(result, mode),
                     // The fetching task was cancelled: start over.
                     None => continue,
                 },
@@ -1757,7 +1752,7 @@ impl Inner {
         mode: Mode,
     ) -> Result<Arc<ManagedKey>> {
         let (result, events) = self.store(lead.shard, lead.name, fetched);
-        lead.result = Some(result.as_ref().map(Clone::clone).map_err(SharedError::of));
+        lead.result = Some(result.clone());
         drop(lead);
         self.emit(events);
         self.finish(result, mode)
@@ -1769,7 +1764,7 @@ impl Inner {
             (Loaded::Fresh(key), _) | (Loaded::Stale(key, _), Mode::Get) => {
                 self.deliver(key, None, now)
             }
-            (Loaded::Stale(_, err), Mode::Refresh) => Err(err.to_error()),
+            (Loaded::Stale(_, err), Mode::Refresh) => Err(err),
         }
     }
 
@@ -1845,27 +1840,27 @@ impl Inner {
                 }
                 return (Ok(Loaded::Fresh(key)), events);
             }
-            // Deleted at the source: a cached value must not outlive that.
-            Ok(None) => {
-                let removed = if entries.contains_key(name) {
-                    entries.remove(name)
-                } else {
-                    None
-                };
-                drop(entries);
-                if let Some(entry) = removed {
-                    self.len.fetch_sub(1, Ordering::Relaxed);
-                    self.depart(entry.departing(now, self.config.grace_period));
-                }
-                let err = Error::not_found(name, self.source.name());
-                events.push(refresh_failed(name, &err));
-                return (Err(err), events);
-            }
+            Ok(None) => Error::not_found(name, self.source.name()),
             Err(err) => err,
         };
         events.push(refresh_failed(name, &err));
+        // Deleted at the source, or no longer ours to read: a cached value must not outlive
+        // that, not even to cover a later outage.
+        if withdraws(&err) {
+            let removed = if entries.contains_key(name) {
+                entries.remove(name)
+            } else {
+                None
+            };
+            drop(entries);
+            if let Some(entry) = removed {
+                self.len.fetch_sub(1, Ordering::Relaxed);
+                self.depart(entry.departing(now, self.config.grace_period));
+            }
+            return (Err(err), events);
+        }
         let stale = entries.get(name).is_some_and(|entry| {
-            is_outage(err.kind()) && now < entry.fresh_until + self.config.max_stale
+            err.is_temporary() && now < entry.fresh_until + self.config.max_stale
         });
         let Some(entry) = stale.then(|| entries.get_mut(name)).flatten() else {
             return (Err(err), events);
@@ -1881,10 +1876,7 @@ impl Inner {
             message: err.message().to_owned(),
             stale_until,
         });
-        (
-            Ok(Loaded::Stale(entry.key.clone(), SharedError::of(&err))),
-            events,
-        )
+        (Ok(Loaded::Stale(entry.key.clone(), err)), events)
     }
 
     /// Stores a fetched value; returns the key and whether the entry is new. A retired value

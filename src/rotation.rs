@@ -10,7 +10,7 @@ use std::fmt;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result, quote_name};
 use crate::mask::Fingerprint;
 use crate::secret::{Secret, SecretMeta, SecretString};
 
@@ -617,7 +617,8 @@ pub(crate) fn parse_created_at(key: &str, text: &str) -> Result<DateTime<Utc>> {
             Error::new(
                 ErrorKind::Parse,
                 format!(
-                    "`{key}` is not a date: expected RFC 3339 (2026-01-31T12:00:00Z) or YYYY-MM-DD"
+                    "{} is not a date: expected RFC 3339 (2026-01-31T12:00:00Z) or YYYY-MM-DD",
+                    quote_name(key)
                 ),
             )
         })

@@ -17,8 +17,8 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::error::quote_name;
 use crate::error::{Error, ErrorKind, Result};
-use crate::provider::quote_name;
 use crate::secret::SecretString;
 
 pub use key::{KeyUse, ScopedKey};

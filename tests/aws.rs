@@ -20,13 +20,14 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::config::{Credentials, SharedCredentialsProvider};
 use aws_sdk_secretsmanager::primitives::Blob;
-use chrono::Utc;
+use chrono::{TimeDelta, Utc};
 use common::misbehaving::{
     Fake, Reply, Request, assert_clean, assert_redirect_refused, redirect_target,
 };
 use common::servers::{OwnServer, free_port, shared_moto, skip};
 use keyward::{
-    AsyncSecretProvider, AsyncSecretProviderExt, AwsSecretsManagerProvider, ErrorKind, RemotePolicy,
+    AsyncSecretProvider, AsyncSecretProviderExt, AwsSecretsManagerProvider, ErrorKind, KeyManager,
+    ManualClock, RemotePolicy,
 };
 use serde_json::json;
 
@@ -34,7 +35,7 @@ on_both_runtimes!(
     reads_a_whole_secret_and_a_json_field_with_metadata,
     a_new_version_is_seen_with_its_creation_time,
     missing_secrets_and_fields_are_none,
-    bad_credentials_are_a_backend_error_without_the_credentials,
+    bad_credentials_are_permission_denied_without_the_credentials,
     values_that_are_not_what_the_key_asks_for_are_invalid_format,
     binary_secrets_are_read_as_text,
     last_rotated_comes_from_describe_secret,
@@ -45,6 +46,8 @@ on_both_runtimes!(
     answers_are_capped_at_one_mebibyte,
     answers_that_cannot_be_read_say_why,
     an_answer_cut_mid_body_is_retried,
+    error_codes_say_refused_temporary_or_neither,
+    a_refused_credential_stops_the_manager_serving_the_key,
 );
 
 struct Moto {
@@ -192,7 +195,7 @@ async fn missing_secrets_and_fields_are_none() {
     assert_eq!(err.kind(), ErrorKind::NotFound);
 }
 
-async fn bad_credentials_are_a_backend_error_without_the_credentials() {
+async fn bad_credentials_are_permission_denied_without_the_credentials() {
     let Some(moto) = moto() else { return };
     let name = unique("denied");
     admin(&moto)
@@ -215,7 +218,8 @@ async fn bad_credentials_are_a_backend_error_without_the_credentials() {
             .await;
         let started = Instant::now();
         let err = aws.get(&name).await.unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Backend);
+        assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+        assert!(!err.is_temporary());
         let shown = format!("{err} {err:?} {aws:?}");
         assert!(
             !shown.contains(secret_key),
@@ -345,6 +349,7 @@ async fn an_unreachable_endpoint_is_an_error_after_retries() {
     let err = aws.get("prod/api-keys#OPENAI_API_KEY").await.unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(err.kind(), ErrorKind::Backend);
+    assert!(err.is_temporary());
     let message = err.to_string();
     assert!(message.contains("could not be reached"), "{message}");
     assert!(
@@ -593,6 +598,7 @@ async fn redirects_are_not_followed_by_the_sdk_and_nothing_reaches_the_other_ser
             .await
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Backend);
+        assert!(!err.is_temporary());
         assert_redirect_refused(&err, &origin, &target, status);
         assert_eq!(origin.count(), 1, "a redirect is not retried: {err}");
         let all = local.all(&origin.requests());
@@ -636,7 +642,14 @@ async fn service_text_in_errors_is_redacted_escaped_and_cut() {
             .get("app")
             .await
             .unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Backend);
+        // Access denied and a bad signature are refusals, whatever the status, unless the
+        // service itself failed (5xx); an unknown code with 400 is another answer.
+        let kind = match (status, echoed) {
+            (500, _) | (_, "__type") => ErrorKind::Backend,
+            _ => ErrorKind::PermissionDenied,
+        };
+        assert_eq!(err.kind(), kind, "{status} {echoed}: {err}");
+        assert_eq!(err.is_temporary(), status == 500, "{status} {echoed}");
         let requests = server.requests();
         assert!(requests[0].text().contains(&local.session_token));
         let all = local.all(&requests);
@@ -667,6 +680,7 @@ async fn answers_are_capped_at_one_mebibyte() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("more than 1 MiB"), "{err}");
+    assert!(!err.is_temporary());
     assert!(err.to_string().contains("HTTP 200"), "{err}");
     assert_eq!(server.count(), 1, "not retried: {err}");
     // Unannounced and endless (chunked): the client hangs up after 1 MiB, whatever the
@@ -730,6 +744,12 @@ async fn answers_that_cannot_be_read_say_why() {
             .await
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Backend);
+        // JSON that stops early may be an answer cut short on the way; the others are answers.
+        assert_eq!(
+            err.is_temporary(),
+            expected.ends_with("too early"),
+            "{body}"
+        );
         let message = err.to_string();
         assert!(message.contains("HTTP 200"), "{message}");
         assert!(message.contains(expected), "{body}: {message}");
@@ -767,6 +787,114 @@ async fn an_answer_cut_mid_body_is_retried() {
         .await
         .unwrap_err();
     assert_eq!(server.count(), 3, "{err}");
+    assert!(err.is_temporary());
     assert!(err.to_string().contains("broke off mid-body"), "{err}");
     assert!(std::error::Error::source(&err).is_some(), "{err:?}");
+}
+
+/// What each error answer of the service becomes: refused credentials are
+/// `PermissionDenied` (Secrets Manager sends most with HTTP 400), throttling and 5xx are
+/// temporary, other answers neither.
+async fn error_codes_say_refused_temporary_or_neither() {
+    let local = local();
+    for (status, code, kind, temporary) in [
+        (
+            400,
+            "AccessDeniedException",
+            ErrorKind::PermissionDenied,
+            false,
+        ),
+        (
+            400,
+            "UnrecognizedClientException",
+            ErrorKind::PermissionDenied,
+            false,
+        ),
+        (
+            400,
+            "ExpiredTokenException",
+            ErrorKind::PermissionDenied,
+            false,
+        ),
+        (
+            400,
+            "InvalidSignatureException",
+            ErrorKind::PermissionDenied,
+            false,
+        ),
+        (403, "SomethingNew", ErrorKind::PermissionDenied, false),
+        (401, "SomethingNew", ErrorKind::PermissionDenied, false),
+        (400, "ThrottlingException", ErrorKind::Backend, true),
+        (429, "TooManyRequestsException", ErrorKind::Backend, true),
+        (500, "InternalServiceError", ErrorKind::Backend, true),
+        (503, "ServiceUnavailable", ErrorKind::Backend, true),
+        (400, "DecryptionFailure", ErrorKind::Backend, false),
+        (400, "InvalidRequestException", ErrorKind::Backend, false),
+    ] {
+        let server =
+            Fake::start(move |_| Reply::aws(status, &json!({ "__type": code, "message": "fake" })));
+        let err = local
+            .provider(&server.address)
+            .await
+            .get("app")
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), kind, "{status} {code}: {err}");
+        assert_eq!(err.is_temporary(), temporary, "{status} {code}: {err}");
+        let hinted = err.to_string().contains("check the AWS credentials");
+        assert_eq!(hinted, kind == ErrorKind::PermissionDenied, "{err}");
+    }
+}
+
+/// A revoked credential: from the first refusal, the manager no longer serves the key, not even
+/// as a stale value when the service then fails; a service that only fails gets the stale value
+/// served, so the outage alone would be covered.
+async fn a_refused_credential_stops_the_manager_serving_the_key() {
+    let local = local();
+    let start = Utc::now();
+    for refused_first in [true, false] {
+        let status = Arc::new(AtomicU64::new(200));
+        let current = Arc::clone(&status);
+        let server = Fake::start(move |_| match current.load(Ordering::SeqCst) {
+            200 => good_answer(),
+            403 => Reply::aws(
+                400,
+                &json!({ "__type": "AccessDeniedException", "message": "no" }),
+            ),
+            _ => Reply::aws(
+                503,
+                &json!({ "__type": "ServiceUnavailable", "message": "down" }),
+            ),
+        });
+        let clock = Arc::new(ManualClock::new(start));
+        let manager = KeyManager::builder_async(local.provider(&server.address).await)
+            .with_clock(clock.clone())
+            .with_ttl(TimeDelta::minutes(5))
+            .with_max_stale(TimeDelta::hours(1))
+            .without_created_at_companion()
+            .build()
+            .unwrap();
+        let good = manager.get_async("app").await.unwrap();
+        assert_eq!(good.expose_secret(), "fake-value-0000");
+
+        clock.advance(TimeDelta::minutes(6));
+        if refused_first {
+            status.store(403, Ordering::SeqCst);
+            let err = manager.get_async("app").await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
+            assert!(manager.is_empty());
+        }
+        status.store(503, Ordering::SeqCst);
+        let read = manager.get_async("app").await;
+        if refused_first {
+            let err = read.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Backend, "{err}");
+            assert!(err.is_temporary());
+        } else {
+            assert!(
+                Arc::ptr_eq(&read.unwrap(), &good),
+                "the outage alone is covered"
+            );
+        }
+    }
 }

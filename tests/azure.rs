@@ -315,6 +315,7 @@ async fn a_pause_beyond_the_policy_fails_at_once() {
     let err = azure.provider().get("BUSY").await.unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(err.kind(), ErrorKind::Backend);
+    assert!(err.is_temporary());
     let message = err.to_string();
     assert!(message.contains("429"), "{message}");
     assert!(
@@ -334,6 +335,7 @@ async fn server_errors_are_retried_then_reported() {
         .await;
     let err = azure.provider().get("FLAKY").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Backend);
+    assert!(err.is_temporary());
     let message = err.to_string();
     assert!(message.contains("503"), "{message}");
     assert!(message.contains("gave up after 3 attempts"), "{message}");
@@ -350,6 +352,7 @@ async fn an_access_policy_refusal_is_permission_denied_and_not_retried() {
         .await;
     let err = azure.provider().get("LOCKED").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+    assert!(!err.is_temporary());
     let message = err.to_string();
     assert!(message.contains("403"), "{message}");
     assert!(
@@ -372,6 +375,7 @@ async fn a_wrong_client_secret_is_refused_without_showing_it() {
         .unwrap();
     let err = vault.get("K").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+    assert!(!err.is_temporary());
     let shown = format!("{err} {err:?} {vault:?}");
     assert!(!shown.contains(&wrong), "the secret leaked: {shown}");
     assert!(shown.contains("AADSTS7000215"), "{shown}");
@@ -390,6 +394,7 @@ async fn a_wrong_access_token_is_refused_without_showing_it() {
         .unwrap();
     let err = vault.get("K").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+    assert!(!err.is_temporary());
     let shown = format!("{err} {err:?} {vault:?}");
     assert!(!shown.contains(&wrong), "the token leaked: {shown}");
     assert!(

@@ -283,6 +283,7 @@ async fn a_disabled_version_is_refused_as_such() {
     // `latest` is the newest version even when it is disabled, as in Secret Manager.
     let err = secrets.get("OFF").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+    assert!(!err.is_temporary());
     assert!(!format!("{err:?}").contains(&older));
     assert_eq!(
         secrets.require("OFF@1").await.unwrap().expose_secret(),
@@ -307,6 +308,7 @@ async fn a_checksum_mismatch_is_a_backend_error() {
     let secrets = gcp.provider();
     let err = secrets.get("CRC").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Backend);
+    assert!(!err.is_temporary());
     let shown = format!("{err} {err:?}");
     assert!(shown.contains("CRC32C"), "{shown}");
     assert!(!shown.contains(&value), "{shown}");
@@ -336,6 +338,7 @@ async fn throttling_is_retried_after_the_servers_pause() {
         .await;
     let err = gcp.provider().get("BUSY").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Backend);
+    assert!(err.is_temporary());
     assert!(
         err.to_string().contains("gave up after 3 attempts"),
         "{err}"
@@ -350,6 +353,7 @@ async fn a_refusal_is_permission_denied_and_not_retried() {
         .await;
     let err = gcp.provider().get("LOCKED").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+    assert!(!err.is_temporary());
     let message = err.to_string();
     assert!(
         message.contains("403") && message.contains("PERMISSION_DENIED"),
@@ -384,6 +388,7 @@ async fn a_wrong_token_is_refused_without_showing_it() {
         .unwrap();
     let err = secrets.get("K").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+    assert!(!err.is_temporary());
     let shown = format!("{err} {err:?} {secrets:?}");
     assert!(!shown.contains(&wrong), "the token leaked: {shown}");
     assert!(

@@ -13,7 +13,7 @@ use std::thread;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use common::{Events, kind};
+use common::{ERROR_KINDS, Events, kind};
 use keyward::{
     Clock, CreatedAt, Error, ErrorKind, KeyEvent, KeyManager, KeyManagerBuilder, ManagedKey,
     ManualClock, MemoryProvider, Result, RotationPolicy, Secret, SecretMeta, SecretProvider,
@@ -32,7 +32,7 @@ fn fake_key(tag: impl std::fmt::Display) -> String {
 struct Fake {
     secrets: Mutex<HashMap<String, Secret>>,
     calls: Mutex<HashMap<String, usize>>,
-    failure: Mutex<Option<ErrorKind>>,
+    failure: Mutex<Option<(ErrorKind, bool)>>,
     delay: Mutex<Duration>,
     panic: AtomicBool,
 }
@@ -50,8 +50,18 @@ impl Fake {
         self.secrets.lock().unwrap().remove(name);
     }
 
+    /// Fails every fetch with an error of `kind` that is not temporary: an answer.
     fn fail(&self, kind: ErrorKind) {
-        *self.failure.lock().unwrap() = Some(kind);
+        self.fail_with(kind, false);
+    }
+
+    /// Fails every fetch as a server that is down does: a temporary `Backend` error.
+    fn outage(&self) {
+        self.fail_with(ErrorKind::Backend, true);
+    }
+
+    fn fail_with(&self, kind: ErrorKind, temporary: bool) {
+        *self.failure.lock().unwrap() = Some((kind, temporary));
     }
 
     fn recover(&self) {
@@ -86,8 +96,8 @@ impl SecretProvider for Fake {
         if self.panic.load(Ordering::SeqCst) {
             panic!("fake provider told to panic");
         }
-        if let Some(kind) = *self.failure.lock().unwrap() {
-            return Err(Error::new(kind, "fake is down (503)"));
+        if let Some((kind, temporary)) = *self.failure.lock().unwrap() {
+            return Err(Error::new(kind, "fake is down (503)").with_temporary(temporary));
         }
         Ok(self.secrets.lock().unwrap().get(key).cloned())
     }
@@ -163,7 +173,7 @@ fn concurrent_misses_call_the_provider_once() {
 #[test]
 fn concurrent_misses_share_the_error() {
     let s = Setup::new();
-    s.fake.fail(ErrorKind::Backend);
+    s.fake.outage();
     s.fake.slow(Duration::from_millis(150));
     let manager = s.manager();
     let barrier = Arc::new(Barrier::new(8));
@@ -225,7 +235,7 @@ fn stale_value_is_served_within_max_stale_then_the_error_then_recovery() {
     manager.get("API_KEY").unwrap();
     s.events.take();
 
-    s.fake.fail(ErrorKind::Backend);
+    s.fake.outage();
     s.clock.advance(TimeDelta::minutes(5));
     let stale = manager.get("API_KEY").unwrap();
     assert_eq!(stale.expose_secret(), value);
@@ -309,6 +319,88 @@ fn refusals_are_not_covered_by_a_stale_value() {
         manager.get("API_KEY").unwrap_err().kind(),
         ErrorKind::PermissionDenied
     );
+}
+
+/// Stale-on-error covers temporary errors only, whatever their kind; a key the source withdrew
+/// (not found, refused) is never covered, even by an error marked temporary.
+#[test]
+fn only_temporary_errors_are_covered_by_a_stale_value() {
+    for kind in ERROR_KINDS {
+        for temporary in [false, true] {
+            let s = Setup::new();
+            let value = fake_key("good");
+            s.fake.set("API_KEY", &value);
+            let manager = s.manager();
+            manager.get("API_KEY").unwrap();
+            s.events.take();
+            s.fake.fail_with(kind, temporary);
+            s.clock.advance(TimeDelta::minutes(6));
+            let read = manager.get("API_KEY");
+            let withdrawn = matches!(kind, ErrorKind::NotFound | ErrorKind::PermissionDenied);
+            let case = format!("{kind:?}, temporary: {temporary}");
+            if temporary && !withdrawn {
+                assert_eq!(read.unwrap().expose_secret(), value, "{case}");
+                assert_eq!(s.events.kinds(), ["failed", "stale"], "{case}");
+            } else {
+                let err = read.unwrap_err();
+                assert_eq!(err.kind(), kind, "{case}");
+                assert_eq!(err.is_temporary(), temporary, "{case}");
+                assert_eq!(s.events.kinds(), ["failed"], "{case}");
+            }
+            assert_eq!(manager.is_empty(), withdrawn, "{case}");
+        }
+    }
+}
+
+/// A revoked token: once the source refuses the credential, the cached value is gone. A later
+/// outage does not bring it back as a stale value, and neither does a thread's own copy.
+#[test]
+fn a_refused_credential_drops_the_cached_value_even_for_a_later_outage() {
+    let s = Setup::new();
+    s.fake.set("API_KEY", &fake_key(1));
+    let manager = s.manager();
+    manager.get("API_KEY").unwrap();
+    s.fake.fail(ErrorKind::PermissionDenied);
+    s.clock.advance(TimeDelta::minutes(6));
+    let err = manager.get("API_KEY").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+    assert!(manager.is_empty());
+    assert!(manager.keys().is_empty());
+
+    s.fake.outage();
+    for _ in 0..3 {
+        let err = manager.with_key("API_KEY", |_| ()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Backend);
+        assert!(err.is_temporary());
+    }
+    assert!(!s.events.kinds().contains(&"stale"));
+
+    // Once readable again, it is a new load, not a refresh of the dropped value.
+    s.fake.recover();
+    manager.get("API_KEY").unwrap();
+    assert_eq!(s.events.kinds(), ["loaded"]);
+}
+
+/// The same through `refresh` while the value is still fresh: the refusal drops it, and the
+/// next read asks the source instead of serving the cached value or the thread's copy.
+#[test]
+fn a_refused_refresh_drops_a_fresh_value() {
+    let s = Setup::new();
+    s.fake.set("API_KEY", &fake_key(1));
+    let manager = s.manager();
+    manager.get("API_KEY").unwrap();
+    manager.with_key("API_KEY", |_| ()).unwrap();
+    s.fake.fail(ErrorKind::PermissionDenied);
+    let err = manager.refresh("API_KEY").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+    let calls = s.fake.calls("API_KEY");
+    for read in [
+        manager.get("API_KEY").map(drop),
+        manager.with_key("API_KEY", |_| ()),
+    ] {
+        assert_eq!(read.unwrap_err().kind(), ErrorKind::PermissionDenied);
+    }
+    assert_eq!(s.fake.calls("API_KEY"), calls + 2);
 }
 
 #[test]
@@ -793,7 +885,7 @@ fn readers_see_only_real_values_while_the_source_rotates() {
                 fake.set(name, &value);
                 clock.advance(TimeDelta::seconds(3));
                 if round % 50 == 0 {
-                    fake.fail(ErrorKind::Backend);
+                    fake.outage();
                     thread::sleep(Duration::from_millis(1));
                     fake.recover();
                 }

@@ -13,7 +13,7 @@ use std::thread;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use common::Events;
+use common::{ERROR_KINDS, Events};
 use keyward::{
     AsyncSecretProvider, BoxFuture, Clock, CreatedAt, Error, ErrorKind, KeyEvent, KeyManager,
     KeyManagerBuilder, ManualClock, MemoryProvider, Result, Secret, SecretMeta, SecretProvider,
@@ -33,6 +33,8 @@ on_both_runtimes!(
     the_blocking_door_of_an_async_manager_is_a_clear_error,
     remote_names_are_left_to_the_provider,
     preload_fetches_keys_at_the_same_time,
+    only_temporary_errors_are_covered_by_a_stale_value,
+    a_refused_credential_drops_the_cached_value_even_for_a_later_outage,
 );
 
 fn start() -> DateTime<Utc> {
@@ -49,7 +51,7 @@ fn fake_key(tag: impl std::fmt::Display) -> String {
 struct AsyncFake {
     secrets: Mutex<HashMap<String, Secret>>,
     calls: Mutex<HashMap<String, usize>>,
-    failure: Mutex<Option<ErrorKind>>,
+    failure: Mutex<Option<(ErrorKind, bool)>>,
     gated: Mutex<Vec<String>>,
     gate: Semaphore,
     panic: AtomicBool,
@@ -77,8 +79,18 @@ impl AsyncFake {
         self.secrets.lock().unwrap().insert(name.to_owned(), secret);
     }
 
+    /// Fails every fetch with an error of `kind` that is not temporary: an answer.
     fn fail(&self, kind: ErrorKind) {
-        *self.failure.lock().unwrap() = Some(kind);
+        self.fail_with(kind, false);
+    }
+
+    /// Fails every fetch as a server that is down does: a temporary `Backend` error.
+    fn outage(&self) {
+        self.fail_with(ErrorKind::Backend, true);
+    }
+
+    fn fail_with(&self, kind: ErrorKind, temporary: bool) {
+        *self.failure.lock().unwrap() = Some((kind, temporary));
     }
 
     fn recover(&self) {
@@ -120,8 +132,8 @@ impl AsyncSecretProvider for AsyncFake {
             if self.panic.load(Ordering::SeqCst) {
                 panic!("async fake told to panic");
             }
-            if let Some(kind) = *self.failure.lock().unwrap() {
-                return Err(Error::new(kind, "async fake is down (503)"));
+            if let Some((kind, temporary)) = *self.failure.lock().unwrap() {
+                return Err(Error::new(kind, "async fake is down (503)").with_temporary(temporary));
             }
             Ok(self.secrets.lock().unwrap().get(key).cloned())
         })
@@ -273,7 +285,7 @@ async fn stale_value_is_served_within_max_stale_then_the_error_then_recovery() {
     manager.get_async("API_KEY").await.unwrap();
     s.events.take();
 
-    s.fake.fail(ErrorKind::Backend);
+    s.fake.outage();
     s.clock.advance(TimeDelta::minutes(5));
     let stale = manager.get_async("API_KEY").await.unwrap();
     assert_eq!(stale.expose_secret(), value);
@@ -319,6 +331,68 @@ async fn stale_value_is_served_within_max_stale_then_the_error_then_recovery() {
     let before = s.fake.calls("API_KEY");
     manager.get_async("API_KEY").await.unwrap();
     assert_eq!(s.fake.calls("API_KEY"), before, "fresh again, cached");
+}
+
+/// Stale-on-error covers temporary errors only, as through the blocking door; a key the source
+/// withdrew (not found, refused) is never covered.
+async fn only_temporary_errors_are_covered_by_a_stale_value() {
+    for kind in ERROR_KINDS {
+        for temporary in [false, true] {
+            let s = Setup::new();
+            let value = fake_key("good");
+            s.fake.set("API_KEY", &value);
+            let manager = s.manager();
+            manager.get_async("API_KEY").await.unwrap();
+            s.events.take();
+            s.fake.fail_with(kind, temporary);
+            s.clock.advance(TimeDelta::minutes(6));
+            let read = manager.get_async("API_KEY").await;
+            let withdrawn = matches!(kind, ErrorKind::NotFound | ErrorKind::PermissionDenied);
+            let case = format!("{kind:?}, temporary: {temporary}");
+            if temporary && !withdrawn {
+                assert_eq!(read.unwrap().expose_secret(), value, "{case}");
+                assert_eq!(s.events.kinds(), ["failed", "stale"], "{case}");
+            } else {
+                let err = read.unwrap_err();
+                assert_eq!(err.kind(), kind, "{case}");
+                assert_eq!(err.is_temporary(), temporary, "{case}");
+                assert_eq!(s.events.kinds(), ["failed"], "{case}");
+            }
+            assert_eq!(manager.is_empty(), withdrawn, "{case}");
+        }
+    }
+}
+
+/// A revoked token: the refusal reaches the caller, the cached value is dropped, and a later
+/// outage does not bring it back; `refresh_async` of a fresh value drops it too.
+async fn a_refused_credential_drops_the_cached_value_even_for_a_later_outage() {
+    let s = Setup::new();
+    s.fake.set("API_KEY", &fake_key(1));
+    let manager = s.manager();
+    manager.get_async("API_KEY").await.unwrap();
+    s.fake.fail(ErrorKind::PermissionDenied);
+    s.clock.advance(TimeDelta::minutes(6));
+    let err = manager.get_async("API_KEY").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+    assert!(manager.is_empty());
+    s.fake.outage();
+    let err = manager.get_async("API_KEY").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Backend);
+    assert!(!s.events.kinds().contains(&"stale"));
+
+    s.fake.recover();
+    manager.get_async("API_KEY").await.unwrap();
+    s.fake.fail(ErrorKind::PermissionDenied);
+    let err = manager.refresh_async("API_KEY").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+    let calls = s.fake.calls("API_KEY");
+    let err = manager.get_async("API_KEY").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+    assert_eq!(
+        s.fake.calls("API_KEY"),
+        calls + 1,
+        "asked, not served from the cache"
+    );
 }
 
 async fn a_version_change_is_a_rotation() {

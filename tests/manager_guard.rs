@@ -81,9 +81,12 @@ fn keys_loaded_after_the_redactor_was_made_are_redacted_too() {
     assert!(!err.to_string().contains(&value));
 }
 
-/// Keys whose values the test sets, rotates and deletes, as a source would.
+/// Keys whose values the test sets, rotates, deletes and refuses, as a source would.
 #[derive(Debug, Default)]
-struct Source(Mutex<std::collections::HashMap<String, String>>);
+struct Source(
+    Mutex<std::collections::HashMap<String, String>>,
+    Mutex<std::collections::HashSet<String>>,
+);
 
 impl Source {
     fn set(&self, key: &str, value: &str) {
@@ -96,6 +99,11 @@ impl Source {
     fn delete(&self, key: &str) {
         self.0.lock().unwrap().remove(key);
     }
+
+    /// Refuses the credential for `key` from now on, as a source does after a revocation.
+    fn refuse(&self, key: &str) {
+        self.1.lock().unwrap().insert(key.to_owned());
+    }
 }
 
 impl SecretProvider for Source {
@@ -104,6 +112,13 @@ impl SecretProvider for Source {
     }
 
     fn get(&self, key: &str) -> Result<Option<Secret>> {
+        if self.1.lock().unwrap().contains(key) {
+            let message = format!("source refuses `{key}`");
+            return Err(keyward::Error::new(
+                keyward::ErrorKind::PermissionDenied,
+                message,
+            ));
+        }
         let values = self.0.lock().unwrap();
         Ok(values
             .get(key)
@@ -177,20 +192,23 @@ fn keys_evicted_before_the_redactor_was_made_are_still_redacted() {
     );
 }
 
-/// Invalidated, deleted at the source, or rotated out twice before the redactor was made:
-/// known for the grace period after it left, and forgotten after it, so that the manager does
-/// not keep old values forever for a redactor nobody asks for.
+/// Invalidated, deleted at the source, refused by it, or rotated out twice before the redactor
+/// was made: known for the grace period after it left, and forgotten after it, so that the
+/// manager does not keep old values forever for a redactor nobody asks for.
 #[test]
 fn keys_invalidated_deleted_or_rotated_out_before_the_redactor_are_still_redacted() {
     let (source, clock) = (Arc::new(Source::default()), start());
     let manager = new_manager(&source, &clock, 10);
-    for name in ["INVALIDATED", "DELETED", "ROTATED"] {
+    for name in ["INVALIDATED", "DELETED", "REFUSED", "ROTATED"] {
         source.set(name, &fake_value(name, 0));
         manager.get(name).unwrap();
     }
     assert!(manager.invalidate("INVALIDATED"));
     source.delete("DELETED");
     assert!(manager.refresh("DELETED").is_err());
+    source.refuse("REFUSED");
+    assert!(manager.refresh("REFUSED").is_err());
+    assert!(manager.keys().iter().all(|key| key.name() != "REFUSED"));
     for version in 1..=2 {
         source.set("ROTATED", &fake_value("ROTATED", version));
         manager.refresh("ROTATED").unwrap();
@@ -201,6 +219,7 @@ fn keys_invalidated_deleted_or_rotated_out_before_the_redactor_are_still_redacte
     let known = [
         fake_value("INVALIDATED", 0),
         fake_value("DELETED", 0),
+        fake_value("REFUSED", 0),
         fake_value("ROTATED", 0),
         fake_value("ROTATED", 1),
         fake_value("ROTATED", 2),

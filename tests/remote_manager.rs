@@ -67,7 +67,7 @@ remote_tests!("vault", vault, crate::bao::Bao:
     written_secrets_are_read_through_get_async,
     a_version_bump_is_a_rotation_with_the_servers_times,
     a_missing_secret_is_not_found,
-    a_wrong_credential_is_a_backend_error_without_it,
+    a_wrong_credential_is_permission_denied_without_it,
     an_outage_serves_stale_within_max_stale_then_errors_then_recovers,
 );
 
@@ -75,7 +75,7 @@ remote_tests!("aws", aws, crate::moto::Moto:
     written_secrets_are_read_through_get_async,
     a_version_bump_is_a_rotation_with_the_servers_times,
     a_missing_secret_is_not_found,
-    a_wrong_credential_is_a_backend_error_without_it,
+    a_wrong_credential_is_permission_denied_without_it,
     an_outage_serves_stale_within_max_stale_then_errors_then_recovers,
 );
 
@@ -234,7 +234,7 @@ async fn a_missing_secret_is_not_found<R: Remote>() {
     assert_eq!(manager.len(), 1);
 }
 
-async fn a_wrong_credential_is_a_backend_error_without_it<R: Remote>() {
+async fn a_wrong_credential_is_permission_denied_without_it<R: Remote>() {
     let Some(remote) = R::shared() else { return };
     let name = unique("denied");
     remote.write(&name, &fake_key("dn")).await;
@@ -245,7 +245,7 @@ async fn a_wrong_credential_is_a_backend_error_without_it<R: Remote>() {
         .build()
         .unwrap();
     let err = manager.get_async(&name).await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Backend);
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied);
     let shown = format!("{err} {err:?} {:?} {manager:?}", events.take());
     assert!(
         !shown.contains(&credential),

@@ -15,11 +15,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use common::misbehaving::{Fake, Reply, assert_clean, assert_redirect_refused, redirect_target};
 use common::servers::{OwnServer, free_port, shared_bao, skip};
 use keyward::{
-    AsyncSecretProvider, AsyncSecretProviderExt, ErrorKind, RemotePolicy, VaultProvider,
+    AsyncSecretProvider, AsyncSecretProviderExt, ErrorKind, KeyManager, ManualClock, RemotePolicy,
+    VaultProvider,
 };
 use serde_json::{Value, json};
 
@@ -27,7 +28,7 @@ on_both_runtimes!(
     reads_a_field_with_the_servers_version_and_time,
     a_version_bump_is_seen_with_the_new_creation_time,
     missing_secrets_and_fields_are_none,
-    a_wrong_token_is_a_backend_error_without_the_token,
+    a_wrong_token_is_permission_denied_without_the_token,
     a_non_string_field_is_invalid_format,
     approle_logs_in_and_logs_in_again_after_the_max_ttl,
     a_short_lived_token_is_renewed_before_it_expires,
@@ -45,6 +46,8 @@ on_both_runtimes!(
     an_answer_cut_mid_body_is_retried,
     answers_that_cannot_be_read_say_why,
     an_endless_answer_is_cut_at_one_mebibyte,
+    a_refused_approle_login_is_permission_denied,
+    a_refused_token_stops_the_manager_serving_the_key,
 );
 
 struct Server {
@@ -195,7 +198,7 @@ async fn missing_secrets_and_fields_are_none() {
     assert!(vault.get(&path).await.unwrap().is_none());
 }
 
-async fn a_wrong_token_is_a_backend_error_without_the_token() {
+async fn a_wrong_token_is_permission_denied_without_the_token() {
     let Some(server) = server() else { return };
     let path = unique("denied");
     write(&server, &path, json!({ "value": fake_key("d") })).await;
@@ -208,7 +211,8 @@ async fn a_wrong_token_is_a_backend_error_without_the_token() {
 
     let started = Instant::now();
     let err = vault.get(&path).await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Backend);
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+    assert!(!err.is_temporary());
     let shown = format!("{err} {err:?} {vault:?}");
     assert!(!shown.contains(&wrong), "the token leaked: {shown}");
     assert!(
@@ -303,7 +307,7 @@ async fn approle_logs_in_and_logs_in_again_after_the_max_ttl() {
         .build()
         .unwrap();
     let err = wrong.get(&path).await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Backend);
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied);
     assert!(!format!("{err:?}").contains("not-the-secret-id"), "{err:?}");
     assert!(
         err.to_string().contains(&format!("auth/{mount}/login")),
@@ -426,6 +430,7 @@ async fn a_stopped_server_is_an_error_and_a_restarted_one_recovers() {
     drop(bao);
     let err = vault.get(&path).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Backend);
+    assert!(err.is_temporary());
     let message = err.to_string();
     assert!(message.contains(&own.address), "{message}");
     assert!(message.contains("could not be reached"), "{message}");
@@ -564,7 +569,15 @@ async fn server_errors_are_retried_and_refusals_are_not() {
             .build()
             .unwrap();
         let err = vault.get("app#key").await.unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Backend);
+        let refused = matches!(status, 401 | 403);
+        let kind = if refused {
+            ErrorKind::PermissionDenied
+        } else {
+            ErrorKind::Backend
+        };
+        assert_eq!(err.kind(), kind, "status {status}");
+        // Retried means worth trying again later.
+        assert_eq!(err.is_temporary(), requests > 2, "status {status}");
         assert_eq!(count.load(Ordering::SeqCst), requests, "status {status}");
         let message = err.to_string();
         assert!(message.contains(&status.to_string()), "{message}");
@@ -622,6 +635,7 @@ async fn a_silent_server_times_out() {
     let err = vault.get("app").await.unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(3));
     assert_eq!(err.kind(), ErrorKind::Backend);
+    assert!(err.is_temporary());
     assert!(err.to_string().contains("timed out"), "{err}");
     assert!(
         err.to_string().contains("gave up after 2 attempts"),
@@ -721,6 +735,7 @@ async fn an_oversized_answer_is_refused() {
             .unwrap();
         let err = vault.get("app").await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Backend, "status {status}: {err}");
+        assert!(!err.is_temporary(), "status {status}: {err}");
         if status == 200 {
             assert!(err.to_string().contains("more than 1 MiB"), "{err}");
         } else {
@@ -860,7 +875,16 @@ async fn server_text_in_errors_is_redacted_escaped_and_cut() {
                 .get("app")
                 .await
                 .unwrap_err();
-            assert_eq!(err.kind(), ErrorKind::Backend);
+            // The first request is the login (with AppRole) or the token lookup, whose denial
+            // is not fatal: the read that follows is refused too.
+            let refused = status == 403 || (approle && status == 400);
+            let kind = if refused {
+                ErrorKind::PermissionDenied
+            } else {
+                ErrorKind::Backend
+            };
+            assert_eq!(err.kind(), kind, "status {status}, approle {approle}");
+            assert_eq!(err.is_temporary(), status == 503);
             // The server did echo a credential: the token header, or the login body.
             let sent = server.requests()[0].text();
             let echoed = if approle {
@@ -904,6 +928,7 @@ async fn an_answer_cut_mid_body_is_retried() {
     let vault = credentials().provider(&server.address, false);
     let err = vault.get("app").await.unwrap_err();
     assert_eq!(server.count(), 3, "{err}");
+    assert!(err.is_temporary(), "{err}");
     let message = err.to_string();
     assert!(message.contains("broke off mid-body"), "{message}");
     assert!(message.contains("gave up after 3 attempts"), "{message}");
@@ -935,6 +960,12 @@ async fn answers_that_cannot_be_read_say_why() {
             .await
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Backend);
+        // JSON that stops early may be an answer cut short on the way; the others are answers.
+        assert_eq!(
+            err.is_temporary(),
+            expected.ends_with("too early"),
+            "{body}"
+        );
         let message = err.to_string();
         assert!(message.contains(expected), "{body}: {message}");
         assert!(message.contains("secret/data/app"), "{message}");
@@ -962,8 +993,90 @@ async fn an_endless_answer_is_cut_at_one_mebibyte() {
             .await
             .unwrap_err();
         assert!(err.to_string().contains("more than 1 MiB"), "{err}");
+        assert!(!err.is_temporary(), "{err}");
         assert!(err.to_string().contains(&status.to_string()), "{err}");
         // Counted, not timed: what the client took before it hung up, plus socket buffers.
         assert!(server.written() < 32 << 20, "{} bytes", server.written());
+    }
+}
+
+async fn a_refused_approle_login_is_permission_denied() {
+    let credentials = credentials();
+    // Vault answers wrong AppRole credentials with 400 `invalid role or secret ID`.
+    for status in [400, 401, 403] {
+        let server = Fake::start(move |request| {
+            if request.path.ends_with("/login") {
+                Reply::json(status, &json!({ "errors": ["invalid role or secret ID"] }))
+            } else {
+                good_answer(&request.path)
+            }
+        });
+        let err = credentials
+            .provider(&server.address, true)
+            .get("app")
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{status}: {err}");
+        assert!(!err.is_temporary());
+        assert_eq!(server.count(), 1, "a refusal is not retried: {err}");
+        let message = err.to_string();
+        assert!(message.contains("check the token or AppRole"), "{message}");
+        assert_clean(&err, &credentials.all());
+    }
+}
+
+/// A server whose answers to reads of secrets the test switches: good, refused, down.
+fn switchable_server() -> (Fake, Arc<AtomicU64>) {
+    let status = Arc::new(AtomicU64::new(200));
+    let current = Arc::clone(&status);
+    let server = Fake::start(move |request| {
+        let status = current.load(Ordering::SeqCst);
+        if status == 200 || !request.path.ends_with("/secret/data/app") {
+            good_answer(&request.path)
+        } else {
+            let status = u16::try_from(status).unwrap();
+            Reply::json(status, &json!({ "errors": ["permission denied"] }))
+        }
+    });
+    (server, status)
+}
+
+/// A revoked token: from the first 403, the manager no longer serves the key, not even as a
+/// stale value when the server then goes down; a server that only goes down gets the stale
+/// value served, so the outage alone would be covered.
+async fn a_refused_token_stops_the_manager_serving_the_key() {
+    let start = Utc::now();
+    for refused_first in [true, false] {
+        let (server, status) = switchable_server();
+        let clock = Arc::new(ManualClock::new(start));
+        let manager = KeyManager::builder_async(credentials().provider(&server.address, false))
+            .with_clock(clock.clone())
+            .with_ttl(TimeDelta::minutes(5))
+            .with_max_stale(TimeDelta::hours(1))
+            .without_created_at_companion()
+            .build()
+            .unwrap();
+        let good = manager.get_async("app").await.unwrap();
+        assert_eq!(good.expose_secret(), "fake-value-0000");
+
+        clock.advance(TimeDelta::minutes(6));
+        if refused_first {
+            status.store(403, Ordering::SeqCst);
+            let err = manager.get_async("app").await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
+            assert!(manager.is_empty());
+        }
+        status.store(503, Ordering::SeqCst);
+        let read = manager.get_async("app").await;
+        if refused_first {
+            let err = read.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Backend, "{err}");
+            assert!(err.is_temporary());
+        } else {
+            assert!(
+                Arc::ptr_eq(&read.unwrap(), &good),
+                "the outage alone is covered"
+            );
+        }
     }
 }

@@ -10,7 +10,7 @@ use super::encode::{self, Encoding, Encodings};
 use super::region::{Detected, Region, Source, add_detected_region, add_region};
 use super::scan::{Engine, Hit, Origin, SecretBytes};
 use super::stream::StreamRedactor;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result, quote_name};
 use crate::format::KeyFormat;
 use crate::mask::{Fingerprint, fingerprint};
 use crate::secret::SecretString;
@@ -327,8 +327,9 @@ impl RedactorBuilder {
             return Err(Error::new(
                 ErrorKind::InvalidInput,
                 format!(
-                    "secret `{label}` is too short to redact: {chars} characters, the minimum is {} \
+                    "secret {} is too short to redact: {chars} characters, the minimum is {} \
                      (redacting short values everywhere would destroy the output)",
+                    quote_name(label),
                     self.min_len
                 ),
             ));
@@ -633,7 +634,7 @@ impl Redactor {
             .iter()
             .map(|(label, encodings)| {
                 let names: Vec<&str> = encodings.iter().map(|e| e.name()).collect();
-                format!("`{label}` ({})", names.join(", "))
+                format!("{} ({})", quote_name(label), names.join(", "))
             })
             .collect();
         Err(Error::new(

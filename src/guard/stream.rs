@@ -8,7 +8,7 @@ use super::redactor::{Redactor, detection_line};
 use super::region::{Region, add_detected_region, add_region};
 use super::scan::{Hit, ScanState};
 use super::wrapped::WrapState;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result, quote_name};
 
 /// Redacts a text that arrives in pieces, such as the tokens of a model's answer.
 ///
@@ -157,8 +157,8 @@ impl StreamRedactor {
             .found
             .iter()
             .map(|(label, detected)| match detected {
-                true => format!("`{label}` (detected)"),
-                false => format!("`{label}`"),
+                true => format!("{} (detected)", quote_name(label)),
+                false => quote_name(label),
             })
             .collect();
         Err(Error::new(

@@ -341,10 +341,7 @@ impl DotenvOptions {
                     self.max_size
                 ),
             ),
-            ReadError::Io(err) => {
-                Error::new(ErrorKind::Io, format!("could not read .env file {origin}"))
-                    .with_source(err)
-            }
+            ReadError::Io(err) => Error::io(format_args!(".env file {origin}"), err),
         })?;
         let text = into_text(bytes, origin)?;
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);

@@ -1,7 +1,7 @@
 use std::env;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::provider::{SecretProvider, validate_key_name};
+use crate::provider::{SecretProvider, quote_name, validate_key_name};
 use crate::secret::{Secret, SecretMeta, SecretString};
 
 /// Secrets from the process environment, read with [`std::env::var_os`]; never written.
@@ -47,7 +47,7 @@ impl EnvProvider {
                 ErrorKind::InvalidName,
                 format!(
                     "invalid secret name {}: environment variable names cannot contain `=`",
-                    super::quote_name(key)
+                    quote_name(key)
                 ),
             ));
         }
@@ -71,7 +71,10 @@ impl SecretProvider for EnvProvider {
             zeroize::Zeroize::zeroize(&mut raw.into_encoded_bytes());
             Error::new(
                 ErrorKind::InvalidFormat,
-                format!("environment variable `{name}` is not valid UTF-8"),
+                format!(
+                    "environment variable {} is not valid UTF-8",
+                    quote_name(&name)
+                ),
             )
         })?;
         if value.is_empty() {

@@ -8,6 +8,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+pub(crate) use crate::error::quote_name;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::KeyFormat;
 use crate::scope::Scope;
@@ -133,7 +134,7 @@ pub trait SecretProviderExt: SecretProvider {
         KeyFormat::validate(secret.expose_secret(), formats).map_err(|err| {
             Error::new(
                 err.kind(),
-                format!("secret `{key}` from {}: {err}", self.name()),
+                format!("secret {} from {}: {err}", quote_name(key), self.name()),
             )
         })?;
         Ok(secret)
@@ -221,21 +222,6 @@ pub fn validate_key_name(key: &str) -> Result<()> {
         ErrorKind::InvalidName,
         format!("invalid secret name {}: it {problem}", quote_name(key)),
     ))
-}
-
-/// A key name for a message: quoted, escaped and cut short, so that a hostile or mistaken name
-/// cannot forge log lines or flood them.
-pub(crate) fn quote_name(key: &str) -> String {
-    const SHOWN: usize = 64;
-    let mut shown: String = key
-        .chars()
-        .take(SHOWN)
-        .flat_map(char::escape_debug)
-        .collect();
-    if key.chars().nth(SHOWN).is_some() {
-        shown.push_str("...");
-    }
-    format!("`{shown}`")
 }
 
 #[cfg(test)]

@@ -177,6 +177,21 @@ macro_rules! on_both_runtimes {
     )*};
 }
 
+/// Every [`ErrorKind`], for tests that go through them all.
+pub const ERROR_KINDS: [ErrorKind; 11] = [
+    ErrorKind::NotFound,
+    ErrorKind::InvalidName,
+    ErrorKind::InvalidFormat,
+    ErrorKind::Parse,
+    ErrorKind::Io,
+    ErrorKind::InsecurePermissions,
+    ErrorKind::PermissionDenied,
+    ErrorKind::Leak,
+    ErrorKind::Backend,
+    ErrorKind::Expired,
+    ErrorKind::InvalidInput,
+];
+
 /// Records every event a key manager emits, for tests of its hooks.
 #[derive(Debug, Default, Clone)]
 pub struct Events(Arc<Mutex<Vec<KeyEvent>>>);

@@ -49,6 +49,12 @@ const MAX_SECRET_ID_LEN: usize = 2048;
 /// to 200 characters. A client given to [`from_client`](AwsSecretsManagerProvider::from_client)
 /// is used as it is, without the 1 MiB cap.
 ///
+/// Refused credentials (HTTP 401 or 403, or an AWS error code such as `AccessDeniedException`,
+/// `UnrecognizedClientException` or `ExpiredTokenException`, which Secrets Manager sends with
+/// HTTP 400) are an [`ErrorKind::PermissionDenied`] error, so that a
+/// [`KeyManager`](crate::KeyManager) stops serving the key at once; timeouts, connection errors,
+/// answers cut short, throttling and 5xx are [temporary](crate::Error::is_temporary).
+///
 /// ```no_run
 /// use keyward::{AsyncSecretProvider, AwsSecretsManagerProvider};
 ///
@@ -215,8 +221,10 @@ impl AwsSecretsManagerProvider {
         }
     }
 
-    /// A `Backend` error naming the operation, the secret id, the region and endpoint, and what
-    /// the service or the connection said; never credentials.
+    /// An error naming the operation, the secret id, the region and endpoint, and what the
+    /// service or the connection said; never credentials. A refused credential is
+    /// [`ErrorKind::PermissionDenied`], anything else [`ErrorKind::Backend`], temporary when
+    /// asking again may cure it (see [`Error::is_temporary`]).
     fn failure<E>(&self, action: &str, secret_id: &str, err: SdkError<E, HttpResponse>) -> Error
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
@@ -231,6 +239,9 @@ impl AwsSecretsManagerProvider {
         let sent = self.sent.credentials();
         let quiet = ServerText::new(sent.iter().map(|(label, credential)| (*label, credential)));
         let mut source: Option<Box<dyn StdError + Send + Sync>> = None;
+        // What the failure was: an answer (`Backend`, not temporary) unless found otherwise.
+        let mut kind = ErrorKind::Backend;
+        let mut temporary = false;
         let what = if let Some(redirected) = connector_cause::<Redirected, _>(&err) {
             redirect::refused(
                 "the service",
@@ -245,14 +256,20 @@ impl AwsSecretsManagerProvider {
                 too_large.status
             )
         } else if connector_cause::<BrokeOff, _>(&err).is_some() {
+            temporary = true;
             "the answer broke off mid-body".to_owned()
         } else {
             match &err {
-                SdkError::TimeoutError(_) => "timed out".to_owned(),
+                SdkError::TimeoutError(_) => {
+                    temporary = true;
+                    "timed out".to_owned()
+                }
                 SdkError::DispatchFailure(failure) if failure.is_timeout() => {
+                    temporary = true;
                     "timed out".to_owned()
                 }
                 SdkError::DispatchFailure(failure) if failure.is_io() => {
+                    temporary = true;
                     "the service could not be reached".to_owned()
                 }
                 // The SDK fails here, before sending, when it has no credentials or region.
@@ -266,14 +283,19 @@ impl AwsSecretsManagerProvider {
                     match raw.and_then(|raw| raw.body().bytes()) {
                         // A success the SDK could not read: say what is wrong with it.
                         Some(body) if status.is_some_and(|s| (200..300).contains(&s)) => {
-                            let (problem, cause) = unreadable(body, action);
-                            source = Some(cause);
+                            let unreadable = unreadable(body, action);
+                            source = Some(unreadable.cause);
+                            temporary = unreadable.cut_short;
                             format!(
-                                "the service answered HTTP {} with {problem}",
-                                status.unwrap_or_default()
+                                "the service answered HTTP {} with {}",
+                                status.unwrap_or_default(),
+                                unreadable.problem
                             )
                         }
-                        _ => service_said(&err, status, &quiet),
+                        _ => {
+                            (kind, temporary) = classify(err.code(), status);
+                            service_said(&err, status, &quiet)
+                        }
                     }
                 }
             }
@@ -282,7 +304,7 @@ impl AwsSecretsManagerProvider {
             "{place}: could not {action} secret {}: {what}",
             quote_name(secret_id)
         );
-        let error = Error::new(ErrorKind::Backend, message);
+        let error = Error::new(kind, message).with_temporary(temporary);
         if let Some(source) = source {
             return error.with_boxed_source(source);
         }
@@ -297,6 +319,27 @@ impl AwsSecretsManagerProvider {
             },
         }
     }
+}
+
+/// What an error answer means, from its AWS error code and HTTP status: a refused credential
+/// ([`ErrorKind::PermissionDenied`], not temporary), a failure that asking again may cure
+/// (5xx, 429, 408, throttling: [`ErrorKind::Backend`], temporary), or another answer
+/// (`Backend`, not temporary).
+fn classify(code: Option<&str>, status: Option<u16>) -> (ErrorKind, bool) {
+    if is_refusal(code, status) {
+        return (ErrorKind::PermissionDenied, false);
+    }
+    let temporary = status.is_some_and(|s| s >= 500 || s == 429 || s == 408)
+        || code.is_some_and(is_temporary_code);
+    (ErrorKind::Backend, temporary)
+}
+
+/// Whether the service refused the request's credentials: HTTP 401 or 403, or a credential
+/// error code, which Secrets Manager sends with HTTP 400. A 5xx is the service failing, whatever
+/// its code says.
+fn is_refusal(code: Option<&str>, status: Option<u16>) -> bool {
+    matches!(status, Some(401 | 403))
+        || (code.is_some_and(is_credential_code) && status.is_none_or(|s| s < 500))
 }
 
 /// What the service said in an error answer: its code, status and message, cleaned.
@@ -315,7 +358,7 @@ fn service_said<E: ProvideErrorMetadata>(
         .message()
         .map(|m| format!(": {}", quiet.clean(m)))
         .unwrap_or_default();
-    let hint = if code.is_some_and(is_credential_code) || matches!(status, Some(401 | 403)) {
+    let hint = if is_refusal(code, status) {
         "; check the AWS credentials and their permissions"
     } else {
         ""
@@ -331,26 +374,43 @@ fn connector_cause<T: StdError + 'static, E>(err: &SdkError<E, HttpResponse>) ->
     StdError::source(failure.as_connector_error()?)?.downcast_ref::<T>()
 }
 
-/// What is wrong with a successful answer the SDK could not read, and an error to keep as the
-/// source: serde_json's for malformed JSON (a syntax error names a position, never the text),
-/// [`ShapeError`] for JSON of another shape (the SDK's own error may quote the value it did
-/// not expect, which may be the secret).
-fn unreadable(body: &[u8], action: &str) -> (String, Box<dyn StdError + Send + Sync>) {
+/// What is wrong with a successful answer the SDK could not read.
+struct Unreadable {
+    /// The problem, for the message.
+    problem: String,
+    /// The error to keep as the source: serde_json's for malformed JSON (a syntax error names a
+    /// position, never the text), [`ShapeError`] for JSON of another shape (the SDK's own error
+    /// may quote the value it did not expect, which may be the secret).
+    cause: Box<dyn StdError + Send + Sync>,
+    /// JSON that stops early: an answer cut short on the way, which asking again may cure.
+    cut_short: bool,
+}
+
+fn unreadable(body: &[u8], action: &str) -> Unreadable {
     match serde_json::from_slice::<serde_json::Value>(body) {
         Err(err) => {
             let at = format!("line {}, column {}", err.line(), err.column());
-            let problem = if err.is_eof() {
+            let cut_short = err.is_eof();
+            let problem = if cut_short {
                 format!("JSON that ends too early ({at}): was the answer cut short?")
             } else {
                 format!("malformed JSON ({at})")
             };
-            (problem, Box::new(err))
+            Unreadable {
+                problem,
+                cause: Box::new(err),
+                cut_short,
+            }
         }
         Ok(mut value) => {
             let shape = ShapeError(shape_problem(&value));
             zeroize_json(&mut value);
             let problem = format!("JSON that is not the answer to {action} a secret: {shape}");
-            (problem, Box::new(shape))
+            Unreadable {
+                problem,
+                cause: Box::new(shape),
+                cut_short: false,
+            }
         }
     }
 }
@@ -542,6 +602,20 @@ fn parse_key(key: &str) -> Result<(&str, Option<&str>)> {
 
 fn is_not_found<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
     err.code() == Some("ResourceNotFoundException")
+}
+
+/// AWS error codes of a request refused for its rate or of the service failing: asking again
+/// later may cure them.
+fn is_temporary_code(code: &str) -> bool {
+    matches!(
+        code,
+        "ThrottlingException"
+            | "Throttling"
+            | "TooManyRequestsException"
+            | "RequestLimitExceeded"
+            | "InternalServiceError"
+            | "ServiceUnavailable"
+    )
 }
 
 fn is_credential_code(code: &str) -> bool {

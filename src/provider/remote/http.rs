@@ -8,7 +8,8 @@
 //!   [`MAX_ANSWER_BYTES`].
 //! - Connection errors, timeouts, an answer that breaks off mid-body, 408, 429 and 5xx are
 //!   retried, honouring `Retry-After`; every other status is returned for the provider to
-//!   interpret.
+//!   interpret. When the attempts run out, the error is [temporary](crate::Error::is_temporary);
+//!   a refused redirect or an oversized answer is not.
 //! - Whatever the server wrote that reaches an error goes through [`ServerText`].
 
 use std::fmt;
@@ -73,6 +74,8 @@ impl Answer {
     ) -> Result<T> {
         serde_json::from_slice(&self.body).map_err(|err| {
             let at = format!("line {}, column {}", err.line(), err.column());
+            // JSON that stops early is an answer cut short on the way: asking again may cure it.
+            let cut_short = err.is_eof();
             let problem = match err.classify() {
                 serde_json::error::Category::Eof => {
                     format!("JSON that ends too early ({at}): was the answer cut short?")
@@ -89,6 +92,7 @@ impl Answer {
                 ErrorKind::Backend,
                 format!("{service} answered `{shown}` with {problem}"),
             )
+            .with_temporary(cut_short)
             .with_source(err)
         })
     }

@@ -212,7 +212,8 @@ impl<E: std::error::Error + Send + Sync + 'static> Failure<E> {
         } else {
             self.message
         };
-        let error = Error::new(ErrorKind::Backend, message);
+        // A failure worth retrying is one that asking again later may cure.
+        let error = Error::new(ErrorKind::Backend, message).with_temporary(self.transient);
         match self.source {
             Some(source) => error.with_source(source),
             None => error,

@@ -51,6 +51,10 @@ const RENEW_RETRY: Duration = Duration::from_secs(10);
 /// Answers are read up to 1 MiB; what the server says in an error is shown redacted of the
 /// provider's credentials, on one line, and cut to 200 characters.
 ///
+/// A refused token (401, 403) or AppRole login (also 400) is an [`ErrorKind::PermissionDenied`]
+/// error, so that a [`KeyManager`](crate::KeyManager) stops serving the key at once; failures
+/// that retrying could cure (timeouts, 5xx, 429) are [temporary](crate::Error::is_temporary).
+///
 /// ```no_run
 /// use keyward::{AsyncSecretProvider, VaultProvider};
 ///
@@ -346,14 +350,22 @@ impl VaultProvider {
         if status.is_success() {
             return Ok(Outcome::Found(answer));
         }
+        // A refused token is an answer, not an outage: the caller may no longer read the key.
+        // A login carries no token, and Vault refuses wrong AppRole credentials with 400
+        // (`invalid role or secret ID`).
+        let refused = matches!(status.as_u16(), 401 | 403)
+            || (token.is_none() && status == StatusCode::BAD_REQUEST);
         let message = format!(
             "{} answered {status} for `{shown}`{}{}",
             self.service,
             quiet.detail(vault_errors(&answer.body).as_deref()),
-            hint(status)
+            hint(status, refused)
         );
-        if matches!(status.as_u16(), 401 | 403) {
-            Ok(Outcome::Denied(Error::new(ErrorKind::Backend, message)))
+        if refused {
+            Ok(Outcome::Denied(Error::new(
+                ErrorKind::PermissionDenied,
+                message,
+            )))
         } else {
             Err(Error::new(ErrorKind::Backend, message))
         }
@@ -770,9 +782,9 @@ fn token_header(token: &SecretString) -> Result<HeaderValue> {
     Ok(value)
 }
 
-fn hint(status: StatusCode) -> &'static str {
+fn hint(status: StatusCode, refused: bool) -> &'static str {
     match status.as_u16() {
-        401 | 403 => ": check the token or AppRole credentials and their policies",
+        _ if refused => ": check the token or AppRole credentials and their policies",
         429 => ": the server is throttling requests",
         _ => "",
     }
