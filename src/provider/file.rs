@@ -80,8 +80,9 @@ use crate::secret::{Secret, SecretMeta, SecretString};
 pub struct FileProvider {
     /// The directory as the caller named it, for messages.
     dir: PathBuf,
-    /// The same directory, canonicalized: every file read must resolve inside it.
-    root: PathBuf,
+    /// The same directory, canonicalized: every file read must resolve inside it. `None` for an
+    /// [optional](FileProvider::optional) directory that does not exist, which serves nothing.
+    root: Option<PathBuf>,
     /// Set by [`FileProvider::key_file`]: the only key served and the file that holds it.
     single: Option<(String, OsString)>,
     allow_readable_by_others: bool,
@@ -102,14 +103,50 @@ impl FileProvider {
     /// world-writable without the sticky bit.
     pub fn new(dir: impl AsRef<Path>) -> Result<FileProvider> {
         let dir = dir.as_ref().to_path_buf();
-        let root = open_root(&dir)?;
-        Ok(FileProvider {
+        let root = open_root(&dir)?.map_err(|err| dir_error(&dir, err))?;
+        Ok(FileProvider::at(dir, Some(root)))
+    }
+
+    /// Like [`new`](FileProvider::new), but a directory that does not exist is not an error: the
+    /// provider then serves nothing, so that a [`ChainProvider`](crate::ChainProvider) can list a
+    /// secrets directory that only some deployments mount (`/run/secrets` in a container, not on
+    /// a laptop).
+    ///
+    /// Only absence is forgiven, and it is decided here, once: a directory created later is not
+    /// seen (build a new provider). A path that exists must pass every check of `new`.
+    ///
+    /// ```
+    /// use keyward::{FileProvider, SecretProvider};
+    ///
+    /// let provider = FileProvider::optional("/no/such/secrets/directory")?;
+    /// assert!(provider.get("OPENAI_API_KEY")?.is_none());
+    /// assert!(provider.keys()?.is_empty());
+    /// # Ok::<(), keyward::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`FileProvider::new`] other than a missing directory: [`ErrorKind::Io`] if
+    /// it cannot be read, [`ErrorKind::InvalidInput`] if it is not a directory, and (on Unix)
+    /// [`ErrorKind::InsecurePermissions`] if it is world-writable without the sticky bit.
+    pub fn optional(dir: impl AsRef<Path>) -> Result<FileProvider> {
+        let dir = dir.as_ref().to_path_buf();
+        let root = match open_root(&dir)? {
+            Ok(root) => Some(root),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => None,
+            Err(err) => return Err(dir_error(&dir, err)),
+        };
+        Ok(FileProvider::at(dir, root))
+    }
+
+    fn at(dir: PathBuf, root: Option<PathBuf>) -> FileProvider {
+        FileProvider {
             dir,
             root,
             single: None,
             allow_readable_by_others: false,
             max_file_size: FileProvider::DEFAULT_MAX_FILE_SIZE,
-        })
+        }
     }
 
     /// Serves the single file at `path` under the name `key`, and no other key.
@@ -220,14 +257,12 @@ impl FileProvider {
         if let Some((key, _)) = &self.single {
             return Ok(self.get(key)?.map(|_| key.clone()).into_iter().collect());
         }
-        let listing_error = |err| {
-            Error::io(
-                format_args!("secrets directory `{}`", self.dir.display()),
-                err,
-            )
+        let Some(root) = &self.root else {
+            return Ok(Vec::new());
         };
+        let listing_error = |err| dir_error(&self.dir, err);
         let mut keys = Vec::new();
-        for entry in fs::read_dir(&self.root).map_err(listing_error)? {
+        for entry in fs::read_dir(root).map_err(listing_error)? {
             let file_name = entry.map_err(listing_error)?.file_name();
             // Kubernetes' `..data` and `..2024_...` entries, editors' and tools' dot files.
             if file_name.as_encoded_bytes().starts_with(b".") {
@@ -249,11 +284,14 @@ impl FileProvider {
 
     /// Reads the file named `file_name` in the directory, after every check.
     fn read(&self, file_name: &OsStr) -> Result<Option<Secret>> {
+        let Some(root) = &self.root else {
+            return Ok(None);
+        };
         let shown = self.dir.join(file_name);
-        let entry = self.root.join(file_name);
+        let entry = root.join(file_name);
         // A name that is one path component joins to a child of the root; anything else (a
         // Windows drive prefix such as `C:x`) would leave it.
-        if entry.parent() != Some(self.root.as_path()) {
+        if entry.parent() != Some(root.as_path()) {
             return Err(Error::new(
                 ErrorKind::InvalidName,
                 format!(
@@ -266,7 +304,7 @@ impl FileProvider {
         // A file replaced while it was being opened (renamed over by an agent that writes
         // secrets, a Kubernetes update) is read again; a second time in a row is refused.
         for _ in 0..2 {
-            if let Attempt::Read(secret) = self.read_once(&entry, &shown)? {
+            if let Attempt::Read(secret) = self.read_once(root, &entry, &shown)? {
                 return Ok(secret);
             }
         }
@@ -281,11 +319,11 @@ impl FileProvider {
     }
 
     /// One attempt at [`read`](Self::read): every check, the open, the read.
-    fn read_once(&self, entry: &Path, shown: &Path) -> Result<Attempt> {
-        let Some((entry_meta, real)) = self.resolve(entry, shown)? else {
+    fn read_once(&self, root: &Path, entry: &Path, shown: &Path) -> Result<Attempt> {
+        let Some((entry_meta, real)) = self.resolve(root, entry, shown)? else {
             return Ok(Attempt::Read(None));
         };
-        let sticky_dirs = self.check_dirs(&real)?;
+        let sticky_dirs = check_dirs(root, &real)?;
 
         // Look before opening: opening a pipe would block, opening a device could have effects.
         let meta = fs::metadata(&real).map_err(|err| read_error(shown, err))?;
@@ -325,7 +363,12 @@ impl FileProvider {
 
     /// Follows the symlinks at `entry` and checks that they stay inside the directory. Returns
     /// the entry's own metadata and the real path, or `None` if there is no file.
-    fn resolve(&self, entry: &Path, shown: &Path) -> Result<Option<(Metadata, PathBuf)>> {
+    fn resolve(
+        &self,
+        root: &Path,
+        entry: &Path,
+        shown: &Path,
+    ) -> Result<Option<(Metadata, PathBuf)>> {
         let entry_meta = match fs::symlink_metadata(entry) {
             Ok(meta) => meta,
             Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -338,7 +381,7 @@ impl FileProvider {
             Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(err) => return Err(read_error(shown, err)),
         };
-        if !real.starts_with(&self.root) {
+        if !real.starts_with(root) {
             return Err(Error::new(
                 ErrorKind::InsecurePermissions,
                 format!(
@@ -351,24 +394,22 @@ impl FileProvider {
         }
         Ok(Some((entry_meta, real)))
     }
+}
 
-    /// Checks every directory from the root down to the one holding `real`, and returns those
-    /// that are sticky and world-writable, with their owners.
-    fn check_dirs<'a>(&self, real: &'a Path) -> Result<Vec<(&'a Path, u32)>> {
-        let mut sticky_dirs = Vec::new();
-        for dir in real.ancestors().skip(1) {
-            if !dir.starts_with(&self.root) {
-                break;
-            }
-            let meta = fs::metadata(dir).map_err(|err| {
-                Error::io(format_args!("secrets directory `{}`", dir.display()), err)
-            })?;
-            if let Some(owner) = check_dir(dir, &meta)? {
-                sticky_dirs.push((dir, owner));
-            }
+/// Checks every directory from `root` down to the one holding `real`, and returns those that
+/// are sticky and world-writable, with their owners.
+fn check_dirs<'a>(root: &Path, real: &'a Path) -> Result<Vec<(&'a Path, u32)>> {
+    let mut sticky_dirs = Vec::new();
+    for dir in real.ancestors().skip(1) {
+        if !dir.starts_with(root) {
+            break;
         }
-        Ok(sticky_dirs)
+        let meta = fs::metadata(dir).map_err(|err| dir_error(dir, err))?;
+        if let Some(owner) = check_dir(dir, &meta)? {
+            sticky_dirs.push((dir, owner));
+        }
     }
+    Ok(sticky_dirs)
 }
 
 impl SecretProvider for FileProvider {
@@ -390,6 +431,9 @@ impl fmt::Debug for FileProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("FileProvider");
         d.field("dir", &self.dir);
+        if self.root.is_none() {
+            d.field("missing", &true);
+        }
         if let Some((key, file_name)) = &self.single {
             d.field("key", key).field("file", file_name);
         }
@@ -399,19 +443,22 @@ impl fmt::Debug for FileProvider {
     }
 }
 
-/// Canonicalizes the secrets directory and checks that it is one.
-fn open_root(dir: &Path) -> Result<PathBuf> {
-    let what = || format!("secrets directory `{}`", dir.display());
-    let root = fs::canonicalize(dir).map_err(|err| Error::io(what(), err))?;
-    let meta = fs::metadata(&root).map_err(|err| Error::io(what(), err))?;
+/// Canonicalizes the secrets directory and checks that it is one. The inner error is the
+/// operating system's, for the caller to name the directory with (or to forgive a missing one).
+fn open_root(dir: &Path) -> Result<io::Result<PathBuf>> {
+    let found = fs::canonicalize(dir).and_then(|root| fs::metadata(&root).map(|meta| (root, meta)));
+    let (root, meta) = match found {
+        Ok(found) => found,
+        Err(err) => return Ok(Err(err)),
+    };
     if !meta.is_dir() {
         return Err(Error::new(
             ErrorKind::InvalidInput,
-            format!("{} is not a directory", what()),
+            format!("secrets directory `{}` is not a directory", dir.display()),
         ));
     }
     check_dir(dir, &meta)?;
-    Ok(root)
+    Ok(Ok(root))
 }
 
 /// Reads at most `max` bytes into buffers that are zeroized before they are freed, drops a
@@ -459,6 +506,10 @@ fn unservable(dir: &Path, file_name: &OsStr, problem: &str) -> Error {
             file_name.to_string_lossy().escape_debug()
         ),
     )
+}
+
+fn dir_error(dir: &Path, err: io::Error) -> Error {
+    Error::io(format_args!("secrets directory `{}`", dir.display()), err)
 }
 
 fn read_error(path: &Path, err: io::Error) -> Error {
