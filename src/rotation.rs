@@ -11,7 +11,9 @@ use std::fmt;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::format::KeyFormat;
 use crate::mask::Fingerprint;
+use crate::provider::validate_format;
 use crate::secret::{Secret, SecretMeta, SecretString};
 
 /// When keys should be rotated: after a period, with a warning some time before, and optionally a
@@ -295,6 +297,34 @@ impl ManagedKey {
     /// The [`Fingerprint`] of the value, safe to log.
     pub fn fingerprint(&self) -> Fingerprint {
         self.secret.value().fingerprint()
+    }
+
+    /// Checks that the value is a key of one of `formats`, and says which. The error names the
+    /// key and its source, as [`SecretProviderExt::require_format`] does, and never the value.
+    ///
+    /// ```
+    /// use keyward::{ErrorKind, KeyFormat, KeyManager, MemoryProvider};
+    ///
+    /// let github = format!("ghp_{}", "FaKe0".repeat(8));
+    /// let manager = KeyManager::builder(MemoryProvider::new().with("OPENAI_API_KEY", github.as_str())).build()?;
+    /// let key = manager.get("OPENAI_API_KEY")?;
+    /// let err = key.validate(&[KeyFormat::OpenAi]).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidFormat);
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "secret `OPENAI_API_KEY` from memory: value does not have the expected format (OpenAI API key)"
+    /// );
+    /// assert_eq!(key.validate(&[KeyFormat::OpenAi, KeyFormat::GitHub])?, KeyFormat::GitHub);
+    /// # Ok::<(), keyward::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidFormat`] naming the key, its source and the expected formats.
+    ///
+    /// [`SecretProviderExt::require_format`]: crate::SecretProviderExt::require_format
+    pub fn validate(&self, formats: &[KeyFormat]) -> Result<KeyFormat> {
+        validate_format(&self.name, self.source(), self.expose_secret(), formats)
     }
 
     /// When the key was created, and how that is known.
