@@ -137,6 +137,33 @@ pub enum CreatedAt {
 }
 
 impl CreatedAt {
+    /// The suffix of the companion key that holds a key's creation date when its source's
+    /// metadata does not: `OPENAI_API_KEY_CREATED_AT` for `OPENAI_API_KEY`. The
+    /// [`KeyManager`](crate::KeyManager)'s default (see
+    /// [`KeyManagerBuilder::with_created_at_suffix`](crate::KeyManagerBuilder::with_created_at_suffix)).
+    pub const DEFAULT_COMPANION_SUFFIX: &'static str = "_CREATED_AT";
+
+    /// Parses a companion's creation date as the key manager does: RFC 3339
+    /// (`2026-01-31T12:00:00Z`) or a plain date (`2026-01-31`, read as midnight UTC). `key`
+    /// names the companion in the error.
+    ///
+    /// ```
+    /// use keyward::CreatedAt;
+    ///
+    /// let at = CreatedAt::parse_companion("OPENAI_API_KEY_CREATED_AT", "2025-11-01")?;
+    /// assert_eq!(at.to_rfc3339(), "2025-11-01T00:00:00+00:00");
+    /// assert!(CreatedAt::parse_companion("K_CREATED_AT", "yesterday").is_err());
+    /// # Ok::<(), keyward::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Parse`] naming `key` and the accepted forms; the text itself is never
+    /// echoed.
+    pub fn parse_companion(key: &str, text: &str) -> Result<DateTime<Utc>> {
+        parse_created_at(key, text)
+    }
+
     /// The creation time, when it is known.
     pub fn known(&self) -> Option<DateTime<Utc>> {
         match self {
