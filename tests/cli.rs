@@ -761,3 +761,30 @@ fn redact_dotenv_leaves_creation_dates_alone() {
     );
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
 }
+
+/// The audit names the secret files the project holds apart from the names it only probed.
+#[test]
+fn audit_lists_existing_secret_files_apart_from_probed_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let git = Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(git.success());
+    write(dir.path(), ".gitignore", ".env\n");
+    write(dir.path(), ".env", "LOG_LEVEL=info\n");
+    write(dir.path(), "deploy/server.key", "not a real key\n");
+    let output = keyward(&["audit", dir.path().to_str().unwrap()], "");
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(
+        text.contains("\n         not ignored: deploy/server.key\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n         probed, would not be ignored: .env.local\n"),
+        "{text}"
+    );
+    assert!(!text.contains("not ignored: .env\n"), "{text}");
+}
