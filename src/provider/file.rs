@@ -11,6 +11,8 @@ use crate::provider::capped::{ReadError, read_capped};
 use crate::provider::{SecretProvider, quote_name, validate_key_name};
 use crate::secret::{Secret, SecretMeta, SecretString};
 
+mod open;
+
 /// Secrets stored one per file, the file name being the key: the layout of Docker's
 /// `/run/secrets` and of Kubernetes secret volumes.
 ///
@@ -46,7 +48,9 @@ use crate::secret::{Secret, SecretMeta, SecretString};
 ///   the file (and the symlink naming it, if any) must belong to the directory's owner.
 /// - On Unix, a file replaced, removed or swapped for a symlink between these checks and the
 ///   open is read again from the start; the same twice in a row is
-///   [`ErrorKind::InsecurePermissions`].
+///   [`ErrorKind::InsecurePermissions`]. On Linux 5.6 and later the open itself cannot leave
+///   the directory: it is `openat2` beneath it, through no symlink, of the path the checks
+///   resolved, so a directory on the way swapped for a symlink meanwhile is not followed.
 /// - Directories, devices, sockets and pipes where a file should be, files larger than
 ///   [`max_file_size`] (64 KiB unless [changed](FileProvider::with_max_file_size)) and content
 ///   that is not UTF-8: [`ErrorKind::InvalidFormat`].
@@ -70,9 +74,14 @@ use crate::secret::{Secret, SecretMeta, SecretString};
 /// # What is not guaranteed
 ///
 /// The read goes into a buffer that is zeroized before it is freed, and the value is then held by
-/// a [`SecretString`]. The operating system keeps its own copy in the page cache. The checks and
-/// the read are separate system calls: someone who can already write inside the directory can
-/// swap a file between them, which is why writable directories are refused in the first place.
+/// a [`SecretString`]. The operating system keeps its own copy in the page cache. The checks of
+/// the directories and the open are separate system calls. On Linux (5.6 and later, where no
+/// seccomp filter refuses `openat2`) what is opened is beneath the directory, at the path that
+/// was checked, and the file's type, mode, owner and size are checked on what was opened.
+/// Elsewhere the open follows the path again: someone who can already write inside the
+/// directory could swap a directory on the way for a symlink between the two (the file opened
+/// is checked to be the one at the checked path, which catches a swapped file, not a swapped
+/// directory above it). That is why writable directories are refused in the first place.
 ///
 /// [`allow_readable_by_others`]: FileProvider::allow_readable_by_others
 /// [`max_file_size`]: FileProvider::max_file_size
@@ -87,6 +96,9 @@ pub struct FileProvider {
     single: Option<(String, OsString)>,
     allow_readable_by_others: bool,
     max_file_size: u64,
+    /// Whether files are opened beneath the directory with `openat2` where the system has it;
+    /// off only in tests of the fallback.
+    beneath: bool,
 }
 
 impl FileProvider {
@@ -146,6 +158,7 @@ impl FileProvider {
             single: None,
             allow_readable_by_others: false,
             max_file_size: FileProvider::DEFAULT_MAX_FILE_SIZE,
+            beneath: true,
         }
     }
 
@@ -204,6 +217,13 @@ impl FileProvider {
     /// Sets the largest file accepted, in bytes; larger files are an error rather than a read.
     pub fn with_max_file_size(mut self, bytes: u64) -> FileProvider {
         self.max_file_size = bytes;
+        self
+    }
+
+    /// Opens files with the plain `open` of systems without `openat2`, to test that path.
+    #[cfg(test)]
+    fn without_openat2(mut self) -> FileProvider {
+        self.beneath = false;
         self
     }
 
@@ -325,14 +345,15 @@ impl FileProvider {
         };
         let sticky_dirs = check_dirs(root, &real)?;
 
-        // Look before opening: opening a pipe would block, opening a device could have effects.
+        // Look before opening: opening a device could have effects.
         let meta = fs::metadata(&real).map_err(|err| read_error(shown, err))?;
         check_file_type(shown, &meta)?;
-        let mut file = match File::open(&real) {
-            Ok(file) => file,
+        // Beneath the directory, through no symlink, where the system can (see `open`).
+        let Some(mut file) =
+            open::open_checked(root, &real, self.beneath).map_err(|err| read_error(shown, err))?
+        else {
             // There a moment ago: gone or moved meanwhile.
-            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Attempt::Moved),
-            Err(err) => return Err(read_error(shown, err)),
+            return Ok(Attempt::Moved);
         };
         // From here on, check what was opened, not what the path named a moment ago.
         let meta = file.metadata().map_err(|err| read_error(shown, err))?;
@@ -537,8 +558,8 @@ enum Attempt {
 /// Whether the file opened is the one at `real` now, and `real` no symlink: the path was
 /// checked to lead inside the directory before it was opened, and a file swapped in between
 /// (a symlink to elsewhere, say) would have been opened instead. Only the last component is
-/// looked at: the directories above it belong to the directory's owner (see `check_dirs`).
-/// (Opening relative to the directory with `O_NOFOLLOW` would close the gap for good.)
+/// looked at: the directories above it belong to the directory's owner (see `check_dirs`), and
+/// on Linux the open itself stays beneath the directory (see `open`).
 #[cfg(unix)]
 fn still_in_place(shown: &Path, real: &Path, opened: &Metadata) -> Result<bool> {
     use std::os::unix::fs::MetadataExt;
@@ -729,6 +750,61 @@ mod tests {
 
         let err = read_value(&mut open()?, &stale, 1000, &big).err();
         assert_eq!(err.map(|err| err.kind()), Some(ErrorKind::InvalidFormat));
+        Ok(())
+    }
+
+    /// Every rule holds on both opens: `openat2` beneath the directory where the kernel has
+    /// it, and the plain open it falls back to (forced here).
+    #[cfg(unix)]
+    #[test]
+    fn both_opens_read_and_refuse_alike() -> Result<()> {
+        use std::os::unix::fs::{PermissionsExt, symlink};
+
+        let io = |err| Error::io("a test fixture", err);
+        let parent = tempfile::tempdir().map_err(io)?;
+        let dir = parent.path().join("secrets");
+        let outside = parent.path().join("outside");
+        let version = dir.join("..2026_01_01_00_00_00.1");
+        fs::create_dir_all(&version).map_err(io)?;
+        fs::create_dir(&outside).map_err(io)?;
+        let value = format!("sk-proj-{}", "FaKe0".repeat(8));
+        for (path, mode) in [
+            (dir.join("PLAIN"), 0o600),
+            (version.join("KUBE"), 0o400),
+            (outside.join("AWAY"), 0o600),
+            (dir.join("OPEN"), 0o644),
+        ] {
+            fs::write(&path, &value).map_err(io)?;
+            fs::set_permissions(&path, fs::Permissions::from_mode(mode)).map_err(io)?;
+        }
+        symlink("..2026_01_01_00_00_00.1", dir.join("..data")).map_err(io)?;
+        symlink("..data/KUBE", dir.join("KUBE")).map_err(io)?;
+        symlink("../outside/AWAY", dir.join("AWAY")).map_err(io)?;
+        let fifo = dir.join("FIFO");
+        let has_fifo = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .is_ok_and(|status| status.success());
+
+        for provider in [
+            FileProvider::new(&dir)?,
+            FileProvider::new(&dir)?.without_openat2(),
+        ] {
+            let read = |key| {
+                provider
+                    .get(key)
+                    .map(|secret| secret.map(|s| s.expose_secret().to_owned()))
+            };
+            assert_eq!(read("PLAIN")?.as_deref(), Some(value.as_str()));
+            assert_eq!(read("KUBE")?.as_deref(), Some(value.as_str()));
+            assert_eq!(read("GONE")?, None);
+            let kind = |key| read(key).err().map(|err| err.kind());
+            assert_eq!(kind("AWAY"), Some(ErrorKind::InsecurePermissions));
+            assert_eq!(kind("OPEN"), Some(ErrorKind::InsecurePermissions));
+            if has_fifo {
+                assert_eq!(kind("FIFO"), Some(ErrorKind::InvalidFormat));
+            }
+        }
         Ok(())
     }
 }
