@@ -30,6 +30,9 @@ mod open;
 /// # Ok::<(), keyward::Error>(())
 /// ```
 ///
+/// For a directory that only some deployments mount, [`FileProvider::optional`] serves nothing
+/// when it is missing, and applies every rule below when it is there.
+///
 /// # What is refused
 ///
 /// Every lookup fails closed, with an error that names the path and says how to fix it:
