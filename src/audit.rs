@@ -280,9 +280,10 @@ impl<'a> Audit<'a> {
             GitCheck::Failed(err) => AuditItem::new(check, AuditStatus::Warn, err),
             GitCheck::Checked {
                 not_ignored,
+                probed,
                 tracked,
             } => {
-                if not_ignored.is_empty() && tracked.is_empty() {
+                if not_ignored.is_empty() && probed.is_empty() && tracked.is_empty() {
                     return AuditItem::new(
                         check,
                         AuditStatus::Pass,
@@ -295,11 +296,26 @@ impl<'a> Audit<'a> {
                 let mut problems = Vec::new();
                 let mut details = Vec::new();
                 if !not_ignored.is_empty() {
-                    problems.push(format!("git would not ignore {}", not_ignored.join(", ")));
+                    problems.push(format!(
+                        "git does not ignore {}, in the project now",
+                        not_ignored.join(", ")
+                    ));
                     details.extend(
                         not_ignored
                             .iter()
                             .map(|path| format!("not ignored: {path}")),
+                    );
+                }
+                if !probed.is_empty() {
+                    problems.push(format!(
+                        "no rule would keep {} out of git (names probed for the checklist's \
+                         patterns; no such file yet)",
+                        probed.join(", ")
+                    ));
+                    details.extend(
+                        probed
+                            .iter()
+                            .map(|path| format!("probed, would not be ignored: {path}")),
                     );
                 }
                 if !tracked.is_empty() {

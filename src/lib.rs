@@ -10,7 +10,8 @@
 //!
 //! **Load** a key through a chain of providers: the environment first, then a `.env` file, then
 //! a secrets directory ([`EnvProvider`], [`DotenvProvider`], [`FileProvider`], [`ChainProvider`];
-//! remote managers behind features). The value is a [`SecretString`]: it prints as `***`, has no
+//! remote managers behind features). Sources that only some machines have are
+//! [`DotenvProvider::optional`] and [`FileProvider::optional`]: absent, they serve nothing. The value is a [`SecretString`]: it prints as `***`, has no
 //! `Display` and no `Serialize`, and is zeroized when dropped.
 //!
 //! ```
@@ -96,6 +97,11 @@
 //! `docs/providers.md` compares the providers: address syntax, authentication, metadata and how
 //! each is tested.
 #![cfg_attr(docsrs, feature(doc_cfg))]
+
+// The README's code blocks run as doctests, so that the tour it shows cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 #[cfg(feature = "audit")]
 mod audit;

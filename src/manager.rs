@@ -193,7 +193,7 @@ impl KeyManagerBuilder {
                 stale_retry: TimeDelta::seconds(30),
                 serve_expired: false,
                 grace_period: TimeDelta::hours(24),
-                created_at_suffix: Some("_CREATED_AT".to_owned()),
+                created_at_suffix: Some(CreatedAt::DEFAULT_COMPANION_SUFFIX.to_owned()),
             },
             hooks: Vec::new(),
         }

@@ -11,7 +11,9 @@ use std::fmt;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::error::{Error, ErrorKind, Result, quote_name};
+use crate::format::KeyFormat;
 use crate::mask::Fingerprint;
+use crate::provider::validate_format;
 use crate::secret::{Secret, SecretMeta, SecretString};
 
 /// When keys should be rotated: after a period, with a warning some time before, and optionally a
@@ -135,6 +137,33 @@ pub enum CreatedAt {
 }
 
 impl CreatedAt {
+    /// The suffix of the companion key that holds a key's creation date when its source's
+    /// metadata does not: `OPENAI_API_KEY_CREATED_AT` for `OPENAI_API_KEY`. The
+    /// [`KeyManager`](crate::KeyManager)'s default (see
+    /// [`KeyManagerBuilder::with_created_at_suffix`](crate::KeyManagerBuilder::with_created_at_suffix)).
+    pub const DEFAULT_COMPANION_SUFFIX: &'static str = "_CREATED_AT";
+
+    /// Parses a companion's creation date as the key manager does: RFC 3339
+    /// (`2026-01-31T12:00:00Z`) or a plain date (`2026-01-31`, read as midnight UTC). `key`
+    /// names the companion in the error.
+    ///
+    /// ```
+    /// use keyward::CreatedAt;
+    ///
+    /// let at = CreatedAt::parse_companion("OPENAI_API_KEY_CREATED_AT", "2025-11-01")?;
+    /// assert_eq!(at.to_rfc3339(), "2025-11-01T00:00:00+00:00");
+    /// assert!(CreatedAt::parse_companion("K_CREATED_AT", "yesterday").is_err());
+    /// # Ok::<(), keyward::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Parse`] naming `key` and the accepted forms; the text itself is never
+    /// echoed.
+    pub fn parse_companion(key: &str, text: &str) -> Result<DateTime<Utc>> {
+        parse_created_at(key, text)
+    }
+
     /// The creation time, when it is known.
     pub fn known(&self) -> Option<DateTime<Utc>> {
         match self {
@@ -295,6 +324,34 @@ impl ManagedKey {
     /// The [`Fingerprint`] of the value, safe to log.
     pub fn fingerprint(&self) -> Fingerprint {
         self.secret.value().fingerprint()
+    }
+
+    /// Checks that the value is a key of one of `formats`, and says which. The error names the
+    /// key and its source, as [`SecretProviderExt::require_format`] does, and never the value.
+    ///
+    /// ```
+    /// use keyward::{ErrorKind, KeyFormat, KeyManager, MemoryProvider};
+    ///
+    /// let github = format!("ghp_{}", "FaKe0".repeat(8));
+    /// let manager = KeyManager::builder(MemoryProvider::new().with("OPENAI_API_KEY", github.as_str())).build()?;
+    /// let key = manager.get("OPENAI_API_KEY")?;
+    /// let err = key.validate(&[KeyFormat::OpenAi]).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidFormat);
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "secret `OPENAI_API_KEY` from memory: value does not have the expected format (OpenAI API key)"
+    /// );
+    /// assert_eq!(key.validate(&[KeyFormat::OpenAi, KeyFormat::GitHub])?, KeyFormat::GitHub);
+    /// # Ok::<(), keyward::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidFormat`] naming the key, its source and the expected formats.
+    ///
+    /// [`SecretProviderExt::require_format`]: crate::SecretProviderExt::require_format
+    pub fn validate(&self, formats: &[KeyFormat]) -> Result<KeyFormat> {
+        validate_format(&self.name, self.source(), self.expose_secret(), formats)
     }
 
     /// When the key was created, and how that is known.

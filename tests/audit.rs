@@ -330,14 +330,86 @@ fn missing_ignore_rules_fail_and_name_the_files() {
     assert_eq!(
         item.details,
         [
-            "not ignored: .env.local",
-            "not ignored: .env.production.local",
-            "not ignored: server.key",
-            "not ignored: api_key.txt",
-            "not ignored: secrets/x",
-            "not ignored: credentials.json",
+            "probed, would not be ignored: .env.local",
+            "probed, would not be ignored: .env.production.local",
+            "probed, would not be ignored: server.key",
+            "probed, would not be ignored: api_key.txt",
+            "probed, would not be ignored: secrets/x",
+            "probed, would not be ignored: credentials.json",
         ]
     );
+    // None of these files exists: the reason says they were probed, not found.
+    assert!(item.reason.contains("names probed"), "{}", item.reason);
+    assert!(
+        !item.reason.contains("in the project now"),
+        "{}",
+        item.reason
+    );
+}
+
+/// "not ignored" lists the secret files the project holds, wherever they are, by git's own
+/// rules; the probed names are listed apart, and only where no such file exists.
+#[test]
+fn secret_files_that_exist_are_listed_apart_from_the_probed_names() {
+    let dir = good_repo();
+    write(dir.path(), ".gitignore", ".env\n*.key\ntarget/\n");
+    let files = [
+        (".env", true),
+        (".env.example", false),
+        (".env.staging", false),
+        ("deploy/server.key", true),
+        ("config/.env.production.local", false),
+        ("config/secrets/db_password", false),
+        ("services/api/credentials.json", false),
+        ("tools/openai_key.txt", false),
+        ("target/debug/cache.key", true),
+        ("src/keys.rs", true),
+    ];
+    for (path, _) in files {
+        write(dir.path(), path, "not a real secret\n");
+    }
+    // A tracked file that no rule covers counts too.
+    git(dir.path(), &["add", "services/api/credentials.json"]);
+    let report = Audit::new(dir.path()).run();
+    let item = report.item(Check::GitIgnore).unwrap();
+    assert_eq!(item.status, AuditStatus::Fail);
+    assert_eq!(
+        item.details,
+        [
+            "not ignored: .env.staging",
+            "not ignored: config/.env.production.local",
+            "not ignored: config/secrets/db_password",
+            "not ignored: services/api/credentials.json",
+            "not ignored: tools/openai_key.txt",
+            "probed, would not be ignored: .env.local",
+            "probed, would not be ignored: .env.production.local",
+            "probed, would not be ignored: api_key.txt",
+            "probed, would not be ignored: secrets/x",
+            "probed, would not be ignored: credentials.json",
+        ],
+        "{}",
+        item.reason
+    );
+    assert!(
+        item.reason.contains("in the project now"),
+        "{}",
+        item.reason
+    );
+
+    // Once the rules cover them, nothing is listed, and the files still exist.
+    write(
+        dir.path(),
+        ".gitignore",
+        ".env*\n!.env.example\n*.key\n*_key.txt\nsecrets/\ncredentials.json\ntarget/\n",
+    );
+    git(
+        dir.path(),
+        &["rm", "-q", "--cached", "services/api/credentials.json"],
+    );
+    let report = Audit::new(dir.path()).run();
+    let item = report.item(Check::GitIgnore).unwrap();
+    assert_eq!(item.status, AuditStatus::Pass, "{report}");
+    assert!(dir.path().join("config/.env.production.local").exists());
 }
 
 #[test]
@@ -351,7 +423,7 @@ fn gitignore_semantics_come_from_git_negations_and_nested_files_included() {
     );
     let report = Audit::new(dir.path()).run();
     let item = report.item(Check::GitIgnore).unwrap();
-    assert_eq!(item.details, ["not ignored: .env.local"]);
+    assert_eq!(item.details, ["probed, would not be ignored: .env.local"]);
 
     // a project in a subdirectory, covered by the repository's root .gitignore
     write(

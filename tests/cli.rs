@@ -674,3 +674,122 @@ fn redact_catches_every_key_on_a_line_of_megabytes() {
     let expected = vec!["[REDACTED:AWS access key id]"; keys.len()].join(" ") + "\n";
     assert!(stdout(&output) == expected, "not every key was redacted");
 }
+
+/// `--check` turns the filter into a gate: exit 1 when anything was redacted, naming what on
+/// stderr (names and formats, never values), with the redacted text still on stdout.
+#[test]
+fn redact_check_exits_1_when_anything_was_redacted_and_names_it() {
+    let named = format!("env-secret-{}", "Qw3r".repeat(5));
+    let unknown = github_key();
+    let args = ["redact", "--check", "--env", "KEYWARD_TEST_SECRET"];
+    let env = [("KEYWARD_TEST_SECRET", named.as_str())];
+
+    let output = keyward_with_env(&args, &env, &format!("a {named} and {unknown}\n"));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "a [REDACTED:KEYWARD_TEST_SECRET] and [REDACTED:GitHub token]\n"
+    );
+    let err = stderr(&output);
+    assert!(err.contains("`KEYWARD_TEST_SECRET`"), "{err}");
+    assert!(err.contains("`GitHub token` (detected)"), "{err}");
+    assert!(!err.contains(&named) && !err.contains(&unknown), "{err}");
+
+    // Split across reads, at the very end, or only detected: still found.
+    let output = keyward_with_env(&args, &env, &format!("ends with {named}"));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let output = keyward_with_env(
+        &["redact", "--check"],
+        &[],
+        &format!("detected {unknown}\n"),
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+
+    // Clean text passes, and without --check a redaction is no failure.
+    let output = keyward_with_env(&args, &env, "nothing to see\n");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "nothing to see\n");
+    assert_eq!(stderr(&output), "");
+    let output = keyward_with_env(&args[..1], &env, &format!("{unknown}\n"));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+/// A key's creation date beside it in a .env file (the companion the key manager reads) is no
+/// secret: redacting it would garble every such date in the output.
+#[test]
+fn redact_dotenv_leaves_creation_dates_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = format!("dotenv-secret-{}", "Ty6u".repeat(5));
+    let not_a_date = format!("odd-value-{}", "Zx8c".repeat(5));
+    write(
+        dir.path(),
+        "app.env",
+        &format!(
+            "OPENAI_API_KEY={key}\nOPENAI_API_KEY_CREATED_AT=2025-11-01\n\
+             DB_PASSWORD_CREATED_AT=2026-01-31T12:00:00Z\nODD_CREATED_AT={not_a_date}\n"
+        ),
+    );
+    let output = keyward(
+        &[
+            "redact",
+            "--no-detect",
+            "--dotenv",
+            dir.path().join("app.env").to_str().unwrap(),
+        ],
+        &format!(
+            "key {key} made 2025-11-01, password made 2026-01-31T12:00:00Z, odd {not_a_date}\n"
+        ),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "key [REDACTED:OPENAI_API_KEY] made 2025-11-01, password made 2026-01-31T12:00:00Z, \
+         odd [REDACTED:ODD_CREATED_AT]\n"
+    );
+    let err = stderr(&output);
+    assert!(
+        err.contains("not redacting `OPENAI_API_KEY_CREATED_AT`")
+            && err.contains("not redacting `DB_PASSWORD_CREATED_AT`"),
+        "{err}"
+    );
+    assert!(!err.contains("ODD_CREATED_AT"), "{err}");
+
+    // A file of dates only holds no secret.
+    write(dir.path(), "dates.env", "A_CREATED_AT=2025-11-01\n");
+    let output = keyward(
+        &[
+            "redact",
+            "--dotenv",
+            dir.path().join("dates.env").to_str().unwrap(),
+        ],
+        "x\n",
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+}
+
+/// The audit names the secret files the project holds apart from the names it only probed.
+#[test]
+fn audit_lists_existing_secret_files_apart_from_probed_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let git = Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(git.success());
+    write(dir.path(), ".gitignore", ".env\n");
+    write(dir.path(), ".env", "LOG_LEVEL=info\n");
+    write(dir.path(), "deploy/server.key", "not a real key\n");
+    let output = keyward(&["audit", dir.path().to_str().unwrap()], "");
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(
+        text.contains("\n         not ignored: deploy/server.key\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n         probed, would not be ignored: .env.local\n"),
+        "{text}"
+    );
+    assert!(!text.contains("not ignored: .env\n"), "{text}");
+}

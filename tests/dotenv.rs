@@ -323,6 +323,65 @@ fn a_missing_single_file_is_an_io_error_naming_it() {
     );
 }
 
+/// `optional` forgives absence, and only absence: a missing file, a missing directory and a
+/// symlink to nothing give an empty provider; a file that is there is read with every check.
+#[test]
+fn an_optional_file_may_be_missing_but_not_broken() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut missing = vec![dir.path().join(".env"), dir.path().join("no/such/dir/.env")];
+    #[cfg(unix)]
+    {
+        let dangling = dir.path().join("dangling.env");
+        std::os::unix::fs::symlink(dir.path().join("gone.env"), &dangling)?;
+        missing.push(dangling);
+    }
+    for path in &missing {
+        let provider = DotenvProvider::optional(path)?;
+        assert!(
+            provider.is_empty() && provider.paths().is_empty(),
+            "{path:?}"
+        );
+        assert_eq!(value(&provider, "KEY"), None);
+        // the same path is an error for `from_path`
+        assert_eq!(
+            DotenvProvider::from_path(path).unwrap_err().kind(),
+            ErrorKind::Io
+        );
+    }
+
+    let present = write(
+        dir.path(),
+        "app.env",
+        format!(
+            "KEY={}
+",
+            fake_key()
+        ),
+    );
+    let provider = DotenvProvider::optional(&present)?;
+    assert_eq!(value(&provider, "KEY"), Some(fake_key()));
+    assert_eq!(provider.paths(), std::slice::from_ref(&present));
+
+    // A path through a file is not absence (ENOTDIR), nor is a directory, nor bad syntax.
+    let through_a_file = present.join(".env");
+    let err = DotenvProvider::optional(&through_a_file).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Io, "{err}");
+    assert!(err.to_string().contains("app.env"), "{err}");
+    let err = DotenvProvider::optional(dir.path()).unwrap_err();
+    assert!(err.to_string().contains("a directory"), "{err}");
+    let broken = write(dir.path(), "broken.env", format!("KEY=\"{}\n", fake_key()));
+    let err = DotenvProvider::optional(&broken).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Parse, "{err}");
+    assert!(!err.to_string().contains(&fake_key()), "{err}");
+    let expanding = DotenvProvider::options().expand_variables(true).clone();
+    assert_eq!(
+        value(&expanding.open_optional(&present)?, "KEY"),
+        Some(fake_key())
+    );
+    assert!(expanding.open_optional(&missing[0])?.is_empty());
+    Ok(())
+}
+
 #[test]
 fn key_names_are_validated() {
     let provider = from_text("A=1\n");
@@ -548,10 +607,11 @@ fn a_fifo_is_refused_without_waiting_for_a_writer() -> TestResult {
     let text = format!("KEY={}\n", fake_key());
     for path in [&fifo, &link] {
         let expanding = DotenvProvider::options().expand_variables(true).clone();
-        let attempts: [&dyn Fn() -> keyward::Result<DotenvProvider>; 3] = [
+        let attempts: [&dyn Fn() -> keyward::Result<DotenvProvider>; 4] = [
             &|| DotenvProvider::from_path(path),
             &|| expanding.open(path),
             &|| DotenvProvider::layered([path]),
+            &|| DotenvProvider::optional(path),
         ];
         for attempt in attempts {
             let writer = {
@@ -584,6 +644,7 @@ fn directories_and_devices_are_refused() -> TestResult {
         for err in [
             DotenvProvider::from_path(path).unwrap_err(),
             DotenvProvider::layered([path]).unwrap_err(),
+            DotenvProvider::optional(path).unwrap_err(),
         ] {
             assert_eq!(err.kind(), ErrorKind::Io, "{path:?}");
             assert!(err.to_string().contains(says), "{path:?}: {err}");

@@ -224,6 +224,53 @@ fn the_directory_must_exist_and_be_a_directory() {
     assert_eq!(not_dir.kind(), ErrorKind::InvalidInput);
 }
 
+/// `optional` forgives a missing directory, and nothing else.
+#[test]
+fn an_optional_directory_may_be_missing_but_not_wrong() {
+    let dir = secrets_dir();
+    for missing in [dir.path().join("missing"), dir.path().join("no/such/dir")] {
+        let provider = FileProvider::optional(&missing).unwrap();
+        assert!(provider.get("KEY").unwrap().is_none());
+        assert!(provider.keys().unwrap().is_empty());
+        assert_eq!(provider.dir(), missing);
+        assert!(
+            format!("{provider:?}").contains("missing: true"),
+            "{provider:?}"
+        );
+        // the same path is an error for `new`
+        assert_eq!(
+            FileProvider::new(&missing).unwrap_err().kind(),
+            ErrorKind::Io
+        );
+    }
+
+    // A directory that is there is served as by `new`.
+    let key = fake_key();
+    write(dir.path(), "KEY", key.as_bytes(), 0o600);
+    let provider = FileProvider::optional(dir.path()).unwrap();
+    assert_eq!(provider.require("KEY").unwrap().expose_secret(), key);
+    assert_eq!(provider.keys().unwrap(), ["KEY"]);
+    assert!(!format!("{provider:?}").contains("missing"), "{provider:?}");
+
+    // A file where the directory should be, or on the way to it, is not absence.
+    let file = dir.path().join("KEY");
+    let err = FileProvider::optional(&file).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    let err = FileProvider::optional(file.join("secrets")).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Io, "{err}");
+    assert!(err.to_string().contains("KEY"), "{err}");
+
+    // Nor is a directory anyone can write to.
+    #[cfg(unix)]
+    {
+        let open = dir.path().join("open");
+        fs::create_dir(&open).unwrap();
+        set_mode(&open, 0o777);
+        let err = FileProvider::optional(&open).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InsecurePermissions, "{err}");
+    }
+}
+
 #[test]
 fn key_file_serves_one_file_under_the_given_name() {
     let dir = secrets_dir();

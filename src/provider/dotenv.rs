@@ -88,6 +88,26 @@ impl DotenvProvider {
         DotenvOptions::new().open(path)
     }
 
+    /// Reads the `.env` file at `path` if there is one, with the default [`DotenvOptions`]: a
+    /// missing file gives an empty provider, so that a [`ChainProvider`](crate::ChainProvider)
+    /// can list a `.env` file that only development machines have.
+    ///
+    /// ```
+    /// use keyward::{DotenvProvider, SecretProvider};
+    ///
+    /// let provider = DotenvProvider::optional("no-such-dir/.env")?;
+    /// assert!(provider.is_empty() && provider.paths().is_empty());
+    /// assert!(provider.get("OPENAI_API_KEY")?.is_none());
+    /// # Ok::<(), keyward::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// See [`DotenvOptions::open_optional`]: only absence is forgiven.
+    pub fn optional(path: impl AsRef<Path>) -> Result<DotenvProvider> {
+        DotenvOptions::new().open_optional(path)
+    }
+
     /// Reads `.env` text from `reader` with the default [`DotenvOptions`].
     ///
     /// # Errors
@@ -245,8 +265,32 @@ impl DotenvOptions {
     /// - [`ErrorKind::InvalidFormat`] when it is not UTF-8;
     /// - [`ErrorKind::Parse`] naming the line of the first statement that does not parse.
     pub fn open(&self, path: impl AsRef<Path>) -> Result<DotenvProvider> {
-        let path = path.as_ref();
-        let file = open_regular(path)?.map_err(|err| read_error(path, err))?;
+        self.open_file(path.as_ref(), false)
+    }
+
+    /// Like [`open`](DotenvOptions::open), but a missing file (or a symlink to nothing) gives
+    /// an empty provider, whose [`paths`](DotenvProvider::paths) is empty.
+    ///
+    /// # Errors
+    ///
+    /// Every error of [`open`](DotenvOptions::open) but absence: a file that exists and cannot
+    /// be read (no permission, a directory or a pipe where the file should be, a path through a
+    /// file), is too large, is not UTF-8 or does not parse is still an error.
+    pub fn open_optional(&self, path: impl AsRef<Path>) -> Result<DotenvProvider> {
+        self.open_file(path.as_ref(), true)
+    }
+
+    fn open_file(&self, path: &Path, missing_is_empty: bool) -> Result<DotenvProvider> {
+        let file = match open_regular(path)? {
+            Ok(file) => file,
+            Err(err) if missing_is_empty && err.kind() == io::ErrorKind::NotFound => {
+                return Ok(DotenvProvider {
+                    paths: Vec::new(),
+                    values: BTreeMap::new(),
+                });
+            }
+            Err(err) => return Err(read_error(path, err)),
+        };
         let values = self.load_file(path, file)?;
         Ok(DotenvProvider {
             paths: vec![path.to_path_buf()],

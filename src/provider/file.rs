@@ -11,6 +11,8 @@ use crate::provider::capped::{ReadError, read_capped};
 use crate::provider::{SecretProvider, quote_name, validate_key_name};
 use crate::secret::{Secret, SecretMeta, SecretString};
 
+mod open;
+
 /// Secrets stored one per file, the file name being the key: the layout of Docker's
 /// `/run/secrets` and of Kubernetes secret volumes.
 ///
@@ -27,6 +29,9 @@ use crate::secret::{Secret, SecretMeta, SecretString};
 /// let key = provider.require("openai_api_key")?;
 /// # Ok::<(), keyward::Error>(())
 /// ```
+///
+/// For a directory that only some deployments mount, [`FileProvider::optional`] serves nothing
+/// when it is missing, and applies every rule below when it is there.
 ///
 /// # What is refused
 ///
@@ -46,7 +51,9 @@ use crate::secret::{Secret, SecretMeta, SecretString};
 ///   the file (and the symlink naming it, if any) must belong to the directory's owner.
 /// - On Unix, a file replaced, removed or swapped for a symlink between these checks and the
 ///   open is read again from the start; the same twice in a row is
-///   [`ErrorKind::InsecurePermissions`].
+///   [`ErrorKind::InsecurePermissions`]. On Linux 5.6 and later the open itself cannot leave
+///   the directory: it is `openat2` beneath it, through no symlink, of the path the checks
+///   resolved, so a directory on the way swapped for a symlink meanwhile is not followed.
 /// - Directories, devices, sockets and pipes where a file should be, files larger than
 ///   [`max_file_size`] (64 KiB unless [changed](FileProvider::with_max_file_size)) and content
 ///   that is not UTF-8: [`ErrorKind::InvalidFormat`].
@@ -70,9 +77,14 @@ use crate::secret::{Secret, SecretMeta, SecretString};
 /// # What is not guaranteed
 ///
 /// The read goes into a buffer that is zeroized before it is freed, and the value is then held by
-/// a [`SecretString`]. The operating system keeps its own copy in the page cache. The checks and
-/// the read are separate system calls: someone who can already write inside the directory can
-/// swap a file between them, which is why writable directories are refused in the first place.
+/// a [`SecretString`]. The operating system keeps its own copy in the page cache. The checks of
+/// the directories and the open are separate system calls. On Linux (5.6 and later, where no
+/// seccomp filter refuses `openat2`) what is opened is beneath the directory, at the path that
+/// was checked, and the file's type, mode, owner and size are checked on what was opened.
+/// Elsewhere the open follows the path again: someone who can already write inside the
+/// directory could swap a directory on the way for a symlink between the two (the file opened
+/// is checked to be the one at the checked path, which catches a swapped file, not a swapped
+/// directory above it). That is why writable directories are refused in the first place.
 ///
 /// [`allow_readable_by_others`]: FileProvider::allow_readable_by_others
 /// [`max_file_size`]: FileProvider::max_file_size
@@ -80,12 +92,16 @@ use crate::secret::{Secret, SecretMeta, SecretString};
 pub struct FileProvider {
     /// The directory as the caller named it, for messages.
     dir: PathBuf,
-    /// The same directory, canonicalized: every file read must resolve inside it.
-    root: PathBuf,
+    /// The same directory, canonicalized: every file read must resolve inside it. `None` for an
+    /// [optional](FileProvider::optional) directory that does not exist, which serves nothing.
+    root: Option<PathBuf>,
     /// Set by [`FileProvider::key_file`]: the only key served and the file that holds it.
     single: Option<(String, OsString)>,
     allow_readable_by_others: bool,
     max_file_size: u64,
+    /// Whether files are opened beneath the directory with `openat2` where the system has it;
+    /// off only in tests of the fallback.
+    beneath: bool,
 }
 
 impl FileProvider {
@@ -102,14 +118,51 @@ impl FileProvider {
     /// world-writable without the sticky bit.
     pub fn new(dir: impl AsRef<Path>) -> Result<FileProvider> {
         let dir = dir.as_ref().to_path_buf();
-        let root = open_root(&dir)?;
-        Ok(FileProvider {
+        let root = open_root(&dir)?.map_err(|err| dir_error(&dir, err))?;
+        Ok(FileProvider::at(dir, Some(root)))
+    }
+
+    /// Like [`new`](FileProvider::new), but a directory that does not exist is not an error: the
+    /// provider then serves nothing, so that a [`ChainProvider`](crate::ChainProvider) can list a
+    /// secrets directory that only some deployments mount (`/run/secrets` in a container, not on
+    /// a laptop).
+    ///
+    /// Only absence is forgiven, and it is decided here, once: a directory created later is not
+    /// seen (build a new provider). A path that exists must pass every check of `new`.
+    ///
+    /// ```
+    /// use keyward::{FileProvider, SecretProvider};
+    ///
+    /// let provider = FileProvider::optional("/no/such/secrets/directory")?;
+    /// assert!(provider.get("OPENAI_API_KEY")?.is_none());
+    /// assert!(provider.keys()?.is_empty());
+    /// # Ok::<(), keyward::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`FileProvider::new`] other than a missing directory: [`ErrorKind::Io`] if
+    /// it cannot be read, [`ErrorKind::InvalidInput`] if it is not a directory, and (on Unix)
+    /// [`ErrorKind::InsecurePermissions`] if it is world-writable without the sticky bit.
+    pub fn optional(dir: impl AsRef<Path>) -> Result<FileProvider> {
+        let dir = dir.as_ref().to_path_buf();
+        let root = match open_root(&dir)? {
+            Ok(root) => Some(root),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => None,
+            Err(err) => return Err(dir_error(&dir, err)),
+        };
+        Ok(FileProvider::at(dir, root))
+    }
+
+    fn at(dir: PathBuf, root: Option<PathBuf>) -> FileProvider {
+        FileProvider {
             dir,
             root,
             single: None,
             allow_readable_by_others: false,
             max_file_size: FileProvider::DEFAULT_MAX_FILE_SIZE,
-        })
+            beneath: true,
+        }
     }
 
     /// Serves the single file at `path` under the name `key`, and no other key.
@@ -170,6 +223,13 @@ impl FileProvider {
         self
     }
 
+    /// Opens files with the plain `open` of systems without `openat2`, to test that path.
+    #[cfg(test)]
+    fn without_openat2(mut self) -> FileProvider {
+        self.beneath = false;
+        self
+    }
+
     /// The directory the secrets are read from, as given.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -220,14 +280,12 @@ impl FileProvider {
         if let Some((key, _)) = &self.single {
             return Ok(self.get(key)?.map(|_| key.clone()).into_iter().collect());
         }
-        let listing_error = |err| {
-            Error::io(
-                format_args!("secrets directory `{}`", self.dir.display()),
-                err,
-            )
+        let Some(root) = &self.root else {
+            return Ok(Vec::new());
         };
+        let listing_error = |err| dir_error(&self.dir, err);
         let mut keys = Vec::new();
-        for entry in fs::read_dir(&self.root).map_err(listing_error)? {
+        for entry in fs::read_dir(root).map_err(listing_error)? {
             let file_name = entry.map_err(listing_error)?.file_name();
             // Kubernetes' `..data` and `..2024_...` entries, editors' and tools' dot files.
             if file_name.as_encoded_bytes().starts_with(b".") {
@@ -249,11 +307,14 @@ impl FileProvider {
 
     /// Reads the file named `file_name` in the directory, after every check.
     fn read(&self, file_name: &OsStr) -> Result<Option<Secret>> {
+        let Some(root) = &self.root else {
+            return Ok(None);
+        };
         let shown = self.dir.join(file_name);
-        let entry = self.root.join(file_name);
+        let entry = root.join(file_name);
         // A name that is one path component joins to a child of the root; anything else (a
         // Windows drive prefix such as `C:x`) would leave it.
-        if entry.parent() != Some(self.root.as_path()) {
+        if entry.parent() != Some(root.as_path()) {
             return Err(Error::new(
                 ErrorKind::InvalidName,
                 format!(
@@ -266,7 +327,7 @@ impl FileProvider {
         // A file replaced while it was being opened (renamed over by an agent that writes
         // secrets, a Kubernetes update) is read again; a second time in a row is refused.
         for _ in 0..2 {
-            if let Attempt::Read(secret) = self.read_once(&entry, &shown)? {
+            if let Attempt::Read(secret) = self.read_once(root, &entry, &shown)? {
                 return Ok(secret);
             }
         }
@@ -281,20 +342,21 @@ impl FileProvider {
     }
 
     /// One attempt at [`read`](Self::read): every check, the open, the read.
-    fn read_once(&self, entry: &Path, shown: &Path) -> Result<Attempt> {
-        let Some((entry_meta, real)) = self.resolve(entry, shown)? else {
+    fn read_once(&self, root: &Path, entry: &Path, shown: &Path) -> Result<Attempt> {
+        let Some((entry_meta, real)) = self.resolve(root, entry, shown)? else {
             return Ok(Attempt::Read(None));
         };
-        let sticky_dirs = self.check_dirs(&real)?;
+        let sticky_dirs = check_dirs(root, &real)?;
 
-        // Look before opening: opening a pipe would block, opening a device could have effects.
+        // Look before opening: opening a device could have effects.
         let meta = fs::metadata(&real).map_err(|err| read_error(shown, err))?;
         check_file_type(shown, &meta)?;
-        let mut file = match File::open(&real) {
-            Ok(file) => file,
+        // Beneath the directory, through no symlink, where the system can (see `open`).
+        let Some(mut file) =
+            open::open_checked(root, &real, self.beneath).map_err(|err| read_error(shown, err))?
+        else {
             // There a moment ago: gone or moved meanwhile.
-            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Attempt::Moved),
-            Err(err) => return Err(read_error(shown, err)),
+            return Ok(Attempt::Moved);
         };
         // From here on, check what was opened, not what the path named a moment ago.
         let meta = file.metadata().map_err(|err| read_error(shown, err))?;
@@ -325,7 +387,12 @@ impl FileProvider {
 
     /// Follows the symlinks at `entry` and checks that they stay inside the directory. Returns
     /// the entry's own metadata and the real path, or `None` if there is no file.
-    fn resolve(&self, entry: &Path, shown: &Path) -> Result<Option<(Metadata, PathBuf)>> {
+    fn resolve(
+        &self,
+        root: &Path,
+        entry: &Path,
+        shown: &Path,
+    ) -> Result<Option<(Metadata, PathBuf)>> {
         let entry_meta = match fs::symlink_metadata(entry) {
             Ok(meta) => meta,
             Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -338,7 +405,7 @@ impl FileProvider {
             Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(err) => return Err(read_error(shown, err)),
         };
-        if !real.starts_with(&self.root) {
+        if !real.starts_with(root) {
             return Err(Error::new(
                 ErrorKind::InsecurePermissions,
                 format!(
@@ -351,24 +418,22 @@ impl FileProvider {
         }
         Ok(Some((entry_meta, real)))
     }
+}
 
-    /// Checks every directory from the root down to the one holding `real`, and returns those
-    /// that are sticky and world-writable, with their owners.
-    fn check_dirs<'a>(&self, real: &'a Path) -> Result<Vec<(&'a Path, u32)>> {
-        let mut sticky_dirs = Vec::new();
-        for dir in real.ancestors().skip(1) {
-            if !dir.starts_with(&self.root) {
-                break;
-            }
-            let meta = fs::metadata(dir).map_err(|err| {
-                Error::io(format_args!("secrets directory `{}`", dir.display()), err)
-            })?;
-            if let Some(owner) = check_dir(dir, &meta)? {
-                sticky_dirs.push((dir, owner));
-            }
+/// Checks every directory from `root` down to the one holding `real`, and returns those that
+/// are sticky and world-writable, with their owners.
+fn check_dirs<'a>(root: &Path, real: &'a Path) -> Result<Vec<(&'a Path, u32)>> {
+    let mut sticky_dirs = Vec::new();
+    for dir in real.ancestors().skip(1) {
+        if !dir.starts_with(root) {
+            break;
         }
-        Ok(sticky_dirs)
+        let meta = fs::metadata(dir).map_err(|err| dir_error(dir, err))?;
+        if let Some(owner) = check_dir(dir, &meta)? {
+            sticky_dirs.push((dir, owner));
+        }
     }
+    Ok(sticky_dirs)
 }
 
 impl SecretProvider for FileProvider {
@@ -390,6 +455,9 @@ impl fmt::Debug for FileProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("FileProvider");
         d.field("dir", &self.dir);
+        if self.root.is_none() {
+            d.field("missing", &true);
+        }
         if let Some((key, file_name)) = &self.single {
             d.field("key", key).field("file", file_name);
         }
@@ -399,19 +467,22 @@ impl fmt::Debug for FileProvider {
     }
 }
 
-/// Canonicalizes the secrets directory and checks that it is one.
-fn open_root(dir: &Path) -> Result<PathBuf> {
-    let what = || format!("secrets directory `{}`", dir.display());
-    let root = fs::canonicalize(dir).map_err(|err| Error::io(what(), err))?;
-    let meta = fs::metadata(&root).map_err(|err| Error::io(what(), err))?;
+/// Canonicalizes the secrets directory and checks that it is one. The inner error is the
+/// operating system's, for the caller to name the directory with (or to forgive a missing one).
+fn open_root(dir: &Path) -> Result<io::Result<PathBuf>> {
+    let found = fs::canonicalize(dir).and_then(|root| fs::metadata(&root).map(|meta| (root, meta)));
+    let (root, meta) = match found {
+        Ok(found) => found,
+        Err(err) => return Ok(Err(err)),
+    };
     if !meta.is_dir() {
         return Err(Error::new(
             ErrorKind::InvalidInput,
-            format!("{} is not a directory", what()),
+            format!("secrets directory `{}` is not a directory", dir.display()),
         ));
     }
     check_dir(dir, &meta)?;
-    Ok(root)
+    Ok(Ok(root))
 }
 
 /// Reads at most `max` bytes into buffers that are zeroized before they are freed, drops a
@@ -461,6 +532,10 @@ fn unservable(dir: &Path, file_name: &OsStr, problem: &str) -> Error {
     )
 }
 
+fn dir_error(dir: &Path, err: io::Error) -> Error {
+    Error::io(format_args!("secrets directory `{}`", dir.display()), err)
+}
+
 fn read_error(path: &Path, err: io::Error) -> Error {
     Error::io(format_args!("secret file `{}`", path.display()), err)
 }
@@ -486,8 +561,8 @@ enum Attempt {
 /// Whether the file opened is the one at `real` now, and `real` no symlink: the path was
 /// checked to lead inside the directory before it was opened, and a file swapped in between
 /// (a symlink to elsewhere, say) would have been opened instead. Only the last component is
-/// looked at: the directories above it belong to the directory's owner (see `check_dirs`).
-/// (Opening relative to the directory with `O_NOFOLLOW` would close the gap for good.)
+/// looked at: the directories above it belong to the directory's owner (see `check_dirs`), and
+/// on Linux the open itself stays beneath the directory (see `open`).
 #[cfg(unix)]
 fn still_in_place(shown: &Path, real: &Path, opened: &Metadata) -> Result<bool> {
     use std::os::unix::fs::MetadataExt;
@@ -678,6 +753,61 @@ mod tests {
 
         let err = read_value(&mut open()?, &stale, 1000, &big).err();
         assert_eq!(err.map(|err| err.kind()), Some(ErrorKind::InvalidFormat));
+        Ok(())
+    }
+
+    /// Every rule holds on both opens: `openat2` beneath the directory where the kernel has
+    /// it, and the plain open it falls back to (forced here).
+    #[cfg(unix)]
+    #[test]
+    fn both_opens_read_and_refuse_alike() -> Result<()> {
+        use std::os::unix::fs::{PermissionsExt, symlink};
+
+        let io = |err| Error::io("a test fixture", err);
+        let parent = tempfile::tempdir().map_err(io)?;
+        let dir = parent.path().join("secrets");
+        let outside = parent.path().join("outside");
+        let version = dir.join("..2026_01_01_00_00_00.1");
+        fs::create_dir_all(&version).map_err(io)?;
+        fs::create_dir(&outside).map_err(io)?;
+        let value = format!("sk-proj-{}", "FaKe0".repeat(8));
+        for (path, mode) in [
+            (dir.join("PLAIN"), 0o600),
+            (version.join("KUBE"), 0o400),
+            (outside.join("AWAY"), 0o600),
+            (dir.join("OPEN"), 0o644),
+        ] {
+            fs::write(&path, &value).map_err(io)?;
+            fs::set_permissions(&path, fs::Permissions::from_mode(mode)).map_err(io)?;
+        }
+        symlink("..2026_01_01_00_00_00.1", dir.join("..data")).map_err(io)?;
+        symlink("..data/KUBE", dir.join("KUBE")).map_err(io)?;
+        symlink("../outside/AWAY", dir.join("AWAY")).map_err(io)?;
+        let fifo = dir.join("FIFO");
+        let has_fifo = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .is_ok_and(|status| status.success());
+
+        for provider in [
+            FileProvider::new(&dir)?,
+            FileProvider::new(&dir)?.without_openat2(),
+        ] {
+            let read = |key| {
+                provider
+                    .get(key)
+                    .map(|secret| secret.map(|s| s.expose_secret().to_owned()))
+            };
+            assert_eq!(read("PLAIN")?.as_deref(), Some(value.as_str()));
+            assert_eq!(read("KUBE")?.as_deref(), Some(value.as_str()));
+            assert_eq!(read("GONE")?, None);
+            let kind = |key| read(key).err().map(|err| err.kind());
+            assert_eq!(kind("AWAY"), Some(ErrorKind::InsecurePermissions));
+            assert_eq!(kind("OPEN"), Some(ErrorKind::InsecurePermissions));
+            if has_fifo {
+                assert_eq!(kind("FIFO"), Some(ErrorKind::InvalidFormat));
+            }
+        }
         Ok(())
     }
 }

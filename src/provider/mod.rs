@@ -131,12 +131,7 @@ pub trait SecretProviderExt: SecretProvider {
     /// value) when none matches.
     fn require_format(&self, key: &str, formats: &[KeyFormat]) -> Result<Secret> {
         let secret = self.require(key)?;
-        KeyFormat::validate(secret.expose_secret(), formats).map_err(|err| {
-            Error::new(
-                err.kind(),
-                format!("secret {} from {}: {err}", quote_name(key), self.name()),
-            )
-        })?;
+        validate_format(key, self.name(), secret.expose_secret(), formats)?;
         Ok(secret)
     }
 
@@ -222,6 +217,23 @@ pub fn validate_key_name(key: &str) -> Result<()> {
         ErrorKind::InvalidName,
         format!("invalid secret name {}: it {problem}", quote_name(key)),
     ))
+}
+
+/// Checks that `value`, the secret `key` from `source`, is a key of one of `formats`, and says
+/// which: [`KeyFormat::validate`] with an error that names the key and where it came from (never
+/// the value). The one wording of a format mismatch for providers and the key manager alike.
+pub(crate) fn validate_format(
+    key: &str,
+    source: &str,
+    value: &str,
+    formats: &[KeyFormat],
+) -> Result<KeyFormat> {
+    KeyFormat::validate(value, formats).map_err(|err| {
+        Error::new(
+            err.kind(),
+            format!("secret {} from {source}: {err}", quote_name(key)),
+        )
+    })
 }
 
 #[cfg(test)]

@@ -4,8 +4,8 @@
 //! The logic lives in the library ([`keyward::Scanner`], [`keyward::Audit`], [`keyward::mask`],
 //! [`keyward::fingerprint`]); this file parses arguments and prints.
 //!
-//! Exit status: 0 when all is well, 1 when a scan finds keys or an audit item fails, 2 on
-//! errors (bad arguments, unreadable files).
+//! Exit status: 0 when all is well, 1 when a scan finds keys, an audit item fails or
+//! `redact --check` redacts something, 2 on errors (bad arguments, unreadable files).
 
 mod redact;
 
@@ -87,6 +87,10 @@ enum Command {
         /// Do not look for keys of known formats, only for the named secrets.
         #[arg(long)]
         no_detect: bool,
+        /// Exit 1 when anything was redacted, naming on stderr what was found (names and
+        /// formats, never values); the redacted text is still written to stdout.
+        #[arg(long)]
+        check: bool,
     },
     /// Print a masked form of the secret read from stdin (one per line), safe to log.
     Mask {
@@ -162,7 +166,8 @@ fn main() -> ExitCode {
             dotenv,
             files,
             no_detect,
-        } => redact::run(&env, &dotenv, &files, !no_detect),
+            check,
+        } => redact::run(&env, &dotenv, &files, !no_detect, check),
         Command::Mask { whole } => each_secret(whole, mask),
         Command::Fingerprint { whole } => {
             each_secret(whole, |secret| fingerprint(secret).to_string())

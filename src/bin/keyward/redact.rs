@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use keyward::{
-    DEFAULT_MIN_SECRET_LEN, DotenvProvider, EnvProvider, FileProvider, Redactor, SecretProvider,
-    SecretString, StreamRedactor,
+    CreatedAt, DEFAULT_MIN_SECRET_LEN, DotenvProvider, EnvProvider, FileProvider, Redactor,
+    SecretProvider, SecretString, StreamRedactor,
 };
 
 use super::Failure;
@@ -24,6 +24,7 @@ pub(crate) fn run(
     dotenv: &[PathBuf],
     files: &[PathBuf],
     detect: bool,
+    check: bool,
 ) -> Result<ExitCode, Failure> {
     let secrets = load_secrets(env, dotenv, files)?;
     if secrets.is_empty() && !detect {
@@ -36,11 +37,15 @@ pub(crate) fn run(
         .secrets(secrets.iter().map(|(label, value)| (label.as_str(), value)))?
         .detect_unknown(detect)
         .build()?;
-    copy(
-        io::stdin().lock(),
-        io::stdout().lock(),
-        &mut redactor.stream(),
-    )?;
+    let mut stream = redactor.stream();
+    copy(io::stdin().lock(), io::stdout().lock(), &mut stream)?;
+    if check {
+        // The stream's own verdict: it names labels and formats, never values.
+        if let Err(found) = stream.check() {
+            eprintln!("keyward: {found}");
+            return Ok(ExitCode::FAILURE);
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -149,7 +154,7 @@ fn load_secrets(
 }
 
 /// Adds every key of `provider`, skipping (with a note) values too short to be secrets, such as
-/// `LOG_LEVEL=info` in a .env file. Fails when nothing is left to add.
+/// `LOG_LEVEL=info` in a .env file, and keys' creation dates. Fails when nothing is left to add.
 fn add_all(
     secrets: &mut Vec<(String, SecretString)>,
     provider: &dyn SecretProvider,
@@ -172,6 +177,12 @@ fn add_all(
             );
             continue;
         }
+        if is_creation_date(&name, secret.value().expose_secret()) {
+            eprintln!(
+                "keyward: not redacting `{name}` from {source}: a key's creation date, not a secret"
+            );
+            continue;
+        }
         secrets.push((name, secret.into_value()));
     }
     if secrets.len() == before {
@@ -181,6 +192,14 @@ fn add_all(
         )));
     }
     Ok(())
+}
+
+/// Whether `name=value` is the creation date kept beside a key (`OPENAI_API_KEY_CREATED_AT=
+/// 2025-11-01`, the companion the key manager reads): no secret, and redacting it would garble
+/// every such date in the output. A value that is not a date is kept as a secret.
+fn is_creation_date(name: &str, value: &str) -> bool {
+    name.ends_with(CreatedAt::DEFAULT_COMPANION_SUFFIX)
+        && CreatedAt::parse_companion(name, value).is_ok()
 }
 
 #[cfg(test)]
@@ -220,5 +239,32 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Every date the key manager reads as a companion is one here, in both its forms; a value
+    /// that is not a date, or a name without the suffix, is not.
+    #[test]
+    fn creation_dates_are_the_companions_the_manager_reads() {
+        use chrono::{TimeZone, Utc};
+        use proptest::prelude::*;
+
+        let at = (0i64..4_102_444_800).prop_filter_map("a time chrono can hold", |secs| {
+            Utc.timestamp_opt(secs, 0).single()
+        });
+        proptest!(|(at in at, value in "[A-Za-z0-9_-]{8,60}")| {
+            let name = format!("OPENAI_API_KEY{}", CreatedAt::DEFAULT_COMPANION_SUFFIX);
+            let plain = at.format("%Y-%m-%d").to_string();
+            let rfc3339 = at.to_rfc3339();
+            prop_assert!(is_creation_date(&name, &plain));
+            prop_assert!(is_creation_date(&name, &rfc3339));
+            prop_assert!(!is_creation_date("OPENAI_API_KEY", &plain));
+            prop_assert!(!is_creation_date("CREATED_AT", &plain));
+            prop_assert_eq!(
+                is_creation_date(&name, &value),
+                CreatedAt::parse_companion(&name, &value).is_ok()
+            );
+            let key_like = format!("sk-{value}");
+            prop_assert!(!is_creation_date(&name, &key_like));
+        });
     }
 }
