@@ -46,8 +46,11 @@ enum Command {
         /// not to report. Fingerprints, never keys: `keyward fingerprint` makes them.
         #[arg(long, value_name = "FILE")]
         allowlist: Option<PathBuf>,
-        /// Report only detections at least this sure.
-        #[arg(long, value_enum, default_value_t = MinConfidence::Low)]
+        /// Report only detections at least this sure. `medium` by default: every key of a
+        /// known format and long random values assigned to secret-like names. `low` adds short
+        /// or modest-entropy assigned values, which in most code trees are placeholders and test
+        /// vectors (see docs/benchmarks.md, "keyward scan on the cargo registry").
+        #[arg(long, value_enum, default_value_t = MinConfidence::Medium)]
         min_confidence: MinConfidence,
         /// Skip files larger than this many bytes.
         #[arg(long, value_name = "BYTES", default_value_t = keyward::DEFAULT_MAX_FILE_SIZE)]
@@ -115,8 +118,11 @@ enum Format {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum MinConfidence {
+    /// Also short or modest-entropy values assigned to secret-like names.
     Low,
+    /// Keys of known formats, and long random values assigned to secret-like names.
     Medium,
+    /// Keys of formats with a distinctive prefix or structure only.
     High,
 }
 
