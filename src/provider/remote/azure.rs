@@ -1,9 +1,9 @@
 //! Azure Key Vault secrets, over the Key Vault REST API.
 //!
-//! The official SDK (`azure_security_keyvault_secrets`) refuses to send a bearer token to an
-//! endpoint that is not `https`, so it cannot be exercised against a local contract server; this
-//! provider speaks the documented REST API through the same reqwest + rustls stack and the same
-//! [`RemotePolicy`] as the other remote providers.
+//! Not the official SDK (`azure_security_keyvault_secrets`): it keeps the secret and the tokens
+//! in strings it never wipes, reads answers without a size cap, and retries by rules of its own
+//! (docs/providers.md has the details). This provider speaks the documented REST API through
+//! the same reqwest + rustls stack and the same [`RemotePolicy`] as the other remote providers.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -471,9 +471,8 @@ impl AzureKeyVaultProvider {
                         let request = self.client.get(url.clone());
                         match identity_header {
                             Some(header) => {
-                                let mut value = HeaderValue::from_str(header.expose_secret())
-                                    .unwrap_or_else(|_| HeaderValue::from_static("invalid"));
-                                value.set_sensitive(true);
+                                let value = http::secret_header(&[header.expose_secret()])
+                                    .unwrap_or_else(|| HeaderValue::from_static("invalid"));
                                 request.header("X-IDENTITY-HEADER", value)
                             }
                             None => request.header("Metadata", "true"),

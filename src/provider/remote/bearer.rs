@@ -10,18 +10,19 @@ use reqwest::Url;
 use reqwest::header::HeaderValue;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::provider::remote::http::secret_header;
 use crate::secret::SecretString;
 
 /// Refresh a token this long before it expires, so that it does not expire in flight.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(300);
 
-/// An `Authorization: Bearer …` value, marked sensitive so that it is never printed.
+/// An `Authorization: Bearer …` value, marked sensitive so that it is never printed, and wiped
+/// after use ([`secret_header`]).
 pub(crate) fn bearer_header(token: &SecretString) -> HeaderValue {
-    // An invalid header value fails the request with a reqwest error, which does not echo it.
-    let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
-        .unwrap_or_else(|_| HeaderValue::from_static("Bearer invalid-token"));
-    value.set_sensitive(true);
-    value
+    // A token no header can carry is sent as a placeholder the service refuses (401), rather
+    // than failing here with an error that might show it.
+    secret_header(&["Bearer ", token.expose_secret()])
+        .unwrap_or_else(|| HeaderValue::from_static("Bearer invalid-token"))
 }
 
 /// A bearer token and when to fetch a new one.

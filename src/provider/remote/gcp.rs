@@ -1,9 +1,11 @@
 //! Google Cloud Secret Manager, over its REST API (`v1`).
 //!
-//! Not the official `google-cloud-secretmanager-v1` crate: it needs Rust 1.91 (keyward supports
-//! 1.88), brings about a hundred more crates (OpenTelemetry among them) for one GET, and has a
-//! retry layer of its own besides the [`RemotePolicy`]. The REST API is small and documented,
-//! and goes through the same reqwest + rustls stack as the other remote providers.
+//! Not the official `google-cloud-secretmanager-v1` crate: its current release needs Rust 1.91
+//! (keyward supports 1.88), it keeps the payload and the token unwiped, follows redirects,
+//! brings some 60 more crates (OpenTelemetry among them) for one GET, and has a retry layer of
+//! its own besides the [`RemotePolicy`] (docs/providers.md has the details). The REST API is
+//! small and documented, and goes through the same reqwest + rustls stack as the other remote
+//! providers.
 
 use std::fmt;
 use std::path::PathBuf;

@@ -770,16 +770,15 @@ fn env_string(name: &str) -> Result<Option<String>> {
     }
 }
 
-/// The token as a header value marked sensitive, which keeps it out of the HTTP stack's Debug.
+/// The token as a header value marked sensitive, which keeps it out of the HTTP stack's Debug,
+/// and wiped after use.
 fn token_header(token: &SecretString) -> Result<HeaderValue> {
-    let mut value = HeaderValue::from_str(token.expose_secret()).map_err(|_| {
+    http::secret_header(&[token.expose_secret()]).ok_or_else(|| {
         Error::new(
             ErrorKind::InvalidInput,
             "the vault token contains characters an HTTP header cannot carry (a line break?)",
         )
-    })?;
-    value.set_sensitive(true);
-    Ok(value)
+    })
 }
 
 fn hint(status: StatusCode, refused: bool) -> &'static str {

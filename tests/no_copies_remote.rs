@@ -1,0 +1,241 @@
+//! Proves that a remote provider's read leaves no copy of its credential in freed heap memory on
+//! the thread that makes the request: the header built from the token (`Authorization: Bearer
+//! …`, `X-Vault-Token`) is wiped when the request is done with it. A global allocator looks
+//! into every block freed on the test's own thread before it is freed; the local server that
+//! answers runs on another thread and is not looked at.
+//!
+//! What this does not cover: the HTTP stack's own buffers. hyper encodes the request head,
+//! token included, into a per-connection write buffer that it reuses and frees unwiped when the
+//! connection closes; the server here keeps connections open, so that buffer outlives the
+//! watched read (with a server that closes each connection, it is the one block found). Nor
+//! TLS: the server speaks plain HTTP on 127.0.0.1.
+#![cfg(any(feature = "vault", feature = "azure", feature = "gcp"))]
+#![allow(unsafe_code)] // a global allocator cannot be written without it
+#![allow(clippy::unwrap_used)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+
+use keyward::{AsyncSecretProvider, SecretString};
+use serde_json::{Value, json};
+
+const MAX_NEEDLE: usize = 64;
+
+static NEEDLE: [AtomicU8; MAX_NEEDLE] = [const { AtomicU8::new(0) }; MAX_NEEDLE];
+static NEEDLE_LEN: AtomicUsize = AtomicUsize::new(0);
+static FREED_WITH_SECRET: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// Armed on the test's thread only: the server threads hold the token too, by design.
+    static ARMED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Forwards to the system allocator and counts freed blocks that still hold the needle.
+struct Sniffer;
+
+// SAFETY: every call forwards to `System` with the caller's arguments unchanged; `dealloc` only
+// reads the block it is handed, which is valid for `layout.size()` bytes until it is freed.
+unsafe impl GlobalAlloc for Sniffer {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // `try_with`: a thread's locals may already be gone while it frees its last blocks.
+        if ARMED.try_with(Cell::get).unwrap_or(false) {
+            // SAFETY: `ptr` is a live block of `layout.size()` bytes that we allocated.
+            let block = unsafe { std::slice::from_raw_parts(ptr, layout.size()) };
+            if contains_needle(block) {
+                FREED_WITH_SECRET.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Sniffer = Sniffer;
+
+/// Compares without allocating: this runs inside the allocator.
+fn contains_needle(block: &[u8]) -> bool {
+    let len = NEEDLE_LEN.load(Ordering::SeqCst);
+    if len == 0 || block.len() < len {
+        return false;
+    }
+    let mut needle = [0u8; MAX_NEEDLE];
+    for (slot, byte) in needle.iter_mut().zip(NEEDLE.iter()).take(len) {
+        *slot = byte.load(Ordering::SeqCst);
+    }
+    block.windows(len).any(|w| w == &needle[..len])
+}
+
+/// Starts a server on 127.0.0.1 that answers every GET with `answer(path)` as JSON and keeps
+/// each connection open for the next request; returns its address. It runs until the test
+/// process ends.
+fn serve(answer: fn(&str) -> Value) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || keep_answering(stream, answer));
+        }
+    });
+    address
+}
+
+fn keep_answering(stream: TcpStream, answer: fn(&str) -> Value) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+            return;
+        }
+        // The head ends at a blank line; these requests have no body.
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let path = request_line.split(' ').nth(1).unwrap_or("/").to_owned();
+        let body = answer(&path).to_string();
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        );
+        if writer.write_all(head.as_bytes()).is_err() || writer.write_all(body.as_bytes()).is_err()
+        {
+            return;
+        }
+    }
+}
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Builds a provider for a fresh fake token with `build` (not watched), then reads `key`
+/// through it on a current-thread runtime with the sniffer armed, and returns how many freed
+/// blocks still held the token. The provider and the runtime, with the connection they keep,
+/// are dropped after the sniffer is disarmed: their buffers are the HTTP stack's.
+fn freed_copies<P: AsyncSecretProvider>(
+    answer: fn(&str) -> Value,
+    build: impl FnOnce(&str, SecretString) -> P,
+    key: &str,
+) -> usize {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    static RUN: AtomicUsize = AtomicUsize::new(0);
+    let run = RUN.fetch_add(1, Ordering::SeqCst);
+    let token = format!("kw-fake-token-{run:04}-{}", "Zq7x".repeat(6));
+    for (slot, byte) in NEEDLE.iter().zip(token.bytes()) {
+        slot.store(byte, Ordering::SeqCst);
+    }
+    NEEDLE_LEN.store(token.len(), Ordering::SeqCst);
+    let address = serve(answer);
+    let provider = build(&address, SecretString::from(token));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    FREED_WITH_SECRET.store(0, Ordering::SeqCst);
+    ARMED.with(|armed| armed.set(true));
+    let value = runtime.block_on(provider.get(key));
+    ARMED.with(|armed| armed.set(false));
+    let found = value.unwrap().is_some();
+    assert!(found, "the server's answer was not read");
+    FREED_WITH_SECRET.load(Ordering::SeqCst)
+}
+
+#[test]
+fn the_sniffer_sees_a_token_header_freed() {
+    // The allocator must see what the providers are tested for: a header value made of the
+    // token, as the HTTP stack would make it, freed unwiped.
+    let copies = freed_copies(|_| json!({}), |_, token| Copying(token), "K");
+    assert!(copies >= 1, "{copies}");
+}
+
+/// A provider that makes the copy the real ones must not leave behind.
+#[derive(Debug)]
+struct Copying(SecretString);
+
+impl AsyncSecretProvider for Copying {
+    fn name(&self) -> &str {
+        "copying"
+    }
+
+    fn get<'a>(
+        &'a self,
+        _key: &'a str,
+    ) -> keyward::BoxFuture<'a, keyward::Result<Option<keyward::Secret>>> {
+        Box::pin(async move {
+            let header = format!("Bearer {}", self.0.expose_secret());
+            drop(header);
+            Ok(Some(keyward::Secret::new(
+                SecretString::from("v"),
+                keyward::SecretMeta::new("copying"),
+            )))
+        })
+    }
+}
+
+#[cfg(feature = "vault")]
+#[test]
+fn a_vault_read_leaves_no_copy_of_the_token() {
+    fn answer(path: &str) -> Value {
+        if path.ends_with("/auth/token/lookup-self") {
+            json!({ "data": { "ttl": 0, "renewable": false } })
+        } else {
+            let data = json!({ "value": "fake-value-0000" });
+            json!({ "data": { "data": data, "metadata": { "version": 1 } } })
+        }
+    }
+    let build = |address: &str, token| {
+        keyward::VaultProvider::builder(address)
+            .with_token(token)
+            .build()
+            .unwrap()
+    };
+    assert_eq!(freed_copies(answer, build, "app"), 0);
+}
+
+#[cfg(feature = "azure")]
+#[test]
+fn an_azure_read_leaves_no_copy_of_the_token() {
+    fn answer(_: &str) -> Value {
+        json!({ "value": "fake-value-0000", "id": "x/secrets/K/v1" })
+    }
+    let build = |address: &str, token| {
+        keyward::AzureKeyVaultProvider::builder(address)
+            .with_access_token(token)
+            .build()
+            .unwrap()
+    };
+    assert_eq!(freed_copies(answer, build, "K"), 0);
+}
+
+#[cfg(feature = "gcp")]
+#[test]
+fn a_gcp_read_leaves_no_copy_of_the_token() {
+    fn answer(_: &str) -> Value {
+        // base64 of `fake-value-0000`
+        let payload = json!({ "data": "ZmFrZS12YWx1ZS0wMDAw" });
+        json!({ "name": "projects/1/secrets/K/versions/1", "payload": payload })
+    }
+    let build = |address: &str, token| {
+        keyward::GcpSecretManagerProvider::builder()
+            .with_project("kw-test")
+            .with_endpoint(address)
+            .with_access_token(token)
+            .build()
+            .unwrap()
+    };
+    assert_eq!(freed_copies(answer, build, "K"), 0);
+}
