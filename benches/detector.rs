@@ -143,7 +143,9 @@ fn bench(c: &mut Criterion) {
     group.bench_function("find (formats + generic)", |b| {
         b.iter(|| detector.find(black_box(&text)).len())
     });
-    let formats_only = Detector::builder().generic(false).build();
+    let Ok(formats_only) = Detector::builder().with_generic(false).build() else {
+        unreachable!("the defaults with the generic rule off are valid")
+    };
     group.bench_function("find (formats only)", |b| {
         b.iter(|| formats_only.find(black_box(&text)).len())
     });

@@ -538,27 +538,35 @@ fn builder_restricts_formats_and_rules() {
 
     assert_eq!(Detector::default().find(&text).len(), 3);
     let only_github = Detector::builder()
-        .formats(&[KeyFormat::GitHub])
-        .generic(false)
-        .build();
+        .with_formats(&[KeyFormat::GitHub])
+        .with_generic(false)
+        .build()
+        .unwrap();
     let found = only_github.find(&text);
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].format(), Some(KeyFormat::GitHub));
-    let no_formats = Detector::builder().formats(&[]).build();
+    let no_formats = Detector::builder().with_formats(&[]).build().unwrap();
     assert_eq!(
         no_formats.find(&text)[0].kind(),
         DetectionKind::GenericAssignment
     );
-    let strict = Detector::builder().min_confidence(Confidence::High).build();
+    let strict = Detector::builder()
+        .with_min_confidence(Confidence::High)
+        .build()
+        .unwrap();
     assert_eq!(strict.find(&text).len(), 2);
-    let entropy = Detector::builder().min_entropy(8.0).build();
+    let entropy = Detector::builder().with_min_entropy(8.0).build().unwrap();
     assert_eq!(entropy.find(&text).len(), 2);
-    let long = Detector::builder().min_generic_len(25).build();
+    let long = Detector::builder()
+        .with_min_generic_len(25)
+        .build()
+        .unwrap();
     assert_eq!(long.find(&text).len(), 2);
     let short = Detector::builder()
-        .min_generic_len(4)
-        .min_entropy(1.5)
-        .build();
+        .with_min_generic_len(4)
+        .with_min_entropy(1.5)
+        .build()
+        .unwrap();
     assert_eq!(short.find("pwd: Zq8x\n").len(), 1);
     assert!(Detector::new().find("pwd: Zq8x\n").is_empty());
 }
@@ -635,9 +643,10 @@ fn check_invariants(text: &str) -> Result<(), TestCaseError> {
     check_invariants_of(&Detector::new(), text)?;
     // no thresholds: the assignment parser sees far more candidates
     let permissive = Detector::builder()
-        .min_generic_len(1)
-        .min_entropy(0.0)
-        .build();
+        .with_min_generic_len(1)
+        .with_min_entropy(0.0)
+        .build()
+        .unwrap();
     check_invariants_of(&permissive, text)
 }
 

@@ -524,9 +524,10 @@ fn detection_is_line_by_line() {
 #[test]
 fn a_chosen_detector_survives_switching_detection_off_and_on() {
     let github_only = Detector::builder()
-        .formats(&[KeyFormat::GitHub])
-        .generic(false)
-        .build();
+        .with_formats(&[KeyFormat::GitHub])
+        .with_generic(false)
+        .build()
+        .unwrap();
     let token = format!("ghp_{}", "q7Rt2mXz9K".repeat(4));
     let text = format!("GITHUB_TOKEN={token}\npassword = \"Zr4_pQ8-wX2mK9vT\"\n");
     let only_token = "GITHUB_TOKEN=[REDACTED:GitHub token]\npassword = \"Zr4_pQ8-wX2mK9vT\"\n";

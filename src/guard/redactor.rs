@@ -268,9 +268,9 @@ impl RedactorBuilder {
     ///
     /// // Tokens of GitHub only: a generic `password = ...` line is left alone.
     /// let github_only = Detector::builder()
-    ///     .formats(&[KeyFormat::GitHub])
-    ///     .generic(false)
-    ///     .build();
+    ///     .with_formats(&[KeyFormat::GitHub])
+    ///     .with_generic(false)
+    ///     .build()?;
     /// let redactor = Redactor::builder().detector(github_only).build()?;
     /// let token = format!("ghp_{}", "q7Rt2mXz9K".repeat(4));
     /// let text = format!("GITHUB_TOKEN={token}\npassword = \"Zr4_pQ8-wX2mK9vT\"\n");

@@ -183,7 +183,9 @@ fn main() -> ExitCode {
 }
 
 fn scanner(allowlist: Option<&Path>, min_confidence: Confidence) -> Result<Scanner, Failure> {
-    let detector = Detector::builder().min_confidence(min_confidence).build();
+    let detector = Detector::builder()
+        .with_min_confidence(min_confidence)
+        .build()?;
     let mut scanner = Scanner::new().with_detector(detector);
     if let Some(path) = allowlist {
         let text = std::fs::read_to_string(path)
