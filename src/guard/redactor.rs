@@ -5,11 +5,12 @@ use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
 
+use super::detection_line::detection_line;
 use super::detector::{Detection, Detector};
 use super::encode::{self, Encoding, Encodings};
+use super::hit::{Hit, Origin};
 use super::region::{Detected, Region, Source, add_detected_region, add_region};
-use super::scan::{Engine, Hit, Origin, SecretBytes};
-use super::stream::StreamRedactor;
+use super::scan::{Engine, SecretBytes};
 use crate::error::{Error, ErrorKind, Result, quote_name};
 use crate::format::KeyFormat;
 use crate::mask::{Fingerprint, fingerprint};
@@ -21,10 +22,6 @@ pub const DEFAULT_MIN_SECRET_LEN: usize = 8;
 pub const DEFAULT_FRAGMENT_LEN: usize = 16;
 /// The smallest fragment length the builder accepts: shorter ones would match ordinary words.
 const MIN_FRAGMENT_LEN: usize = 6;
-/// With detection on, the detector sees one line at a time; a line longer than this many bytes
-/// is cut (at a character boundary) and its rest taken as the next line, so a stream never holds
-/// back more than this for detection.
-pub(crate) const DETECT_LINE_CAP: usize = 64 * 1024;
 /// The label of a secret the generic assignment rule of the detector found.
 const UNKNOWN_SECRET_LABEL: &str = "unknown secret";
 
@@ -225,11 +222,11 @@ impl RedactorBuilder {
     /// found; where it overlaps a registered secret, one replacement names both.
     ///
     /// Detection looks at one line at a time (lines end at `\n`), in [`Redactor::redact`] as in
-    /// a [`StreamRedactor`], so both agree for any split of the input. Hence a key spread over
+    /// a [`StreamRedactor`](super::StreamRedactor), so both agree for any split of the input. Hence a key spread over
     /// several lines, such as a PEM private key, is not detected (registered secrets are found
     /// across lines as before), and a line longer than 64 KiB is looked at in 64 KiB pieces. A
     /// stream then emits whole lines only: it holds back the current line until its `\n`, at
-    /// most 64 KiB, or [`finish`](StreamRedactor::finish). With detection off, nothing of
+    /// most 64 KiB, or [`finish`](super::StreamRedactor::finish). With detection off, nothing of
     /// this costs anything.
     ///
     /// ```
@@ -643,11 +640,6 @@ impl Redactor {
         ))
     }
 
-    /// A [`StreamRedactor`] for text that arrives in pieces, such as model tokens.
-    pub fn stream(&self) -> StreamRedactor {
-        StreamRedactor::new(self.clone())
-    }
-
     pub(crate) fn engine(&self) -> Option<&Engine> {
         self.inner.engine.as_ref()
     }
@@ -781,47 +773,6 @@ fn detected(detection: &Detection, value: &str) -> Detected {
     }
 }
 
-/// Where the detection line starting at `start` ends, and where the next one starts.
-///
-/// A line ends before its `\n`; one longer than [`DETECT_LINE_CAP`] bytes is cut after the last
-/// space or tab within the cap (at the last character boundary if it has none), and the next
-/// line starts at the cut. `text[start..searched]`
-/// is known to hold no `\n`. `None` when the line may still grow: `text` is not `complete` (more
-/// may follow) and neither a `\n` nor the cap was reached. One-shot and stream redaction both
-/// cut lines here, which keeps their detections equal.
-pub(crate) fn detection_line(
-    text: &str,
-    start: usize,
-    searched: usize,
-    complete: bool,
-) -> Option<(usize, usize)> {
-    // A `\n` right after a line of exactly the cap still ends it.
-    let limit = text.len().min(start + DETECT_LINE_CAP + 1);
-    let from = searched.max(start).min(limit);
-    if let Some(at) = text.as_bytes()[from..limit]
-        .iter()
-        .position(|&b| b == b'\n')
-    {
-        return Some((from + at, from + at + 1));
-    }
-    if text.len() > start + DETECT_LINE_CAP {
-        let mut cut = start + DETECT_LINE_CAP;
-        // After the last blank within the cap, if any: a key straddling the cap is then seen
-        // whole on the next line (keys hold no blanks).
-        if let Some(at) = text.as_bytes()[start..cut]
-            .iter()
-            .rposition(|&b| b == b' ' || b == b'\t')
-        {
-            cut = start + at + 1;
-        }
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        return Some((cut, cut));
-    }
-    complete.then_some((text.len(), text.len()))
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -856,23 +807,6 @@ mod tests {
             .build()
             .unwrap_err();
         assert!(err.to_string().contains("`A`"));
-    }
-
-    #[test]
-    fn detection_lines_end_at_newlines_or_the_cap() {
-        let cap = DETECT_LINE_CAP;
-        assert_eq!(detection_line("ab\ncd", 0, 0, false), Some((2, 3)));
-        assert_eq!(detection_line("ab\ncd", 3, 3, false), None);
-        assert_eq!(detection_line("ab\ncd", 3, 3, true), Some((5, 5)));
-        // a `\n` right after exactly the cap ends the line there
-        let exact = format!("{}\nx", "a".repeat(cap));
-        assert_eq!(detection_line(&exact, 0, 0, false), Some((cap, cap + 1)));
-        // a longer line is cut at the cap, moved back to a character boundary
-        let long = format!("{}é{}", "a".repeat(cap - 1), "b".repeat(10));
-        assert_eq!(detection_line(&long, 0, 0, false), Some((cap - 1, cap - 1)));
-        assert_eq!(detection_line(&long, cap - 1, cap - 1, false), None);
-        // only the bytes after `searched` are looked at again
-        assert_eq!(detection_line("abcd", 0, 4, false), None);
     }
 
     #[test]

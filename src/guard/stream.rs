@@ -3,10 +3,12 @@
 use std::fmt;
 use std::sync::Arc;
 
+use super::detection_line::detection_line;
+use super::hit::Hit;
 use super::received::Received;
-use super::redactor::{Redactor, detection_line};
+use super::redactor::Redactor;
 use super::region::{Region, add_detected_region, add_region};
-use super::scan::{Hit, ScanState};
+use super::scan::ScanState;
 use super::wrapped::WrapState;
 use crate::error::{Error, ErrorKind, Result, quote_name};
 
@@ -74,6 +76,13 @@ impl fmt::Debug for StreamRedactor {
             .field("held_back", &self.held_back())
             .field("position", &(self.base + self.buffer.len()))
             .finish()
+    }
+}
+
+impl Redactor {
+    /// A [`StreamRedactor`] for text that arrives in pieces, such as model tokens.
+    pub fn stream(&self) -> StreamRedactor {
+        StreamRedactor::new(self.clone())
     }
 }
 
