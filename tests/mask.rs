@@ -48,7 +48,7 @@ proptest! {
 
     #[test]
     fn custom_policies_keep_the_quarter_rule(value in format!("{TEXT}{{0,80}}").as_str(), head in 0usize..20, tail in 0usize..20) {
-        let masked = Mask::new().head(head).tail(tail).show_prefix(false).apply(&value);
+        let masked = Mask::new().with_head(head).with_tail(tail).with_prefix_shown(false).apply(&value);
         let at = masked.find(FILLER).unwrap();
         let shown = masked.chars().count() - FILLER.chars().count();
         prop_assert!(shown <= value.chars().count() / 4);
