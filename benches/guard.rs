@@ -175,7 +175,7 @@ fn corpus(planted: &[SecretString]) -> (String, usize) {
 fn redactor(secrets: &[SecretString]) -> Redactor {
     let mut builder = Redactor::builder();
     for (i, s) in secrets.iter().enumerate() {
-        builder = builder.secret(format!("KEY_{i}"), s).unwrap();
+        builder = builder.with_secret(format!("KEY_{i}"), s);
     }
     builder.build().unwrap()
 }

@@ -12,7 +12,7 @@
 //!   redacted.
 //! - [`Detector`] finds keys nobody registered, by their format or by a generic assignment of a
 //!   high-entropy value to a name like `api_key`. With
-//!   [`RedactorBuilder::detect_unknown`], a [`Redactor`] (and its streams) redacts what the
+//!   [`RedactorBuilder::with_unknown_detection`], a [`Redactor`] (and its streams) redacts what the
 //!   detector finds too, looking at one line at a time: for tool output full of someone else's
 //!   credentials.
 //! - [`SharedRedactor`] is a handle that stays current as keys load and rotate.
@@ -49,9 +49,7 @@ pub use detector::{
     Confidence, Detection, DetectionKind, Detector, DetectorBuilder, LineDetection,
 };
 pub use encode::{Encoding, Encodings};
-pub use redactor::{
-    DEFAULT_FRAGMENT_LEN, DEFAULT_MIN_SECRET_LEN, Finding, Redactor, RedactorBuilder, Replacement,
-};
+pub use redactor::{Finding, Redactor, RedactorBuilder, Replacement};
 pub use shared::{DEFAULT_GRACE_PERIOD, SharedRedactor};
 pub use stream::StreamRedactor;
 #[cfg(feature = "tracing")]

@@ -129,9 +129,8 @@ pub use error::{Error, ErrorKind, Result};
 pub use format::KeyFormat;
 pub use guard::{Confidence, Detection, DetectionKind, Detector, DetectorBuilder, LineDetection};
 pub use guard::{
-    DEFAULT_FRAGMENT_LEN, DEFAULT_GRACE_PERIOD, DEFAULT_MIN_SECRET_LEN, Encoding, Encodings,
-    Finding, RedactingWriter, Redactor, RedactorBuilder, Replacement, SharedRedactor,
-    StreamRedactor,
+    DEFAULT_GRACE_PERIOD, Encoding, Encodings, Finding, RedactingWriter, Redactor, RedactorBuilder,
+    Replacement, SharedRedactor, StreamRedactor,
 };
 #[cfg(feature = "tracing")]
 pub use guard::{RedactedEvent, RedactingMakeWriter};

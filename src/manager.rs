@@ -32,7 +32,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, ErrorKind, Result};
-use crate::guard::{DEFAULT_MIN_SECRET_LEN, Redactor, SharedRedactor};
+use crate::guard::{Redactor, SharedRedactor};
 use crate::mask::Fingerprint;
 use crate::provider::{
     AsyncSecretProvider, MAX_KEY_NAME_LEN, SecretProvider, quote_name, validate_key_name,
@@ -1455,7 +1455,7 @@ fn quiet_until(key: &ManagedKey, now: DateTime<Utc>, served_until: DateTime<Utc>
 
 /// Whether the redactor accepts `value`: it counts characters, not bytes.
 fn redactable(value: &SecretString) -> bool {
-    value.expose_secret().chars().count() >= DEFAULT_MIN_SECRET_LEN
+    value.expose_secret().chars().count() >= Redactor::DEFAULT_MIN_SECRET_LEN
 }
 
 /// Keeps `redactor` current with the value an event carries.

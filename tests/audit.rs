@@ -635,8 +635,7 @@ fn the_log_redactor_must_catch_every_managed_key() {
     // a redactor built before the key was rotated knows only the old value
     let old = SecretString::from(format!("sk-proj-{}", "Zz9y".repeat(10)));
     let stale = Redactor::builder()
-        .secret("OPENAI_API_KEY", &old)
-        .unwrap()
+        .with_secret("OPENAI_API_KEY", &old)
         .build()
         .unwrap();
     let report = Audit::new(dir.path())
@@ -652,8 +651,7 @@ fn the_log_redactor_must_catch_every_managed_key() {
 
     let current = SecretString::from(openai_key());
     let redactor = Redactor::builder()
-        .secret("openai", &current)
-        .unwrap()
+        .with_secret("openai", &current)
         .build()
         .unwrap();
     let report = Audit::new(dir.path())

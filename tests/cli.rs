@@ -560,12 +560,11 @@ fn redact_streams_a_huge_line_in_bounded_memory() {
     }
     let input = format!("{line}\nafter {secret}\n");
     let expected = keyward::Redactor::builder()
-        .secret(
+        .with_secret(
             "KEYWARD_TEST_SECRET",
             &keyward::SecretString::from(secret.as_str()),
         )
-        .unwrap()
-        .detect_unknown(true)
+        .with_unknown_detection(true)
         .build()
         .unwrap()
         .redact(&input)

@@ -62,7 +62,7 @@ fn redactor(secrets: &[String]) -> Redactor {
         .collect();
     let mut builder = Redactor::builder();
     for (i, key) in keys.iter().enumerate() {
-        builder = builder.secret(format!("K{i}"), key).unwrap();
+        builder = builder.with_secret(format!("K{i}"), key);
     }
     builder.build().unwrap()
 }

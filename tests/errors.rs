@@ -181,8 +181,7 @@ fn errors_naming(name: &str) -> Vec<Error> {
     let short = SecretString::from("short");
     let long = SecretString::from(fake_secret());
     let redactor = Redactor::builder()
-        .secret(name, &long)
-        .unwrap()
+        .with_secret(name, &long)
         .build()
         .unwrap();
     let mut stream = redactor.stream();
@@ -198,7 +197,10 @@ fn errors_naming(name: &str) -> Vec<Error> {
         }
         .require_format(name, &[KeyFormat::Stripe])
         .unwrap_err(),
-        Redactor::builder().secret(name, &short).unwrap_err(),
+        Redactor::builder()
+            .with_secret(name, &short)
+            .build()
+            .unwrap_err(),
         redactor
             .check(&format!("the key is {}", long.expose_secret()))
             .unwrap_err(),

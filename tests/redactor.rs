@@ -40,8 +40,7 @@ fn openai_key() -> SecretString {
 
 fn redactor_for(key: &SecretString) -> Redactor {
     Redactor::builder()
-        .secret("OPENAI_API_KEY", key)
-        .unwrap()
+        .with_secret("OPENAI_API_KEY", key)
         .build()
         .unwrap()
 }
@@ -106,8 +105,7 @@ fn base64_is_found_alone_and_inside_blobs_at_every_alignment() {
 fn hex_percent_and_json_are_found() {
     let password = SecretString::from("p@ss w/rd \"quoted\" \\ 100%");
     let r = Redactor::builder()
-        .secret("DB_PASSWORD", &password)
-        .unwrap()
+        .with_secret("DB_PASSWORD", &password)
         .build()
         .unwrap();
     let p = password.expose_secret();
@@ -160,10 +158,9 @@ fn a_key_in_tool_call_json_is_found() {
 fn switched_off_encodings_are_not_found() {
     let key = openai_key();
     let r = Redactor::builder()
-        .encodings(Encodings::RAW)
-        .fragments(false)
-        .secret("K", &key)
-        .unwrap()
+        .with_encodings(Encodings::RAW)
+        .with_fragments(false)
+        .with_secret("K", &key)
         .build()
         .unwrap();
     let k = key.expose_secret();
@@ -205,14 +202,16 @@ fn the_fragment_length_is_configurable_and_checked() {
     let key = openai_key();
     let k = key.expose_secret();
     let r = Redactor::builder()
-        .fragment_len(10)
-        .secret("K", &key)
-        .unwrap()
+        .with_fragment_len(10)
+        .with_secret("K", &key)
         .build()
         .unwrap();
     assert!(r.is_leak(&k[30..40]));
     assert!(!r.is_leak(&k[30..39]));
-    let err = Redactor::builder().fragment_len(3).build().unwrap_err();
+    let err = Redactor::builder()
+        .with_fragment_len(3)
+        .build()
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
 }
 
@@ -221,11 +220,9 @@ fn overlapping_secrets_become_one_replacement_naming_both() {
     let a = SecretString::from("shared-middle-0123456789");
     let b = SecretString::from("0123456789-other-end-xyz");
     let r = Redactor::builder()
-        .secret("A", &a)
-        .unwrap()
-        .secret("B", &b)
-        .unwrap()
-        .fragments(false)
+        .with_secret("A", &a)
+        .with_secret("B", &b)
+        .with_fragments(false)
         .build()
         .unwrap();
     let text = "<shared-middle-0123456789-other-end-xyz>";
@@ -252,9 +249,8 @@ fn replacements_and_findings_never_show_the_value() {
         ),
     ] {
         let r = Redactor::builder()
-            .replacement(replacement)
-            .secret("OPENAI_API_KEY", &key)
-            .unwrap()
+            .with_replacement(replacement)
+            .with_secret("OPENAI_API_KEY", &key)
             .build()
             .unwrap();
         assert_eq!(r.redact(&text), want);
@@ -278,9 +274,8 @@ fn replacements_and_findings_never_show_the_value() {
 fn non_ascii_secrets_and_text_are_never_cut_inside_a_character() {
     let password = SecretString::from("päßwörd-日本語-ключ-0123456789");
     let r = Redactor::builder()
-        .fragment_len(8)
-        .secret("PW", &password)
-        .unwrap()
+        .with_fragment_len(8)
+        .with_secret("PW", &password)
         .build()
         .unwrap();
     let p = password.expose_secret();
@@ -326,10 +321,9 @@ fn no_false_positives_in_unrelated_text() {
     let builder = secrets
         .iter()
         .enumerate()
-        .try_fold(Redactor::builder(), |b, (i, s)| {
-            b.secret(format!("K{i}"), s)
-        })
-        .unwrap();
+        .fold(Redactor::builder(), |b, (i, s)| {
+            b.with_secret(format!("K{i}"), s)
+        });
     let r = builder.build().unwrap();
     let text = unrelated_text();
     assert!(matches!(r.redact(&text), Cow::Borrowed(_)));
@@ -362,7 +356,7 @@ proptest! {
     }
 }
 
-// --- detect_unknown: secrets nobody registered ---
+// --- with_unknown_detection: secrets nobody registered ---
 
 /// Fake keys nobody registered, one per format used below; built at run time, never real.
 fn github_token() -> String {
@@ -374,9 +368,9 @@ fn aws_key_id() -> String {
 }
 
 fn detecting(key: Option<&SecretString>) -> Redactor {
-    let mut builder = Redactor::builder().detect_unknown(true);
+    let mut builder = Redactor::builder().with_unknown_detection(true);
     if let Some(key) = key {
-        builder = builder.secret("OPENAI_API_KEY", key).unwrap();
+        builder = builder.with_secret("OPENAI_API_KEY", key);
     }
     builder.build().unwrap()
 }
@@ -460,10 +454,9 @@ fn a_registered_key_that_is_also_detected_becomes_one_replacement() {
     );
     // Fingerprint replacements name both fingerprints, sorted
     let fp = Redactor::builder()
-        .replacement(Replacement::Fingerprint)
-        .secret("OPENAI_API_KEY", &key)
-        .unwrap()
-        .detect_unknown(true)
+        .with_replacement(Replacement::Fingerprint)
+        .with_secret("OPENAI_API_KEY", &key)
+        .with_unknown_detection(true)
         .build()
         .unwrap();
     // the detected text is the registered key: one fingerprint
@@ -519,8 +512,9 @@ fn detection_is_line_by_line() {
     assert_eq!(r.find(&before).len(), 1);
 }
 
-/// `detector` turns detection on with the detector given; `detect_unknown` switches it off and
-/// on again without forgetting that detector, in whatever order the calls come.
+/// `with_detector` chooses the detector and turns detection on; `with_unknown_detection`
+/// switches it off or on again without forgetting that detector. An explicit choice wins over
+/// the detector's implied one, in whatever order the calls come.
 #[test]
 fn a_chosen_detector_survives_switching_detection_off_and_on() {
     let github_only = Detector::builder()
@@ -534,20 +528,27 @@ fn a_chosen_detector_survives_switching_detection_off_and_on() {
     let redact =
         |builder: keyward::RedactorBuilder| builder.build().unwrap().redact(&text).into_owned();
 
+    let given = Redactor::builder().with_detector(github_only.clone());
+    assert_eq!(redact(given), only_token);
     let off = Redactor::builder()
-        .detector(github_only.clone())
-        .detect_unknown(false);
+        .with_detector(github_only.clone())
+        .with_unknown_detection(false);
     assert_eq!(redact(off), text);
     let on_again = Redactor::builder()
-        .detector(github_only.clone())
-        .detect_unknown(false)
-        .detect_unknown(true);
+        .with_detector(github_only.clone())
+        .with_unknown_detection(false)
+        .with_unknown_detection(true);
     assert_eq!(redact(on_again), only_token);
-    let later = Redactor::builder()
-        .detect_unknown(false)
-        .detector(github_only);
-    assert_eq!(redact(later), only_token);
+    // Off before the detector is given is off as well: the order of the calls does not matter.
+    let off_first = Redactor::builder()
+        .with_unknown_detection(false)
+        .with_detector(github_only.clone());
+    assert_eq!(redact(off_first), text);
+    let on_first = Redactor::builder()
+        .with_unknown_detection(true)
+        .with_detector(github_only);
+    assert_eq!(redact(on_first), only_token);
     // The default detector also redacts the generic assignment.
-    let default = redact(Redactor::builder().detect_unknown(true));
+    let default = redact(Redactor::builder().with_unknown_detection(true));
     assert!(default.contains("[REDACTED:unknown secret]"), "{default}");
 }

@@ -119,11 +119,9 @@ fn secrets_strategy() -> impl Strategy<Value = Vec<String>> {
 }
 
 fn build(secrets: &[String], fragment_len: usize) -> Redactor {
-    let mut builder = Redactor::builder().fragment_len(fragment_len);
+    let mut builder = Redactor::builder().with_fragment_len(fragment_len);
     for (i, s) in secrets.iter().enumerate() {
-        builder = builder
-            .secret(format!("S{i}"), &SecretString::from(s.as_str()))
-            .unwrap();
+        builder = builder.with_secret(format!("S{i}"), &SecretString::from(s.as_str()));
     }
     builder.build().unwrap()
 }
@@ -171,11 +169,7 @@ proptest! {
 #[test]
 fn prose_is_emitted_up_to_the_current_word() {
     let key = SecretString::from(format!("sk-proj-{}", "Ab3dEf6hIj9l".repeat(4)));
-    let redactor = Redactor::builder()
-        .secret("K", &key)
-        .unwrap()
-        .build()
-        .unwrap();
+    let redactor = Redactor::builder().with_secret("K", &key).build().unwrap();
     let mut stream = redactor.stream();
     let mut out = String::new();
     for word in "It is a fine day for a walk along the river. ".split_inclusive(' ') {
@@ -189,11 +183,7 @@ fn prose_is_emitted_up_to_the_current_word() {
 #[test]
 fn a_key_split_across_model_tokens_never_shows_in_any_emitted_piece() {
     let key = SecretString::from(format!("sk-proj-{}", "Ab3dEf6hIj9l".repeat(4)));
-    let redactor = Redactor::builder()
-        .secret("K", &key)
-        .unwrap()
-        .build()
-        .unwrap();
+    let redactor = Redactor::builder().with_secret("K", &key).build().unwrap();
     let reply = format!("Here it is: {} (do not share)", key.expose_secret());
     for size in 1..8 {
         let mut stream = redactor.stream();
@@ -272,7 +262,7 @@ fn fuzz_property_holds_on_seed_inputs() {
     fuzz_property::check_stream_redactor(&long);
 }
 
-// --- with detect_unknown on: detection is line by line in both paths, so they still agree ---
+// --- with unknown detection on: detection is line by line in both paths, so they still agree ---
 
 /// Fake keys of several formats nobody registered, and secret-like assignments.
 fn unknown_secret() -> impl Strategy<Value = String> {
@@ -298,12 +288,10 @@ fn detect_piece() -> impl Strategy<Value = Piece> {
 
 fn build_detecting(secrets: &[String], fragment_len: usize) -> Redactor {
     let mut builder = Redactor::builder()
-        .fragment_len(fragment_len)
-        .detect_unknown(true);
+        .with_fragment_len(fragment_len)
+        .with_unknown_detection(true);
     for (i, s) in secrets.iter().enumerate() {
-        builder = builder
-            .secret(format!("S{i}"), &SecretString::from(s.as_str()))
-            .unwrap();
+        builder = builder.with_secret(format!("S{i}"), &SecretString::from(s.as_str()));
     }
     builder.build().unwrap()
 }
@@ -354,9 +342,8 @@ fn with_detection_unregistered_keys_are_redacted_in_any_pieces() {
     let aws = format!("AKIA{}", "Q7ZR3MXK2WPL5TYB");
     let ours = SecretString::from(format!("sk-proj-{}", "Ab3dEf6hIj9l".repeat(4)));
     let redactor = Redactor::builder()
-        .secret("OPENAI_API_KEY", &ours)
-        .unwrap()
-        .detect_unknown(true)
+        .with_secret("OPENAI_API_KEY", &ours)
+        .with_unknown_detection(true)
         .build()
         .unwrap();
     let text = format!(
@@ -380,7 +367,10 @@ fn with_detection_unregistered_keys_are_redacted_in_any_pieces() {
 
 #[test]
 fn with_detection_a_stream_emits_whole_lines() {
-    let redactor = Redactor::builder().detect_unknown(true).build().unwrap();
+    let redactor = Redactor::builder()
+        .with_unknown_detection(true)
+        .build()
+        .unwrap();
     let gh = format!("ghp_{}", "q7Rt2mXz9K".repeat(4)[..36].to_owned());
     let mut stream = redactor.stream();
     // nothing of the current line is out before its end: it could still be a key
@@ -396,7 +386,10 @@ fn with_detection_a_stream_emits_whole_lines() {
 
 #[test]
 fn with_detection_long_lines_are_cut_alike_in_both_paths() {
-    let redactor = Redactor::builder().detect_unknown(true).build().unwrap();
+    let redactor = Redactor::builder()
+        .with_unknown_detection(true)
+        .build()
+        .unwrap();
     let gh = format!("ghp_{}", "q7Rt2mXz9K".repeat(4)[..36].to_owned());
     let cap = 64 * 1024;
     let mut text = String::new();
@@ -466,9 +459,8 @@ proptest! {
     ) {
         let key = SecretString::from(secret.clone());
         let redactor = Redactor::builder()
-            .fragments(fragments)
-            .secret("K", &key)
-            .unwrap()
+            .with_fragments(fragments)
+            .with_secret("K", &key)
             .build()
             .unwrap();
         let text = format!("{prefix}{}", secret[..block].repeat(repeats));
@@ -494,11 +486,7 @@ proptest! {
 fn a_long_run_of_a_repeating_secret_is_redacted_piece_by_piece() {
     let secret = "hunter2".repeat(3);
     let key = SecretString::from(secret.clone());
-    let redactor = Redactor::builder()
-        .secret("PW", &key)
-        .unwrap()
-        .build()
-        .unwrap();
+    let redactor = Redactor::builder().with_secret("PW", &key).build().unwrap();
     // 1.5 million pushes of `hunter2` held 10.5 MB before.
     let mut stream = redactor.stream();
     let mut emitted = 0usize;

@@ -54,12 +54,9 @@ pub(crate) fn check_stream_redactor(data: &[u8]) {
         }
     }
 
-    let mut builder = Redactor::builder().fragment_len(fragment_len);
+    let mut builder = Redactor::builder().with_fragment_len(fragment_len);
     for (i, s) in secrets.iter().enumerate() {
-        builder = match builder.secret(format!("S{i}"), &SecretString::from(s.as_str())) {
-            Ok(b) => b,
-            Err(_) => return,
-        };
+        builder = builder.with_secret(format!("S{i}"), &SecretString::from(s.as_str()));
     }
     let Ok(redactor) = builder.build() else {
         return;

@@ -107,7 +107,8 @@ pub enum Encoding {
     /// A contiguous part of the secret, long enough to count as a leak.
     Fragment,
     /// Not a registered secret: found by the [`Detector`](crate::Detector), with
-    /// [`RedactorBuilder::detect_unknown`](crate::RedactorBuilder::detect_unknown) on.
+    /// [`RedactorBuilder::with_unknown_detection`](super::RedactorBuilder::with_unknown_detection)
+    /// on.
     Detected,
 }
 

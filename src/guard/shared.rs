@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::redactor::{DEFAULT_FRAGMENT_LEN, Redactor, RedactorBuilder};
+use super::redactor::{Redactor, RedactorBuilder};
 use super::stream::StreamRedactor;
 use crate::clock::{Clock, SystemClock};
 use crate::error::Result;
@@ -93,22 +93,16 @@ impl SharedRedactor {
     /// are always redacted, the others come and go with [`update`](SharedRedactor::update) and
     /// [`remove`](SharedRedactor::remove).
     ///
-    /// If `builder` cannot build (a minimum length raised above a secret's after it was added,
-    /// a fragment length below 6), the handle still redacts its secrets, with the minimum and
-    /// fragment lengths set back to values that build, and the next `update` reports the error.
+    /// If `builder` cannot build (a secret shorter than the minimum length, an empty label, a
+    /// fragment length below 6), the handle still redacts its secrets that are not empty, with
+    /// a fragment length that builds, and the next `update` reports the error.
     pub fn new(builder: RedactorBuilder) -> SharedRedactor {
         // Failing closed: a handle that silently redacted none of the secrets it was given
         // would let exactly those through.
         let current = builder
             .clone()
             .build()
-            .or_else(|_| {
-                builder
-                    .clone()
-                    .min_len(1)
-                    .fragment_len(DEFAULT_FRAGMENT_LEN)
-                    .build()
-            })
+            .or_else(|_| builder.clone().build_leniently())
             .unwrap_or_default();
         SharedRedactor {
             inner: Arc::new(Shared {
@@ -166,10 +160,10 @@ impl SharedRedactor {
         registry.retired.retain(|r| r.until > now);
         let mut builder = registry.fixed.clone();
         for (label, value) in &registry.live {
-            builder = builder.push_secret(label, value);
+            builder = builder.with_secret(label.as_str(), value);
         }
         for r in &registry.retired {
-            builder = builder.push_secret(&r.label, &r.value);
+            builder = builder.with_secret(r.label.as_str(), &r.value);
         }
         self.inner.builds.fetch_add(1, Ordering::Relaxed);
         if let Ok(redactor) = builder.build() {
@@ -371,13 +365,17 @@ mod tests {
         let text = format!("a {} b", fixed.expose_secret());
         let unbuildable = [
             Redactor::builder()
-                .secret("FIXED", &fixed)
-                .unwrap()
-                .fragment_len(3),
+                .with_secret("FIXED", &fixed)
+                .with_fragment_len(3),
             Redactor::builder()
-                .secret("FIXED", &fixed)
-                .unwrap()
-                .min_len(200),
+                .with_secret("FIXED", &fixed)
+                .with_min_len(200),
+            Redactor::builder()
+                .with_secret("", &key("N0n4"))
+                .with_secret("FIXED", &fixed),
+            Redactor::builder()
+                .with_secret("FIXED", &fixed)
+                .with_secret("EMPTY", &SecretString::from("")),
         ];
         for builder in unbuildable {
             assert!(builder.clone().build().is_err());

@@ -24,7 +24,7 @@ use super::stream::StreamRedactor;
 /// use keyward::{RedactingWriter, Redactor, SecretString};
 ///
 /// let token = SecretString::from(format!("ghp_{}", "Zx8v".repeat(9)));
-/// let redactor = Redactor::builder().secret("GITHUB_TOKEN", &token)?.build()?;
+/// let redactor = Redactor::builder().with_secret("GITHUB_TOKEN", &token).build()?;
 /// let mut log = RedactingWriter::new(Vec::new(), &redactor);
 /// writeln!(log, "cloning with token {}", token.expose_secret())?;
 /// let bytes = log.finish()?;
@@ -159,11 +159,7 @@ mod tests {
     use crate::SecretString;
 
     fn redactor(key: &SecretString) -> Redactor {
-        Redactor::builder()
-            .secret("KEY", key)
-            .unwrap()
-            .build()
-            .unwrap()
+        Redactor::builder().with_secret("KEY", key).build().unwrap()
     }
 
     #[test]
