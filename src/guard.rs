@@ -50,7 +50,7 @@ pub use detector::{
 };
 pub use encode::{Encoding, Encodings};
 pub use redactor::{Finding, Redactor, RedactorBuilder, Replacement};
-pub use shared::{DEFAULT_GRACE_PERIOD, SharedRedactor};
+pub use shared::SharedRedactor;
 pub use stream::StreamRedactor;
 #[cfg(feature = "tracing")]
 pub use tracing::{RedactedEvent, RedactingMakeWriter};

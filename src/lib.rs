@@ -129,8 +129,8 @@ pub use error::{Error, ErrorKind, Result};
 pub use format::KeyFormat;
 pub use guard::{Confidence, Detection, DetectionKind, Detector, DetectorBuilder, LineDetection};
 pub use guard::{
-    DEFAULT_GRACE_PERIOD, Encoding, Encodings, Finding, RedactingWriter, Redactor, RedactorBuilder,
-    Replacement, SharedRedactor, StreamRedactor,
+    Encoding, Encodings, Finding, RedactingWriter, Redactor, RedactorBuilder, Replacement,
+    SharedRedactor, StreamRedactor,
 };
 #[cfg(feature = "tracing")]
 pub use guard::{RedactedEvent, RedactingMakeWriter};

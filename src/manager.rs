@@ -1187,8 +1187,9 @@ impl KeyManager {
         let mut made_here = false;
         let redactor = inner.redactor.get_or_init(|| {
             made_here = true;
-            let shared = SharedRedactor::new(Redactor::builder())
-                .with_grace_period(inner.config.grace_period);
+            // A negative grace retires at once, as a zero one does.
+            let grace = inner.config.grace_period.to_std().unwrap_or_default();
+            let shared = SharedRedactor::new(Redactor::builder()).with_grace_period(grace);
             let shared = match &inner.clock {
                 TimeSource::System => shared,
                 TimeSource::Injected(clock) => shared.with_clock(clock.clone()),
