@@ -112,10 +112,10 @@ impl StreamRedactor {
         }
     }
 
-    /// A stream whose copies never write past the end of the output, for a buffer of the
-    /// crate's own (see [`Received::copy_into`]).
-    pub(crate) fn without_over_copy(mut self) -> StreamRedactor {
-        self.over_copy = false;
+    /// Whether short copies out may write past their end into the output's spare capacity
+    /// (default on); off for a buffer of the crate's own (see [`Received::copy_into`]).
+    pub(crate) fn with_over_copy(mut self, yes: bool) -> StreamRedactor {
+        self.over_copy = yes;
         self
     }
 

@@ -54,7 +54,7 @@ impl<W: Write> RedactingWriter<W> {
         RedactingWriter {
             inner: Some(inner),
             // `out` is ours and grows: no text of the caller's may be left in a freed block.
-            stream: redactor.stream().without_over_copy(),
+            stream: redactor.stream().with_over_copy(false),
             partial: Vec::new(),
             out: String::new(),
         }
