@@ -150,6 +150,24 @@ mod layers {
         }
     }
 
+    /// The files in the folder of `parent` (`redactor/builder.rs`) import only files of guard
+    /// below `parent`.
+    fn check_nested(dir: &Path, parent: &str) {
+        let parent_at = LAYERS.iter().position(|n| *n == parent).unwrap();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let source = std::fs::read_to_string(&path).unwrap();
+            for imported in imported_siblings(&source, &["use crate::guard::"], LAYERS) {
+                let theirs = LAYERS.iter().position(|n| *n == imported).unwrap();
+                assert!(
+                    theirs <= parent_at,
+                    "{}: imports `{imported}`, which is above `{parent}` in the layer list",
+                    path.display()
+                );
+            }
+        }
+    }
+
     #[test]
     fn no_file_of_guard_imports_one_above_it() {
         let guard = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/guard");
@@ -159,6 +177,13 @@ mod layers {
             DETECTOR_LAYERS,
             &["use super::", "use crate::guard::detector::"],
         );
+        for entry in std::fs::read_dir(&guard).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                let name = path.file_name().unwrap().to_str().unwrap();
+                check_nested(&path, name);
+            }
+        }
     }
 
     #[test]
