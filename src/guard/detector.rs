@@ -21,7 +21,8 @@
 //! One concept per file in `detector/`: `detection.rs` the results, `builder.rs` the settings,
 //! `formats.rs` the keys of a known format, `assignment.rs` the generic rule,
 //! `plausibility.rs` the heuristics both use to reject what is not a secret, `line_cursor.rs`
-//! the lines and columns, `work.rs` the byte count the linearity tests read.
+//! the lines and columns, `text.rs` the byte class they share, `work.rs` the byte count the
+//! linearity tests read.
 
 mod assignment;
 mod builder;
