@@ -6,7 +6,7 @@
 //! the scope itself (an empty agent name, an operation outside the declared set, a pattern that
 //! is not a valid glob) are errors when the scope is built, never a warning at run time.
 //!
-//! [`ScopedProvider`](crate::ScopedProvider) applies a scope to any provider, and a [`ScopedKey`]
+//! [`ScopedProvider`](crate::provider::ScopedProvider) applies a scope to any provider, and a [`ScopedKey`]
 //! carries one key together with its allowed operations, so that client code asks for the key
 //! *for an operation* and gets [`ErrorKind::PermissionDenied`] for anything else.
 
@@ -41,7 +41,7 @@ const MAX_NAME_LEN: usize = 128;
 /// use keyward::Scope;
 ///
 /// let scope = Scope::for_agent("researcher")
-///     .operations(["chat", "embeddings"])
+///     .with_operations(["chat", "embeddings"])
 ///     .allow("OPENAI_API_KEY", ["chat", "embeddings"])
 ///     .allow("search/*", ["chat"])
 ///     .build()?;
@@ -69,6 +69,10 @@ struct Grant {
 }
 
 impl Scope {
+    /// The operation recorded in the usage log when a
+    /// [`ScopedProvider`](crate::provider::ScopedProvider) refuses to read a key.
+    pub const READ_OPERATION: &str = "read";
+
     /// Starts a scope for the agent or tool called `agent`.
     pub fn for_agent(agent: impl Into<String>) -> ScopeBuilder {
         ScopeBuilder {
@@ -142,7 +146,7 @@ impl Scope {
     /// use keyward::{ErrorKind, Scope};
     ///
     /// let scope = Scope::for_agent("researcher")
-    ///     .operations(["chat"])
+    ///     .with_operations(["chat"])
     ///     .allow("openai/*", ["chat"])
     ///     .build()?;
     /// let err = scope.check_key("aws/root").unwrap_err();
@@ -203,7 +207,7 @@ impl Scope {
     /// use keyward::{ErrorKind, Scope};
     ///
     /// let scope = Scope::for_agent("researcher")
-    ///     .operations(["chat", "embeddings"])
+    ///     .with_operations(["chat", "embeddings"])
     ///     .allow("OPENAI_API_KEY", ["chat"])
     ///     .build()?;
     /// let value = format!("sk-proj-{}", "Ab3d".repeat(10));
@@ -297,7 +301,7 @@ pub struct ScopeBuilder {
 impl ScopeBuilder {
     /// Declares operations; grants may only name declared operations. Can be called more than
     /// once.
-    pub fn operations<I>(mut self, operations: I) -> ScopeBuilder
+    pub fn with_operations<I>(mut self, operations: I) -> ScopeBuilder
     where
         I: IntoIterator,
         I::Item: Into<String>,
@@ -326,7 +330,7 @@ impl ScopeBuilder {
     /// use keyward::{ErrorKind, Scope};
     ///
     /// let err = Scope::for_agent("researcher")
-    ///     .operations(["chat"])
+    ///     .with_operations(["chat"])
     ///     .allow("OPENAI_API_KEY", ["chta"])
     ///     .build()
     ///     .unwrap_err();
@@ -427,7 +431,7 @@ mod tests {
 
     fn scope() -> Scope {
         Scope::for_agent("researcher")
-            .operations(["chat", "embeddings"])
+            .with_operations(["chat", "embeddings"])
             .allow("OPENAI_API_KEY", ["chat"])
             .allow("openai/*", ["chat", "embeddings"])
             .allow("*_SEARCH_KEY", ["chat"])

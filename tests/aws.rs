@@ -25,10 +25,10 @@ use common::misbehaving::{
     Fake, Reply, Request, assert_clean, assert_redirect_refused, redirect_target,
 };
 use common::servers::{OwnServer, free_port, shared_moto, skip};
-use keyward::{
-    AsyncSecretProvider, AsyncSecretProviderExt, AwsSecretsManagerProvider, ErrorKind, KeyManager,
-    ManualClock, RemotePolicy,
-};
+use keyward::clock::ManualClock;
+use keyward::provider::RemotePolicy;
+use keyward::provider::aws::AwsSecretsManagerProvider;
+use keyward::{AsyncSecretProvider, AsyncSecretProviderExt, ErrorKind, KeyManager};
 use serde_json::json;
 
 on_both_runtimes!(

@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use common::misbehaving::{Fake, Reply, assert_clean, assert_redirect_refused, redirect_target};
-use keyward::{
-    AsyncSecretProvider, AsyncSecretProviderExt, AzureKeyVaultProvider, ErrorKind, ManualClock,
-    RemotePolicy,
-};
+use keyward::clock::ManualClock;
+use keyward::provider::RemotePolicy;
+use keyward::provider::azure::AzureKeyVaultProvider;
+use keyward::{AsyncSecretProvider, AsyncSecretProviderExt, ErrorKind};
 use serde_json::{Value, json};
 use servers::ContractServer;
 
@@ -116,7 +116,7 @@ async fn passes_the_conformance_suite() {
     let Some(azure) = azure() else { return };
     // Key Vault names allow letters, digits and dashes: `beta.token` has no Key Vault name, so
     // the suite runs with the other two fake keys, and `beta.token` must be refused.
-    let present: Vec<_> = common::fake_values()
+    let present: Vec<_> = keyward::testing::fake_values()
         .into_iter()
         .filter(|(key, _)| *key != "beta.token")
         .collect();
@@ -128,7 +128,8 @@ async fn passes_the_conformance_suite() {
     let provider = azure.provider();
     let err = provider.get("beta.token").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidName);
-    servers::check_conformance(provider, present).await;
+    keyward::testing::check_async_provider(&provider, &present, keyward::testing::BAD_REMOTE_NAMES)
+        .await;
 }
 
 async fn reads_version_dates_and_pinned_versions() {

@@ -20,9 +20,9 @@ use chrono::Utc;
 use common::misbehaving::{
     Fake, Reply, Request, assert_clean, assert_redirect_refused, redirect_target,
 };
-use keyward::{
-    AsyncSecretProvider, AsyncSecretProviderExt, ErrorKind, GcpSecretManagerProvider, RemotePolicy,
-};
+use keyward::provider::RemotePolicy;
+use keyward::provider::gcp::GcpSecretManagerProvider;
+use keyward::{AsyncSecretProvider, AsyncSecretProviderExt, ErrorKind};
 use serde_json::{Value, json};
 use servers::ContractServer;
 
@@ -156,7 +156,7 @@ fn fast() -> RemotePolicy {
 }
 
 impl Gcp {
-    fn builder(&self) -> keyward::GcpSecretManagerBuilder {
+    fn builder(&self) -> keyward::provider::gcp::GcpSecretManagerBuilder {
         GcpSecretManagerProvider::builder()
             .with_project(PROJECT)
             .with_endpoint(&self.server.base)
@@ -188,7 +188,7 @@ async fn passes_the_conformance_suite() {
     let Some(gcp) = gcp() else { return };
     // Secret ids allow letters, digits, `_` and `-`: `beta.token` is not an id, so the suite
     // runs with the other two fake keys, and `beta.token` must be refused.
-    let present: Vec<_> = common::fake_values()
+    let present: Vec<_> = keyward::testing::fake_values()
         .into_iter()
         .filter(|(key, _)| *key != "beta.token")
         .collect();
@@ -199,7 +199,8 @@ async fn passes_the_conformance_suite() {
     let provider = gcp.provider();
     let err = provider.get("beta.token").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidName);
-    servers::check_conformance(provider, present).await;
+    keyward::testing::check_async_provider(&provider, &present, keyward::testing::BAD_REMOTE_NAMES)
+        .await;
 }
 
 async fn reads_latest_and_pinned_versions_with_metadata() {

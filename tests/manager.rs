@@ -14,10 +14,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use common::{ERROR_KINDS, Events, kind};
+use keyward::clock::{Clock, ManualClock};
+use keyward::manager::{KeyEvent, KeyManagerBuilder};
+use keyward::rotation::CreatedAt;
 use keyward::{
-    Clock, CreatedAt, Error, ErrorKind, KeyEvent, KeyFormat, KeyManager, KeyManagerBuilder,
-    ManagedKey, ManualClock, MemoryProvider, Result, RotationPolicy, Secret, SecretMeta,
-    SecretProvider, SecretProviderExt,
+    Error, ErrorKind, KeyFormat, KeyManager, ManagedKey, MemoryProvider, Result, RotationPolicy,
+    Secret, SecretMeta, SecretProvider, SecretProviderExt,
 };
 
 fn start() -> DateTime<Utc> {

@@ -14,9 +14,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use common::{ERROR_KINDS, Events};
+use keyward::clock::{Clock, ManualClock};
+use keyward::manager::{KeyEvent, KeyManagerBuilder};
+use keyward::provider::BoxFuture;
+use keyward::rotation::CreatedAt;
 use keyward::{
-    AsyncSecretProvider, BoxFuture, Clock, CreatedAt, Error, ErrorKind, KeyEvent, KeyManager,
-    KeyManagerBuilder, ManualClock, MemoryProvider, Result, Secret, SecretMeta, SecretProvider,
+    AsyncSecretProvider, Error, ErrorKind, KeyManager, MemoryProvider, Result, Secret, SecretMeta,
+    SecretProvider,
 };
 use tokio::sync::Semaphore;
 

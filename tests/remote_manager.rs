@@ -17,9 +17,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use common::servers::{OwnServer, free_port, skip};
-use keyward::{
-    AsyncSecretProvider, CreatedAt, ErrorKind, KeyEvent, KeyManager, ManualClock, RemotePolicy,
-};
+use keyward::clock::ManualClock;
+use keyward::manager::KeyEvent;
+use keyward::provider::RemotePolicy;
+use keyward::rotation::CreatedAt;
+use keyward::{AsyncSecretProvider, ErrorKind, KeyManager};
 
 /// What the manager tests need from a server: somewhere to write secrets, and a provider.
 trait Remote: Sized {
@@ -325,7 +327,8 @@ mod bao {
     use std::time::Duration;
 
     use chrono::{DateTime, Utc};
-    use keyward::{RemotePolicy, VaultProvider};
+    use keyward::provider::RemotePolicy;
+    use keyward::provider::vault::VaultProvider;
     use serde_json::{Value, json};
 
     use crate::{OwnServer, Remote, quick_policy, skip};
@@ -352,7 +355,7 @@ mod bao {
             serde_json::from_str(&text).unwrap_or(Value::Null)
         }
 
-        pub(crate) fn builder(&self) -> keyward::VaultBuilder {
+        pub(crate) fn builder(&self) -> keyward::provider::vault::VaultBuilder {
             VaultProvider::builder(&self.address).with_token(self.token.as_str())
         }
     }
@@ -430,7 +433,7 @@ mod moto {
     use aws_sdk_secretsmanager::Client;
     use aws_sdk_secretsmanager::config::{Credentials, SharedCredentialsProvider};
     use chrono::{DateTime, Utc};
-    use keyward::AwsSecretsManagerProvider;
+    use keyward::provider::aws::AwsSecretsManagerProvider;
 
     use crate::{OwnServer, Remote, quick_policy, skip};
 
@@ -550,42 +553,43 @@ mod moto {
     }
 }
 
-/// The conformance suite against OpenBao, through a blocking wrapper.
-#[cfg(feature = "vault")]
-#[test]
-fn vault_provider_conforms() {
+/// The conformance suite against OpenBao.
+#[cfg(all(feature = "vault", feature = "testing"))]
+#[tokio::test]
+async fn vault_provider_conforms() {
+    use keyward::testing::{BAD_NAMES, check_async_provider, fake_values};
     let Some(bao) = <bao::Bao as Remote>::shared() else {
         return;
     };
     let prefix = unique("conformance");
-    let vault =
-        common::Blocking::new(|| async { bao.builder().with_prefix(&prefix).build().unwrap() });
-    let values = common::fake_values();
+    let vault = bao.builder().with_prefix(&prefix).build().unwrap();
+    let values = fake_values();
     for (key, value) in &values {
-        vault.block_on(bao.write(&format!("{prefix}/{key}"), value));
+        bao.write(&format!("{prefix}/{key}"), value).await;
     }
     // A `/` separates path segments: `a/b` is a name here, not an escape.
-    let bad: Vec<&str> = common::BAD_NAMES
+    let bad: Vec<&str> = BAD_NAMES
         .iter()
         .copied()
         .filter(|name| *name != "a/b")
         .collect();
-    common::check_provider_refusing(&vault, &values, &bad);
+    check_async_provider(&vault, &values, &bad).await;
 }
 
-/// The conformance suite against moto, through a blocking wrapper.
-#[cfg(feature = "aws")]
-#[test]
-fn aws_provider_conforms() {
+/// The conformance suite against moto.
+#[cfg(all(feature = "aws", feature = "testing"))]
+#[tokio::test]
+async fn aws_provider_conforms() {
+    use keyward::testing::{BAD_REMOTE_NAMES, check_async_provider, fake_values};
     let Some(moto) = <moto::Moto as Remote>::shared() else {
         return;
     };
-    let aws = common::Blocking::new(|| moto.provider());
-    let values = common::fake_values();
+    let aws = moto.provider().await;
+    let values = fake_values();
     for (key, value) in &values {
-        aws.block_on(moto.write(key, value));
+        moto.write(key, value).await;
     }
     // Secret ids may hold `/`, `\` and `..`; only empty names and control characters are
     // refused before a request.
-    common::check_provider_refusing(&aws, &values, &["", "nul\0byte", "new\nline"]);
+    check_async_provider(&aws, &values, BAD_REMOTE_NAMES).await;
 }

@@ -18,10 +18,10 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, TimeDelta, Utc};
 use common::misbehaving::{Fake, Reply, assert_clean, assert_redirect_refused, redirect_target};
 use common::servers::{OwnServer, free_port, shared_bao, skip};
-use keyward::{
-    AsyncSecretProvider, AsyncSecretProviderExt, ErrorKind, KeyManager, ManualClock, RemotePolicy,
-    VaultProvider,
-};
+use keyward::clock::ManualClock;
+use keyward::provider::RemotePolicy;
+use keyward::provider::vault::VaultProvider;
+use keyward::{AsyncSecretProvider, AsyncSecretProviderExt, ErrorKind, KeyManager};
 use serde_json::{Value, json};
 
 on_both_runtimes!(

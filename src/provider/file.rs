@@ -42,7 +42,7 @@ mod open;
 ///   stay inside work, which is what Kubernetes needs: its secret volumes hold
 ///   `KEY -> ..data/KEY` and `..data -> ..2024_01_01_00_00_00.123/`, all inside the mount.
 /// - On Unix, files that other users can write, in any mode, and files that other users can read
-///   (mode `0640`, `0644`, `0444`, ...) unless [`allow_readable_by_others`] is set:
+///   (mode `0640`, `0644`, `0444`, ...) unless [`with_readable_by_others`] is set:
 ///   [`ErrorKind::InsecurePermissions`].
 /// - On Unix, a world-writable directory on the way to the file (the directory itself or one
 ///   that a symlink leads to): [`ErrorKind::InsecurePermissions`]. The one exception is a
@@ -70,7 +70,7 @@ mod open;
 /// ```no_run
 /// use keyward::FileProvider;
 ///
-/// let provider = FileProvider::new("/etc/secrets/openai")?.allow_readable_by_others(true);
+/// let provider = FileProvider::new("/etc/secrets/openai")?.with_readable_by_others(true);
 /// # Ok::<(), keyward::Error>(())
 /// ```
 ///
@@ -86,7 +86,7 @@ mod open;
 /// is checked to be the one at the checked path, which catches a swapped file, not a swapped
 /// directory above it). That is why writable directories are refused in the first place.
 ///
-/// [`allow_readable_by_others`]: FileProvider::allow_readable_by_others
+/// [`with_readable_by_others`]: FileProvider::with_readable_by_others
 /// [`max_file_size`]: FileProvider::max_file_size
 #[derive(Clone)]
 pub struct FileProvider {
@@ -212,7 +212,7 @@ impl FileProvider {
     ///
     /// Files and directories that other users can write stay refused: a secret that someone else
     /// can replace is not a secret.
-    pub fn allow_readable_by_others(mut self, allow: bool) -> FileProvider {
+    pub fn with_readable_by_others(mut self, allow: bool) -> FileProvider {
         self.allow_readable_by_others = allow;
         self
     }
@@ -646,7 +646,7 @@ fn check_file_mode(shown: &Path, meta: &Metadata, allow_readable_by_others: bool
     } else if mode & 0o044 != 0 && !allow_readable_by_others {
         format!(
             "so {} can read it; {fix}, or, for a container mount that is readable by design, \
-             use `FileProvider::allow_readable_by_others(true)`",
+             use `FileProvider::with_readable_by_others(true)`",
             who(0o004)
         )
     } else {

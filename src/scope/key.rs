@@ -22,11 +22,12 @@ use super::{Scope, operation_denied};
 ///
 /// ```
 /// use std::sync::Arc;
-/// use keyward::{ErrorKind, FailureClass, Scope, UsageLog};
+/// use keyward::{ErrorKind, Scope, UsageLog};
+/// use keyward::usage::FailureClass;
 ///
 /// let log = Arc::new(UsageLog::new());
 /// let scope = Scope::for_agent("researcher")
-///     .operations(["chat", "embeddings"])
+///     .with_operations(["chat", "embeddings"])
 ///     .allow("OPENAI_API_KEY", ["chat"])
 ///     .build()?;
 /// let key = scope
@@ -72,7 +73,7 @@ impl ScopedKey {
     }
 
     /// Tells the usage log the key's rotation state with every use, for
-    /// [`AlertRule::RotationDue`](crate::AlertRule::RotationDue).
+    /// [`AlertRule::RotationDue`](crate::usage::AlertRule::RotationDue).
     pub fn with_rotation(mut self, rotation: RotationState) -> ScopedKey {
         self.rotation = Some(rotation);
         self
