@@ -1,7 +1,7 @@
 //! Key names: the rules every built-in provider applies to them, in one place below every
 //! module that takes names (providers, scopes, the usage log).
 
-use crate::error::{Error, ErrorKind, Result, quote_name};
+use crate::error::{Error, Result};
 
 /// The longest key name any built-in provider accepts, in bytes.
 pub const MAX_KEY_NAME_LEN: usize = 512;
@@ -39,16 +39,14 @@ pub fn validate_key_name(key: &str) -> Result<()> {
     } else {
         return Ok(());
     };
-    Err(Error::new(
-        ErrorKind::InvalidName,
-        format!("invalid secret name {}: it {problem}", quote_name(key)),
-    ))
+    Err(Error::invalid_name(key, format_args!("it {problem}")))
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
 
     #[test]
     fn names_that_change_paths_are_refused() {

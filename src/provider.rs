@@ -196,10 +196,5 @@ pub(crate) fn validate_format(
     value: &str,
     formats: &[KeyFormat],
 ) -> Result<KeyFormat> {
-    KeyFormat::validate(value, formats).map_err(|err| {
-        Error::new(
-            err.kind(),
-            format!("secret {} from {source}: {err}", quote_name(key)),
-        )
-    })
+    KeyFormat::validate(value, formats).map_err(|err| Error::wrong_format(key, source, &err))
 }

@@ -17,8 +17,8 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::error::quote_name;
 use crate::error::{Error, ErrorKind, Result};
+use crate::error::{quote_name, quote_names};
 use crate::secret::SecretString;
 
 pub use key::{KeyUse, ScopedKey};
@@ -180,7 +180,7 @@ impl Scope {
         if !self.allows_key(key) {
             return Err(self.key_denied(key));
         }
-        Err(operation_denied(
+        Err(Error::operation_denied(
             &self.inner.agent,
             key,
             operation,
@@ -190,7 +190,7 @@ impl Scope {
     }
 
     fn key_denied(&self, key: &str) -> Error {
-        key_denied(&self.inner.agent, key)
+        Error::key_denied(&self.inner.agent, key)
     }
 
     fn matching<'s, 'k>(&'s self, key: &'k str) -> impl Iterator<Item = &'s Grant> + use<'s, 'k> {
@@ -240,51 +240,6 @@ impl fmt::Debug for Scope {
             .field("grants", &grants)
             .finish()
     }
-}
-
-pub(crate) fn key_denied(agent: &str, key: &str) -> Error {
-    Error::new(
-        ErrorKind::PermissionDenied,
-        format!(
-            "agent {} may not read secret {}",
-            quote_name(agent),
-            quote_name(key)
-        ),
-    )
-}
-
-pub(crate) fn operation_denied(
-    agent: &str,
-    key: &str,
-    operation: &str,
-    declared: bool,
-    allowed: &[&str],
-) -> Error {
-    let why = if declared {
-        format!("allowed: {}", list(allowed))
-    } else {
-        "the operation is not declared in the scope".to_owned()
-    };
-    Error::new(
-        ErrorKind::PermissionDenied,
-        format!(
-            "agent {} may not use secret {} for {} ({why})",
-            quote_name(agent),
-            quote_name(key),
-            quote_name(operation),
-        ),
-    )
-}
-
-fn list(names: &[&str]) -> String {
-    if names.is_empty() {
-        return "none".to_owned();
-    }
-    names
-        .iter()
-        .map(|name| quote_name(name))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Builds a [`Scope`]; see [`Scope::for_agent`].
@@ -389,7 +344,7 @@ impl ScopeBuilder {
                         "grant {} names operation {}, which is not declared (declared: {})",
                         quote_name(pattern),
                         quote_name(op),
-                        list(&declared),
+                        quote_names(&declared),
                     )));
                 };
                 granted.insert(Arc::clone(declared));

@@ -517,7 +517,10 @@ mod unix {
             assert!(message.contains(&shown), "{message}");
             assert!(message.contains(digits), "{message}");
             assert!(message.contains(&format!("chmod 600 {shown}")), "{message}");
-            assert!(message.contains("with_readable_by_others(true)"), "{message}");
+            assert!(
+                message.contains("with_readable_by_others(true)"),
+                "{message}"
+            );
             assert!(!message.contains(&key));
             assert!(!format!("{err:?}").contains(&key));
         }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::capped::{ReadError, read_capped};
-use crate::provider::{SecretProvider, quote_name, validate_key_name};
+use crate::provider::{SecretProvider, validate_key_name};
 use crate::secret::{Secret, SecretMeta, SecretString};
 
 mod open;
@@ -315,12 +315,9 @@ impl FileProvider {
         // A name that is one path component joins to a child of the root; anything else (a
         // Windows drive prefix such as `C:x`) would leave it.
         if entry.parent() != Some(root.as_path()) {
-            return Err(Error::new(
-                ErrorKind::InvalidName,
-                format!(
-                    "invalid secret name {}: it is not a plain file name",
-                    quote_name(&file_name.to_string_lossy())
-                ),
+            return Err(Error::invalid_name(
+                &file_name.to_string_lossy(),
+                "it is not a plain file name",
             ));
         }
 

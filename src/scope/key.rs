@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::mask::Fingerprint;
 use crate::secret::SecretString;
 use crate::usage::{FailureClass, KeyId, Outcome, RotationState, Usage, UsageLog};
 
-use super::{Scope, operation_denied};
+use super::Scope;
 
 /// A key bundled with the operations its agent may use it for: the scoped API client pattern.
 ///
@@ -157,7 +157,7 @@ impl ScopedKey {
             );
         }
         let allowed: Vec<&str> = self.operations().collect();
-        Err(operation_denied(
+        Err(Error::operation_denied(
             self.agent(),
             self.label(),
             operation,
