@@ -97,7 +97,7 @@ impl Drop for ContractServer {
     }
 }
 
-/// Runs the ignored test `name` of this test binary again in a child process with `env` set and
+/// Runs the ignored test `name` (its path in the test binary, as `azure::child_x`) again in a child process with `env` set and
 /// `remove` unset, and asserts that it passes: how the tests check what providers read from
 /// the environment without changing their own (which Rust 2024 makes `unsafe`, and which other
 /// threads would see). The child test returns at once unless `KEYWARD_TEST_CHILD` is set.

@@ -7,8 +7,6 @@
 #![cfg(all(feature = "keyring", target_os = "linux"))]
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::sync::Arc;
 
 use keyring_core::{CredentialStore, Entry};

@@ -7,24 +7,21 @@
 #![cfg(feature = "gcp")]
 #![allow(clippy::unwrap_used)]
 
-mod common;
-mod servers;
-
 use std::time::{Duration, Instant};
 
+use crate::common::misbehaving::{
+    Fake, Reply, Request, assert_clean, assert_redirect_refused, redirect_target,
+};
+use crate::servers::ContractServer;
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{KeyPair, RsaKeyPair};
 use base64::Engine;
 use chrono::Utc;
-use common::misbehaving::{
-    Fake, Reply, Request, assert_clean, assert_redirect_refused, redirect_target,
-};
 use keyward::provider::RemotePolicy;
 use keyward::provider::gcp::GcpSecretManagerProvider;
 use keyward::{AsyncSecretProvider, AsyncSecretProviderExt, ErrorKind};
 use serde_json::{Value, json};
-use servers::ContractServer;
 
 on_both_runtimes!(
     passes_the_conformance_suite,
@@ -647,8 +644,8 @@ async fn credentials_come_from_the_environment_in_application_default_order() {
     ];
     for case in cases {
         let env: Vec<_> = common.iter().chain(case).copied().collect();
-        servers::run_child(
-            "child_reads_with_the_environment_credential",
+        crate::servers::run_child(
+            "gcp::child_reads_with_the_environment_credential",
             &env,
             GCP_VARIABLES,
         );
@@ -662,13 +659,13 @@ async fn credentials_come_from_the_environment_in_application_default_order() {
     );
     assert_eq!(gcp.reads_of("ENV_KEY").await, 5);
 
-    servers::run_child("child_needs_a_project", &[], GCP_VARIABLES);
+    crate::servers::run_child("gcp::child_needs_a_project", &[], GCP_VARIABLES);
 }
 
 #[tokio::test]
 #[ignore = "run in a child process by credentials_come_from_the_environment_in_application_default_order"]
 async fn child_reads_with_the_environment_credential() {
-    if !servers::is_child() {
+    if !crate::servers::is_child() {
         return;
     }
     let secrets = GcpSecretManagerProvider::builder()
@@ -686,7 +683,7 @@ async fn child_reads_with_the_environment_credential() {
 #[test]
 #[ignore = "run in a child process by credentials_come_from_the_environment_in_application_default_order"]
 fn child_needs_a_project() {
-    if !servers::is_child() {
+    if !crate::servers::is_child() {
         return;
     }
     let err = GcpSecretManagerProvider::builder()

@@ -388,7 +388,7 @@ fn keys_fails_on_an_entry_it_cannot_serve() {
 }
 
 #[cfg(unix)]
-#[path = "common/secret_volume.rs"]
+#[path = "../common/secret_volume.rs"]
 mod secret_volume;
 
 #[cfg(unix)]

@@ -9,14 +9,12 @@
 #![cfg(any(feature = "vault", feature = "aws"))]
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::common::servers::{OwnServer, free_port, skip};
 use chrono::{DateTime, TimeDelta, Utc};
-use common::servers::{OwnServer, free_port, skip};
 use keyward::clock::ManualClock;
 use keyward::manager::KeyEvent;
 use keyward::provider::RemotePolicy;
@@ -53,19 +51,19 @@ macro_rules! remote_tests {
             mod $name {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn multi_thread() {
-                    crate::$name::<$remote>().await;
+                    crate::remote_manager::$name::<$remote>().await;
                 }
 
                 #[tokio::test(flavor = "current_thread")]
                 async fn current_thread() {
-                    crate::$name::<$remote>().await;
+                    crate::remote_manager::$name::<$remote>().await;
                 }
             }
         )*}
     };
 }
 
-remote_tests!("vault", vault, crate::bao::Bao:
+remote_tests!("vault", vault, crate::remote_manager::bao::Bao:
     written_secrets_are_read_through_get_async,
     a_version_bump_is_a_rotation_with_the_servers_times,
     a_missing_secret_is_not_found,
@@ -73,7 +71,7 @@ remote_tests!("vault", vault, crate::bao::Bao:
     an_outage_serves_stale_within_max_stale_then_errors_then_recovers,
 );
 
-remote_tests!("aws", aws, crate::moto::Moto:
+remote_tests!("aws", aws, crate::remote_manager::moto::Moto:
     written_secrets_are_read_through_get_async,
     a_version_bump_is_a_rotation_with_the_servers_times,
     a_missing_secret_is_not_found,
@@ -331,7 +329,7 @@ mod bao {
     use keyward::provider::vault::VaultProvider;
     use serde_json::{Value, json};
 
-    use crate::{OwnServer, Remote, quick_policy, skip};
+    use crate::remote_manager::{OwnServer, Remote, quick_policy, skip};
 
     /// An OpenBao server and its root token.
     pub(crate) struct Bao {
@@ -435,7 +433,7 @@ mod moto {
     use chrono::{DateTime, Utc};
     use keyward::provider::aws::AwsSecretsManagerProvider;
 
-    use crate::{OwnServer, Remote, quick_policy, skip};
+    use crate::remote_manager::{OwnServer, Remote, quick_policy, skip};
 
     /// A moto server and an access key it accepts.
     pub(crate) struct Moto {

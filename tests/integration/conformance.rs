@@ -3,9 +3,7 @@
 #![cfg(feature = "testing")]
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::secrets_dir_with;
+use crate::common::secrets_dir_with;
 use keyward::testing::{check_provider, fake_values};
 use keyward::{ChainProvider, DotenvProvider, FileProvider, MemoryProvider, SecretProvider};
 
