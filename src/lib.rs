@@ -85,14 +85,15 @@
 //! | Feature | What it adds |
 //! | --- | --- |
 //! | `serde` | `Deserialize` for [`SecretString`]; `Serialize` for metadata, reports, usage events and alerts. Secrets are never `Serialize`. |
-//! | `tracing` | `RedactingMakeWriter` (redacts every log line of `tracing-subscriber`'s fmt layer) and `TracingAlertSink`. |
-//! | `vault` | `VaultProvider`: HashiCorp Vault and OpenBao KV v2 (reqwest with rustls, tokio timers). |
-//! | `aws` | `AwsSecretsManagerProvider`: AWS Secrets Manager through the official SDK (rustls). |
-//! | `azure` | `AzureKeyVaultProvider`: Azure Key Vault over its REST API. |
-//! | `gcp` | `GcpSecretManagerProvider`: Google Cloud Secret Manager over its REST API. |
-//! | `keyring` | `KeyringProvider`: the OS keyring (macOS Keychain, Windows Credential Manager, Linux kernel keyutils). |
-//! | `audit` | `Audit`, the deployment checklist as code, and `Scanner`, a parallel scan of a project tree for hardcoded keys that honours `.gitignore` (the `ignore` crate). |
-//! | `cli` | The `keyward` command: `scan`, `audit`, `redact`, `mask` and `fingerprint` (clap; implies `audit` and `serde`). |
+//! | `tracing` | [`guard::RedactingMakeWriter`] (redacts every log line of `tracing-subscriber`'s fmt layer) and [`usage::TracingAlertSink`]. |
+//! | `vault` | [`provider::vault`]: HashiCorp Vault and OpenBao KV v2 (reqwest with rustls, tokio timers). |
+//! | `aws` | [`provider::aws`]: AWS Secrets Manager through the official SDK (rustls). |
+//! | `azure` | [`provider::azure`]: Azure Key Vault over its REST API. |
+//! | `gcp` | [`provider::gcp`]: Google Cloud Secret Manager over its REST API. |
+//! | `keyring` | [`provider::keyring`]: the OS keyring (macOS Keychain, Windows Credential Manager, Linux kernel keyutils). |
+//! | `audit` | [`audit`]: `Audit`, the deployment checklist as code, and `Scanner`, a parallel scan of a project tree for hardcoded keys that honours `.gitignore` (the `ignore` crate). |
+//! | `testing` | [`testing`]: the provider conformance suite, for the tests of your own provider. |
+| `cli` | The `keyward` command: `scan`, `audit`, `redact`, `mask` and `fingerprint` (clap; implies `audit` and `serde`). |
 //!
 //! `docs/providers.md` compares the providers: address syntax, authentication, metadata and how
 //! each is tested.
