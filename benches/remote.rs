@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 
 use chrono::TimeDelta;
 use criterion::{Criterion, criterion_group};
-use keyward::{AsyncSecretProvider, KeyManager, VaultProvider};
+use keyward::provider::vault::VaultProvider;
+use keyward::{AsyncSecretProvider, KeyManager};
 use serde_json::json;
 use tokio::runtime::Runtime;
 

@@ -25,7 +25,7 @@ impl Clock for SystemClock {
 ///
 /// ```
 /// use chrono::{TimeDelta, TimeZone, Utc};
-/// use keyward::{Clock, ManualClock};
+/// use keyward::clock::{Clock, ManualClock};
 ///
 /// let start = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
 /// let clock = ManualClock::new(start);

@@ -375,7 +375,9 @@ impl fmt::Debug for KeyManagerBuilder {
 /// ```
 /// use std::sync::Arc;
 /// use chrono::{TimeDelta, TimeZone, Utc};
-/// use keyward::{KeyManager, ManualClock, MemoryProvider, RotationStatus};
+/// use keyward::{KeyManager, MemoryProvider};
+/// use keyward::clock::ManualClock;
+/// use keyward::rotation::RotationStatus;
 ///
 /// let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()));
 /// let provider = MemoryProvider::new()
@@ -388,7 +390,7 @@ impl fmt::Debug for KeyManagerBuilder {
 /// assert_eq!(key.status_at(clock.now()), RotationStatus::Current);
 /// clock.advance(TimeDelta::days(20));
 /// println!("{}", manager.rotation_report()); // OPENAI_API_KEY  due soon  81 days ...
-/// # use keyward::Clock;
+/// # use keyward::clock::Clock;
 /// # Ok::<(), keyward::Error>(())
 /// ```
 #[derive(Clone)]
@@ -866,7 +868,8 @@ impl KeyManager {
     /// characters.
     ///
     /// ```
-    /// use keyward::{AsyncSecretProvider, BoxFuture, KeyManager, Result, Secret, SecretMeta};
+    /// use keyward::{AsyncSecretProvider, KeyManager, Result, Secret, SecretMeta};
+    /// use keyward::provider::BoxFuture;
     ///
     /// /// A remote source, reduced to its async `get`.
     /// #[derive(Debug)]
@@ -2034,7 +2037,7 @@ mod tests {
     /// whose grace period ended are let go: the list for the redactor does not grow with use.
     #[test]
     fn departed_keys_are_kept_once_and_let_go_after_the_grace_period() {
-        let clock = Arc::new(crate::ManualClock::new(Utc::now()));
+        let clock = Arc::new(crate::clock::ManualClock::new(Utc::now()));
         let mut provider = crate::MemoryProvider::new();
         let names: Vec<String> = (0..40).map(|i| format!("KEY_{i}")).collect();
         for name in &names {

@@ -47,7 +47,8 @@ use crate::format::KeyFormat;
 /// once per process; it is cheap to create, clone and share between threads.
 ///
 /// ```
-/// use keyward::{Confidence, Detector, KeyFormat};
+/// use keyward::{Detector, KeyFormat};
+/// use keyward::guard::Confidence;
 ///
 /// let key = format!("ghp_{}", "a1B2".repeat(9));
 /// let text = format!("export GITHUB_TOKEN={key}\nAPI_SECRET = \"Zr4_pQ8-wX2mK9vT\"\n");

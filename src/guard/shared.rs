@@ -31,7 +31,8 @@ use crate::secret::SecretString;
 /// Clones share the same state.
 ///
 /// ```
-/// use keyward::{Redactor, SecretString, SharedRedactor};
+/// use keyward::{Redactor, SecretString};
+/// use keyward::guard::SharedRedactor;
 ///
 /// let shared = SharedRedactor::new(Redactor::builder());
 /// let old = SecretString::from(format!("sk-proj-{}", "0ld0".repeat(10)));
@@ -408,7 +409,8 @@ impl SharedRedactor {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::{ErrorKind, ManualClock};
+    use crate::ErrorKind;
+    use crate::clock::ManualClock;
 
     fn key(tag: &str) -> SecretString {
         SecretString::from(format!("sk-proj-{}", tag.repeat(10)))

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::key_name::MAX_KEY_NAME_LEN;
 use crate::mask::Fingerprint;
-use crate::provider::MAX_KEY_NAME_LEN;
 use crate::secret::SecretString;
 
 /// Cuts a name longer than [`MAX_KEY_NAME_LEN`] bytes (at a character boundary, ending in
@@ -31,7 +31,8 @@ fn bounded(name: Arc<str>) -> Arc<str> {
 /// every use. Cloning is cheap.
 ///
 /// ```
-/// use keyward::{KeyId, SecretString};
+/// use keyward::SecretString;
+/// use keyward::usage::KeyId;
 ///
 /// let value = SecretString::from(format!("sk-proj-{}", "Ab3d".repeat(10)));
 /// let id = KeyId::new("OPENAI_API_KEY", &value);
@@ -54,7 +55,7 @@ struct SeenValue {
 impl KeyId {
     /// The key called `label` whose value is `value`.
     ///
-    /// A label longer than [`MAX_KEY_NAME_LEN`](crate::MAX_KEY_NAME_LEN) bytes is cut, as are the
+    /// A label longer than [`MAX_KEY_NAME_LEN`](crate::provider::MAX_KEY_NAME_LEN) bytes is cut, as are the
     /// agent and operation names of a [`Usage`].
     pub fn new(label: impl Into<Arc<str>>, value: &SecretString) -> KeyId {
         KeyId {
@@ -184,7 +185,7 @@ impl FailureClass {
     /// The class of an HTTP error status, or `None` for a status that is not an error.
     ///
     /// ```
-    /// use keyward::FailureClass;
+    /// use keyward::usage::FailureClass;
     ///
     /// assert_eq!(FailureClass::from_http_status(429), Some(FailureClass::RateLimited));
     /// assert_eq!(FailureClass::from_http_status(503), Some(FailureClass::Server));
@@ -244,7 +245,7 @@ pub enum RotationState {
 }
 
 impl RotationState {
-    /// Whether the key is due or expired: what [`AlertRule::RotationDue`](crate::AlertRule::RotationDue)
+    /// Whether the key is due or expired: what [`AlertRule::RotationDue`](crate::usage::AlertRule::RotationDue)
     /// fires on.
     pub fn needs_rotation(self) -> bool {
         matches!(self, RotationState::Due | RotationState::Expired)
@@ -273,7 +274,8 @@ impl fmt::Display for RotationState {
 ///
 /// ```
 /// use std::time::Duration;
-/// use keyward::{FailureClass, KeyId, Outcome, SecretString, Usage, UsageLog};
+/// use keyward::{SecretString, UsageLog};
+/// use keyward::usage::{FailureClass, KeyId, Outcome, Usage};
 ///
 /// let value = SecretString::from(format!("sk-proj-{}", "Ab3d".repeat(10)));
 /// let key = KeyId::new("OPENAI_API_KEY", &value);
@@ -322,7 +324,7 @@ impl Usage {
         self
     }
 
-    /// Sets the key's rotation state, for [`AlertRule::RotationDue`](crate::AlertRule::RotationDue).
+    /// Sets the key's rotation state, for [`AlertRule::RotationDue`](crate::usage::AlertRule::RotationDue).
     pub fn with_rotation(mut self, rotation: RotationState) -> Usage {
         self.rotation = Some(rotation);
         self

@@ -13,18 +13,19 @@ pub const KEY_MANAGER_AGENT: &str = "key-manager";
 
 impl UsageLog {
     /// Records a [`KeyEvent`] of a key manager; pass it to
-    /// [`KeyManagerBuilder::on_event`](crate::KeyManagerBuilder::on_event).
+    /// [`KeyManagerBuilder::on_event`](crate::manager::KeyManagerBuilder::on_event).
     ///
     /// | event | recorded as |
     /// | --- | --- |
     /// | `Loaded`, `Refreshed`, `Rotated` | a successful `fetch` |
     /// | `RefreshFailed` | a failed `fetch`, classed by the error's kind |
-    /// | `DueSoon`, `Due`, `Expired` | a `rotation-check` with that state, which fires [`AlertRule::RotationDue`](crate::AlertRule::RotationDue) for due and expired keys |
+    /// | `DueSoon`, `Due`, `Expired` | a `rotation-check` with that state, which fires [`AlertRule::RotationDue`](crate::usage::AlertRule::RotationDue) for due and expired keys |
     /// | `StaleServed`, `Retired` | nothing more: the failure was recorded as `RefreshFailed` |
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use keyward::{AlertRule, KeyManager, MemoryProvider, UsageLog};
+    /// use keyward::{KeyManager, MemoryProvider, UsageLog};
+    /// use keyward::usage::AlertRule;
     ///
     /// let log = Arc::new(UsageLog::builder().with_rule(AlertRule::EveryFailure).on_alert(|a| eprintln!("{a}")).build()?);
     /// let manager = KeyManager::builder(MemoryProvider::new().with("TOKEN", "not-a-real-token-000"))

@@ -52,12 +52,13 @@ pub const DEFAULT_ALERT_COOLDOWN: Duration = Duration::from_secs(60);
 /// Bounded by the limits, whatever the number of uses: at most
 /// [`capacity`](UsageLogBuilder::with_capacity) events; at most
 /// [`max_keys`](UsageLogBuilder::with_max_keys), `max_agents` and `max_operations` rows plus one
-/// overflow row each; names cut at [`MAX_KEY_NAME_LEN`](crate::MAX_KEY_NAME_LEN) bytes; and for
+/// overflow row each; names cut at [`MAX_KEY_NAME_LEN`](crate::provider::MAX_KEY_NAME_LEN) bytes; and for
 /// each tracked key and windowed rule, a window of at most [`MAX_WINDOW_CALLS`] calls of 16 bytes.
 ///
 /// ```
 /// use std::time::Duration;
-/// use keyward::{AlertRule, KeyId, Outcome, FailureClass, SecretString, Usage, UsageLog};
+/// use keyward::{SecretString, UsageLog};
+/// use keyward::usage::{AlertRule, FailureClass, KeyId, Outcome, Usage};
 ///
 /// let log = UsageLog::builder()
 ///     .with_rule(AlertRule::failure_rate(0.5, Duration::from_secs(300), 4))
@@ -258,7 +259,7 @@ impl Default for UsageLogBuilder {
 }
 
 impl UsageLogBuilder {
-    /// Takes the time from `clock` (a [`ManualClock`](crate::ManualClock) in tests).
+    /// Takes the time from `clock` (a [`ManualClock`](crate::clock::ManualClock) in tests).
     pub fn with_clock(mut self, clock: impl Clock + 'static) -> UsageLogBuilder {
         self.clock = Arc::new(clock);
         self
@@ -280,7 +281,8 @@ impl UsageLogBuilder {
     /// argument type needs no annotation.
     ///
     /// ```
-    /// use keyward::{AlertRule, UsageLog};
+    /// use keyward::UsageLog;
+    /// use keyward::usage::AlertRule;
     ///
     /// let log = UsageLog::builder()
     ///     .with_rule(AlertRule::Denied)

@@ -9,8 +9,9 @@ use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use keyward::rotation::CreatedAt;
 use keyward::{
-    CreatedAt, DotenvProvider, EnvProvider, FileProvider, Redactor, SecretProvider, SecretString,
+    DotenvProvider, EnvProvider, FileProvider, Redactor, SecretProvider, SecretString,
     StreamRedactor,
 };
 

@@ -235,7 +235,7 @@ fn long_streams_in_small_pieces_match_one_shot() {
     }
 }
 
-#[path = "../fuzz/common/stream_redactor.rs"]
+#[path = "../../fuzz/common/stream_redactor.rs"]
 mod fuzz_property;
 
 proptest! {

@@ -4,7 +4,8 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::{TimeDelta, TimeZone, Utc};
-use keyward::{KeyManager, ManualClock, Result, Secret, SecretMeta, SecretProvider};
+use keyward::clock::ManualClock;
+use keyward::{KeyManager, Result, Secret, SecretMeta, SecretProvider};
 
 /// One key whose value the test changes, as a rotation at the source would.
 #[derive(Debug)]
@@ -288,7 +289,7 @@ proptest::proptest! {
             let redactor = manager.redactor();
             redactor.prune().unwrap();
             let current = redactor.current();
-            let now = keyward::Clock::now(&*clock);
+            let now = keyward::clock::Clock::now(&*clock);
             for (value, at) in handed_out {
                 if now < *at + GRACE && !current.is_leak(value) {
                     return Err(format!("{value}, handed out at {at}, passes at {now}"));
@@ -323,7 +324,7 @@ proptest::proptest! {
                 }
             };
             if let Some(key) = got {
-                handed_out.insert(key.expose_secret().to_owned(), keyward::Clock::now(&*clock));
+                handed_out.insert(key.expose_secret().to_owned(), keyward::clock::Clock::now(&*clock));
             }
         }
         check(&handed_out).map_err(proptest::test_runner::TestCaseError::fail)?;

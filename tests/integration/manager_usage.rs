@@ -4,10 +4,9 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::{TimeDelta, TimeZone, Utc};
-use keyward::{
-    Alert, AlertRule, KEY_MANAGER_AGENT, KeyManager, ManualClock, MemoryProvider, RotationState,
-    Secret, SecretMeta, Trigger, UsageLog,
-};
+use keyward::clock::ManualClock;
+use keyward::usage::{Alert, AlertRule, KEY_MANAGER_AGENT, RotationState, Trigger};
+use keyward::{KeyManager, MemoryProvider, Secret, SecretMeta, UsageLog};
 
 #[test]
 fn manager_events_reach_the_usage_log_and_its_alerts() {
