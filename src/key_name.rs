@@ -22,7 +22,7 @@ pub const MAX_KEY_NAME_LEN: usize = 512;
 ///
 /// # Errors
 ///
-/// [`ErrorKind::InvalidName`] saying which rule the name breaks.
+/// [`ErrorKind::InvalidName`](crate::ErrorKind::InvalidName) saying which rule the name breaks.
 pub fn validate_key_name(key: &str) -> Result<()> {
     let problem = if key.is_empty() {
         "is empty"
