@@ -163,7 +163,8 @@ impl SharedRedactor {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use keyward::{Redactor, SecretString, SharedRedactor};
+    /// use keyward::guard::SharedRedactor;
+    /// use keyward::{Redactor, SecretString};
     ///
     /// let shared = SharedRedactor::new(Redactor::builder())
     ///     .with_grace_period(Duration::from_secs(10 * 60));
@@ -180,8 +181,9 @@ impl SharedRedactor {
         self
     }
 
-    /// Sets the clock the grace period is measured with (a [`ManualClock`](crate::ManualClock)
-    /// in tests; an `Arc` of one, to keep a handle that moves it).
+    /// Sets the clock the grace period is measured with (a
+    /// [`ManualClock`](crate::clock::ManualClock) in tests; an `Arc` of one, to keep a handle
+    /// that moves it).
     pub fn with_clock(self, clock: impl Clock + 'static) -> SharedRedactor {
         self.registry().clock = Arc::new(clock);
         self

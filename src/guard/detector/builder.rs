@@ -23,7 +23,8 @@ pub(super) const DEFAULT: Detector = Detector {
 /// [`build`](DetectorBuilder::build) checks the settings.
 ///
 /// ```
-/// use keyward::{Confidence, Detector, KeyFormat};
+/// use keyward::{Detector, KeyFormat};
+/// use keyward::guard::Confidence;
 ///
 /// let detector = Detector::builder()
 ///     .with_formats(&[KeyFormat::OpenAi, KeyFormat::Anthropic])
