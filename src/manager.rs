@@ -1190,9 +1190,14 @@ impl KeyManager {
         let mut made_here = false;
         let redactor = inner.redactor.get_or_init(|| {
             made_here = true;
-            // A negative grace retires at once, as a zero one does.
+            // A negative grace retires at once, as a zero one does. One the redactor cannot count
+            // from now would make it refuse every update, and the manager does not see those
+            // errors: keys would go unredacted. 10,000 years is as long, and always counts.
+            const LONGEST: std::time::Duration =
+                std::time::Duration::from_secs(10_000 * 365 * 24 * 60 * 60);
             let grace = inner.config.grace_period.to_std().unwrap_or_default();
-            let shared = SharedRedactor::new(Redactor::builder()).with_grace_period(grace);
+            let shared =
+                SharedRedactor::new(Redactor::builder()).with_grace_period(grace.min(LONGEST));
             let shared = match &inner.clock {
                 TimeSource::System => shared,
                 TimeSource::Injected(clock) => shared.with_clock(clock.clone()),

@@ -330,3 +330,23 @@ proptest::proptest! {
         check(&handed_out).map_err(proptest::test_runner::TestCaseError::fail)?;
     }
 }
+
+/// A grace period longer than the redactor can count from now is as good as forever: the
+/// manager's redactor still takes every key. (A rotation under such a grace is the manager's
+/// own arithmetic, checked where the manager validates its grace period.)
+#[test]
+fn a_grace_period_of_any_length_keeps_keys_redacted() {
+    let value = format!("sk-proj-{}", "F0reverK".repeat(5));
+    let provider = Rotating(Mutex::new(value.clone()));
+    let manager = KeyManager::builder(provider)
+        .with_grace_period(TimeDelta::MAX)
+        .without_created_at_companion()
+        .build()
+        .unwrap();
+    manager.get("OPENAI_API_KEY").unwrap();
+    let redactor = manager.redactor();
+    assert_eq!(
+        redactor.current().redact(&format!("key {value}")),
+        "key [REDACTED:OPENAI_API_KEY]"
+    );
+}
