@@ -14,11 +14,12 @@ use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 
 use crate::guard::Redactor;
+use crate::manager::KEY_MANAGER_AGENT;
 use crate::manager::KeyManager;
 use crate::rotation::CreatedAt;
 use crate::rotation::RotationStatus;
 use crate::scope::Scope;
-use crate::usage::{KEY_MANAGER_AGENT, UsageLog};
+use crate::usage::UsageLog;
 
 pub use report::{AuditItem, AuditReport, AuditStatus, Check};
 pub use scan::{

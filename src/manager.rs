@@ -23,7 +23,8 @@
 //! entries (`cache`, hashed by `hash`, copied per thread by `local`), the single flight
 //! (`flight`), the load pipeline (`load`), handing a key out (`deliver`), the providers behind it
 //! (`source`), ages of values nobody dated (`first_seen`), the redactor it feeds (`redact`),
-//! preloading (`preload`, with `join` for the async batches) and the clock (`time`).
+//! preloading (`preload`, with `join` for the async batches), the clock (`time`), and the adapter
+//! that records the manager's events in a [`UsageLog`](crate::UsageLog) (`usage`).
 
 mod builder;
 mod cache;
@@ -41,7 +42,9 @@ mod preload;
 mod redact;
 mod source;
 mod time;
+mod usage;
 
 pub use builder::KeyManagerBuilder;
 pub use event::KeyEvent;
 pub use key_manager::KeyManager;
+pub use usage::KEY_MANAGER_AGENT;

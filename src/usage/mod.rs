@@ -9,7 +9,6 @@
 
 mod alert;
 mod event;
-mod key_events;
 mod report;
 
 use std::collections::{HashMap, VecDeque};
@@ -27,7 +26,6 @@ use crate::mask::Fingerprint;
 pub use alert::TracingAlertSink;
 pub use alert::{Alert, AlertRule, AlertSink, MAX_WINDOW_CALLS, Trigger};
 pub use event::{FailureClass, KeyId, Outcome, RotationState, Usage, UsageEvent};
-pub use key_events::KEY_MANAGER_AGENT;
 pub use report::{KeyUsage, NamedUsage, UsageReport, UsageStats};
 
 use alert::{RuleState, Rules};

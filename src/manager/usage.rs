@@ -1,12 +1,12 @@
 //! The usage log as a listener of [`KeyManager`](crate::KeyManager) events: fetches, failed
 //! refreshes and rotation status changes become uses of the agent [`KEY_MANAGER_AGENT`], so the
-//! same counters and alert rules cover them. The manager does not know this module exists.
+//! same counters and alert rules cover them. It lives with the manager, the higher layer: the usage
+//! log knows nothing of the manager.
 
+use super::KeyEvent;
 use crate::error::ErrorKind;
-use crate::manager::KeyEvent;
 use crate::rotation::{ManagedKey, RotationStatus};
-
-use super::{FailureClass, KeyId, Outcome, RotationState, Usage, UsageLog};
+use crate::usage::{FailureClass, KeyId, Outcome, RotationState, Usage, UsageLog};
 
 /// The agent name under which a [`UsageLog`] records the events of a key manager.
 pub const KEY_MANAGER_AGENT: &str = "key-manager";
