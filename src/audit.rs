@@ -14,7 +14,6 @@ use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 
 use crate::guard::Redactor;
-use crate::manager::KEY_MANAGER_AGENT;
 use crate::manager::KeyManager;
 use crate::rotation::CreatedAt;
 use crate::rotation::RotationStatus;
@@ -517,7 +516,7 @@ impl<'a> Audit<'a> {
                     .into_iter()
                     .filter(|row| !row.overflow)
                     .map(|row| row.name)
-                    .filter(|name| name != KEY_MANAGER_AGENT && name != OVERFLOW_ROW),
+                    .filter(|name| name != OVERFLOW_ROW),
             );
         }
         if agents.is_empty() && self.scopes.is_empty() {

@@ -135,7 +135,7 @@ pub use guard::{
 };
 #[cfg(feature = "tracing")]
 pub use guard::{RedactedEvent, RedactingMakeWriter};
-pub use manager::{KEY_MANAGER_AGENT, KeyEvent, KeyManager, KeyManagerBuilder};
+pub use manager::{KeyEvent, KeyManager, KeyManagerBuilder};
 pub use mask::{Fingerprint, Fingerprinter, Mask, fingerprint, mask};
 #[cfg(feature = "keyring")]
 #[cfg_attr(docsrs, doc(cfg(feature = "keyring")))]
@@ -166,6 +166,6 @@ pub use secret::{Secret, SecretMeta, SecretString};
 pub use usage::TracingAlertSink;
 pub use usage::{
     Alert, AlertRule, AlertSink, DEFAULT_ALERT_COOLDOWN, DEFAULT_CAPACITY, DEFAULT_MAX_NAMES,
-    FailureClass, KeyId, KeyUsage, MAX_WINDOW_CALLS, NamedUsage, Outcome, RotationState, Trigger,
-    Usage, UsageEvent, UsageLog, UsageLogBuilder, UsageReport, UsageStats,
+    EventKind, FailureClass, KeyId, KeyUsage, MAX_WINDOW_CALLS, ManagerStats, NamedUsage, Outcome,
+    RotationState, Trigger, Usage, UsageEvent, UsageLog, UsageLogBuilder, UsageReport, UsageStats,
 };

@@ -47,4 +47,3 @@ mod usage;
 pub use builder::KeyManagerBuilder;
 pub use event::KeyEvent;
 pub use key_manager::KeyManager;
-pub use usage::KEY_MANAGER_AGENT;

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use keyward::{
-    Alert, AlertRule, Clock, ErrorKind, FailureClass, KeyId, ManualClock, Outcome, RotationState,
-    SecretString, Trigger, Usage, UsageLog, UsageLogBuilder,
+    Alert, AlertRule, Clock, ErrorKind, EventKind, FailureClass, KeyId, ManualClock, Outcome,
+    RotationState, SecretString, Trigger, Usage, UsageEvent, UsageLog, UsageLogBuilder,
 };
 
 fn fake_value(seed: &str) -> SecretString {
@@ -590,4 +590,119 @@ fn events_and_alerts_serialize_flat_without_values() {
     for json in [event.to_string(), alert.to_string()] {
         assert!(!json.contains(value.expose_secret()), "{json}");
     }
+}
+
+#[test]
+fn the_managers_events_are_counted_and_shown_apart_from_the_uses() {
+    let log = UsageLog::new();
+    let value = fake_value("Ab3d");
+    let key = KeyId::new("K", &value);
+    log.record(Usage::fetch(&key));
+    log.record(Usage::fetch(&key).with_outcome(Outcome::failure(FailureClass::Server)));
+    log.record(Usage::rotation_check(&key, RotationState::Due));
+    log.record(ok(&key));
+
+    let events = log.recent();
+    let kinds: Vec<EventKind> = events.iter().map(UsageEvent::kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            EventKind::Fetch,
+            EventKind::Fetch,
+            EventKind::RotationCheck,
+            EventKind::Use
+        ]
+    );
+    let line = events[0].to_string();
+    assert!(
+        line.contains(" [fetch] agent=key-manager op=fetch key=K"),
+        "{line}"
+    );
+    assert!(!events[3].to_string().contains('['), "{}", events[3]);
+
+    let report = log.report();
+    assert_eq!((report.total.uses, report.total.failures), (1, 0));
+    assert_eq!(
+        (
+            report.manager.fetches,
+            report.manager.failed_fetches,
+            report.manager.rotation_checks
+        ),
+        (2, 1, 1)
+    );
+    assert_eq!(report.keys[0].manager, report.manager);
+    assert_eq!(report.keys[0].stats.uses, 1);
+    assert_eq!(report.keys[0].rotation, Some(RotationState::Due));
+    let agents: Vec<&str> = report.agents.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(agents, ["researcher"]);
+    let text = report.to_string();
+    assert!(
+        text.contains("1 uses, 0 failed (0.0%), 0 denied; key manager: 2 fetches (1 failed), 1 rotation checks"),
+        "{text}"
+    );
+    assert!(text.contains("2 (1 failed)"), "{text}");
+    assert!(!text.contains(value.expose_secret()));
+}
+
+#[test]
+fn a_successful_fetch_states_the_rotation_and_a_failed_one_does_not() {
+    let clock = clock();
+    let (log, alerts) = alerting(&clock, [AlertRule::RotationDue], |b| {
+        b.with_alert_cooldown(Duration::ZERO)
+    });
+    let key = KeyId::new("K", &fake_value("Ab3d"));
+    log.record(Usage::rotation_check(&key, RotationState::Due));
+    log.record(
+        Usage::fetch(&KeyId::unread("K")).with_outcome(Outcome::failure(FailureClass::Server)),
+    );
+    assert!(
+        alerts.lock().unwrap().is_empty(),
+        "the manager's events fire nothing"
+    );
+    log.record(ok(&key));
+    assert_eq!(
+        alerts.lock().unwrap().len(),
+        1,
+        "used while the manager says due"
+    );
+    // Fetched again, of unknown age: no longer known to be due.
+    log.record(Usage::fetch(&key));
+    assert_eq!(log.report().keys[0].rotation, None);
+    log.record(ok(&key));
+    assert_eq!(alerts.lock().unwrap().len(), 1);
+    log.record(Usage::fetch(&key).with_rotation(RotationState::Expired));
+    log.record(ok(&key));
+    let fired = alerts.lock().unwrap();
+    assert_eq!(
+        fired.iter().map(Alert::trigger).collect::<Vec<_>>(),
+        [
+            Trigger::Rotation {
+                state: RotationState::Due
+            },
+            Trigger::Rotation {
+                state: RotationState::Expired
+            }
+        ]
+    );
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn the_managers_events_serialize_with_their_kind() {
+    let log = UsageLog::new();
+    let key = KeyId::new("K", &fake_value("Ab3d"));
+    log.record(Usage::fetch(&key));
+    log.record(Usage::rotation_check(&key, RotationState::DueSoon));
+    log.record(ok(&key));
+    let kinds: Vec<serde_json::Value> = log
+        .recent()
+        .into_iter()
+        .map(|event| serde_json::to_value(event).unwrap()["kind"].clone())
+        .collect();
+    assert_eq!(kinds, ["fetch", "rotation_check", "use"]);
+    let json = serde_json::to_value(log.report()).unwrap();
+    assert_eq!(json["manager"]["fetches"], 1);
+    assert_eq!(json["manager"]["rotation_checks"], 1);
+    assert_eq!(json["keys"][0]["manager"]["fetches"], 1);
+    assert_eq!(json["total"]["uses"], 1);
 }

@@ -57,8 +57,9 @@ pub enum AlertRule {
         #[cfg_attr(feature = "serde", serde(with = "duration_secs"))]
         window: Duration,
     },
-    /// A key used while it is due for rotation or expired, as told by
-    /// [`Usage::with_rotation`].
+    /// A key used while it is due for rotation or expired, as told by the use
+    /// ([`Usage::with_rotation`]) or else by the last rotation state the log learnt for the key
+    /// (from an earlier use, or from the key manager's fetches and rotation checks).
     RotationDue,
     /// A scope refused a key or an operation.
     Denied,
@@ -496,15 +497,18 @@ impl Rules {
         self.rules.iter().map(|(rule, _)| rule)
     }
 
-    /// Evaluates every rule for one use at `now`, updating `states` (one per rule), and pushes
-    /// the alerts that fire.
+    /// Evaluates every rule for one use at `now` of a key in rotation state `rotation`,
+    /// updating `states` (one per rule), and pushes the alerts that fire. Only an agent's uses
+    /// come here, never the key manager's events.
     pub(super) fn evaluate(
         &self,
         now: DateTime<Utc>,
         usage: &Usage,
+        rotation: Option<RotationState>,
         states: &mut Vec<RuleState>,
         alerts: &mut Vec<Alert>,
     ) {
+        debug_assert!(usage.kind.is_use(), "the rules look at uses only");
         if states.len() < self.rules.len() {
             states.resize_with(self.rules.len(), RuleState::default);
         }
@@ -532,8 +536,7 @@ impl Rules {
                     let calls = state.calls_in_window();
                     (calls > max_calls).then_some(Trigger::Burst { calls })
                 }
-                AlertRule::RotationDue if is_call => usage
-                    .rotation
+                AlertRule::RotationDue if is_call => rotation
                     .filter(|state| state.needs_rotation())
                     .map(|state| Trigger::Rotation { state }),
                 AlertRule::Denied if !is_call => Some(Trigger::Denied),

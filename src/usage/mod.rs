@@ -25,8 +25,8 @@ use crate::mask::Fingerprint;
 #[cfg(feature = "tracing")]
 pub use alert::TracingAlertSink;
 pub use alert::{Alert, AlertRule, AlertSink, MAX_WINDOW_CALLS, Trigger};
-pub use event::{FailureClass, KeyId, Outcome, RotationState, Usage, UsageEvent};
-pub use report::{KeyUsage, NamedUsage, UsageReport, UsageStats};
+pub use event::{EventKind, FailureClass, KeyId, Outcome, RotationState, Usage, UsageEvent};
+pub use report::{KeyUsage, ManagerStats, NamedUsage, UsageReport, UsageStats};
 
 use alert::{RuleState, Rules};
 use report::{Counters, OVERFLOW};
@@ -110,6 +110,7 @@ impl UsageLog {
             capacity: limits.capacity,
             state: Mutex::new(State {
                 totals: Counters::default(),
+                manager: ManagerStats::default(),
                 keys: Table::new(limits.max_keys),
                 operations: Table::new(limits.max_operations),
                 agents: Table::new(limits.max_agents),
@@ -172,6 +173,7 @@ impl UsageLog {
             since: state.since,
             until: state.until,
             total: state.totals.stats(),
+            manager: state.manager,
             keys,
             operations: state.operations.named(),
             agents: state.agents.named(),
@@ -367,6 +369,7 @@ impl fmt::Debug for UsageLogBuilder {
 
 struct State {
     totals: Counters,
+    manager: ManagerStats,
     keys: Table<KeyState>,
     operations: Table<Counters>,
     agents: Table<Counters>,
@@ -376,24 +379,40 @@ struct State {
 }
 
 impl State {
+    /// Counts `usage` where its kind belongs: an agent's use in the use counters, where the
+    /// alert rules see it; the key manager's fetch or rotation check apart, where they do not.
     fn add(&mut self, now: DateTime<Utc>, usage: &Usage, rules: &Rules, alerts: &mut Vec<Alert>) {
-        self.totals.add(usage);
-        self.operations.entry(&usage.operation).add(usage);
-        self.agents.entry(&usage.agent).add(usage);
-        let key = self.keys.entry(usage.key.label_arc());
-        key.counters.add(usage);
-        key.last_used = Some(now);
+        let (key, overflow) = self.keys.entry_or_overflow(usage.key.label_arc());
         if let Some(fingerprint) = usage.key.fingerprint() {
             key.fingerprint = Some(fingerprint);
             if key.masked.as_deref() != usage.key.masked() {
                 key.masked = usage.key.masked().map(str::to_owned);
             }
         }
-        if usage.rotation.is_some() {
+        // A successful fetch read the key, so it knows the state, none for a key of unknown age;
+        // any other event tells it only when it says it.
+        let fetched = usage.kind == EventKind::Fetch && usage.outcome == Outcome::Success;
+        if usage.rotation.is_some() || fetched {
             key.rotation = usage.rotation;
         }
-        if !rules.is_empty() {
-            rules.evaluate(now, usage, &mut key.rules, alerts);
+        if usage.kind.is_use() {
+            self.totals.add(usage);
+            self.operations.entry(&usage.operation).add(usage);
+            self.agents.entry(&usage.agent).add(usage);
+            key.counters.add(usage);
+            key.last_used = Some(now);
+            if !rules.is_empty() {
+                // The overflow row mixes keys: its state may be another key's.
+                let rotation = if overflow {
+                    usage.rotation
+                } else {
+                    key.rotation
+                };
+                rules.evaluate(now, usage, rotation, &mut key.rules, alerts);
+            }
+        } else {
+            self.manager.add(usage);
+            key.manager.add(usage);
         }
         self.since.get_or_insert(now);
         self.until = Some(now);
@@ -408,6 +427,7 @@ struct KeyState {
     masked: Option<String>,
     rotation: Option<RotationState>,
     last_used: Option<DateTime<Utc>>,
+    manager: ManagerStats,
     rules: Vec<RuleState>,
 }
 
@@ -422,6 +442,7 @@ impl KeyState {
             rotation: self.rotation.filter(|_| !overflow),
             last_used: self.last_used,
             stats: self.counters.stats(),
+            manager: self.manager,
         }
     }
 }
@@ -443,10 +464,15 @@ impl<T: Default> Table<T> {
     }
 
     fn entry(&mut self, name: &Arc<str>) -> &mut T {
+        self.entry_or_overflow(name).0
+    }
+
+    /// The row of `name`, and whether it is the overflow row.
+    fn entry_or_overflow(&mut self, name: &Arc<str>) -> (&mut T, bool) {
         if self.entries.len() < self.max || self.entries.contains_key(name) {
-            self.entries.entry(Arc::clone(name)).or_default()
+            (self.entries.entry(Arc::clone(name)).or_default(), false)
         } else {
-            self.overflow.get_or_insert_with(T::default)
+            (self.overflow.get_or_insert_with(T::default), true)
         }
     }
 }
