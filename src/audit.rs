@@ -370,9 +370,9 @@ impl<'a> Audit<'a> {
             );
             return AuditItem::new(check, AuditStatus::Warn, reason).with_details(warning);
         }
-        let policies: BTreeSet<i64> = keys
+        let policies: BTreeSet<u64> = keys
             .iter()
-            .map(|key| key.policy().rotate_after().num_days())
+            .map(|key| key.policy().rotate_after().as_secs() / 86_400)
             .collect();
         let policies: Vec<String> = policies.iter().map(|days| format!("{days} days")).collect();
         AuditItem::new(

@@ -165,7 +165,7 @@ pub use secret::{Secret, SecretMeta, SecretString};
 #[cfg(feature = "tracing")]
 pub use usage::TracingAlertSink;
 pub use usage::{
-    Alert, AlertRule, AlertSink, DEFAULT_ALERT_COOLDOWN, DEFAULT_CAPACITY, DEFAULT_MAX_NAMES,
-    EventKind, FailureClass, KeyId, KeyUsage, MAX_WINDOW_CALLS, ManagerStats, NamedUsage, Outcome,
-    RotationState, Trigger, Usage, UsageEvent, UsageLog, UsageLogBuilder, UsageReport, UsageStats,
+    Alert, AlertRule, AlertSink, EventKind, FailureClass, KeyId, KeyUsage, ManagerStats,
+    NamedUsage, Outcome, RotationState, Trigger, Usage, UsageEvent, UsageLog, UsageLogBuilder,
+    UsageReport, UsageStats,
 };

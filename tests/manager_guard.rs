@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use keyward::{KeyManager, ManualClock, Result, Secret, SecretMeta, SecretProvider};
@@ -31,8 +32,8 @@ fn the_redactor_follows_loads_and_rotations() {
     let provider = Arc::new(Rotating(Mutex::new(old.clone())));
     let manager = KeyManager::builder(provider.clone())
         .with_clock(clock.clone())
-        .with_grace_period(TimeDelta::hours(1))
-        .without_created_at_companion()
+        .with_grace_period(Duration::from_secs(3600))
+        .with_created_at_companion(false)
         .build()
         .unwrap();
 
@@ -155,9 +156,9 @@ fn new_manager(source: &Arc<Source>, clock: &Arc<ManualClock>, capacity: usize) 
     KeyManager::builder(source.clone())
         .with_clock(clock.clone())
         .with_capacity(capacity)
-        .with_ttl(TimeDelta::minutes(15))
-        .with_grace_period(GRACE)
-        .without_created_at_companion()
+        .with_ttl(Duration::from_secs(15 * 60))
+        .with_grace_period(GRACE.to_std().unwrap())
+        .with_created_at_companion(false)
         .build()
         .unwrap()
 }

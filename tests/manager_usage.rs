@@ -135,7 +135,7 @@ fn the_managers_fetches_do_not_water_down_an_agents_failure_rate() {
     let value = format!("sk-proj-{}", "FaKe0".repeat(8));
     let manager = KeyManager::builder(MemoryProvider::new().with("OPENAI_API_KEY", value.as_str()))
         .with_clock(clock.clone())
-        .with_ttl(TimeDelta::minutes(1))
+        .with_ttl(Duration::from_secs(60))
         .on_event({
             let log = log.clone();
             move |event| log.record_key_event(event)

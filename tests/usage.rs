@@ -706,3 +706,82 @@ fn the_managers_events_serialize_with_their_kind() {
     assert_eq!(json["keys"][0]["manager"]["fetches"], 1);
     assert_eq!(json["total"]["uses"], 1);
 }
+
+/// The limits are associated constants, and they are the defaults a log works with.
+#[test]
+fn default_limits_are_the_associated_constants() {
+    let log = UsageLog::new();
+    let key = KeyId::new("K", &fake_value("Ab3d"));
+    for _ in 0..UsageLog::DEFAULT_CAPACITY + 5 {
+        log.record(ok(&key));
+    }
+    assert_eq!(log.recent().len(), UsageLog::DEFAULT_CAPACITY);
+    for i in 0..UsageLog::DEFAULT_MAX_NAMES + 3 {
+        log.record(Usage::new(&KeyId::unread(format!("KEY_{i}")), "a", "op"));
+    }
+    let report = log.report();
+    assert_eq!(
+        report.keys.len(),
+        UsageLog::DEFAULT_MAX_NAMES + 1,
+        "one overflow row"
+    );
+    assert!(report.keys.last().unwrap().overflow);
+    assert_eq!(UsageLog::DEFAULT_ALERT_COOLDOWN, Duration::from_secs(60));
+
+    let limit = AlertRule::MAX_WINDOW_CALLS;
+    let minute = Duration::from_secs(60);
+    let with = |rule| UsageLog::builder().with_rule(rule).on_alert(|_| {}).build();
+    assert!(with(AlertRule::burst(limit - 1, minute)).is_ok());
+    assert!(with(AlertRule::burst(limit, minute)).is_err());
+    assert!(with(AlertRule::failure_rate(0.5, minute, limit)).is_ok());
+    assert!(with(AlertRule::failure_rate(0.5, minute, limit + 1)).is_err());
+}
+
+/// Setters only record: the same settings in any order build the same log, and a bad one is
+/// reported by `build` wherever it stands.
+#[test]
+fn the_order_of_usage_log_setters_does_not_matter() {
+    let clock = clock();
+    type Setter = Box<dyn Fn(UsageLogBuilder) -> UsageLogBuilder>;
+    let setters: Vec<Setter> = vec![
+        Box::new({
+            let clock = clock.clone();
+            move |b| b.with_clock(clock.clone())
+        }),
+        Box::new(|b| b.with_rule(AlertRule::EveryFailure)),
+        Box::new(|b| b.on_alert(|_| {})),
+        Box::new(|b| b.with_alert_cooldown(Duration::from_secs(5))),
+        Box::new(|b| b.with_capacity(7)),
+        Box::new(|b| b.with_max_keys(2)),
+        Box::new(|b| b.with_max_operations(3)),
+        Box::new(|b| b.with_max_agents(4)),
+    ];
+    let build = |order: &[usize], bad: Option<usize>| {
+        let mut builder = UsageLog::builder();
+        for (position, index) in order.iter().enumerate() {
+            if bad == Some(position) {
+                builder = builder.with_rule(AlertRule::burst(0, Duration::from_secs(1)));
+            }
+            builder = setters[*index](builder);
+        }
+        builder.build().map(|log| format!("{log:?}"))
+    };
+    let mut order: Vec<usize> = (0..setters.len()).collect();
+    let expected = build(&order, None).unwrap();
+    for round in 0..setters.len() {
+        order.rotate_left(3);
+        order.swap(round, setters.len() - 1 - round);
+        assert_eq!(build(&order, None).unwrap(), expected, "{order:?}");
+        let err = build(&order, Some(round)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    }
+    // A cooldown too long to add to a time is refused by `build`, naming it.
+    let err = UsageLog::builder()
+        .with_alert_cooldown(Duration::MAX)
+        .build()
+        .unwrap_err();
+    assert!(
+        err.to_string().starts_with("the alert cooldown of "),
+        "{err}"
+    );
+}

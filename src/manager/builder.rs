@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use chrono::TimeDelta;
 
@@ -13,7 +14,7 @@ use super::key_manager::{Inner, KeyManager};
 use super::local::Changes;
 use super::source::Source;
 use super::time::TimeSource;
-use crate::clock::Clock;
+use crate::clock::{Clock, span};
 use crate::error::{Error, ErrorKind, Result, quote_name};
 use crate::rotation::{CreatedAt, ManagedKey, RotationPolicy};
 
@@ -23,13 +24,32 @@ use crate::clock::SystemClock;
 
 /// Builds a [`KeyManager`]; see [`KeyManager::builder`] and [`KeyManager::builder_async`].
 #[must_use]
+///
+/// Setters only record what they are given, in any order; [`build`](Self::build) checks it all.
 pub struct KeyManagerBuilder {
-    pub(super) source: Source,
-    pub(super) clock: TimeSource,
-    pub(super) config: Config,
-    pub(super) hooks: Vec<EventHook>,
+    source: Source,
+    clock: TimeSource,
+    settings: Settings,
+    hooks: Vec<EventHook>,
 }
 
+/// The settings as the setters recorded them.
+#[derive(Debug, Clone)]
+struct Settings {
+    ttl: Duration,
+    capacity: usize,
+    default_policy: RotationPolicy,
+    policies: HashMap<String, RotationPolicy>,
+    max_stale: Duration,
+    stale_retry: Duration,
+    serve_expired: bool,
+    grace_period: Duration,
+    created_at_suffix: String,
+    created_at_companion: bool,
+}
+
+/// The settings once [`build`](KeyManagerBuilder::build) checked them, spans of time as chrono
+/// spans for the arithmetic on instants.
 #[derive(Debug, Clone)]
 pub(super) struct Config {
     pub(super) ttl: TimeDelta,
@@ -44,20 +64,32 @@ pub(super) struct Config {
 }
 
 impl KeyManagerBuilder {
+    /// How long a fetched key is served from the cache by default.
+    pub const DEFAULT_TTL: Duration = Duration::from_secs(5 * 60);
+    /// How many keys the cache holds by default.
+    pub const DEFAULT_CAPACITY: usize = 1024;
+    /// How long a stale value may be served by default while the provider fails.
+    pub const DEFAULT_MAX_STALE: Duration = Duration::from_secs(60 * 60);
+    /// How long a stale value is served by default before the provider is asked again.
+    pub const DEFAULT_STALE_RETRY_INTERVAL: Duration = Duration::from_secs(30);
+    /// How long a rotated-out value stays known, and redacted, by default.
+    pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(24 * 60 * 60);
+
     pub(super) fn new(source: Source) -> KeyManagerBuilder {
         KeyManagerBuilder {
             source,
             clock: TimeSource::System,
-            config: Config {
-                ttl: TimeDelta::minutes(5),
-                capacity: 1024,
+            settings: Settings {
+                ttl: KeyManagerBuilder::DEFAULT_TTL,
+                capacity: KeyManagerBuilder::DEFAULT_CAPACITY,
                 default_policy: RotationPolicy::default(),
                 policies: HashMap::new(),
-                max_stale: TimeDelta::hours(1),
-                stale_retry: TimeDelta::seconds(30),
+                max_stale: KeyManagerBuilder::DEFAULT_MAX_STALE,
+                stale_retry: KeyManagerBuilder::DEFAULT_STALE_RETRY_INTERVAL,
                 serve_expired: false,
-                grace_period: TimeDelta::hours(24),
-                created_at_suffix: Some(CreatedAt::DEFAULT_COMPANION_SUFFIX.to_owned()),
+                grace_period: KeyManagerBuilder::DEFAULT_GRACE_PERIOD,
+                created_at_suffix: CreatedAt::DEFAULT_COMPANION_SUFFIX.to_owned(),
+                created_at_companion: true,
             },
             hooks: Vec::new(),
         }
@@ -71,22 +103,23 @@ impl KeyManagerBuilder {
     }
 
     /// Sets how long a fetched key is served from the cache before it is fetched again
-    /// (default: 5 minutes).
-    pub fn with_ttl(mut self, ttl: TimeDelta) -> KeyManagerBuilder {
-        self.config.ttl = ttl;
+    /// ([`DEFAULT_TTL`](Self::DEFAULT_TTL): 5 minutes).
+    pub fn with_ttl(mut self, ttl: Duration) -> KeyManagerBuilder {
+        self.settings.ttl = ttl;
         self
     }
 
-    /// Sets how many keys the cache holds (default: 1024). When it is full, the key fetched
+    /// Sets how many keys the cache holds ([`DEFAULT_CAPACITY`](Self::DEFAULT_CAPACITY): 1024).
+    /// When it is full, the key fetched
     /// longest ago is dropped.
     pub fn with_capacity(mut self, capacity: usize) -> KeyManagerBuilder {
-        self.config.capacity = capacity;
+        self.settings.capacity = capacity;
         self
     }
 
     /// Sets the rotation policy of keys without a policy of their own.
     pub fn with_policy(mut self, policy: RotationPolicy) -> KeyManagerBuilder {
-        self.config.default_policy = policy;
+        self.settings.default_policy = policy;
         self
     }
 
@@ -96,53 +129,59 @@ impl KeyManagerBuilder {
         name: impl Into<String>,
         policy: RotationPolicy,
     ) -> KeyManagerBuilder {
-        self.config.policies.insert(name.into(), policy);
+        self.settings.policies.insert(name.into(), policy);
         self
     }
 
     /// Sets how long after a key stopped being fresh its last good value may be served while the
-    /// provider fails temporarily (default: 1 hour). Zero turns stale serving off.
+    /// provider fails temporarily ([`DEFAULT_MAX_STALE`](Self::DEFAULT_MAX_STALE): 1 hour). Zero
+    /// turns stale serving off.
     ///
     /// Only errors that are [temporary](Error::is_temporary) are covered: a timeout, an
     /// unreachable server, a 5xx or 429. A refused credential ([`ErrorKind::PermissionDenied`])
     /// or a deleted key ([`ErrorKind::NotFound`]) reaches the caller at once and drops the cached
     /// value, so that a revoked token stops serving the key on the next fetch.
-    pub fn with_max_stale(mut self, max_stale: TimeDelta) -> KeyManagerBuilder {
-        self.config.max_stale = max_stale;
+    pub fn with_max_stale(mut self, max_stale: Duration) -> KeyManagerBuilder {
+        self.settings.max_stale = max_stale;
         self
     }
 
-    /// Sets how long a stale value is served before the provider is asked again (default: 30
-    /// seconds, at most the TTL), so that a failing provider is not asked on every read.
-    pub fn with_stale_retry_interval(mut self, interval: TimeDelta) -> KeyManagerBuilder {
-        self.config.stale_retry = interval;
+    /// Sets how long a stale value is served before the provider is asked again
+    /// ([`DEFAULT_STALE_RETRY_INTERVAL`](Self::DEFAULT_STALE_RETRY_INTERVAL): 30 seconds; at
+    /// most the TTL), so that a failing provider is not asked on every read.
+    pub fn with_stale_retry_interval(mut self, interval: Duration) -> KeyManagerBuilder {
+        self.settings.stale_retry = interval;
         self
     }
 
     /// Serves expired keys, with an [`KeyEvent::Expired`] event, instead of refusing them with
-    /// [`ErrorKind::Expired`] (the default).
-    pub fn serve_expired(mut self, serve: bool) -> KeyManagerBuilder {
-        self.config.serve_expired = serve;
+    /// [`ErrorKind::Expired`] (the default, `false`).
+    pub fn with_serve_expired(mut self, serve: bool) -> KeyManagerBuilder {
+        self.settings.serve_expired = serve;
         self
     }
 
-    /// Sets how long a rotated-out value stays in [`KeyManager::retired_keys`] (default: 24
-    /// hours), so that output still carrying it is caught while it may still work.
-    pub fn with_grace_period(mut self, grace: TimeDelta) -> KeyManagerBuilder {
-        self.config.grace_period = grace;
+    /// Sets how long a rotated-out value stays in [`KeyManager::retired_keys`], and a value
+    /// that left the cache stays known to the [redactor](KeyManager::redactor)
+    /// ([`DEFAULT_GRACE_PERIOD`](Self::DEFAULT_GRACE_PERIOD): 24 hours), so that output still
+    /// carrying it is caught while it may still work.
+    pub fn with_grace_period(mut self, grace: Duration) -> KeyManagerBuilder {
+        self.settings.grace_period = grace;
         self
     }
 
     /// Sets the suffix of the companion key that holds a key's creation date when the provider's
-    /// metadata does not (default: `_CREATED_AT`, as in `OPENAI_API_KEY_CREATED_AT`).
+    /// metadata does not (default: [`CreatedAt::DEFAULT_COMPANION_SUFFIX`], `_CREATED_AT`, as
+    /// in `OPENAI_API_KEY_CREATED_AT`).
     pub fn with_created_at_suffix(mut self, suffix: impl Into<String>) -> KeyManagerBuilder {
-        self.config.created_at_suffix = Some(suffix.into());
+        self.settings.created_at_suffix = suffix.into();
         self
     }
 
-    /// Never looks up companion creation-date keys.
-    pub fn without_created_at_companion(mut self) -> KeyManagerBuilder {
-        self.config.created_at_suffix = None;
+    /// Whether to look up the companion creation-date key of a key whose metadata has no
+    /// creation date (default: `true`). With `false`, such a key's age is unknown.
+    pub fn with_created_at_companion(mut self, look_up: bool) -> KeyManagerBuilder {
+        self.settings.created_at_companion = look_up;
         self
     }
 
@@ -175,31 +214,11 @@ impl KeyManagerBuilder {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidInput`] for a TTL that is not positive, a capacity of zero, a negative
-    /// duration, or a rotation policy that fails [`RotationPolicy::validate`].
+    /// [`ErrorKind::InvalidInput`] for a TTL of zero, a capacity of zero, a span of time
+    /// longer than 100,000 years (too long to add to a time), or a rotation policy that fails
+    /// [`RotationPolicy::validate`].
     pub fn build(self) -> Result<KeyManager> {
-        let config = self.config;
-        let invalid = |what: &str| Err(Error::new(ErrorKind::InvalidInput, what.to_owned()));
-        if config.ttl <= TimeDelta::zero() {
-            return invalid("the cache ttl must be positive");
-        }
-        if config.capacity == 0 {
-            return invalid("the cache capacity must be at least 1");
-        }
-        if config.max_stale < TimeDelta::zero()
-            || config.stale_retry < TimeDelta::zero()
-            || config.grace_period < TimeDelta::zero()
-        {
-            return invalid(
-                "max_stale, the stale retry interval and the grace period must not be negative",
-            );
-        }
-        config.default_policy.validate()?;
-        for (name, policy) in &config.policies {
-            policy.validate().map_err(|err| {
-                Error::new(err.kind(), format!("{err} (for {})", quote_name(name)))
-            })?;
-        }
+        let config = self.settings.check()?;
         let shards = (0..SHARDS).map(|_| Shard::default()).collect();
         Ok(KeyManager {
             inner: Arc::new(Inner {
@@ -218,12 +237,50 @@ impl KeyManagerBuilder {
     }
 }
 
+impl Settings {
+    /// The checks of [`KeyManagerBuilder::build`].
+    fn check(self) -> Result<Config> {
+        let invalid = |problem: &str| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("invalid key manager: {problem}"),
+            )
+        };
+        let span = |what: &str, duration: Duration| {
+            span(what, duration).map_err(|err| invalid(err.message()))
+        };
+        if self.ttl.is_zero() {
+            return Err(invalid("the cache TTL must not be zero"));
+        }
+        if self.capacity == 0 {
+            return Err(invalid("the cache capacity must be at least 1"));
+        }
+        self.default_policy.validate()?;
+        for (name, policy) in &self.policies {
+            policy.validate().map_err(|err| {
+                Error::new(err.kind(), format!("{err} (for {})", quote_name(name)))
+            })?;
+        }
+        Ok(Config {
+            ttl: span("the cache TTL", self.ttl)?,
+            capacity: self.capacity,
+            default_policy: self.default_policy,
+            policies: self.policies,
+            max_stale: span("max_stale", self.max_stale)?,
+            stale_retry: span("the stale retry interval", self.stale_retry)?,
+            serve_expired: self.serve_expired,
+            grace_period: span("the grace period", self.grace_period)?,
+            created_at_suffix: self.created_at_companion.then_some(self.created_at_suffix),
+        })
+    }
+}
+
 impl fmt::Debug for KeyManagerBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyManagerBuilder")
             .field("provider", &self.source.name())
             .field("clock", &self.clock)
-            .field("config", &self.config)
+            .field("settings", &self.settings)
             .field("hooks", &self.hooks.len())
             .finish()
     }

@@ -44,7 +44,7 @@ impl Inner {
             (Some(at), _) if key.expired_from() == Some(at) => {
                 format!("the source's expiry date {}", at.format("%Y-%m-%d"))
             }
-            (_, Some(max)) => format!("the maximum age of {} days", max.num_days()),
+            (_, Some(max)) => format!("the maximum age of {} days", max.as_secs() / 86_400),
             _ => "its expiry date".to_owned(),
         };
         Error::new(

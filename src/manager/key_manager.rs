@@ -147,7 +147,7 @@ impl KeyManager {
     /// [`ErrorKind::NotFound`] when the provider does not have the key, and the provider's
     /// [`ErrorKind::PermissionDenied`] when it refuses the credential (neither is ever hidden by
     /// a stale value, and both drop the cached one); [`ErrorKind::Expired`] for an expired key
-    /// unless [`serve_expired`](KeyManagerBuilder::serve_expired) is set; [`ErrorKind::Parse`] for
+    /// unless [`with_serve_expired`](KeyManagerBuilder::with_serve_expired) is set; [`ErrorKind::Parse`] for
     /// a companion creation date that is not a date; the provider's error when a fetch fails and
     /// the error is not [temporary](Error::is_temporary) or no value younger than `max_stale` is
     /// cached. [`ErrorKind::InvalidInput`] for a manager

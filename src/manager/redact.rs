@@ -183,6 +183,8 @@ pub(super) fn redact_from(redactor: &SharedRedactor, event: &KeyEvent) {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    use std::time::Duration;
+
     use chrono::TimeDelta;
 
     use super::*;
@@ -200,7 +202,7 @@ mod tests {
         let manager = KeyManager::builder(provider)
             .with_clock(clock.clone())
             .with_capacity(1)
-            .with_grace_period(TimeDelta::minutes(10))
+            .with_grace_period(Duration::from_secs(10 * 60))
             .build()
             .unwrap();
         let kept = || {

@@ -24,19 +24,12 @@ use crate::mask::Fingerprint;
 
 #[cfg(feature = "tracing")]
 pub use alert::TracingAlertSink;
-pub use alert::{Alert, AlertRule, AlertSink, MAX_WINDOW_CALLS, Trigger};
+pub use alert::{Alert, AlertRule, AlertSink, Trigger};
 pub use event::{EventKind, FailureClass, KeyId, Outcome, RotationState, Usage, UsageEvent};
 pub use report::{KeyUsage, ManagerStats, NamedUsage, UsageReport, UsageStats};
 
 use alert::{RuleState, Rules};
 use report::{Counters, OVERFLOW};
-
-/// The default number of recent events a log keeps whole.
-pub const DEFAULT_CAPACITY: usize = 1024;
-/// The default number of distinct keys, agents and operations a log counts separately.
-pub const DEFAULT_MAX_NAMES: usize = 256;
-/// The default cooldown of the rules without a window.
-pub const DEFAULT_ALERT_COOLDOWN: Duration = Duration::from_secs(60);
 
 /// A thread-safe, bounded record of how keys are used, with alert rules.
 ///
@@ -51,7 +44,7 @@ pub const DEFAULT_ALERT_COOLDOWN: Duration = Duration::from_secs(60);
 /// [`capacity`](UsageLogBuilder::with_capacity) events; at most
 /// [`max_keys`](UsageLogBuilder::with_max_keys), `max_agents` and `max_operations` rows plus one
 /// overflow row each; names cut at [`MAX_KEY_NAME_LEN`](crate::MAX_KEY_NAME_LEN) bytes; and for
-/// each tracked key and windowed rule, a window of at most [`MAX_WINDOW_CALLS`] calls of 16 bytes.
+/// each tracked key and windowed rule, a window of at most [`AlertRule::MAX_WINDOW_CALLS`] calls of 16 bytes.
 ///
 /// ```
 /// use std::time::Duration;
@@ -82,6 +75,13 @@ pub struct UsageLog {
 }
 
 impl UsageLog {
+    /// The default number of recent events a log keeps whole.
+    pub const DEFAULT_CAPACITY: usize = 1024;
+    /// The default number of distinct keys, agents and operations a log counts separately.
+    pub const DEFAULT_MAX_NAMES: usize = 256;
+    /// The default cooldown of the rules without a window.
+    pub const DEFAULT_ALERT_COOLDOWN: Duration = Duration::from_secs(60);
+
     /// A log with the system clock, the default limits, and no alert rules.
     pub fn new() -> UsageLog {
         UsageLog::with_parts(
@@ -114,7 +114,7 @@ impl UsageLog {
                 keys: Table::new(limits.max_keys),
                 operations: Table::new(limits.max_operations),
                 agents: Table::new(limits.max_agents),
-                recent: VecDeque::with_capacity(limits.capacity.min(DEFAULT_CAPACITY)),
+                recent: VecDeque::with_capacity(limits.capacity.min(UsageLog::DEFAULT_CAPACITY)),
                 since: None,
                 until: None,
             }),
@@ -237,10 +237,10 @@ struct Limits {
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
-            capacity: DEFAULT_CAPACITY,
-            max_keys: DEFAULT_MAX_NAMES,
-            max_operations: DEFAULT_MAX_NAMES,
-            max_agents: DEFAULT_MAX_NAMES,
+            capacity: UsageLog::DEFAULT_CAPACITY,
+            max_keys: UsageLog::DEFAULT_MAX_NAMES,
+            max_operations: UsageLog::DEFAULT_MAX_NAMES,
+            max_agents: UsageLog::DEFAULT_MAX_NAMES,
         }
     }
 }
@@ -251,7 +251,7 @@ impl Default for UsageLogBuilder {
             clock: Arc::new(SystemClock),
             rules: Vec::new(),
             sinks: Vec::new(),
-            cooldown: DEFAULT_ALERT_COOLDOWN,
+            cooldown: UsageLog::DEFAULT_ALERT_COOLDOWN,
             limits: Limits::default(),
         }
     }
@@ -294,13 +294,13 @@ impl UsageLogBuilder {
     }
 
     /// How long a rule without a window stays quiet for a key after it fired
-    /// ([`DEFAULT_ALERT_COOLDOWN`] unless set; zero for no cooldown).
+    /// ([`UsageLog::DEFAULT_ALERT_COOLDOWN`] unless set; zero for no cooldown).
     pub fn with_alert_cooldown(mut self, cooldown: Duration) -> UsageLogBuilder {
         self.cooldown = cooldown;
         self
     }
 
-    /// Keeps the last `capacity` events whole ([`DEFAULT_CAPACITY`] unless set; zero keeps
+    /// Keeps the last `capacity` events whole ([`UsageLog::DEFAULT_CAPACITY`] unless set; zero keeps
     /// counters only).
     pub fn with_capacity(mut self, capacity: usize) -> UsageLogBuilder {
         self.limits.capacity = capacity;
@@ -308,7 +308,7 @@ impl UsageLogBuilder {
     }
 
     /// Counts at most `max` keys separately; uses of further keys are counted in one overflow
-    /// row ([`DEFAULT_MAX_NAMES`] unless set).
+    /// row ([`UsageLog::DEFAULT_MAX_NAMES`] unless set).
     pub fn with_max_keys(mut self, max: usize) -> UsageLogBuilder {
         self.limits.max_keys = max;
         self
@@ -331,8 +331,8 @@ impl UsageLogBuilder {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidInput`] for a rule with impossible numbers (a threshold outside
-    /// `0..1`, a zero or overlong window, a burst limit of zero or of [`MAX_WINDOW_CALLS`] or
-    /// more), for rules without any sink to send alerts to, or for a sink without rules.
+    /// `0..1`, a zero or overlong window, a burst limit of zero or of
+    /// [`AlertRule::MAX_WINDOW_CALLS`] or more), for rules without any sink to send alerts to, or for a sink without rules.
     pub fn build(self) -> Result<UsageLog> {
         if self.rules.is_empty() != self.sinks.is_empty() {
             let problem = if self.rules.is_empty() {
