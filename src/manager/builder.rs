@@ -16,6 +16,7 @@ use super::source::Source;
 use super::time::TimeSource;
 use crate::clock::{Clock, span};
 use crate::error::{Error, ErrorKind, Result, quote_name};
+use crate::guard::{Redactor, RedactorBuilder};
 use crate::rotation::{CreatedAt, ManagedKey, RotationPolicy};
 
 // For links in the documentation.
@@ -46,6 +47,7 @@ struct Settings {
     grace_period: Duration,
     created_at_suffix: String,
     created_at_companion: bool,
+    redactor: RedactorBuilder,
 }
 
 /// The settings once [`build`](KeyManagerBuilder::build) checked them, spans of time as chrono
@@ -61,6 +63,8 @@ pub(super) struct Config {
     pub(super) serve_expired: bool,
     pub(super) grace_period: TimeDelta,
     pub(super) created_at_suffix: Option<String>,
+    /// The settings of [`KeyManager::redactor`], and the secrets it always redacts.
+    pub(super) redactor: RedactorBuilder,
 }
 
 impl KeyManagerBuilder {
@@ -90,6 +94,7 @@ impl KeyManagerBuilder {
                 grace_period: KeyManagerBuilder::DEFAULT_GRACE_PERIOD,
                 created_at_suffix: CreatedAt::DEFAULT_COMPANION_SUFFIX.to_owned(),
                 created_at_companion: true,
+                redactor: Redactor::builder(),
             },
             hooks: Vec::new(),
         }
@@ -185,6 +190,39 @@ impl KeyManagerBuilder {
         self
     }
 
+    /// Sets what the manager's [redactor](KeyManager::redactor) is like: `template`'s minimum
+    /// length, fragments, encodings, replacement and detection of unknown keys, and the secrets
+    /// registered in it, which are always redacted besides the manager's keys (default:
+    /// [`Redactor::builder`], a minimum of 8 characters, fragments and every encoding, no
+    /// detection). The grace period stays the manager's
+    /// ([`with_grace_period`](Self::with_grace_period)).
+    ///
+    /// A key shorter than the minimum length cannot be redacted and is left out of the
+    /// redactor: lower it for short keys, such as PINs, that you would rather see redacted in
+    /// ordinary text too.
+    ///
+    /// ```
+    /// use keyward::{KeyManager, MemoryProvider, Redactor};
+    ///
+    /// let pin = "Qz7-4xK"; // 7 characters: below the default minimum of 8
+    /// let manager = KeyManager::builder(MemoryProvider::new().with("DOOR_PIN", pin))
+    ///     .with_redactor(Redactor::builder().min_len(6).detect_unknown(true))
+    ///     .build()?;
+    /// manager.get("DOOR_PIN")?;
+    ///
+    /// let redactor = manager.redactor().current();
+    /// let theirs = format!("ghp_{}", "q7Rt2mXz9K".repeat(4)); // never registered
+    /// assert_eq!(
+    ///     redactor.redact(&format!("pin {pin}, token {theirs}")),
+    ///     "pin [REDACTED:DOOR_PIN], token [REDACTED:GitHub token]"
+    /// );
+    /// # Ok::<(), keyward::Error>(())
+    /// ```
+    pub fn with_redactor(mut self, template: RedactorBuilder) -> KeyManagerBuilder {
+        self.settings.redactor = template;
+        self
+    }
+
     /// Calls `hook` for every [`KeyEvent`].
     ///
     /// Hooks run on the thread (or in the task) that caused the event, after the manager has
@@ -215,8 +253,9 @@ impl KeyManagerBuilder {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidInput`] for a TTL of zero, a capacity of zero, a span of time
-    /// longer than 100,000 years (too long to add to a time), or a rotation policy that fails
-    /// [`RotationPolicy::validate`].
+    /// longer than 100,000 years (too long to add to a time), a rotation policy that fails
+    /// [`RotationPolicy::validate`], or redactor settings ([`with_redactor`](Self::with_redactor))
+    /// that cannot build a redactor.
     pub fn build(self) -> Result<KeyManager> {
         let config = self.settings.check()?;
         let shards = (0..SHARDS).map(|_| Shard::default()).collect();
@@ -255,6 +294,9 @@ impl Settings {
         if self.capacity == 0 {
             return Err(invalid("the cache capacity must be at least 1"));
         }
+        self.redactor
+            .validate()
+            .map_err(|err| invalid(&format!("the redactor settings: {}", err.message())))?;
         self.default_policy.validate()?;
         for (name, policy) in &self.policies {
             policy.validate().map_err(|err| {
@@ -271,6 +313,7 @@ impl Settings {
             serve_expired: self.serve_expired,
             grace_period: span("the grace period", self.grace_period)?,
             created_at_suffix: self.created_at_companion.then_some(self.created_at_suffix),
+            redactor: self.redactor,
         })
     }
 }

@@ -127,7 +127,7 @@ impl Inner {
         }
         for event in events {
             if let Some(redactor) = redactor {
-                redact_from(redactor, &event);
+                redact_from(redactor, &self.config.redactor, &event);
             }
             for hook in self.hooks.iter() {
                 hook(&event);

@@ -10,9 +10,8 @@ use super::event::KeyEvent;
 use super::key_manager::{Inner, KeyManager};
 use super::lock::lock;
 use super::time::TimeSource;
-use crate::guard::{DEFAULT_MIN_SECRET_LEN, Redactor, SharedRedactor};
+use crate::guard::{RedactorBuilder, SharedRedactor};
 use crate::rotation::ManagedKey;
-use crate::secret::SecretString;
 
 // For links in the documentation.
 #[cfg(doc)]
@@ -32,10 +31,15 @@ pub(super) struct Departed {
 }
 
 impl Departed {
-    /// Keeps each key until the time given with it.
-    pub(super) fn add(&mut self, keys: Vec<(Arc<ManagedKey>, DateTime<Utc>)>, now: DateTime<Utc>) {
+    /// Keeps each key that `settings` can redact until the time given with it.
+    pub(super) fn add(
+        &mut self,
+        keys: Vec<(Arc<ManagedKey>, DateTime<Utc>)>,
+        now: DateTime<Utc>,
+        settings: &RedactorBuilder,
+    ) {
         for (key, until) in keys {
-            if until <= now || !redactable(key.secret().value()) {
+            if until <= now || !redactable(settings, &key) {
                 continue;
             }
             let known = self.keys.entry(key.name().to_owned()).or_default();
@@ -77,8 +81,13 @@ impl KeyManager {
     /// also those handed out earlier that have left the cache since (evicted by the capacity,
     /// [invalidated](Self::invalidate), deleted at the source, rotated out twice): each of
     /// those until the grace period after it left, which the manager keeps them for until
-    /// the redactor is made. A value shorter than the redactor's minimum (8 characters)
-    /// cannot be redacted without destroying ordinary text, and is left out.
+    /// the redactor is made. A value shorter than the redactor's minimum (8 characters unless
+    /// [`with_redactor`](KeyManagerBuilder::with_redactor) set another) cannot be redacted
+    /// without destroying ordinary text, and is left out.
+    ///
+    /// Its settings (minimum length, fragments, encodings, detection of unknown keys) are those
+    /// given to [`with_redactor`](KeyManagerBuilder::with_redactor), its grace period the
+    /// manager's.
     ///
     /// ```
     /// use keyward::{KeyManager, MemoryProvider};
@@ -95,7 +104,7 @@ impl KeyManager {
         let mut made_here = false;
         let redactor = inner.redactor.get_or_init(|| {
             made_here = true;
-            let shared = SharedRedactor::new(Redactor::builder())
+            let shared = SharedRedactor::new(inner.config.redactor.clone())
                 .with_grace_period(inner.config.grace_period);
             let shared = match &inner.clock {
                 TimeSource::System => shared,
@@ -116,20 +125,21 @@ impl KeyManager {
     /// Gives `redactor` every value the manager holds, retired ones included, and those that
     /// left the cache, each until its grace period ends.
     pub(super) fn seed(&self, redactor: &SharedRedactor) {
+        let settings = &self.inner.config.redactor;
         let departed = lock(&self.inner.departed).take();
         let departed = departed
             .iter()
             .map(|(key, until)| (key.name(), key.secret().value(), *until));
-        // Values shorter than the minimum were left out, so this cannot fail.
+        // Values the settings refuse were left out, so this cannot fail.
         let _ = redactor.retire_all(departed);
         let retired = self.retired_keys();
         let current = self.keys();
         for keys in [&retired, &current] {
             let values = keys
                 .iter()
-                .filter(|key| redactable(key.secret().value()))
+                .filter(|key| redactable(settings, key))
                 .map(|key| (key.name(), key.secret().value()));
-            // Values shorter than the minimum were filtered out, so this cannot fail.
+            // Values the settings refuse were filtered out, so this cannot fail.
             let _ = redactor.update_all(values);
         }
     }
@@ -149,23 +159,24 @@ impl Inner {
             drop(departed);
             let keys = keys
                 .iter()
-                .filter(|(key, _)| redactable(key.secret().value()))
+                .filter(|(key, _)| redactable(&self.config.redactor, key))
                 .map(|(key, until)| (key.name(), key.secret().value(), *until));
-            // Values shorter than the minimum were filtered out, so this cannot fail.
+            // Values the settings refuse were filtered out, so this cannot fail.
             let _ = redactor.retire_all(keys);
             return;
         }
-        departed.add(keys, self.clock.now());
+        departed.add(keys, self.clock.now(), &self.config.redactor);
     }
 }
 
-/// Whether the redactor accepts `value`: it counts characters, not bytes.
-pub(super) fn redactable(value: &SecretString) -> bool {
-    value.expose_secret().chars().count() >= DEFAULT_MIN_SECRET_LEN
+/// Whether a redactor with `settings` accepts `key`'s value (long enough, by its count of
+/// characters).
+fn redactable(settings: &RedactorBuilder, key: &ManagedKey) -> bool {
+    settings.check(key.name(), key.secret().value()).is_ok()
 }
 
-/// Keeps `redactor` current with the value an event carries.
-pub(super) fn redact_from(redactor: &SharedRedactor, event: &KeyEvent) {
+/// Keeps `redactor`, made with `settings`, current with the value an event carries.
+pub(super) fn redact_from(redactor: &SharedRedactor, settings: &RedactorBuilder, event: &KeyEvent) {
     let key = match event {
         KeyEvent::Loaded { key }
         | KeyEvent::Refreshed { key }
@@ -173,10 +184,9 @@ pub(super) fn redact_from(redactor: &SharedRedactor, event: &KeyEvent) {
         | KeyEvent::Rotated { new: key, .. } => key,
         _ => return,
     };
-    let value = key.secret().value();
-    if redactable(value) {
-        // Only a value below the minimum is refused, and that was checked.
-        let _ = redactor.update(key.name(), value);
+    if redactable(settings, key) {
+        // Only a value the settings refuse is refused, and that was checked.
+        let _ = redactor.update(key.name(), key.secret().value());
     }
 }
 
