@@ -288,3 +288,51 @@ proptest! {
         prop_assert_eq!(uses as u64, without.total.uses);
     }
 }
+
+/// The usage log sits below the manager: it imports neither the manager nor the rotation
+/// module (the adapter from `KeyEvent`s lives in `manager/usage.rs`), and no module of these
+/// imports one above it (wipe/error/clock, secret/mask/format, guard, provider, rotation,
+/// usage, scope, manager, audit).
+#[test]
+fn these_modules_import_nothing_above_them() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let above: [(&str, &[&str]); 4] = [
+        (
+            "clock",
+            &[
+                "secret", "mask", "format", "guard", "provider", "rotation", "usage", "scope",
+                "manager", "audit",
+            ],
+        ),
+        ("rotation", &["usage", "scope", "manager", "audit"]),
+        ("usage", &["rotation", "scope", "manager", "audit"]),
+        ("manager", &["audit"]),
+    ];
+    for (module, forbidden) in above {
+        let mut files = vec![root.join(format!("{module}.rs"))];
+        if let Ok(dir) = std::fs::read_dir(root.join(module)) {
+            files.extend(dir.map(|entry| entry.unwrap().path()));
+        }
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for line in text.lines().map(str::trim_start) {
+                let Some(path) = line.strip_prefix("use crate::") else {
+                    continue;
+                };
+                // `use crate::a::...` or `use crate::{a::..., b}` on one line.
+                let targets: Vec<&str> = match path.strip_prefix('{') {
+                    Some(list) => list.split(',').map(str::trim).collect(),
+                    None => vec![path],
+                };
+                for target in targets {
+                    let target = target.split([':', ';', '}']).next().unwrap();
+                    assert!(
+                        !forbidden.contains(&target),
+                        "{} imports `{target}`, above `{module}`: {line}",
+                        file.display()
+                    );
+                }
+            }
+        }
+    }
+}

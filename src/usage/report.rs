@@ -34,9 +34,8 @@ pub struct UsageStats {
 }
 
 /// The key manager's own work with a key, or with all keys: fetches from the source and rotation
-/// checks ([`EventKind::Fetch`](crate::usage::EventKind::Fetch),
-/// [`EventKind::RotationCheck`](crate::usage::EventKind::RotationCheck)). Counted apart from
-/// the agents' uses, never in them.
+/// checks ([`EventKind::Fetch`], [`EventKind::RotationCheck`]). Counted apart from the agents'
+/// uses, never in them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]

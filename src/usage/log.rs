@@ -1,35 +1,22 @@
-//! Usage monitoring: who used which key for what, how it went, and alerts when it goes wrong.
-//!
-//! A [`UsageLog`] records [`Usage`]s, never values: a key appears by its label, fingerprint and
-//! masked preview. Memory is bounded however long the program runs: counters are aggregated per
-//! key, operation and agent (each table capped, with an overflow row past the cap), and only the
-//! last [`capacity`](UsageLogBuilder::with_capacity) events are kept whole.
-//!
-//! Time comes from the log's [`Clock`], so windows and cooldowns are tested without sleeping.
+//! [`UsageLog`]: the record itself, and how one event is counted.
 
-mod alert;
-mod event;
-mod report;
-
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use super::alert::{RuleState, Rules};
+use super::builder::{Limits, UsageLogBuilder};
+use super::report::{Counters, OVERFLOW};
+use super::table::Table;
+use super::{
+    Alert, AlertRule, AlertSink, EventKind, KeyUsage, ManagerStats, Outcome, RotationState, Usage,
+    UsageEvent, UsageReport,
+};
 use crate::clock::{Clock, SystemClock};
-use crate::error::{Error, ErrorKind, Result};
 use crate::mask::Fingerprint;
-
-#[cfg(feature = "tracing")]
-pub use alert::TracingAlertSink;
-pub use alert::{Alert, AlertRule, AlertSink, Trigger};
-pub use event::{EventKind, FailureClass, KeyId, Outcome, RotationState, Usage, UsageEvent};
-pub use report::{KeyUsage, ManagerStats, NamedUsage, UsageReport, UsageStats};
-
-use alert::{RuleState, Rules};
-use report::{Counters, OVERFLOW};
 
 /// A thread-safe, bounded record of how keys are used, with alert rules.
 ///
@@ -97,7 +84,7 @@ impl UsageLog {
         UsageLogBuilder::default()
     }
 
-    fn with_parts(
+    pub(super) fn with_parts(
         clock: Arc<dyn Clock>,
         rules: Rules,
         sinks: Vec<Box<dyn AlertSink>>,
@@ -216,158 +203,7 @@ impl fmt::Debug for UsageLog {
     }
 }
 
-/// Builds a [`UsageLog`]; see [`UsageLog::builder`].
-#[must_use = "a builder does nothing until `build` is called"]
-pub struct UsageLogBuilder {
-    clock: Arc<dyn Clock>,
-    rules: Vec<AlertRule>,
-    sinks: Vec<Box<dyn AlertSink>>,
-    cooldown: Duration,
-    limits: Limits,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Limits {
-    capacity: usize,
-    max_keys: usize,
-    max_operations: usize,
-    max_agents: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits {
-            capacity: UsageLog::DEFAULT_CAPACITY,
-            max_keys: UsageLog::DEFAULT_MAX_NAMES,
-            max_operations: UsageLog::DEFAULT_MAX_NAMES,
-            max_agents: UsageLog::DEFAULT_MAX_NAMES,
-        }
-    }
-}
-
-impl Default for UsageLogBuilder {
-    fn default() -> UsageLogBuilder {
-        UsageLogBuilder {
-            clock: Arc::new(SystemClock),
-            rules: Vec::new(),
-            sinks: Vec::new(),
-            cooldown: UsageLog::DEFAULT_ALERT_COOLDOWN,
-            limits: Limits::default(),
-        }
-    }
-}
-
-impl UsageLogBuilder {
-    /// Takes the time from `clock` (a [`ManualClock`](crate::ManualClock) in tests).
-    pub fn with_clock(mut self, clock: impl Clock + 'static) -> UsageLogBuilder {
-        self.clock = Arc::new(clock);
-        self
-    }
-
-    /// Adds an alert rule.
-    pub fn with_rule(mut self, rule: AlertRule) -> UsageLogBuilder {
-        self.rules.push(rule);
-        self
-    }
-
-    /// Adds a sink that receives every alert.
-    pub fn with_sink(mut self, sink: impl AlertSink + 'static) -> UsageLogBuilder {
-        self.sinks.push(Box::new(sink));
-        self
-    }
-
-    /// Adds a closure as a sink; unlike [`with_sink`](UsageLogBuilder::with_sink), the closure's
-    /// argument type needs no annotation.
-    ///
-    /// ```
-    /// use keyward::{AlertRule, UsageLog};
-    ///
-    /// let log = UsageLog::builder()
-    ///     .with_rule(AlertRule::Denied)
-    ///     .on_alert(|alert| eprintln!("keyward alert: {alert}"))
-    ///     .build()?;
-    /// assert!(log.is_alerting());
-    /// # Ok::<(), keyward::Error>(())
-    /// ```
-    pub fn on_alert(self, sink: impl Fn(&Alert) + Send + Sync + 'static) -> UsageLogBuilder {
-        self.with_sink(sink)
-    }
-
-    /// How long a rule without a window stays quiet for a key after it fired
-    /// ([`UsageLog::DEFAULT_ALERT_COOLDOWN`] unless set; zero for no cooldown).
-    pub fn with_alert_cooldown(mut self, cooldown: Duration) -> UsageLogBuilder {
-        self.cooldown = cooldown;
-        self
-    }
-
-    /// Keeps the last `capacity` events whole ([`UsageLog::DEFAULT_CAPACITY`] unless set; zero keeps
-    /// counters only).
-    pub fn with_capacity(mut self, capacity: usize) -> UsageLogBuilder {
-        self.limits.capacity = capacity;
-        self
-    }
-
-    /// Counts at most `max` keys separately; uses of further keys are counted in one overflow
-    /// row ([`UsageLog::DEFAULT_MAX_NAMES`] unless set).
-    pub fn with_max_keys(mut self, max: usize) -> UsageLogBuilder {
-        self.limits.max_keys = max;
-        self
-    }
-
-    /// Counts at most `max` operations separately, the rest in an overflow row.
-    pub fn with_max_operations(mut self, max: usize) -> UsageLogBuilder {
-        self.limits.max_operations = max;
-        self
-    }
-
-    /// Counts at most `max` agents separately, the rest in an overflow row.
-    pub fn with_max_agents(mut self, max: usize) -> UsageLogBuilder {
-        self.limits.max_agents = max;
-        self
-    }
-
-    /// Checks the rules and builds the log.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidInput`] for a rule with impossible numbers (a threshold outside
-    /// `0..1`, a zero or overlong window, a burst limit of zero or of
-    /// [`AlertRule::MAX_WINDOW_CALLS`] or more), for rules without any sink to send alerts to, or for a sink without rules.
-    pub fn build(self) -> Result<UsageLog> {
-        if self.rules.is_empty() != self.sinks.is_empty() {
-            let problem = if self.rules.is_empty() {
-                "alert sinks were given but no alert rule"
-            } else {
-                "alert rules were given but no sink to send alerts to"
-            };
-            return Err(Error::new(
-                ErrorKind::InvalidInput,
-                format!("invalid usage log: {problem}"),
-            ));
-        }
-        let rules = Rules::new(self.rules, self.cooldown)?;
-        Ok(UsageLog::with_parts(
-            self.clock,
-            rules,
-            self.sinks,
-            self.limits,
-        ))
-    }
-}
-
-impl fmt::Debug for UsageLogBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UsageLogBuilder")
-            .field("clock", &self.clock)
-            .field("rules", &self.rules)
-            .field("sinks", &self.sinks.len())
-            .field("cooldown", &self.cooldown)
-            .field("limits", &self.limits)
-            .finish()
-    }
-}
-
-struct State {
+pub(super) struct State {
     totals: Counters,
     manager: ManagerStats,
     keys: Table<KeyState>,
@@ -421,7 +257,7 @@ impl State {
 
 /// What the log knows of one key (or of the overflow row).
 #[derive(Default)]
-struct KeyState {
+pub(super) struct KeyState {
     counters: Counters,
     fingerprint: Option<Fingerprint>,
     masked: Option<String>,
@@ -444,56 +280,5 @@ impl KeyState {
             stats: self.counters.stats(),
             manager: self.manager,
         }
-    }
-}
-
-/// Rows by name, at most `max` of them, then one overflow row.
-struct Table<T> {
-    entries: HashMap<Arc<str>, T>,
-    overflow: Option<T>,
-    max: usize,
-}
-
-impl<T: Default> Table<T> {
-    fn new(max: usize) -> Table<T> {
-        Table {
-            entries: HashMap::new(),
-            overflow: None,
-            max,
-        }
-    }
-
-    fn entry(&mut self, name: &Arc<str>) -> &mut T {
-        self.entry_or_overflow(name).0
-    }
-
-    /// The row of `name`, and whether it is the overflow row.
-    fn entry_or_overflow(&mut self, name: &Arc<str>) -> (&mut T, bool) {
-        if self.entries.len() < self.max || self.entries.contains_key(name) {
-            (self.entries.entry(Arc::clone(name)).or_default(), false)
-        } else {
-            (self.overflow.get_or_insert_with(T::default), true)
-        }
-    }
-}
-
-impl Table<Counters> {
-    fn named(&self) -> Vec<NamedUsage> {
-        let mut rows: Vec<NamedUsage> = self
-            .entries
-            .iter()
-            .map(|(name, counters)| NamedUsage {
-                name: name.to_string(),
-                overflow: false,
-                stats: counters.stats(),
-            })
-            .collect();
-        rows.sort_by(|a, b| a.name.cmp(&b.name));
-        rows.extend(self.overflow.as_ref().map(|counters| NamedUsage {
-            name: OVERFLOW.to_owned(),
-            overflow: true,
-            stats: counters.stats(),
-        }));
-        rows
     }
 }
