@@ -1,16 +1,16 @@
 //! [`KeyManager`]: a cache in front of a [`SecretProvider`](crate::SecretProvider) or an
-//! [`AsyncSecretProvider`](crate::AsyncSecretProvider) that
-//! knows how old its keys are.
+//! [`AsyncSecretProvider`](crate::AsyncSecretProvider) that knows how old its keys are.
 //!
 //! Reads of cached keys take a read lock on one of 16 shards, so readers never block each other
 //! and readers of different keys rarely share a lock; a thread that reads a key again is served
 //! from its own copy while the cache has not changed (`local`), touching no lock at all. A miss
 //! is loaded once however many threads and tasks miss at the same time (single-flight). When the
-//! provider fails for a while ([`Error::is_temporary`](crate::Error::is_temporary)), the last good value is served for a
-//! while (stale-on-error) and an event says so; when it answers that the key is gone or no longer
-//! the caller's to read (not found, a refused credential), the cached value is dropped at once.
+//! provider fails for a while ([`Error::is_temporary`](crate::Error::is_temporary)), the last
+//! good value is served for a while (stale-on-error) and an event says so; when it answers that
+//! the key is gone or no longer the caller's to read (not found, a refused credential), the
+//! cached value is dropped at once.
 //! Events go to hooks registered on the builder, which is how the leak guard and the usage log
-//! follow the keys without the manager knowing them.
+//! (through `UsageLog::record_key_event`, defined here in `usage`) follow the keys.
 //!
 //! There are two front doors, [`KeyManager::get`] and [`KeyManager::get_async`], onto one cache.
 //! A load is three steps: join the flight (`start_load`), ask the provider (`fetch` or

@@ -1,4 +1,5 @@
-//! [`KeyEvent`]: what happened to a key, for the hooks of [`KeyManagerBuilder::on_event`](super::KeyManagerBuilder::on_event), and how events reach them.
+//! [`KeyEvent`]: what happened to a key, for the hooks of
+//! [`KeyManagerBuilder::on_event`](super::KeyManagerBuilder::on_event), and how events reach them.
 
 use std::sync::Arc;
 

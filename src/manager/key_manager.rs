@@ -147,10 +147,10 @@ impl KeyManager {
     /// [`ErrorKind::NotFound`] when the provider does not have the key, and the provider's
     /// [`ErrorKind::PermissionDenied`] when it refuses the credential (neither is ever hidden by
     /// a stale value, and both drop the cached one); [`ErrorKind::Expired`] for an expired key
-    /// unless [`with_serve_expired`](KeyManagerBuilder::with_serve_expired) is set; [`ErrorKind::Parse`] for
-    /// a companion creation date that is not a date; the provider's error when a fetch fails and
-    /// the error is not [temporary](Error::is_temporary) or no value younger than `max_stale` is
-    /// cached. [`ErrorKind::InvalidInput`] for a manager
+    /// unless [`with_serve_expired`](KeyManagerBuilder::with_serve_expired) is set;
+    /// [`ErrorKind::Parse`] for a companion creation date that is not a date; the provider's
+    /// error when a fetch fails and the error is not [temporary](Error::is_temporary) or no
+    /// value younger than `max_stale` is cached. [`ErrorKind::InvalidInput`] for a manager
     /// built with [`builder_async`](Self::builder_async): call [`get_async`](Self::get_async).
     ///
     /// A cached read is served from the calling thread's own copy while the cache has not

@@ -8,14 +8,17 @@ use crate::error::ErrorKind;
 use crate::rotation::{ManagedKey, RotationStatus};
 use crate::usage::{FailureClass, KeyId, Outcome, RotationState, Usage, UsageLog};
 
+// For links in the documentation.
+#[cfg(doc)]
+use crate::usage::EventKind;
+
 impl UsageLog {
     /// Records a [`KeyEvent`] of a key manager; pass it to
     /// [`KeyManagerBuilder::on_event`](crate::KeyManagerBuilder::on_event).
     ///
     /// The manager's events are its own work, not an agent's calls: they are recorded as
-    /// [`EventKind::Fetch`](crate::usage::EventKind::Fetch) and
-    /// [`EventKind::RotationCheck`](crate::usage::EventKind::RotationCheck), counted in the report's
-    /// `manager` columns and never in the uses, and the alert rules do not look at them (a
+    /// [`EventKind::Fetch`] and [`EventKind::RotationCheck`], counted in the report's `manager`
+    /// columns and never in the uses, and the alert rules do not look at them (a
     /// manager refreshing a key does not water down an agent's failure rate). What they tell
     /// about a key's rotation state is kept, and
     /// [`AlertRule::RotationDue`](crate::AlertRule::RotationDue) fires when an agent then uses

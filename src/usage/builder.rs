@@ -93,8 +93,8 @@ impl UsageLogBuilder {
         self
     }
 
-    /// Keeps the last `capacity` events whole ([`UsageLog::DEFAULT_CAPACITY`] unless set; zero keeps
-    /// counters only).
+    /// Keeps the last `capacity` events whole ([`UsageLog::DEFAULT_CAPACITY`] unless set; zero
+    /// keeps counters only).
     pub fn with_capacity(mut self, capacity: usize) -> UsageLogBuilder {
         self.limits.capacity = capacity;
         self
@@ -125,7 +125,8 @@ impl UsageLogBuilder {
     ///
     /// [`ErrorKind::InvalidInput`] for a rule with impossible numbers (a threshold outside
     /// `0..1`, a zero or overlong window, a burst limit of zero or of
-    /// [`AlertRule::MAX_WINDOW_CALLS`] or more), for rules without any sink to send alerts to, or for a sink without rules.
+    /// [`AlertRule::MAX_WINDOW_CALLS`] or more), for rules without any sink to send alerts to,
+    /// or for a sink without rules.
     pub fn build(self) -> Result<UsageLog> {
         if self.rules.is_empty() != self.sinks.is_empty() {
             let problem = if self.rules.is_empty() {

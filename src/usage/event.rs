@@ -272,8 +272,8 @@ impl fmt::Display for RotationState {
 /// Only [uses](EventKind::Use) are an agent's calls: they alone are counted in the report's
 /// `total`, `operations`, `agents` and each key's `stats`, and they alone are what the alert
 /// rules look at. The key manager's fetches and rotation checks are counted apart
-/// ([`UsageReport::manager`](crate::usage::UsageReport::manager)), so that a manager refreshing a key
-/// now and then does not water down an agent's failure rate or count towards its bursts.
+/// ([`UsageReport::manager`](crate::usage::UsageReport::manager)), so that a manager refreshing a
+/// key now and then does not water down an agent's failure rate or count towards its bursts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]

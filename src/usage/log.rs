@@ -31,7 +31,8 @@ use crate::mask::Fingerprint;
 /// [`capacity`](UsageLogBuilder::with_capacity) events; at most
 /// [`max_keys`](UsageLogBuilder::with_max_keys), `max_agents` and `max_operations` rows plus one
 /// overflow row each; names cut at [`MAX_KEY_NAME_LEN`](crate::MAX_KEY_NAME_LEN) bytes; and for
-/// each tracked key and windowed rule, a window of at most [`AlertRule::MAX_WINDOW_CALLS`] calls of 16 bytes.
+/// each tracked key and windowed rule, a window of at most [`AlertRule::MAX_WINDOW_CALLS`] calls
+/// of 16 bytes.
 ///
 /// ```
 /// use std::time::Duration;
