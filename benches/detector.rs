@@ -88,15 +88,15 @@ fn bench(c: &mut Criterion) {
         found.len(),
         found
             .iter()
-            .filter(|d| d.confidence() == keyward::Confidence::High)
+            .filter(|d| d.confidence() == keyward::guard::Confidence::High)
             .count(),
         found
             .iter()
-            .filter(|d| d.confidence() == keyward::Confidence::Medium)
+            .filter(|d| d.confidence() == keyward::guard::Confidence::Medium)
             .count(),
         found
             .iter()
-            .filter(|d| d.confidence() == keyward::Confidence::Low)
+            .filter(|d| d.confidence() == keyward::guard::Confidence::Low)
             .count(),
     );
 

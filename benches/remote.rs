@@ -16,7 +16,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group};
-use keyward::{AsyncSecretProvider, KeyManager, VaultProvider};
+use keyward::provider::vault::VaultProvider;
+use keyward::{AsyncSecretProvider, KeyManager};
 use serde_json::json;
 use tokio::runtime::Runtime;
 

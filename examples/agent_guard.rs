@@ -11,7 +11,8 @@
 use std::error::Error;
 use std::io::Write;
 
-use keyward::{RedactingWriter, Redactor, SecretString};
+use keyward::guard::RedactingWriter;
+use keyward::{Redactor, SecretString};
 
 fn main() -> Result<(), Box<dyn Error>> {
     // Fake keys, obviously not real ones.

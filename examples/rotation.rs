@@ -8,10 +8,9 @@
 use std::sync::Arc;
 
 use chrono::{TimeDelta, TimeZone, Utc};
-use keyward::{
-    ChainProvider, Clock, KeyEvent, KeyManager, ManualClock, MemoryProvider, RotationPolicy,
-    Secret, SecretMeta,
-};
+use keyward::clock::{Clock, ManualClock};
+use keyward::manager::KeyEvent;
+use keyward::{ChainProvider, KeyManager, MemoryProvider, RotationPolicy, Secret, SecretMeta};
 
 fn main() -> keyward::Result<()> {
     let start = Utc

@@ -1,8 +1,9 @@
 //! Time, injected: rotation, expiry and usage windows ask a [`Clock`], so tests move time by hand.
 //!
 //! Spans of time in settings (a cache TTL, a grace period, a rotation period, a usage window) are
-//! `std::time::Duration`s; instants are `chrono::DateTime<Utc>`. [`span`] turns a setting into
-//! the chrono span the arithmetic on instants needs, refusing one too long to add to a time.
+//! `std::time::Duration`s; instants are `chrono::DateTime<Utc>`. The builders check the spans
+//! when they build: one longer than 100,000 years cannot be added to a time, and is refused with
+//! an error naming the setting.
 
 use std::fmt;
 use std::sync::Mutex;
@@ -63,7 +64,7 @@ impl Clock for SystemClock {
 ///
 /// ```
 /// use chrono::{TimeDelta, TimeZone, Utc};
-/// use keyward::{Clock, ManualClock};
+/// use keyward::clock::{Clock, ManualClock};
 ///
 /// let start = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
 /// let clock = ManualClock::new(start);

@@ -101,7 +101,7 @@ impl RotationPolicy {
     }
 
     /// Checks that the periods make sense together. The
-    /// [`KeyManagerBuilder`](crate::KeyManagerBuilder) checks its policies when it builds.
+    /// [`KeyManagerBuilder`](crate::manager::KeyManagerBuilder) checks its policies when it builds.
     ///
     /// # Errors
     ///
@@ -166,7 +166,7 @@ impl CreatedAt {
     /// The suffix of the companion key that holds a key's creation date when its source's
     /// metadata does not: `OPENAI_API_KEY_CREATED_AT` for `OPENAI_API_KEY`. The
     /// [`KeyManager`](crate::KeyManager)'s default (see
-    /// [`KeyManagerBuilder::with_created_at_suffix`](crate::KeyManagerBuilder::with_created_at_suffix)).
+    /// [`KeyManagerBuilder::with_created_at_suffix`](crate::manager::KeyManagerBuilder::with_created_at_suffix)).
     pub const DEFAULT_COMPANION_SUFFIX: &'static str = "_CREATED_AT";
 
     /// Parses a companion's creation date as the key manager does: RFC 3339
@@ -174,7 +174,7 @@ impl CreatedAt {
     /// names the companion in the error.
     ///
     /// ```
-    /// use keyward::CreatedAt;
+    /// use keyward::rotation::CreatedAt;
     ///
     /// let at = CreatedAt::parse_companion("OPENAI_API_KEY_CREATED_AT", "2025-11-01")?;
     /// assert_eq!(at.to_rfc3339(), "2025-11-01T00:00:00+00:00");
@@ -269,7 +269,8 @@ impl fmt::Display for RotationStatus {
 ///
 /// ```
 /// use chrono::{TimeDelta, TimeZone, Utc};
-/// use keyward::{CreatedAt, ManagedKey, RotationPolicy, RotationStatus, Secret, SecretMeta};
+/// use keyward::{ManagedKey, RotationPolicy, Secret, SecretMeta};
+/// use keyward::rotation::{CreatedAt, RotationStatus};
 ///
 /// let created = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
 /// let secret = Secret::new("not-a-real-key-000000", SecretMeta::new("memory"));
@@ -560,7 +561,8 @@ impl RotationEntry {
 ///
 /// ```
 /// use chrono::{TimeDelta, TimeZone, Utc};
-/// use keyward::{CreatedAt, ManagedKey, RotationPolicy, RotationReport, Secret, SecretMeta};
+/// use keyward::{ManagedKey, RotationPolicy, Secret, SecretMeta};
+/// use keyward::rotation::{CreatedAt, RotationReport};
 ///
 /// let now = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
 /// let key = ManagedKey::new(

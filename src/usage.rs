@@ -5,7 +5,7 @@
 //! key, operation and agent (each table capped, with an overflow row past the cap), and only the
 //! last [`capacity`](UsageLogBuilder::with_capacity) events are kept whole.
 //!
-//! Time comes from the log's [`Clock`](crate::Clock), so windows and cooldowns are tested without
+//! Time comes from the log's [`Clock`](crate::clock::Clock), so windows and cooldowns are tested without
 //! sleeping.
 //!
 //! An agent's uses ([`Usage::new`]) are kept apart from the key manager's own fetches and

@@ -1,4 +1,4 @@
-// The property behind the `stream_redactor` fuzz target, shared with `tests/stream.rs` so it also
+// The property behind the `stream_redactor` fuzz target, shared with `tests/integration/stream.rs` so it also
 // runs as an ordinary test on stable Rust.
 //
 // The input decides everything: a header picks up to three secrets and the piece sizes, the rest

@@ -181,7 +181,8 @@ impl LineDetection {
 /// once per process; it is cheap to create, clone and share between threads.
 ///
 /// ```
-/// use keyward::{Confidence, Detector, KeyFormat};
+/// use keyward::{Detector, KeyFormat};
+/// use keyward::guard::Confidence;
 ///
 /// let key = format!("ghp_{}", "a1B2".repeat(9));
 /// let text = format!("export GITHUB_TOKEN={key}\nAPI_SECRET = \"Zr4_pQ8-wX2mK9vT\"\n");
@@ -467,7 +468,8 @@ impl Detector {
 /// Builds a [`Detector`].
 ///
 /// ```
-/// use keyward::{Confidence, Detector, KeyFormat};
+/// use keyward::{Detector, KeyFormat};
+/// use keyward::guard::Confidence;
 ///
 /// let detector = Detector::builder()
 ///     .formats(&[KeyFormat::OpenAi, KeyFormat::Anthropic])

@@ -31,7 +31,8 @@ const UNKNOWN_SECRET_LABEL: &str = "unknown secret";
 /// What a found secret is replaced with.
 ///
 /// ```
-/// use keyward::{Redactor, Replacement, SecretString};
+/// use keyward::{Redactor, SecretString};
+/// use keyward::guard::Replacement;
 ///
 /// let key = SecretString::from(format!("sk-proj-{}", "Ab3d".repeat(10)));
 /// let text = format!("key={}", key.expose_secret());

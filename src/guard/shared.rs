@@ -34,7 +34,8 @@ pub const DEFAULT_GRACE_PERIOD: TimeDelta = TimeDelta::hours(24);
 /// Clones share the same state.
 ///
 /// ```
-/// use keyward::{Redactor, SecretString, SharedRedactor};
+/// use keyward::{Redactor, SecretString};
+/// use keyward::guard::SharedRedactor;
 ///
 /// let shared = SharedRedactor::new(Redactor::builder());
 /// let old = SecretString::from(format!("sk-proj-{}", "0ld0".repeat(10)));
@@ -359,7 +360,8 @@ impl SharedRedactor {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::{ErrorKind, ManualClock};
+    use crate::ErrorKind;
+    use crate::clock::ManualClock;
 
     fn key(tag: &str) -> SecretString {
         SecretString::from(format!("sk-proj-{}", tag.repeat(10)))

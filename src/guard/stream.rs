@@ -20,7 +20,7 @@ use crate::error::{Error, ErrorKind, Result, quote_name};
 /// The automaton state is kept between pieces, so held-back text is not scanned again however
 /// small the pieces are (a piece in which something matches is scanned twice).
 ///
-/// With [`detect_unknown`](crate::RedactorBuilder::detect_unknown) on, the stream emits whole
+/// With [`detect_unknown`](crate::guard::RedactorBuilder::detect_unknown) on, the stream emits whole
 /// lines only: the detector runs on each line once its `\n` arrives, so the current line is held
 /// back until then (at most 64 KiB, after which the line is cut as in [`Redactor::redact`]).
 ///

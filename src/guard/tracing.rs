@@ -20,7 +20,8 @@ use super::shared::SharedRedactor;
 /// [`SharedRedactor`]'s current redactor, when the fmt layer is done with it.
 ///
 /// ```
-/// use keyward::{RedactingMakeWriter, Redactor, SecretString, SharedRedactor};
+/// use keyward::{Redactor, SecretString};
+/// use keyward::guard::{RedactingMakeWriter, SharedRedactor};
 ///
 /// let key = SecretString::from(format!("sk-proj-{}", "Lg4m".repeat(10)));
 /// let shared = SharedRedactor::new(Redactor::builder().secret("OPENAI_API_KEY", &key)?);

@@ -21,7 +21,8 @@ use super::stream::StreamRedactor;
 ///
 /// ```
 /// use std::io::Write;
-/// use keyward::{RedactingWriter, Redactor, SecretString};
+/// use keyward::{Redactor, SecretString};
+/// use keyward::guard::RedactingWriter;
 ///
 /// let token = SecretString::from(format!("ghp_{}", "Zx8v".repeat(9)));
 /// let redactor = Redactor::builder().secret("GITHUB_TOKEN", &token)?.build()?;

@@ -39,7 +39,9 @@ use crate::provider::validate_key_name;
 /// ```
 /// use std::sync::Arc;
 /// use chrono::{TimeDelta, TimeZone, Utc};
-/// use keyward::{KeyManager, ManualClock, MemoryProvider, RotationStatus};
+/// use keyward::{KeyManager, MemoryProvider};
+/// use keyward::clock::ManualClock;
+/// use keyward::rotation::RotationStatus;
 ///
 /// let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()));
 /// let provider = MemoryProvider::new()
@@ -52,7 +54,7 @@ use crate::provider::validate_key_name;
 /// assert_eq!(key.status_at(clock.now()), RotationStatus::Current);
 /// clock.advance(TimeDelta::days(20));
 /// println!("{}", manager.rotation_report()); // OPENAI_API_KEY  due soon  81 days ...
-/// # use keyward::Clock;
+/// # use keyward::clock::Clock;
 /// # Ok::<(), keyward::Error>(())
 /// ```
 #[derive(Clone)]
@@ -106,7 +108,8 @@ impl KeyManager {
     /// characters.
     ///
     /// ```
-    /// use keyward::{AsyncSecretProvider, BoxFuture, KeyManager, Result, Secret, SecretMeta};
+    /// use keyward::{AsyncSecretProvider, KeyManager, Result, Secret, SecretMeta};
+    /// use keyward::provider::BoxFuture;
     ///
     /// /// A remote source, reduced to its async `get`.
     /// #[derive(Debug)]

@@ -203,7 +203,7 @@ mod tests {
     /// whose grace period ended are let go: the list for the redactor does not grow with use.
     #[test]
     fn departed_keys_are_kept_once_and_let_go_after_the_grace_period() {
-        let clock = Arc::new(crate::ManualClock::new(Utc::now()));
+        let clock = Arc::new(crate::clock::ManualClock::new(Utc::now()));
         let mut provider = crate::MemoryProvider::new();
         let names: Vec<String> = (0..40).map(|i| format!("KEY_{i}")).collect();
         for name in &names {

@@ -14,14 +14,14 @@ use crate::usage::EventKind;
 
 impl UsageLog {
     /// Records a [`KeyEvent`] of a key manager; pass it to
-    /// [`KeyManagerBuilder::on_event`](crate::KeyManagerBuilder::on_event).
+    /// [`KeyManagerBuilder::on_event`](crate::manager::KeyManagerBuilder::on_event).
     ///
     /// The manager's events are its own work, not an agent's calls: they are recorded as
     /// [`EventKind::Fetch`] and [`EventKind::RotationCheck`], counted in the report's `manager`
     /// columns and never in the uses, and the alert rules do not look at them (a
     /// manager refreshing a key does not water down an agent's failure rate). What they tell
     /// about a key's rotation state is kept, and
-    /// [`AlertRule::RotationDue`](crate::AlertRule::RotationDue) fires when an agent then uses
+    /// [`AlertRule::RotationDue`](crate::usage::AlertRule::RotationDue) fires when an agent then uses
     /// a key that is due or expired.
     ///
     /// | event | recorded as |
@@ -36,7 +36,8 @@ impl UsageLog {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use keyward::{AlertRule, KeyId, KeyManager, MemoryProvider, Usage, UsageLog};
+    /// use keyward::{KeyManager, MemoryProvider, UsageLog};
+    /// use keyward::usage::{AlertRule, KeyId, Usage};
     ///
     /// let log = Arc::new(UsageLog::builder().with_rule(AlertRule::EveryFailure).on_alert(|a| eprintln!("{a}")).build()?);
     /// let manager = KeyManager::builder(MemoryProvider::new().with("TOKEN", "not-a-real-token-000"))

@@ -21,10 +21,10 @@ const FAILURE_RATE_SAMPLE: u64 = 1024;
 ///
 /// Every rule fires at most once per cooldown for a given key, so that a failing key does not
 /// flood the sinks: the cooldown is the rule's window for the windowed rules, and the log's
-/// [`alert_cooldown`](crate::UsageLogBuilder::with_alert_cooldown) for the others. Matches
+/// [`alert_cooldown`](crate::usage::UsageLogBuilder::with_alert_cooldown) for the others. Matches
 /// suppressed by the cooldown are counted in the next alert's
 /// [`suppressed`](Alert::suppressed). Keys beyond the log's
-/// [`max_keys`](crate::UsageLogBuilder::with_max_keys) share one window and one cooldown, as
+/// [`max_keys`](crate::usage::UsageLogBuilder::with_max_keys) share one window and one cooldown, as
 /// they share the overflow row of the report.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -356,7 +356,8 @@ pub(super) fn ratio(part: u64, whole: u64) -> f64 {
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};
-/// use keyward::{Alert, AlertRule, KeyId, Outcome, Usage, UsageLog};
+/// use keyward::UsageLog;
+/// use keyward::usage::{Alert, AlertRule, KeyId, Outcome, Usage};
 ///
 /// let seen = Arc::new(Mutex::new(Vec::new()));
 /// let sink = Arc::clone(&seen);

@@ -51,7 +51,7 @@ impl Default for UsageLogBuilder {
 }
 
 impl UsageLogBuilder {
-    /// Takes the time from `clock` (a [`ManualClock`](crate::ManualClock) in tests).
+    /// Takes the time from `clock` (a [`ManualClock`](crate::clock::ManualClock) in tests).
     pub fn with_clock(mut self, clock: impl Clock + 'static) -> UsageLogBuilder {
         self.clock = Arc::new(clock);
         self
@@ -73,7 +73,8 @@ impl UsageLogBuilder {
     /// argument type needs no annotation.
     ///
     /// ```
-    /// use keyward::{AlertRule, UsageLog};
+    /// use keyward::UsageLog;
+    /// use keyward::usage::AlertRule;
     ///
     /// let log = UsageLog::builder()
     ///     .with_rule(AlertRule::Denied)

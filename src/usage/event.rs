@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::key_name::MAX_KEY_NAME_LEN;
 use crate::mask::Fingerprint;
-use crate::provider::MAX_KEY_NAME_LEN;
 use crate::secret::SecretString;
 
 /// Cuts a name longer than [`MAX_KEY_NAME_LEN`] bytes (at a character boundary, ending in
@@ -31,7 +31,8 @@ fn bounded(name: Arc<str>) -> Arc<str> {
 /// every use. Cloning is cheap.
 ///
 /// ```
-/// use keyward::{KeyId, SecretString};
+/// use keyward::SecretString;
+/// use keyward::usage::KeyId;
 ///
 /// let value = SecretString::from(format!("sk-proj-{}", "Ab3d".repeat(10)));
 /// let id = KeyId::new("OPENAI_API_KEY", &value);
@@ -184,7 +185,7 @@ impl FailureClass {
     /// The class of an HTTP error status, or `None` for a status that is not an error.
     ///
     /// ```
-    /// use keyward::FailureClass;
+    /// use keyward::usage::FailureClass;
     ///
     /// assert_eq!(FailureClass::from_http_status(429), Some(FailureClass::RateLimited));
     /// assert_eq!(FailureClass::from_http_status(503), Some(FailureClass::Server));
@@ -244,7 +245,7 @@ pub enum RotationState {
 }
 
 impl RotationState {
-    /// Whether the key is due or expired: what [`AlertRule::RotationDue`](crate::AlertRule::RotationDue)
+    /// Whether the key is due or expired: what [`AlertRule::RotationDue`](crate::usage::AlertRule::RotationDue)
     /// fires on.
     pub fn needs_rotation(self) -> bool {
         matches!(self, RotationState::Due | RotationState::Expired)
@@ -318,7 +319,8 @@ const MANAGER_AGENT: &str = "key-manager";
 ///
 /// ```
 /// use std::time::Duration;
-/// use keyward::{FailureClass, KeyId, Outcome, SecretString, Usage, UsageLog};
+/// use keyward::{SecretString, UsageLog};
+/// use keyward::usage::{FailureClass, KeyId, Outcome, Usage};
 ///
 /// let value = SecretString::from(format!("sk-proj-{}", "Ab3d".repeat(10)));
 /// let key = KeyId::new("OPENAI_API_KEY", &value);
@@ -364,11 +366,12 @@ impl Usage {
     /// knows it, with [`with_rotation`](Usage::with_rotation).
     ///
     /// A successful fetch tells the log the key's rotation state (none for a key of unknown
-    /// age), which [`AlertRule::RotationDue`](crate::AlertRule::RotationDue) applies to the
+    /// age), which [`AlertRule::RotationDue`](super::AlertRule::RotationDue) applies to the
     /// agents' later uses of the key.
     ///
     /// ```
-    /// use keyward::{KeyId, SecretString, Usage, UsageLog};
+    /// use keyward::usage::{KeyId, Usage};
+    /// use keyward::{SecretString, UsageLog};
     ///
     /// let value = SecretString::from(format!("sk-proj-{}", "Ab3d".repeat(10)));
     /// let key = KeyId::new("OPENAI_API_KEY", &value);
@@ -388,7 +391,7 @@ impl Usage {
 
     /// A key manager's finding that `key` entered rotation state `state`: an
     /// [`EventKind::RotationCheck`], counted apart from the agents' uses. The log keeps the
-    /// state for [`AlertRule::RotationDue`](crate::AlertRule::RotationDue), which fires when an
+    /// state for [`AlertRule::RotationDue`](super::AlertRule::RotationDue), which fires when an
     /// agent uses the key while it is due or expired.
     pub fn rotation_check(key: &KeyId, state: RotationState) -> Usage {
         Usage {
@@ -409,7 +412,7 @@ impl Usage {
         self
     }
 
-    /// Sets the key's rotation state, for [`AlertRule::RotationDue`](crate::AlertRule::RotationDue).
+    /// Sets the key's rotation state, for [`AlertRule::RotationDue`](crate::usage::AlertRule::RotationDue).
     pub fn with_rotation(mut self, rotation: RotationState) -> Usage {
         self.rotation = Some(rotation);
         self

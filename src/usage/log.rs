@@ -30,13 +30,14 @@ use crate::mask::Fingerprint;
 /// Bounded by the limits, whatever the number of uses: at most
 /// [`capacity`](UsageLogBuilder::with_capacity) events; at most
 /// [`max_keys`](UsageLogBuilder::with_max_keys), `max_agents` and `max_operations` rows plus one
-/// overflow row each; names cut at [`MAX_KEY_NAME_LEN`](crate::MAX_KEY_NAME_LEN) bytes; and for
+/// overflow row each; names cut at [`MAX_KEY_NAME_LEN`](crate::provider::MAX_KEY_NAME_LEN) bytes; and for
 /// each tracked key and windowed rule, a window of at most [`AlertRule::MAX_WINDOW_CALLS`] calls
 /// of 16 bytes.
 ///
 /// ```
 /// use std::time::Duration;
-/// use keyward::{AlertRule, KeyId, Outcome, FailureClass, SecretString, Usage, UsageLog};
+/// use keyward::{SecretString, UsageLog};
+/// use keyward::usage::{AlertRule, FailureClass, KeyId, Outcome, Usage};
 ///
 /// let log = UsageLog::builder()
 ///     .with_rule(AlertRule::failure_rate(0.5, Duration::from_secs(300), 4))

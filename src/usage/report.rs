@@ -73,7 +73,7 @@ impl ManagerStats {
 pub struct KeyUsage {
     /// The key's name, or `(other)` for the overflow row.
     pub label: String,
-    /// Whether this row gathers the keys beyond the log's [`max_keys`](crate::UsageLogBuilder::with_max_keys).
+    /// Whether this row gathers the keys beyond the log's [`max_keys`](crate::usage::UsageLogBuilder::with_max_keys).
     pub overflow: bool,
     /// The fingerprint of the value last used, if any use read it.
     pub fingerprint: Option<Fingerprint>,

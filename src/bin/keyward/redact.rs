@@ -9,9 +9,11 @@ use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use keyward::guard::DEFAULT_MIN_SECRET_LEN;
+use keyward::rotation::CreatedAt;
 use keyward::{
-    CreatedAt, DEFAULT_MIN_SECRET_LEN, DotenvProvider, EnvProvider, FileProvider, Redactor,
-    SecretProvider, SecretString, StreamRedactor,
+    DotenvProvider, EnvProvider, FileProvider, Redactor, SecretProvider, SecretString,
+    StreamRedactor,
 };
 
 use super::Failure;

@@ -4,19 +4,21 @@
 //! gate that the test opens.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
+use crate::common::{ERROR_KINDS, Events};
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use common::{ERROR_KINDS, Events};
+use keyward::clock::{Clock, ManualClock};
+use keyward::manager::{KeyEvent, KeyManagerBuilder};
+use keyward::provider::BoxFuture;
+use keyward::rotation::CreatedAt;
 use keyward::{
-    AsyncSecretProvider, BoxFuture, Clock, CreatedAt, Error, ErrorKind, KeyEvent, KeyManager,
-    KeyManagerBuilder, ManualClock, MemoryProvider, Result, Secret, SecretMeta, SecretProvider,
+    AsyncSecretProvider, Error, ErrorKind, KeyManager, MemoryProvider, Result, Secret, SecretMeta,
+    SecretProvider,
 };
 use tokio::sync::Semaphore;
 

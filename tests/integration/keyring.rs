@@ -7,12 +7,11 @@
 #![cfg(all(feature = "keyring", target_os = "linux"))]
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::sync::Arc;
 
 use keyring_core::{CredentialStore, Entry};
-use keyward::{ErrorKind, KeyringProvider, SecretProvider, SecretProviderExt, SecretString};
+use keyward::provider::keyring::KeyringProvider;
+use keyward::{ErrorKind, SecretProvider, SecretProviderExt, SecretString};
 use linux_keyutils::{KeyRing, KeyRingIdentifier};
 
 /// Why the kernel keyring cannot be used here, if it cannot.
@@ -68,7 +67,7 @@ fn conforms_to_the_provider_suite() {
     let Some(provider) = provider("conformance") else {
         return;
     };
-    let mut values = common::fake_values();
+    let mut values = keyward::testing::fake_values();
     values.push(("unicode_value", "fake-ключ-🔑-value".to_owned()));
     let _cleanup = Cleanup {
         provider: &provider,
@@ -80,7 +79,7 @@ fn conforms_to_the_provider_suite() {
             .unwrap();
     }
 
-    common::check_provider(&provider, &values);
+    keyward::testing::check_provider(&provider, &values);
 
     for (key, _) in &values {
         assert!(provider.delete(key).unwrap(), "{key} was there to delete");
@@ -193,7 +192,7 @@ fn bad_names_are_refused_by_every_operation() {
         return;
     };
     let value = SecretString::from(fake_key());
-    for bad in common::BAD_NAMES {
+    for bad in keyward::testing::BAD_NAMES {
         assert_eq!(
             provider.get(bad).unwrap_err().kind(),
             ErrorKind::InvalidName

@@ -7,21 +7,21 @@
 #![cfg(feature = "vault")]
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, TimeDelta, Utc};
-use common::misbehaving::{Fake, Reply, assert_clean, assert_redirect_refused, redirect_target};
-use common::servers::{OwnServer, free_port, shared_bao, skip};
-use keyward::{
-    AsyncSecretProvider, AsyncSecretProviderExt, ErrorKind, KeyManager, ManualClock, RemotePolicy,
-    VaultProvider,
+use crate::common::misbehaving::{
+    Fake, Reply, assert_clean, assert_redirect_refused, redirect_target,
 };
+use crate::common::servers::{OwnServer, free_port, shared_bao, skip};
+use chrono::{DateTime, TimeDelta, Utc};
+use keyward::clock::ManualClock;
+use keyward::provider::RemotePolicy;
+use keyward::provider::vault::VaultProvider;
+use keyward::{AsyncSecretProvider, AsyncSecretProviderExt, ErrorKind, KeyManager};
 use serde_json::{Value, json};
 
 on_both_runtimes!(
@@ -866,7 +866,7 @@ async fn server_text_in_errors_is_redacted_escaped_and_cut() {
     // (503, reported after the attempts run out): every path that quotes the server.
     for status in [403, 400, 503] {
         for approle in [false, true] {
-            let echo = move |request: &common::misbehaving::Request| {
+            let echo = move |request: &crate::common::misbehaving::Request| {
                 let errors = [request.echo(&["x-vault-token"])];
                 Reply::json(status, &json!({ "errors": errors }))
             };

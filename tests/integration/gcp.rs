@@ -7,24 +7,21 @@
 #![cfg(feature = "gcp")]
 #![allow(clippy::unwrap_used)]
 
-mod common;
-mod servers;
-
 use std::time::{Duration, Instant};
 
+use crate::common::misbehaving::{
+    Fake, Reply, Request, assert_clean, assert_redirect_refused, redirect_target,
+};
+use crate::servers::ContractServer;
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{KeyPair, RsaKeyPair};
 use base64::Engine;
 use chrono::Utc;
-use common::misbehaving::{
-    Fake, Reply, Request, assert_clean, assert_redirect_refused, redirect_target,
-};
-use keyward::{
-    AsyncSecretProvider, AsyncSecretProviderExt, ErrorKind, GcpSecretManagerProvider, RemotePolicy,
-};
+use keyward::provider::RemotePolicy;
+use keyward::provider::gcp::GcpSecretManagerProvider;
+use keyward::{AsyncSecretProvider, AsyncSecretProviderExt, ErrorKind};
 use serde_json::{Value, json};
-use servers::ContractServer;
 
 on_both_runtimes!(
     passes_the_conformance_suite,
@@ -156,7 +153,7 @@ fn fast() -> RemotePolicy {
 }
 
 impl Gcp {
-    fn builder(&self) -> keyward::GcpSecretManagerBuilder {
+    fn builder(&self) -> keyward::provider::gcp::GcpSecretManagerBuilder {
         GcpSecretManagerProvider::builder()
             .with_project(PROJECT)
             .with_endpoint(&self.server.base)
@@ -188,7 +185,7 @@ async fn passes_the_conformance_suite() {
     let Some(gcp) = gcp() else { return };
     // Secret ids allow letters, digits, `_` and `-`: `beta.token` is not an id, so the suite
     // runs with the other two fake keys, and `beta.token` must be refused.
-    let present: Vec<_> = common::fake_values()
+    let present: Vec<_> = keyward::testing::fake_values()
         .into_iter()
         .filter(|(key, _)| *key != "beta.token")
         .collect();
@@ -199,7 +196,8 @@ async fn passes_the_conformance_suite() {
     let provider = gcp.provider();
     let err = provider.get("beta.token").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidName);
-    servers::check_conformance(provider, present).await;
+    keyward::testing::check_async_provider(&provider, &present, keyward::testing::BAD_REMOTE_NAMES)
+        .await;
 }
 
 async fn reads_latest_and_pinned_versions_with_metadata() {
@@ -646,8 +644,8 @@ async fn credentials_come_from_the_environment_in_application_default_order() {
     ];
     for case in cases {
         let env: Vec<_> = common.iter().chain(case).copied().collect();
-        servers::run_child(
-            "child_reads_with_the_environment_credential",
+        crate::servers::run_child(
+            "gcp::child_reads_with_the_environment_credential",
             &env,
             GCP_VARIABLES,
         );
@@ -661,13 +659,13 @@ async fn credentials_come_from_the_environment_in_application_default_order() {
     );
     assert_eq!(gcp.reads_of("ENV_KEY").await, 5);
 
-    servers::run_child("child_needs_a_project", &[], GCP_VARIABLES);
+    crate::servers::run_child("gcp::child_needs_a_project", &[], GCP_VARIABLES);
 }
 
 #[tokio::test]
 #[ignore = "run in a child process by credentials_come_from_the_environment_in_application_default_order"]
 async fn child_reads_with_the_environment_credential() {
-    if !servers::is_child() {
+    if !crate::servers::is_child() {
         return;
     }
     let secrets = GcpSecretManagerProvider::builder()
@@ -685,7 +683,7 @@ async fn child_reads_with_the_environment_credential() {
 #[test]
 #[ignore = "run in a child process by credentials_come_from_the_environment_in_application_default_order"]
 fn child_needs_a_project() {
-    if !servers::is_child() {
+    if !crate::servers::is_child() {
         return;
     }
     let err = GcpSecretManagerProvider::builder()

@@ -6,10 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use keyward::{
-    Clock, CreatedAt, ErrorKind, KeyManager, ManualClock, MemoryProvider, RotationPolicy,
-    RotationStatus, Secret, SecretMeta,
-};
+use keyward::clock::{Clock, ManualClock};
+use keyward::rotation::{CreatedAt, RotationStatus};
+use keyward::{ErrorKind, KeyManager, MemoryProvider, RotationPolicy, Secret, SecretMeta};
 
 fn start() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()

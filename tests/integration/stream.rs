@@ -245,7 +245,7 @@ fn long_streams_in_small_pieces_match_one_shot() {
     }
 }
 
-#[path = "../fuzz/common/stream_redactor.rs"]
+#[path = "../../fuzz/common/stream_redactor.rs"]
 mod fuzz_property;
 
 proptest! {
@@ -421,8 +421,9 @@ fn with_detection_long_lines_are_cut_alike_in_both_paths() {
     text.push('\n');
     text.push_str(&gh);
     let whole = redactor.redact(&text).into_owned();
-    // the keys cut by the cap stay, the others are redacted
-    assert_eq!(whole.matches("[REDACTED:GitHub token]").count(), 5);
+    // a line over the cap is cut after its last blank, so a key across the cap is seen whole:
+    // every key is redacted
+    assert_eq!(whole.matches("[REDACTED:GitHub token]").count(), 9);
     for size in [1, 7, 4096, 70_000] {
         let cuts: Vec<usize> = (size..text.len()).step_by(size).collect();
         assert_eq!(

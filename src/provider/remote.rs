@@ -4,17 +4,17 @@
 //! [`RemotePolicy`] for timeouts and retries, so that every backend fails the same way.
 
 #[cfg(feature = "aws")]
-mod aws;
+pub mod aws;
 #[cfg(feature = "aws")]
 mod aws_client;
 #[cfg(feature = "azure")]
-mod azure;
+pub mod azure;
 #[cfg(any(feature = "azure", feature = "gcp"))]
 mod bearer;
 #[cfg(feature = "gcp")]
 mod crc32c;
 #[cfg(feature = "gcp")]
-mod gcp;
+pub mod gcp;
 #[cfg(feature = "gcp")]
 mod gcp_credentials;
 #[cfg(any(feature = "vault", feature = "azure", feature = "gcp"))]
@@ -25,17 +25,9 @@ mod redirect;
 #[cfg(any(feature = "vault", feature = "aws", feature = "azure", feature = "gcp"))]
 mod server_text;
 #[cfg(feature = "vault")]
-mod vault;
+pub mod vault;
 
-#[cfg(feature = "aws")]
-pub use aws::{AwsSecretsManagerBuilder, AwsSecretsManagerProvider};
-#[cfg(feature = "azure")]
-pub use azure::{AzureKeyVaultBuilder, AzureKeyVaultProvider};
-#[cfg(feature = "gcp")]
-pub use gcp::{GcpSecretManagerBuilder, GcpSecretManagerProvider};
 pub use policy::RemotePolicy;
-#[cfg(feature = "vault")]
-pub use vault::{DEFAULT_VAULT_FIELD, VaultBuilder, VaultProvider};
 
 /// Overwrites the strings of a JSON value: the other fields of a secret are secrets too.
 #[cfg(any(feature = "vault", feature = "aws"))]

@@ -388,7 +388,7 @@ fn keys_fails_on_an_entry_it_cannot_serve() {
 }
 
 #[cfg(unix)]
-#[path = "common/secret_volume.rs"]
+#[path = "../common/secret_volume.rs"]
 mod secret_volume;
 
 #[cfg(unix)]
@@ -491,7 +491,7 @@ mod unix {
             strict.get("OPENAI_API_KEY").unwrap_err().kind(),
             ErrorKind::InsecurePermissions
         );
-        let relaxed = strict.allow_readable_by_others(true);
+        let relaxed = strict.with_readable_by_others(true);
         assert!(relaxed.allows_readable_by_others());
         assert_eq!(
             relaxed.require("OPENAI_API_KEY").unwrap().expose_secret(),
@@ -517,7 +517,10 @@ mod unix {
             assert!(message.contains(&shown), "{message}");
             assert!(message.contains(digits), "{message}");
             assert!(message.contains(&format!("chmod 600 {shown}")), "{message}");
-            assert!(message.contains("allow_readable_by_others"), "{message}");
+            assert!(
+                message.contains("with_readable_by_others(true)"),
+                "{message}"
+            );
             assert!(!message.contains(&key));
             assert!(!format!("{err:?}").contains(&key));
         }
@@ -538,7 +541,7 @@ mod unix {
         let dir = secrets_dir();
         let provider = FileProvider::new(dir.path())
             .unwrap()
-            .allow_readable_by_others(true);
+            .with_readable_by_others(true);
         for (name, mode) in [("a", 0o644), ("b", 0o444), ("c", 0o640), ("d", 0o600)] {
             write(dir.path(), name, b"value", mode);
             assert_eq!(provider.require(name).unwrap().expose_secret(), "value");
@@ -551,7 +554,7 @@ mod unix {
         for allow in [false, true] {
             let provider = FileProvider::new(dir.path())
                 .unwrap()
-                .allow_readable_by_others(allow);
+                .with_readable_by_others(allow);
             for (name, mode, digits) in [
                 ("rw_all", 0o666, "0666"),
                 ("w_world", 0o602, "0602"),
@@ -584,7 +587,7 @@ mod unix {
         set_mode(dir.path(), 0o700);
         let provider = FileProvider::new(dir.path())
             .unwrap()
-            .allow_readable_by_others(true);
+            .with_readable_by_others(true);
         assert!(provider.get("KEY").unwrap().is_some());
         set_mode(dir.path(), 0o777);
         assert_eq!(

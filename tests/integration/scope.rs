@@ -5,10 +5,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{TimeDelta, TimeZone, Utc};
+use keyward::clock::ManualClock;
+use keyward::provider::ScopedProvider;
+use keyward::scope::ScopedKey;
+use keyward::usage::{AlertRule, FailureClass, Outcome, RotationState};
 use keyward::{
-    AlertRule, ErrorKind, FailureClass, ManualClock, MemoryProvider, Outcome, READ_OPERATION,
-    Result, RotationState, Scope, ScopedKey, ScopedProvider, Secret, SecretProvider,
-    SecretProviderExt, UsageLog,
+    ErrorKind, MemoryProvider, Result, Scope, Secret, SecretProvider, SecretProviderExt, UsageLog,
 };
 
 fn fake_value(seed: &str) -> String {
@@ -17,7 +19,7 @@ fn fake_value(seed: &str) -> String {
 
 fn researcher() -> Scope {
     Scope::for_agent("researcher")
-        .operations(["chat", "embeddings", "search"])
+        .with_operations(["chat", "embeddings", "search"])
         .allow("OPENAI_API_KEY", ["chat", "embeddings"])
         .allow("*_SEARCH_KEY", ["search"])
         .allow("openai/*", ["chat"])
@@ -45,9 +47,9 @@ impl SecretProvider for Counting {
 
 #[test]
 fn building_fails_closed() {
-    let cases: Vec<(keyward::ScopeBuilder, &str)> = vec![
+    let cases: Vec<(keyward::scope::ScopeBuilder, &str)> = vec![
         (
-            Scope::for_agent("").operations(["chat"]),
+            Scope::for_agent("").with_operations(["chat"]),
             "invalid scope: the agent name is empty",
         ),
         (
@@ -56,7 +58,7 @@ fn building_fails_closed() {
         ),
         (
             Scope::for_agent("a")
-                .operations(["chat"])
+                .with_operations(["chat"])
                 .allow("K", ["embeddings"]),
             "scope of agent `a`: grant `K` names operation `embeddings`, which is not declared \
              (declared: `chat`)",
@@ -68,31 +70,31 @@ fn building_fails_closed() {
         ),
         (
             Scope::for_agent("a")
-                .operations(["chat"])
+                .with_operations(["chat"])
                 .allow("K", Vec::<String>::new()),
             "scope of agent `a`: grant `K` allows no operations",
         ),
         (
-            Scope::for_agent("a").operations([""]),
+            Scope::for_agent("a").with_operations([""]),
             "scope of agent `a`: operation `` is empty",
         ),
         (
             Scope::for_agent("a")
-                .operations(["chat"])
+                .with_operations(["chat"])
                 .allow("openai/**", ["chat"]),
             "scope of agent `a`: pattern `openai/**` contains `**`: a single `*` already \
              matches across `/`",
         ),
         (
             Scope::for_agent("a")
-                .operations(["chat"])
+                .with_operations(["chat"])
                 .allow("KEY_[0-9]", ["chat"]),
             "scope of agent `a`: pattern `KEY_[0-9]` uses `[`, `]`, `{` or `}`: only `*` and \
              `?` are wildcards",
         ),
         (
             Scope::for_agent("a")
-                .operations(["chat"])
+                .with_operations(["chat"])
                 .allow("", ["chat"]),
             "scope of agent `a`: pattern `` is empty",
         ),
@@ -107,7 +109,7 @@ fn building_fails_closed() {
 #[test]
 fn a_scope_without_grants_refuses_everything() {
     let scope = Scope::for_agent("idle")
-        .operations(["chat"])
+        .with_operations(["chat"])
         .build()
         .unwrap();
     assert!(!scope.allows_key("OPENAI_API_KEY"));
@@ -171,7 +173,7 @@ fn scoped_provider_reports_denials_to_the_usage_log() {
     let log = Arc::new(
         UsageLog::builder()
             .with_rule(AlertRule::Denied)
-            .with_sink(move |_: &keyward::Alert| {
+            .with_sink(move |_: &keyward::usage::Alert| {
                 counter.fetch_add(1, Ordering::SeqCst);
             })
             .build()
@@ -188,7 +190,7 @@ fn scoped_provider_reports_denials_to_the_usage_log() {
     assert_eq!(event.outcome(), Outcome::Denied);
     assert_eq!(event.label(), "AWS_SECRET_ACCESS_KEY");
     assert_eq!(event.agent(), "researcher");
-    assert_eq!(event.operation(), READ_OPERATION);
+    assert_eq!(event.operation(), Scope::READ_OPERATION);
     assert_eq!(event.fingerprint(), None, "the refused value is never read");
     assert_eq!(alerts.load(Ordering::SeqCst), 1);
 }
@@ -338,6 +340,6 @@ fn shared_types_are_send_and_sync() {
     check::<ScopedKey>();
     check::<ScopedProvider<MemoryProvider>>();
     check::<UsageLog>();
-    check::<keyward::UsageReport>();
-    check::<keyward::Alert>();
+    check::<keyward::usage::UsageReport>();
+    check::<keyward::usage::Alert>();
 }

@@ -14,6 +14,6 @@ fn public_types_are_send_and_sync() {
     send_sync::<keyward::EnvProvider>();
     send_sync::<keyward::MemoryProvider>();
     send_sync::<keyward::ChainProvider>();
-    send_sync::<keyward::ManualClock>();
+    send_sync::<keyward::clock::ManualClock>();
     send_sync::<Box<dyn keyward::SecretProvider>>();
 }

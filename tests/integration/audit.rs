@@ -8,9 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{TimeDelta, TimeZone, Utc};
+use keyward::audit::{Audit, AuditStatus, Check, Scanner};
+use keyward::clock::ManualClock;
+use keyward::usage::{AlertRule, KeyId, Usage};
 use keyward::{
-    AlertRule, Audit, AuditStatus, Check, DotenvProvider, KeyId, KeyManager, ManualClock,
-    MemoryProvider, Redactor, Scanner, Scope, SecretString, Usage, UsageLog, fingerprint,
+    DotenvProvider, KeyManager, MemoryProvider, Redactor, Scope, SecretString, UsageLog,
+    fingerprint,
 };
 use tempfile::TempDir;
 
@@ -55,7 +58,7 @@ fn good_repo() -> TempDir {
     dir
 }
 
-fn status(report: &keyward::AuditReport, check: Check) -> AuditStatus {
+fn status(report: &keyward::audit::AuditReport, check: Check) -> AuditStatus {
     report.status(check)
 }
 
@@ -547,7 +550,7 @@ fn a_fully_wired_program_passes_every_item() {
             .unwrap();
     let key = manager.get("OPENAI_API_KEY").unwrap();
     let scope = Scope::for_agent("researcher")
-        .operations(["chat"])
+        .with_operations(["chat"])
         .allow("OPENAI_API_KEY", ["chat"])
         .build()
         .unwrap();
@@ -561,7 +564,7 @@ fn a_fully_wired_program_passes_every_item() {
         .with_manager(&manager)
         .with_usage_log(&log)
         .with_scopes([scope])
-        .logs_redacted(true)
+        .with_logs_redacted(true)
         .run();
     for item in report.items() {
         assert_eq!(item.status, AuditStatus::Pass, "{report}");
@@ -607,13 +610,13 @@ fn log_redaction_is_declared_by_the_program() {
     );
     assert_eq!(
         status(
-            &audit.clone().logs_redacted(false).run(),
+            &audit.clone().with_logs_redacted(false).run(),
             Check::LogRedaction
         ),
         AuditStatus::Fail
     );
     assert_eq!(
-        status(&audit.logs_redacted(true).run(), Check::LogRedaction),
+        status(&audit.with_logs_redacted(true).run(), Check::LogRedaction),
         AuditStatus::Pass
     );
 }
@@ -676,7 +679,7 @@ fn agents_without_a_scope_fail_and_scopes_of_every_key_warn() {
     log.record(Usage::new(&key, "researcher", "chat"));
     log.record(Usage::new(&key, "writer", "chat"));
     let researcher = Scope::for_agent("researcher")
-        .operations(["chat"])
+        .with_operations(["chat"])
         .allow("OPENAI_API_KEY", ["chat"])
         .build()
         .unwrap();
@@ -692,7 +695,7 @@ fn agents_without_a_scope_fail_and_scopes_of_every_key_warn() {
     assert_eq!(item.details, ["planner: no scope", "writer: no scope"]);
 
     let writer = Scope::for_agent("writer")
-        .operations(["chat"])
+        .with_operations(["chat"])
         .allow("*", ["chat"])
         .build()
         .unwrap();
@@ -705,7 +708,7 @@ fn agents_without_a_scope_fail_and_scopes_of_every_key_warn() {
     assert_eq!(item.details, ["writer: may read every key (`*`)"]);
 
     let writer = Scope::for_agent("writer")
-        .operations(["chat"])
+        .with_operations(["chat"])
         .allow("OPENAI_API_KEY", ["chat"])
         .build()
         .unwrap();

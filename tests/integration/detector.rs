@@ -5,7 +5,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-use keyward::{Confidence, Detection, DetectionKind, Detector, KeyFormat};
+use keyward::guard::{Confidence, Detection, DetectionKind};
+use keyward::{Detector, KeyFormat};
 use proptest::prelude::*;
 
 const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";

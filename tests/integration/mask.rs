@@ -1,7 +1,8 @@
 //! Properties of `mask` over arbitrary Unicode.
 #![allow(clippy::unwrap_used)]
 
-use keyward::{KeyFormat, Mask, mask};
+use keyward::Mask;
+use keyward::{KeyFormat, mask};
 use proptest::prelude::*;
 
 const FILLER: &str = "****";

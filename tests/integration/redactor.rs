@@ -3,9 +3,8 @@
 
 use std::borrow::Cow;
 
-use keyward::{
-    Detector, Encoding, Encodings, ErrorKind, KeyFormat, Redactor, Replacement, SecretString,
-};
+use keyward::guard::{Encoding, Encodings, Replacement};
+use keyward::{Detector, ErrorKind, KeyFormat, Redactor, SecretString};
 use proptest::prelude::*;
 
 fn base64(bytes: &[u8], url: bool, pad: bool) -> String {
@@ -530,8 +529,9 @@ fn a_chosen_detector_survives_switching_detection_off_and_on() {
     let token = format!("ghp_{}", "q7Rt2mXz9K".repeat(4));
     let text = format!("GITHUB_TOKEN={token}\npassword = \"Zr4_pQ8-wX2mK9vT\"\n");
     let only_token = "GITHUB_TOKEN=[REDACTED:GitHub token]\npassword = \"Zr4_pQ8-wX2mK9vT\"\n";
-    let redact =
-        |builder: keyward::RedactorBuilder| builder.build().unwrap().redact(&text).into_owned();
+    let redact = |builder: keyward::guard::RedactorBuilder| {
+        builder.build().unwrap().redact(&text).into_owned()
+    };
 
     let off = Redactor::builder()
         .detector(github_only.clone())

@@ -9,17 +9,17 @@
 #![cfg(any(feature = "vault", feature = "aws"))]
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::common::servers::{OwnServer, free_port, skip};
 use chrono::{DateTime, TimeDelta, Utc};
-use common::servers::{OwnServer, free_port, skip};
-use keyward::{
-    AsyncSecretProvider, CreatedAt, ErrorKind, KeyEvent, KeyManager, ManualClock, RemotePolicy,
-};
+use keyward::clock::ManualClock;
+use keyward::manager::KeyEvent;
+use keyward::provider::RemotePolicy;
+use keyward::rotation::CreatedAt;
+use keyward::{AsyncSecretProvider, ErrorKind, KeyManager};
 
 /// What the manager tests need from a server: somewhere to write secrets, and a provider.
 trait Remote: Sized {
@@ -51,19 +51,19 @@ macro_rules! remote_tests {
             mod $name {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn multi_thread() {
-                    crate::$name::<$remote>().await;
+                    crate::remote_manager::$name::<$remote>().await;
                 }
 
                 #[tokio::test(flavor = "current_thread")]
                 async fn current_thread() {
-                    crate::$name::<$remote>().await;
+                    crate::remote_manager::$name::<$remote>().await;
                 }
             }
         )*}
     };
 }
 
-remote_tests!("vault", vault, crate::bao::Bao:
+remote_tests!("vault", vault, crate::remote_manager::bao::Bao:
     written_secrets_are_read_through_get_async,
     a_version_bump_is_a_rotation_with_the_servers_times,
     a_missing_secret_is_not_found,
@@ -71,7 +71,7 @@ remote_tests!("vault", vault, crate::bao::Bao:
     an_outage_serves_stale_within_max_stale_then_errors_then_recovers,
 );
 
-remote_tests!("aws", aws, crate::moto::Moto:
+remote_tests!("aws", aws, crate::remote_manager::moto::Moto:
     written_secrets_are_read_through_get_async,
     a_version_bump_is_a_rotation_with_the_servers_times,
     a_missing_secret_is_not_found,
@@ -325,10 +325,11 @@ mod bao {
     use std::time::Duration;
 
     use chrono::{DateTime, Utc};
-    use keyward::{RemotePolicy, VaultProvider};
+    use keyward::provider::RemotePolicy;
+    use keyward::provider::vault::VaultProvider;
     use serde_json::{Value, json};
 
-    use crate::{OwnServer, Remote, quick_policy, skip};
+    use crate::remote_manager::{OwnServer, Remote, quick_policy, skip};
 
     /// An OpenBao server and its root token.
     pub(crate) struct Bao {
@@ -352,7 +353,7 @@ mod bao {
             serde_json::from_str(&text).unwrap_or(Value::Null)
         }
 
-        pub(crate) fn builder(&self) -> keyward::VaultBuilder {
+        pub(crate) fn builder(&self) -> keyward::provider::vault::VaultBuilder {
             VaultProvider::builder(&self.address).with_token(self.token.as_str())
         }
     }
@@ -430,9 +431,9 @@ mod moto {
     use aws_sdk_secretsmanager::Client;
     use aws_sdk_secretsmanager::config::{Credentials, SharedCredentialsProvider};
     use chrono::{DateTime, Utc};
-    use keyward::AwsSecretsManagerProvider;
+    use keyward::provider::aws::AwsSecretsManagerProvider;
 
-    use crate::{OwnServer, Remote, quick_policy, skip};
+    use crate::remote_manager::{OwnServer, Remote, quick_policy, skip};
 
     /// A moto server and an access key it accepts.
     pub(crate) struct Moto {
@@ -550,42 +551,43 @@ mod moto {
     }
 }
 
-/// The conformance suite against OpenBao, through a blocking wrapper.
-#[cfg(feature = "vault")]
-#[test]
-fn vault_provider_conforms() {
+/// The conformance suite against OpenBao.
+#[cfg(all(feature = "vault", feature = "testing"))]
+#[tokio::test]
+async fn vault_provider_conforms() {
+    use keyward::testing::{BAD_NAMES, check_async_provider, fake_values};
     let Some(bao) = <bao::Bao as Remote>::shared() else {
         return;
     };
     let prefix = unique("conformance");
-    let vault =
-        common::Blocking::new(|| async { bao.builder().with_prefix(&prefix).build().unwrap() });
-    let values = common::fake_values();
+    let vault = bao.builder().with_prefix(&prefix).build().unwrap();
+    let values = fake_values();
     for (key, value) in &values {
-        vault.block_on(bao.write(&format!("{prefix}/{key}"), value));
+        bao.write(&format!("{prefix}/{key}"), value).await;
     }
     // A `/` separates path segments: `a/b` is a name here, not an escape.
-    let bad: Vec<&str> = common::BAD_NAMES
+    let bad: Vec<&str> = BAD_NAMES
         .iter()
         .copied()
         .filter(|name| *name != "a/b")
         .collect();
-    common::check_provider_refusing(&vault, &values, &bad);
+    check_async_provider(&vault, &values, &bad).await;
 }
 
-/// The conformance suite against moto, through a blocking wrapper.
-#[cfg(feature = "aws")]
-#[test]
-fn aws_provider_conforms() {
+/// The conformance suite against moto.
+#[cfg(all(feature = "aws", feature = "testing"))]
+#[tokio::test]
+async fn aws_provider_conforms() {
+    use keyward::testing::{BAD_REMOTE_NAMES, check_async_provider, fake_values};
     let Some(moto) = <moto::Moto as Remote>::shared() else {
         return;
     };
-    let aws = common::Blocking::new(|| moto.provider());
-    let values = common::fake_values();
+    let aws = moto.provider().await;
+    let values = fake_values();
     for (key, value) in &values {
-        aws.block_on(moto.write(key, value));
+        moto.write(key, value).await;
     }
     // Secret ids may hold `/`, `\` and `..`; only empty names and control characters are
     // refused before a request.
-    common::check_provider_refusing(&aws, &values, &["", "nul\0byte", "new\nline"]);
+    check_async_provider(&aws, &values, BAD_REMOTE_NAMES).await;
 }

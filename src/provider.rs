@@ -9,8 +9,9 @@ use std::fmt;
 use std::sync::Arc;
 
 pub(crate) use crate::error::quote_name;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::format::KeyFormat;
+pub use crate::key_name::{MAX_KEY_NAME_LEN, validate_key_name};
 use crate::scope::Scope;
 use crate::secret::Secret;
 
@@ -21,7 +22,8 @@ mod dotenv;
 mod env;
 mod file;
 #[cfg(feature = "keyring")]
-mod keyring;
+#[cfg_attr(docsrs, doc(cfg(feature = "keyring")))]
+pub mod keyring;
 mod memory;
 #[cfg(any(feature = "vault", feature = "aws", feature = "azure", feature = "gcp"))]
 mod remote;
@@ -32,20 +34,26 @@ pub use chain::{ChainProvider, OnError};
 pub use dotenv::{DotenvOptions, DotenvProvider};
 pub use env::EnvProvider;
 pub use file::FileProvider;
-#[cfg(feature = "keyring")]
-pub use keyring::KeyringProvider;
 pub use memory::MemoryProvider;
 #[cfg(any(feature = "vault", feature = "aws", feature = "azure", feature = "gcp"))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(feature = "vault", feature = "aws", feature = "azure", feature = "gcp")))
+)]
 pub use remote::RemotePolicy;
 #[cfg(feature = "aws")]
-pub use remote::{AwsSecretsManagerBuilder, AwsSecretsManagerProvider};
+#[cfg_attr(docsrs, doc(cfg(feature = "aws")))]
+pub use remote::aws;
 #[cfg(feature = "azure")]
-pub use remote::{AzureKeyVaultBuilder, AzureKeyVaultProvider};
-#[cfg(feature = "vault")]
-pub use remote::{DEFAULT_VAULT_FIELD, VaultBuilder, VaultProvider};
+#[cfg_attr(docsrs, doc(cfg(feature = "azure")))]
+pub use remote::azure;
 #[cfg(feature = "gcp")]
-pub use remote::{GcpSecretManagerBuilder, GcpSecretManagerProvider};
-pub use scoped::{READ_OPERATION, ScopedProvider};
+#[cfg_attr(docsrs, doc(cfg(feature = "gcp")))]
+pub use remote::gcp;
+#[cfg(feature = "vault")]
+#[cfg_attr(docsrs, doc(cfg(feature = "vault")))]
+pub use remote::vault;
+pub use scoped::ScopedProvider;
 
 /// A source of secrets.
 ///
@@ -53,7 +61,8 @@ pub use scoped::{READ_OPERATION, ScopedProvider};
 /// combine as `Box<dyn SecretProvider>`.
 ///
 /// ```
-/// use keyward::{Result, Secret, SecretMeta, SecretProvider, validate_key_name};
+/// use keyward::{Result, Secret, SecretMeta, SecretProvider};
+/// use keyward::provider::validate_key_name;
 ///
 /// #[derive(Debug)]
 /// struct Fixed;
@@ -81,7 +90,7 @@ pub trait SecretProvider: Send + Sync + fmt::Debug {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidName`] for a key name the provider refuses; other kinds when the source
+    /// [`ErrorKind::InvalidName`](crate::ErrorKind::InvalidName) for a key name the provider refuses; other kinds when the source
     /// fails (unreadable file, unreachable server, insecure permissions).
     fn get(&self, key: &str) -> Result<Option<Secret>>;
 }
@@ -117,7 +126,7 @@ pub trait SecretProviderExt: SecretProvider {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::NotFound`] naming the key and the provider, or the provider's own error.
+    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) naming the key and the provider, or the provider's own error.
     fn require(&self, key: &str) -> Result<Secret> {
         self.get(key)?
             .ok_or_else(|| Error::not_found(key, self.name()))
@@ -127,7 +136,7 @@ pub trait SecretProviderExt: SecretProvider {
     ///
     /// # Errors
     ///
-    /// As `require`, and [`ErrorKind::InvalidFormat`] naming the expected formats (never the
+    /// As `require`, and [`ErrorKind::InvalidFormat`](crate::ErrorKind::InvalidFormat) naming the expected formats (never the
     /// value) when none matches.
     fn require_format(&self, key: &str, formats: &[KeyFormat]) -> Result<Secret> {
         let secret = self.require(key)?;
@@ -138,10 +147,10 @@ pub trait SecretProviderExt: SecretProvider {
     /// Reads only the keys `scope` allows; see [`ScopedProvider`].
     ///
     /// ```
-    /// use keyward::{ErrorKind, EnvProvider, Scope, SecretProvider, SecretProviderExt};
+    /// use keyward::{EnvProvider, ErrorKind, Scope, SecretProvider, SecretProviderExt};
     ///
     /// let scope = Scope::for_agent("summarizer")
-    ///     .operations(["chat"])
+    ///     .with_operations(["chat"])
     ///     .allow("ANTHROPIC_API_KEY", ["chat"])
     ///     .build()?;
     /// let provider = EnvProvider::new().scoped(scope);
@@ -178,47 +187,6 @@ pub trait SecretProviderExt: SecretProvider {
 
 impl<P: SecretProvider + ?Sized> SecretProviderExt for P {}
 
-/// The longest key name any built-in provider accepts, in bytes.
-pub const MAX_KEY_NAME_LEN: usize = 512;
-
-/// Checks a key name against the rules every built-in provider applies.
-///
-/// A name must be non-empty, at most [`MAX_KEY_NAME_LEN`] bytes, free of control characters
-/// (NUL included) and of path separators (`/`, `\`), and must not be `.` or contain `..`: names
-/// end up in file paths and URLs, where such characters change what is read.
-///
-/// ```
-/// use keyward::{ErrorKind, validate_key_name};
-///
-/// assert!(validate_key_name("OPENAI_API_KEY").is_ok());
-/// assert_eq!(validate_key_name("../etc/passwd").unwrap_err().kind(), ErrorKind::InvalidName);
-/// ```
-///
-/// # Errors
-///
-/// [`ErrorKind::InvalidName`] saying which rule the name breaks.
-pub fn validate_key_name(key: &str) -> Result<()> {
-    let problem = if key.is_empty() {
-        "is empty"
-    } else if key.len() > MAX_KEY_NAME_LEN {
-        "is longer than 512 bytes"
-    } else if key.contains('\0') {
-        "contains a NUL byte"
-    } else if key.chars().any(char::is_control) {
-        "contains a control character"
-    } else if key.contains(['/', '\\']) {
-        "contains a path separator"
-    } else if key == "." || key.contains("..") {
-        "contains `..` or is `.`"
-    } else {
-        return Ok(());
-    };
-    Err(Error::new(
-        ErrorKind::InvalidName,
-        format!("invalid secret name {}: it {problem}", quote_name(key)),
-    ))
-}
-
 /// Checks that `value`, the secret `key` from `source`, is a key of one of `formats`, and says
 /// which: [`KeyFormat::validate`] with an error that names the key and where it came from (never
 /// the value). The one wording of a format mismatch for providers and the key manager alike.
@@ -228,46 +196,5 @@ pub(crate) fn validate_format(
     value: &str,
     formats: &[KeyFormat],
 ) -> Result<KeyFormat> {
-    KeyFormat::validate(value, formats).map_err(|err| {
-        Error::new(
-            err.kind(),
-            format!("secret {} from {source}: {err}", quote_name(key)),
-        )
-    })
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_that_change_paths_are_refused() {
-        for bad in [
-            "", ".", "..", "a/b", "a\\b", "a\0b", "a\nb", "x..y", "\u{7f}",
-        ] {
-            let err = validate_key_name(bad).unwrap_err();
-            assert_eq!(err.kind(), ErrorKind::InvalidName, "{bad:?}");
-        }
-        let long = "k".repeat(MAX_KEY_NAME_LEN + 1);
-        assert_eq!(
-            validate_key_name(&long).unwrap_err().kind(),
-            ErrorKind::InvalidName
-        );
-        for good in [
-            "OPENAI_API_KEY",
-            "db.password",
-            "api-key",
-            "ключ",
-            ".hidden",
-        ] {
-            assert!(validate_key_name(good).is_ok(), "{good:?}");
-        }
-    }
-
-    #[test]
-    fn messages_escape_the_name() {
-        let err = validate_key_name("a\nforged log line").unwrap_err();
-        assert!(!err.to_string().contains('\n'));
-    }
+    KeyFormat::validate(value, formats).map_err(|err| Error::wrong_format(key, source, &err))
 }

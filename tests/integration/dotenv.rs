@@ -4,7 +4,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use keyward::{DotenvOptions, DotenvProvider, ErrorKind, SecretProvider};
+use keyward::provider::DotenvOptions;
+use keyward::{DotenvProvider, ErrorKind, SecretProvider};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -42,7 +43,7 @@ fn from_text(text: &str) -> DotenvProvider {
 
 fn from_text_expanding(text: &str) -> DotenvProvider {
     DotenvProvider::options()
-        .expand_variables(true)
+        .with_variable_expansion(true)
         .read(text.as_bytes())
         .unwrap()
 }
@@ -58,7 +59,7 @@ fn bcrypt_hashes_come_out_exactly_as_written_in_every_quoting() -> TestResult {
     );
     for options in [
         DotenvOptions::new(),
-        DotenvProvider::options().expand_variables(true).clone(),
+        DotenvProvider::options().with_variable_expansion(true),
     ] {
         let provider = options.open(&path)?;
         for key in ["UNQUOTED", "DOUBLE", "SINGLE"] {
@@ -129,7 +130,7 @@ fn expansion_does_not_cross_files_in_a_layered_read() -> TestResult {
     let local = write(dir.path(), ".env.local", "B=[$A]\n");
     let base = write(dir.path(), ".env", "A=from-base\n");
     let provider = DotenvProvider::options()
-        .expand_variables(true)
+        .with_variable_expansion(true)
         .layered([&local, &base])?;
     assert_eq!(value(&provider, "B").as_deref(), Some("[]"));
     Ok(())
@@ -138,7 +139,7 @@ fn expansion_does_not_cross_files_in_a_layered_read() -> TestResult {
 #[test]
 fn a_broken_reference_is_a_parse_error() {
     let err = DotenvProvider::options()
-        .expand_variables(true)
+        .with_variable_expansion(true)
         .read("A=1\nB=${A\n".as_bytes())
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Parse);
@@ -250,14 +251,14 @@ fn non_utf8_is_invalid_format() -> TestResult {
 fn input_over_the_size_limit_is_refused() {
     let text = format!("A={}\n", "x".repeat(100));
     let err = DotenvProvider::options()
-        .max_size(64)
+        .with_max_size(64)
         .read(text.as_bytes())
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert!(err.to_string().contains("max_size"), "{err}");
     assert!(
         DotenvProvider::options()
-            .max_size(200)
+            .with_max_size(200)
             .read(text.as_bytes())
             .is_ok()
     );
@@ -373,7 +374,9 @@ fn an_optional_file_may_be_missing_but_not_broken() -> TestResult {
     let err = DotenvProvider::optional(&broken).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Parse, "{err}");
     assert!(!err.to_string().contains(&fake_key()), "{err}");
-    let expanding = DotenvProvider::options().expand_variables(true).clone();
+    let expanding = DotenvProvider::options()
+        .with_variable_expansion(true)
+        .clone();
     assert_eq!(
         value(&expanding.open_optional(&present)?, "KEY"),
         Some(fake_key())
@@ -606,7 +609,9 @@ fn a_fifo_is_refused_without_waiting_for_a_writer() -> TestResult {
     std::os::unix::fs::symlink(&fifo, &link)?;
     let text = format!("KEY={}\n", fake_key());
     for path in [&fifo, &link] {
-        let expanding = DotenvProvider::options().expand_variables(true).clone();
+        let expanding = DotenvProvider::options()
+            .with_variable_expansion(true)
+            .clone();
         let attempts: [&dyn Fn() -> keyward::Result<DotenvProvider>; 4] = [
             &|| DotenvProvider::from_path(path),
             &|| expanding.open(path),
@@ -679,7 +684,7 @@ fn expansion_that_multiplies_or_chains_stops_at_the_size_limit() {
         .unwrap();
     for (text, key, line) in [(&levels, "A4", 5), (&chain, "A", chain_line)] {
         let err = DotenvProvider::options()
-            .expand_variables(true)
+            .with_variable_expansion(true)
             .read(text.as_bytes())
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
@@ -770,8 +775,8 @@ proptest::proptest! {
         }
         let max_size = text.len() + room;
         let got = DotenvProvider::options()
-            .expand_variables(true)
-            .max_size(max_size)
+            .with_variable_expansion(true)
+            .with_max_size(max_size)
             .read(text.as_bytes());
         match (expand_by_hand(&lines, max_size), got) {
             (Ok(expected), Ok(provider)) => {

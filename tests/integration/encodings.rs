@@ -9,7 +9,8 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use keyward::{Encoding, Redactor, SecretString};
+use keyward::guard::Encoding;
+use keyward::{Redactor, SecretString};
 use proptest::prelude::*;
 
 /// A small deterministic generator, so a failure names a reproducible secret.

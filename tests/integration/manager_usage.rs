@@ -6,10 +6,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use keyward::clock::{Clock, ManualClock};
+use keyward::manager::KeyEvent;
+use keyward::rotation::CreatedAt;
+use keyward::usage::{
+    Alert, AlertRule, EventKind, FailureClass, KeyId, Outcome, RotationState, Trigger, Usage,
+};
 use keyward::{
-    Alert, AlertRule, Clock, CreatedAt, ErrorKind, EventKind, FailureClass, KeyEvent, KeyId,
-    KeyManager, ManagedKey, ManualClock, MemoryProvider, Outcome, RotationPolicy, RotationState,
-    Secret, SecretMeta, Trigger, Usage, UsageLog,
+    ErrorKind, KeyManager, ManagedKey, MemoryProvider, RotationPolicy, Secret, SecretMeta, UsageLog,
 };
 use proptest::prelude::*;
 

@@ -4,20 +4,20 @@
 //! hold a fetch open while other threads pile up behind it.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex, OnceLock};
 use std::thread;
 use std::time::Duration;
 
+use crate::common::{ERROR_KINDS, Events, kind};
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use common::{ERROR_KINDS, Events, kind};
+use keyward::clock::{Clock, ManualClock};
+use keyward::manager::{KeyEvent, KeyManagerBuilder};
+use keyward::rotation::CreatedAt;
 use keyward::{
-    Clock, CreatedAt, Error, ErrorKind, KeyEvent, KeyFormat, KeyManager, KeyManagerBuilder,
-    ManagedKey, ManualClock, MemoryProvider, Result, RotationPolicy, Secret, SecretMeta,
-    SecretProvider, SecretProviderExt,
+    Error, ErrorKind, KeyFormat, KeyManager, ManagedKey, MemoryProvider, Result, RotationPolicy,
+    Secret, SecretMeta, SecretProvider, SecretProviderExt,
 };
 
 fn start() -> DateTime<Utc> {

@@ -1,9 +1,10 @@
-//! Every built-in provider against the same expectations (see `common/mod.rs`).
+//! Every built-in provider against the same expectations: the conformance suite of
+//! `keyward::testing`.
+#![cfg(feature = "testing")]
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::{check_provider, fake_values, secrets_dir_with};
+use crate::common::secrets_dir_with;
+use keyward::testing::{check_provider, fake_values};
 use keyward::{ChainProvider, DotenvProvider, FileProvider, MemoryProvider, SecretProvider};
 
 fn memory_with(values: &[(&'static str, String)]) -> MemoryProvider {

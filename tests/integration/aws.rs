@@ -9,26 +9,24 @@
 #![cfg(feature = "aws")]
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::common::misbehaving::{
+    Fake, Reply, Request, assert_clean, assert_redirect_refused, redirect_target,
+};
+use crate::common::servers::{OwnServer, free_port, shared_moto, skip};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::config::{Credentials, SharedCredentialsProvider};
 use aws_sdk_secretsmanager::primitives::Blob;
 use chrono::{TimeDelta, Utc};
-use common::misbehaving::{
-    Fake, Reply, Request, assert_clean, assert_redirect_refused, redirect_target,
-};
-use common::servers::{OwnServer, free_port, shared_moto, skip};
-use keyward::{
-    AsyncSecretProvider, AsyncSecretProviderExt, AwsSecretsManagerProvider, ErrorKind, KeyManager,
-    ManualClock, RemotePolicy,
-};
+use keyward::clock::ManualClock;
+use keyward::provider::RemotePolicy;
+use keyward::provider::aws::AwsSecretsManagerProvider;
+use keyward::{AsyncSecretProvider, AsyncSecretProviderExt, ErrorKind, KeyManager};
 use serde_json::json;
 
 on_both_runtimes!(

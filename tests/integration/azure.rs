@@ -7,20 +7,19 @@
 #![cfg(feature = "azure")]
 #![allow(clippy::unwrap_used)]
 
-mod common;
-mod servers;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, TimeDelta, Utc};
-use common::misbehaving::{Fake, Reply, assert_clean, assert_redirect_refused, redirect_target};
-use keyward::{
-    AsyncSecretProvider, AsyncSecretProviderExt, AzureKeyVaultProvider, ErrorKind, ManualClock,
-    RemotePolicy,
+use crate::common::misbehaving::{
+    Fake, Reply, assert_clean, assert_redirect_refused, redirect_target,
 };
+use crate::servers::ContractServer;
+use chrono::{DateTime, TimeDelta, Utc};
+use keyward::clock::ManualClock;
+use keyward::provider::RemotePolicy;
+use keyward::provider::azure::AzureKeyVaultProvider;
+use keyward::{AsyncSecretProvider, AsyncSecretProviderExt, ErrorKind};
 use serde_json::{Value, json};
-use servers::ContractServer;
 
 on_both_runtimes!(
     passes_the_conformance_suite,
@@ -116,7 +115,7 @@ async fn passes_the_conformance_suite() {
     let Some(azure) = azure() else { return };
     // Key Vault names allow letters, digits and dashes: `beta.token` has no Key Vault name, so
     // the suite runs with the other two fake keys, and `beta.token` must be refused.
-    let present: Vec<_> = common::fake_values()
+    let present: Vec<_> = keyward::testing::fake_values()
         .into_iter()
         .filter(|(key, _)| *key != "beta.token")
         .collect();
@@ -128,7 +127,8 @@ async fn passes_the_conformance_suite() {
     let provider = azure.provider();
     let err = provider.get("beta.token").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidName);
-    servers::check_conformance(provider, present).await;
+    keyward::testing::check_async_provider(&provider, &present, keyward::testing::BAD_REMOTE_NAMES)
+        .await;
 }
 
 async fn reads_version_dates_and_pinned_versions() {
@@ -537,8 +537,8 @@ async fn credentials_come_from_the_environment_as_the_azure_sdks_read_them() {
     ];
     for case in cases {
         let env: Vec<_> = common.iter().chain(case).copied().collect();
-        servers::run_child(
-            "child_reads_with_the_environment_credential",
+        crate::servers::run_child(
+            "azure::child_reads_with_the_environment_credential",
             &env,
             AZURE_VARIABLES,
         );
@@ -559,8 +559,8 @@ async fn credentials_come_from_the_environment_as_the_azure_sdks_read_them() {
 
     // AZURE_CLIENT_SECRET without the other two is a configuration error, not a silent
     // fallback to managed identity.
-    servers::run_child(
-        "child_refuses_an_incomplete_client_secret",
+    crate::servers::run_child(
+        "azure::child_refuses_an_incomplete_client_secret",
         &[("AZURE_CLIENT_SECRET", &secret)],
         AZURE_VARIABLES,
     );
@@ -569,7 +569,7 @@ async fn credentials_come_from_the_environment_as_the_azure_sdks_read_them() {
 #[tokio::test]
 #[ignore = "run in a child process by credentials_come_from_the_environment_as_the_azure_sdks_read_them"]
 async fn child_reads_with_the_environment_credential() {
-    if !servers::is_child() {
+    if !crate::servers::is_child() {
         return;
     }
     let vault = AzureKeyVaultProvider::builder(std::env::var("KEYWARD_TEST_VAULT").unwrap())
@@ -585,7 +585,7 @@ async fn child_reads_with_the_environment_credential() {
 #[test]
 #[ignore = "run in a child process by credentials_come_from_the_environment_as_the_azure_sdks_read_them"]
 fn child_refuses_an_incomplete_client_secret() {
-    if !servers::is_child() {
+    if !crate::servers::is_child() {
         return;
     }
     let err = AzureKeyVaultProvider::builder("https://my-vault.vault.azure.net")

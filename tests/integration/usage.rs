@@ -6,10 +6,12 @@ use std::thread;
 use std::time::Duration;
 
 use chrono::{TimeDelta, TimeZone, Utc};
-use keyward::{
-    Alert, AlertRule, Clock, ErrorKind, EventKind, FailureClass, KeyId, ManualClock, Outcome,
-    RotationState, SecretString, Trigger, Usage, UsageEvent, UsageLog, UsageLogBuilder,
+use keyward::clock::{Clock, ManualClock};
+use keyward::usage::{
+    Alert, AlertRule, EventKind, FailureClass, KeyId, Outcome, RotationState, Trigger, Usage,
+    UsageEvent, UsageLogBuilder,
 };
+use keyward::{ErrorKind, SecretString, UsageLog};
 
 fn fake_value(seed: &str) -> SecretString {
     SecretString::from(format!("sk-proj-{}", seed.repeat(10)))
@@ -547,13 +549,13 @@ fn overlong_names_are_cut_so_memory_stays_bounded() {
     let log = UsageLog::new();
     let long = "é".repeat(100_000);
     let key = KeyId::unread(long.as_str());
-    assert!(key.label().len() <= keyward::MAX_KEY_NAME_LEN);
+    assert!(key.label().len() <= keyward::provider::MAX_KEY_NAME_LEN);
     assert!(key.label().ends_with("..."));
     log.record(Usage::new(&key, long.as_str(), long.as_str()));
     let event = log.recent().pop().unwrap();
-    assert!(event.agent().len() <= keyward::MAX_KEY_NAME_LEN);
+    assert!(event.agent().len() <= keyward::provider::MAX_KEY_NAME_LEN);
     assert!(event.operation().starts_with("éé"));
-    assert!(log.report().keys[0].label.len() <= keyward::MAX_KEY_NAME_LEN);
+    assert!(log.report().keys[0].label.len() <= keyward::provider::MAX_KEY_NAME_LEN);
 }
 
 #[cfg(feature = "serde")]

@@ -5,9 +5,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{TimeDelta, TimeZone, Utc};
-use keyward::{
-    Encodings, KeyManager, ManualClock, Redactor, Result, Secret, SecretMeta, SecretProvider,
-};
+use keyward::clock::ManualClock;
+use keyward::guard::Encodings;
+use keyward::{KeyManager, Redactor, Result, Secret, SecretMeta, SecretProvider};
 
 /// One key whose value the test changes, as a rotation at the source would.
 #[derive(Debug)]
@@ -291,7 +291,7 @@ proptest::proptest! {
             let redactor = manager.redactor();
             redactor.prune().unwrap();
             let current = redactor.current();
-            let now = keyward::Clock::now(&*clock);
+            let now = keyward::clock::Clock::now(&*clock);
             for (value, at) in handed_out {
                 if now < *at + GRACE && !current.is_leak(value) {
                     return Err(format!("{value}, handed out at {at}, passes at {now}"));
@@ -326,7 +326,7 @@ proptest::proptest! {
                 }
             };
             if let Some(key) = got {
-                handed_out.insert(key.expose_secret().to_owned(), keyward::Clock::now(&*clock));
+                handed_out.insert(key.expose_secret().to_owned(), keyward::clock::Clock::now(&*clock));
             }
         }
         check(&handed_out).map_err(proptest::test_runner::TestCaseError::fail)?;
