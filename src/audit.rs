@@ -18,7 +18,7 @@ use crate::manager::KeyManager;
 use crate::rotation::CreatedAt;
 use crate::rotation::RotationStatus;
 use crate::scope::Scope;
-use crate::usage::{KEY_MANAGER_AGENT, UsageLog};
+use crate::usage::UsageLog;
 
 pub use report::{AuditItem, AuditReport, AuditStatus, Check};
 pub use scan::{ScanError, ScanFinding, ScanProgress, ScanReport, Scanner, parse_allowlist};
@@ -367,9 +367,9 @@ impl<'a> Audit<'a> {
             );
             return AuditItem::new(check, AuditStatus::Warn, reason).with_details(warning);
         }
-        let policies: BTreeSet<i64> = keys
+        let policies: BTreeSet<u64> = keys
             .iter()
-            .map(|key| key.policy().rotate_after().num_days())
+            .map(|key| key.policy().rotate_after().as_secs() / 86_400)
             .collect();
         let policies: Vec<String> = policies.iter().map(|days| format!("{days} days")).collect();
         AuditItem::new(
@@ -513,7 +513,7 @@ impl<'a> Audit<'a> {
                     .into_iter()
                     .filter(|row| !row.overflow)
                     .map(|row| row.name)
-                    .filter(|name| name != KEY_MANAGER_AGENT && name != OVERFLOW_ROW),
+                    .filter(|name| name != OVERFLOW_ROW),
             );
         }
         if agents.is_empty() && self.scopes.is_empty() {

@@ -122,7 +122,7 @@ impl Setup {
     fn builder(&self) -> KeyManagerBuilder {
         KeyManager::builder(self.fake.clone())
             .with_clock(self.clock.clone())
-            .without_created_at_companion()
+            .with_created_at_companion(false)
             .on_event(self.events.hook())
     }
 
@@ -135,7 +135,11 @@ impl Setup {
 fn cached_until_the_ttl_passes() {
     let s = Setup::new();
     s.fake.set("API_KEY", &fake_key(1));
-    let manager = s.builder().with_ttl(TimeDelta::minutes(5)).build().unwrap();
+    let manager = s
+        .builder()
+        .with_ttl(Duration::from_secs(5 * 60))
+        .build()
+        .unwrap();
     let first = manager.get("API_KEY").unwrap();
     s.clock.advance(TimeDelta::seconds(299));
     let second = manager.get("API_KEY").unwrap();
@@ -228,9 +232,9 @@ fn stale_value_is_served_within_max_stale_then_the_error_then_recovery() {
     s.fake.set("API_KEY", &value);
     let manager = s
         .builder()
-        .with_ttl(TimeDelta::minutes(5))
-        .with_max_stale(TimeDelta::hours(1))
-        .with_stale_retry_interval(TimeDelta::seconds(30))
+        .with_ttl(Duration::from_secs(5 * 60))
+        .with_max_stale(Duration::from_secs(3600))
+        .with_stale_retry_interval(Duration::from_secs(30))
         .build()
         .unwrap();
     manager.get("API_KEY").unwrap();
@@ -440,7 +444,11 @@ fn a_key_expiring_while_cached_is_refused_without_waiting_for_the_ttl() {
             SecretMeta::new("fake").with_expires_at(expires),
         ),
     );
-    let manager = s.builder().with_ttl(TimeDelta::days(1)).build().unwrap();
+    let manager = s
+        .builder()
+        .with_ttl(Duration::from_secs(86_400))
+        .build()
+        .unwrap();
     manager.get("API_KEY").unwrap();
     s.clock.set(expires - TimeDelta::seconds(1));
     manager.get("API_KEY").unwrap();
@@ -462,7 +470,7 @@ fn expired_keys_can_be_served_with_a_warning() {
             SecretMeta::new("fake").with_created_at(start() - TimeDelta::days(400)),
         ),
     );
-    let policy = RotationPolicy::default().with_max_age(TimeDelta::days(365));
+    let policy = RotationPolicy::default().with_max_age(365 * RotationPolicy::DAY);
     let strict = s.builder().with_policy(policy).build().unwrap();
     let err = strict.get("API_KEY").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Expired);
@@ -471,7 +479,7 @@ fn expired_keys_can_be_served_with_a_warning() {
     let lenient = s
         .builder()
         .with_policy(policy)
-        .serve_expired(true)
+        .with_serve_expired(true)
         .build()
         .unwrap();
     assert!(lenient.get("API_KEY").is_ok());
@@ -488,7 +496,11 @@ fn status_changes_are_announced_once_each() {
             SecretMeta::new("fake").with_created_at(start() - TimeDelta::days(70)),
         ),
     );
-    let manager = s.builder().with_ttl(TimeDelta::days(365)).build().unwrap();
+    let manager = s
+        .builder()
+        .with_ttl(Duration::from_secs(365 * 86_400))
+        .build()
+        .unwrap();
     manager.get("API_KEY").unwrap();
     s.clock.advance(TimeDelta::days(7));
     manager.get("API_KEY").unwrap();
@@ -509,7 +521,7 @@ fn rotation_at_the_source_is_detected_and_the_old_value_kept_for_the_grace_perio
     let manager = {
         let rotations = rotations.clone();
         s.builder()
-            .with_grace_period(TimeDelta::hours(2))
+            .with_grace_period(Duration::from_secs(2 * 3600))
             .on_rotated(move |old, new| {
                 let pair = (
                     old.expose_secret().to_owned(),
@@ -698,7 +710,7 @@ fn a_threads_copies_are_dropped_once_stale() {
     // No event recorder: its events would hold the keys too. No grace period: with one, the
     // manager keeps a key that leaves the cache for it, so that its redactor still knows it.
     let manager = KeyManager::builder(s.fake.clone())
-        .with_grace_period(TimeDelta::zero())
+        .with_grace_period(Duration::ZERO)
         .build()
         .unwrap();
     let held = manager.get("API_KEY").unwrap();
@@ -796,11 +808,11 @@ fn bad_names_and_bad_settings_are_refused() {
     );
     assert_eq!(s.fake.calls("../x"), 0);
     for builder in [
-        s.builder().with_ttl(TimeDelta::zero()),
+        s.builder().with_ttl(Duration::ZERO),
         s.builder().with_capacity(0),
-        s.builder().with_max_stale(TimeDelta::seconds(-1)),
+        s.builder().with_max_stale(Duration::MAX),
         s.builder()
-            .with_policy_for("K", RotationPolicy::new(TimeDelta::days(-1))),
+            .with_policy_for("K", RotationPolicy::every(Duration::ZERO)),
     ] {
         assert_eq!(builder.build().unwrap_err().kind(), ErrorKind::InvalidInput);
     }
@@ -865,8 +877,8 @@ fn readers_see_only_real_values_while_the_source_rotates() {
     }
     let manager = s
         .builder()
-        .with_ttl(TimeDelta::seconds(10))
-        .with_grace_period(TimeDelta::seconds(30))
+        .with_ttl(Duration::from_secs(10))
+        .with_grace_period(Duration::from_secs(30))
         .build()
         .unwrap();
     let stop = Arc::new(AtomicBool::new(false));
@@ -951,8 +963,8 @@ fn creation_dates_at_the_ends_of_time_do_not_panic() {
         let meta = SecretMeta::new("memory").with_created_at(created);
         provider.insert_secret("API_KEY", Secret::new(fake_key(1), meta));
         let manager = KeyManager::builder(provider)
-            .with_policy(RotationPolicy::default().with_warn_before(TimeDelta::days(400)))
-            .serve_expired(true)
+            .with_policy(RotationPolicy::default().with_warn_before(400 * RotationPolicy::DAY))
+            .with_serve_expired(true)
             .build()
             .unwrap();
         manager.get("API_KEY").unwrap();
@@ -1010,4 +1022,144 @@ proptest::proptest! {
         proptest::prop_assert!(!err.to_string().chars().any(char::is_control), "{:?}", err.to_string());
         proptest::prop_assert!(err.to_string().starts_with("secret `"), "{}", err);
     }
+}
+
+/// Every span of the builder is a `Duration`, checked by `build`: one too long to add to a time
+/// is a clear error naming the setting, never a panic, and the longest accepted one works.
+#[test]
+fn spans_too_long_for_a_time_are_refused_by_build() {
+    let s = Setup::new();
+    type Setter = fn(KeyManagerBuilder, Duration) -> KeyManagerBuilder;
+    let setters: [(&str, Setter); 4] = [
+        ("the cache TTL", KeyManagerBuilder::with_ttl),
+        ("max_stale", KeyManagerBuilder::with_max_stale),
+        (
+            "the stale retry interval",
+            KeyManagerBuilder::with_stale_retry_interval,
+        ),
+        ("the grace period", KeyManagerBuilder::with_grace_period),
+    ];
+    for (what, set) in setters {
+        let err = set(s.builder(), Duration::MAX).build().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{what}");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "invalid key manager: {what} of {} seconds is too long: at most 100000 years",
+                u64::MAX
+            )
+        );
+    }
+    let err = s
+        .builder()
+        .with_policy_for("K", RotationPolicy::every(Duration::MAX))
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("(for `K`)"), "{err}");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Any span, however long: `build` refuses it or the manager works with it, through loads,
+    /// stale serving, rotation, invalidation and reports, without a panic.
+    #[test]
+    fn any_span_is_refused_or_works(
+        // Small, around the limit of 100,000 years (3.16e12 s), and far beyond.
+        secs in proptest::prop_oneof![
+            0..10_000u64,
+            3_100_000_000_000..3_200_000_000_000u64,
+            0..u64::MAX / 2,
+            u64::MAX / 2..=u64::MAX,
+        ],
+        which in 0..5usize,
+    ) {
+        let s = Setup::new();
+        s.fake.set("API_KEY", &fake_key(1));
+        let span = Duration::from_secs(secs);
+        let builder = match which {
+            0 => s.builder().with_ttl(span),
+            1 => s.builder().with_max_stale(span),
+            2 => s.builder().with_stale_retry_interval(span),
+            3 => s.builder().with_grace_period(span),
+            _ => s.builder().with_policy(RotationPolicy::every(span).with_warn_before(span)),
+        };
+        let Ok(manager) = builder.build() else {
+            return Ok(());
+        };
+        manager.get("API_KEY").unwrap();
+        manager.redactor();
+        s.fake.outage();
+        s.clock.advance(TimeDelta::days(400));
+        let _ = manager.get("API_KEY");
+        s.fake.recover();
+        s.fake.set("API_KEY", &fake_key(2));
+        let _ = manager.refresh("API_KEY");
+        manager.rotation_report();
+        manager.retired_keys();
+        proptest::prop_assert!(manager.invalidate("API_KEY") || manager.is_empty());
+    }
+}
+
+/// Setters only record: the same settings in any order build the same manager, and a bad one
+/// is reported by `build` wherever it stands.
+#[test]
+fn the_order_of_setters_does_not_matter() {
+    let s = Setup::new();
+    type Setter = Box<dyn Fn(KeyManagerBuilder) -> KeyManagerBuilder>;
+    let setters: Vec<Setter> = vec![
+        Box::new(|b| b.with_ttl(Duration::from_secs(60))),
+        Box::new(|b| b.with_stale_retry_interval(Duration::from_secs(600))),
+        Box::new(|b| b.with_max_stale(Duration::from_secs(7200))),
+        Box::new(|b| b.with_grace_period(Duration::from_secs(10))),
+        Box::new(|b| b.with_capacity(3)),
+        Box::new(|b| b.with_created_at_suffix("_SINCE")),
+        Box::new(|b| b.with_created_at_companion(true)),
+        Box::new(|b| b.with_serve_expired(true)),
+        Box::new(|b| b.with_policy(RotationPolicy::every_days(30))),
+        Box::new(|b| b.with_policy_for("K", RotationPolicy::every_days(7))),
+    ];
+    let build = |order: &[usize], bad: Option<usize>| {
+        let mut builder = s.builder();
+        for (position, index) in order.iter().enumerate() {
+            if bad == Some(position) {
+                builder = builder.with_policy_for("BAD", RotationPolicy::every(Duration::ZERO));
+            }
+            builder = setters[*index](builder);
+        }
+        builder.build().map(|manager| format!("{manager:?}"))
+    };
+    let forward: Vec<usize> = (0..setters.len()).collect();
+    let expected = build(&forward, None).unwrap();
+    assert!(expected.contains("_SINCE"), "{expected}");
+    let mut order = forward.clone();
+    for round in 0..setters.len() {
+        order.rotate_left(3);
+        order.swap(round, setters.len() - 1 - round);
+        assert_eq!(build(&order, None).unwrap(), expected, "{order:?}");
+        let err = build(&order, Some(round)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("`BAD`"), "{err}");
+    }
+    // The companion switch and its suffix do not undo each other in either order.
+    let off_then_suffix = s
+        .builder()
+        .with_created_at_companion(false)
+        .with_created_at_suffix("_SINCE")
+        .build()
+        .unwrap();
+    let suffix_then_off = s
+        .builder()
+        .with_created_at_suffix("_SINCE")
+        .with_created_at_companion(false)
+        .build()
+        .unwrap();
+    assert_eq!(
+        format!("{off_then_suffix:?}"),
+        format!("{suffix_then_off:?}")
+    );
+    s.fake.set("API_KEY", &fake_key(1));
+    s.fake.set("API_KEY_SINCE", "2020-01-01");
+    off_then_suffix.get("API_KEY").unwrap();
+    assert_eq!(s.fake.calls("API_KEY_SINCE"), 0, "the companion stays off");
 }

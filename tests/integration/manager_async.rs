@@ -160,7 +160,7 @@ impl Setup {
     fn builder(&self) -> KeyManagerBuilder {
         KeyManager::builder_async(SharedFake(self.fake.clone()))
             .with_clock(self.clock.clone())
-            .without_created_at_companion()
+            .with_created_at_companion(false)
             .on_event(self.events.hook())
     }
 
@@ -194,7 +194,11 @@ async fn settle() {
 async fn cached_until_the_ttl_passes() {
     let s = Setup::new();
     s.fake.set("API_KEY", &fake_key(1));
-    let manager = s.builder().with_ttl(TimeDelta::minutes(5)).build().unwrap();
+    let manager = s
+        .builder()
+        .with_ttl(Duration::from_secs(5 * 60))
+        .build()
+        .unwrap();
     let first = manager.get_async("API_KEY").await.unwrap();
     s.clock.advance(TimeDelta::seconds(299));
     let second = manager.get_async("API_KEY").await.unwrap();
@@ -279,9 +283,9 @@ async fn stale_value_is_served_within_max_stale_then_the_error_then_recovery() {
     s.fake.set("API_KEY", &value);
     let manager = s
         .builder()
-        .with_ttl(TimeDelta::minutes(5))
-        .with_max_stale(TimeDelta::hours(1))
-        .with_stale_retry_interval(TimeDelta::seconds(30))
+        .with_ttl(Duration::from_secs(5 * 60))
+        .with_max_stale(Duration::from_secs(3600))
+        .with_stale_retry_interval(Duration::from_secs(30))
         .build()
         .unwrap();
     manager.get_async("API_KEY").await.unwrap();
@@ -467,7 +471,7 @@ async fn expired_keys_are_refused() {
     assert!(err.to_string().contains("`API_KEY`"), "{err}");
     assert!(!err.to_string().contains(&fake_key(1)));
 
-    let serving = s.builder().serve_expired(true).build().unwrap();
+    let serving = s.builder().with_serve_expired(true).build().unwrap();
     assert!(serving.get_async("API_KEY").await.is_ok());
 }
 
@@ -685,7 +689,7 @@ impl SecretProvider for SlowSync {
 fn threads_and_tasks_share_one_fetch_of_a_sync_provider() {
     let provider = Arc::new(SlowSync::default());
     let manager = KeyManager::builder(provider.clone())
-        .without_created_at_companion()
+        .with_created_at_companion(false)
         .build()
         .unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -2,10 +2,12 @@
 #![allow(clippy::unwrap_used)]
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use keyward::clock::ManualClock;
-use keyward::{KeyManager, Result, Secret, SecretMeta, SecretProvider};
+use keyward::guard::Encodings;
+use keyward::{KeyManager, Redactor, Result, Secret, SecretMeta, SecretProvider};
 
 /// One key whose value the test changes, as a rotation at the source would.
 #[derive(Debug)]
@@ -32,8 +34,8 @@ fn the_redactor_follows_loads_and_rotations() {
     let provider = Arc::new(Rotating(Mutex::new(old.clone())));
     let manager = KeyManager::builder(provider.clone())
         .with_clock(clock.clone())
-        .with_grace_period(TimeDelta::hours(1))
-        .without_created_at_companion()
+        .with_grace_period(Duration::from_secs(3600))
+        .with_created_at_companion(false)
         .build()
         .unwrap();
 
@@ -156,9 +158,9 @@ fn new_manager(source: &Arc<Source>, clock: &Arc<ManualClock>, capacity: usize) 
     KeyManager::builder(source.clone())
         .with_clock(clock.clone())
         .with_capacity(capacity)
-        .with_ttl(TimeDelta::minutes(15))
-        .with_grace_period(GRACE)
-        .without_created_at_companion()
+        .with_ttl(Duration::from_secs(15 * 60))
+        .with_grace_period(GRACE.to_std().unwrap())
+        .with_created_at_companion(false)
         .build()
         .unwrap()
 }
@@ -331,16 +333,118 @@ proptest::proptest! {
     }
 }
 
-/// A grace period longer than the redactor can count from now is as good as forever: the
-/// manager's redactor still takes every key. (A rotation under such a grace is the manager's
-/// own arithmetic, checked where the manager validates its grace period.)
+/// The manager's redactor takes the settings given to the builder: a minimum length below the
+/// default, detection of unknown keys, encodings, secrets of its own, and keeps the manager's
+/// grace period for rotated and departed values.
 #[test]
-fn a_grace_period_of_any_length_keeps_keys_redacted() {
+fn the_redactor_takes_the_settings_given_to_the_builder() {
+    let short = "Qz7-4xK"; // 7 characters: below the default minimum of 8
+    let rotated = "Wp2-9vL";
+    let theirs = format!("ghp_{}", "q7Rt2mXz9K".repeat(4));
+    let fixed = keyward::SecretString::from(format!("sk-fixed-{}", "F1x3d".repeat(6)));
+    let text = |value: &str| format!("key {value} token {theirs} fixed {}", fixed.expose_secret());
+
+    // By default the short key is left out (it cannot be redacted), and unknown keys are not
+    // looked for.
+    let provider = Arc::new(Rotating(Mutex::new(short.to_owned())));
+    let plain = KeyManager::builder(provider.clone()).build().unwrap();
+    plain.get("OPENAI_API_KEY").unwrap();
+    assert_eq!(plain.redactor().current().redact(&text(short)), text(short));
+
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap(),
+    ));
+    let settings = || {
+        Redactor::builder()
+            .with_min_len(6)
+            .with_unknown_detection(true)
+            .with_secret("FIXED", &fixed)
+    };
+    let manager = KeyManager::builder(provider.clone())
+        .with_clock(clock.clone())
+        .with_grace_period(Duration::from_secs(3600))
+        .with_redactor(settings())
+        .build()
+        .unwrap();
+    manager.get("OPENAI_API_KEY").unwrap();
+    let redactor = manager.redactor();
+    let expected =
+        "key [REDACTED:OPENAI_API_KEY] token [REDACTED:GitHub token] fixed [REDACTED:FIXED]";
+    assert_eq!(redactor.current().redact(&text(short)), expected);
+
+    // Rotated at the source: the old short value stays redacted for the grace period.
+    *provider.0.lock().unwrap() = rotated.to_owned();
+    manager.refresh("OPENAI_API_KEY").unwrap();
+    let both = format!("{short} {rotated}");
+    assert_eq!(
+        redactor.current().redact(&both),
+        "[REDACTED:OPENAI_API_KEY] [REDACTED:OPENAI_API_KEY]"
+    );
+    clock.advance(TimeDelta::hours(2));
+    redactor.prune().unwrap();
+    assert_eq!(
+        redactor.current().redact(&both),
+        format!("{short} [REDACTED:OPENAI_API_KEY]")
+    );
+
+    // A short value that left the cache before the redactor was made is kept for it too.
+    *provider.0.lock().unwrap() = short.to_owned();
+    let late = KeyManager::builder(provider.clone())
+        .with_clock(clock.clone())
+        .with_grace_period(Duration::from_secs(3600))
+        .with_redactor(settings())
+        .build()
+        .unwrap();
+    late.get("OPENAI_API_KEY").unwrap();
+    assert!(late.invalidate("OPENAI_API_KEY"));
+    assert_eq!(
+        late.redactor().current().redact(short),
+        "[REDACTED:OPENAI_API_KEY]"
+    );
+    clock.advance(TimeDelta::hours(2));
+    late.redactor().prune().unwrap();
+    assert_eq!(late.redactor().current().redact(short), short);
+}
+
+#[test]
+fn the_redactor_settings_choose_the_encodings_and_are_checked_by_build() {
+    let value = format!("sk-proj-{}", "3nc0ded".repeat(6));
+    let encoded: String = value.bytes().map(|byte| format!("{byte:02x}")).collect();
+    let raw_only = KeyManager::builder(Rotating(Mutex::new(value.clone())))
+        .with_redactor(Redactor::builder().with_encodings(Encodings::RAW))
+        .build()
+        .unwrap();
+    raw_only.get("OPENAI_API_KEY").unwrap();
+    assert!(raw_only.redactor().current().is_leak(&value));
+    assert!(!raw_only.redactor().current().is_leak(&encoded));
+    let every = KeyManager::builder(Rotating(Mutex::new(value.clone())))
+        .build()
+        .unwrap();
+    every.get("OPENAI_API_KEY").unwrap();
+    assert!(every.redactor().current().is_leak(&encoded));
+
+    let err = KeyManager::builder(Rotating(Mutex::new(value)))
+        .with_redactor(Redactor::builder().with_fragment_len(3))
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), keyward::ErrorKind::InvalidInput);
+    assert!(
+        err.to_string()
+            .starts_with("invalid key manager: the redactor settings: fragment length 3"),
+        "{err}"
+    );
+}
+
+/// The longest grace period the builder accepts is one the redactor can count from now: the
+/// manager's redactor still takes every key (a longer one is refused by `build`).
+#[test]
+fn the_longest_grace_period_keeps_keys_redacted() {
     let value = format!("sk-proj-{}", "F0reverK".repeat(5));
     let provider = Rotating(Mutex::new(value.clone()));
+    let longest = Duration::from_secs(100_000 * 366 * 86_400);
     let manager = KeyManager::builder(provider)
-        .with_grace_period(TimeDelta::MAX)
-        .without_created_at_companion()
+        .with_grace_period(longest)
+        .with_created_at_companion(false)
         .build()
         .unwrap();
     manager.get("OPENAI_API_KEY").unwrap();
@@ -349,4 +453,8 @@ fn a_grace_period_of_any_length_keeps_keys_redacted() {
         redactor.current().redact(&format!("key {value}")),
         "key [REDACTED:OPENAI_API_KEY]"
     );
+    let too_long = KeyManager::builder(Rotating(Mutex::new(value)))
+        .with_grace_period(longest + Duration::from_secs(1))
+        .build();
+    assert!(too_long.is_err());
 }

@@ -169,7 +169,7 @@ async fn a_version_bump_is_a_rotation_with_the_servers_times<R: Remote>() {
     let events = Events::default();
     let manager = KeyManager::builder_async(remote.provider().await)
         .with_clock(clock.clone())
-        .with_ttl(TimeDelta::minutes(5))
+        .with_ttl(Duration::from_secs(5 * 60))
         .on_event(events.hook())
         .build()
         .unwrap();
@@ -266,9 +266,9 @@ async fn an_outage_serves_stale_within_max_stale_then_errors_then_recovers<R: Re
     let events = Events::default();
     let manager = KeyManager::builder_async(remote.provider().await)
         .with_clock(clock.clone())
-        .with_ttl(TimeDelta::minutes(5))
-        .with_max_stale(TimeDelta::hours(1))
-        .with_stale_retry_interval(TimeDelta::seconds(30))
+        .with_ttl(Duration::from_secs(5 * 60))
+        .with_max_stale(Duration::from_secs(3600))
+        .with_stale_retry_interval(Duration::from_secs(30))
         .on_event(events.hook())
         .build()
         .unwrap();

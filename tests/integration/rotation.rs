@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use keyward::clock::{Clock, ManualClock};
@@ -136,7 +137,7 @@ fn companion_lookup_can_be_renamed_or_turned_off() {
     );
     let off = KeyManager::builder(provider)
         .with_clock(clock.clone())
-        .without_created_at_companion()
+        .with_created_at_companion(false)
         .build()
         .unwrap();
     assert!(!off.get("API_KEY").unwrap().created_at().is_known());
@@ -155,7 +156,7 @@ fn per_key_policies_override_the_default() {
         .with("LONG_LIVED_CREATED_AT", created.as_str());
     let manager = KeyManager::builder(provider)
         .with_clock(clock.clone())
-        .with_policy_for("SHORT_LIVED", RotationPolicy::new(TimeDelta::days(30)))
+        .with_policy_for("SHORT_LIVED", RotationPolicy::every_days(30))
         .build()
         .unwrap();
     let now = clock.now();
@@ -254,4 +255,54 @@ fn report_serializes_to_json_without_values() {
     assert_eq!(entries[1]["created_at"]["from"], "unknown");
     assert_eq!(entries[1]["status"], "unknown");
     assert!(entries[1]["age_days"].is_null());
+}
+
+/// A policy in days reads without chrono, and its periods are `Duration`s.
+#[test]
+fn policies_are_written_in_durations() {
+    let ninety = Duration::from_secs(90 * 86_400);
+    assert_eq!(
+        RotationPolicy::every(ninety),
+        RotationPolicy::every_days(90)
+    );
+    assert_eq!(
+        RotationPolicy::every(90 * RotationPolicy::DAY),
+        RotationPolicy::default()
+    );
+    let policy = RotationPolicy::every_days(30)
+        .with_warn_before(7 * RotationPolicy::DAY)
+        .with_max_age(45 * RotationPolicy::DAY);
+    assert_eq!(policy.rotate_after(), Duration::from_secs(30 * 86_400));
+    assert_eq!(policy.warn_before(), Duration::from_secs(7 * 86_400));
+    assert_eq!(policy.max_age(), Some(Duration::from_secs(45 * 86_400)));
+    policy.validate().unwrap();
+    // Periods past 100,000 years are refused, as every span of the crate.
+    RotationPolicy::every_days(u32::MAX).validate().unwrap_err();
+    RotationPolicy::every_days(36_500_000).validate().unwrap();
+
+    let clock = Arc::new(ManualClock::new(start()));
+    let mut provider = MemoryProvider::new();
+    provider.insert_secret(
+        "API_KEY",
+        Secret::new(
+            fake_key("a"),
+            SecretMeta::new("x").with_created_at(start() - TimeDelta::days(24)),
+        ),
+    );
+    let manager = KeyManager::builder(provider)
+        .with_clock(clock.clone())
+        .with_policy(policy)
+        .build()
+        .unwrap();
+    let key = manager.get("API_KEY").unwrap();
+    assert_eq!(key.status_at(clock.now()), RotationStatus::DueSoon);
+    clock.advance(TimeDelta::days(6));
+    assert_eq!(key.status_at(clock.now()), RotationStatus::Due);
+    clock.advance(TimeDelta::days(15));
+    assert_eq!(key.status_at(clock.now()), RotationStatus::Expired);
+    let err = manager.refresh("API_KEY").unwrap_err();
+    assert!(
+        err.to_string().contains("the maximum age of 45 days"),
+        "{err}"
+    );
 }

@@ -8,7 +8,8 @@ use std::time::Duration;
 use chrono::{TimeDelta, TimeZone, Utc};
 use keyward::clock::{Clock, ManualClock};
 use keyward::usage::{
-    Alert, AlertRule, FailureClass, KeyId, Outcome, RotationState, Trigger, Usage, UsageLogBuilder,
+    Alert, AlertRule, EventKind, FailureClass, KeyId, Outcome, RotationState, Trigger, Usage,
+    UsageEvent, UsageLogBuilder,
 };
 use keyward::{ErrorKind, SecretString, UsageLog};
 
@@ -591,4 +592,198 @@ fn events_and_alerts_serialize_flat_without_values() {
     for json in [event.to_string(), alert.to_string()] {
         assert!(!json.contains(value.expose_secret()), "{json}");
     }
+}
+
+#[test]
+fn the_managers_events_are_counted_and_shown_apart_from_the_uses() {
+    let log = UsageLog::new();
+    let value = fake_value("Ab3d");
+    let key = KeyId::new("K", &value);
+    log.record(Usage::fetch(&key));
+    log.record(Usage::fetch(&key).with_outcome(Outcome::failure(FailureClass::Server)));
+    log.record(Usage::rotation_check(&key, RotationState::Due));
+    log.record(ok(&key));
+
+    let events = log.recent();
+    let kinds: Vec<EventKind> = events.iter().map(UsageEvent::kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            EventKind::Fetch,
+            EventKind::Fetch,
+            EventKind::RotationCheck,
+            EventKind::Use
+        ]
+    );
+    let line = events[0].to_string();
+    assert!(
+        line.contains(" [fetch] agent=key-manager op=fetch key=K"),
+        "{line}"
+    );
+    assert!(!events[3].to_string().contains('['), "{}", events[3]);
+
+    let report = log.report();
+    assert_eq!((report.total.uses, report.total.failures), (1, 0));
+    assert_eq!(
+        (
+            report.manager.fetches,
+            report.manager.failed_fetches,
+            report.manager.rotation_checks
+        ),
+        (2, 1, 1)
+    );
+    assert_eq!(report.keys[0].manager, report.manager);
+    assert_eq!(report.keys[0].stats.uses, 1);
+    assert_eq!(report.keys[0].rotation, Some(RotationState::Due));
+    let agents: Vec<&str> = report.agents.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(agents, ["researcher"]);
+    let text = report.to_string();
+    assert!(
+        text.contains("1 uses, 0 failed (0.0%), 0 denied; key manager: 2 fetches (1 failed), 1 rotation checks"),
+        "{text}"
+    );
+    assert!(text.contains("2 (1 failed)"), "{text}");
+    assert!(!text.contains(value.expose_secret()));
+}
+
+#[test]
+fn a_successful_fetch_states_the_rotation_and_a_failed_one_does_not() {
+    let clock = clock();
+    let (log, alerts) = alerting(&clock, [AlertRule::RotationDue], |b| {
+        b.with_alert_cooldown(Duration::ZERO)
+    });
+    let key = KeyId::new("K", &fake_value("Ab3d"));
+    log.record(Usage::rotation_check(&key, RotationState::Due));
+    log.record(
+        Usage::fetch(&KeyId::unread("K")).with_outcome(Outcome::failure(FailureClass::Server)),
+    );
+    assert!(
+        alerts.lock().unwrap().is_empty(),
+        "the manager's events fire nothing"
+    );
+    log.record(ok(&key));
+    assert_eq!(
+        alerts.lock().unwrap().len(),
+        1,
+        "used while the manager says due"
+    );
+    // Fetched again, of unknown age: no longer known to be due.
+    log.record(Usage::fetch(&key));
+    assert_eq!(log.report().keys[0].rotation, None);
+    log.record(ok(&key));
+    assert_eq!(alerts.lock().unwrap().len(), 1);
+    log.record(Usage::fetch(&key).with_rotation(RotationState::Expired));
+    log.record(ok(&key));
+    let fired = alerts.lock().unwrap();
+    assert_eq!(
+        fired.iter().map(Alert::trigger).collect::<Vec<_>>(),
+        [
+            Trigger::Rotation {
+                state: RotationState::Due
+            },
+            Trigger::Rotation {
+                state: RotationState::Expired
+            }
+        ]
+    );
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn the_managers_events_serialize_with_their_kind() {
+    let log = UsageLog::new();
+    let key = KeyId::new("K", &fake_value("Ab3d"));
+    log.record(Usage::fetch(&key));
+    log.record(Usage::rotation_check(&key, RotationState::DueSoon));
+    log.record(ok(&key));
+    let kinds: Vec<serde_json::Value> = log
+        .recent()
+        .into_iter()
+        .map(|event| serde_json::to_value(event).unwrap()["kind"].clone())
+        .collect();
+    assert_eq!(kinds, ["fetch", "rotation_check", "use"]);
+    let json = serde_json::to_value(log.report()).unwrap();
+    assert_eq!(json["manager"]["fetches"], 1);
+    assert_eq!(json["manager"]["rotation_checks"], 1);
+    assert_eq!(json["keys"][0]["manager"]["fetches"], 1);
+    assert_eq!(json["total"]["uses"], 1);
+}
+
+/// The limits are associated constants, and they are the defaults a log works with.
+#[test]
+fn default_limits_are_the_associated_constants() {
+    let log = UsageLog::new();
+    let key = KeyId::new("K", &fake_value("Ab3d"));
+    for _ in 0..UsageLog::DEFAULT_CAPACITY + 5 {
+        log.record(ok(&key));
+    }
+    assert_eq!(log.recent().len(), UsageLog::DEFAULT_CAPACITY);
+    for i in 0..UsageLog::DEFAULT_MAX_NAMES + 3 {
+        log.record(Usage::new(&KeyId::unread(format!("KEY_{i}")), "a", "op"));
+    }
+    let report = log.report();
+    assert_eq!(
+        report.keys.len(),
+        UsageLog::DEFAULT_MAX_NAMES + 1,
+        "one overflow row"
+    );
+    assert!(report.keys.last().unwrap().overflow);
+    assert_eq!(UsageLog::DEFAULT_ALERT_COOLDOWN, Duration::from_secs(60));
+
+    let limit = AlertRule::MAX_WINDOW_CALLS;
+    let minute = Duration::from_secs(60);
+    let with = |rule| UsageLog::builder().with_rule(rule).on_alert(|_| {}).build();
+    assert!(with(AlertRule::burst(limit - 1, minute)).is_ok());
+    assert!(with(AlertRule::burst(limit, minute)).is_err());
+    assert!(with(AlertRule::failure_rate(0.5, minute, limit)).is_ok());
+    assert!(with(AlertRule::failure_rate(0.5, minute, limit + 1)).is_err());
+}
+
+/// Setters only record: the same settings in any order build the same log, and a bad one is
+/// reported by `build` wherever it stands.
+#[test]
+fn the_order_of_usage_log_setters_does_not_matter() {
+    let clock = clock();
+    type Setter = Box<dyn Fn(UsageLogBuilder) -> UsageLogBuilder>;
+    let setters: Vec<Setter> = vec![
+        Box::new({
+            let clock = clock.clone();
+            move |b| b.with_clock(clock.clone())
+        }),
+        Box::new(|b| b.with_rule(AlertRule::EveryFailure)),
+        Box::new(|b| b.on_alert(|_| {})),
+        Box::new(|b| b.with_alert_cooldown(Duration::from_secs(5))),
+        Box::new(|b| b.with_capacity(7)),
+        Box::new(|b| b.with_max_keys(2)),
+        Box::new(|b| b.with_max_operations(3)),
+        Box::new(|b| b.with_max_agents(4)),
+    ];
+    let build = |order: &[usize], bad: Option<usize>| {
+        let mut builder = UsageLog::builder();
+        for (position, index) in order.iter().enumerate() {
+            if bad == Some(position) {
+                builder = builder.with_rule(AlertRule::burst(0, Duration::from_secs(1)));
+            }
+            builder = setters[*index](builder);
+        }
+        builder.build().map(|log| format!("{log:?}"))
+    };
+    let mut order: Vec<usize> = (0..setters.len()).collect();
+    let expected = build(&order, None).unwrap();
+    for round in 0..setters.len() {
+        order.rotate_left(3);
+        order.swap(round, setters.len() - 1 - round);
+        assert_eq!(build(&order, None).unwrap(), expected, "{order:?}");
+        let err = build(&order, Some(round)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    }
+    // A cooldown too long to add to a time is refused by `build`, naming it.
+    let err = UsageLog::builder()
+        .with_alert_cooldown(Duration::MAX)
+        .build()
+        .unwrap_err();
+    assert!(
+        err.to_string().starts_with("the alert cooldown of "),
+        "{err}"
+    );
 }

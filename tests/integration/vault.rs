@@ -1052,9 +1052,9 @@ async fn a_refused_token_stops_the_manager_serving_the_key() {
         let clock = Arc::new(ManualClock::new(start));
         let manager = KeyManager::builder_async(credentials().provider(&server.address, false))
             .with_clock(clock.clone())
-            .with_ttl(TimeDelta::minutes(5))
-            .with_max_stale(TimeDelta::hours(1))
-            .without_created_at_companion()
+            .with_ttl(Duration::from_secs(5 * 60))
+            .with_max_stale(Duration::from_secs(3600))
+            .with_created_at_companion(false)
             .build()
             .unwrap();
         let good = manager.get_async("app").await.unwrap();

@@ -1,31 +1,43 @@
 //! The usage log as a listener of [`KeyManager`](crate::KeyManager) events: fetches, failed
-//! refreshes and rotation status changes become uses of the agent [`KEY_MANAGER_AGENT`], so the
-//! same counters and alert rules cover them. The manager does not know this module exists.
+//! refreshes and rotation status changes become the log's fetches and rotation checks, kept apart
+//! from the agents' uses. It lives with the manager, the higher layer: the usage log knows
+//! nothing of the manager.
 
+use super::KeyEvent;
 use crate::error::ErrorKind;
-use crate::manager::KeyEvent;
 use crate::rotation::{ManagedKey, RotationStatus};
+use crate::usage::{FailureClass, KeyId, Outcome, RotationState, Usage, UsageLog};
 
-use super::{FailureClass, KeyId, Outcome, RotationState, Usage, UsageLog};
-
-/// The agent name under which a [`UsageLog`] records the events of a key manager.
-pub const KEY_MANAGER_AGENT: &str = "key-manager";
+// For links in the documentation.
+#[cfg(doc)]
+use crate::usage::EventKind;
 
 impl UsageLog {
     /// Records a [`KeyEvent`] of a key manager; pass it to
     /// [`KeyManagerBuilder::on_event`](crate::manager::KeyManagerBuilder::on_event).
     ///
+    /// The manager's events are its own work, not an agent's calls: they are recorded as
+    /// [`EventKind::Fetch`] and [`EventKind::RotationCheck`], counted in the report's `manager`
+    /// columns and never in the uses, and the alert rules do not look at them (a
+    /// manager refreshing a key does not water down an agent's failure rate). What they tell
+    /// about a key's rotation state is kept, and
+    /// [`AlertRule::RotationDue`](crate::usage::AlertRule::RotationDue) fires when an agent then uses
+    /// a key that is due or expired.
+    ///
     /// | event | recorded as |
     /// | --- | --- |
-    /// | `Loaded`, `Refreshed`, `Rotated` | a successful `fetch` |
-    /// | `RefreshFailed` | a failed `fetch`, classed by the error's kind |
-    /// | `DueSoon`, `Due`, `Expired` | a `rotation-check` with that state, which fires [`AlertRule::RotationDue`](crate::usage::AlertRule::RotationDue) for due and expired keys |
+    /// | `Loaded`, `Refreshed`, `Rotated` | a successful fetch, with the key's rotation state |
+    /// | `RefreshFailed` | a failed fetch, classed by the error's kind |
+    /// | `DueSoon`, `Due`, `Expired` | a rotation check with that state |
     /// | `StaleServed`, `Retired` | nothing more: the failure was recorded as `RefreshFailed` |
+    ///
+    /// To be alerted when the source fails, watch [`KeyEvent::RefreshFailed`] in a hook of
+    /// your own: it is the manager's failure, not an agent's.
     ///
     /// ```
     /// use std::sync::Arc;
     /// use keyward::{KeyManager, MemoryProvider, UsageLog};
-    /// use keyward::usage::AlertRule;
+    /// use keyward::usage::{AlertRule, KeyId, Usage};
     ///
     /// let log = Arc::new(UsageLog::builder().with_rule(AlertRule::EveryFailure).on_alert(|a| eprintln!("{a}")).build()?);
     /// let manager = KeyManager::builder(MemoryProvider::new().with("TOKEN", "not-a-real-token-000"))
@@ -34,10 +46,12 @@ impl UsageLog {
     ///         move |event| log.record_key_event(event)
     ///     })
     ///     .build()?;
-    /// manager.get("TOKEN")?;
+    /// let key = manager.get("TOKEN")?;
     /// assert!(manager.get("MISSING").is_err());
+    /// log.record(Usage::new(&KeyId::new("TOKEN", key.value()), "researcher", "call"));
     /// let report = log.report();
-    /// assert_eq!((report.total.uses, report.total.failures), (2, 1));
+    /// assert_eq!((report.total.uses, report.total.failures), (1, 0), "the agent's use");
+    /// assert_eq!((report.manager.fetches, report.manager.failed_fetches), (2, 1));
     /// # Ok::<(), keyward::Error>(())
     /// ```
     pub fn record_key_event(&self, event: &KeyEvent) {
@@ -45,7 +59,7 @@ impl UsageLog {
             KeyEvent::Loaded { key }
             | KeyEvent::Refreshed { key }
             | KeyEvent::Rotated { new: key, .. } => {
-                let usage = Usage::new(&key_id(key), KEY_MANAGER_AGENT, "fetch");
+                let usage = Usage::fetch(&key_id(key));
                 match RotationState::from_status(key.status_at(self.now())) {
                     Some(state) => usage.with_rotation(state),
                     None => usage,
@@ -53,7 +67,7 @@ impl UsageLog {
             }
             KeyEvent::RefreshFailed {
                 name, error_kind, ..
-            } => Usage::new(&KeyId::unread(name.as_str()), KEY_MANAGER_AGENT, "fetch")
+            } => Usage::fetch(&KeyId::unread(name.as_str()))
                 .with_outcome(Outcome::failure(failure_class(*error_kind))),
             KeyEvent::DueSoon { key } => rotation_check(key, RotationState::DueSoon),
             KeyEvent::Due { key } => rotation_check(key, RotationState::Due),
@@ -69,10 +83,10 @@ fn key_id(key: &ManagedKey) -> KeyId {
 }
 
 fn rotation_check(key: &ManagedKey, state: RotationState) -> Usage {
-    Usage::new(&key_id(key), KEY_MANAGER_AGENT, "rotation-check").with_rotation(state)
+    Usage::rotation_check(&key_id(key), state)
 }
 
-/// The failure class of a provider error, for counting and alerting.
+/// The failure class of a provider error, for counting.
 fn failure_class(kind: ErrorKind) -> FailureClass {
     match kind {
         ErrorKind::PermissionDenied | ErrorKind::InsecurePermissions => FailureClass::Forbidden,
