@@ -88,15 +88,15 @@ fn bench(c: &mut Criterion) {
         found.len(),
         found
             .iter()
-            .filter(|d| d.confidence() == keyward::Confidence::High)
+            .filter(|d| d.confidence() == keyward::guard::Confidence::High)
             .count(),
         found
             .iter()
-            .filter(|d| d.confidence() == keyward::Confidence::Medium)
+            .filter(|d| d.confidence() == keyward::guard::Confidence::Medium)
             .count(),
         found
             .iter()
-            .filter(|d| d.confidence() == keyward::Confidence::Low)
+            .filter(|d| d.confidence() == keyward::guard::Confidence::Low)
             .count(),
     );
 
@@ -143,7 +143,9 @@ fn bench(c: &mut Criterion) {
     group.bench_function("find (formats + generic)", |b| {
         b.iter(|| detector.find(black_box(&text)).len())
     });
-    let formats_only = Detector::builder().generic(false).build();
+    let Ok(formats_only) = Detector::builder().with_generic(false).build() else {
+        unreachable!("the defaults with the generic rule off are valid")
+    };
     group.bench_function("find (formats only)", |b| {
         b.iter(|| formats_only.find(black_box(&text)).len())
     });

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use keyward::{Redactor, SecretString, SharedRedactor};
+use keyward::guard::SharedRedactor;
+use keyward::{Redactor, SecretString};
 
 const CORPUS_BYTES: usize = 64 << 20;
 const PLANT_EVERY: usize = 256 << 10;
@@ -175,7 +176,7 @@ fn corpus(planted: &[SecretString]) -> (String, usize) {
 fn redactor(secrets: &[SecretString]) -> Redactor {
     let mut builder = Redactor::builder();
     for (i, s) in secrets.iter().enumerate() {
-        builder = builder.secret(format!("KEY_{i}"), s).unwrap();
+        builder = builder.with_secret(format!("KEY_{i}"), s);
     }
     builder.build().unwrap()
 }

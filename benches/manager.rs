@@ -18,7 +18,6 @@ use std::sync::{Arc, Barrier, RwLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use chrono::TimeDelta;
 use criterion::{Criterion, criterion_group, criterion_main};
 use keyward::{EnvProvider, KeyManager, MemoryProvider, SecretProvider};
 
@@ -62,8 +61,8 @@ where
 
 fn manager(provider: impl SecretProvider + 'static) -> KeyManager {
     KeyManager::builder(provider)
-        .with_ttl(TimeDelta::days(1))
-        .without_created_at_companion()
+        .with_ttl(Duration::from_secs(86_400))
+        .with_created_at_companion(false)
         .build()
         .unwrap()
 }

@@ -4,7 +4,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use keyward::{Fingerprinter, fingerprint, mask};
+use keyward::Fingerprinter;
+use keyward::{fingerprint, mask};
 
 fn bench(c: &mut Criterion) {
     let key = format!("sk-proj-{}", "Bench0Key1".repeat(12));

@@ -15,9 +15,9 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use chrono::TimeDelta;
 use criterion::{Criterion, criterion_group};
-use keyward::{AsyncSecretProvider, KeyManager, VaultProvider};
+use keyward::provider::vault::VaultProvider;
+use keyward::{AsyncSecretProvider, KeyManager};
 use serde_json::json;
 use tokio::runtime::Runtime;
 
@@ -84,7 +84,7 @@ fn remote(c: &mut Criterion, server: &Server) {
     runtime.block_on(write_secret(server));
     let vault = provider(server);
     let manager = KeyManager::builder_async(provider(server))
-        .with_ttl(TimeDelta::days(1))
+        .with_ttl(Duration::from_secs(86_400))
         .build()
         .unwrap();
     // Warm the connection pools and the token lookup of both.

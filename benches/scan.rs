@@ -15,7 +15,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use keyward::Scanner;
+use keyward::audit::Scanner;
 
 fn tree() -> PathBuf {
     if let Some(dir) = std::env::var_os("KEYWARD_SCAN_BENCH_DIR") {

@@ -8,9 +8,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use keyward::{
-    Alert, AlertRule, FailureClass, KeyId, Outcome, Scope, SecretString, Usage, UsageLog,
-};
+use keyward::usage::{Alert, AlertRule, FailureClass, KeyId, Outcome, Usage};
+use keyward::{Scope, SecretString, UsageLog};
 
 fn plain_log() -> UsageLog {
     UsageLog::new()
@@ -84,7 +83,7 @@ fn record(c: &mut Criterion) {
 fn scoped_key_use(c: &mut Criterion) {
     let log = Arc::new(plain_log());
     let key = Scope::for_agent("researcher")
-        .operations(["chat", "embeddings"])
+        .with_operations(["chat", "embeddings"])
         .allow("OPENAI_API_KEY", ["chat"])
         .build()
         .unwrap()

@@ -11,15 +11,16 @@
 use std::error::Error;
 use std::io::Write;
 
-use keyward::{RedactingWriter, Redactor, SecretString};
+use keyward::guard::RedactingWriter;
+use keyward::{Redactor, SecretString};
 
 fn main() -> Result<(), Box<dyn Error>> {
     // Fake keys, obviously not real ones.
     let openai = SecretString::from(format!("sk-proj-{}", "Ab3dEf6hIj9l".repeat(4)));
     let github = SecretString::from(format!("ghp_{}", "Zx8vQw2e".repeat(4) + "Rt5y"));
     let redactor = Redactor::builder()
-        .secret("OPENAI_API_KEY", &openai)?
-        .secret("GITHUB_TOKEN", &github)?
+        .with_secret("OPENAI_API_KEY", &openai)
+        .with_secret("GITHUB_TOKEN", &github)
         .build()?;
 
     println!("== 1. a model answer, streamed token by token ==");

@@ -14,7 +14,8 @@
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_secretsmanager::config::{Credentials, SharedCredentialsProvider};
-use keyward::{AsyncSecretProvider, AwsSecretsManagerProvider};
+use keyward::AsyncSecretProvider;
+use keyward::provider::aws::AwsSecretsManagerProvider;
 use serde_json::json;
 
 #[tokio::main]

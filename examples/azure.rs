@@ -14,7 +14,8 @@
 
 mod common;
 
-use keyward::{AsyncSecretProvider, AzureKeyVaultProvider};
+use keyward::AsyncSecretProvider;
+use keyward::provider::azure::AzureKeyVaultProvider;
 use serde_json::json;
 
 use common::{LocalServer, show};

@@ -14,7 +14,8 @@
 
 mod common;
 
-use keyward::{AsyncSecretProvider, GcpSecretManagerProvider};
+use keyward::AsyncSecretProvider;
+use keyward::provider::gcp::GcpSecretManagerProvider;
 use serde_json::json;
 
 use common::{LocalServer, show};

@@ -8,10 +8,9 @@
 use std::sync::Arc;
 
 use chrono::{TimeDelta, TimeZone, Utc};
-use keyward::{
-    ChainProvider, Clock, KeyEvent, KeyManager, ManualClock, MemoryProvider, RotationPolicy,
-    Secret, SecretMeta,
-};
+use keyward::clock::{Clock, ManualClock};
+use keyward::manager::KeyEvent;
+use keyward::{ChainProvider, KeyManager, MemoryProvider, RotationPolicy, Secret, SecretMeta};
 
 fn main() -> keyward::Result<()> {
     let start = Utc
@@ -46,10 +45,7 @@ fn main() -> keyward::Result<()> {
     let provider = ChainProvider::new().with(env).with(vault);
     let manager = KeyManager::builder(provider)
         .with_clock(clock.clone())
-        .with_policy_for(
-            "DATABASE_PASSWORD",
-            RotationPolicy::new(TimeDelta::days(30)),
-        )
+        .with_policy_for("DATABASE_PASSWORD", RotationPolicy::every_days(30))
         .on_event(|event| match event {
             KeyEvent::DueSoon { key } => println!("event: {} is due soon", key.name()),
             KeyEvent::Due { key } => println!("event: {} is due for rotation", key.name()),

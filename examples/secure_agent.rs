@@ -24,10 +24,10 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use keyward::{
-    AlertRule, Audit, ChainProvider, DotenvProvider, EnvProvider, KeyManager, RedactingWriter,
-    Redactor, Scope, SharedRedactor, UsageLog,
-};
+use keyward::audit::Audit;
+use keyward::guard::{RedactingWriter, SharedRedactor};
+use keyward::usage::AlertRule;
+use keyward::{ChainProvider, DotenvProvider, EnvProvider, KeyManager, Redactor, Scope, UsageLog};
 
 fn main() -> Result<(), Box<dyn Error>> {
     // A throwaway project with its .env file, as a developer machine would have it.
@@ -74,11 +74,11 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     // 3. Least privilege: the researcher may chat with OpenAI; the publisher may push to GitHub.
     let researcher = Scope::for_agent("researcher")
-        .operations(["chat", "embeddings"])
+        .with_operations(["chat", "embeddings"])
         .allow("OPENAI_API_KEY", ["chat"])
         .build()?;
     let publisher = Scope::for_agent("publisher")
-        .operations(["push"])
+        .with_operations(["push"])
         .allow("GITHUB_TOKEN", ["push"])
         .build()?;
     let openai_key = researcher

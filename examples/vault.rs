@@ -9,7 +9,8 @@
 //!     cargo run --example vault --features vault
 //! ```
 
-use keyward::{AsyncSecretProvider, VaultProvider};
+use keyward::AsyncSecretProvider;
+use keyward::provider::vault::VaultProvider;
 use serde_json::json;
 
 #[tokio::main]

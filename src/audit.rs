@@ -18,13 +18,10 @@ use crate::manager::KeyManager;
 use crate::rotation::CreatedAt;
 use crate::rotation::RotationStatus;
 use crate::scope::Scope;
-use crate::usage::{KEY_MANAGER_AGENT, UsageLog};
+use crate::usage::UsageLog;
 
 pub use report::{AuditItem, AuditReport, AuditStatus, Check};
-pub use scan::{
-    DEFAULT_MAX_FILE_SIZE, ScanError, ScanFinding, ScanProgress, ScanReport, Scanner,
-    parse_allowlist,
-};
+pub use scan::{ScanError, ScanFinding, ScanProgress, ScanReport, Scanner, parse_allowlist};
 
 use git::GitCheck;
 
@@ -61,7 +58,7 @@ const OVERFLOW_ROW: &str = "(other)";
 /// rest, and a missing usage log or redactor fails.
 ///
 /// ```
-/// use keyward::{Audit, AuditStatus, Check};
+/// use keyward::audit::{Audit, AuditStatus, Check};
 ///
 /// let dir = tempfile::tempdir()?;
 /// std::fs::write(dir.path().join("main.py"), "key = os.environ['OPENAI_API_KEY']\n")?;
@@ -132,8 +129,8 @@ impl<'a> Audit<'a> {
     }
 
     /// The redactor the program's log writer goes through (the one given to its
-    /// [`RedactingWriter`](crate::RedactingWriter), or the current one of a
-    /// [`SharedRedactor`](crate::SharedRedactor)): the audit checks that it catches every key
+    /// [`RedactingWriter`](crate::guard::RedactingWriter), or the current one of a
+    /// [`SharedRedactor`](crate::guard::SharedRedactor)): the audit checks that it catches every key
     /// of the key manager.
     pub fn with_log_redactor(mut self, redactor: &'a Redactor) -> Audit<'a> {
         self.log_redactor = Some(redactor);
@@ -143,7 +140,7 @@ impl<'a> Audit<'a> {
     /// Declares whether the program's logs pass through a redactor, for programs that redact
     /// by other means than a [`Redactor`] the audit can be given. Neither declared nor given,
     /// the item fails when the audit is given the program, and is not checked otherwise.
-    pub fn logs_redacted(mut self, redacted: bool) -> Audit<'a> {
+    pub fn with_logs_redacted(mut self, redacted: bool) -> Audit<'a> {
         self.logs_redacted = Some(redacted);
         self
     }
@@ -370,9 +367,9 @@ impl<'a> Audit<'a> {
             );
             return AuditItem::new(check, AuditStatus::Warn, reason).with_details(warning);
         }
-        let policies: BTreeSet<i64> = keys
+        let policies: BTreeSet<u64> = keys
             .iter()
-            .map(|key| key.policy().rotate_after().num_days())
+            .map(|key| key.policy().rotate_after().as_secs() / 86_400)
             .collect();
         let policies: Vec<String> = policies.iter().map(|days| format!("{days} days")).collect();
         AuditItem::new(
@@ -516,7 +513,7 @@ impl<'a> Audit<'a> {
                     .into_iter()
                     .filter(|row| !row.overflow)
                     .map(|row| row.name)
-                    .filter(|name| name != KEY_MANAGER_AGENT && name != OVERFLOW_ROW),
+                    .filter(|name| name != OVERFLOW_ROW),
             );
         }
         if agents.is_empty() && self.scopes.is_empty() {

@@ -1,9 +1,48 @@
 //! Time, injected: rotation, expiry and usage windows ask a [`Clock`], so tests move time by hand.
+//!
+//! Spans of time in settings (a cache TTL, a grace period, a rotation period, a usage window) are
+//! `std::time::Duration`s; instants are `chrono::DateTime<Utc>`. The builders check the spans
+//! when they build: one longer than 100,000 years cannot be added to a time, and is refused with
+//! an error naming the setting.
 
 use std::fmt;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// The longest span a setting may have: 100,000 years. Twice that added to today is still a
+/// time chrono can hold (its times end in the year 262,143), so no sum of settings overflows.
+const MAX_SPAN_YEARS: u64 = 100_000;
+const MAX_SPAN: Duration = Duration::from_secs(MAX_SPAN_YEARS * 366 * 86_400);
+
+/// `duration` as a chrono span, for the setting called `what` (`the cache TTL`, ...).
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidInput`] when it is longer than 100,000 years, naming `what`.
+pub(crate) fn span(what: &str, duration: Duration) -> Result<TimeDelta> {
+    TimeDelta::from_std(duration)
+        .ok()
+        .filter(|_| duration <= MAX_SPAN)
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "{what} of {} seconds is too long: at most {MAX_SPAN_YEARS} years",
+                    duration.as_secs()
+                ),
+            )
+        })
+}
+
+/// `duration` as a chrono span, the longest chrono has when it is longer: for arithmetic that
+/// saturates anyway (see `rotation::later`), on settings that may not have been checked.
+pub(crate) fn saturating_span(duration: Duration) -> TimeDelta {
+    TimeDelta::from_std(duration).unwrap_or(TimeDelta::MAX)
+}
 
 /// A source of the current time.
 pub trait Clock: Send + Sync + fmt::Debug {
@@ -25,7 +64,7 @@ impl Clock for SystemClock {
 ///
 /// ```
 /// use chrono::{TimeDelta, TimeZone, Utc};
-/// use keyward::{Clock, ManualClock};
+/// use keyward::clock::{Clock, ManualClock};
 ///
 /// let start = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
 /// let clock = ManualClock::new(start);

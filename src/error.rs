@@ -184,6 +184,61 @@ impl Error {
         )
     }
 
+    /// `key` is not a name the source can hold; `problem` says which rule it breaks, as
+    /// "it contains a path separator".
+    pub(crate) fn invalid_name(key: &str, problem: impl fmt::Display) -> Error {
+        Error::new(
+            ErrorKind::InvalidName,
+            format!("invalid secret name {}: {problem}", quote_name(key)),
+        )
+    }
+
+    /// The value of `key` from `source` is not of the expected format; `problem` is the
+    /// format check's own error, which names the formats and never the value.
+    pub(crate) fn wrong_format(key: &str, source: &str, problem: &Error) -> Error {
+        Error::new(
+            problem.kind(),
+            format!("secret {} from {source}: {problem}", quote_name(key)),
+        )
+    }
+
+    /// The scope of `agent` does not let it read `key`.
+    pub(crate) fn key_denied(agent: &str, key: &str) -> Error {
+        Error::new(
+            ErrorKind::PermissionDenied,
+            format!(
+                "agent {} may not read secret {}",
+                quote_name(agent),
+                quote_name(key)
+            ),
+        )
+    }
+
+    /// The scope of `agent` does not let it use `key` for `operation`: an operation the
+    /// scope does not declare, or one that is not among the `allowed` ones.
+    pub(crate) fn operation_denied(
+        agent: &str,
+        key: &str,
+        operation: &str,
+        declared: bool,
+        allowed: &[&str],
+    ) -> Error {
+        let why = if declared {
+            format!("allowed: {}", quote_names(allowed))
+        } else {
+            "the operation is not declared in the scope".to_owned()
+        };
+        Error::new(
+            ErrorKind::PermissionDenied,
+            format!(
+                "agent {} may not use secret {} for {} ({why})",
+                quote_name(agent),
+                quote_name(key),
+                quote_name(operation),
+            ),
+        )
+    }
+
     /// Reading `what` failed. Temporary when the operating system says so: an interrupted or
     /// timed-out read, a busy resource, no memory or file handles for now.
     pub(crate) fn io(what: impl fmt::Display, source: std::io::Error) -> Error {
@@ -214,6 +269,18 @@ fn is_temporary_io(err: &std::io::Error) -> bool {
             | Io::ResourceBusy
             | Io::StaleNetworkFileHandle
     )
+}
+
+/// Names for a message, each quoted, or "none".
+pub(crate) fn quote_names(names: &[&str]) -> String {
+    if names.is_empty() {
+        return "none".to_owned();
+    }
+    names
+        .iter()
+        .map(|name| quote_name(name))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A key name for a message: quoted, escaped and cut short, so that a hostile or mistaken name

@@ -30,7 +30,7 @@
 //!
 //! **Cache and rotate** with a [`KeyManager`]: cached reads, one provider call when many threads
 //! miss at once, the last good value served for a while when the source fails, and a
-//! [`RotationReport`] of which keys are due, with their real age where the source knows it.
+//! [`RotationReport`](rotation::RotationReport) of which keys are due, with their real age where the source knows it.
 //! [`KeyManager::with_key`] lends a cached key without handing out an `Arc`, for code that reads
 //! it on every request (some 7 ns, a sixth of `std::env::var`). Remote managers are async: build
 //! with [`KeyManager::builder_async`] and read with [`KeyManager::get_async`], the same cache
@@ -85,13 +85,14 @@
 //! | Feature | What it adds |
 //! | --- | --- |
 //! | `serde` | `Deserialize` for [`SecretString`]; `Serialize` for metadata, reports, usage events and alerts. Secrets are never `Serialize`. |
-//! | `tracing` | `RedactingMakeWriter` (redacts every log line of `tracing-subscriber`'s fmt layer) and `TracingAlertSink`. |
-//! | `vault` | `VaultProvider`: HashiCorp Vault and OpenBao KV v2 (reqwest with rustls, tokio timers). |
-//! | `aws` | `AwsSecretsManagerProvider`: AWS Secrets Manager through the official SDK (rustls). |
-//! | `azure` | `AzureKeyVaultProvider`: Azure Key Vault over its REST API. |
-//! | `gcp` | `GcpSecretManagerProvider`: Google Cloud Secret Manager over its REST API. |
-//! | `keyring` | `KeyringProvider`: the OS keyring (macOS Keychain, Windows Credential Manager, Linux kernel keyutils). |
-//! | `audit` | `Audit`, the deployment checklist as code, and `Scanner`, a parallel scan of a project tree for hardcoded keys that honours `.gitignore` (the `ignore` crate). |
+//! | `tracing` | [`guard::RedactingMakeWriter`] (redacts every log line of `tracing-subscriber`'s fmt layer) and [`usage::TracingAlertSink`]. |
+//! | `vault` | [`provider::vault`]: HashiCorp Vault and OpenBao KV v2 (reqwest with rustls, tokio timers). |
+//! | `aws` | [`provider::aws`]: AWS Secrets Manager through the official SDK (rustls). |
+//! | `azure` | [`provider::azure`]: Azure Key Vault over its REST API. |
+//! | `gcp` | [`provider::gcp`]: Google Cloud Secret Manager over its REST API. |
+//! | `keyring` | [`provider::keyring`]: the OS keyring (macOS Keychain, Windows Credential Manager, Linux kernel keyutils). |
+//! | `audit` | [`audit`]: `Audit`, the deployment checklist as code, and `Scanner`, a parallel scan of a project tree for hardcoded keys that honours `.gitignore` (the `ignore` crate). |
+//! | `testing` | [`testing`]: the provider conformance suite, for the tests of your own provider. |
 //! | `cli` | The `keyward` command: `scan`, `audit`, `redact`, `mask` and `fingerprint` (clap; implies `audit` and `serde`). |
 //!
 //! `docs/providers.md` compares the providers: address syntax, authentication, metadata and how
@@ -104,68 +105,42 @@
 struct ReadmeDoctests;
 
 #[cfg(feature = "audit")]
-mod audit;
-mod clock;
+#[cfg_attr(docsrs, doc(cfg(feature = "audit")))]
+pub mod audit;
+pub mod clock;
 mod error;
 mod format;
-mod guard;
-mod manager;
+pub mod guard;
+mod key_name;
+pub mod manager;
 mod mask;
-mod provider;
-mod rotation;
-mod scope;
+pub mod provider;
+pub mod rotation;
+pub mod scope;
 mod secret;
-mod usage;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
+pub mod usage;
 mod wipe;
 
-#[cfg(feature = "audit")]
-#[cfg_attr(docsrs, doc(cfg(feature = "audit")))]
-pub use audit::{
-    Audit, AuditItem, AuditReport, AuditStatus, Check, DEFAULT_MAX_FILE_SIZE, ScanError,
-    ScanFinding, ScanProgress, ScanReport, Scanner, parse_allowlist,
-};
-pub use clock::{Clock, ManualClock, SystemClock};
+// The names of the tour; everything else is in the module named after its concept.
 pub use error::{Error, ErrorKind, Result};
 pub use format::KeyFormat;
-pub use guard::{Confidence, Detection, DetectionKind, Detector, DetectorBuilder, LineDetection};
-pub use guard::{
-    DEFAULT_FRAGMENT_LEN, DEFAULT_GRACE_PERIOD, DEFAULT_MIN_SECRET_LEN, Encoding, Encodings,
-    Finding, RedactingWriter, Redactor, RedactorBuilder, Replacement, SharedRedactor,
-    StreamRedactor,
-};
-#[cfg(feature = "tracing")]
-pub use guard::{RedactedEvent, RedactingMakeWriter};
-pub use manager::{KeyEvent, KeyManager, KeyManagerBuilder};
+pub use guard::{Detector, Redactor, StreamRedactor};
+pub use manager::KeyManager;
 pub use mask::{Fingerprint, Fingerprinter, Mask, fingerprint, mask};
-#[cfg(feature = "keyring")]
-#[cfg_attr(docsrs, doc(cfg(feature = "keyring")))]
-pub use provider::KeyringProvider;
-#[cfg(any(feature = "vault", feature = "aws", feature = "azure", feature = "gcp"))]
-pub use provider::RemotePolicy;
 pub use provider::{
-    AsyncSecretProvider, AsyncSecretProviderExt, BoxFuture, ChainProvider, DotenvOptions,
-    DotenvProvider, EnvProvider, FileProvider, MAX_KEY_NAME_LEN, MemoryProvider, OnError,
-    SecretProvider, SecretProviderExt, validate_key_name,
+    AsyncSecretProvider, AsyncSecretProviderExt, ChainProvider, DotenvProvider, EnvProvider,
+    FileProvider, MemoryProvider, SecretProvider, SecretProviderExt,
 };
-#[cfg(feature = "aws")]
-pub use provider::{AwsSecretsManagerBuilder, AwsSecretsManagerProvider};
-#[cfg(feature = "azure")]
-pub use provider::{AzureKeyVaultBuilder, AzureKeyVaultProvider};
-#[cfg(feature = "vault")]
-pub use provider::{DEFAULT_VAULT_FIELD, VaultBuilder, VaultProvider};
-#[cfg(feature = "gcp")]
-pub use provider::{GcpSecretManagerBuilder, GcpSecretManagerProvider};
-pub use provider::{READ_OPERATION, ScopedProvider};
-pub use rotation::{
-    CreatedAt, ManagedKey, RotationEntry, RotationPolicy, RotationReport, RotationStatus,
-};
-pub use scope::{KeyUse, Scope, ScopeBuilder, ScopedKey};
+pub use rotation::{ManagedKey, RotationPolicy};
+pub use scope::Scope;
 pub use secrecy::ExposeSecret;
 pub use secret::{Secret, SecretMeta, SecretString};
-#[cfg(feature = "tracing")]
-pub use usage::TracingAlertSink;
-pub use usage::{
-    Alert, AlertRule, AlertSink, DEFAULT_ALERT_COOLDOWN, DEFAULT_CAPACITY, DEFAULT_MAX_NAMES,
-    FailureClass, KEY_MANAGER_AGENT, KeyId, KeyUsage, MAX_WINDOW_CALLS, NamedUsage, Outcome,
-    RotationState, Trigger, Usage, UsageEvent, UsageLog, UsageLogBuilder, UsageReport, UsageStats,
-};
+pub use usage::UsageLog;
+
+/// The date and time crate keyward's instants come from (`DateTime<Utc>`), re-exported so that
+/// code reading [`SecretMeta::created_at`] or a [`rotation::RotationReport`] needs no chrono
+/// dependency of its own.
+pub use chrono;

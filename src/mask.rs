@@ -30,13 +30,16 @@ pub fn mask(value: &str) -> String {
 /// A masking policy: how many characters may show at each end.
 ///
 /// Whatever is asked for, at most a quarter of the characters after the public prefix show, and
-/// none of a value shorter than [`min_len`](Mask::min_len), unless the policy is built with the
-/// explicitly named [`unsafe_ignore_quarter_rule`](Mask::unsafe_ignore_quarter_rule).
+/// none of a value shorter than [`with_min_len`](Mask::with_min_len), unless the policy is built
+/// with the explicitly named [`unsafe_ignore_quarter_rule`](Mask::unsafe_ignore_quarter_rule).
+///
+/// Setters take and return the policy by value, as builders do; every value is valid, so there
+/// is no `build` step: [`apply`](Mask::apply) uses the policy as set.
 ///
 /// ```
 /// use keyward::Mask;
 ///
-/// let four_and_four = Mask::new().head(4).tail(4);
+/// let four_and_four = Mask::new().with_head(4).with_tail(4);
 /// assert_eq!(four_and_four.apply("0123456789abcdefghijklmnopqrstuv"), "0123****stuv");
 /// // the quarter rule wins over the request: 16 characters show at most 4
 /// assert_eq!(four_and_four.apply("0123456789abcdef"), "****cdef");
@@ -71,39 +74,42 @@ impl Mask {
     }
 
     /// How many characters may show at the start (after a public prefix).
-    pub fn head(mut self, chars: usize) -> Mask {
+    pub fn with_head(mut self, chars: usize) -> Mask {
         self.head = chars;
         self
     }
 
     /// How many characters may show at the end.
-    pub fn tail(mut self, chars: usize) -> Mask {
+    pub fn with_tail(mut self, chars: usize) -> Mask {
         self.tail = chars;
         self
     }
 
     /// Values with fewer characters than this (after a public prefix) show nothing; at least 12
     /// unless the quarter rule is off.
-    pub fn min_len(mut self, chars: usize) -> Mask {
+    pub fn with_min_len(mut self, chars: usize) -> Mask {
         self.min_len = chars;
         self
     }
 
     /// The text that stands for the hidden part; its width never depends on the value.
-    pub fn filler(mut self, filler: impl Into<String>) -> Mask {
+    pub fn with_filler(mut self, filler: impl Into<String>) -> Mask {
         self.filler = filler.into();
         self
     }
 
     /// Whether a known public prefix (`sk-ant-api03-`, `ghp_`) shows; on by default.
-    pub fn show_prefix(mut self, show: bool) -> Mask {
+    pub fn with_prefix_shown(mut self, show: bool) -> Mask {
         self.show_prefix = show;
         self
     }
 
-    /// Lets [`head`](Mask::head) and [`tail`](Mask::tail) show more than a quarter of the value,
-    /// and values shorter than 12 characters show at all. The result can reveal enough of a
-    /// secret to guess the rest: use it only for values that are not secret.
+    /// Lets [`with_head`](Mask::with_head) and [`with_tail`](Mask::with_tail) show more than a
+    /// quarter of the value, and values shorter than 12 characters show at all. The result can
+    /// reveal enough of a secret to guess the rest: use it only for values that are not secret.
+    ///
+    /// Named apart from the `with_*` setters on purpose: a review or a `grep unsafe_` should
+    /// find every policy that can show a secret.
     pub fn unsafe_ignore_quarter_rule(mut self) -> Mask {
         self.quarter_rule = false;
         self
@@ -305,10 +311,10 @@ mod tests {
     #[test]
     fn unsafe_policy_is_explicit() {
         let m = Mask::new()
-            .head(3)
-            .tail(3)
+            .with_head(3)
+            .with_tail(3)
             .unsafe_ignore_quarter_rule()
-            .min_len(0);
+            .with_min_len(0);
         assert_eq!(m.apply("abcdefgh"), "abc****fgh");
     }
 }

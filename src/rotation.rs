@@ -7,9 +7,11 @@
 //! which is reported as an unknown age rather than passed off as the real one.
 
 use std::fmt;
+use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+use crate::clock::{saturating_span, span};
 use crate::error::{Error, ErrorKind, Result, quote_name};
 use crate::format::KeyFormat;
 use crate::mask::Fingerprint;
@@ -19,92 +21,116 @@ use crate::secret::{Secret, SecretMeta, SecretString};
 /// When keys should be rotated: after a period, with a warning some time before, and optionally a
 /// hard maximum age after which a key counts as expired.
 ///
+/// Periods are [`Duration`]s; [`every_days`](Self::every_days) and [`DAY`](Self::DAY) spell
+/// the usual ones in days, without chrono.
+///
 /// ```
-/// use chrono::TimeDelta;
+/// use std::time::Duration;
 /// use keyward::RotationPolicy;
 ///
 /// let policy = RotationPolicy::default();
-/// assert_eq!(policy.rotate_after(), TimeDelta::days(90));
-/// assert_eq!(policy.warn_before(), TimeDelta::days(14));
+/// assert_eq!(policy.rotate_after(), Duration::from_secs(90 * 86_400));
+/// assert_eq!(policy.warn_before(), 14 * RotationPolicy::DAY);
 /// assert_eq!(policy.max_age(), None);
+/// assert_eq!(policy, RotationPolicy::every_days(90));
 ///
-/// let strict = RotationPolicy::new(TimeDelta::days(30)).with_max_age(TimeDelta::days(45));
-/// assert_eq!(strict.max_age(), Some(TimeDelta::days(45)));
+/// let strict = RotationPolicy::every(30 * RotationPolicy::DAY)
+///     .with_warn_before(7 * RotationPolicy::DAY)
+///     .with_max_age(45 * RotationPolicy::DAY);
+/// assert_eq!(strict.max_age(), Some(Duration::from_secs(45 * 86_400)));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RotationPolicy {
-    rotate_after: TimeDelta,
-    warn_before: TimeDelta,
-    max_age: Option<TimeDelta>,
+    rotate_after: Duration,
+    warn_before: Duration,
+    max_age: Option<Duration>,
 }
 
 impl Default for RotationPolicy {
     /// Rotate after 90 days, warn 14 days before, no hard maximum age.
     fn default() -> RotationPolicy {
-        RotationPolicy {
-            rotate_after: TimeDelta::days(90),
-            warn_before: TimeDelta::days(14),
-            max_age: None,
-        }
+        RotationPolicy::every_days(90)
     }
 }
 
 impl RotationPolicy {
+    /// One day, to write periods in days: `30 * RotationPolicy::DAY`.
+    pub const DAY: Duration = Duration::from_secs(86_400);
+
     /// Rotate after `rotate_after`, warning 14 days before, with no hard maximum age.
-    pub fn new(rotate_after: TimeDelta) -> RotationPolicy {
+    pub const fn every(rotate_after: Duration) -> RotationPolicy {
         RotationPolicy {
             rotate_after,
-            ..RotationPolicy::default()
+            warn_before: Duration::from_secs(14 * 86_400),
+            max_age: None,
         }
     }
 
+    /// Rotate after `days` days, warning 14 days before, with no hard maximum age: the same as
+    /// `RotationPolicy::every(days * RotationPolicy::DAY)`.
+    pub const fn every_days(days: u32) -> RotationPolicy {
+        // At most 2^32 days, which cannot overflow a `u64` of seconds.
+        RotationPolicy::every(Duration::from_secs(days as u64 * 86_400))
+    }
+
     /// Sets how long before the due date a key counts as [`RotationStatus::DueSoon`].
-    pub fn with_warn_before(mut self, warn_before: TimeDelta) -> RotationPolicy {
+    pub fn with_warn_before(mut self, warn_before: Duration) -> RotationPolicy {
         self.warn_before = warn_before;
         self
     }
 
     /// Sets the age after which a key counts as [`RotationStatus::Expired`].
-    pub fn with_max_age(mut self, max_age: TimeDelta) -> RotationPolicy {
+    pub fn with_max_age(mut self, max_age: Duration) -> RotationPolicy {
         self.max_age = Some(max_age);
         self
     }
 
     /// The age at which a key is due for rotation.
-    pub fn rotate_after(&self) -> TimeDelta {
+    pub fn rotate_after(&self) -> Duration {
         self.rotate_after
     }
 
     /// How long before the due date the warning starts.
-    pub fn warn_before(&self) -> TimeDelta {
+    pub fn warn_before(&self) -> Duration {
         self.warn_before
     }
 
     /// The age after which a key is expired, if the policy has one.
-    pub fn max_age(&self) -> Option<TimeDelta> {
+    pub fn max_age(&self) -> Option<Duration> {
         self.max_age
     }
 
-    /// Checks that the periods make sense together.
+    /// Checks that the periods make sense together. The
+    /// [`KeyManagerBuilder`](crate::manager::KeyManagerBuilder) checks its policies when it builds.
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidInput`] when `rotate_after` is not positive, `warn_before` is negative,
-    /// or `max_age` is shorter than `rotate_after`.
+    /// [`ErrorKind::InvalidInput`] when `rotate_after` is zero, `max_age` is shorter than
+    /// `rotate_after`, or a period is longer than 100,000 years.
     pub fn validate(&self) -> Result<()> {
-        let problem = if self.rotate_after <= TimeDelta::zero() {
-            "the rotation period must be positive"
-        } else if self.warn_before < TimeDelta::zero() {
-            "the warning period must not be negative"
-        } else if self.max_age.is_some_and(|max| max < self.rotate_after) {
-            "the maximum age must not be shorter than the rotation period"
-        } else {
-            return Ok(());
+        let invalid = |problem: String| {
+            Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("invalid rotation policy: {problem}"),
+            ))
         };
-        Err(Error::new(
-            ErrorKind::InvalidInput,
-            format!("invalid rotation policy: {problem}"),
-        ))
+        let periods = [
+            ("the rotation period", Some(self.rotate_after)),
+            ("the warning period", Some(self.warn_before)),
+            ("the maximum age", self.max_age),
+        ];
+        for (what, period) in periods {
+            if let Some(Err(err)) = period.map(|period| span(what, period)) {
+                return invalid(err.message().to_owned());
+            }
+        }
+        if self.rotate_after.is_zero() {
+            invalid("the rotation period must not be zero".to_owned())
+        } else if self.max_age.is_some_and(|max| max < self.rotate_after) {
+            invalid("the maximum age must not be shorter than the rotation period".to_owned())
+        } else {
+            Ok(())
+        }
     }
 }
 
@@ -140,7 +166,7 @@ impl CreatedAt {
     /// The suffix of the companion key that holds a key's creation date when its source's
     /// metadata does not: `OPENAI_API_KEY_CREATED_AT` for `OPENAI_API_KEY`. The
     /// [`KeyManager`](crate::KeyManager)'s default (see
-    /// [`KeyManagerBuilder::with_created_at_suffix`](crate::KeyManagerBuilder::with_created_at_suffix)).
+    /// [`KeyManagerBuilder::with_created_at_suffix`](crate::manager::KeyManagerBuilder::with_created_at_suffix)).
     pub const DEFAULT_COMPANION_SUFFIX: &'static str = "_CREATED_AT";
 
     /// Parses a companion's creation date as the key manager does: RFC 3339
@@ -148,7 +174,7 @@ impl CreatedAt {
     /// names the companion in the error.
     ///
     /// ```
-    /// use keyward::CreatedAt;
+    /// use keyward::rotation::CreatedAt;
     ///
     /// let at = CreatedAt::parse_companion("OPENAI_API_KEY_CREATED_AT", "2025-11-01")?;
     /// assert_eq!(at.to_rfc3339(), "2025-11-01T00:00:00+00:00");
@@ -243,7 +269,8 @@ impl fmt::Display for RotationStatus {
 ///
 /// ```
 /// use chrono::{TimeDelta, TimeZone, Utc};
-/// use keyward::{CreatedAt, ManagedKey, RotationPolicy, RotationStatus, Secret, SecretMeta};
+/// use keyward::{ManagedKey, RotationPolicy, Secret, SecretMeta};
+/// use keyward::rotation::{CreatedAt, RotationStatus};
 ///
 /// let created = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
 /// let secret = Secret::new("not-a-real-key-000000", SecretMeta::new("memory"));
@@ -534,7 +561,8 @@ impl RotationEntry {
 ///
 /// ```
 /// use chrono::{TimeDelta, TimeZone, Utc};
-/// use keyward::{CreatedAt, ManagedKey, RotationPolicy, RotationReport, Secret, SecretMeta};
+/// use keyward::{ManagedKey, RotationPolicy, Secret, SecretMeta};
+/// use keyward::rotation::{CreatedAt, RotationReport};
 ///
 /// let now = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
 /// let key = ManagedKey::new(
@@ -647,14 +675,14 @@ impl fmt::Display for RotationReport {
 
 /// `at + by`, or the last representable time. Creation dates come from the source (a
 /// server's timestamp), and `DateTime + TimeDelta` panics past year 262143.
-fn later(at: DateTime<Utc>, by: TimeDelta) -> DateTime<Utc> {
-    at.checked_add_signed(by)
+fn later(at: DateTime<Utc>, by: Duration) -> DateTime<Utc> {
+    at.checked_add_signed(saturating_span(by))
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 /// `at - by`, or the first representable time.
-pub(crate) fn earlier(at: DateTime<Utc>, by: TimeDelta) -> DateTime<Utc> {
-    at.checked_sub_signed(by)
+pub(crate) fn earlier(at: DateTime<Utc>, by: Duration) -> DateTime<Utc> {
+    at.checked_sub_signed(saturating_span(by))
         .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
@@ -705,7 +733,7 @@ mod tests {
 
     #[test]
     fn status_follows_the_policy() {
-        let policy = RotationPolicy::default().with_max_age(TimeDelta::days(120));
+        let policy = RotationPolicy::default().with_max_age(120 * RotationPolicy::DAY);
         let k = key(CreatedAt::Metadata { at: t0() }, policy);
         let day = |n| t0() + TimeDelta::days(n);
         assert_eq!(k.status_at(day(0)), RotationStatus::Current);
@@ -723,7 +751,7 @@ mod tests {
     #[test]
     fn dates_at_the_end_of_time_do_not_panic() {
         // A hostile or broken source can send any timestamp chrono can hold.
-        let policy = RotationPolicy::default().with_max_age(TimeDelta::days(120));
+        let policy = RotationPolicy::default().with_max_age(120 * RotationPolicy::DAY);
         let last = DateTime::<Utc>::MAX_UTC - TimeDelta::days(1);
         let k = key(CreatedAt::Metadata { at: last }, policy);
         assert_eq!(k.due_at(), Some(DateTime::<Utc>::MAX_UTC));
@@ -731,7 +759,7 @@ mod tests {
         assert_eq!(k.status_at(t0()), RotationStatus::Current);
         assert_eq!(k.status_at(last), RotationStatus::DueSoon);
 
-        let warn_long = RotationPolicy::default().with_warn_before(TimeDelta::days(100));
+        let warn_long = RotationPolicy::default().with_warn_before(100 * RotationPolicy::DAY);
         let first = DateTime::<Utc>::MIN_UTC;
         let k = key(CreatedAt::Metadata { at: first }, warn_long);
         assert_eq!(k.status_at(t0()), RotationStatus::Due);
@@ -774,12 +802,25 @@ mod tests {
     fn policies_are_validated() {
         assert!(RotationPolicy::default().validate().is_ok());
         for bad in [
-            RotationPolicy::new(TimeDelta::zero()),
-            RotationPolicy::default().with_warn_before(TimeDelta::days(-1)),
-            RotationPolicy::default().with_max_age(TimeDelta::days(30)),
+            RotationPolicy::every(Duration::ZERO),
+            RotationPolicy::default().with_max_age(30 * RotationPolicy::DAY),
+            RotationPolicy::every(Duration::MAX),
+            RotationPolicy::default().with_warn_before(Duration::MAX),
+            RotationPolicy::default().with_max_age(Duration::from_secs(u64::MAX)),
         ] {
             assert_eq!(bad.validate().unwrap_err().kind(), ErrorKind::InvalidInput);
         }
+        let err = RotationPolicy::every(Duration::MAX).validate().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid rotation policy: the rotation period of 18446744073709551615 seconds is too \
+             long: at most 100000 years"
+        );
+        // The longest accepted period still saturates rather than panics at the end of time.
+        let longest = RotationPolicy::every(Duration::from_secs(100_000 * 365 * 86_400));
+        longest.validate().unwrap();
+        let k = key(CreatedAt::Metadata { at: t0() }, longest);
+        assert_eq!(k.status_at(DateTime::<Utc>::MAX_UTC), RotationStatus::Due);
     }
 
     #[test]

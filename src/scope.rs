@@ -6,7 +6,7 @@
 //! the scope itself (an empty agent name, an operation outside the declared set, a pattern that
 //! is not a valid glob) are errors when the scope is built, never a warning at run time.
 //!
-//! [`ScopedProvider`](crate::ScopedProvider) applies a scope to any provider, and a [`ScopedKey`]
+//! [`ScopedProvider`](crate::provider::ScopedProvider) applies a scope to any provider, and a [`ScopedKey`]
 //! carries one key together with its allowed operations, so that client code asks for the key
 //! *for an operation* and gets [`ErrorKind::PermissionDenied`] for anything else.
 
@@ -17,8 +17,8 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::error::quote_name;
 use crate::error::{Error, ErrorKind, Result};
+use crate::error::{quote_name, quote_names};
 use crate::secret::SecretString;
 
 pub use key::{KeyUse, ScopedKey};
@@ -41,7 +41,7 @@ const MAX_NAME_LEN: usize = 128;
 /// use keyward::Scope;
 ///
 /// let scope = Scope::for_agent("researcher")
-///     .operations(["chat", "embeddings"])
+///     .with_operations(["chat", "embeddings"])
 ///     .allow("OPENAI_API_KEY", ["chat", "embeddings"])
 ///     .allow("search/*", ["chat"])
 ///     .build()?;
@@ -69,6 +69,10 @@ struct Grant {
 }
 
 impl Scope {
+    /// The operation recorded in the usage log when a
+    /// [`ScopedProvider`](crate::provider::ScopedProvider) refuses to read a key.
+    pub const READ_OPERATION: &str = "read";
+
     /// Starts a scope for the agent or tool called `agent`.
     pub fn for_agent(agent: impl Into<String>) -> ScopeBuilder {
         ScopeBuilder {
@@ -142,7 +146,7 @@ impl Scope {
     /// use keyward::{ErrorKind, Scope};
     ///
     /// let scope = Scope::for_agent("researcher")
-    ///     .operations(["chat"])
+    ///     .with_operations(["chat"])
     ///     .allow("openai/*", ["chat"])
     ///     .build()?;
     /// let err = scope.check_key("aws/root").unwrap_err();
@@ -176,7 +180,7 @@ impl Scope {
         if !self.allows_key(key) {
             return Err(self.key_denied(key));
         }
-        Err(operation_denied(
+        Err(Error::operation_denied(
             &self.inner.agent,
             key,
             operation,
@@ -186,7 +190,7 @@ impl Scope {
     }
 
     fn key_denied(&self, key: &str) -> Error {
-        key_denied(&self.inner.agent, key)
+        Error::key_denied(&self.inner.agent, key)
     }
 
     fn matching<'s, 'k>(&'s self, key: &'k str) -> impl Iterator<Item = &'s Grant> + use<'s, 'k> {
@@ -203,7 +207,7 @@ impl Scope {
     /// use keyward::{ErrorKind, Scope};
     ///
     /// let scope = Scope::for_agent("researcher")
-    ///     .operations(["chat", "embeddings"])
+    ///     .with_operations(["chat", "embeddings"])
     ///     .allow("OPENAI_API_KEY", ["chat"])
     ///     .build()?;
     /// let value = format!("sk-proj-{}", "Ab3d".repeat(10));
@@ -238,51 +242,6 @@ impl fmt::Debug for Scope {
     }
 }
 
-pub(crate) fn key_denied(agent: &str, key: &str) -> Error {
-    Error::new(
-        ErrorKind::PermissionDenied,
-        format!(
-            "agent {} may not read secret {}",
-            quote_name(agent),
-            quote_name(key)
-        ),
-    )
-}
-
-pub(crate) fn operation_denied(
-    agent: &str,
-    key: &str,
-    operation: &str,
-    declared: bool,
-    allowed: &[&str],
-) -> Error {
-    let why = if declared {
-        format!("allowed: {}", list(allowed))
-    } else {
-        "the operation is not declared in the scope".to_owned()
-    };
-    Error::new(
-        ErrorKind::PermissionDenied,
-        format!(
-            "agent {} may not use secret {} for {} ({why})",
-            quote_name(agent),
-            quote_name(key),
-            quote_name(operation),
-        ),
-    )
-}
-
-fn list(names: &[&str]) -> String {
-    if names.is_empty() {
-        return "none".to_owned();
-    }
-    names
-        .iter()
-        .map(|name| quote_name(name))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Builds a [`Scope`]; see [`Scope::for_agent`].
 ///
 /// Nothing is checked until [`build`](ScopeBuilder::build), which reports the first problem.
@@ -297,7 +256,7 @@ pub struct ScopeBuilder {
 impl ScopeBuilder {
     /// Declares operations; grants may only name declared operations. Can be called more than
     /// once.
-    pub fn operations<I>(mut self, operations: I) -> ScopeBuilder
+    pub fn with_operations<I>(mut self, operations: I) -> ScopeBuilder
     where
         I: IntoIterator,
         I::Item: Into<String>,
@@ -326,7 +285,7 @@ impl ScopeBuilder {
     /// use keyward::{ErrorKind, Scope};
     ///
     /// let err = Scope::for_agent("researcher")
-    ///     .operations(["chat"])
+    ///     .with_operations(["chat"])
     ///     .allow("OPENAI_API_KEY", ["chta"])
     ///     .build()
     ///     .unwrap_err();
@@ -385,7 +344,7 @@ impl ScopeBuilder {
                         "grant {} names operation {}, which is not declared (declared: {})",
                         quote_name(pattern),
                         quote_name(op),
-                        list(&declared),
+                        quote_names(&declared),
                     )));
                 };
                 granted.insert(Arc::clone(declared));
@@ -427,7 +386,7 @@ mod tests {
 
     fn scope() -> Scope {
         Scope::for_agent("researcher")
-            .operations(["chat", "embeddings"])
+            .with_operations(["chat", "embeddings"])
             .allow("OPENAI_API_KEY", ["chat"])
             .allow("openai/*", ["chat", "embeddings"])
             .allow("*_SEARCH_KEY", ["chat"])

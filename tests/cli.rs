@@ -175,6 +175,154 @@ fn scan_of_a_missing_path_exits_2() {
     );
 }
 
+/// The findings of a JSON scan, as (path, line, kind, confidence, fingerprint).
+fn findings(output: &Output) -> Vec<(String, u64, String, String, String)> {
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+                f["kind"].as_str().unwrap().to_owned(),
+                f["confidence"].as_str().unwrap().to_owned(),
+                f["fingerprint"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// A fake value of `len` characters from a fixed xorshift stream, over `alphabet`: random
+/// enough for the entropy rule, the same on every run.
+fn generated(state: &mut u64, len: usize, alphabet: &[u8]) -> String {
+    (0..len)
+        .map(|_| {
+            *state ^= *state << 13;
+            *state ^= *state >> 7;
+            *state ^= *state << 17;
+            alphabet[(*state % alphabet.len() as u64) as usize] as char
+        })
+        .collect()
+}
+
+const ALNUM: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+
+/// A tree of assignments of every length from 12 to 48 characters, random and digit-heavy, to
+/// several secret-like names, plus one GitHub token: detections at all three levels.
+fn tree_at_every_confidence() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = 0x9e37_79b9_7f4a_7c15;
+    let names = ["api_key", "client_secret", "password", "AUTH_TOKEN"];
+    let mut text = String::new();
+    for len in 12..=48 {
+        let name = names[len % names.len()];
+        let random = generated(&mut state, len, ALNUM);
+        // Mostly digits: long but of modest entropy, like a numeric test vector.
+        let digits = generated(&mut state, len, b"00112233445566778899af");
+        text.push_str(&format!("{name} = \"{random}\"\n{name} = \"{digits}\"\n"));
+    }
+    write(dir.path(), "settings.py", &text);
+    let key = github_key();
+    write(
+        dir.path(),
+        "deploy.sh",
+        &format!("export GITHUB_TOKEN={key}\n"),
+    );
+    dir
+}
+
+/// `scan` leaves out low-confidence detections by default (short or modest-entropy values
+/// assigned to secret-like names: in dependency sources nearly all placeholders and test
+/// vectors, see docs/benchmarks.md); the default reports exactly the medium and high findings
+/// of a `--min-confidence low` scan, and `high` exactly the high ones.
+#[test]
+fn scan_reports_medium_confidence_and_above_by_default() {
+    let dir = tree_at_every_confidence();
+    let path = dir.path().to_str().unwrap();
+    let low = keyward(
+        &["scan", "--format", "json", "--min-confidence", "low", path],
+        "",
+    );
+    assert_eq!(low.status.code(), Some(1));
+    let all = findings(&low);
+    // The tree must hold every level, or the comparisons below prove nothing.
+    for level in ["low", "medium", "high"] {
+        let count = all.iter().filter(|f| f.3 == level).count();
+        assert!(count > 0, "no {level}-confidence finding in the tree");
+    }
+    let at = |levels: &[&str]| -> Vec<_> {
+        all.iter()
+            .filter(|f| levels.contains(&f.3.as_str()))
+            .cloned()
+            .collect()
+    };
+    let default = keyward(&["scan", "--format", "json", path], "");
+    assert_eq!(default.status.code(), Some(1));
+    assert_eq!(findings(&default), at(&["medium", "high"]));
+    let high = keyward(
+        &["scan", "--format", "json", "--min-confidence", "high", path],
+        "",
+    );
+    assert_eq!(high.status.code(), Some(1));
+    assert_eq!(findings(&high), at(&["high"]));
+}
+
+#[test]
+fn scan_passes_a_low_confidence_finding_by_default_and_fails_it_with_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = 0x2545_f491_4f6c_dd1d;
+    // 14 random characters with a digit (a value of letters alone reads as a name): above
+    // the generic rule's 12, below the 20 that make it medium.
+    let value = format!("{}7", generated(&mut state, 13, ALNUM));
+    write(
+        dir.path(),
+        "config.toml",
+        &format!("password = \"{value}\"\n"),
+    );
+    let path = dir.path().to_str().unwrap();
+
+    let default = keyward(&["scan", path], "");
+    let text = stdout(&default);
+    assert_eq!(default.status.code(), Some(0), "{text}");
+    assert!(text.contains("0 keys found"), "{text}");
+
+    let low = keyward(&["scan", "--min-confidence", "low", path], "");
+    let text = stdout(&low);
+    assert_eq!(low.status.code(), Some(1), "{text}");
+    assert!(
+        text.starts_with(
+            "config.toml:1:13: secret assigned to a secret-like name (low confidence)"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains(&value));
+}
+
+#[test]
+fn scan_reports_a_known_format_key_at_every_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = github_key();
+    write(dir.path(), "ci.env", &format!("GITHUB_TOKEN={key}\n"));
+    let path = dir.path().to_str().unwrap();
+    for level in [None, Some("low"), Some("medium"), Some("high")] {
+        let mut args = vec!["scan"];
+        if let Some(level) = level {
+            args.extend(["--min-confidence", level]);
+        }
+        args.push(path);
+        let output = keyward(&args, "");
+        let text = stdout(&output);
+        assert_eq!(output.status.code(), Some(1), "{level:?}: {text}");
+        assert!(
+            text.starts_with("ci.env:1:14: GitHub token (high confidence)"),
+            "{level:?}: {text}"
+        );
+        assert!(!text.contains(&key));
+    }
+}
+
 #[test]
 fn audit_prints_the_checklist_and_fails_on_a_key() {
     let (dir, key) = tree_with_key();
@@ -560,12 +708,11 @@ fn redact_streams_a_huge_line_in_bounded_memory() {
     }
     let input = format!("{line}\nafter {secret}\n");
     let expected = keyward::Redactor::builder()
-        .secret(
+        .with_secret(
             "KEYWARD_TEST_SECRET",
             &keyward::SecretString::from(secret.as_str()),
         )
-        .unwrap()
-        .detect_unknown(true)
+        .with_unknown_detection(true)
         .build()
         .unwrap()
         .redact(&input)

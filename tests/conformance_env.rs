@@ -1,16 +1,15 @@
 //! `EnvProvider` against the conformance suite. A test binary of its own, with one test, because
 //! it writes the process environment and nothing may read it at the same time.
+#![cfg(feature = "testing")]
 #![allow(clippy::unwrap_used)]
 #![allow(unsafe_code)] // `set_var` is unsafe in Rust 2024; see the SAFETY comments
-
-mod common;
 
 use keyward::{EnvProvider, ErrorKind, SecretProvider};
 
 #[test]
 fn env_provider_conforms_and_reads_without_writing() {
     let prefix = "KEYWARD_CONFORMANCE_";
-    let values: Vec<_> = common::fake_values()
+    let values: Vec<_> = keyward::testing::fake_values()
         .into_iter()
         // Environment variable names from shells are identifiers: keep the suite's names that are.
         .filter(|(k, _)| !k.contains('.') && !k.contains('-'))
@@ -24,7 +23,7 @@ fn env_provider_conforms_and_reads_without_writing() {
     let before: Vec<_> = std::env::vars_os().collect();
 
     let provider = EnvProvider::new().with_prefix(prefix);
-    common::check_provider(&provider, &values);
+    keyward::testing::check_provider(&provider, &values);
     assert!(
         provider.get("EMPTY").unwrap().is_none(),
         "an empty variable is not set"

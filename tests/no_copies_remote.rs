@@ -174,7 +174,7 @@ impl AsyncSecretProvider for Copying {
     fn get<'a>(
         &'a self,
         _key: &'a str,
-    ) -> keyward::BoxFuture<'a, keyward::Result<Option<keyward::Secret>>> {
+    ) -> keyward::provider::BoxFuture<'a, keyward::Result<Option<keyward::Secret>>> {
         Box::pin(async move {
             let header = format!("Bearer {}", self.0.expose_secret());
             drop(header);
@@ -198,7 +198,7 @@ fn a_vault_read_leaves_no_copy_of_the_token() {
         }
     }
     let build = |address: &str, token| {
-        keyward::VaultProvider::builder(address)
+        keyward::provider::vault::VaultProvider::builder(address)
             .with_token(token)
             .build()
             .unwrap()
@@ -213,7 +213,7 @@ fn an_azure_read_leaves_no_copy_of_the_token() {
         json!({ "value": "fake-value-0000", "id": "x/secrets/K/v1" })
     }
     let build = |address: &str, token| {
-        keyward::AzureKeyVaultProvider::builder(address)
+        keyward::provider::azure::AzureKeyVaultProvider::builder(address)
             .with_access_token(token)
             .build()
             .unwrap()
@@ -230,7 +230,7 @@ fn a_gcp_read_leaves_no_copy_of_the_token() {
         json!({ "name": "projects/1/secrets/K/versions/1", "payload": payload })
     }
     let build = |address: &str, token| {
-        keyward::GcpSecretManagerProvider::builder()
+        keyward::provider::gcp::GcpSecretManagerProvider::builder()
             .with_project("kw-test")
             .with_endpoint(address)
             .with_access_token(token)

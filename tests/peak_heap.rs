@@ -6,7 +6,8 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use keyward::{DotenvOptions, DotenvProvider, ErrorKind};
+use keyward::provider::DotenvOptions;
+use keyward::{DotenvProvider, ErrorKind};
 use proptest::prelude::*;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
@@ -46,8 +47,8 @@ fn peak_of<T>(work: impl FnOnce() -> T) -> (T, usize) {
 fn read_expanding(text: &str, max_size: usize) -> (keyward::Result<DotenvProvider>, usize) {
     peak_of(|| {
         DotenvProvider::options()
-            .expand_variables(true)
-            .max_size(max_size)
+            .with_variable_expansion(true)
+            .with_max_size(max_size)
             .read(text.as_bytes())
     })
 }

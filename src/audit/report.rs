@@ -143,7 +143,7 @@ impl AuditItem {
     }
 }
 
-/// The result of [`Audit::run`](crate::Audit::run): the eight checklist items, each with a
+/// The result of [`Audit::run`](crate::audit::Audit::run): the eight checklist items, each with a
 /// verdict and a reason.
 ///
 /// `Display` renders the checklist; with feature `serde` the report serializes to JSON.

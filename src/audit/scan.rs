@@ -20,9 +20,6 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::guard::{Confidence, DetectionKind, Detector};
 use crate::mask::{Fingerprint, fingerprint};
 
-/// Files larger than this are skipped by default: generated bundles and data, not code.
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 1024 * 1024;
-
 /// How many leading bytes are looked at to tell a binary file (a NUL byte among them), as git does.
 const BINARY_SNIFF_LEN: usize = 8000;
 
@@ -36,7 +33,7 @@ const BINARY_SNIFF_LEN: usize = 8000;
 /// counted but not scanned.
 ///
 /// ```
-/// use keyward::Scanner;
+/// use keyward::audit::Scanner;
 ///
 /// let dir = tempfile::tempdir()?;
 /// let key = format!("ghp_{}", "a1B2".repeat(9));
@@ -64,13 +61,16 @@ impl Default for Scanner {
 }
 
 impl Scanner {
+    /// Files larger than this are skipped by default: generated bundles and data, not code.
+    pub const DEFAULT_MAX_FILE_SIZE: u64 = 1024 * 1024;
+
     /// A scanner with the default [`Detector`], no allowlist, files up to
-    /// [`DEFAULT_MAX_FILE_SIZE`], and one thread per available core.
+    /// [`Scanner::DEFAULT_MAX_FILE_SIZE`], and one thread per available core.
     pub fn new() -> Scanner {
         Scanner {
             detector: Detector::new(),
             allowlist: HashSet::new(),
-            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            max_file_size: Scanner::DEFAULT_MAX_FILE_SIZE,
             threads: 0,
         }
     }
@@ -89,7 +89,7 @@ impl Scanner {
         self
     }
 
-    /// Skips files larger than `bytes` (default [`DEFAULT_MAX_FILE_SIZE`]).
+    /// Skips files larger than `bytes` (default [`Scanner::DEFAULT_MAX_FILE_SIZE`]).
     pub fn with_max_file_size(mut self, bytes: u64) -> Scanner {
         self.max_file_size = bytes;
         self
@@ -540,7 +540,7 @@ fn human_bytes(bytes: u64) -> String {
 /// and `keyward fingerprint`) per line; blank lines and text after `#` are ignored.
 ///
 /// ```
-/// let list = keyward::parse_allowlist("# test keys\n2cf24dba5fb0a30e  # docs/example.md\n")?;
+/// let list = keyward::audit::parse_allowlist("# test keys\n2cf24dba5fb0a30e  # docs/example.md\n")?;
 /// assert_eq!(list, [keyward::fingerprint("hello")]);
 /// # Ok::<(), keyward::Error>(())
 /// ```

@@ -12,7 +12,7 @@ use zeroize::Zeroize;
 /// A set of [`Encoding`]s to search for, combined with `|`.
 ///
 /// ```
-/// use keyward::Encodings;
+/// use keyward::guard::Encodings;
 ///
 /// let some = Encodings::RAW | Encodings::BASE64;
 /// assert!(some.contains(Encodings::BASE64));
@@ -88,7 +88,7 @@ impl fmt::Debug for Encodings {
     }
 }
 
-/// How a secret appeared in the text: reported by a [`Finding`](crate::Finding).
+/// How a secret appeared in the text: reported by a [`Finding`](crate::guard::Finding).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Encoding {
@@ -107,7 +107,8 @@ pub enum Encoding {
     /// A contiguous part of the secret, long enough to count as a leak.
     Fragment,
     /// Not a registered secret: found by the [`Detector`](crate::Detector), with
-    /// [`RedactorBuilder::detect_unknown`](crate::RedactorBuilder::detect_unknown) on.
+    /// [`RedactorBuilder::with_unknown_detection`](super::RedactorBuilder::with_unknown_detection)
+    /// on.
     Detected,
 }
 

@@ -7,7 +7,7 @@
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::{Anchored, MatchKind, PatternID, dfa, nfa};
 
-use super::scan::Origin;
+use super::hit::Origin;
 use crate::error::{Error, ErrorKind, Result};
 
 /// Up to this many pattern bytes (about 100 API keys with every encoding) the dense DFA is used:

@@ -5,46 +5,43 @@ use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
 
+mod builder;
+
+pub use builder::RedactorBuilder;
+
+use super::detection_line::detection_line;
 use super::detector::{Detection, Detector};
-use super::encode::{self, Encoding, Encodings};
+use super::encode::{Encoding, Encodings};
+use super::hit::Hit;
 use super::region::{Detected, Region, Source, add_detected_region, add_region};
-use super::scan::{Engine, Hit, Origin, SecretBytes};
-use super::stream::StreamRedactor;
+use super::scan::Engine;
 use crate::error::{Error, ErrorKind, Result, quote_name};
 use crate::format::KeyFormat;
 use crate::mask::{Fingerprint, fingerprint};
-use crate::secret::SecretString;
 
-/// Default minimum length of a registered secret, in characters.
-pub const DEFAULT_MIN_SECRET_LEN: usize = 8;
-/// Default minimum length of a leaked fragment, in characters after the public prefix.
-pub const DEFAULT_FRAGMENT_LEN: usize = 16;
 /// The smallest fragment length the builder accepts: shorter ones would match ordinary words.
 const MIN_FRAGMENT_LEN: usize = 6;
-/// With detection on, the detector sees one line at a time; a line longer than this many bytes
-/// is cut (at a character boundary) and its rest taken as the next line, so a stream never holds
-/// back more than this for detection.
-pub(crate) const DETECT_LINE_CAP: usize = 64 * 1024;
 /// The label of a secret the generic assignment rule of the detector found.
 const UNKNOWN_SECRET_LABEL: &str = "unknown secret";
 
 /// What a found secret is replaced with.
 ///
 /// ```
-/// use keyward::{Redactor, Replacement, SecretString};
+/// use keyward::{Redactor, SecretString};
+/// use keyward::guard::Replacement;
 ///
 /// let key = SecretString::from(format!("sk-proj-{}", "Ab3d".repeat(10)));
 /// let text = format!("key={}", key.expose_secret());
-/// let labels = Redactor::builder().secret("OPENAI_API_KEY", &key)?.build()?;
+/// let labels = Redactor::builder().with_secret("OPENAI_API_KEY", &key).build()?;
 /// assert_eq!(labels.redact(&text), "key=[REDACTED:OPENAI_API_KEY]");
 /// let fixed = Redactor::builder()
-///     .replacement(Replacement::Fixed)
-///     .secret("OPENAI_API_KEY", &key)?
+///     .with_replacement(Replacement::Fixed)
+///     .with_secret("OPENAI_API_KEY", &key)
 ///     .build()?;
 /// assert_eq!(fixed.redact(&text), "key=[REDACTED]");
 /// let fp = Redactor::builder()
-///     .replacement(Replacement::Fingerprint)
-///     .secret("OPENAI_API_KEY", &key)?
+///     .with_replacement(Replacement::Fingerprint)
+///     .with_secret("OPENAI_API_KEY", &key)
 ///     .build()?;
 /// assert_eq!(fp.redact(&text), format!("key=[REDACTED:{}]", key.fingerprint()));
 /// # Ok::<(), keyward::Error>(())
@@ -63,7 +60,8 @@ pub enum Replacement {
 }
 
 /// One place where a registered secret occurs in a text, or, with
-/// [`detect_unknown`](RedactorBuilder::detect_unknown) on, a secret the detector found.
+/// [`with_unknown_detection`](RedactorBuilder::with_unknown_detection) on, a secret the detector
+/// found.
 ///
 /// It carries the label and the fingerprint of the secret, never its value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,321 +96,6 @@ impl Finding {
     }
 }
 
-/// Builds a [`Redactor`]; from [`Redactor::builder`].
-///
-/// Settings apply to all secrets and may be given in any order; secrets are checked against the
-/// minimum length when they are added and again by [`build`](RedactorBuilder::build).
-#[derive(Clone)]
-pub struct RedactorBuilder {
-    secrets: Vec<(Arc<str>, SecretString)>,
-    min_len: usize,
-    encodings: Encodings,
-    fragments: bool,
-    fragment_len: usize,
-    replacement: Replacement,
-    detect_unknown: bool,
-    /// The detector [`detect_unknown`](RedactorBuilder::detect_unknown) uses; `None` for
-    /// [`Detector::new`].
-    detector: Option<Detector>,
-}
-
-impl fmt::Debug for RedactorBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let labels: Vec<&str> = self.secrets.iter().map(|(l, _)| &**l).collect();
-        f.debug_struct("RedactorBuilder")
-            .field("labels", &labels)
-            .field("min_len", &self.min_len)
-            .field("encodings", &self.encodings)
-            .field("fragments", &self.fragments)
-            .field("fragment_len", &self.fragment_len)
-            .field("replacement", &self.replacement)
-            .field("detect_unknown", &self.detect_unknown)
-            .field("detector", &self.detector)
-            .finish()
-    }
-}
-
-impl Default for RedactorBuilder {
-    fn default() -> RedactorBuilder {
-        RedactorBuilder {
-            secrets: Vec::new(),
-            min_len: DEFAULT_MIN_SECRET_LEN,
-            encodings: Encodings::ALL,
-            fragments: true,
-            fragment_len: DEFAULT_FRAGMENT_LEN,
-            replacement: Replacement::Label,
-            detect_unknown: false,
-            detector: None,
-        }
-    }
-}
-
-impl RedactorBuilder {
-    /// Registers `secret` under `label` (normally the key name, such as `OPENAI_API_KEY`).
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidInput`] if the label is empty or the secret is shorter than the
-    /// minimum length: redacting a short value everywhere would destroy the output. The message
-    /// names the label, never the value.
-    pub fn secret(mut self, label: impl Into<String>, secret: &SecretString) -> Result<Self> {
-        let label: Arc<str> = Arc::from(label.into());
-        self.check(&label, secret)?;
-        self.secrets.push((label, secret.clone()));
-        Ok(self)
-    }
-
-    /// Registers a secret checked before (with [`check`](RedactorBuilder::check));
-    /// [`build`](RedactorBuilder::build) checks it again.
-    pub(crate) fn push_secret(mut self, label: &str, secret: &SecretString) -> Self {
-        self.secrets.push((Arc::from(label), secret.clone()));
-        self
-    }
-
-    /// Registers several labelled secrets; see [`secret`](RedactorBuilder::secret).
-    ///
-    /// # Errors
-    ///
-    /// As [`secret`](RedactorBuilder::secret), for the first secret that is refused.
-    pub fn secrets<'a, L: Into<String>>(
-        self,
-        secrets: impl IntoIterator<Item = (L, &'a SecretString)>,
-    ) -> Result<Self> {
-        secrets
-            .into_iter()
-            .try_fold(self, |builder, (label, secret)| {
-                builder.secret(label, secret)
-            })
-    }
-
-    /// The minimum length of a secret in characters (default 8).
-    pub fn min_len(mut self, chars: usize) -> Self {
-        self.min_len = chars;
-        self
-    }
-
-    /// The encodings to look for (default [`Encodings::ALL`]).
-    pub fn encodings(mut self, encodings: Encodings) -> Self {
-        self.encodings = encodings;
-        self
-    }
-
-    /// Whether a long enough fragment of a secret counts as a leak (default on).
-    pub fn fragments(mut self, yes: bool) -> Self {
-        self.fragments = yes;
-        self
-    }
-
-    /// The minimum length of a fragment, in characters after a known public prefix such as
-    /// `sk-proj-` (default 16, at least 6).
-    pub fn fragment_len(mut self, chars: usize) -> Self {
-        self.fragment_len = chars;
-        self
-    }
-
-    /// What a found secret is replaced with (default [`Replacement::Label`]).
-    pub fn replacement(mut self, replacement: Replacement) -> Self {
-        self.replacement = replacement;
-        self
-    }
-
-    /// Whether to redact, besides the registered secrets, the secrets a [`Detector`] finds:
-    /// keys of a known format and high-entropy values assigned to names like `api_key` (default
-    /// off). Useful when a tool returns a file full of someone else's credentials.
-    ///
-    /// A detected secret is labelled with its format's name (`[REDACTED:GitHub token]`) or
-    /// `unknown secret`, reported with [`Encoding::Detected`], and fingerprinted by the text
-    /// found; where it overlaps a registered secret, one replacement names both.
-    ///
-    /// Detection looks at one line at a time (lines end at `\n`), in [`Redactor::redact`] as in
-    /// a [`StreamRedactor`], so both agree for any split of the input. Hence a key spread over
-    /// several lines, such as a PEM private key, is not detected (registered secrets are found
-    /// across lines as before), and a line longer than 64 KiB is looked at in 64 KiB pieces. A
-    /// stream then emits whole lines only: it holds back the current line until its `\n`, at
-    /// most 64 KiB, or [`finish`](StreamRedactor::finish). With detection off, nothing of
-    /// this costs anything.
-    ///
-    /// ```
-    /// use keyward::{Redactor, SecretString};
-    ///
-    /// let ours = SecretString::from(format!("sk-proj-{}", "Ab3dEf6h".repeat(5)));
-    /// let theirs = format!("ghp_{}", "q7Rt2mXz9K".repeat(4)); // never registered
-    /// let redactor = Redactor::builder()
-    ///     .secret("OPENAI_API_KEY", &ours)?
-    ///     .detect_unknown(true)
-    ///     .build()?;
-    /// let file = format!(
-    ///     "OPENAI_API_KEY={}\nGITHUB_TOKEN={theirs}\npassword = \"Zr4_pQ8-wX2mK9vT\"\n",
-    ///     ours.expose_secret()
-    /// );
-    /// assert_eq!(
-    ///     redactor.redact(&file),
-    ///     "OPENAI_API_KEY=[REDACTED:OPENAI_API_KEY,OpenAI API key]\n\
-    ///      GITHUB_TOKEN=[REDACTED:GitHub token]\n\
-    ///      password = \"[REDACTED:unknown secret]\"\n"
-    /// );
-    /// # Ok::<(), keyward::Error>(())
-    /// ```
-    pub fn detect_unknown(mut self, yes: bool) -> Self {
-        self.detect_unknown = yes;
-        self
-    }
-
-    /// Turns [`detect_unknown`](RedactorBuilder::detect_unknown) on with `detector` instead of
-    /// [`Detector::new`]: to look for some formats only, or with other thresholds for the
-    /// generic rule. A later `detect_unknown(false)` turns detection off again; the detector
-    /// is kept for a `detect_unknown(true)` after it.
-    ///
-    /// ```
-    /// use keyward::{Detector, KeyFormat, Redactor};
-    ///
-    /// // Tokens of GitHub only: a generic `password = ...` line is left alone.
-    /// let github_only = Detector::builder()
-    ///     .formats(&[KeyFormat::GitHub])
-    ///     .generic(false)
-    ///     .build();
-    /// let redactor = Redactor::builder().detector(github_only).build()?;
-    /// let token = format!("ghp_{}", "q7Rt2mXz9K".repeat(4));
-    /// let text = format!("GITHUB_TOKEN={token}\npassword = \"Zr4_pQ8-wX2mK9vT\"\n");
-    /// assert_eq!(
-    ///     redactor.redact(&text),
-    ///     "GITHUB_TOKEN=[REDACTED:GitHub token]\npassword = \"Zr4_pQ8-wX2mK9vT\"\n"
-    /// );
-    /// # Ok::<(), keyward::Error>(())
-    /// ```
-    pub fn detector(mut self, detector: Detector) -> Self {
-        self.detect_unknown = true;
-        self.detector = Some(detector);
-        self
-    }
-
-    /// The secrets registered so far.
-    pub fn len(&self) -> usize {
-        self.secrets.len()
-    }
-
-    /// Whether no secret is registered yet.
-    pub fn is_empty(&self) -> bool {
-        self.secrets.is_empty()
-    }
-
-    /// The checks of [`build`](RedactorBuilder::build), without compiling anything: every
-    /// error `build` can return for these settings and secrets, except an automaton too large.
-    pub(crate) fn validate(&self) -> Result<()> {
-        for (label, secret) in &self.secrets {
-            self.check(label, secret)?;
-        }
-        if self.fragments && self.fragment_len < MIN_FRAGMENT_LEN {
-            return Err(Error::new(
-                ErrorKind::InvalidInput,
-                format!(
-                    "fragment length {} is below the minimum of {MIN_FRAGMENT_LEN} characters",
-                    self.fragment_len
-                ),
-            ));
-        }
-        Ok(())
-    }
-
-    /// Whether `secret` could be registered as `label` with these settings.
-    pub(crate) fn check(&self, label: &str, secret: &SecretString) -> Result<()> {
-        if label.is_empty() {
-            return Err(Error::new(
-                ErrorKind::InvalidInput,
-                "a secret for the redactor needs a non-empty label",
-            ));
-        }
-        let chars = secret.expose_secret().chars().count();
-        if chars < self.min_len {
-            return Err(Error::new(
-                ErrorKind::InvalidInput,
-                format!(
-                    "secret {} is too short to redact: {chars} characters, the minimum is {} \
-                     (redacting short values everywhere would destroy the output)",
-                    quote_name(label),
-                    self.min_len
-                ),
-            ));
-        }
-        Ok(())
-    }
-
-    /// Compiles the matcher.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidInput`] if a secret is shorter than the minimum length, the fragment
-    /// length is below 6, or the automaton cannot be built (more patterns than it can index).
-    pub fn build(self) -> Result<Redactor> {
-        self.validate()?;
-        // Any fragment of 2k-1 bytes or more contains one of the aligned k-grams.
-        let gram_len = if self.fragments {
-            self.fragment_len.div_ceil(2)
-        } else {
-            0
-        };
-        let mut patterns = Vec::new();
-        let mut entries = Vec::with_capacity(self.secrets.len());
-        let mut sources = Vec::with_capacity(self.secrets.len());
-        for (index, (label, secret)) in self.secrets.iter().enumerate() {
-            let index = u32::try_from(index).map_err(|_| {
-                Error::new(ErrorKind::InvalidInput, "too many secrets for one redactor")
-            })?;
-            let value = secret.expose_secret();
-            for (pattern, encoding) in encode::patterns(value, self.encodings) {
-                patterns.push((
-                    pattern,
-                    Origin::Whole {
-                        secret: index,
-                        encoding,
-                    },
-                ));
-            }
-            let body_start = KeyFormat::public_prefix(value).map_or(0, str::len);
-            if gram_len > 0 && value[body_start..].chars().count() >= self.fragment_len {
-                let mut at = body_start;
-                while at + gram_len <= value.len() {
-                    patterns.push((
-                        value.as_bytes()[at..at + gram_len].to_vec(),
-                        Origin::Gram {
-                            secret: index,
-                            at: at as u32,
-                        },
-                    ));
-                    at += gram_len;
-                }
-            }
-            entries.push(Entry {
-                label: label.clone(),
-                fingerprint: secret.fingerprint(),
-            });
-            sources.push(SecretBytes {
-                value: secret.clone(),
-                body_start,
-            });
-        }
-        let engine = if patterns.is_empty() {
-            None
-        } else {
-            Some(Engine::new(patterns, sources, gram_len, self.fragment_len)?)
-        };
-        let piece_len = Region::piece_len(engine.as_ref().map_or(0, Engine::max_pattern_len));
-        Ok(Redactor {
-            inner: Arc::new(Inner {
-                piece_len,
-                entries,
-                engine,
-                replacement: self.replacement,
-                encodings: self.encodings,
-                fragments: self.fragments,
-                detector: self
-                    .detect_unknown
-                    .then(|| self.detector.unwrap_or_default()),
-            }),
-        })
-    }
-}
-
 struct Entry {
     label: Arc<str>,
     fingerprint: Fingerprint,
@@ -424,7 +107,7 @@ struct Inner {
     replacement: Replacement,
     encodings: Encodings,
     fragments: bool,
-    /// With [`RedactorBuilder::detect_unknown`] on.
+    /// With [`RedactorBuilder::with_unknown_detection`] on.
     detector: Option<Detector>,
     /// [`Region::piece_len`] for the longest pattern.
     piece_len: usize,
@@ -449,14 +132,14 @@ struct Inner {
 /// - any contiguous fragment of at least 16 characters, not counting a public prefix such as
 ///   `sk-proj-` (so a model that prints half a key is caught).
 ///
-/// With [`detect_unknown`](RedactorBuilder::detect_unknown) on, it also redacts the secrets
-/// nobody registered that a [`Detector`] finds, line by line.
+/// With [`with_unknown_detection`](RedactorBuilder::with_unknown_detection) on, it also redacts
+/// the secrets nobody registered that a [`Detector`] finds, line by line.
 ///
 /// ```
 /// use keyward::{ErrorKind, Redactor, SecretString};
 ///
 /// let key = SecretString::from(format!("sk-proj-{}", "Ab3dEf6h".repeat(5)));
-/// let redactor = Redactor::builder().secret("OPENAI_API_KEY", &key)?.build()?;
+/// let redactor = Redactor::builder().with_secret("OPENAI_API_KEY", &key).build()?;
 ///
 /// let reply = format!("Sure! Your key is {}.", key.expose_secret());
 /// assert_eq!(redactor.redact(&reply), "Sure! Your key is [REDACTED:OPENAI_API_KEY].");
@@ -484,7 +167,7 @@ impl fmt::Debug for Redactor {
             .field("encodings", &self.inner.encodings)
             .field("fragments", &self.inner.fragments)
             .field("replacement", &self.inner.replacement)
-            .field("detect_unknown", &self.inner.detector.is_some())
+            .field("unknown_detection", &self.inner.detector.is_some())
             .finish()
     }
 }
@@ -507,6 +190,15 @@ impl Default for Redactor {
 }
 
 impl Redactor {
+    /// The minimum length of a registered secret unless
+    /// [`with_min_len`](RedactorBuilder::with_min_len) says otherwise, in characters.
+    pub const DEFAULT_MIN_SECRET_LEN: usize = 8;
+
+    /// The minimum length of a leaked fragment unless
+    /// [`with_fragment_len`](RedactorBuilder::with_fragment_len) says otherwise, in characters
+    /// after the public prefix.
+    pub const DEFAULT_FRAGMENT_LEN: usize = 16;
+
     /// A builder with the default settings and no secrets.
     pub fn builder() -> RedactorBuilder {
         RedactorBuilder::default()
@@ -643,16 +335,11 @@ impl Redactor {
         ))
     }
 
-    /// A [`StreamRedactor`] for text that arrives in pieces, such as model tokens.
-    pub fn stream(&self) -> StreamRedactor {
-        StreamRedactor::new(self.clone())
-    }
-
     pub(crate) fn engine(&self) -> Option<&Engine> {
         self.inner.engine.as_ref()
     }
 
-    /// Whether [`RedactorBuilder::detect_unknown`] is on.
+    /// Whether [`RedactorBuilder::with_unknown_detection`] is on.
     pub(crate) fn detects_unknown(&self) -> bool {
         self.inner.detector.is_some()
     }
@@ -781,51 +468,11 @@ fn detected(detection: &Detection, value: &str) -> Detected {
     }
 }
 
-/// Where the detection line starting at `start` ends, and where the next one starts.
-///
-/// A line ends before its `\n`; one longer than [`DETECT_LINE_CAP`] bytes is cut after the last
-/// space or tab within the cap (at the last character boundary if it has none), and the next
-/// line starts at the cut. `text[start..searched]`
-/// is known to hold no `\n`. `None` when the line may still grow: `text` is not `complete` (more
-/// may follow) and neither a `\n` nor the cap was reached. One-shot and stream redaction both
-/// cut lines here, which keeps their detections equal.
-pub(crate) fn detection_line(
-    text: &str,
-    start: usize,
-    searched: usize,
-    complete: bool,
-) -> Option<(usize, usize)> {
-    // A `\n` right after a line of exactly the cap still ends it.
-    let limit = text.len().min(start + DETECT_LINE_CAP + 1);
-    let from = searched.max(start).min(limit);
-    if let Some(at) = text.as_bytes()[from..limit]
-        .iter()
-        .position(|&b| b == b'\n')
-    {
-        return Some((from + at, from + at + 1));
-    }
-    if text.len() > start + DETECT_LINE_CAP {
-        let mut cut = start + DETECT_LINE_CAP;
-        // After the last blank within the cap, if any: a key straddling the cap is then seen
-        // whole on the next line (keys hold no blanks).
-        if let Some(at) = text.as_bytes()[start..cut]
-            .iter()
-            .rposition(|&b| b == b' ' || b == b'\t')
-        {
-            cut = start + at + 1;
-        }
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        return Some((cut, cut));
-    }
-    complete.then_some((text.len(), text.len()))
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::secret::SecretString;
 
     fn key(body: &str) -> SecretString {
         SecretString::from(format!("sk-proj-{body}"))
@@ -842,7 +489,8 @@ mod tests {
     fn short_secret_is_refused_by_label_not_value() {
         let short = SecretString::from("hunter2");
         let err = Redactor::builder()
-            .secret("DB_PASSWORD", &short)
+            .with_secret("DB_PASSWORD", &short)
+            .build()
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
         assert!(err.to_string().contains("DB_PASSWORD"));
@@ -850,37 +498,18 @@ mod tests {
         // raising the minimum after registration is caught by build
         let ok = SecretString::from("hunter22");
         let err = Redactor::builder()
-            .secret("A", &ok)
-            .unwrap()
-            .min_len(12)
+            .with_secret("A", &ok)
+            .with_min_len(12)
             .build()
             .unwrap_err();
         assert!(err.to_string().contains("`A`"));
     }
 
     #[test]
-    fn detection_lines_end_at_newlines_or_the_cap() {
-        let cap = DETECT_LINE_CAP;
-        assert_eq!(detection_line("ab\ncd", 0, 0, false), Some((2, 3)));
-        assert_eq!(detection_line("ab\ncd", 3, 3, false), None);
-        assert_eq!(detection_line("ab\ncd", 3, 3, true), Some((5, 5)));
-        // a `\n` right after exactly the cap ends the line there
-        let exact = format!("{}\nx", "a".repeat(cap));
-        assert_eq!(detection_line(&exact, 0, 0, false), Some((cap, cap + 1)));
-        // a longer line is cut at the cap, moved back to a character boundary
-        let long = format!("{}é{}", "a".repeat(cap - 1), "b".repeat(10));
-        assert_eq!(detection_line(&long, 0, 0, false), Some((cap - 1, cap - 1)));
-        assert_eq!(detection_line(&long, cap - 1, cap - 1, false), None);
-        // only the bytes after `searched` are looked at again
-        assert_eq!(detection_line("abcd", 0, 4, false), None);
-    }
-
-    #[test]
     fn debug_shows_labels_not_values() {
         let k = key(&"Zq9x".repeat(8));
         let r = Redactor::builder()
-            .secret("OPENAI", &k)
-            .unwrap()
+            .with_secret("OPENAI", &k)
             .build()
             .unwrap();
         let debug = format!("{r:?}");

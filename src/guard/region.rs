@@ -16,7 +16,7 @@
 
 use std::ops::Range;
 
-use super::scan::Hit;
+use super::hit::Hit;
 use crate::mask::Fingerprint;
 
 /// What a hit inside a region was: a registered secret (by index), or a secret the detector

@@ -6,34 +6,16 @@
 //! runs the very same loop over the whole text, which is why both give the same result for any
 //! split of the input.
 
-use std::ops::Range;
-
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::{Anchored, PatternID};
 use zeroize::Zeroize;
 
 use super::encode::Encoding;
+use super::hit::{Hit, Origin};
 use super::patterns::{Dfa, Patterns};
 use super::wrapped::Wrapped;
 use crate::error::Result;
 use crate::secret::SecretString;
-
-/// Where a pattern comes from.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Origin {
-    /// The whole secret, in an encoding.
-    Whole { secret: u32, encoding: Encoding },
-    /// An aligned k-gram of the secret starting at byte `at`; a fragment candidate.
-    Gram { secret: u32, at: u32 },
-}
-
-/// A match before merging: a text range and the secret it belongs to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Hit {
-    pub(crate) range: Range<usize>,
-    pub(crate) secret: u32,
-    pub(crate) encoding: Encoding,
-}
 
 /// The secret bytes the engine compares fragments against, and where the counted part starts.
 pub(crate) struct SecretBytes {

@@ -3,26 +3,23 @@
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::redactor::{DEFAULT_FRAGMENT_LEN, Redactor, RedactorBuilder};
+use super::redactor::{Redactor, RedactorBuilder};
 use super::stream::StreamRedactor;
 use crate::clock::{Clock, SystemClock};
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::secret::SecretString;
-
-/// How long a replaced value stays redacted by default: answers and logs written just before a
-/// rotation may still carry the old key.
-pub const DEFAULT_GRACE_PERIOD: TimeDelta = TimeDelta::hours(24);
 
 /// A handle to the current [`Redactor`], swapped atomically when secrets change.
 ///
 /// Readers call [`current`](SharedRedactor::current) and keep the returned `Arc` for as long as
 /// they like (a whole stream, say); writers call [`update`](SharedRedactor::update) when a key
 /// is loaded or rotated. The value a key had before a rotation stays redacted for a grace period
-/// ([`DEFAULT_GRACE_PERIOD`] unless set), because text produced just before the rotation may
-/// still carry it.
+/// ([`DEFAULT_GRACE_PERIOD`](SharedRedactor::DEFAULT_GRACE_PERIOD) unless set), because text
+/// produced just before the rotation may still carry it.
 ///
 /// Changes are batched: `update`, `remove` and `prune` only record what changed (and check
 /// it), and the next `current` builds the matcher once for all of them and swaps it in. Every
@@ -34,7 +31,8 @@ pub const DEFAULT_GRACE_PERIOD: TimeDelta = TimeDelta::hours(24);
 /// Clones share the same state.
 ///
 /// ```
-/// use keyward::{Redactor, SecretString, SharedRedactor};
+/// use keyward::{Redactor, SecretString};
+/// use keyward::guard::SharedRedactor;
 ///
 /// let shared = SharedRedactor::new(Redactor::builder());
 /// let old = SecretString::from(format!("sk-proj-{}", "0ld0".repeat(10)));
@@ -69,8 +67,38 @@ struct Registry {
     fixed: RedactorBuilder,
     live: Vec<(String, SecretString)>,
     retired: Vec<Retired>,
-    grace: TimeDelta,
+    grace: Duration,
     clock: Arc<dyn Clock>,
+}
+
+impl Registry {
+    /// Until when a value replaced or removed now stays redacted.
+    fn grace_end(&self) -> Result<DateTime<Utc>> {
+        let grace = grace_delta(self.grace)?;
+        self.clock
+            .now()
+            .checked_add_signed(grace)
+            .ok_or_else(|| grace_too_long(self.grace))
+    }
+}
+
+/// `grace` as chrono counts time; an error if it is longer than chrono can count (some 292
+/// million years).
+fn grace_delta(grace: Duration) -> Result<TimeDelta> {
+    TimeDelta::from_std(grace).map_err(|_| grace_too_long(grace))
+}
+
+fn grace_too_long(grace: Duration) -> Error {
+    Error::new(
+        ErrorKind::InvalidInput,
+        format!(
+            "the grace period of {} seconds is too long: a replaced value would stay redacted \
+             past the latest time chrono can represent; give a shorter one (the default is {} \
+             hours)",
+            grace.as_secs(),
+            SharedRedactor::DEFAULT_GRACE_PERIOD.as_secs() / 3600
+        ),
+    )
 }
 
 #[derive(Clone)]
@@ -93,22 +121,16 @@ impl SharedRedactor {
     /// are always redacted, the others come and go with [`update`](SharedRedactor::update) and
     /// [`remove`](SharedRedactor::remove).
     ///
-    /// If `builder` cannot build (a minimum length raised above a secret's after it was added,
-    /// a fragment length below 6), the handle still redacts its secrets, with the minimum and
-    /// fragment lengths set back to values that build, and the next `update` reports the error.
+    /// If `builder` cannot build (a secret shorter than the minimum length, an empty label, a
+    /// fragment length below 6), the handle still redacts its secrets that are not empty, with
+    /// a fragment length that builds, and the next `update` reports the error.
     pub fn new(builder: RedactorBuilder) -> SharedRedactor {
         // Failing closed: a handle that silently redacted none of the secrets it was given
         // would let exactly those through.
         let current = builder
             .clone()
             .build()
-            .or_else(|_| {
-                builder
-                    .clone()
-                    .min_len(1)
-                    .fragment_len(DEFAULT_FRAGMENT_LEN)
-                    .build()
-            })
+            .or_else(|_| builder.clone().build_leniently())
             .unwrap_or_default();
         SharedRedactor {
             inner: Arc::new(Shared {
@@ -119,22 +141,51 @@ impl SharedRedactor {
                     fixed: builder,
                     live: Vec::new(),
                     retired: Vec::new(),
-                    grace: DEFAULT_GRACE_PERIOD,
+                    grace: SharedRedactor::DEFAULT_GRACE_PERIOD,
                     clock: Arc::new(SystemClock),
                 }),
             }),
         }
     }
 
-    /// Sets how long a replaced or removed value stays redacted.
-    pub fn with_grace_period(self, grace: TimeDelta) -> SharedRedactor {
+    /// How long a replaced value stays redacted unless
+    /// [`with_grace_period`](SharedRedactor::with_grace_period) says otherwise: answers and logs
+    /// written just before a rotation may still carry the old key.
+    pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(24 * 60 * 60);
+
+    /// Sets how long a replaced or removed value stays redacted (default
+    /// [`DEFAULT_GRACE_PERIOD`](SharedRedactor::DEFAULT_GRACE_PERIOD), 24 hours).
+    ///
+    /// A span longer than chrono can add to the current time (some 262,000 years) is not
+    /// applied: every later [`update`](SharedRedactor::update) and
+    /// [`remove`](SharedRedactor::remove) then fails with an error that says so, and leaves the
+    /// handle unchanged.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use keyward::guard::SharedRedactor;
+    /// use keyward::{Redactor, SecretString};
+    ///
+    /// let shared = SharedRedactor::new(Redactor::builder())
+    ///     .with_grace_period(Duration::from_secs(10 * 60));
+    /// let key = SecretString::from(format!("sk-proj-{}", "N3w0".repeat(10)));
+    /// shared.update("OPENAI_API_KEY", &key)?;
+    ///
+    /// let forever = SharedRedactor::new(Redactor::builder()).with_grace_period(Duration::MAX);
+    /// let err = forever.update("OPENAI_API_KEY", &key).unwrap_err();
+    /// assert!(err.to_string().contains("grace period"));
+    /// # Ok::<(), keyward::Error>(())
+    /// ```
+    pub fn with_grace_period(self, grace: Duration) -> SharedRedactor {
         self.registry().grace = grace;
         self
     }
 
-    /// Sets the clock the grace period is measured with (a `ManualClock` in tests).
-    pub fn with_clock(self, clock: Arc<dyn Clock>) -> SharedRedactor {
-        self.registry().clock = clock;
+    /// Sets the clock the grace period is measured with (a
+    /// [`ManualClock`](crate::clock::ManualClock) in tests; an `Arc` of one, to keep a handle
+    /// that moves it).
+    pub fn with_clock(self, clock: impl Clock + 'static) -> SharedRedactor {
+        self.registry().clock = Arc::new(clock);
         self
     }
 
@@ -166,10 +217,10 @@ impl SharedRedactor {
         registry.retired.retain(|r| r.until > now);
         let mut builder = registry.fixed.clone();
         for (label, value) in &registry.live {
-            builder = builder.push_secret(label, value);
+            builder = builder.with_secret(label.as_str(), value);
         }
         for r in &registry.retired {
-            builder = builder.push_secret(&r.label, &r.value);
+            builder = builder.with_secret(r.label.as_str(), &r.value);
         }
         self.inner.builds.fetch_add(1, Ordering::Relaxed);
         if let Ok(redactor) = builder.build() {
@@ -192,8 +243,8 @@ impl SharedRedactor {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) if the value is too short
-    /// to redact, or the settings given to [`new`](SharedRedactor::new) cannot build; the
+    /// [`ErrorKind::InvalidInput`] if the value is too short to redact, the settings given to
+    /// [`new`](SharedRedactor::new) cannot build, or the grace period is too long to count; the
     /// handle is then unchanged.
     pub fn update(&self, label: &str, value: &SecretString) -> Result<()> {
         self.update_all([(label, value)])
@@ -212,7 +263,7 @@ impl SharedRedactor {
         let mut registry = self.registry();
         // A builder that cannot build is reported here, not first by a reader.
         registry.fixed.validate()?;
-        let until = registry.clock.now() + registry.grace;
+        let until = registry.grace_end()?;
         let mut live = registry.live.clone();
         let mut retired = registry.retired.clone();
         let mut changed = false;
@@ -299,13 +350,14 @@ impl SharedRedactor {
     ///
     /// # Errors
     ///
-    /// None today; kept so that a future check can report one.
+    /// [`ErrorKind::InvalidInput`] if the grace period is too long to count; the value then
+    /// stays live.
     pub fn remove(&self, label: &str) -> Result<bool> {
         let mut registry = self.registry();
         let Some(index) = registry.live.iter().position(|(l, _)| l == label) else {
             return Ok(false);
         };
-        let until = registry.clock.now() + registry.grace;
+        let until = registry.grace_end()?;
         let (label, value) = registry.live.remove(index);
         registry.retired.push(Retired {
             label,
@@ -359,7 +411,8 @@ impl SharedRedactor {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::{ErrorKind, ManualClock};
+    use crate::ErrorKind;
+    use crate::clock::ManualClock;
 
     fn key(tag: &str) -> SecretString {
         SecretString::from(format!("sk-proj-{}", tag.repeat(10)))
@@ -371,13 +424,17 @@ mod tests {
         let text = format!("a {} b", fixed.expose_secret());
         let unbuildable = [
             Redactor::builder()
-                .secret("FIXED", &fixed)
-                .unwrap()
-                .fragment_len(3),
+                .with_secret("FIXED", &fixed)
+                .with_fragment_len(3),
             Redactor::builder()
-                .secret("FIXED", &fixed)
-                .unwrap()
-                .min_len(200),
+                .with_secret("FIXED", &fixed)
+                .with_min_len(200),
+            Redactor::builder()
+                .with_secret("", &key("N0n4"))
+                .with_secret("FIXED", &fixed),
+            Redactor::builder()
+                .with_secret("FIXED", &fixed)
+                .with_secret("EMPTY", &SecretString::from("")),
         ];
         for builder in unbuildable {
             assert!(builder.clone().build().is_err());
@@ -392,7 +449,7 @@ mod tests {
     fn old_value_is_redacted_until_the_grace_period_ends() {
         let clock = Arc::new(ManualClock::new(Utc::now()));
         let shared = SharedRedactor::new(Redactor::builder())
-            .with_grace_period(TimeDelta::minutes(10))
+            .with_grace_period(Duration::from_secs(10 * 60))
             .with_clock(clock.clone());
         let (old, new) = (key("aB1c"), key("dE2f"));
         shared.update("OPENAI", &old).unwrap();
@@ -436,7 +493,8 @@ mod tests {
         assert!(shared.remove("K").unwrap());
         assert!(!shared.remove("K").unwrap());
         assert!(reader.current().is_leak(k.expose_secret()));
-        clock.advance(DEFAULT_GRACE_PERIOD + TimeDelta::seconds(1));
+        let grace = TimeDelta::from_std(SharedRedactor::DEFAULT_GRACE_PERIOD).unwrap();
+        clock.advance(grace + TimeDelta::seconds(1));
         shared.prune().unwrap();
         assert!(!reader.current().is_leak(k.expose_secret()));
     }
@@ -562,5 +620,51 @@ mod tests {
                 });
             }
         });
+    }
+
+    /// Any span of time is taken; one too long for chrono to count from now is refused by the
+    /// changes that would retire a value, with an error that says so, never a panic, and the
+    /// handle stays as it was.
+    #[test]
+    fn a_grace_period_too_long_to_count_is_refused_not_a_panic() {
+        let clock = Arc::new(ManualClock::new(Utc::now()));
+        let year = Duration::from_secs(365 * 24 * 60 * 60);
+        for (grace, fits) in [
+            (Duration::ZERO, true),
+            (year * 1000, true),
+            // fits chrono's `TimeDelta`, not its calendar: now + 300,000 years overflows
+            (year * 300_000, false),
+            (Duration::from_secs(u64::MAX), false),
+            (Duration::MAX, false),
+        ] {
+            let shared = SharedRedactor::new(Redactor::builder())
+                .with_grace_period(grace)
+                .with_clock(clock.clone());
+            let k = key("Gr4c");
+            let result = shared.update("K", &k);
+            assert_eq!(result.is_ok(), fits, "{grace:?}");
+            if let Err(err) = result {
+                assert_eq!(err.kind(), ErrorKind::InvalidInput);
+                assert!(err.to_string().contains("grace period"), "{err}");
+                assert!(shared.current().is_empty());
+                continue;
+            }
+            assert!(shared.remove("K").unwrap());
+            // retired until now plus the grace: a zero grace ends at once
+            assert_eq!(
+                shared.current().is_leak(k.expose_secret()),
+                !grace.is_zero()
+            );
+        }
+        // A grace that fits today may not fit at a later time: then `remove` keeps the value live.
+        let shared = SharedRedactor::new(Redactor::builder())
+            .with_grace_period(year * 1000)
+            .with_clock(clock.clone());
+        let k = key("L4te");
+        shared.update("K", &k).unwrap();
+        clock.set(DateTime::<Utc>::MAX_UTC - TimeDelta::days(1));
+        let err = shared.remove("K").unwrap_err();
+        assert!(err.to_string().contains("grace period"), "{err}");
+        assert_eq!(shared.current().labels().collect::<Vec<_>>(), ["K"]);
     }
 }

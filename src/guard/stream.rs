@@ -3,10 +3,12 @@
 use std::fmt;
 use std::sync::Arc;
 
+use super::detection_line::detection_line;
+use super::hit::Hit;
 use super::received::Received;
-use super::redactor::{Redactor, detection_line};
+use super::redactor::Redactor;
 use super::region::{Region, add_detected_region, add_region};
-use super::scan::{Hit, ScanState};
+use super::scan::ScanState;
 use super::wrapped::WrapState;
 use crate::error::{Error, ErrorKind, Result, quote_name};
 
@@ -20,15 +22,16 @@ use crate::error::{Error, ErrorKind, Result, quote_name};
 /// The automaton state is kept between pieces, so held-back text is not scanned again however
 /// small the pieces are (a piece in which something matches is scanned twice).
 ///
-/// With [`detect_unknown`](crate::RedactorBuilder::detect_unknown) on, the stream emits whole
-/// lines only: the detector runs on each line once its `\n` arrives, so the current line is held
-/// back until then (at most 64 KiB, after which the line is cut as in [`Redactor::redact`]).
+/// With [`with_unknown_detection`](super::RedactorBuilder::with_unknown_detection) on, the stream
+/// emits whole lines only: the detector runs on each line once its `\n` arrives, so the current
+/// line is held back until then (at most 64 KiB, after which the line is cut as in
+/// [`Redactor::redact`]).
 ///
 /// ```
 /// use keyward::{Redactor, SecretString};
 ///
 /// let key = SecretString::from(format!("sk-proj-{}", "Ab3dEf6h".repeat(5)));
-/// let redactor = Redactor::builder().secret("OPENAI_API_KEY", &key)?.build()?;
+/// let redactor = Redactor::builder().with_secret("OPENAI_API_KEY", &key).build()?;
 /// let mut stream = redactor.stream();
 ///
 /// let reply = format!("Your key is {} - keep it safe.", key.expose_secret());
@@ -77,6 +80,13 @@ impl fmt::Debug for StreamRedactor {
     }
 }
 
+impl Redactor {
+    /// A [`StreamRedactor`] for text that arrives in pieces, such as model tokens.
+    pub fn stream(&self) -> StreamRedactor {
+        StreamRedactor::new(self.clone())
+    }
+}
+
 impl StreamRedactor {
     /// A stream over `redactor`; the same as [`Redactor::stream`].
     pub fn new(redactor: Redactor) -> StreamRedactor {
@@ -102,10 +112,10 @@ impl StreamRedactor {
         }
     }
 
-    /// A stream whose copies never write past the end of the output, for a buffer of the
-    /// crate's own (see [`Received::copy_into`]).
-    pub(crate) fn without_over_copy(mut self) -> StreamRedactor {
-        self.over_copy = false;
+    /// Whether short copies out may write past their end into the output's spare capacity
+    /// (default on); off for a buffer of the crate's own (see [`Received::copy_into`]).
+    pub(crate) fn with_over_copy(mut self, yes: bool) -> StreamRedactor {
+        self.over_copy = yes;
         self
     }
 
@@ -134,7 +144,7 @@ impl StreamRedactor {
     /// use keyward::{ErrorKind, Redactor, SecretString};
     ///
     /// let key = SecretString::from(format!("sk-proj-{}", "Ab3dEf6h".repeat(5)));
-    /// let redactor = Redactor::builder().secret("OPENAI_API_KEY", &key)?.build()?;
+    /// let redactor = Redactor::builder().with_secret("OPENAI_API_KEY", &key).build()?;
     /// let mut stream = redactor.stream();
     /// let _ = stream.push("Your key is ");
     /// let _ = stream.push(key.expose_secret());
@@ -470,11 +480,7 @@ mod tests {
     #[test]
     fn ordinary_words_are_not_held_back_past_a_space() {
         let key = SecretString::from(format!("sk-proj-{}", "Qx7mWv2k".repeat(5)));
-        let redactor = Redactor::builder()
-            .secret("K", &key)
-            .unwrap()
-            .build()
-            .unwrap();
+        let redactor = Redactor::builder().with_secret("K", &key).build().unwrap();
         let mut stream = redactor.stream();
         let out = stream.push("hello world, this is fine. ");
         assert_eq!(out, "hello world, this is fine. ");
@@ -484,11 +490,7 @@ mod tests {
     #[test]
     fn a_key_split_in_one_byte_pieces_is_redacted() {
         let key = SecretString::from(format!("sk-proj-{}", "Qx7mWv2k".repeat(5)));
-        let redactor = Redactor::builder()
-            .secret("K", &key)
-            .unwrap()
-            .build()
-            .unwrap();
+        let redactor = Redactor::builder().with_secret("K", &key).build().unwrap();
         let mut stream = redactor.stream();
         let text = format!("a {} b", key.expose_secret());
         let mut out = String::new();
@@ -504,11 +506,7 @@ mod tests {
     #[test]
     fn a_stream_is_reusable_after_finish() {
         let key = SecretString::from("correct-horse-battery-staple");
-        let redactor = Redactor::builder()
-            .secret("PW", &key)
-            .unwrap()
-            .build()
-            .unwrap();
+        let redactor = Redactor::builder().with_secret("PW", &key).build().unwrap();
         let mut stream = redactor.stream();
         for _ in 0..2 {
             let mut out = stream.push("pw: correct-horse-");

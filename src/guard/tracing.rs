@@ -20,10 +20,11 @@ use super::shared::SharedRedactor;
 /// [`SharedRedactor`]'s current redactor, when the fmt layer is done with it.
 ///
 /// ```
-/// use keyward::{RedactingMakeWriter, Redactor, SecretString, SharedRedactor};
+/// use keyward::{Redactor, SecretString};
+/// use keyward::guard::{RedactingMakeWriter, SharedRedactor};
 ///
 /// let key = SecretString::from(format!("sk-proj-{}", "Lg4m".repeat(10)));
-/// let shared = SharedRedactor::new(Redactor::builder().secret("OPENAI_API_KEY", &key)?);
+/// let shared = SharedRedactor::new(Redactor::builder().with_secret("OPENAI_API_KEY", &key));
 /// let subscriber = tracing_subscriber::fmt()
 ///     .with_writer(RedactingMakeWriter::new(std::io::stderr, shared))
 ///     .finish();
@@ -168,11 +169,7 @@ mod tests {
     fn every_formatted_log_line_is_redacted_and_follows_updates() {
         let first = SecretString::from(format!("sk-proj-{}", "Lg4m".repeat(10)));
         let later = SecretString::from(format!("ghp_{}", "Tk7n".repeat(9)));
-        let shared = SharedRedactor::new(
-            Redactor::builder()
-                .secret("OPENAI_API_KEY", &first)
-                .unwrap(),
-        );
+        let shared = SharedRedactor::new(Redactor::builder().with_secret("OPENAI_API_KEY", &first));
         let buffer = Buffer::default();
         let subscriber = tracing_subscriber::fmt()
             .with_writer(RedactingMakeWriter::new(buffer.clone(), shared.clone()))
@@ -206,11 +203,7 @@ mod tests {
     #[test]
     fn a_line_that_is_not_utf8_is_redacted_with_replacement_characters() {
         let key = SecretString::from(format!("sk-proj-{}", "Lg4m".repeat(10)));
-        let redactor = Redactor::builder()
-            .secret("K", &key)
-            .unwrap()
-            .build()
-            .unwrap();
+        let redactor = Redactor::builder().with_secret("K", &key).build().unwrap();
         let buffer = Buffer::default();
         let mut event = RedactedEvent::new(buffer.clone(), Arc::new(redactor));
         event.write_all(b"bad \xFF byte, then ").unwrap();

@@ -22,8 +22,8 @@ use aho_corasick::automaton::StateID;
 use zeroize::Zeroize;
 
 use super::encode::Encoding;
+use super::hit::{Hit, Origin};
 use super::patterns::Patterns;
-use super::scan::{Hit, Origin};
 use crate::error::Result;
 
 /// The most spaces or tabs after a line break that still join two lines; bounds what a stream

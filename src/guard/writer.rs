@@ -21,10 +21,11 @@ use super::stream::StreamRedactor;
 ///
 /// ```
 /// use std::io::Write;
-/// use keyward::{RedactingWriter, Redactor, SecretString};
+/// use keyward::{Redactor, SecretString};
+/// use keyward::guard::RedactingWriter;
 ///
 /// let token = SecretString::from(format!("ghp_{}", "Zx8v".repeat(9)));
-/// let redactor = Redactor::builder().secret("GITHUB_TOKEN", &token)?.build()?;
+/// let redactor = Redactor::builder().with_secret("GITHUB_TOKEN", &token).build()?;
 /// let mut log = RedactingWriter::new(Vec::new(), &redactor);
 /// writeln!(log, "cloning with token {}", token.expose_secret())?;
 /// let bytes = log.finish()?;
@@ -54,7 +55,7 @@ impl<W: Write> RedactingWriter<W> {
         RedactingWriter {
             inner: Some(inner),
             // `out` is ours and grows: no text of the caller's may be left in a freed block.
-            stream: redactor.stream().without_over_copy(),
+            stream: redactor.stream().with_over_copy(false),
             partial: Vec::new(),
             out: String::new(),
         }
@@ -159,11 +160,7 @@ mod tests {
     use crate::SecretString;
 
     fn redactor(key: &SecretString) -> Redactor {
-        Redactor::builder()
-            .secret("KEY", key)
-            .unwrap()
-            .build()
-            .unwrap()
+        Redactor::builder().with_secret("KEY", key).build().unwrap()
     }
 
     #[test]

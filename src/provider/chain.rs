@@ -19,7 +19,7 @@ pub enum OnError {
 /// the secrets manager".
 ///
 /// `Ok(None)` moves on to the next provider. An error stops the chain unless
-/// [`on_error(OnError::Continue)`](ChainProvider::on_error) is set. The answer's
+/// [`on_error(OnError::Continue)`](ChainProvider::with_on_error) is set. The answer's
 /// [`SecretMeta::source`](crate::SecretMeta::source) names the provider that answered.
 ///
 /// ```
@@ -71,7 +71,7 @@ impl ChainProvider {
     }
 
     /// What to do when a provider fails.
-    pub fn on_error(mut self, on_error: OnError) -> ChainProvider {
+    pub fn with_on_error(mut self, on_error: OnError) -> ChainProvider {
         self.on_error = on_error;
         self
     }

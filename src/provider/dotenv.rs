@@ -48,7 +48,7 @@ use rewrite::{Earlier, push_str};
 /// - **`$` is literal.** dotenvy replaces `$NAME` and `${NAME}` in unquoted and double-quoted
 ///   values, from the process environment first, which silently corrupts secrets that contain
 ///   `$` (bcrypt hashes, generated passwords). Here every value comes out as written, unless you
-///   ask for [`expand_variables`](DotenvOptions::expand_variables), which takes names from
+///   ask for [`with_variable_expansion`](DotenvOptions::with_variable_expansion), which takes names from
 ///   earlier lines of the same file only.
 /// - **An empty value counts as not set**, as in [`EnvProvider`](crate::EnvProvider): `KEY=`
 ///   usually means "not configured".
@@ -136,7 +136,7 @@ impl DotenvProvider {
     /// ```no_run
     /// use keyward::DotenvProvider;
     ///
-    /// let provider = DotenvProvider::options().expand_variables(true).open(".env")?;
+    /// let provider = DotenvProvider::options().with_variable_expansion(true).open(".env")?;
     /// # Ok::<(), keyward::Error>(())
     /// ```
     pub fn options() -> DotenvOptions {
@@ -194,7 +194,7 @@ impl SecretProvider for DotenvProvider {
 ///
 /// let file = "SALT=s4lt$\nURL=\"postgres://app:${SALT}@db\"\nLITERAL='${SALT}'\n";
 /// let provider = DotenvProvider::options()
-///     .expand_variables(true)
+///     .with_variable_expansion(true)
 ///     .read(file.as_bytes())?;
 /// assert_eq!(provider.get("URL")?.unwrap().expose_secret(), "postgres://app:s4lt$@db");
 /// assert_eq!(provider.get("LITERAL")?.unwrap().expose_secret(), "${SALT}");
@@ -213,7 +213,7 @@ impl Default for DotenvOptions {
 }
 
 impl DotenvOptions {
-    /// The default for [`max_size`](DotenvOptions::max_size): 1 MiB.
+    /// The default for [`max_size`](DotenvOptions::with_max_size): 1 MiB.
     pub const DEFAULT_MAX_SIZE: usize = 1024 * 1024;
 
     /// No expansion, at most [`DEFAULT_MAX_SIZE`](DotenvOptions::DEFAULT_MAX_SIZE) bytes.
@@ -233,22 +233,22 @@ impl DotenvOptions {
     /// bcrypt hash, stays as written. Single-quoted values and `\$` are always literal. With
     /// expansion off, every `$` is literal.
     ///
-    /// Expanded values count against [`max_size`](DotenvOptions::max_size): the values of
+    /// Expanded values count against [`max_size`](DotenvOptions::with_max_size): the values of
     /// every line, expanded, may add up to that many bytes (a key set on several lines counts
     /// each time), so references that multiply (`A2=${A1}${A1}`, ...) or chain
     /// (`A=${A}x` on line after line) end in an [`ErrorKind::InvalidInput`] naming the line
     /// and the key, after work and memory in proportion to the limit, not to what the
     /// references would make.
-    pub fn expand_variables(&mut self, yes: bool) -> &mut DotenvOptions {
+    pub fn with_variable_expansion(mut self, yes: bool) -> DotenvOptions {
         self.expand_variables = yes;
         self
     }
 
     /// The largest input accepted, in bytes (per file); larger input is an
     /// [`ErrorKind::InvalidInput`] error rather than a large allocation. With
-    /// [`expand_variables`](DotenvOptions::expand_variables), also the most the file's values
+    /// [`with_variable_expansion`](DotenvOptions::with_variable_expansion), also the most the file's values
     /// may add up to once expanded.
-    pub fn max_size(&mut self, bytes: usize) -> &mut DotenvOptions {
+    pub fn with_max_size(mut self, bytes: usize) -> DotenvOptions {
         self.max_size = bytes;
         self
     }
@@ -260,7 +260,7 @@ impl DotenvOptions {
     /// - [`ErrorKind::Io`] when the file cannot be read (missing, no permission) or is not a
     ///   regular file after following symlinks (a directory, a pipe, a device): a FIFO is
     ///   refused without being opened, as opening it would wait for a writer;
-    /// - [`ErrorKind::InvalidInput`] when it is larger than [`max_size`](DotenvOptions::max_size),
+    /// - [`ErrorKind::InvalidInput`] when it is larger than [`max_size`](DotenvOptions::with_max_size),
     ///   or its values are once expanded;
     /// - [`ErrorKind::InvalidFormat`] when it is not UTF-8;
     /// - [`ErrorKind::Parse`] naming the line of the first statement that does not parse.

@@ -43,12 +43,9 @@ impl EnvProvider {
     fn variable_name(&self, key: &str) -> Result<String> {
         validate_key_name(key)?;
         if key.contains('=') {
-            return Err(Error::new(
-                ErrorKind::InvalidName,
-                format!(
-                    "invalid secret name {}: environment variable names cannot contain `=`",
-                    quote_name(key)
-                ),
+            return Err(Error::invalid_name(
+                key,
+                "environment variable names cannot contain `=`",
             ));
         }
         Ok(format!("{}{key}", self.prefix))

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::capped::{ReadError, read_capped};
-use crate::provider::{SecretProvider, quote_name, validate_key_name};
+use crate::provider::{SecretProvider, validate_key_name};
 use crate::secret::{Secret, SecretMeta, SecretString};
 
 mod open;
@@ -42,7 +42,7 @@ mod open;
 ///   stay inside work, which is what Kubernetes needs: its secret volumes hold
 ///   `KEY -> ..data/KEY` and `..data -> ..2024_01_01_00_00_00.123/`, all inside the mount.
 /// - On Unix, files that other users can write, in any mode, and files that other users can read
-///   (mode `0640`, `0644`, `0444`, ...) unless [`allow_readable_by_others`] is set:
+///   (mode `0640`, `0644`, `0444`, ...) unless [`with_readable_by_others`] is set:
 ///   [`ErrorKind::InsecurePermissions`].
 /// - On Unix, a world-writable directory on the way to the file (the directory itself or one
 ///   that a symlink leads to): [`ErrorKind::InsecurePermissions`]. The one exception is a
@@ -70,7 +70,7 @@ mod open;
 /// ```no_run
 /// use keyward::FileProvider;
 ///
-/// let provider = FileProvider::new("/etc/secrets/openai")?.allow_readable_by_others(true);
+/// let provider = FileProvider::new("/etc/secrets/openai")?.with_readable_by_others(true);
 /// # Ok::<(), keyward::Error>(())
 /// ```
 ///
@@ -86,7 +86,7 @@ mod open;
 /// is checked to be the one at the checked path, which catches a swapped file, not a swapped
 /// directory above it). That is why writable directories are refused in the first place.
 ///
-/// [`allow_readable_by_others`]: FileProvider::allow_readable_by_others
+/// [`with_readable_by_others`]: FileProvider::with_readable_by_others
 /// [`max_file_size`]: FileProvider::max_file_size
 #[derive(Clone)]
 pub struct FileProvider {
@@ -212,7 +212,7 @@ impl FileProvider {
     ///
     /// Files and directories that other users can write stay refused: a secret that someone else
     /// can replace is not a secret.
-    pub fn allow_readable_by_others(mut self, allow: bool) -> FileProvider {
+    pub fn with_readable_by_others(mut self, allow: bool) -> FileProvider {
         self.allow_readable_by_others = allow;
         self
     }
@@ -315,12 +315,9 @@ impl FileProvider {
         // A name that is one path component joins to a child of the root; anything else (a
         // Windows drive prefix such as `C:x`) would leave it.
         if entry.parent() != Some(root.as_path()) {
-            return Err(Error::new(
-                ErrorKind::InvalidName,
-                format!(
-                    "invalid secret name {}: it is not a plain file name",
-                    quote_name(&file_name.to_string_lossy())
-                ),
+            return Err(Error::invalid_name(
+                &file_name.to_string_lossy(),
+                "it is not a plain file name",
             ));
         }
 
@@ -646,7 +643,7 @@ fn check_file_mode(shown: &Path, meta: &Metadata, allow_readable_by_others: bool
     } else if mode & 0o044 != 0 && !allow_readable_by_others {
         format!(
             "so {} can read it; {fix}, or, for a container mount that is readable by design, \
-             use `FileProvider::allow_readable_by_others(true)`",
+             use `FileProvider::with_readable_by_others(true)`",
             who(0o004)
         )
     } else {

@@ -1,3 +1,6 @@
+//! The operating system's keyring (feature `keyring`): macOS Keychain, Windows Credential
+//! Manager, the Linux kernel keyutils store, or any `keyring-core` store.
+
 use std::fmt;
 use std::sync::Arc;
 
@@ -34,7 +37,8 @@ use crate::secret::{Secret, SecretMeta, SecretString};
 /// does not decode is [`ErrorKind::InvalidFormat`], and its bytes are zeroized.
 ///
 /// ```no_run
-/// use keyward::{KeyringProvider, SecretProviderExt, SecretString};
+/// use keyward::{SecretProviderExt, SecretString};
+/// use keyward::provider::keyring::KeyringProvider;
 ///
 /// let keyring = KeyringProvider::new("my-agent")?;
 /// keyring.set("OPENAI_API_KEY", &SecretString::from("sk-test-not-a-real-key-0000"))?;

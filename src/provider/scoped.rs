@@ -7,22 +7,19 @@ use crate::scope::{Scope, ScopedKey};
 use crate::secret::Secret;
 use crate::usage::{KeyId, Outcome, Usage, UsageLog};
 
-/// The operation recorded in the usage log when a [`ScopedProvider`] refuses to read a key.
-pub const READ_OPERATION: &str = "read";
-
 /// A provider that reads only the keys a [`Scope`] allows; made by
 /// [`SecretProviderExt::scoped`].
 ///
 /// Any other key is refused with [`ErrorKind::PermissionDenied`](crate::ErrorKind) naming the
 /// agent and the key, before the inner provider is asked, and the denial is recorded to the
-/// usage log when one is attached (operation [`READ_OPERATION`], no fingerprint: the value is
+/// usage log when one is attached (operation [`Scope::READ_OPERATION`], no fingerprint: the value is
 /// never read).
 ///
 /// ```
 /// use keyward::{ErrorKind, MemoryProvider, Scope, SecretProvider, SecretProviderExt};
 ///
 /// let scope = Scope::for_agent("researcher")
-///     .operations(["chat"])
+///     .with_operations(["chat"])
 ///     .allow("OPENAI_API_KEY", ["chat"])
 ///     .build()?;
 /// let provider = MemoryProvider::new()
@@ -102,7 +99,7 @@ impl<P: SecretProvider> SecretProvider for ScopedProvider<P> {
                     Usage::new(
                         &KeyId::unread(key),
                         Arc::clone(self.scope.agent_arc()),
-                        READ_OPERATION,
+                        Scope::READ_OPERATION,
                     )
                     .with_outcome(Outcome::Denied),
                 );

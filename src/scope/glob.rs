@@ -3,7 +3,7 @@
 //! Scopes need only these two wildcards, and a small matcher whose every rule fits in a doc
 //! comment is easier to trust than a general glob crate with character classes and braces.
 
-use crate::provider::MAX_KEY_NAME_LEN;
+use crate::key_name::MAX_KEY_NAME_LEN;
 
 /// A compiled key-name pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::mask::Fingerprint;
 use crate::secret::SecretString;
 use crate::usage::{FailureClass, KeyId, Outcome, RotationState, Usage, UsageLog};
 
-use super::{Scope, operation_denied};
+use super::Scope;
 
 /// A key bundled with the operations its agent may use it for: the scoped API client pattern.
 ///
@@ -22,11 +22,12 @@ use super::{Scope, operation_denied};
 ///
 /// ```
 /// use std::sync::Arc;
-/// use keyward::{ErrorKind, FailureClass, Scope, UsageLog};
+/// use keyward::{ErrorKind, Scope, UsageLog};
+/// use keyward::usage::FailureClass;
 ///
 /// let log = Arc::new(UsageLog::new());
 /// let scope = Scope::for_agent("researcher")
-///     .operations(["chat", "embeddings"])
+///     .with_operations(["chat", "embeddings"])
 ///     .allow("OPENAI_API_KEY", ["chat"])
 ///     .build()?;
 /// let key = scope
@@ -72,7 +73,7 @@ impl ScopedKey {
     }
 
     /// Tells the usage log the key's rotation state with every use, for
-    /// [`AlertRule::RotationDue`](crate::AlertRule::RotationDue).
+    /// [`AlertRule::RotationDue`](crate::usage::AlertRule::RotationDue).
     pub fn with_rotation(mut self, rotation: RotationState) -> ScopedKey {
         self.rotation = Some(rotation);
         self
@@ -156,7 +157,7 @@ impl ScopedKey {
             );
         }
         let allowed: Vec<&str> = self.operations().collect();
-        Err(operation_denied(
+        Err(Error::operation_denied(
             self.agent(),
             self.label(),
             operation,

@@ -7,14 +7,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+use crate::clock::{saturating_span, span};
 use crate::error::{Error, ErrorKind, Result};
 use crate::mask::Fingerprint;
 
 use super::event::{FailureClass, KeyId, Outcome, RotationState, Usage};
-
-/// The most calls a sliding window remembers per key and rule, which bounds the memory of
-/// [`AlertRule::FailureRate`] and [`AlertRule::Burst`] (16 bytes a call).
-pub const MAX_WINDOW_CALLS: u64 = 4096;
 
 /// How many of the most recent calls in its window [`AlertRule::FailureRate`] looks at, unless its
 /// `min_calls` asks for more: enough for a stable rate, small enough for many keys.
@@ -24,10 +21,10 @@ const FAILURE_RATE_SAMPLE: u64 = 1024;
 ///
 /// Every rule fires at most once per cooldown for a given key, so that a failing key does not
 /// flood the sinks: the cooldown is the rule's window for the windowed rules, and the log's
-/// [`alert_cooldown`](crate::UsageLogBuilder::with_alert_cooldown) for the others. Matches
+/// [`alert_cooldown`](crate::usage::UsageLogBuilder::with_alert_cooldown) for the others. Matches
 /// suppressed by the cooldown are counted in the next alert's
 /// [`suppressed`](Alert::suppressed). Keys beyond the log's
-/// [`max_keys`](crate::UsageLogBuilder::with_max_keys) share one window and one cooldown, as
+/// [`max_keys`](crate::usage::UsageLogBuilder::with_max_keys) share one window and one cooldown, as
 /// they share the overflow row of the report.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -57,14 +54,19 @@ pub enum AlertRule {
         #[cfg_attr(feature = "serde", serde(with = "duration_secs"))]
         window: Duration,
     },
-    /// A key used while it is due for rotation or expired, as told by
-    /// [`Usage::with_rotation`].
+    /// A key used while it is due for rotation or expired, as told by the use
+    /// ([`Usage::with_rotation`]) or else by the last rotation state the log learnt for the key
+    /// (from an earlier use, or from the key manager's fetches and rotation checks).
     RotationDue,
     /// A scope refused a key or an operation.
     Denied,
 }
 
 impl AlertRule {
+    /// The most calls a sliding window remembers per key and rule, which bounds the memory of
+    /// [`AlertRule::FailureRate`] and [`AlertRule::Burst`] (16 bytes a call).
+    pub const MAX_WINDOW_CALLS: u64 = 4096;
+
     /// [`AlertRule::FailureRate`]: alert when more than `threshold` of at least `min_calls`
     /// calls within `window` failed.
     pub fn failure_rate(threshold: f64, window: Duration, min_calls: u64) -> AlertRule {
@@ -109,19 +111,20 @@ impl AlertRule {
                         "the threshold must be at least 0 and below 1, not {threshold}"
                     ));
                 }
-                check_window(window).or_else(|problem| invalid(problem.to_owned()))?;
-                if min_calls == 0 || min_calls > MAX_WINDOW_CALLS {
+                check_window(window).or_else(invalid)?;
+                if min_calls == 0 || min_calls > AlertRule::MAX_WINDOW_CALLS {
                     return invalid(format!(
-                        "min_calls must be from 1 to {MAX_WINDOW_CALLS}, not {min_calls}"
+                        "min_calls must be from 1 to {}, not {min_calls}",
+                        AlertRule::MAX_WINDOW_CALLS
                     ));
                 }
             }
             AlertRule::Burst { max_calls, window } => {
-                check_window(window).or_else(|problem| invalid(problem.to_owned()))?;
-                if max_calls == 0 || max_calls >= MAX_WINDOW_CALLS {
+                check_window(window).or_else(invalid)?;
+                if max_calls == 0 || max_calls >= AlertRule::MAX_WINDOW_CALLS {
                     return invalid(format!(
                         "max_calls must be from 1 to {}, not {max_calls}",
-                        MAX_WINDOW_CALLS - 1
+                        AlertRule::MAX_WINDOW_CALLS - 1
                     ));
                 }
             }
@@ -150,14 +153,12 @@ impl AlertRule {
     }
 }
 
-fn check_window(window: Duration) -> std::result::Result<(), &'static str> {
+fn check_window(window: Duration) -> std::result::Result<(), String> {
     if window.is_zero() {
-        Err("the window must not be zero")
-    } else if TimeDelta::from_std(window).is_err() {
-        Err("the window is too long")
-    } else {
-        Ok(())
+        return Err("the window must not be zero".to_owned());
     }
+    span("the window", window).map_err(|err| err.message().to_owned())?;
+    Ok(())
 }
 
 impl fmt::Display for AlertRule {
@@ -355,7 +356,8 @@ pub(super) fn ratio(part: u64, whole: u64) -> f64 {
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};
-/// use keyward::{Alert, AlertRule, KeyId, Outcome, Usage, UsageLog};
+/// use keyward::UsageLog;
+/// use keyward::usage::{Alert, AlertRule, KeyId, Outcome, Usage};
 ///
 /// let seen = Arc::new(Mutex::new(Vec::new()));
 /// let sink = Arc::clone(&seen);
@@ -468,16 +470,12 @@ impl Rules {
     }
 
     pub(super) fn new(rules: Vec<AlertRule>, cooldown: Duration) -> Result<Rules> {
-        let cooldown = TimeDelta::from_std(cooldown)
-            .map_err(|_| Error::new(ErrorKind::InvalidInput, "the alert cooldown is too long"))?;
+        let cooldown = span("the alert cooldown", cooldown)?;
         let rules = rules
             .into_iter()
             .map(|rule| {
                 rule.validate()?;
-                let window = rule
-                    .window()
-                    .and_then(|window| TimeDelta::from_std(window).ok())
-                    .unwrap_or(TimeDelta::zero());
+                let window = rule.window().map_or(TimeDelta::zero(), saturating_span);
                 Ok((rule, window))
             })
             .collect::<Result<Vec<_>>>()?;
@@ -496,15 +494,18 @@ impl Rules {
         self.rules.iter().map(|(rule, _)| rule)
     }
 
-    /// Evaluates every rule for one use at `now`, updating `states` (one per rule), and pushes
-    /// the alerts that fire.
+    /// Evaluates every rule for one use at `now` of a key in rotation state `rotation`,
+    /// updating `states` (one per rule), and pushes the alerts that fire. Only an agent's uses
+    /// come here, never the key manager's events.
     pub(super) fn evaluate(
         &self,
         now: DateTime<Utc>,
         usage: &Usage,
+        rotation: Option<RotationState>,
         states: &mut Vec<RuleState>,
         alerts: &mut Vec<Alert>,
     ) {
+        debug_assert!(usage.kind.is_use(), "the rules look at uses only");
         if states.len() < self.rules.len() {
             states.resize_with(self.rules.len(), RuleState::default);
         }
@@ -532,8 +533,7 @@ impl Rules {
                     let calls = state.calls_in_window();
                     (calls > max_calls).then_some(Trigger::Burst { calls })
                 }
-                AlertRule::RotationDue if is_call => usage
-                    .rotation
+                AlertRule::RotationDue if is_call => rotation
                     .filter(|state| state.needs_rotation())
                     .map(|state| Trigger::Rotation { state }),
                 AlertRule::Denied if !is_call => Some(Trigger::Denied),
@@ -587,7 +587,7 @@ mod tests {
             AlertRule::failure_rate(0.5, Duration::ZERO, 5),
             AlertRule::failure_rate(0.5, minute, 0),
             AlertRule::burst(0, minute),
-            AlertRule::burst(MAX_WINDOW_CALLS, minute),
+            AlertRule::burst(AlertRule::MAX_WINDOW_CALLS, minute),
             AlertRule::burst(10, Duration::MAX),
         ] {
             let err = bad.validate().unwrap_err();

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::key_name::MAX_KEY_NAME_LEN;
 use crate::mask::Fingerprint;
-use crate::provider::MAX_KEY_NAME_LEN;
 use crate::secret::SecretString;
 
 /// Cuts a name longer than [`MAX_KEY_NAME_LEN`] bytes (at a character boundary, ending in
@@ -31,7 +31,8 @@ fn bounded(name: Arc<str>) -> Arc<str> {
 /// every use. Cloning is cheap.
 ///
 /// ```
-/// use keyward::{KeyId, SecretString};
+/// use keyward::SecretString;
+/// use keyward::usage::KeyId;
 ///
 /// let value = SecretString::from(format!("sk-proj-{}", "Ab3d".repeat(10)));
 /// let id = KeyId::new("OPENAI_API_KEY", &value);
@@ -54,7 +55,7 @@ struct SeenValue {
 impl KeyId {
     /// The key called `label` whose value is `value`.
     ///
-    /// A label longer than [`MAX_KEY_NAME_LEN`](crate::MAX_KEY_NAME_LEN) bytes is cut, as are the
+    /// A label longer than [`MAX_KEY_NAME_LEN`] bytes is cut, as are the
     /// agent and operation names of a [`Usage`].
     pub fn new(label: impl Into<Arc<str>>, value: &SecretString) -> KeyId {
         KeyId {
@@ -184,7 +185,7 @@ impl FailureClass {
     /// The class of an HTTP error status, or `None` for a status that is not an error.
     ///
     /// ```
-    /// use keyward::FailureClass;
+    /// use keyward::usage::FailureClass;
     ///
     /// assert_eq!(FailureClass::from_http_status(429), Some(FailureClass::RateLimited));
     /// assert_eq!(FailureClass::from_http_status(503), Some(FailureClass::Server));
@@ -244,7 +245,7 @@ pub enum RotationState {
 }
 
 impl RotationState {
-    /// Whether the key is due or expired: what [`AlertRule::RotationDue`](crate::AlertRule::RotationDue)
+    /// Whether the key is due or expired: what [`AlertRule::RotationDue`](crate::usage::AlertRule::RotationDue)
     /// fires on.
     pub fn needs_rotation(self) -> bool {
         matches!(self, RotationState::Due | RotationState::Expired)
@@ -267,13 +268,59 @@ impl fmt::Display for RotationState {
     }
 }
 
+/// What a recorded event is: an agent's use of a key, or the key manager's own work with it.
+///
+/// Only [uses](EventKind::Use) are an agent's calls: they alone are counted in the report's
+/// `total`, `operations`, `agents` and each key's `stats`, and they alone are what the alert
+/// rules look at. The key manager's fetches and rotation checks are counted apart
+/// ([`UsageReport::manager`](crate::usage::UsageReport::manager)), so that a manager refreshing a
+/// key now and then does not water down an agent's failure rate or count towards its bursts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum EventKind {
+    /// An agent used the key for a call, or a scope refused it ([`Usage::new`]).
+    Use,
+    /// The key manager fetched the key from its source ([`Usage::fetch`]).
+    Fetch,
+    /// The key manager found that the key's rotation status changed ([`Usage::rotation_check`]).
+    RotationCheck,
+}
+
+impl EventKind {
+    /// `use`, `fetch` or `rotation check`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Use => "use",
+            EventKind::Fetch => "fetch",
+            EventKind::RotationCheck => "rotation check",
+        }
+    }
+
+    /// Whether this is an agent's use, which counters and alert rules look at.
+    pub fn is_use(self) -> bool {
+        self == EventKind::Use
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The agent name of the key manager's events ([`Usage::fetch`], [`Usage::rotation_check`]).
+const MANAGER_AGENT: &str = "key-manager";
+
 /// One use of a key, as the caller describes it to [`UsageLog::record`](crate::UsageLog::record).
 ///
 /// The log stamps it with the time from its clock, turning it into a [`UsageEvent`].
 ///
 /// ```
 /// use std::time::Duration;
-/// use keyward::{FailureClass, KeyId, Outcome, SecretString, Usage, UsageLog};
+/// use keyward::{SecretString, UsageLog};
+/// use keyward::usage::{FailureClass, KeyId, Outcome, Usage};
 ///
 /// let value = SecretString::from(format!("sk-proj-{}", "Ab3d".repeat(10)));
 /// let key = KeyId::new("OPENAI_API_KEY", &value);
@@ -294,6 +341,7 @@ pub struct Usage {
     pub(super) outcome: Outcome,
     pub(super) latency: Option<Duration>,
     pub(super) rotation: Option<RotationState>,
+    pub(super) kind: EventKind,
 }
 
 impl Usage {
@@ -307,6 +355,48 @@ impl Usage {
             outcome: Outcome::Success,
             latency: None,
             rotation: None,
+            kind: EventKind::Use,
+        }
+    }
+
+    /// A fetch of `key` from its source by a key manager: an [`EventKind::Fetch`], counted
+    /// apart from the agents' uses and never looked at by the alert rules. Its agent is
+    /// `key-manager` and its operation `fetch`; set the outcome of a failed fetch with
+    /// [`with_outcome`](Usage::with_outcome), and the key's rotation state, when the fetch
+    /// knows it, with [`with_rotation`](Usage::with_rotation).
+    ///
+    /// A successful fetch tells the log the key's rotation state (none for a key of unknown
+    /// age), which [`AlertRule::RotationDue`](super::AlertRule::RotationDue) applies to the
+    /// agents' later uses of the key.
+    ///
+    /// ```
+    /// use keyward::usage::{KeyId, Usage};
+    /// use keyward::{SecretString, UsageLog};
+    ///
+    /// let value = SecretString::from(format!("sk-proj-{}", "Ab3d".repeat(10)));
+    /// let key = KeyId::new("OPENAI_API_KEY", &value);
+    /// let log = UsageLog::new();
+    /// log.record(Usage::fetch(&key));
+    /// log.record(Usage::new(&key, "researcher", "chat"));
+    /// let report = log.report();
+    /// assert_eq!(report.total.uses, 1, "the fetch is not an agent's use");
+    /// assert_eq!(report.manager.fetches, 1);
+    /// ```
+    pub fn fetch(key: &KeyId) -> Usage {
+        Usage {
+            kind: EventKind::Fetch,
+            ..Usage::new(key, MANAGER_AGENT, "fetch")
+        }
+    }
+
+    /// A key manager's finding that `key` entered rotation state `state`: an
+    /// [`EventKind::RotationCheck`], counted apart from the agents' uses. The log keeps the
+    /// state for [`AlertRule::RotationDue`](super::AlertRule::RotationDue), which fires when an
+    /// agent uses the key while it is due or expired.
+    pub fn rotation_check(key: &KeyId, state: RotationState) -> Usage {
+        Usage {
+            kind: EventKind::RotationCheck,
+            ..Usage::new(key, MANAGER_AGENT, "rotation-check").with_rotation(state)
         }
     }
 
@@ -322,7 +412,7 @@ impl Usage {
         self
     }
 
-    /// Sets the key's rotation state, for [`AlertRule::RotationDue`](crate::AlertRule::RotationDue).
+    /// Sets the key's rotation state, for [`AlertRule::RotationDue`](crate::usage::AlertRule::RotationDue).
     pub fn with_rotation(mut self, rotation: RotationState) -> Usage {
         self.rotation = Some(rotation);
         self
@@ -332,9 +422,9 @@ impl Usage {
 /// A recorded use of a key: a [`Usage`] and the time the log recorded it.
 ///
 /// It holds the key's label, fingerprint and masked preview, never its value. With feature
-/// `serde` it serializes flat, for JSON lines: `time`, `key`, `fingerprint`, `masked`, `agent`,
-/// `operation`, `outcome` (`success`, `failure`, `denied`), `failure_class`, `latency_ms`,
-/// `rotation`.
+/// `serde` it serializes flat, for JSON lines: `time`, `kind` (`use`, `fetch`,
+/// `rotation_check`), `key`, `fingerprint`, `masked`, `agent`, `operation`, `outcome`
+/// (`success`, `failure`, `denied`), `failure_class`, `latency_ms`, `rotation`.
 #[derive(Debug, Clone)]
 pub struct UsageEvent {
     time: DateTime<Utc>,
@@ -395,16 +485,29 @@ impl UsageEvent {
     pub fn rotation(&self) -> Option<RotationState> {
         self.usage.rotation
     }
+
+    /// Whether this is an agent's use or the key manager's fetch or rotation check.
+    pub fn kind(&self) -> EventKind {
+        self.usage.kind
+    }
 }
 
 impl fmt::Display for UsageEvent {
-    /// One line: time, agent, operation, key, fingerprint, outcome, latency.
+    /// One line: time, the kind unless a use, agent, operation, key, fingerprint, outcome,
+    /// latency.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} agent={} op={} key={}",
+            "{}",
             self.time
-                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        )?;
+        if !self.kind().is_use() {
+            write!(f, " [{}]", self.kind())?;
+        }
+        write!(
+            f,
+            " agent={} op={} key={}",
             // Names come from callers: escaped, so that none can forge a second line.
             self.agent().escape_debug(),
             self.operation().escape_debug(),
@@ -430,8 +533,9 @@ impl serde::Serialize for UsageEvent {
             Outcome::Failure { class } => Some(class),
             _ => None,
         };
-        let mut event = serializer.serialize_struct("UsageEvent", 10)?;
+        let mut event = serializer.serialize_struct("UsageEvent", 11)?;
         event.serialize_field("time", &self.time)?;
+        event.serialize_field("kind", &self.kind())?;
         event.serialize_field("key", self.label())?;
         event.serialize_field("fingerprint", &self.fingerprint())?;
         event.serialize_field("masked", &self.masked())?;

@@ -8,7 +8,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use crate::mask::Fingerprint;
 
 use super::alert::ratio;
-use super::event::{Outcome, RotationState, Usage};
+use super::event::{EventKind, Outcome, RotationState, Usage};
 
 /// Counts for one key, operation or agent, or for everything.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -33,6 +33,39 @@ pub struct UsageStats {
     pub max_latency: Option<Duration>,
 }
 
+/// The key manager's own work with a key, or with all keys: fetches from the source and rotation
+/// checks ([`EventKind::Fetch`], [`EventKind::RotationCheck`]). Counted apart from the agents'
+/// uses, never in them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct ManagerStats {
+    /// Fetches from the source, failed ones included.
+    pub fetches: u64,
+    /// Fetches that failed.
+    pub failed_fetches: u64,
+    /// Rotation status changes the manager announced.
+    pub rotation_checks: u64,
+}
+
+impl ManagerStats {
+    pub(super) fn add(&mut self, usage: &Usage) {
+        match usage.kind {
+            EventKind::Fetch => {
+                self.fetches += 1;
+                self.failed_fetches += u64::from(usage.outcome.is_failure());
+            }
+            EventKind::RotationCheck => self.rotation_checks += 1,
+            EventKind::Use => {}
+        }
+    }
+
+    /// Whether the manager did nothing that was recorded.
+    pub fn is_empty(&self) -> bool {
+        *self == ManagerStats::default()
+    }
+}
+
 /// Usage of one key.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -40,7 +73,7 @@ pub struct UsageStats {
 pub struct KeyUsage {
     /// The key's name, or `(other)` for the overflow row.
     pub label: String,
-    /// Whether this row gathers the keys beyond the log's [`max_keys`](crate::UsageLogBuilder::with_max_keys).
+    /// Whether this row gathers the keys beyond the log's [`max_keys`](crate::usage::UsageLogBuilder::with_max_keys).
     pub overflow: bool,
     /// The fingerprint of the value last used, if any use read it.
     pub fingerprint: Option<Fingerprint>,
@@ -48,10 +81,12 @@ pub struct KeyUsage {
     pub masked: Option<String>,
     /// The rotation state last reported.
     pub rotation: Option<RotationState>,
-    /// When the key was last used.
+    /// When an agent last used the key.
     pub last_used: Option<DateTime<Utc>>,
-    /// The counts.
+    /// The counts of the agents' uses.
     pub stats: UsageStats,
+    /// The key manager's fetches and rotation checks of the key.
+    pub manager: ManagerStats,
 }
 
 /// Usage by one operation or one agent.
@@ -69,18 +104,23 @@ pub struct NamedUsage {
 
 /// A summary of a [`UsageLog`](crate::UsageLog): totals, and counts per key, operation and agent.
 ///
+/// The counts are of the agents' uses; the key manager's fetches and rotation checks are
+/// counted apart, in `manager` and in each key's row.
+///
 /// `Display` renders readable tables; with feature `serde` it serializes (to JSON, say).
 /// Rows are sorted by name, with the overflow row last.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UsageReport {
-    /// The time of the first recorded use.
+    /// The time of the first recorded event, a use or the manager's.
     pub since: Option<DateTime<Utc>>,
-    /// The time of the last recorded use.
+    /// The time of the last recorded event.
     pub until: Option<DateTime<Utc>>,
-    /// Everything together.
+    /// The agents' uses together.
     pub total: UsageStats,
+    /// The key manager's fetches and rotation checks together, apart from the uses.
+    pub manager: ManagerStats,
     /// Per key.
     pub keys: Vec<KeyUsage>,
     /// Per operation.
@@ -158,7 +198,7 @@ impl fmt::Display for UsageReport {
         if let (Some(since), Some(until)) = (self.since, self.until) {
             write!(f, " from {} to {}", time(since), time(until))?;
         }
-        writeln!(
+        write!(
             f,
             ": {} uses, {} failed ({}), {} denied",
             total.uses,
@@ -166,7 +206,16 @@ impl fmt::Display for UsageReport {
             percent(total.failure_rate),
             total.denied
         )?;
-        if total.uses == 0 {
+        let manager = &self.manager;
+        if !manager.is_empty() {
+            write!(
+                f,
+                "; key manager: {} fetches ({} failed), {} rotation checks",
+                manager.fetches, manager.failed_fetches, manager.rotation_checks
+            )?;
+        }
+        writeln!(f)?;
+        if total.uses == 0 && manager.is_empty() {
             return Ok(());
         }
 
@@ -178,6 +227,7 @@ impl fmt::Display for UsageReport {
             ("rate", Align::Right),
             ("denied", Align::Right),
             ("latency", Align::Right),
+            ("fetches", Align::Right),
             ("rotation", Align::Left),
             ("last used", Align::Left),
         ]);
@@ -188,6 +238,7 @@ impl fmt::Display for UsageReport {
                     .map_or_else(|| "-".to_owned(), |fp| fp.to_string()),
             ];
             row.extend(counts(&key.stats));
+            row.push(fetches(&key.manager));
             row.push(key.rotation.map_or("-", RotationState::as_str).to_owned());
             row.push(key.last_used.map_or_else(|| "-".to_owned(), time));
             keys.push(row);
@@ -196,6 +247,9 @@ impl fmt::Display for UsageReport {
         keys.fmt(f)?;
 
         for (title, rows) in [("operation", &self.operations), ("agent", &self.agents)] {
+            if rows.is_empty() {
+                continue;
+            }
             let mut table = Table::new(&[
                 (title, Align::Left),
                 ("uses", Align::Right),
@@ -226,6 +280,14 @@ fn counts(stats: &UsageStats) -> [String; 5] {
             .mean_latency
             .map_or_else(|| "-".to_owned(), |latency| format!("{latency:.0?}")),
     ]
+}
+
+/// The manager's fetches of a key, with the failed ones: `3` or `3 (1 failed)`.
+fn fetches(manager: &ManagerStats) -> String {
+    match manager.failed_fetches {
+        0 => manager.fetches.to_string(),
+        failed => format!("{} ({failed} failed)", manager.fetches),
+    }
 }
 
 fn percent(rate: f64) -> String {

@@ -6,9 +6,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 
-use keyward::{AsyncSecretProvider, Result, Secret, SecretProvider};
 use serde_json::Value;
 
 /// A contract server of this test's own, on 127.0.0.1 at a port the kernel picked. It stops
@@ -99,7 +97,7 @@ impl Drop for ContractServer {
     }
 }
 
-/// Runs the ignored test `name` of this test binary again in a child process with `env` set and
+/// Runs the ignored test `name` (its path in the test binary, as `azure::child_x`) again in a child process with `env` set and
 /// `remove` unset, and asserts that it passes: how the tests check what providers read from
 /// the environment without changing their own (which Rust 2024 makes `unsafe`, and which other
 /// threads would see). The child test returns at once unless `KEYWARD_TEST_CHILD` is set.
@@ -129,36 +127,4 @@ pub fn run_child(name: &str, env: &[(&str, &str)], remove: &[&str]) {
 /// Whether this process is a child started by [`run_child`].
 pub fn is_child() -> bool {
     std::env::var_os("KEYWARD_TEST_CHILD").is_some()
-}
-
-/// Runs the sync conformance suite against an async provider: on a blocking thread, each `get`
-/// blocks on the test's runtime, which keeps driving I/O meanwhile (on both runtime flavours).
-pub async fn check_conformance<P: AsyncSecretProvider + 'static>(
-    provider: P,
-    present: Vec<(&'static str, String)>,
-) {
-    let blocking = Blocking {
-        inner: Arc::new(provider),
-        runtime: tokio::runtime::Handle::current(),
-    };
-    tokio::task::spawn_blocking(move || crate::common::check_provider(&blocking, &present))
-        .await
-        .unwrap();
-}
-
-#[derive(Debug)]
-struct Blocking<P> {
-    inner: Arc<P>,
-    runtime: tokio::runtime::Handle,
-}
-
-impl<P: AsyncSecretProvider> SecretProvider for Blocking<P> {
-    fn name(&self) -> &str {
-        AsyncSecretProvider::name(&*self.inner)
-    }
-
-    fn get(&self, key: &str) -> Result<Option<Secret>> {
-        self.runtime
-            .block_on(AsyncSecretProvider::get(&*self.inner, key))
-    }
 }

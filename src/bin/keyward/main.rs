@@ -1,7 +1,7 @@
 //! `keyward`: scan a tree for hardcoded keys, audit a project before deployment, and mask or
 //! fingerprint a secret read from stdin.
 //!
-//! The logic lives in the library ([`keyward::Scanner`], [`keyward::Audit`], [`keyward::mask`],
+//! The logic lives in the library ([`keyward::audit::Scanner`], [`keyward::audit::Audit`], [`keyward::mask`],
 //! [`keyward::fingerprint`]); this file parses arguments and prints.
 //!
 //! Exit status: 0 when all is well, 1 when a scan finds keys, an audit item fails or
@@ -16,10 +16,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand, ValueEnum};
-use keyward::{
-    Audit, Confidence, Detector, ScanProgress, Scanner, SecretString, fingerprint, mask,
-    parse_allowlist,
-};
+use keyward::audit::{Audit, ScanProgress, Scanner, parse_allowlist};
+use keyward::guard::Confidence;
+use keyward::{Detector, SecretString, fingerprint, mask};
 
 #[derive(Parser)]
 #[command(
@@ -53,7 +52,7 @@ enum Command {
         #[arg(long, value_enum, default_value_t = MinConfidence::Medium)]
         min_confidence: MinConfidence,
         /// Skip files larger than this many bytes.
-        #[arg(long, value_name = "BYTES", default_value_t = keyward::DEFAULT_MAX_FILE_SIZE)]
+        #[arg(long, value_name = "BYTES", default_value_t = keyward::audit::Scanner::DEFAULT_MAX_FILE_SIZE)]
         max_file_size: u64,
         /// Threads to scan with; 0 means one per core.
         #[arg(long, default_value_t = 0)]
@@ -189,7 +188,9 @@ fn main() -> ExitCode {
 }
 
 fn scanner(allowlist: Option<&Path>, min_confidence: Confidence) -> Result<Scanner, Failure> {
-    let detector = Detector::builder().min_confidence(min_confidence).build();
+    let detector = Detector::builder()
+        .with_min_confidence(min_confidence)
+        .build()?;
     let mut scanner = Scanner::new().with_detector(detector);
     if let Some(path) = allowlist {
         let text = std::fs::read_to_string(path)

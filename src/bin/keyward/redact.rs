@@ -9,15 +9,19 @@ use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use keyward::rotation::CreatedAt;
 use keyward::{
-    CreatedAt, DEFAULT_MIN_SECRET_LEN, DotenvProvider, EnvProvider, FileProvider, Redactor,
-    SecretProvider, SecretString, StreamRedactor,
+    DotenvProvider, EnvProvider, FileProvider, Redactor, SecretProvider, SecretString,
+    StreamRedactor,
 };
 
 use super::Failure;
 
 /// How much of stdin is read at a time.
 const CHUNK: usize = 64 * 1024;
+
+/// Values shorter than this are not redacted: the redactor would refuse them.
+const MIN_LEN: usize = Redactor::DEFAULT_MIN_SECRET_LEN;
 
 pub(crate) fn run(
     env: &[String],
@@ -34,8 +38,8 @@ pub(crate) fn run(
         ));
     }
     let redactor = Redactor::builder()
-        .secrets(secrets.iter().map(|(label, value)| (label.as_str(), value)))?
-        .detect_unknown(detect)
+        .with_secrets(secrets.iter().map(|(label, value)| (label.as_str(), value)))
+        .with_unknown_detection(detect)
         .build()?;
     let mut stream = redactor.stream();
     copy(io::stdin().lock(), io::stdout().lock(), &mut stream)?;
@@ -130,9 +134,9 @@ fn load_secrets(
         let secret = environment
             .get(name)?
             .ok_or_else(|| Failure(format!("environment variable `{name}` is not set")))?;
-        if secret.value().expose_secret().chars().count() < DEFAULT_MIN_SECRET_LEN {
+        if secret.value().expose_secret().chars().count() < MIN_LEN {
             return Err(Failure(format!(
-                "`{name}` is shorter than {DEFAULT_MIN_SECRET_LEN} characters: redacting it everywhere would garble the output"
+                "`{name}` is shorter than {MIN_LEN} characters: redacting it everywhere would garble the output"
             )));
         }
         secrets.push((name.clone(), secret.into_value()));
@@ -171,9 +175,9 @@ fn add_all(
         let Some(secret) = provider.get(&name)? else {
             continue;
         };
-        if secret.value().expose_secret().chars().count() < DEFAULT_MIN_SECRET_LEN {
+        if secret.value().expose_secret().chars().count() < MIN_LEN {
             eprintln!(
-                "keyward: not redacting `{name}` from {source}: shorter than {DEFAULT_MIN_SECRET_LEN} characters"
+                "keyward: not redacting `{name}` from {source}: shorter than {MIN_LEN} characters"
             );
             continue;
         }
@@ -187,7 +191,7 @@ fn add_all(
     }
     if secrets.len() == before {
         return Err(Failure(format!(
-            "{source} holds no value of at least {DEFAULT_MIN_SECRET_LEN} characters, so nothing \
+            "{source} holds no value of at least {MIN_LEN} characters, so nothing \
              would be redacted from it"
         )));
     }

@@ -4,8 +4,11 @@
 
 #![allow(clippy::unwrap_used)]
 
+use std::ops::Range;
+
 use proptest::prelude::*;
 
+use super::assignment::SECRET_NAME_WORDS;
 use super::*;
 
 /// Words a secret name may start with; none of them makes a name public or a test fixture.

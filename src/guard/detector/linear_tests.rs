@@ -12,6 +12,7 @@ use proptest::strategy::{Strategy, ValueTree};
 use proptest::string::string_regex;
 use proptest::test_runner::TestRunner;
 
+use super::assignment::{NAME_KEYWORDS, NAME_KEYWORDS_AUTOMATON};
 use super::*;
 
 /// The smallest size of a generated line; each family runs at 1, 2 and 4 times this.
@@ -163,9 +164,10 @@ fn a_line_of_repeated_jwt_headers_costs_linear_work() {
 fn lines_of_bare_keywords_cost_linear_work() {
     let detector = Detector::new();
     let permissive = Detector::builder()
-        .min_generic_len(1)
-        .min_entropy(0.0)
-        .build();
+        .with_min_generic_len(1)
+        .with_min_entropy(0.0)
+        .build()
+        .unwrap();
     let mut units: Vec<String> = Vec::new();
     let format_keywords = KeyFormat::ALL.iter().flat_map(|format| format.keywords());
     for literal in format_keywords.chain(NAME_KEYWORDS) {
@@ -219,9 +221,10 @@ fn lines_of_bare_keywords_cost_linear_work() {
 fn lines_of_assignments_cost_linear_work() {
     let value = "Zr4_pQ8-wX2mK9vT";
     let permissive = Detector::builder()
-        .min_generic_len(1)
-        .min_entropy(0.0)
-        .build();
+        .with_min_generic_len(1)
+        .with_min_entropy(0.0)
+        .build()
+        .unwrap();
     for (unit, found_each) in [
         (format!("API_KEY={value} "), true),
         (format!("token: \"{value}\", "), true),

@@ -56,7 +56,8 @@ const MAX_SECRET_ID_LEN: usize = 2048;
 /// answers cut short, throttling and 5xx are [temporary](crate::Error::is_temporary).
 ///
 /// ```no_run
-/// use keyward::{AsyncSecretProvider, AwsSecretsManagerProvider};
+/// use keyward::AsyncSecretProvider;
+/// use keyward::provider::aws::AwsSecretsManagerProvider;
 ///
 /// # async fn run() -> keyward::Result<()> {
 /// let aws = AwsSecretsManagerProvider::from_env().await;

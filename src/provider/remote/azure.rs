@@ -69,7 +69,8 @@ const MAX_NAME_LEN: usize = 127;
 /// elsewhere. Tokens are cached and fetched again five minutes before they expire.
 ///
 /// ```no_run
-/// use keyward::{AsyncSecretProvider, AzureKeyVaultProvider};
+/// use keyward::AsyncSecretProvider;
+/// use keyward::provider::azure::AzureKeyVaultProvider;
 ///
 /// # async fn run() -> keyward::Result<()> {
 /// let vault = AzureKeyVaultProvider::builder("https://my-vault.vault.azure.net").build()?;
@@ -178,7 +179,7 @@ impl AzureKeyVaultProvider {
     /// The Key Vault secret name `key` maps to (`OPENAI_API_KEY` -> `OPENAI-API-KEY`).
     ///
     /// ```
-    /// use keyward::AzureKeyVaultProvider;
+    /// use keyward::provider::azure::AzureKeyVaultProvider;
     ///
     /// assert_eq!(AzureKeyVaultProvider::secret_name("OPENAI_API_KEY")?, "OPENAI-API-KEY");
     /// assert!(AzureKeyVaultProvider::secret_name("db.password").is_err());
@@ -765,8 +766,8 @@ impl AzureKeyVaultBuilder {
     }
 
     /// Sets the clock that `exp` and `nbf` are checked against (default the system clock).
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> AzureKeyVaultBuilder {
-        self.clock = clock;
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> AzureKeyVaultBuilder {
+        self.clock = Arc::new(clock);
         self
     }
 

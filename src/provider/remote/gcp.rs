@@ -69,7 +69,8 @@ const MAX_NAME_LEN: usize = 255;
 /// supported.
 ///
 /// ```no_run
-/// use keyward::{AsyncSecretProvider, GcpSecretManagerProvider};
+/// use keyward::AsyncSecretProvider;
+/// use keyward::provider::gcp::GcpSecretManagerProvider;
 ///
 /// # async fn run() -> keyward::Result<()> {
 /// let secrets = GcpSecretManagerProvider::builder()

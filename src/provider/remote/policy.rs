@@ -24,7 +24,7 @@ use crate::error::{Error, ErrorKind, Result};
 ///
 /// ```
 /// use std::time::Duration;
-/// use keyward::RemotePolicy;
+/// use keyward::provider::RemotePolicy;
 ///
 /// let policy = RemotePolicy::default()
 ///     .with_timeout(Duration::from_secs(2))

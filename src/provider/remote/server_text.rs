@@ -117,16 +117,17 @@ impl<'a> ServerText<'a> {
     /// minimum of 8 characters are redacted too: here, destroying some of the server's words is
     /// the lesser harm. `None` when it cannot be built, and then nothing is shown.
     fn redactor(&self) -> Option<Redactor> {
-        let builder = Redactor::builder().min_len(1).detect_unknown(true);
-        let builder = self
+        let credentials = self
             .credentials
             .iter()
             .filter(|(_, credential)| !credential.expose_secret().is_empty())
-            .try_fold(builder, |builder, (label, credential)| {
-                builder.secret(*label, credential)
-            })
-            .ok()?;
-        builder.build().ok()
+            .map(|&(label, credential)| (label, credential));
+        Redactor::builder()
+            .with_min_len(1)
+            .with_unknown_detection(true)
+            .with_secrets(credentials)
+            .build()
+            .ok()
     }
 }
 

@@ -19,9 +19,6 @@ use crate::provider::remote::zeroize_json;
 use crate::provider::{AsyncSecretProvider, BoxFuture, quote_name, validate_key_name};
 use crate::secret::{Secret, SecretMeta, SecretString};
 
-/// The field read when a key names no field (`api-keys` reads `api-keys#value`).
-pub const DEFAULT_VAULT_FIELD: &str = "value";
-
 /// Renew a token when this share of its lifetime has passed.
 const RENEW_AT_FRACTION: f64 = 2.0 / 3.0;
 
@@ -31,7 +28,7 @@ const RENEW_RETRY: Duration = Duration::from_secs(10);
 /// Secrets from a HashiCorp Vault or OpenBao KV version 2 engine.
 ///
 /// A key is `path#field`: `api-keys#openai` reads the field `openai` of the secret at
-/// `<mount>/data/<prefix>/api-keys`. Without `#field` the field [`DEFAULT_VAULT_FIELD`]
+/// `<mount>/data/<prefix>/api-keys`. Without `#field` the field [`VaultProvider::DEFAULT_FIELD`]
 /// (`value`) is read. A path may contain `/` between segments; empty segments, `.`, `..` and
 /// control characters are refused. A secret or field that does not exist is `Ok(None)`.
 ///
@@ -56,7 +53,8 @@ const RENEW_RETRY: Duration = Duration::from_secs(10);
 /// that retrying could cure (timeouts, 5xx, 429) are [temporary](crate::Error::is_temporary).
 ///
 /// ```no_run
-/// use keyward::{AsyncSecretProvider, VaultProvider};
+/// use keyward::AsyncSecretProvider;
+/// use keyward::provider::vault::VaultProvider;
 ///
 /// # async fn run() -> keyward::Result<()> {
 /// let vault = VaultProvider::builder("https://vault.example.com:8200")
@@ -162,6 +160,9 @@ impl fmt::Debug for VaultProvider {
 }
 
 impl VaultProvider {
+    /// The field read when a key names no field (`api-keys` reads `api-keys#value`).
+    pub const DEFAULT_FIELD: &str = "value";
+
     /// Starts configuring a provider for the server at `address` (`https://host:8200`).
     pub fn builder(address: impl Into<String>) -> VaultBuilder {
         VaultBuilder {
@@ -169,7 +170,7 @@ impl VaultProvider {
             name: "vault".to_owned(),
             mount: "secret".to_owned(),
             prefix: String::new(),
-            default_field: DEFAULT_VAULT_FIELD.to_owned(),
+            default_field: VaultProvider::DEFAULT_FIELD.to_owned(),
             namespace: None,
             auth: None,
             policy: RemotePolicy::default(),
@@ -622,7 +623,7 @@ impl VaultBuilder {
         self
     }
 
-    /// Sets the field read when a key names none (default [`DEFAULT_VAULT_FIELD`]).
+    /// Sets the field read when a key names none (default [`VaultProvider::DEFAULT_FIELD`]).
     pub fn with_default_field(mut self, field: impl Into<String>) -> VaultBuilder {
         self.default_field = field.into();
         self

@@ -1,0 +1,72 @@
+//! Detection lines: where the text is cut into the lines the `Detector` looks at when a
+//! redactor detects unknown secrets.
+//!
+//! One-shot and stream redaction both cut here, which keeps their detections equal for any
+//! split of the input.
+
+/// With detection on, the detector sees one line at a time; a line longer than this many bytes
+/// is cut (at a character boundary) and its rest taken as the next line, so a stream never holds
+/// back more than this for detection.
+pub(crate) const DETECT_LINE_CAP: usize = 64 * 1024;
+
+/// Where the detection line starting at `start` ends, and where the next one starts.
+///
+/// A line ends before its `\n`; one longer than [`DETECT_LINE_CAP`] bytes is cut after the last
+/// space or tab within the cap (at the last character boundary if it has none), and the next
+/// line starts at the cut. `text[start..searched]` is known to hold no `\n`. `None` when the
+/// line may still grow: `text` is not `complete` (more may follow) and neither a `\n` nor the
+/// cap was reached.
+pub(crate) fn detection_line(
+    text: &str,
+    start: usize,
+    searched: usize,
+    complete: bool,
+) -> Option<(usize, usize)> {
+    // A `\n` right after a line of exactly the cap still ends it.
+    let limit = text.len().min(start + DETECT_LINE_CAP + 1);
+    let from = searched.max(start).min(limit);
+    if let Some(at) = text.as_bytes()[from..limit]
+        .iter()
+        .position(|&b| b == b'\n')
+    {
+        return Some((from + at, from + at + 1));
+    }
+    if text.len() > start + DETECT_LINE_CAP {
+        let mut cut = start + DETECT_LINE_CAP;
+        // After the last blank within the cap, if any: a key straddling the cap is then seen
+        // whole on the next line (keys hold no blanks).
+        if let Some(at) = text.as_bytes()[start..cut]
+            .iter()
+            .rposition(|&b| b == b' ' || b == b'\t')
+        {
+            cut = start + at + 1;
+        }
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        return Some((cut, cut));
+    }
+    complete.then_some((text.len(), text.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detection_lines_end_at_newlines_or_the_cap() {
+        let cap = DETECT_LINE_CAP;
+        assert_eq!(detection_line("ab\ncd", 0, 0, false), Some((2, 3)));
+        assert_eq!(detection_line("ab\ncd", 3, 3, false), None);
+        assert_eq!(detection_line("ab\ncd", 3, 3, true), Some((5, 5)));
+        // a `\n` right after exactly the cap ends the line there
+        let exact = format!("{}\nx", "a".repeat(cap));
+        assert_eq!(detection_line(&exact, 0, 0, false), Some((cap, cap + 1)));
+        // a longer line is cut at the cap, moved back to a character boundary
+        let long = format!("{}é{}", "a".repeat(cap - 1), "b".repeat(10));
+        assert_eq!(detection_line(&long, 0, 0, false), Some((cap - 1, cap - 1)));
+        assert_eq!(detection_line(&long, cap - 1, cap - 1, false), None);
+        // only the bytes after `searched` are looked at again
+        assert_eq!(detection_line("abcd", 0, 4, false), None);
+    }
+}

@@ -1,0 +1,161 @@
+//! What the detector reports: [`Detection`]s, their [`DetectionKind`] and [`Confidence`], and
+//! [`LineDetection`]s for reports on files. None of them holds a secret, only a masked preview.
+
+use std::fmt;
+use std::ops::Range;
+
+use super::work::examined;
+use crate::format::KeyFormat;
+use crate::mask::mask;
+
+/// What a [`Detection`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DetectionKind {
+    /// A key of a known format, found by its prefix and shape.
+    Format(KeyFormat),
+    /// A high-entropy value assigned to a secret-sounding name (`API_KEY = "..."`,
+    /// `"token": "..."`, `password: ...`, `--api-key ...`, each of `API_KEY=... TOKEN=...
+    /// ./run.sh`). The range covers the value only.
+    GenericAssignment,
+}
+
+impl DetectionKind {
+    /// The key format, if the detection is one.
+    pub fn format(self) -> Option<KeyFormat> {
+        match self {
+            DetectionKind::Format(format) => Some(format),
+            DetectionKind::GenericAssignment => None,
+        }
+    }
+}
+
+impl fmt::Display for DetectionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DetectionKind::Format(format) => f.write_str(format.name()),
+            DetectionKind::GenericAssignment => {
+                f.write_str("secret assigned to a secret-like name")
+            }
+        }
+    }
+}
+
+/// How sure the detector is that a detection is a real secret; ordered `Low < Medium < High`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Confidence {
+    /// A plausible secret by context and entropy alone: short, or of modest entropy.
+    Low,
+    /// A likely secret: a long high-entropy assignment, or a format whose prefix is shared with
+    /// other things (legacy `sk-` keys, JSON Web Tokens).
+    Medium,
+    /// A key of a format with a distinctive prefix or structure.
+    High,
+}
+
+impl fmt::Display for Confidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        })
+    }
+}
+
+/// A secret found in text: where, what kind, how sure, and a masked preview.
+///
+/// It never holds the secret itself; `Debug` shows the masked preview only. Slice the scanned
+/// text with [`range`](Detection::range) to get at the value.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Detection {
+    pub(super) range: Range<usize>,
+    pub(super) kind: DetectionKind,
+    pub(super) confidence: Confidence,
+    preview: String,
+}
+
+impl Detection {
+    /// A detection of `text[range]`; only its masked preview is kept.
+    pub(super) fn new(
+        text: &str,
+        range: Range<usize>,
+        kind: DetectionKind,
+        confidence: Confidence,
+    ) -> Self {
+        examined(range.len());
+        let preview = mask(&text[range.clone()]);
+        Detection {
+            range,
+            kind,
+            confidence,
+            preview,
+        }
+    }
+
+    /// The byte range of the secret in the scanned text; both ends are character boundaries.
+    pub fn range(&self) -> Range<usize> {
+        self.range.clone()
+    }
+
+    /// What was found.
+    pub fn kind(&self) -> DetectionKind {
+        self.kind
+    }
+
+    /// The key format, if the detection is a key of a known format.
+    pub fn format(&self) -> Option<KeyFormat> {
+        self.kind.format()
+    }
+
+    /// How sure the detector is.
+    pub fn confidence(&self) -> Confidence {
+        self.confidence
+    }
+
+    /// The secret masked by [`mask`](crate::mask): safe to log.
+    pub fn preview(&self) -> &str {
+        &self.preview
+    }
+}
+
+impl fmt::Debug for Detection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Detection")
+            .field("range", &self.range)
+            .field("kind", &self.kind)
+            .field("confidence", &self.confidence)
+            .field("preview", &self.preview)
+            .finish()
+    }
+}
+
+/// A [`Detection`] with the line and column where it starts, for reports on files.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LineDetection {
+    pub(super) line: usize,
+    pub(super) column: usize,
+    pub(super) detection: Detection,
+}
+
+impl LineDetection {
+    /// The line the secret starts on, counting from 1. Lines end at `\n`.
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
+    /// The column the secret starts at, in characters, counting from 1.
+    pub fn column(&self) -> usize {
+        self.column
+    }
+
+    /// The detection, with its byte range in the whole text.
+    pub fn detection(&self) -> &Detection {
+        &self.detection
+    }
+
+    /// The detection, with its byte range in the whole text.
+    pub fn into_detection(self) -> Detection {
+        self.detection
+    }
+}

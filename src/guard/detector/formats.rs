@@ -1,0 +1,322 @@
+//! Keys of a known format: where to look (the prefilter over the formats' literal starts) and
+//! how to confirm a key there (each format's regular expression, anchored on a bounded window,
+//! with the boundary, placeholder and lock-file checks).
+
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::Regex;
+
+use super::Detector;
+use super::detection::{Confidence, Detection, DetectionKind};
+use super::line_cursor::LineCursor;
+use super::plausibility::{is_placeholder, is_repetitive};
+use super::text::is_word_byte;
+use super::work::examined;
+use crate::format::KeyFormat;
+
+impl Detector {
+    /// Keys of the enabled formats, in order.
+    pub(super) fn find_keys(&self, text: &str) -> Vec<Detection> {
+        let mut found: Vec<Detection> = Vec::new();
+        let mut dead_until = [0; KeyFormat::ALL.len()];
+        let mut pem_run = PemRun::default();
+        let mut lines = LineCursor::new(text);
+        for hit in FORMAT_KEYWORDS.automaton.find_iter(text) {
+            let start = hit.start();
+            // a keyword inside the last key is part of it
+            if found.last().is_some_and(|last| start < last.range.end) {
+                continue;
+            }
+            let formats = &FORMAT_KEYWORDS.formats[hit.pattern().as_usize()];
+            if let Some(detection) = self.match_format(
+                text,
+                start,
+                formats,
+                &mut dead_until,
+                &mut pem_run,
+                &mut lines,
+            ) {
+                found.push(detection);
+            }
+        }
+        found
+    }
+
+    fn is_enabled(&self, index: usize) -> bool {
+        self.formats & (1 << index) != 0
+    }
+
+    /// A key of one of `formats` (indices into `KeyFormat::ALL`) starting at `start`.
+    ///
+    /// `dead_until[i]` is where the run of key characters in which format `i` last failed ends:
+    /// a later keyword inside that run fails the same way. Skipping it keeps text made of
+    /// repeated keywords (`sk-proj-sk-proj-...`, PEM headers without a footer) linear.
+    fn match_format(
+        &self,
+        text: &str,
+        start: usize,
+        formats: &[usize],
+        dead_until: &mut [usize],
+        pem_run: &mut PemRun,
+        lines: &mut LineCursor<'_>,
+    ) -> Option<Detection> {
+        for &index in formats {
+            if !self.is_enabled(index) || start < dead_until[index] {
+                continue;
+            }
+            let format = KeyFormat::ALL[index];
+            let scanner = &SCANNERS[index];
+            if scanner.needs_boundaries && !boundary_before(text.as_bytes(), start) {
+                // Inside a longer word or a base64 blob: `task-...`, image data.
+                return None;
+            }
+            let mut window_end = floor_char_boundary(text, start + scanner.max_len);
+            if format == KeyFormat::PemPrivateKey {
+                pem_run.update(text, start);
+                if pem_run.last_footer.is_none_or(|footer| footer < start) {
+                    dead_until[index] = pem_run.end;
+                    continue;
+                }
+                window_end = window_end.min(pem_run.end);
+            }
+            // What the regular expression may read, at most.
+            examined(window_end - start);
+            let Some(found) = scanner.regex.find(&text[start..window_end]) else {
+                match format {
+                    KeyFormat::PemPrivateKey => dead_until[index] = window_end,
+                    KeyFormat::Jwt => {
+                        dead_until[index] = jwt_first_part_end(text, start, window_end)
+                    }
+                    _ => {}
+                }
+                continue;
+            };
+            let end = start + found.end();
+            if scanner.needs_boundaries && !boundary_after(text.as_bytes(), end) {
+                dead_until[index] = end;
+                continue;
+            }
+            let value = &text[start..end];
+            examined(value.len());
+            let Some(confidence) = format_confidence(format, value) else {
+                continue;
+            };
+            if lines.on_lock_file_hash_line(start) {
+                return None;
+            }
+            return Some(Detection::new(
+                text,
+                start..end,
+                DetectionKind::Format(format),
+                confidence,
+            ));
+        }
+        None
+    }
+}
+
+/// The literal starts of key formats, each with the formats to try where it occurs.
+struct FormatKeywords {
+    automaton: AhoCorasick,
+    /// Per pattern, indices into `KeyFormat::ALL`, most specific first.
+    formats: Vec<Vec<usize>>,
+}
+
+static FORMAT_KEYWORDS: LazyLock<FormatKeywords> = LazyLock::new(|| {
+    let mut literals: Vec<&'static str> = Vec::new();
+    for format in KeyFormat::ALL {
+        for &literal in format.keywords() {
+            if !literals.contains(&literal) {
+                literals.push(literal);
+            }
+        }
+    }
+    // `sk-ant-` is also where an `sk-` key would start: try every format whose keyword begins
+    // the literal, most specific first as `ALL` orders them.
+    let formats = literals
+        .iter()
+        .map(|literal| {
+            (0..KeyFormat::ALL.len())
+                .filter(|&i| {
+                    KeyFormat::ALL[i]
+                        .keywords()
+                        .iter()
+                        .any(|k| literal.starts_with(k))
+                })
+                .collect()
+        })
+        .collect();
+    #[allow(clippy::expect_used)] // a few dozen short constant patterns, exercised by every test
+    let automaton = AhoCorasickBuilder::new()
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(&literals)
+        .expect("format keyword automaton builds");
+    FormatKeywords { automaton, formats }
+});
+
+struct Scanner {
+    /// The format's pattern, anchored at the keyword.
+    regex: Regex,
+    /// How far past the keyword a key can reach; bounds the work per keyword.
+    max_len: usize,
+    /// Whether a key must not be glued to the word before or after it.
+    needs_boundaries: bool,
+}
+
+static SCANNERS: LazyLock<Vec<Scanner>> = LazyLock::new(|| {
+    KeyFormat::ALL
+        .iter()
+        .map(|&format| {
+            let pem = format == KeyFormat::PemPrivateKey;
+            #[allow(clippy::expect_used)] // constant patterns, checked by format's tests
+            let regex = Regex::new(&format!(r"\A(?:{})", format.pattern()))
+                .expect("key format patterns compile");
+            Scanner {
+                regex,
+                // An 8192-bit RSA key is about 6.5 KB of PEM.
+                max_len: if pem { 16 * 1024 } else { 1024 },
+                needs_boundaries: !pem,
+            }
+        })
+        .collect()
+});
+
+/// Whether a key may start at `start`: not inside a longer word, except after an escape such as
+/// the `\n` of a JSON string.
+fn boundary_before(bytes: &[u8], start: usize) -> bool {
+    match start.checked_sub(1).map(|i| bytes[i]) {
+        None => true,
+        Some(byte) if !is_word_byte(byte) => true,
+        Some(byte) => byte.is_ascii_alphabetic() && start >= 2 && bytes[start - 2] == b'\\',
+    }
+}
+
+/// Whether a key may end at `end`: a longer run of key characters is something else.
+fn boundary_after(bytes: &[u8], end: usize) -> bool {
+    bytes.get(end).is_none_or(|&byte| !is_word_byte(byte))
+}
+
+/// The run of PEM characters around the last `-----BEGIN ` seen, computed once per run so
+/// that many headers in one run cost one pass.
+#[derive(Default)]
+struct PemRun {
+    end: usize,
+    /// Where the last `-----END ` in the run starts.
+    last_footer: Option<usize>,
+}
+
+impl PemRun {
+    fn update(&mut self, text: &str, start: usize) {
+        if start < self.end {
+            return; // same run, same end
+        }
+        self.end = pem_run_end(text.as_bytes(), start);
+        // Once to find the end, once more for the footer.
+        examined(2 * (self.end - start));
+        self.last_footer = text[start..self.end]
+            .rfind("-----END ")
+            .map(|offset| start + offset);
+    }
+}
+
+/// The end of the run of characters a PEM block can hold, starting at `start`: ASCII letters,
+/// digits, whitespace, `+/=:,-` and backslashes, and (to never stop short of the pattern's
+/// Unicode `\s`) any non-ASCII byte. Always a character boundary.
+fn pem_run_end(bytes: &[u8], start: usize) -> usize {
+    bytes[start..]
+        .iter()
+        .position(|&b| {
+            b.is_ascii()
+                && !b.is_ascii_alphanumeric()
+                && !b.is_ascii_whitespace()
+                && b != b'\x0b'
+                && !matches!(b, b'+' | b'/' | b'=' | b':' | b',' | b'-' | b'\\')
+        })
+        .map_or(bytes.len(), |offset| start + offset)
+}
+
+/// Where the first part of a JSON Web Token starting at `start` ends: at the first byte, up to
+/// `limit`, that is not base64url.
+///
+/// An `eyJ` inside that part (after a `-`) sees the same text after it, with a shorter first
+/// part: if the token at `start` did not match, neither does it. Skipping those keeps a line of
+/// `eyJ-eyJ-...` from reading a whole window per keyword.
+fn jwt_first_part_end(text: &str, start: usize, limit: usize) -> usize {
+    let is_base64url = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_');
+    let from = start + "eyJ".len();
+    let run = text.as_bytes()[from..limit]
+        .iter()
+        .take_while(|b| is_base64url(b))
+        .count();
+    examined(run);
+    from + run
+}
+
+/// The largest character boundary of `text` at or before `index`.
+fn floor_char_boundary(text: &str, index: usize) -> usize {
+    if index >= text.len() {
+        return text.len();
+    }
+    let mut index = index;
+    while !text.is_char_boundary(index) {
+        index -= 1;
+    }
+    index
+}
+
+/// The confidence in a match of `format`'s shape, or `None` if it is a placeholder.
+fn format_confidence(format: KeyFormat, value: &str) -> Option<Confidence> {
+    match format {
+        KeyFormat::PemPrivateKey => {
+            // After `-----BEGIN ... KEY-----`, whatever the line ending.
+            let header_end = value[5..].find("-----")? + 10;
+            let footer = value.rfind("-----END")?;
+            let body: String = value[header_end..footer]
+                .replace("\\n", "\n")
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '+' || *c == '/')
+                .collect();
+            // A real key has hundreds of base64 characters; `...` or a short stub is an example.
+            (body.len() >= 64 && !is_repetitive(&body)).then_some(Confidence::High)
+        }
+        KeyFormat::Jwt => {
+            // Header and payload are JSON and may repeat; the signature is random.
+            let signature = value.rsplit('.').next().unwrap_or(value);
+            (!is_placeholder(signature)).then_some(Confidence::Medium)
+        }
+        _ => {
+            let prefix = format
+                .prefixes()
+                .iter()
+                .filter(|p| value.starts_with(**p))
+                .max_by_key(|p| p.len())
+                .map_or(0, |p| p.len());
+            let body = &value[prefix..];
+            if is_placeholder(body) {
+                return None;
+            }
+            let legacy_openai = format == KeyFormat::OpenAi && prefix == "sk-".len();
+            // Legacy OpenAI keys embed `T3BlbkFJ` (base64 of "OpenAI"); other `sk-` strings abound.
+            if legacy_openai && !body.contains("T3BlbkFJ") {
+                Some(Confidence::Medium)
+            } else {
+                Some(Confidence::High)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boundaries_reject_glued_keys_but_allow_escapes() {
+        assert!(boundary_before(b"=sk-", 1));
+        assert!(!boundary_before(b"task-", 2));
+        assert!(boundary_before(b"\\nsk-", 2));
+        assert!(boundary_after(b"abc.", 3));
+        assert!(!boundary_after(b"abcd", 3));
+    }
+}

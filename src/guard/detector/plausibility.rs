@@ -1,0 +1,301 @@
+//! Whether a candidate is plausibly a secret: not a placeholder, a sequence, code, a path, a
+//! date or a word, and random enough (Shannon entropy). These heuristics keep the detector's
+//! false positives down; each is a plain function of the candidate's text.
+
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
+
+/// Substrings that mark a value as an example, anywhere and in any case. Long enough that a
+/// random key of 100 characters contains one by chance less than once in 100,000 (`xxxx` would
+/// be once in 10,000; runs of one character are caught by `is_repetitive` instead).
+const PLACEHOLDER_SUBSTRINGS: &[&str] = &[
+    "example",
+    "placeholder",
+    "changeme",
+    "change_me",
+    "redacted",
+    "replace",
+    "dummy",
+    "sample",
+    "yourkey",
+    "yourtoken",
+    "your_",
+    "your-",
+    "insert",
+    "keyhere",
+];
+
+/// Words that mark a value as an example when they stand alone between separators. At least
+/// three letters: a two-letter word between `-` and `_` turns up in long random keys.
+const PLACEHOLDER_WORDS: &[&str] = &[
+    "your", "here", "fake", "test", "mock", "todo", "foo", "bar", "none", "null", "nil", "key",
+    "token", "secret", "password", "api",
+];
+
+/// An automaton finding any of `patterns` in any ASCII case: one pass over a candidate and no
+/// allocation, where lowercasing it and searching for each pattern in turn was most of the cost
+/// of a line full of keys.
+fn any_case(patterns: &[&str]) -> AhoCorasick {
+    #[allow(clippy::expect_used)] // short constant patterns, exercised by every test
+    AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .build(patterns)
+        .expect("constant patterns build")
+}
+
+/// Whether `value` (a key without its public prefix, or an assigned value) is a placeholder,
+/// a sequence or too repetitive to be a real secret.
+pub(super) fn is_placeholder(value: &str) -> bool {
+    static SUBSTRINGS: LazyLock<AhoCorasick> = LazyLock::new(|| any_case(PLACEHOLDER_SUBSTRINGS));
+    SUBSTRINGS.is_match(value)
+        || value
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|word| {
+                PLACEHOLDER_WORDS
+                    .iter()
+                    .any(|w| w.eq_ignore_ascii_case(word))
+            })
+        || is_repetitive(value)
+}
+
+/// Whether `value` is mostly one character, a sequence, or a few characters over and over.
+///
+/// Word lists are left out: a PEM body has so many characters that it holds `dummy` or `sample`
+/// by chance once in a few thousand keys.
+pub(super) fn is_repetitive(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let min_same_run = (bytes.len() / 4).max(5);
+    let min_sequence = (bytes.len() / 4).max(6);
+    let mut distinct = [false; 256];
+    let mut distinct_count = 0;
+    let mut same_run = 1;
+    let mut up_run = 1;
+    let mut down_run = 1;
+    for (i, &byte) in bytes.iter().enumerate() {
+        if !distinct[usize::from(byte)] {
+            distinct[usize::from(byte)] = true;
+            distinct_count += 1;
+        }
+        if i == 0 {
+            continue;
+        }
+        let prev = bytes[i - 1];
+        same_run = if byte == prev { same_run + 1 } else { 1 };
+        let sequential = byte.is_ascii_alphanumeric() && prev.is_ascii_alphanumeric();
+        up_run = if sequential && byte == prev.wrapping_add(1) {
+            up_run + 1
+        } else {
+            1
+        };
+        down_run = if sequential && byte.wrapping_add(1) == prev {
+            down_run + 1
+        } else {
+            1
+        };
+        // `xxxxx`, `00000`; `abcdef`, `123456`, `987654`; a long key may hold a short run
+        // by chance (`123456` in a Slack team id), a placeholder is mostly run
+        if same_run >= min_same_run || up_run >= min_sequence || down_run >= min_sequence {
+            return true;
+        }
+    }
+    distinct_count < 4
+}
+
+/// Whether `value` looks like a secret rather than code, a word, a path or a placeholder.
+pub(super) fn looks_like_secret_value(value: &str) -> bool {
+    static TEMPLATES: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        any_case(&[
+            "${",
+            "{{",
+            "}}",
+            "%(",
+            "$(",
+            "<%",
+            "process.env",
+            "os.environ",
+            "getenv",
+            "env[",
+            "://",
+        ])
+    });
+    if TEMPLATES.is_match(value)
+        || value.starts_with(['$', '<', '{', '%', '[', '(', '*', '/', '.', '~'])
+        || value.ends_with('>')
+        || value.contains(char::is_whitespace)
+    {
+        return false;
+    }
+    if is_placeholder(value)
+        || is_uuid(value)
+        || is_file_name(value)
+        || is_date_or_version(value)
+        || is_words(value)
+        || has_template_variable(value)
+        || value.contains("::")
+    {
+        return false;
+    }
+    let mut lower_case = false;
+    let mut upper_case = false;
+    let mut digit = false;
+    let mut other = false;
+    for c in value.chars() {
+        match c {
+            'a'..='z' => lower_case = true,
+            'A'..='Z' => upper_case = true,
+            '0'..='9' => digit = true,
+            // Separators of identifiers, paths and words carry no secret by themselves.
+            '_' | '-' | '.' | ':' => {}
+            _ => other = true,
+        }
+    }
+    // `config.apiKey`, `Some-Header`, `snake_case_name`: letters and separators only.
+    if !digit && !other {
+        return false;
+    }
+    let classes = [lower_case, upper_case, digit, other]
+        .iter()
+        .filter(|&&c| c)
+        .count();
+    classes >= 2
+}
+
+/// `2024-05-27T07:32:00Z`, `1.88.0`, `10.0.0.1`: digits and date, time or version punctuation.
+fn is_date_or_version(value: &str) -> bool {
+    value
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '-' | ':' | '.' | 'T' | 'Z' | '+' | '/'))
+}
+
+/// `x-hello-world-64`, `my_app.prod`: separated words of one case and numbers, as names are.
+fn is_words(value: &str) -> bool {
+    let mut parts = value
+        .split(['-', '_', '.', ':', '/'])
+        .filter(|p| !p.is_empty());
+    let all_words = parts.clone().all(|part| {
+        let rest = part.get(1..).unwrap_or("");
+        part.bytes().all(|b| b.is_ascii_digit())
+            || part.bytes().all(|b| b.is_ascii_lowercase())
+            || part.bytes().all(|b| b.is_ascii_uppercase())
+            || (part.starts_with(|c: char| c.is_ascii_uppercase())
+                && rest.bytes().all(|b| b.is_ascii_lowercase()))
+    });
+    parts.nth(1).is_some() && all_words
+}
+
+/// `$HOME`, `$API_KEY`: a shell variable, though not the `$2b$12$...` of a bcrypt hash.
+fn has_template_variable(value: &str) -> bool {
+    value.split('$').skip(1).any(|after| {
+        after.len() >= 3
+            && after
+                .bytes()
+                .take(3)
+                .all(|b| b.is_ascii_uppercase() || b == b'_')
+    })
+}
+
+/// `8-4-4-4-12` hexadecimal digits.
+fn is_uuid(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    bytes.len() == 36
+        && bytes.iter().enumerate().all(|(i, &b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+/// `server.pem`, `keys/prod.json`: a name with a short alphabetic extension.
+fn is_file_name(value: &str) -> bool {
+    value.rsplit_once('.').is_some_and(|(stem, ext)| {
+        !stem.is_empty()
+            && (2..=4).contains(&ext.len())
+            && ext.bytes().all(|b| b.is_ascii_lowercase())
+    })
+}
+
+/// Shannon entropy of the characters of `value`, in bits per character.
+pub(super) fn shannon_entropy(value: &str) -> f64 {
+    let entropy = |counts: &mut dyn Iterator<Item = usize>, total: usize| -> f64 {
+        let total = total as f64;
+        counts
+            .map(|count| {
+                let p = count as f64 / total;
+                -p * p.log2()
+            })
+            .sum()
+    };
+    if value.is_ascii() {
+        // Nearly every candidate: count bytes, no allocation.
+        let mut counts = [0usize; 128];
+        for &byte in value.as_bytes() {
+            counts[usize::from(byte)] += 1;
+        }
+        return entropy(&mut counts.into_iter().filter(|&c| c > 0), value.len());
+    }
+    let mut chars: Vec<char> = value.chars().collect();
+    chars.sort_unstable();
+    entropy(
+        &mut chars.chunk_by(|a, b| a == b).map(<[char]>::len),
+        chars.len(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entropy_counts_bits_per_character() {
+        assert_eq!(shannon_entropy(""), 0.0);
+        assert_eq!(shannon_entropy("aaaa"), 0.0);
+        assert!((shannon_entropy("abab") - 1.0).abs() < 1e-9);
+        assert!((shannon_entropy("abcdefgh") - 3.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn placeholders_sequences_and_repetition_are_recognised() {
+        for value in [
+            "xxxxxxxxxxxxxxxxxxxx",
+            "your-api-key-here",
+            "EXAMPLEKEY12345",
+            "abcdefghij0Q",
+            "Zq0123456789",
+            "Q9876543210z",
+            "a1a1a1a1a1a1",
+            "MY_SECRET_TOKEN",
+            "changeme123!",
+            "0000000AbC9",
+        ] {
+            assert!(is_placeholder(value), "{value}");
+        }
+        for value in ["Ab3dAb3dAb3dAb3d", "Zr4_pQ8-wX2mK9vT", "a1B2a1B2a1B2"] {
+            assert!(!is_placeholder(value), "{value}");
+        }
+    }
+
+    #[test]
+    fn code_is_not_an_assigned_value() {
+        for value in [
+            "config.apiKey",
+            "String",
+            "snake_case_name",
+            "${OPENAI_API_KEY}",
+            "<API_KEY>",
+            "{{ api_key }}",
+            "keys/server.pem",
+            "https://example.org/a1",
+            "550e8400-e29b-41d4-a716-446655440000",
+            "process.env.KEY1",
+        ] {
+            assert!(!looks_like_secret_value(value), "{value}");
+        }
+        for value in [
+            "Zr4_pQ8-wX2mK9vT",
+            "9f86d081884c7d659a2feaa0c55ad015",
+            "Tr0ub4dor&3x",
+        ] {
+            assert!(looks_like_secret_value(value), "{value}");
+        }
+    }
+}
