@@ -31,6 +31,7 @@
 
 mod detector;
 mod encode;
+mod overlay;
 mod patterns;
 mod received;
 mod redactor;
