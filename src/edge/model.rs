@@ -9,11 +9,12 @@ use super::agent::{Edge, lock};
 
 impl Edge {
     /// `text` as the model may see it: every value of one of the edge's keys, as written,
-    /// becomes its [handle](Edge::handle); what cannot be given back becomes a marker such as
-    /// `[REDACTED:GITHUB_TOKEN]` (an encoded key, a fragment, an old value after a rotation, a
-    /// key of the manager outside the policy), and so does a key nobody registered that the
-    /// [`Detector`](crate::Detector) finds (`[REDACTED:GitHub token]`). Borrowed when nothing
-    /// was found.
+    /// becomes its [handle](Edge::handle) (a value the key had before a rotation too, while the
+    /// manager still knows it: the handle stands for the key, and restores its current value);
+    /// what cannot be given back becomes a marker such as `[REDACTED:GITHUB_TOKEN]` (an encoded
+    /// key, a fragment, a key of the manager outside the policy), and so does a key nobody
+    /// registered that the [`Detector`](crate::Detector) finds (`[REDACTED:GitHub token]`).
+    /// Borrowed when nothing was found.
     ///
     /// Use it on everything that enters the model's context: tool results, file contents, web
     /// pages. It finds what [`KeyManager::redactor`](crate::KeyManager::redactor) finds (every

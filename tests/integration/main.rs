@@ -17,6 +17,7 @@ mod azure;
 mod conformance;
 mod detector;
 mod dotenv;
+mod edge;
 mod encodings;
 mod errors;
 mod file_provider;
