@@ -69,6 +69,15 @@ enum Scheme {
     Http,
 }
 
+impl Scheme {
+    fn default_port(self) -> u16 {
+        match self {
+            Scheme::Https => 443,
+            Scheme::Http => 80,
+        }
+    }
+}
+
 impl Binding {
     /// A binding to `host` (a pattern, see the type's docs) over `https`.
     pub fn https(host: impl Into<String>) -> Binding {
@@ -152,10 +161,7 @@ impl Binding {
 
     /// The port: the one set, or the scheme's default.
     pub fn port(&self) -> u16 {
-        self.port.unwrap_or(match self.scheme {
-            Scheme::Https => 443,
-            Scheme::Http => 80,
-        })
+        self.port.unwrap_or(self.scheme.default_port())
     }
 
     /// The path prefix, if any.
@@ -245,6 +251,19 @@ impl Binding {
             ));
         }
         Ok(())
+    }
+}
+
+impl fmt::Display for Binding {
+    /// `https://api.github.com`, `http://127.0.0.1:8080/v1/`, `https://a.example|b.example`:
+    /// the scheme, the host patterns, the port unless it is the scheme's default, and the path
+    /// prefix.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://{}", self.scheme(), self.hosts.join("|"))?;
+        if self.port() != self.scheme.default_port() {
+            write!(f, ":{}", self.port())?;
+        }
+        f.write_str(self.path_prefix().unwrap_or(""))
     }
 }
 
@@ -379,6 +398,28 @@ mod tests {
         let http = Binding::http("127.0.0.1").with_port(8080);
         assert!(http.matches("http", "127.0.0.1", Some(8080), "/"));
         assert!(!http.matches("http", "127.0.0.1", Some(80), "/"));
+    }
+
+    #[test]
+    fn a_binding_displays_as_the_destinations_it_allows() {
+        assert_eq!(
+            Binding::https("API.github.com").with_bearer().to_string(),
+            "https://api.github.com"
+        );
+        assert_eq!(
+            Binding::http("127.0.0.1")
+                .with_port(8080)
+                .with_path_prefix("/v1/")
+                .to_string(),
+            "http://127.0.0.1:8080/v1/"
+        );
+        assert_eq!(
+            Binding::https("a.example")
+                .with_host("*.b.example")
+                .with_port(443)
+                .to_string(),
+            "https://a.example|*.b.example"
+        );
     }
 
     #[test]

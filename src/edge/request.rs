@@ -467,11 +467,7 @@ impl Edge {
                 .policy
                 .bindings(name)
                 .iter()
-                .map(|b| {
-                    let hosts: Vec<&str> = b.hosts().collect();
-                    let path = b.path_prefix().unwrap_or("");
-                    format!("{}://{}:{}{path}", b.scheme(), hosts.join("|"), b.port())
-                })
+                .map(ToString::to_string)
                 .collect();
             let kind = if by_handle.contains(&key) {
                 ErrorKind::PermissionDenied
