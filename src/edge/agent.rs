@@ -195,6 +195,15 @@ impl Edge {
         Ok(())
     }
 
+    /// Reads every key through the manager, so that its redactor knows them (and their
+    /// rotations) before any was restored. A manager of an async provider answers at once with
+    /// an error, and a key it cannot load is simply not known yet: `load_async` is for them.
+    pub(super) fn touch_keys(&self) {
+        for name in &self.inner.names {
+            let _ = self.inner.manager.with_key(name, |_| ());
+        }
+    }
+
     /// The current value of key `index`, read through the manager.
     pub(super) fn value(&self, index: usize) -> Result<Arc<ManagedKey>> {
         let key = self.inner.manager.get(&self.inner.names[index])?;

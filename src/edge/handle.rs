@@ -73,8 +73,9 @@ impl HandleFormat {
     /// ASCII letters, digits, `_` and `.` are written `_`, and it is cut at 64 characters.
     ///
     /// The edge refuses the format when built unless the prefix is not empty, the prefix and
-    /// suffix together are at least 3 characters, the separator holds a character that cannot be part of a name (so that the name's end is
-    /// plain), and all three are printable ASCII without blanks.
+    /// suffix together are at least 3 characters, the separator holds a character that cannot
+    /// be part of a name (so that the name's end is plain), and all three are printable ASCII
+    /// without blanks, `"` or `\` (which JSON escapes).
     pub fn new(
         prefix: impl Into<String>,
         separator: impl Into<String>,
@@ -114,13 +115,17 @@ impl HandleFormat {
             self.separator.as_ref(),
             Some(&self.suffix),
         ];
+        // Quotes and backslashes are escaped inside JSON strings, where the edge would no
+        // longer find the handle.
+        let allowed = |c: char| c.is_ascii_graphic() && c != '"' && c != '\\';
         if parts
             .iter()
             .flatten()
-            .any(|part| !part.chars().all(|c| c.is_ascii_graphic()))
+            .any(|part| !part.chars().all(allowed))
         {
             return invalid(
-                "the prefix, separator and suffix must be printable ASCII without blanks",
+                "the prefix, separator and suffix must be printable ASCII without blanks, `\"` \
+                 or `\\`",
             );
         }
         if self.prefix.is_empty() || self.prefix.len() + self.suffix.len() < MIN_LITERAL {
@@ -397,6 +402,8 @@ mod tests {
             HandleFormat::new("<", ":", ""),
             HandleFormat::new("", ":", ">>>"),
             HandleFormat::new("<<<", "_", ">>>"),
+            HandleFormat::new("\"<<", ":", ">>"),
+            HandleFormat::new("<<", "\\", ">>"),
             HandleFormat::new("<< ", ":", ">>"),
             HandleFormat::anonymous("x", ""),
         ] {

@@ -63,12 +63,7 @@ impl Edge {
     /// manager's changed (a key loaded or rotated).
     fn model_redactor(&self) -> Redactor {
         let inner = &*self.inner;
-        // Read through the manager, so that the redactor knows the keys (and their rotations)
-        // before any was restored. A manager of an async provider answers at once with an
-        // error: `load_async` is for it.
-        for name in &inner.names {
-            let _ = inner.manager.with_key(name, |_| ());
-        }
+        self.touch_keys();
         let base = inner.manager.redactor().current();
         let mut cache = lock(&inner.model);
         if let Some((seen, redactor)) = &*cache

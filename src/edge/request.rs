@@ -366,6 +366,7 @@ impl Edge {
         let mut fields: Vec<&str> = vec![url.as_str()];
         fields.extend(request.headers.iter().map(|(_, v)| v.as_str()));
         fields.extend(body.as_deref());
+        self.touch_keys();
         let redactor = inner.manager.redactor().current();
         let mut by_handle = BTreeSet::new();
         let mut by_value = BTreeSet::new();

@@ -115,6 +115,7 @@ impl Edge {
         let inner = &*self.inner;
         let agent = &*inner.agent;
 
+        self.touch_keys();
         let redactor = inner.manager.redactor().current();
         let mut leaked: Vec<(Arc<str>, Vec<Encoding>)> = Vec::new();
         for text in texts {

@@ -286,6 +286,37 @@ fn a_raw_value_written_by_the_model_is_a_leak() {
 }
 
 #[test]
+fn a_raw_value_is_a_leak_even_before_the_manager_handed_the_key_out() {
+    let s = setup();
+    // Nothing has read GITHUB_TOKEN yet: the edge reads its keys before it looks.
+    let edge = Edge::new("researcher", s.manager.clone(), policy()).unwrap();
+    let err = edge
+        .restore("github", &format!("token={}", s.github))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Leak);
+    let fresh = setup();
+    let edge = Edge::new("researcher", fresh.manager.clone(), policy()).unwrap();
+    assert_eq!(
+        edge.to_model(&fresh.openai),
+        edge.handle("OPENAI_API_KEY").unwrap()
+    );
+}
+
+#[test]
+fn edges_are_shared_between_threads_and_tasks() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>(_: &T) {}
+    send_sync::<Edge>();
+    send_sync::<EdgePolicy>();
+    send_sync::<keyward::edge::Restored>();
+    send_sync::<keyward::edge::ModelStream>();
+    let s = setup();
+    let edge = Edge::new("researcher", s.manager.clone(), policy()).unwrap();
+    send(&edge.restore_async("github", "x"));
+    send(&edge.load_async());
+}
+
+#[test]
 fn restore_after_a_rotation_gives_the_new_value_under_the_same_handle() {
     let s = setup();
     let edge = Edge::new("researcher", s.manager.clone(), policy()).unwrap();
@@ -926,6 +957,17 @@ mod http {
             err.to_string().contains("`API_KEY` and `OTHER_KEY`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn prepared_requests_can_cross_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        fn send<T: Send>(_: &T) {}
+        send_sync::<ToolRequest>();
+        send_sync::<keyward::edge::PreparedRequest>();
+        let s = setup();
+        let edge = Edge::new("researcher", s.manager.clone(), policy()).unwrap();
+        send(&edge.prepare_request_async("github", ToolRequest::new("GET", "https://x.example/")));
     }
 
     #[test]
