@@ -897,7 +897,7 @@ mod http {
             .prepare_request("t", ToolRequest::new("GET", "https://basic.example/"))
             .unwrap();
         let mut pair = base64(format!("me:{key}").as_bytes());
-        while pair.len() % 4 != 0 {
+        while !pair.len().is_multiple_of(4) {
             pair.push('=');
         }
         assert_eq!(
