@@ -302,6 +302,23 @@ fn a_raw_value_is_a_leak_even_before_the_manager_handed_the_key_out() {
     );
 }
 
+/// Text made of near-handles (the prefix over and over, tags one digit short) is searched in
+/// one pass: at 1 MiB a quadratic search would take hours, a linear one a fraction of a second.
+#[test]
+fn near_handles_cost_linear_time() {
+    let s = setup();
+    let edge = Edge::new("researcher", s.manager.clone(), policy()).unwrap();
+    for unit in [
+        "keyward-".to_owned(),
+        format!("keyward-GITHUB_TOKEN-{}", "a".repeat(15)),
+        format!("keyward-{}", "A".repeat(70)),
+    ] {
+        let text = unit.repeat((1 << 20) / unit.len());
+        assert_eq!(edge.restore("github", &text).unwrap().expose_secret(), text);
+        assert_eq!(edge.to_model(&text), text);
+    }
+}
+
 #[test]
 fn edges_are_shared_between_threads_and_tasks() {
     fn send_sync<T: Send + Sync>() {}
