@@ -33,6 +33,7 @@ mod detection_line;
 mod detector;
 mod encode;
 mod hit;
+mod overlay;
 mod patterns;
 mod received;
 mod redactor;
@@ -65,6 +66,7 @@ const LAYERS: &[&str] = &[
     "hit",
     "detection_line",
     "detector",
+    "overlay",
     "patterns",
     "wrapped",
     "scan",

@@ -108,6 +108,7 @@ struct ReadmeDoctests;
 #[cfg_attr(docsrs, doc(cfg(feature = "audit")))]
 pub mod audit;
 pub mod clock;
+pub mod edge;
 mod error;
 mod format;
 pub mod guard;

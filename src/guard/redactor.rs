@@ -13,6 +13,7 @@ use super::detection_line::detection_line;
 use super::detector::{Detection, Detector};
 use super::encode::{Encoding, Encodings};
 use super::hit::Hit;
+use super::overlay::Overlay;
 use super::region::{Detected, Region, Source, add_detected_region, add_region};
 use super::scan::Engine;
 use crate::error::{Error, ErrorKind, Result, quote_name};
@@ -157,6 +158,8 @@ struct Inner {
 #[derive(Clone)]
 pub struct Redactor {
     inner: Arc<Inner>,
+    /// Set only by [`Redactor::with_overlay`], for the agent edge.
+    overlay: Option<Arc<Overlay>>,
 }
 
 impl fmt::Debug for Redactor {
@@ -167,7 +170,7 @@ impl fmt::Debug for Redactor {
             .field("encodings", &self.inner.encodings)
             .field("fragments", &self.inner.fragments)
             .field("replacement", &self.inner.replacement)
-            .field("unknown_detection", &self.inner.detector.is_some())
+            .field("unknown_detection", &self.detects_unknown())
             .finish()
     }
 }
@@ -176,6 +179,7 @@ impl Default for Redactor {
     /// A redactor with no secrets: it changes nothing.
     fn default() -> Redactor {
         Redactor {
+            overlay: None,
             inner: Arc::new(Inner {
                 entries: Vec::new(),
                 engine: None,
@@ -339,15 +343,40 @@ impl Redactor {
         self.inner.engine.as_ref()
     }
 
-    /// Whether [`RedactorBuilder::with_unknown_detection`] is on.
+    /// The same matcher with `overlay` laid over it: a registered secret found as written and
+    /// whole is replaced by the text `whole` gives for its label (if any) instead of a marker,
+    /// and `detector` (if any) finds unknown keys, leaving those texts alone. Costs one pass
+    /// over the labels; nothing is compiled.
+    pub(crate) fn with_overlay(
+        &self,
+        whole: impl Fn(&str) -> Option<Arc<str>>,
+        detector: Option<Detector>,
+    ) -> Redactor {
+        let whole = self.inner.entries.iter().map(|e| whole(&e.label)).collect();
+        Redactor {
+            inner: Arc::clone(&self.inner),
+            overlay: Some(Arc::new(Overlay::new(whole, detector))),
+        }
+    }
+
+    /// The detector in use: the overlay's if it has one, else the redactor's own.
+    fn detector(&self) -> Option<&Detector> {
+        match &self.overlay {
+            Some(overlay) if overlay.detector().is_some() => overlay.detector(),
+            _ => self.inner.detector.as_ref(),
+        }
+    }
+
+    /// Whether [`RedactorBuilder::with_unknown_detection`] is on (or an overlay brings a
+    /// detector).
     pub(crate) fn detects_unknown(&self) -> bool {
-        self.inner.detector.is_some()
+        self.detector().is_some()
     }
 
     /// Calls `found` with the absolute range of every secret the detector finds in `text`, line
     /// by line (see [`detection_line`]); does nothing when detection is off.
     fn detect(&self, text: &str, mut found: impl FnMut(Range<usize>, Detected)) {
-        if self.inner.detector.is_none() {
+        if !self.detects_unknown() {
             return;
         }
         let mut start = 0;
@@ -368,12 +397,18 @@ impl Redactor {
         offset: usize,
         mut found: impl FnMut(Range<usize>, Detected),
     ) {
-        let Some(detector) = &self.inner.detector else {
+        let Some(detector) = self.detector() else {
             return;
         };
         for detection in detector.find(line) {
             let range = detection.range();
-            let detected = detected(&detection, &line[range.clone()]);
+            let text = &line[range.clone()];
+            if let Some(overlay) = &self.overlay
+                && overlay.is_own_text(text)
+            {
+                continue;
+            }
+            let detected = detected(&detection, text);
             found(range.start + offset..range.end + offset, detected);
         }
     }
@@ -411,13 +446,26 @@ impl Redactor {
             while piece < region.range.end {
                 let piece_end = region.piece_end(piece, self.inner.piece_len, text, base);
                 let sources = region.sources_in(piece..piece_end);
-                self.push_replacement(&sources, out);
+                match self.whole_text(region, piece..piece_end) {
+                    Some(whole) => out.push_str(whole),
+                    None => self.push_replacement(&sources, out),
+                }
                 replaced(&sources);
                 piece = piece_end;
             }
             at = end;
         }
         out.push_str(&text[at..]);
+    }
+
+    /// The overlay's text for `piece` of `region`: only where the piece is the whole region
+    /// and the region is one registered secret as written.
+    fn whole_text(&self, region: &Region, piece: Range<usize>) -> Option<&str> {
+        let overlay = self.overlay.as_ref()?;
+        if piece != region.range {
+            return None;
+        }
+        overlay.whole(region.whole_raw()?)
     }
 
     /// What a replacement names for `source`: the label of a registered secret, or the format

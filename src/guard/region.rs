@@ -16,6 +16,7 @@
 
 use std::ops::Range;
 
+use super::encode::Encoding;
 use super::hit::Hit;
 use crate::mask::Fingerprint;
 
@@ -39,6 +40,8 @@ pub(crate) struct Detected {
 struct Part {
     range: Range<usize>,
     source: Source,
+    /// A registered secret as written, whole (not encoded, not a fragment).
+    raw: bool,
 }
 
 /// A range to replace, the union of overlapping hits.
@@ -89,6 +92,33 @@ impl Region {
         sources
     }
 
+    /// The registered secret this region is, as written and whole: one secret's raw hit spans
+    /// the region, and every other hit in it is of the same secret (its fragments) or a
+    /// detection (which lies inside). `None` when the region is anything else: an encoding, a
+    /// fragment, two secrets, an unknown key. Hits are compared as a set, so the answer does
+    /// not depend on the order they arrived in, which keeps streams equal to one-shot output.
+    pub(crate) fn whole_raw(&self) -> Option<u32> {
+        let mut whole = None;
+        for part in &self.parts {
+            match part.source {
+                Source::Registered(s) if part.raw && part.range == self.range => match whole {
+                    None => whole = Some(s),
+                    Some(t) if t != s => return None,
+                    Some(_) => {}
+                },
+                _ => {}
+            }
+        }
+        let whole = whole?;
+        self.parts
+            .iter()
+            .all(|part| match part.source {
+                Source::Registered(s) => s == whole,
+                Source::Detected(_) => true,
+            })
+            .then_some(whole)
+    }
+
     /// Splits off the part of the region before `at`, a piece boundary strictly inside it; the
     /// region keeps the rest and the hits that reach into it.
     pub(crate) fn split_off_front(&mut self, at: usize) -> Region {
@@ -110,19 +140,21 @@ impl Region {
 
 /// Adds `hit` to the sorted, disjoint `regions`, merging every region it overlaps.
 pub(crate) fn add_region(regions: &mut Vec<Region>, hit: Hit) {
-    merge(regions, hit.range, Source::Registered(hit.secret));
+    let raw = hit.encoding == Encoding::Raw;
+    merge(regions, hit.range, Source::Registered(hit.secret), raw);
 }
 
 /// Like [`add_region`], for a secret the detector found at `range`.
 pub(crate) fn add_detected_region(regions: &mut Vec<Region>, range: Range<usize>, found: Detected) {
-    merge(regions, range, Source::Detected(found));
+    merge(regions, range, Source::Detected(found), false);
 }
 
 /// Ranges that only touch stay apart, so the result does not depend on the order hits arrive in.
-fn merge(regions: &mut Vec<Region>, range: Range<usize>, source: Source) {
+fn merge(regions: &mut Vec<Region>, range: Range<usize>, source: Source, raw: bool) {
     let part = Part {
         range: range.clone(),
         source,
+        raw,
     };
     // Disjoint and sorted by start, so sorted by end too.
     let first = regions.partition_point(|r| r.range.end <= range.start);
@@ -157,7 +189,6 @@ fn merge(regions: &mut Vec<Region>, range: Range<usize>, source: Source) {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::guard::Encoding;
 
     fn hit(range: Range<usize>, secret: u32) -> Hit {
         Hit {
@@ -216,6 +247,55 @@ mod tests {
         let rest = region.split_off_front(12);
         assert_eq!(rest.sources_in(9..12).len(), 2);
         assert_eq!(region.sources_in(12..20), vec![Source::Registered(1)]);
+    }
+
+    #[test]
+    fn a_region_is_whole_raw_only_for_one_secret_as_written() {
+        let fragment = |range, secret| Hit {
+            range,
+            secret,
+            encoding: Encoding::Fragment,
+        };
+        let region = |hits: Vec<Hit>| {
+            let mut regions = Vec::new();
+            for h in hits {
+                add_region(&mut regions, h);
+            }
+            assert_eq!(regions.len(), 1);
+            regions.remove(0)
+        };
+        // the key with its own fragments inside, in any order
+        assert_eq!(
+            region(vec![fragment(2..8, 0), hit(0..10, 0)]).whole_raw(),
+            Some(0)
+        );
+        // a fragment alone, or one reaching past the key
+        assert_eq!(region(vec![fragment(0..10, 0)]).whole_raw(), None);
+        assert_eq!(
+            region(vec![hit(0..10, 0), fragment(8..14, 0)]).whole_raw(),
+            None
+        );
+        // two keys overlapping, or the same value under two names
+        assert_eq!(region(vec![hit(0..10, 0), hit(5..15, 1)]).whole_raw(), None);
+        assert_eq!(region(vec![hit(0..10, 0), hit(0..10, 1)]).whole_raw(), None);
+        // encoded
+        let base64 = Hit {
+            range: 0..10,
+            secret: 0,
+            encoding: Encoding::Base64,
+        };
+        assert_eq!(region(vec![base64]).whole_raw(), None);
+        // a detection of the same text does not change it; one reaching past it does
+        let detected = Detected {
+            label: "GitHub token",
+            fingerprint: crate::mask::fingerprint("x"),
+        };
+        let mut regions = Vec::new();
+        add_region(&mut regions, hit(0..10, 0));
+        add_detected_region(&mut regions, 0..10, detected);
+        assert_eq!(regions[0].whole_raw(), Some(0));
+        add_detected_region(&mut regions, 5..12, detected);
+        assert_eq!(regions[0].whole_raw(), None);
     }
 
     #[test]

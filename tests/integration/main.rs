@@ -19,6 +19,7 @@ mod conformance;
 mod detector;
 mod dotenv;
 mod dotenv_differential;
+mod edge;
 mod encodings;
 mod errors;
 mod file_provider;

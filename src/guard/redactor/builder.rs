@@ -371,6 +371,7 @@ impl RedactorBuilder {
         };
         let piece_len = Region::piece_len(engine.as_ref().map_or(0, Engine::max_pattern_len));
         Ok(Redactor {
+            overlay: None,
             inner: Arc::new(Inner {
                 piece_len,
                 entries,
