@@ -1,6 +1,7 @@
 //! The architecture of `src/`, enforced (see docs/architecture.md): every top-level module sits
-//! on a layer and uses only the layers below it, and the files of one module never use each other
-//! in a circle.
+//! on a layer and uses only the layers below it; the files of a module with a written order
+//! ([`ORDERS`]) use only the files before them, and those of any other module never use each
+//! other in a circle.
 //!
 //! The test reads the sources: every `use` statement and every `crate::`/`super::`/`self::` path
 //! in code (comments aside), resolved through the re-exports of each module to the file that
@@ -10,10 +11,95 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 
-/// The layers, lowest first: a module may use the ones before it, never the ones after it.
-const LAYERS: &[&str] = &[
-    "wipe", "error", "clock", "format", "mask", "secret", "key_name", "guard", "usage", "scope",
-    "provider", "rotation", "manager", "audit", "testing",
+/// The layers, lowest first: a module may use the ones before it, never its own layer's other
+/// modules nor the ones after it.
+const LAYERS: &[&[&str]] = &[
+    &["wipe"],
+    &["error"],
+    &["clock"],
+    &["format"],
+    &["mask"],
+    &["secret"],
+    &["key_name"],
+    &["guard"],
+    // the usage log and the rotation policies know nothing of each other
+    &["usage", "rotation"],
+    &["scope"],
+    &["provider"],
+    &["manager"],
+    &["audit"],
+    &["testing"],
+];
+
+/// The files of a module, lowest first: a file uses only the files before it, so there is no
+/// cycle and each file can be read knowing only the ones below it. Every file of the module
+/// must be listed. (The module's own file, `guard.rs` for `guard`, sits above them all.)
+const ORDERS: &[(&str, &[&str])] = &[
+    (
+        "guard",
+        &[
+            "encode",
+            "received",
+            "hit",
+            "detection_line",
+            "detector",
+            "patterns",
+            "wrapped",
+            "scan",
+            "region",
+            "redactor",
+            "stream",
+            "shared",
+            "writer",
+            "tracing",
+        ],
+    ),
+    (
+        "guard::detector",
+        &[
+            "work",
+            "text",
+            "detection",
+            "plausibility",
+            "line_cursor",
+            "formats",
+            "assignment",
+            "builder",
+            "assignment_tests",
+            "linear_tests",
+        ],
+    ),
+    (
+        "manager",
+        &[
+            "lock",
+            "hash",
+            "time",
+            "join",
+            "local",
+            "event",
+            "config",
+            "flight",
+            "cache",
+            "source",
+            "departed",
+            "key_manager",
+            "redact",
+            "hooks",
+            "deliver",
+            "first_seen",
+            "lead",
+            "load",
+            "read",
+            "builder",
+            "preload",
+            "usage",
+        ],
+    ),
+    (
+        "usage",
+        &["event", "alert", "report", "table", "log", "builder"],
+    ),
 ];
 
 /// A module path below the crate root: `["guard", "redactor"]` for `src/guard/redactor.rs`.
@@ -250,12 +336,17 @@ fn absolute(
     Some(base)
 }
 
-/// Every `(user, used)` pair of modules, between files that are not ancestors of each other.
+/// Every `(user, used)` pair of modules of `src/`, between files that are not ancestors of each
+/// other.
 fn edges() -> BTreeSet<(ModulePath, ModulePath)> {
-    let files = source_files();
-    let krate = Crate::new(&files);
+    edges_of(&source_files())
+}
+
+/// [`edges`] of the given files.
+fn edges_of(files: &[SourceFile]) -> BTreeSet<(ModulePath, ModulePath)> {
+    let krate = Crate::new(files);
     let mut edges = BTreeSet::new();
-    for file in &files {
+    for file in files {
         for path in named_paths(&file.code) {
             let Some(path) = absolute(&krate.modules, &file.module, &path) else {
                 continue;
@@ -271,17 +362,21 @@ fn edges() -> BTreeSet<(ModulePath, ModulePath)> {
 }
 
 fn layer(module: &ModulePath) -> Option<usize> {
+    let top = module.first()?;
     LAYERS
         .iter()
-        .position(|layer| module.first().is_some_and(|m| m == layer))
+        .position(|layer| layer.contains(&top.as_str()))
 }
 
 #[test]
-fn no_module_uses_a_layer_above_it() {
+fn no_module_uses_its_own_layer_or_one_above() {
     let mut wrong = Vec::new();
     for (user, used) in edges() {
+        if user.first() == used.first() {
+            continue; // inside one module: the business of the test below
+        }
         match (layer(&user), layer(&used)) {
-            (Some(a), Some(b)) if b > a => {
+            (Some(a), Some(b)) if b >= a => {
                 wrong.push(format!("{} uses {}", user.join("::"), used.join("::")))
             }
             (None, _) => wrong.push(format!("{}: not in LAYERS", user.join("::"))),
@@ -293,12 +388,13 @@ fn no_module_uses_a_layer_above_it() {
     assert!(wrong.is_empty(), "upward imports:\n{}", wrong.join("\n"));
 }
 
-#[test]
-fn the_files_of_a_module_never_use_each_other_in_a_circle() {
-    // the graph between the children of each module
-    let mut graphs: BTreeMap<ModulePath, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
-    for (user, used) in edges() {
-        let common = user.iter().zip(&used).take_while(|(a, b)| a == b).count();
+/// For each module whose files use each other, which of its files (children) uses which.
+type Graphs = BTreeMap<ModulePath, BTreeMap<String, BTreeSet<String>>>;
+
+fn graphs(edges: &BTreeSet<(ModulePath, ModulePath)>) -> Graphs {
+    let mut graphs = Graphs::new();
+    for (user, used) in edges {
+        let common = user.iter().zip(used).take_while(|(a, b)| a == b).count();
         if common == 0 {
             continue; // between top-level modules: the layer test's business
         }
@@ -309,15 +405,79 @@ fn the_files_of_a_module_never_use_each_other_in_a_circle() {
             .or_default()
             .insert(used[common].clone());
     }
-    let mut cycles = Vec::new();
-    for (parent, graph) in &graphs {
-        for start in graph.keys() {
-            if let Some(cycle) = cycle_from(graph, start) {
-                cycles.push(format!("{}: {}", parent.join("::"), cycle.join(" -> ")));
+    graphs
+}
+
+/// What breaks the rule of the files of a module: with a written order in `orders`, a file not
+/// listed (or listed and gone) and a use of a file not before the user; without one, a cycle.
+/// `modules` are all the modules there are, to find each module's files.
+fn violations(
+    modules: &BTreeSet<ModulePath>,
+    graphs: &Graphs,
+    orders: &[(&str, &[&str])],
+) -> Vec<String> {
+    let mut wrong = Vec::new();
+    for (parent, order) in orders {
+        let parent: ModulePath = parent.split("::").map(str::to_owned).collect();
+        let files: BTreeSet<&str> = modules
+            .iter()
+            .filter(|m| m.len() == parent.len() + 1 && m.starts_with(&parent))
+            .map(|m| m[parent.len()].as_str())
+            .collect();
+        let listed: BTreeSet<&str> = order.iter().copied().collect();
+        for file in files.difference(&listed) {
+            wrong.push(format!(
+                "{}::{file}: give the new file its place in ORDERS",
+                parent.join("::")
+            ));
+        }
+        for file in listed.difference(&files) {
+            wrong.push(format!(
+                "{}::{file}: listed in ORDERS, but there is no such file",
+                parent.join("::")
+            ));
+        }
+    }
+    for (parent, graph) in graphs {
+        let name = parent.join("::");
+        let order = orders.iter().find(|(module, _)| *module == name);
+        for (user, used) in graph
+            .iter()
+            .flat_map(|(u, set)| set.iter().map(move |v| (u, v)))
+        {
+            let Some((_, order)) = order else {
+                continue;
+            };
+            let at = |file: &str| order.iter().position(|f| *f == file);
+            if let (Some(user_at), Some(used_at)) = (at(user), at(used))
+                && used_at >= user_at
+            {
+                wrong.push(format!(
+                    "{name}: `{user}` uses `{used}`, which is not before it in ORDERS"
+                ));
+            }
+        }
+        if order.is_none() {
+            for start in graph.keys() {
+                if let Some(cycle) = cycle_from(graph, start) {
+                    wrong.push(format!("{name}: cycle {}", cycle.join(" -> ")));
+                }
             }
         }
     }
-    assert!(cycles.is_empty(), "import cycles:\n{}", cycles.join("\n"));
+    wrong
+}
+
+#[test]
+fn the_files_of_a_module_use_only_files_below_them() {
+    let files = source_files();
+    let modules = files.iter().map(|f| f.module.clone()).collect();
+    let wrong = violations(&modules, &graphs(&edges_of(&files)), ORDERS);
+    assert!(
+        wrong.is_empty(),
+        "files out of order:\n{}",
+        wrong.join("\n")
+    );
 }
 
 /// A path from `start` back to `start`, if the graph has one.
@@ -353,6 +513,107 @@ fn use_trees_expand_to_their_paths() {
             "crate::a::c::D",
             "crate::a::c::E",
             "crate::a"
+        ]
+    );
+}
+
+/// A small crate in the shape of `src/guard`: `use super::` from a file of a nested folder, a
+/// re-export through the module file, a multi-line use tree, and a nested `mod tests` importing
+/// its own file.
+fn sample_crate() -> Vec<SourceFile> {
+    let file = |module: &str, code: &str| SourceFile {
+        module: module.split("::").map(str::to_owned).collect(),
+        code: code.to_owned(),
+    };
+    vec![
+        file("g", "mod d;\nmod hit;\nmod stream;\npub use hit::Hit;"),
+        file("g::hit", "pub struct Hit;"),
+        file(
+            "g::stream",
+            "use crate::g::Hit;\n#[cfg(test)]\nmod tests {\n    use super::*;\n}",
+        ),
+        file(
+            "g::d",
+            "mod work;\nmod text;\nmod formats;\npub use text::is_word;",
+        ),
+        file("g::d::work", "pub fn examined() {}"),
+        file(
+            "g::d::text",
+            "use super::work::examined;\npub fn is_word() {}",
+        ),
+        file(
+            "g::d::formats",
+            "use super::{\n    is_word,\n    work::examined,\n};\nuse crate::g::stream;",
+        ),
+    ]
+}
+
+#[test]
+fn nested_files_and_re_exports_are_read() {
+    let edges: Vec<String> = edges_of(&sample_crate())
+        .iter()
+        .map(|(user, used)| format!("{} -> {}", user.join("::"), used.join("::")))
+        .collect();
+    assert_eq!(
+        edges,
+        [
+            "g::d::formats -> g::d::text",
+            "g::d::formats -> g::d::work",
+            "g::d::formats -> g::stream",
+            "g::d::text -> g::d::work",
+            "g::stream -> g::hit",
+        ]
+    );
+}
+
+#[test]
+fn a_file_that_uses_one_not_below_it_is_caught() {
+    let files = sample_crate();
+    let modules: BTreeSet<ModulePath> = files.iter().map(|f| f.module.clone()).collect();
+    let graphs = graphs(&edges_of(&files));
+    let good: &[(&str, &[&str])] = &[
+        ("g", &["hit", "stream", "d"]),
+        ("g::d", &["work", "text", "formats"]),
+    ];
+    assert_eq!(violations(&modules, &graphs, good), Vec::<String>::new());
+
+    let upward: &[(&str, &[&str])] = &[
+        ("g", &["hit", "d", "stream"]),
+        ("g::d", &["text", "work", "formats"]),
+    ];
+    assert_eq!(
+        violations(&modules, &graphs, upward),
+        [
+            "g: `d` uses `stream`, which is not before it in ORDERS",
+            "g::d: `text` uses `work`, which is not before it in ORDERS",
+        ]
+    );
+
+    let incomplete: &[(&str, &[&str])] = &[("g::d", &["work", "formats", "gone"])];
+    assert_eq!(
+        violations(&modules, &graphs, incomplete),
+        [
+            "g::d::text: give the new file its place in ORDERS",
+            "g::d::gone: listed in ORDERS, but there is no such file",
+        ]
+    );
+}
+
+#[test]
+fn a_module_without_an_order_may_not_have_a_cycle() {
+    let mut files = sample_crate();
+    files.push(SourceFile {
+        module: vec!["g".into(), "hit".into()],
+        code: "use super::stream;".into(),
+    });
+    files.remove(1); // the old `g::hit`
+    let modules: BTreeSet<ModulePath> = files.iter().map(|f| f.module.clone()).collect();
+    let wrong = violations(&modules, &graphs(&edges_of(&files)), &[]);
+    assert_eq!(
+        wrong,
+        [
+            "g: cycle hit -> stream -> hit",
+            "g: cycle stream -> hit -> stream"
         ]
     );
 }
