@@ -255,6 +255,18 @@ impl std::fmt::Display for KeyFormat {
     }
 }
 
+/// Checks that `value`, the secret `key` from `source`, is a key of one of `formats`, and says
+/// which: [`KeyFormat::validate`] with an error that names the key and where it came from (never
+/// the value). The one wording of a format mismatch for providers and the key manager alike.
+pub(crate) fn validate_format(
+    key: &str,
+    source: &str,
+    value: &str,
+    formats: &[KeyFormat],
+) -> Result<KeyFormat> {
+    KeyFormat::validate(value, formats).map_err(|err| Error::wrong_format(key, source, &err))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

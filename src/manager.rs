@@ -18,27 +18,44 @@
 //! write lock, waiters released, events emitted). Only the middle step differs between the doors;
 //! what to make of a cached entry and of a fetch result is decided in one place for both.
 //!
-//! One concept a file: [`KeyEvent`]s and how they reach the hooks (`event`), the builder and its
-//! checks (`builder`), the manager and its read path (`key_manager`), the cache's shards and
-//! entries (`cache`, hashed by `hash`, copied per thread by `local`), the single flight
-//! (`flight`), the load pipeline (`load`), handing a key out (`deliver`), the providers behind it
-//! (`source`), ages of values nobody dated (`first_seen`), the redactor it feeds (`redact`),
-//! preloading (`preload`, with `join` for the async batches), the clock (`time`), and the adapter
-//! that records the manager's events in a [`UsageLog`](crate::UsageLog) (`usage`).
+//! One concept a file: [`KeyEvent`]s (`event`) and how they reach the hooks (`hooks`), the
+//! builder and its checks (`builder`) and the settings it makes (`config`), the manager's shared
+//! state with its listings and eviction (`key_manager`), the read path (`read`), the cache's
+//! shards and entries (`cache`, hashed by `hash`, copied per thread by `local`), the single
+//! flight (`flight`) and the caller that fetches for it (`lead`), the load pipeline (`load`),
+//! handing a key out (`deliver`), the providers behind it (`source`), ages of values nobody
+//! dated (`first_seen`), the redactor it feeds (`redact`) and the values that left before it
+//! existed (`departed`), preloading (`preload`, with `join` for the async batches), the clock
+//! (`time`), the lock helper (`lock`), and the adapter that records the manager's events in a
+//! [`UsageLog`](crate::UsageLog) (`usage`).
+//!
+//! The files in layers, lowest first; each uses only those before it, and
+//! `tests/integration/layers.rs` holds the order and checks it. `impl` blocks of
+//! [`KeyManager`] and its shared state are spread over the files above `key_manager`, which
+//! imports none of them:
+//!
+//! `lock`, `hash`, `time`, `join`, `local`, `event`, `config`, `flight`, `cache`, `source`,
+//! `departed`, `key_manager`, `redact`, `hooks`, `deliver`, `first_seen`, `lead`, `load`,
+//! `read`, `builder`, `preload`, `usage`.
 
 mod builder;
 mod cache;
+mod config;
 mod deliver;
+mod departed;
 mod event;
 mod first_seen;
 mod flight;
 mod hash;
+mod hooks;
 mod join;
 mod key_manager;
+mod lead;
 mod load;
 mod local;
 mod lock;
 mod preload;
+mod read;
 mod redact;
 mod source;
 mod time;

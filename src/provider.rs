@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 pub(crate) use crate::error::quote_name;
 use crate::error::{Error, Result};
-use crate::format::KeyFormat;
+use crate::format::{KeyFormat, validate_format};
 pub use crate::key_name::{MAX_KEY_NAME_LEN, validate_key_name};
 use crate::scope::Scope;
 use crate::secret::Secret;
@@ -186,15 +186,3 @@ pub trait SecretProviderExt: SecretProvider {
 }
 
 impl<P: SecretProvider + ?Sized> SecretProviderExt for P {}
-
-/// Checks that `value`, the secret `key` from `source`, is a key of one of `formats`, and says
-/// which: [`KeyFormat::validate`] with an error that names the key and where it came from (never
-/// the value). The one wording of a format mismatch for providers and the key manager alike.
-pub(crate) fn validate_format(
-    key: &str,
-    source: &str,
-    value: &str,
-    formats: &[KeyFormat],
-) -> Result<KeyFormat> {
-    KeyFormat::validate(value, formats).map_err(|err| Error::wrong_format(key, source, &err))
-}

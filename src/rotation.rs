@@ -13,9 +13,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::clock::{saturating_span, span};
 use crate::error::{Error, ErrorKind, Result, quote_name};
-use crate::format::KeyFormat;
+use crate::format::{KeyFormat, validate_format};
 use crate::mask::Fingerprint;
-use crate::provider::validate_format;
 use crate::secret::{Secret, SecretMeta, SecretString};
 
 /// When keys should be rotated: after a period, with a warning some time before, and optionally a

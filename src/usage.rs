@@ -5,8 +5,8 @@
 //! key, operation and agent (each table capped, with an overflow row past the cap), and only the
 //! last [`capacity`](UsageLogBuilder::with_capacity) events are kept whole.
 //!
-//! Time comes from the log's [`Clock`](crate::clock::Clock), so windows and cooldowns are tested without
-//! sleeping.
+//! Time comes from the log's [`Clock`](crate::clock::Clock), so windows and cooldowns are tested
+//! without sleeping.
 //!
 //! An agent's uses ([`Usage::new`]) are kept apart from the key manager's own fetches and
 //! rotation checks ([`Usage::fetch`], [`Usage::rotation_check`], recorded for a
@@ -17,6 +17,9 @@
 //! alert rules and sinks (`alert`), counters and the report (`report`), and the bounded tables
 //! of names (`table`). This module imports nothing above it: the adapter that records a key
 //! manager's events lives with the manager.
+//!
+//! The files in layers, lowest first (each uses only those before it; `tests/integration/layers.rs`
+//! holds the order and checks it): `event`, `alert`, `report`, `table`, `log`, `builder`.
 
 mod alert;
 mod builder;

@@ -6,9 +6,8 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use chrono::TimeDelta;
-
 use super::cache::{SHARDS, Shard};
+use super::config::Config;
 use super::event::{EventHook, KeyEvent};
 use super::key_manager::{Inner, KeyManager};
 use super::local::Changes;
@@ -17,11 +16,14 @@ use super::time::TimeSource;
 use crate::clock::{Clock, span};
 use crate::error::{Error, ErrorKind, Result, quote_name};
 use crate::guard::{Redactor, RedactorBuilder};
+use crate::provider::{AsyncSecretProvider, SecretProvider};
 use crate::rotation::{CreatedAt, ManagedKey, RotationPolicy};
 
 // For links in the documentation.
 #[cfg(doc)]
 use crate::clock::SystemClock;
+#[cfg(doc)]
+use crate::provider::validate_key_name;
 
 /// Builds a [`KeyManager`]; see [`KeyManager::builder`] and [`KeyManager::builder_async`].
 #[must_use]
@@ -50,21 +52,64 @@ struct Settings {
     redactor: RedactorBuilder,
 }
 
-/// The settings once [`build`](KeyManagerBuilder::build) checked them, spans of time as chrono
-/// spans for the arithmetic on instants.
-#[derive(Debug, Clone)]
-pub(super) struct Config {
-    pub(super) ttl: TimeDelta,
-    pub(super) capacity: usize,
-    pub(super) default_policy: RotationPolicy,
-    pub(super) policies: HashMap<String, RotationPolicy>,
-    pub(super) max_stale: TimeDelta,
-    pub(super) stale_retry: TimeDelta,
-    pub(super) serve_expired: bool,
-    pub(super) grace_period: TimeDelta,
-    pub(super) created_at_suffix: Option<String>,
-    /// The settings of [`KeyManager::redactor`], and the secrets it always redacts.
-    pub(super) redactor: RedactorBuilder,
+impl KeyManager {
+    /// Starts building a manager in front of `provider` (any [`SecretProvider`], including
+    /// `Box<dyn SecretProvider>` and `Arc<dyn SecretProvider>`).
+    ///
+    /// Such a manager answers both [`get`](Self::get) and [`get_async`](Self::get_async).
+    pub fn builder(provider: impl SecretProvider + 'static) -> KeyManagerBuilder {
+        KeyManagerBuilder::new(Source::Sync(Arc::new(provider)))
+    }
+
+    /// Starts building a manager in front of an [`AsyncSecretProvider`], such as a remote
+    /// secrets manager.
+    ///
+    /// Such a manager answers [`get_async`](Self::get_async) and the other `_async` methods; its
+    /// blocking [`get`](Self::get) and [`refresh`](Self::refresh) return an
+    /// [`ErrorKind::InvalidInput`] error rather than block a thread (perhaps a runtime's) on the
+    /// network. A provider that implements [`SecretProvider`] too is better passed to
+    /// [`builder`](Self::builder), which opens both doors.
+    ///
+    /// Key names are left to the provider to check: remote names such as
+    /// `prod/api-keys#OPENAI_API_KEY` have separators that [`validate_key_name`] refuses for
+    /// local sources. The manager itself refuses only empty names and names with control
+    /// characters.
+    ///
+    /// ```
+    /// use keyward::{AsyncSecretProvider, KeyManager, Result, Secret, SecretMeta};
+    /// use keyward::provider::BoxFuture;
+    ///
+    /// /// A remote source, reduced to its async `get`.
+    /// #[derive(Debug)]
+    /// struct Remote;
+    ///
+    /// impl AsyncSecretProvider for Remote {
+    ///     fn name(&self) -> &str {
+    ///         "remote"
+    ///     }
+    ///
+    ///     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Secret>>> {
+    ///         Box::pin(async move {
+    ///             Ok((key == "prod/api#OPENAI").then(|| {
+    ///                 Secret::new("sk-not-a-real-key-0000", SecretMeta::new("remote"))
+    ///             }))
+    ///         })
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<()> {
+    /// let manager = KeyManager::builder_async(Remote).build()?;
+    /// let key = manager.get_async("prod/api#OPENAI").await?;
+    /// assert_eq!(key.source(), "remote");
+    /// // The blocking door is closed rather than blocking a runtime thread.
+    /// assert!(manager.get("prod/api#OPENAI").is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn builder_async(provider: impl AsyncSecretProvider + 'static) -> KeyManagerBuilder {
+        KeyManagerBuilder::new(Source::Async(Arc::new(provider)))
+    }
 }
 
 impl KeyManagerBuilder {

@@ -1,18 +1,17 @@
-//! The cache: shards of entries, what an entry knows about when it must be looked at again, and
-//! eviction.
+//! The cache: shards of entries, and what an entry knows about when it must be looked at
+//! again. Eviction, which tells the redactor, is the manager's (`key_manager`).
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault};
+use std::hash::BuildHasherDefault;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::builder::Config;
+use super::config::Config;
 use super::event::KeyEvent;
 use super::flight::{Flight, Join};
 use super::hash::NameHasher;
-use super::key_manager::Inner;
 use super::local::Changes;
 use super::lock::lock;
 use super::time::micros;
@@ -230,43 +229,6 @@ pub(super) fn status_code(status: RotationStatus) -> u8 {
         RotationStatus::DueSoon => 2,
         RotationStatus::Due => 3,
         _ => 4,
-    }
-}
-
-impl Inner {
-    pub(super) fn shard(&self, name: &str) -> &Shard {
-        // Bits the shard maps do not use for their own buckets and tags.
-        let hash = BuildHasherDefault::<NameHasher>::default().hash_one(name);
-        &self.shards[(hash >> 32) as usize & (SHARDS - 1)]
-    }
-
-    /// Drops the keys fetched longest ago until the cache fits its capacity, sparing `keep`.
-    pub(super) fn make_room(&self, keep: &str) {
-        let mut evicted = Vec::new();
-        while self.len.load(Ordering::Relaxed) > self.config.capacity {
-            let oldest = self
-                .shards
-                .iter()
-                .enumerate()
-                .filter_map(|(index, shard)| {
-                    shard
-                        .read()
-                        .iter()
-                        .filter(|(name, _)| name.as_str() != keep)
-                        .min_by_key(|(_, entry)| entry.key.fetched_at())
-                        .map(|(name, entry)| (entry.key.fetched_at(), index, name.clone()))
-                })
-                .min();
-            let Some((_, index, name)) = oldest else {
-                break;
-            };
-            let removed = self.shards[index].write(&self.changes).remove(&name);
-            if let Some(entry) = removed {
-                self.len.fetch_sub(1, Ordering::Relaxed);
-                evicted.extend(entry.departing(self.clock.now(), self.config.grace_period));
-            }
-        }
-        self.depart(evicted);
     }
 }
 

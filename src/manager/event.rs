@@ -1,21 +1,15 @@
 //! [`KeyEvent`]: what happened to a key, for the hooks of
-//! [`KeyManagerBuilder::on_event`](super::KeyManagerBuilder::on_event), and how events reach them.
+//! [`KeyManagerBuilder::on_event`](super::KeyManagerBuilder::on_event); `hooks` sends them.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::key_manager::Inner;
-use super::redact::redact_from;
 use crate::error::{Error, ErrorKind};
 use crate::rotation::{ManagedKey, RotationStatus};
 
-// For links in the documentation.
-#[cfg(doc)]
-use super::{KeyManager, KeyManagerBuilder};
-
 /// Something that happened to a key, for the hooks registered with
-/// [`KeyManagerBuilder::on_event`].
+/// [`KeyManagerBuilder::on_event`](crate::manager::KeyManagerBuilder::on_event).
 ///
 /// Events carry the [`ManagedKey`] where one exists, value included, because some subscribers
 /// need it (the leak guard keeps its list of values to redact current from `Loaded` and
@@ -40,7 +34,7 @@ pub enum KeyEvent {
         /// The value from the source.
         new: Arc<ManagedKey>,
         /// Until when the manager keeps the old value in
-        /// [`retired_keys`](KeyManager::retired_keys).
+        /// [`retired_keys`](crate::KeyManager::retired_keys).
         grace_until: DateTime<Utc>,
     },
     /// The grace period of a rotated-out value ended.
@@ -119,23 +113,6 @@ impl KeyEvent {
 }
 
 pub(super) type EventHook = Arc<dyn Fn(&KeyEvent) + Send + Sync>;
-
-impl Inner {
-    pub(super) fn emit(&self, events: impl IntoIterator<Item = KeyEvent>) {
-        let redactor = self.redactor.get();
-        if self.hooks.is_empty() && redactor.is_none() {
-            return;
-        }
-        for event in events {
-            if let Some(redactor) = redactor {
-                redact_from(redactor, &self.config.redactor, &event);
-            }
-            for hook in self.hooks.iter() {
-                hook(&event);
-            }
-        }
-    }
-}
 
 pub(super) fn refresh_failed(name: &str, err: &Error) -> KeyEvent {
     KeyEvent::RefreshFailed {

@@ -6,12 +6,17 @@ use std::pin::Pin;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
 
-use super::cache::Shard;
-use super::key_manager::Inner;
-use super::load::Loaded;
 use super::lock::lock;
-use crate::error::{Error, ErrorKind, Result, quote_name};
+use crate::error::{Error, Result};
 use crate::rotation::{ManagedKey, RotationStatus};
+
+/// What a load produced.
+#[derive(Clone)]
+pub(super) enum Loaded {
+    Fresh(Arc<ManagedKey>),
+    /// The refresh failed; this is the last good value, still within `max_stale`.
+    Stale(Arc<ManagedKey>, Error),
+}
 
 /// One fetch of one key that every caller missing the key waits for: threads on the condvar,
 /// tasks through their wakers.
@@ -105,55 +110,6 @@ impl Future for FlightWait<'_> {
         }
         Poll::Pending
     }
-}
-
-/// Held by the caller that fetches. Dropping it ends the flight: with the result that
-/// [`land`](Inner::land) put in it, else as abandoned (a cancelled task) or failed (a panicking
-/// provider), so that waiters are never left behind.
-pub(super) struct FlightLead<'a> {
-    pub(super) inner: &'a Inner,
-    pub(super) shard: &'a Shard,
-    pub(super) name: &'a str,
-    pub(super) flight: Arc<Flight>,
-    pub(super) result: Option<Result<Loaded>>,
-}
-
-impl Drop for FlightLead<'_> {
-    fn drop(&mut self) {
-        // Out of the map first: a waiter that starts over must not find this flight again.
-        {
-            let mut flights = lock(&self.shard.flights);
-            if flights
-                .get(self.name)
-                .is_some_and(|flight| Arc::ptr_eq(flight, &self.flight))
-            {
-                flights.remove(self.name);
-            }
-        }
-        let outcome = match self.result.take() {
-            Some(result) => FlightState::Landed(result),
-            None if std::thread::panicking() => FlightState::Landed(Err(Error::new(
-                ErrorKind::Backend,
-                format!(
-                    "provider {} panicked while loading {}",
-                    self.inner.source.name(),
-                    quote_name(self.name)
-                ),
-            ))),
-            None => FlightState::Abandoned,
-        };
-        self.flight.settle(outcome);
-    }
-}
-
-/// The first step of a load, as [`Inner::start_load`] found it.
-pub(super) enum Start<'a> {
-    /// Answered without a fetch (a refused name, or a value stored meanwhile).
-    Done(Result<Arc<ManagedKey>>),
-    /// Another caller is fetching: wait for its result.
-    Wait(Arc<Flight>),
-    /// This caller fetches.
-    Lead(FlightLead<'a>),
 }
 
 /// How a thread that missed takes part in a load.

@@ -8,22 +8,15 @@ use chrono::{DateTime, Utc};
 
 use super::cache::{Entry, Names, RetiredKey, Shard, quiet_until};
 use super::event::{KeyEvent, refresh_failed, status_event};
-use super::flight::{FlightLead, Join, Start};
+use super::flight::{Flight, Join, Loaded};
 use super::key_manager::Inner;
+use super::lead::FlightLead;
 use super::source::Source;
 use super::time::micros;
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::{AsyncSecretProvider, MAX_KEY_NAME_LEN, SecretProvider};
 use crate::rotation::{CreatedAt, ManagedKey, parse_created_at};
 use crate::secret::Secret;
-
-/// What a load produced.
-#[derive(Clone)]
-pub(super) enum Loaded {
-    Fresh(Arc<ManagedKey>),
-    /// The refresh failed; this is the last good value, still within `max_stale`.
-    Stale(Arc<ManagedKey>, Error),
-}
 
 /// What the caller wants from a load.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -57,6 +50,16 @@ impl Fetched {
         };
         Ok(Fetched { secret, created_at })
     }
+}
+
+/// The first step of a load, as [`Inner::start_load`] found it.
+pub(super) enum Start<'a> {
+    /// Answered without a fetch (a refused name, or a value stored meanwhile).
+    Done(Result<Arc<ManagedKey>>),
+    /// Another caller is fetching: wait for its result.
+    Wait(Arc<Flight>),
+    /// This caller fetches.
+    Lead(FlightLead<'a>),
 }
 
 impl Inner {
@@ -119,7 +122,7 @@ impl Inner {
         name: &'a str,
         mode: Mode,
     ) -> Start<'a> {
-        if let Err(err) = self.check_name(name) {
+        if let Err(err) = self.source.check_name(name) {
             return Start::Done(Err(err));
         }
         let now = self.clock.now();

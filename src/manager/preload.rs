@@ -82,7 +82,7 @@ impl KeyManager {
         I: IntoIterator,
         I::Item: AsRef<str>,
     {
-        self.inner.sync_provider("preload")?;
+        self.inner.source.sync_provider("preload")?;
         let mut preload = Preload::default();
         for name in names {
             let name = name.as_ref();

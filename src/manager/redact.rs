@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::cache::Names;
+use super::departed::redactable;
 use super::event::KeyEvent;
 use super::key_manager::{Inner, KeyManager};
 use super::lock::lock;
@@ -13,68 +13,10 @@ use super::time::TimeSource;
 use crate::guard::{RedactorBuilder, SharedRedactor};
 use crate::rotation::ManagedKey;
 
-// For links in the documentation.
-#[cfg(doc)]
-use super::KeyManagerBuilder;
-
-/// Values handed out that left the cache (evicted, invalidated, deleted at the source, or a
-/// retired value displaced by a newer rotation) while there was no redactor yet, each until its
-/// grace period ends: [`KeyManager::redactor`], called later, must still know them. One entry
-/// per name and value, so memory grows with the distinct values that left within a grace
-/// period, not with how often they left.
-#[derive(Default)]
-pub(super) struct Departed {
-    pub(super) keys: Names<Vec<(Arc<ManagedKey>, DateTime<Utc>)>>,
-    /// How many names were kept at the last full pruning; the next waits until there are
-    /// twice as many, so that pruning costs O(1) a departure, amortised.
-    pub(super) pruned_len: usize,
-}
-
-impl Departed {
-    /// Keeps each key that `settings` can redact until the time given with it.
-    pub(super) fn add(
-        &mut self,
-        keys: Vec<(Arc<ManagedKey>, DateTime<Utc>)>,
-        now: DateTime<Utc>,
-        settings: &RedactorBuilder,
-    ) {
-        for (key, until) in keys {
-            if until <= now || !redactable(settings, &key) {
-                continue;
-            }
-            let known = self.keys.entry(key.name().to_owned()).or_default();
-            known.retain(|(_, until)| *until > now);
-            match known
-                .iter_mut()
-                .find(|(other, _)| other.secret().value() == key.secret().value())
-            {
-                Some((_, known_until)) => *known_until = (*known_until).max(until),
-                None => known.push((key, until)),
-            }
-        }
-        if self.keys.len() > 2 * self.pruned_len.max(16) {
-            self.keys.retain(|_, known| {
-                known.retain(|(_, until)| *until > now);
-                !known.is_empty()
-            });
-            self.pruned_len = self.keys.len();
-        }
-    }
-
-    /// Everything kept, leaving the list empty.
-    pub(super) fn take(&mut self) -> Vec<(Arc<ManagedKey>, DateTime<Utc>)> {
-        self.pruned_len = 0;
-        std::mem::take(&mut self.keys)
-            .into_values()
-            .flatten()
-            .collect()
-    }
-}
-
 impl KeyManager {
     /// A redactor that knows every value this manager has handed out, and stays current as
     /// keys load and rotate: a rotated-out value stays redacted for the manager's
-    /// [grace period](KeyManagerBuilder::with_grace_period). Check model output, tool-call
+    /// [grace period](super::KeyManagerBuilder::with_grace_period). Check model output, tool-call
     /// arguments and log lines with it before they leave the process.
     ///
     /// Made on the first call and shared by later calls. It knows the keys cached then, and
@@ -82,11 +24,11 @@ impl KeyManager {
     /// [invalidated](Self::invalidate), deleted at the source, rotated out twice): each of
     /// those until the grace period after it left, which the manager keeps them for until
     /// the redactor is made. A value shorter than the redactor's minimum (8 characters unless
-    /// [`with_redactor`](KeyManagerBuilder::with_redactor) set another) cannot be redacted
+    /// [`with_redactor`](super::KeyManagerBuilder::with_redactor) set another) cannot be redacted
     /// without destroying ordinary text, and is left out.
     ///
     /// Its settings (minimum length, fragments, encodings, detection of unknown keys) are those
-    /// given to [`with_redactor`](KeyManagerBuilder::with_redactor), its grace period the
+    /// given to [`with_redactor`](super::KeyManagerBuilder::with_redactor), its grace period the
     /// manager's.
     ///
     /// ```
@@ -149,7 +91,7 @@ impl KeyManager {
 
 impl Inner {
     /// Keeps the keys that left the cache known to the redactor, each until the time given:
-    /// given to it now if it exists, else kept for it ([`Departed`]).
+    /// given to it now if it exists, else kept for it ([`Departed`](super::departed::Departed)).
     pub(super) fn depart(&self, keys: Vec<(Arc<ManagedKey>, DateTime<Utc>)>) {
         if keys.is_empty() {
             return;
@@ -169,12 +111,6 @@ impl Inner {
         }
         departed.add(keys, self.clock.now(), &self.config.redactor);
     }
-}
-
-/// Whether a redactor with `settings` accepts `key`'s value (long enough, by its count of
-/// characters).
-fn redactable(settings: &RedactorBuilder, key: &ManagedKey) -> bool {
-    settings.check(key.name(), key.secret().value()).is_ok()
 }
 
 /// Keeps `redactor`, made with `settings`, current with the value an event carries.

@@ -2,19 +2,16 @@
 
 use std::sync::Arc;
 
-use super::key_manager::Inner;
 use crate::error::{Error, ErrorKind, Result, quote_name};
 use crate::provider::{AsyncSecretProvider, SecretProvider, validate_key_name};
 
-// For links in the documentation.
-#[cfg(doc)]
-use super::KeyManager;
-
 /// Where the manager's keys come from, and so which front doors can ask for them.
 pub(super) enum Source {
-    /// Answers [`KeyManager::get`] and [`KeyManager::get_async`] (which calls it inline).
+    /// Answers [`KeyManager::get`](crate::KeyManager::get) and
+    /// [`KeyManager::get_async`](crate::KeyManager::get_async) (which calls it inline).
     Sync(Arc<dyn SecretProvider>),
-    /// Answers [`KeyManager::get_async`] only: `get` would have to block on a future.
+    /// Answers [`KeyManager::get_async`](crate::KeyManager::get_async) only: `get` would have to
+    /// block on a future.
     Async(Arc<dyn AsyncSecretProvider>),
 }
 
@@ -25,13 +22,11 @@ impl Source {
             Source::Async(provider) => AsyncSecretProvider::name(&**provider),
         }
     }
-}
 
-impl Inner {
     /// The sync provider, for the blocking front door; `door` names the method refused.
     #[inline]
     pub(super) fn sync_provider(&self, door: &str) -> Result<&dyn SecretProvider> {
-        match &self.source {
+        match self {
             Source::Sync(provider) => Ok(&**provider),
             Source::Async(provider) => Err(blocking_door_closed(door, &**provider)),
         }
@@ -40,7 +35,7 @@ impl Inner {
     /// The names the manager refuses before asking the provider. Local sources get
     /// [`validate_key_name`]; remote names have separators, and their providers check them.
     pub(super) fn check_name(&self, name: &str) -> Result<()> {
-        match self.source {
+        match self {
             Source::Sync(_) => validate_key_name(name),
             Source::Async(_) if name.is_empty() || name.chars().any(char::is_control) => {
                 Err(Error::new(

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::alert::Rules;
+use super::log::Limits;
 use super::{Alert, AlertRule, AlertSink, UsageLog};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, ErrorKind, Result};
@@ -19,25 +20,6 @@ pub struct UsageLogBuilder {
     limits: Limits,
 }
 
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Limits {
-    pub(super) capacity: usize,
-    pub(super) max_keys: usize,
-    pub(super) max_operations: usize,
-    pub(super) max_agents: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits {
-            capacity: UsageLog::DEFAULT_CAPACITY,
-            max_keys: UsageLog::DEFAULT_MAX_NAMES,
-            max_operations: UsageLog::DEFAULT_MAX_NAMES,
-            max_agents: UsageLog::DEFAULT_MAX_NAMES,
-        }
-    }
-}
-
 impl Default for UsageLogBuilder {
     fn default() -> UsageLogBuilder {
         UsageLogBuilder {
@@ -47,6 +29,13 @@ impl Default for UsageLogBuilder {
             cooldown: UsageLog::DEFAULT_ALERT_COOLDOWN,
             limits: Limits::default(),
         }
+    }
+}
+
+impl UsageLog {
+    /// Starts a log with rules, sinks, a clock or limits of your own.
+    pub fn builder() -> UsageLogBuilder {
+        UsageLogBuilder::default()
     }
 }
 

@@ -8,7 +8,6 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::alert::{RuleState, Rules};
-use super::builder::{Limits, UsageLogBuilder};
 use super::report::{Counters, OVERFLOW};
 use super::table::Table;
 use super::{
@@ -28,11 +27,11 @@ use crate::mask::Fingerprint;
 /// # Memory
 ///
 /// Bounded by the limits, whatever the number of uses: at most
-/// [`capacity`](UsageLogBuilder::with_capacity) events; at most
-/// [`max_keys`](UsageLogBuilder::with_max_keys), `max_agents` and `max_operations` rows plus one
-/// overflow row each; names cut at [`MAX_KEY_NAME_LEN`](crate::provider::MAX_KEY_NAME_LEN) bytes; and for
-/// each tracked key and windowed rule, a window of at most [`AlertRule::MAX_WINDOW_CALLS`] calls
-/// of 16 bytes.
+/// [`capacity`](super::UsageLogBuilder::with_capacity) events; at most
+/// [`max_keys`](super::UsageLogBuilder::with_max_keys), `max_agents` and `max_operations` rows plus
+/// one overflow row each; names cut at [`MAX_KEY_NAME_LEN`](crate::provider::MAX_KEY_NAME_LEN)
+/// bytes; and for each tracked key and windowed rule, a window of at most
+/// [`AlertRule::MAX_WINDOW_CALLS`] calls of 16 bytes.
 ///
 /// ```
 /// use std::time::Duration;
@@ -63,6 +62,26 @@ pub struct UsageLog {
     state: Mutex<State>,
 }
 
+/// The bounds of a log's memory, set by the [`UsageLogBuilder`](super::UsageLogBuilder).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Limits {
+    pub(super) capacity: usize,
+    pub(super) max_keys: usize,
+    pub(super) max_operations: usize,
+    pub(super) max_agents: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            capacity: UsageLog::DEFAULT_CAPACITY,
+            max_keys: UsageLog::DEFAULT_MAX_NAMES,
+            max_operations: UsageLog::DEFAULT_MAX_NAMES,
+            max_agents: UsageLog::DEFAULT_MAX_NAMES,
+        }
+    }
+}
+
 impl UsageLog {
     /// The default number of recent events a log keeps whole.
     pub const DEFAULT_CAPACITY: usize = 1024;
@@ -79,11 +98,6 @@ impl UsageLog {
             Vec::new(),
             Limits::default(),
         )
-    }
-
-    /// Starts a log with rules, sinks, a clock or limits of your own.
-    pub fn builder() -> UsageLogBuilder {
-        UsageLogBuilder::default()
     }
 
     pub(super) fn with_parts(
@@ -136,7 +150,8 @@ impl UsageLog {
         self.clock.now()
     }
 
-    /// The most recent events, oldest first: at most [`capacity`](UsageLogBuilder::with_capacity).
+    /// The most recent events, oldest first: at most
+    /// [`capacity`](super::UsageLogBuilder::with_capacity).
     pub fn recent(&self) -> Vec<UsageEvent> {
         self.lock().recent.iter().cloned().collect()
     }

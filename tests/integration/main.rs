@@ -25,6 +25,7 @@ mod errors;
 mod file_provider;
 mod gcp;
 mod keyring;
+mod layers;
 mod manager;
 mod manager_async;
 mod manager_guard;
