@@ -10,70 +10,21 @@
 //! watched read (with a server that closes each connection, it is the one block found). Nor
 //! TLS: the server speaks plain HTTP on 127.0.0.1.
 #![cfg(any(feature = "vault", feature = "azure", feature = "gcp"))]
-#![allow(unsafe_code)] // a global allocator cannot be written without it
 #![allow(clippy::unwrap_used)]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use keyward::{AsyncSecretProvider, SecretString};
 use serde_json::{Value, json};
 
-const MAX_NEEDLE: usize = 64;
-
-static NEEDLE: [AtomicU8; MAX_NEEDLE] = [const { AtomicU8::new(0) }; MAX_NEEDLE];
-static NEEDLE_LEN: AtomicUsize = AtomicUsize::new(0);
-static FREED_WITH_SECRET: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    /// Armed on the test's thread only: the server threads hold the token too, by design.
-    static ARMED: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Forwards to the system allocator and counts freed blocks that still hold the needle.
-struct Sniffer;
-
-// SAFETY: every call forwards to `System` with the caller's arguments unchanged; `dealloc` only
-// reads the block it is handed, which is valid for `layout.size()` bytes until it is freed.
-unsafe impl GlobalAlloc for Sniffer {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // `try_with`: a thread's locals may already be gone while it frees its last blocks.
-        if ARMED.try_with(Cell::get).unwrap_or(false) {
-            // SAFETY: `ptr` is a live block of `layout.size()` bytes that we allocated.
-            let block = unsafe { std::slice::from_raw_parts(ptr, layout.size()) };
-            if contains_needle(block) {
-                FREED_WITH_SECRET.fetch_add(1, Ordering::SeqCst);
-            }
-        }
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+#[path = "common/sniffer.rs"]
+mod sniffer;
 
 #[global_allocator]
-static ALLOCATOR: Sniffer = Sniffer;
-
-/// Compares without allocating: this runs inside the allocator.
-fn contains_needle(block: &[u8]) -> bool {
-    let len = NEEDLE_LEN.load(Ordering::SeqCst);
-    if len == 0 || block.len() < len {
-        return false;
-    }
-    let mut needle = [0u8; MAX_NEEDLE];
-    for (slot, byte) in needle.iter_mut().zip(NEEDLE.iter()).take(len) {
-        *slot = byte.load(Ordering::SeqCst);
-    }
-    block.windows(len).any(|w| w == &needle[..len])
-}
+static ALLOCATOR: sniffer::Sniffer = sniffer::Sniffer;
 
 /// Starts a server on 127.0.0.1 that answers every GET with `answer(path)` as JSON and keeps
 /// each connection open for the next request; returns its address. It runs until the test
@@ -135,23 +86,19 @@ fn freed_copies<P: AsyncSecretProvider>(
     static RUN: AtomicUsize = AtomicUsize::new(0);
     let run = RUN.fetch_add(1, Ordering::SeqCst);
     let token = format!("kw-fake-token-{run:04}-{}", "Zq7x".repeat(6));
-    for (slot, byte) in NEEDLE.iter().zip(token.bytes()) {
-        slot.store(byte, Ordering::SeqCst);
-    }
-    NEEDLE_LEN.store(token.len(), Ordering::SeqCst);
+    sniffer::set_needle(token.as_bytes());
     let address = serve(answer);
     let provider = build(&address, SecretString::from(token));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    FREED_WITH_SECRET.store(0, Ordering::SeqCst);
-    ARMED.with(|armed| armed.set(true));
+    sniffer::arm_this_thread(true);
     let value = runtime.block_on(provider.get(key));
-    ARMED.with(|armed| armed.set(false));
+    sniffer::arm_this_thread(false);
     let found = value.unwrap().is_some();
     assert!(found, "the server's answer was not read");
-    FREED_WITH_SECRET.load(Ordering::SeqCst)
+    sniffer::clear_needle()
 }
 
 #[test]

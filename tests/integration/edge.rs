@@ -448,21 +448,9 @@ fn debug_output_never_shows_a_value() {
     }
 }
 
+/// Standard base64 of `bytes`, unpadded.
 fn base64(bytes: &[u8]) -> String {
-    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..=chunk.len() {
-            out.push(char::from(alphabet[((n >> (18 - 6 * i)) & 0x3f) as usize]));
-        }
-    }
-    out
+    crate::common::base64(bytes, false, false)
 }
 
 /// An edge over `keys` (name, value) whose tool `all` may receive every one of them.

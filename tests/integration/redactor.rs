@@ -7,31 +7,7 @@ use keyward::guard::{Encoding, Encodings, Replacement};
 use keyward::{Detector, ErrorKind, KeyFormat, Redactor, SecretString};
 use proptest::prelude::*;
 
-fn base64(bytes: &[u8], url: bool, pad: bool) -> String {
-    let alphabet: &[u8] = if url {
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-    } else {
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-    };
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..=chunk.len() {
-            out.push(char::from(alphabet[((n >> (18 - 6 * i)) & 0x3f) as usize]));
-        }
-        if pad {
-            for _ in chunk.len()..3 {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
+use crate::common::base64;
 
 fn openai_key() -> SecretString {
     SecretString::from(format!("sk-proj-{}", "Ab3dEf6hIj9l".repeat(4)))

@@ -4,21 +4,9 @@
 use keyward::{Redactor, SecretString};
 use proptest::prelude::*;
 
+/// Standard base64 of `bytes`, unpadded.
 fn base64(bytes: &[u8]) -> String {
-    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..=chunk.len() {
-            out.push(char::from(alphabet[((n >> (18 - 6 * i)) & 0x3f) as usize]));
-        }
-    }
-    out
+    crate::common::base64(bytes, false, false)
 }
 
 /// `cuts` (byte offsets) moved down to char boundaries of `text`, sorted, with its end.
