@@ -248,6 +248,24 @@ impl Edge {
         Ok(values)
     }
 
+    /// Refuses handles the edge did not issue (`forged`, as shown in the text): each one is
+    /// recorded as a denial for `tool`, and the error names them all. Nothing when there are
+    /// none.
+    pub(super) fn refuse_forged(&self, tool: &str, forged: &[&str]) -> Result<()> {
+        if forged.is_empty() {
+            return Ok(());
+        }
+        for shown in forged {
+            let shown = if shown.is_empty() {
+                "unknown handle"
+            } else {
+                shown
+            };
+            self.record_denied(tool, shown);
+        }
+        Err(Error::forged_handle(self.agent(), tool, forged))
+    }
+
     /// Records that `tool` was refused `key` (or a handle showing that name).
     pub(super) fn record_denied(&self, tool: &str, key: &str) {
         let id = KeyId::unread(key);

@@ -411,19 +411,7 @@ impl Edge {
                 &quote_name(&destination),
             ));
         }
-        if !forged.is_empty() {
-            for shown in &forged {
-                self.record_denied(
-                    tool,
-                    if shown.is_empty() {
-                        "unknown handle"
-                    } else {
-                        shown
-                    },
-                );
-            }
-            return Err(Error::forged_handle(agent, tool, &forged));
-        }
+        self.refuse_forged(tool, &forged)?;
         let carried: BTreeSet<usize> = by_handle.union(&by_value).copied().collect();
         if in_host {
             for &key in &carried {

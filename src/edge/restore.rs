@@ -150,19 +150,7 @@ impl Edge {
                 }
             }
         }
-        if !forged.is_empty() {
-            for shown in &forged {
-                self.record_denied(
-                    tool,
-                    if shown.is_empty() {
-                        "unknown handle"
-                    } else {
-                        shown
-                    },
-                );
-            }
-            return Err(Error::forged_handle(agent, tool, &forged));
-        }
+        self.refuse_forged(tool, &forged)?;
 
         let names =
             |keys: &[usize]| -> Vec<&str> { keys.iter().map(|&k| &*inner.names[k]).collect() };
