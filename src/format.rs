@@ -10,7 +10,15 @@ use regex::Regex;
 
 use crate::error::{Error, ErrorKind, Result};
 
-/// A kind of API key or credential whose shape is known.
+pub(crate) mod rule;
+use rule::Rule;
+
+/// A kind of API key or credential whose shape is known: one rule of the rule set.
+///
+/// The rules are data, in `rules/*.rules` (one file per service family), compiled into the crate;
+/// `docs/formats.md` lists them with the source of each shape. The formats older versions named
+/// are constants ([`KeyFormat::OpenAi`], [`KeyFormat::GitHub`] ...); every other rule is in
+/// [`KeyFormat::ALL`] and found by its id with [`KeyFormat::from_id`].
 ///
 /// ```
 /// use keyward::KeyFormat;
@@ -20,149 +28,90 @@ use crate::error::{Error, ErrorKind, Result};
 /// assert_eq!(KeyFormat::public_prefix(&key), Some("ghp_"));
 /// assert!(KeyFormat::GitHub.matches(&key));
 /// assert!(!KeyFormat::OpenAi.matches(&key));
+///
+/// let webhook = KeyFormat::from_id("slack-webhook").unwrap();
+/// assert_eq!(webhook.service(), "Slack");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum KeyFormat {
-    /// OpenAI: `sk-proj-`, `sk-svcacct-`, `sk-admin-`, and legacy `sk-` keys.
-    OpenAi,
-    /// Anthropic: `sk-ant-api03-` and `sk-ant-admin01-` keys.
-    Anthropic,
-    /// AWS access key id: `AKIA`, `ASIA` and the other documented four-letter prefixes.
-    AwsAccessKeyId,
-    /// GitHub tokens: `ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_`.
-    GitHub,
-    /// Slack tokens: `xoxb-`, `xoxp-`, `xoxa-`, `xoxr-`, `xoxs-`, `xoxe-`.
-    Slack,
-    /// Stripe secret and restricted keys, live and test: `sk_live_`, `rk_live_`, `sk_test_`, `rk_test_`.
-    Stripe,
-    /// Google API key: `AIza` and 35 more characters.
-    GoogleApiKey,
-    /// Hugging Face access token: `hf_`.
-    HuggingFace,
-    /// Groq API key: `gsk_`.
-    Groq,
-    /// A PEM-encoded private key block.
-    PemPrivateKey,
-    /// A JSON Web Token: three base64url parts, the first a JSON header.
-    Jwt,
-}
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyFormat(u16);
 
-struct Spec {
-    name: &'static str,
-    /// Longest first, so the first prefix that matches is the most specific.
-    prefixes: &'static [&'static str],
-    /// Literal strings every key of this format starts with, for a substring prefilter: a
-    /// scanner looks for these first and runs the shape only where one occurs.
-    keywords: &'static [&'static str],
-    /// The whole key, anchored by the caller.
-    shape: &'static str,
+/// The named formats: constants written like the enum variants they once were.
+#[allow(non_upper_case_globals)]
+impl KeyFormat {
+    /// OpenAI: `sk-proj-`, `sk-svcacct-`, `sk-admin-`, and legacy `sk-` keys.
+    pub const OpenAi: KeyFormat = KeyFormat(rule::index_of("openai"));
+    /// Anthropic: `sk-ant-api03-` and `sk-ant-admin01-` keys.
+    pub const Anthropic: KeyFormat = KeyFormat(rule::index_of("anthropic"));
+    /// AWS access key id: `AKIA`, `ASIA` and the other documented four-letter prefixes.
+    pub const AwsAccessKeyId: KeyFormat = KeyFormat(rule::index_of("aws-access-key-id"));
+    /// GitHub tokens: `ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_`.
+    pub const GitHub: KeyFormat = KeyFormat(rule::index_of("github"));
+    /// Slack tokens: `xoxb-`, `xoxp-`, `xoxa-`, `xoxr-`, `xoxs-`, `xoxe-`.
+    pub const Slack: KeyFormat = KeyFormat(rule::index_of("slack"));
+    /// Stripe secret and restricted keys, live and test: `sk_live_`, `rk_live_`, `sk_test_`, `rk_test_`.
+    pub const Stripe: KeyFormat = KeyFormat(rule::index_of("stripe"));
+    /// Google API key: `AIza` and 35 more characters.
+    pub const GoogleApiKey: KeyFormat = KeyFormat(rule::index_of("google-api-key"));
+    /// Hugging Face access token: `hf_`.
+    pub const HuggingFace: KeyFormat = KeyFormat(rule::index_of("huggingface"));
+    /// Groq API key: `gsk_`.
+    pub const Groq: KeyFormat = KeyFormat(rule::index_of("groq"));
+    /// A PEM-encoded private key block.
+    pub const PemPrivateKey: KeyFormat = KeyFormat(rule::index_of("pem-private-key"));
+    /// A JSON Web Token: three base64url parts, the first a JSON header.
+    pub const Jwt: KeyFormat = KeyFormat(rule::index_of("jwt"));
 }
 
 impl KeyFormat {
-    /// Every format, in detection order (more specific formats before looser ones).
-    pub const ALL: &'static [KeyFormat] = &[
-        KeyFormat::Anthropic,
-        KeyFormat::OpenAi,
-        KeyFormat::AwsAccessKeyId,
-        KeyFormat::GitHub,
-        KeyFormat::Slack,
-        KeyFormat::Stripe,
-        KeyFormat::GoogleApiKey,
-        KeyFormat::HuggingFace,
-        KeyFormat::Groq,
-        KeyFormat::PemPrivateKey,
-        KeyFormat::Jwt,
-    ];
+    /// Every format, in detection order: a rule that wins over another on a value both match
+    /// comes first.
+    pub const ALL: &'static [KeyFormat] = &all_formats();
 
-    fn spec(self) -> &'static Spec {
-        match self {
-            KeyFormat::OpenAi => &Spec {
-                name: "OpenAI API key",
-                prefixes: &["sk-svcacct-", "sk-admin-", "sk-proj-", "sk-"],
-                keywords: &["sk-"],
-                shape: r"sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}|[A-Za-z0-9]{20,}(?:T3BlbkFJ[A-Za-z0-9]{20,})?)",
-            },
-            KeyFormat::Anthropic => &Spec {
-                name: "Anthropic API key",
-                prefixes: &["sk-ant-admin01-", "sk-ant-api03-"],
-                keywords: &["sk-ant-"],
-                shape: r"sk-ant-(?:api03|admin01)-[A-Za-z0-9_-]{32,}",
-            },
-            KeyFormat::AwsAccessKeyId => &Spec {
-                name: "AWS access key id",
-                prefixes: &[
-                    "AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "AROA",
-                    "APKA", "ASCA",
-                ],
-                keywords: &[
-                    "AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "AROA",
-                    "APKA", "ASCA",
-                ],
-                shape: r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA|ASCA)[A-Z2-7]{16}",
-            },
-            KeyFormat::GitHub => &Spec {
-                name: "GitHub token",
-                prefixes: &["github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_"],
-                keywords: &["github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_"],
-                shape: r"(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,255})",
-            },
-            KeyFormat::Slack => &Spec {
-                name: "Slack token",
-                prefixes: &["xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-", "xoxe-"],
-                keywords: &["xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-", "xoxe-"],
-                // Every Slack token has a numeric team or version field after the prefix.
-                shape: r"xox[bpares]-[0-9]{1,16}-[A-Za-z0-9-]{8,250}",
-            },
-            KeyFormat::Stripe => &Spec {
-                name: "Stripe API key",
-                prefixes: &["sk_live_", "rk_live_", "sk_test_", "rk_test_"],
-                keywords: &["sk_live_", "rk_live_", "sk_test_", "rk_test_"],
-                shape: r"[sr]k_(?:live|test)_[A-Za-z0-9]{20,247}",
-            },
-            KeyFormat::GoogleApiKey => &Spec {
-                name: "Google API key",
-                prefixes: &["AIza"],
-                keywords: &["AIza"],
-                shape: r"AIza[A-Za-z0-9_-]{35}",
-            },
-            KeyFormat::HuggingFace => &Spec {
-                name: "Hugging Face token",
-                prefixes: &["hf_"],
-                keywords: &["hf_"],
-                shape: r"hf_[A-Za-z0-9]{30,}",
-            },
-            KeyFormat::Groq => &Spec {
-                name: "Groq API key",
-                prefixes: &["gsk_"],
-                keywords: &["gsk_"],
-                shape: r"gsk_[A-Za-z0-9]{48,}",
-            },
-            KeyFormat::PemPrivateKey => &Spec {
-                name: "PEM private key",
-                prefixes: &[],
-                keywords: &["-----BEGIN "],
-                // `\\` in the body admits a key pasted into a JSON string with `\n` escapes.
-                shape: r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\sA-Za-z0-9+/=:,\\-]+?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----",
-            },
-            KeyFormat::Jwt => &Spec {
-                name: "JSON Web Token",
-                prefixes: &[],
-                // A JSON header `{"` always encodes to `eyJ`.
-                keywords: &["eyJ"],
-                shape: r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}",
-            },
-        }
+    pub(crate) fn rule(self) -> &'static Rule {
+        &rule::RULES[usize::from(self.0)]
+    }
+
+    /// The position of this format in [`KeyFormat::ALL`].
+    pub(crate) fn index(self) -> usize {
+        usize::from(self.0)
+    }
+
+    /// The format whose rule has this id (`"openai"`, `"slack-webhook"`, as `docs/formats.md`
+    /// lists them).
+    ///
+    /// ```
+    /// use keyward::KeyFormat;
+    ///
+    /// assert_eq!(KeyFormat::from_id("openai"), Some(KeyFormat::OpenAi));
+    /// assert_eq!(KeyFormat::from_id("no-such-rule"), None);
+    /// ```
+    pub fn from_id(id: &str) -> Option<KeyFormat> {
+        KeyFormat::ALL.iter().copied().find(|f| f.id() == id)
+    }
+
+    /// The rule's id, such as `"openai"` or `"slack-webhook"`: stable, lowercase.
+    pub fn id(self) -> &'static str {
+        self.rule().id
+    }
+
+    /// The service that issues keys of this format, such as `"OpenAI"`.
+    pub fn service(self) -> &'static str {
+        self.rule().service
+    }
+
+    /// Where the shape comes from: the issuer's documentation, usually a URL.
+    pub fn source(self) -> &'static str {
+        self.rule().source
     }
 
     /// A readable name, such as `"OpenAI API key"`.
     pub fn name(self) -> &'static str {
-        self.spec().name
+        self.rule().name
     }
 
     /// The prefixes keys of this format start with; they are public and carry no secret.
     pub fn prefixes(self) -> &'static [&'static str] {
-        self.spec().prefixes
+        self.rule().prefixes
     }
 
     /// Literal strings that every key of this format starts with, case-sensitively.
@@ -182,12 +131,12 @@ impl KeyFormat {
     /// assert_eq!(KeyFormat::Jwt.keywords(), ["eyJ"]);
     /// ```
     pub fn keywords(self) -> &'static [&'static str] {
-        self.spec().keywords
+        self.rule().keywords
     }
 
     /// The regular expression for a key of this format, unanchored, for scanning text.
     pub fn pattern(self) -> &'static str {
-        self.spec().shape
+        self.rule().shape
     }
 
     /// Whether the whole of `value` is a key of this format.
@@ -201,11 +150,7 @@ impl KeyFormat {
                 })
                 .collect()
         });
-        let index = KeyFormat::ALL
-            .iter()
-            .position(|f| *f == self)
-            .unwrap_or_default();
-        ANCHORED[index].is_match(value)
+        ANCHORED[self.index()].is_match(value)
     }
 
     /// The format of `value`, if the whole value is a key of a known format.
@@ -249,6 +194,32 @@ impl KeyFormat {
     }
 }
 
+/// Every rule's format, in the rules' order.
+const fn all_formats() -> [KeyFormat; rule::RULE_COUNT] {
+    let mut formats = [KeyFormat(0); rule::RULE_COUNT];
+    let mut index = 0;
+    while index < rule::RULE_COUNT {
+        #[allow(clippy::cast_possible_truncation)] // `rule.rs` checks the count fits
+        {
+            formats[index] = KeyFormat(index as u16);
+        }
+        index += 1;
+    }
+    formats
+}
+
+/// The constant's name for the named formats (`OpenAi`), the rule id for the others.
+impl std::fmt::Debug for KeyFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let rule = self.rule();
+        if rule.shortcut.is_empty() {
+            write!(f, "KeyFormat({})", rule.id)
+        } else {
+            f.write_str(rule.shortcut)
+        }
+    }
+}
+
 impl std::fmt::Display for KeyFormat {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
@@ -266,6 +237,9 @@ pub(crate) fn validate_format(
 ) -> Result<KeyFormat> {
     KeyFormat::validate(value, formats).map_err(|err| Error::wrong_format(key, source, &err))
 }
+
+#[cfg(test)]
+pub(crate) mod rule_tests;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

@@ -81,16 +81,16 @@ use crate::format::KeyFormat;
 /// three-byte keyword over and over (`sk-sk-sk-...`); ordinary text costs a few.
 #[derive(Debug, Clone)]
 pub struct Detector {
-    /// Bit `i` enables `KeyFormat::ALL[i]`.
-    formats: u64,
+    /// Bit `i % 64` of word `i / 64` enables `KeyFormat::ALL[i]`.
+    formats: [u64; FORMAT_WORDS],
     generic: bool,
     min_entropy: f64,
     min_generic_len: usize,
     min_confidence: Confidence,
 }
 
-// `Detector::formats` has one bit per format.
-const _: () = assert!(KeyFormat::ALL.len() <= 64);
+/// The words of `Detector::formats`: one bit per format.
+const FORMAT_WORDS: usize = KeyFormat::ALL.len().div_ceil(64);
 
 impl Default for Detector {
     fn default() -> Self {
@@ -191,6 +191,8 @@ fn resolve_overlaps(keys: Vec<Detection>, generic: Vec<Detection>) -> Vec<Detect
 mod assignment_tests;
 #[cfg(test)]
 mod linear_tests;
+#[cfg(test)]
+mod rules_tests;
 
 #[cfg(test)]
 mod tests {

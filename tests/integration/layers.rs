@@ -69,6 +69,7 @@ const ORDERS: &[(&str, &[&str])] = &[
             "builder",
             "assignment_tests",
             "linear_tests",
+            "rules_tests",
         ],
     ),
     (

@@ -1,21 +1,32 @@
 //! [`DetectorBuilder`]: which formats to look for, whether the generic rule runs, and its
 //! thresholds. Setters only record; [`build`](DetectorBuilder::build) checks.
 
-use super::Detector;
 use super::assignment::MAX_GENERIC_LEN;
 use super::detection::Confidence;
+use super::{Detector, FORMAT_WORDS};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::KeyFormat;
 
 /// Every format, the generic rule on, minimum entropy 3.0 bits per character, minimum generic
 /// value length 12 characters, every confidence reported.
 pub(super) const DEFAULT: Detector = Detector {
-    formats: (1 << KeyFormat::ALL.len()) - 1,
+    formats: all_formats(),
     generic: true,
     min_entropy: 3.0,
     min_generic_len: 12,
     min_confidence: Confidence::Low,
 };
+
+/// One bit set per format in `KeyFormat::ALL`.
+const fn all_formats() -> [u64; FORMAT_WORDS] {
+    let mut words = [0; FORMAT_WORDS];
+    let mut index = 0;
+    while index < KeyFormat::ALL.len() {
+        words[index / 64] |= 1 << (index % 64);
+        index += 1;
+    }
+    words
+}
 
 /// Builds a [`Detector`]; from [`Detector::builder`].
 ///
@@ -55,11 +66,11 @@ impl DetectorBuilder {
 
     /// Looks for these formats only (none, if empty).
     pub fn with_formats(mut self, formats: &[KeyFormat]) -> DetectorBuilder {
-        self.detector.formats = KeyFormat::ALL
-            .iter()
-            .enumerate()
-            .filter(|(_, format)| formats.contains(format))
-            .fold(0, |bits, (index, _)| bits | 1 << index);
+        self.detector.formats = [0; FORMAT_WORDS];
+        for format in formats {
+            let index = format.index();
+            self.detector.formats[index / 64] |= 1 << (index % 64);
+        }
         self
     }
 

@@ -10,10 +10,11 @@ use regex::Regex;
 use super::Detector;
 use super::detection::{Confidence, Detection, DetectionKind};
 use super::line_cursor::LineCursor;
-use super::plausibility::{is_placeholder, is_repetitive};
+use super::plausibility::{is_placeholder, is_repetitive, shannon_entropy};
 use super::text::is_word_byte;
 use super::work::examined;
 use crate::format::KeyFormat;
+use crate::format::rule::RuleConfidence;
 
 impl Detector {
     /// Keys of the enabled formats, in order.
@@ -44,7 +45,7 @@ impl Detector {
     }
 
     fn is_enabled(&self, index: usize) -> bool {
-        self.formats & (1 << index) != 0
+        self.formats[index / 64] & (1 << (index % 64)) != 0
     }
 
     /// A key of one of `formats` (indices into `KeyFormat::ALL`) starting at `start`.
@@ -265,7 +266,8 @@ fn floor_char_boundary(text: &str, index: usize) -> usize {
     index
 }
 
-/// The confidence in a match of `format`'s shape, or `None` if it is a placeholder.
+/// The confidence in a match of `format`'s shape, or `None` if it is a placeholder, an example
+/// or too plain for its rule.
 fn format_confidence(format: KeyFormat, value: &str) -> Option<Confidence> {
     match format {
         KeyFormat::PemPrivateKey => {
@@ -286,25 +288,45 @@ fn format_confidence(format: KeyFormat, value: &str) -> Option<Confidence> {
             (!is_placeholder(signature)).then_some(Confidence::Medium)
         }
         _ => {
+            let rule = format.rule();
+            // The body: what follows the longest public prefix or keyword (both fixed text).
             let prefix = format
                 .prefixes()
                 .iter()
+                .chain(format.keywords())
                 .filter(|p| value.starts_with(**p))
                 .max_by_key(|p| p.len())
                 .map_or(0, |p| p.len());
             let body = &value[prefix..];
-            if is_placeholder(body) {
+            if is_placeholder(body) || has_stopword(body, rule.stopwords) {
+                return None;
+            }
+            if rule
+                .min_entropy
+                .is_some_and(|bits| shannon_entropy(body) < bits)
+            {
                 return None;
             }
             let legacy_openai = format == KeyFormat::OpenAi && prefix == "sk-".len();
             // Legacy OpenAI keys embed `T3BlbkFJ` (base64 of "OpenAI"); other `sk-` strings abound.
             if legacy_openai && !body.contains("T3BlbkFJ") {
-                Some(Confidence::Medium)
-            } else {
-                Some(Confidence::High)
+                return Some(Confidence::Medium);
             }
+            Some(match rule.confidence {
+                RuleConfidence::High => Confidence::High,
+                RuleConfidence::Medium => Confidence::Medium,
+            })
         }
     }
+}
+
+/// Whether `body` holds one of a rule's stopwords, in any case.
+fn has_stopword(body: &str, stopwords: &[&str]) -> bool {
+    stopwords.iter().any(|word| {
+        body.as_bytes()
+            .windows(word.len())
+            .any(|window| window.eq_ignore_ascii_case(word.as_bytes()))
+    })
 }
 
 #[cfg(test)]

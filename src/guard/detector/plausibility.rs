@@ -57,6 +57,25 @@ pub(super) fn is_placeholder(value: &str) -> bool {
                     .any(|w| w.eq_ignore_ascii_case(word))
             })
         || is_repetitive(value)
+        || few_alphanumerics(value)
+}
+
+/// Whether `value`'s letters and digits are fewer than four distinct ones: `x_xx-xxx.x`, a
+/// placeholder written in a key's shape, whose punctuation breaks the runs `is_repetitive`
+/// looks for.
+fn few_alphanumerics(value: &str) -> bool {
+    let mut seen = [false; 128];
+    let mut distinct = 0;
+    for byte in value.bytes().filter(u8::is_ascii_alphanumeric) {
+        if !seen[usize::from(byte)] {
+            seen[usize::from(byte)] = true;
+            distinct += 1;
+            if distinct >= 4 {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 /// Whether `value` is mostly one character, a sequence, or a few characters over and over.
@@ -266,6 +285,8 @@ mod tests {
             "MY_SECRET_TOKEN",
             "changeme123!",
             "0000000AbC9",
+            "xxx_xxx_x-xxx_-xx--.x-xxxx_-_xxx",
+            "x+xxxx+xxxxxxx+x+xxxx/xx+xx==",
         ] {
             assert!(is_placeholder(value), "{value}");
         }

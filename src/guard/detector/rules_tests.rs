@@ -1,0 +1,180 @@
+//! Every rule of the rule set, through the detector, both ways: keys generated from its shape
+//! are found whole and attributed to it; placeholders, truncated keys, hashes, UUIDs and base64
+//! of ordinary text are not.
+
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::TestRunner;
+use sha2::{Digest, Sha256};
+
+use super::Detector;
+use super::plausibility::is_placeholder;
+use crate::format::KeyFormat;
+use crate::format::rule_tests::generated_keys;
+
+/// What follows the longest public prefix (or keyword) `key` starts with.
+fn body_start(format: KeyFormat, key: &str) -> usize {
+    format
+        .prefixes()
+        .iter()
+        .chain(format.keywords())
+        .filter(|p| key.starts_with(**p))
+        .map(|p| p.len())
+        .max()
+        .unwrap_or(0)
+}
+
+/// Keys of every format as the detector would see them, placeholders left out (a generated
+/// body holds `test` or `abcdef` now and then).
+fn keys(count: usize) -> Vec<(KeyFormat, String)> {
+    let mut keys = Vec::new();
+    for &format in KeyFormat::ALL {
+        if format == KeyFormat::PemPrivateKey {
+            continue; // its own tests in format.rs and linear_tests.rs
+        }
+        let generated = generated_keys(format, count);
+        let real: Vec<String> = generated
+            .into_iter()
+            .filter(|key| !is_placeholder(&key[body_start(format, key)..]))
+            .collect();
+        assert!(
+            real.len() * 10 >= count * 9,
+            "{format:?}: most keys are placeholders"
+        );
+        keys.extend(real.into_iter().map(|key| (format, key)));
+    }
+    keys
+}
+
+#[test]
+fn generated_keys_of_every_rule_are_found_whole_in_text() {
+    let detector = Detector::new();
+    for (format, key) in keys(48) {
+        let winner = KeyFormat::detect(&key);
+        for (before, after) in [("", ""), ("key: ", "\n"), ("\"", "\","), ("x = '", "' # y")] {
+            let text = format!("{before}{key}{after}");
+            let found = detector.find(&text);
+            assert_eq!(
+                found.len(),
+                1,
+                "{format:?} in {before:?}…{after:?}: {found:?}"
+            );
+            assert_eq!(found[0].format(), winner, "{format:?}");
+            assert_eq!(found[0].range(), before.len()..before.len() + key.len());
+        }
+    }
+}
+
+#[test]
+fn placeholders_in_the_shape_of_every_rule_are_not_found() {
+    let detector = Detector::new();
+    let formats_only = Detector::builder().with_generic(false).build().unwrap();
+    for (format, key) in keys(16) {
+        let start = body_start(format, &key);
+        let body: String = key[start..]
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { 'x' } else { c })
+            .collect();
+        let placeholder = format!("{}{body}", &key[..start]);
+        assert!(
+            detector.find(&placeholder).is_empty(),
+            "{format:?}: {placeholder}"
+        );
+    }
+    for &format in KeyFormat::ALL {
+        for keyword in format.keywords() {
+            for filler in [
+                "YOUR_API_KEY",
+                "YOUR_API_KEY_HERE_0123456789_abcdefghij_0123456789",
+                "<your-key-here>",
+                "${API_KEY}",
+                "{{ api_key }}",
+                "...",
+                "********************************",
+                "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+                "0000000000000000000000000000000000000000000000000000000000000000000000000000",
+                "EXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLE",
+            ] {
+                // The generic rule may take such a value for a password; no rule may claim it.
+                let text = format!("api_key = \"{keyword}{filler}\"");
+                let found = formats_only.find(&text);
+                assert!(found.is_empty(), "{format:?} {keyword}{filler}: {found:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn truncated_keys_of_every_rule_are_not_found() {
+    let formats_only = Detector::builder().with_generic(false).build().unwrap();
+    for (format, key) in keys(16) {
+        let keyword = format
+            .keywords()
+            .iter()
+            .find(|k| key.starts_with(**k))
+            .unwrap();
+        // Seven characters past the keyword: what documentation shows of a key.
+        let cut = (keyword.len() + 7).min(key.len() - 1);
+        let cut = (0..=cut).rev().find(|&i| key.is_char_boundary(i)).unwrap();
+        for truncated in [key[..cut].to_owned(), format!("{}...", &key[..cut])] {
+            let found = formats_only.find(&truncated);
+            assert!(found.is_empty(), "{format:?}: {found:?}");
+        }
+    }
+}
+
+/// Base64, for ordinary text made to look like a blob.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+        }
+    }
+    while out.len() % 4 != 0 {
+        out.push('=');
+    }
+    out
+}
+
+#[test]
+fn hashes_uuids_and_base64_of_text_match_no_rule() {
+    let formats_only = Detector::builder().with_generic(false).build().unwrap();
+    let words = proptest::collection::vec("[a-z]{1,9}", 4..40);
+    let mut runner = TestRunner::deterministic();
+    for _ in 0..512 {
+        let sentence = words.new_tree(&mut runner).unwrap().current().join(" ");
+        let hash = hex::encode(Sha256::digest(sentence.as_bytes()));
+        let short = &hash[..40];
+        let uuid = format!(
+            "{}-{}-{}-{}-{}",
+            &hash[..8],
+            &hash[8..12],
+            &hash[12..16],
+            &hash[16..20],
+            &hash[20..32]
+        );
+        let blob = base64(sentence.as_bytes());
+        for text in [
+            format!("sha256:{hash}"),
+            format!("commit {short}"),
+            format!("id = \"{uuid}\""),
+            format!("{{\"data\": \"{blob}\"}}"),
+            format!("{sentence}\n{blob}\n{hash}"),
+        ] {
+            let found = formats_only.find(&text);
+            assert!(found.is_empty(), "{text}: {found:?}");
+        }
+    }
+}
+
+#[test]
+fn the_base64_helper_is_base64() {
+    assert_eq!(base64(b"Man"), "TWFu");
+    assert_eq!(base64(b"Ma"), "TWE=");
+    assert_eq!(base64(b"M"), "TQ==");
+}
