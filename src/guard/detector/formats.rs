@@ -101,6 +101,9 @@ impl Detector {
             let value = &text[start..end];
             examined(value.len());
             let Some(confidence) = format_confidence(format, value) else {
+                // A keyword inside a placeholder is part of it (`tfp_x-tfp_x-...`): trying each
+                // would read a window per keyword.
+                dead_until[index] = end;
                 continue;
             };
             if lines.on_lock_file_hash_line(start) {
