@@ -332,7 +332,8 @@ fn a_token_that_failed_is_not_tried_again_from_inside() {
 }
 
 /// Ordinary text (this crate's own sources, full of `key`, `token` and `secret`) costs a few
-/// bytes read per byte: the automata's pass each, and short looks at names and values.
+/// bytes read per byte: the automata's pass each (three for the rules' literals, one for the
+/// names), and short looks at names and values.
 #[test]
 fn ordinary_text_costs_a_few_bytes_read_per_byte() {
     let text = [
@@ -346,5 +347,5 @@ fn ordinary_text_costs_a_few_bytes_read_per_byte() {
         Detector::new().find_with_lines(&text);
     });
     let per_byte = work as f64 / text.len() as f64;
-    assert!(per_byte <= 4.0, "{per_byte} bytes read per byte");
+    assert!(per_byte <= 6.0, "{per_byte} bytes read per byte");
 }
