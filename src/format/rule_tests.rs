@@ -1,6 +1,8 @@
 //! The rule set as a whole: no two rules claim one key unless one is declared the winner, and
 //! `docs/formats.md` lists every rule.
 
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 
 use proptest::strategy::{Strategy, ValueTree};

@@ -393,8 +393,52 @@ fn has_stopword(body: &str, stopwords: &[&str]) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// Every literal, as `FormatKeywords` numbers them.
+    fn all_literals() -> Vec<&'static str> {
+        let mut literals: Vec<&str> = KeyFormat::ALL
+            .iter()
+            .flat_map(|f| f.keywords())
+            .copied()
+            .collect();
+        literals.sort_unstable();
+        literals.dedup();
+        literals
+    }
+
+    proptest! {
+        /// The merged automata report what one leftmost-longest automaton over every literal
+        /// would: the same starts, the same literals.
+        #[test]
+        fn split_automata_report_what_one_automaton_would(
+            pieces in proptest::collection::vec(
+                (0..400usize, "[a-zA-Z0-9_.:/+$ -]{0,3}"),
+                0..40,
+            ),
+        ) {
+            let literals = all_literals();
+            let text: String = pieces
+                .iter()
+                .map(|(i, filler)| format!("{}{filler}", literals[i % literals.len()]))
+                .collect();
+            let one = AhoCorasickBuilder::new()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(&literals)
+                .unwrap();
+            let expected: Vec<(usize, usize)> = one
+                .find_iter(&text)
+                .map(|hit| (hit.start(), hit.pattern().as_usize()))
+                .collect();
+            let merged: Vec<(usize, usize)> = FORMAT_KEYWORDS.hits(&text).collect();
+            prop_assert!(FORMAT_KEYWORDS.automata.len() > 1);
+            prop_assert_eq!(merged, expected);
+        }
+    }
 
     #[test]
     fn boundaries_reject_glued_keys_but_allow_escapes() {

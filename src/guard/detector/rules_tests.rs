@@ -2,6 +2,8 @@
 //! are found whole and attributed to it; placeholders, truncated keys, hashes, UUIDs and base64
 //! of ordinary text are not.
 
+#![allow(clippy::unwrap_used)]
+
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 use sha2::{Digest, Sha256};
@@ -135,7 +137,7 @@ fn base64(bytes: &[u8]) -> String {
             out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
         }
     }
-    while out.len() % 4 != 0 {
+    while !out.len().is_multiple_of(4) {
         out.push('=');
     }
     out
