@@ -180,7 +180,11 @@ mod tests {
             token.expose_secret()
         );
         let shown = quiet.clean(&text);
-        assert!(shown.contains("[REDACTED:vault token]"), "{shown}");
+        // The rule set knows Vault tokens too: the label names both.
+        assert!(
+            shown.contains("[REDACTED:HashiCorp Vault token,vault token]"),
+            "{shown}"
+        );
         assert!(!shown.contains(token.expose_secret()), "{shown}");
         assert!(!shown.contains(&github), "{shown}");
         assert!(shown.starts_with("permission denied for token "), "{shown}");
@@ -246,7 +250,10 @@ mod tests {
         assert_eq!(floor_char_boundary(&text, read_bytes), read_bytes);
         let shown = quiet.clean_reading(&text, read_bytes);
         assert!(shown.starts_with("[REDACTED:long credential]"), "{shown}");
-        assert!(shown.ends_with("[REDACTED:vault token]"), "{shown}");
+        assert!(
+            shown.ends_with("[REDACTED:HashiCorp Vault token,vault token]"),
+            "{shown}"
+        );
         // Text whose first piece stays long is redacted in that piece only.
         let text = format!("{}{}", "x".repeat(4096), token.expose_secret());
         assert_eq!(
