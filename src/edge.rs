@@ -42,6 +42,8 @@ mod policy;
 #[cfg(feature = "edge-http")]
 mod request;
 mod restore;
+#[cfg(feature = "edge-http")]
+mod unescape;
 
 pub use agent::{Edge, EdgeBuilder};
 pub use binding::{Binding, Presentation};

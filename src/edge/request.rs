@@ -21,6 +21,7 @@ use crate::usage::{FailureClass, KeyId, Outcome, Usage};
 
 use super::agent::Edge;
 use super::binding::Presentation;
+use super::unescape::unescaped;
 
 /// An HTTP request as a tool made it: its URL, headers and body may hold handles (written by
 /// the model), values the tool was given by [`Edge::restore`], or no key at all.
@@ -386,14 +387,26 @@ impl Edge {
                     None => forged.push(inner.handles.shown_name(&field[found.range])),
                 }
             }
-            for finding in redactor.find(field) {
+            let findings = redactor.find(field);
+            for finding in &findings {
                 in_host |= overlaps_host(&finding.range());
-                match inner.policy.index_of(finding.label()) {
+            }
+            // The same with every escape undone (`%73%6B...`), where the guard's own
+            // encodings do not reach; for the URL, as the tool wrote it, since parsing turns
+            // the `\` of a `\u` escape in its path into `/`.
+            let plain = unescaped(if i == 0 { &request.url } else { field });
+            let plain_findings = plain.as_deref().map(|p| redactor.find(p));
+            let labels = findings
+                .iter()
+                .chain(plain_findings.iter().flatten())
+                .map(|f| f.label());
+            for label in labels {
+                match inner.policy.index_of(label) {
                     Some(key) => {
                         by_value.insert(key);
                     }
-                    None if !foreign.iter().any(|l| l == finding.label()) => {
-                        foreign.push(finding.label().to_owned());
+                    None if !foreign.iter().any(|l| l == label) => {
+                        foreign.push(label.to_owned());
                     }
                     None => {}
                 }
