@@ -40,6 +40,7 @@ use super::unescape::unescaped;
 ///     r#"ToolRequest { method: "POST", host: Some("api.github.com"), headers: ["content-type"], body_len: Some(33) }"#
 /// );
 /// ```
+#[derive(Clone)]
 pub struct ToolRequest {
     method: String,
     url: String,
@@ -201,6 +202,25 @@ impl PreparedRequest {
     /// Records a failure to get an answer (a timeout, a network error) for each key.
     pub fn fail(self, class: FailureClass) {
         self.finish_with(Outcome::failure(class));
+    }
+
+    /// Records the use of each key as a denial: the request went somewhere the edge did not
+    /// check (the client followed a redirect by itself).
+    #[cfg(feature = "reqwest")]
+    pub(super) fn deny(self) {
+        self.finish_with(Outcome::Denied);
+    }
+
+    /// The keys the request carries, with the values sent.
+    #[cfg(feature = "reqwest")]
+    pub(super) fn key_ids(&self) -> &[KeyId] {
+        &self.keys
+    }
+
+    /// Takes the body out, to hand it to an HTTP client without a copy.
+    #[cfg(feature = "reqwest")]
+    pub(super) fn take_body(&mut self) -> Option<Zeroizing<Vec<u8>>> {
+        self.body.take()
     }
 
     fn finish_with(mut self, outcome: Outcome) {

@@ -15,16 +15,16 @@ use keyward::{
 use proptest::prelude::*;
 
 /// An obviously fake key, made here.
-fn fake(prefix: &str, seed: &str) -> String {
+pub(crate) fn fake(prefix: &str, seed: &str) -> String {
     format!("{prefix}{}", seed.repeat(40 / seed.len() + 1))
 }
 
 /// A provider whose values the test changes, as a rotation at the source does.
 #[derive(Debug, Default)]
-struct Rotating(Mutex<HashMap<String, String>>);
+pub(crate) struct Rotating(Mutex<HashMap<String, String>>);
 
 impl Rotating {
-    fn set(&self, key: &str, value: &str) {
+    pub(crate) fn set(&self, key: &str, value: &str) {
         self.0
             .lock()
             .unwrap()
