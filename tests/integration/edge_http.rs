@@ -494,3 +494,23 @@ async fn concurrent_requests_during_a_rotation_carry_a_current_value() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_header_the_edge_cannot_read_is_refused_before_sending() {
+    let server = ok_server();
+    let edge = bound_to(&server, &fake("sk-live-", "Kq7Zp"));
+    let opaque = reqwest::header::HeaderValue::from_bytes(b"\xffhidden").unwrap();
+    let err = client(&edge, "api")
+        .get(format!("{}/v1/x", server.address))
+        .header("x-data", opaque)
+        .send()
+        .await
+        .unwrap_err();
+    let err = edge_error(&err);
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(
+        err.to_string().contains("header `x-data` is not text"),
+        "{err}"
+    );
+    assert_eq!(server.count(), 0);
+}
