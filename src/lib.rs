@@ -91,6 +91,8 @@
 //! | --- | --- |
 //! | `serde` | `Deserialize` for [`SecretString`]; `Serialize` for metadata, reports, usage events and alerts. Secrets are never `Serialize`. |
 //! | `tracing` | [`guard::RedactingMakeWriter`] (redacts every log line of `tracing-subscriber`'s fmt layer) and [`usage::TracingAlertSink`]. |
+//! | `edge-http` | The agent edge's HTTP side: [`edge::Edge::prepare_request`] checks a tool's request against the keys' bindings and puts the keys in (the `url` crate only). |
+//! | `reqwest` | [`edge::EdgeMiddleware`]: the agent edge as a `reqwest-middleware` middleware, for any client built on it (implies `edge-http`). |
 //! | `vault` | [`provider::vault`]: HashiCorp Vault and OpenBao KV v2 (reqwest with rustls, tokio timers). |
 //! | `aws` | [`provider::aws`]: AWS Secrets Manager through the official SDK (rustls). |
 //! | `azure` | [`provider::azure`]: Azure Key Vault over its REST API. |

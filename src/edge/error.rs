@@ -165,4 +165,31 @@ impl Error {
             ),
         )
     }
+
+    /// The HTTP client under the middleware followed a redirect from `from` to `to` (both
+    /// `scheme://host:port`) by itself, so the edge never checked the second request.
+    #[cfg(feature = "reqwest")]
+    pub(crate) fn redirect_followed(
+        agent: &str,
+        tool: &str,
+        keys: &[&str],
+        from: &str,
+        to: &str,
+    ) -> Error {
+        Error::new(
+            ErrorKind::Leak,
+            format!(
+                "the HTTP client of tool {} of agent {} followed a redirect from {} to {} by                  itself, with {} possibly on board, past the edge's checks; the answer was                  dropped. Build the client with redirects off (`EdgeMiddleware::client_builder`),                  so that each new request passes the edge",
+                quote_name(tool),
+                quote_name(agent),
+                quote_name(from),
+                quote_name(to),
+                if keys.is_empty() {
+                    "no secret".to_owned()
+                } else {
+                    quote_names(keys)
+                },
+            ),
+        )
+    }
 }
