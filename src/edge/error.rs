@@ -3,6 +3,7 @@
 
 use crate::error::{Error, ErrorKind, quote_name, quote_names};
 use crate::guard::Encoding;
+use crate::guard::describe_found;
 
 impl Error {
     /// `key` is not one of the keys of the edge of `agent`.
@@ -74,13 +75,6 @@ impl Error {
         tool: &str,
         found: &[(&str, Vec<Encoding>)],
     ) -> Error {
-        let listed: Vec<String> = found
-            .iter()
-            .map(|(label, encodings)| {
-                let names: Vec<&str> = encodings.iter().map(|e| e.name()).collect();
-                format!("{} ({})", quote_name(label), names.join(", "))
-            })
-            .collect();
         Error::new(
             ErrorKind::Leak,
             format!(
@@ -88,7 +82,7 @@ impl Error {
                  model has seen a key it should never see; nothing was restored",
                 quote_name(tool),
                 quote_name(agent),
-                listed.join(", ")
+                describe_found(found)
             ),
         )
     }

@@ -496,18 +496,7 @@ fn keys_and_text(piece: &'static str) -> impl Strategy<Value = (Vec<(String, Str
 
 /// Streams `text` through a model stream cut at `cuts`, checking each piece given out.
 fn stream_with_cuts(edge: &Edge, text: &str, cuts: &[usize], keys: &[(String, String)]) -> String {
-    let mut points: Vec<usize> = cuts
-        .iter()
-        .map(|&c| {
-            let mut c = c.min(text.len());
-            while !text.is_char_boundary(c) {
-                c -= 1;
-            }
-            c
-        })
-        .collect();
-    points.push(text.len());
-    points.sort_unstable();
+    let points = crate::common::cut_points(text, cuts);
     let mut stream = edge.to_model_stream();
     let mut out = String::new();
     let mut at = 0;

@@ -9,22 +9,7 @@ fn base64(bytes: &[u8]) -> String {
     crate::common::base64(bytes, false, false)
 }
 
-/// `cuts` (byte offsets) moved down to char boundaries of `text`, sorted, with its end.
-fn cut_points(text: &str, cuts: &[usize]) -> Vec<usize> {
-    let mut points: Vec<usize> = cuts
-        .iter()
-        .map(|&c| {
-            let mut c = c.min(text.len());
-            while !text.is_char_boundary(c) {
-                c -= 1;
-            }
-            c
-        })
-        .collect();
-    points.push(text.len());
-    points.sort_unstable();
-    points
-}
+use crate::common::cut_points;
 
 /// Streams `text` cut at `cuts` (byte offsets, moved down to char boundaries).
 fn stream_with_cuts(redactor: &Redactor, text: &str, cuts: &[usize]) -> String {
