@@ -15,7 +15,8 @@
 //! - Each key has **bindings**, the places it may be sent to ([`Binding`]: scheme, hosts, port,
 //!   path prefix, how it is presented). With the `edge-http` feature,
 //!   [`Edge::prepare_request`] checks a tool's HTTP request against them and puts the keys in
-//!   only toward a bound destination; the `reqwest` middleware is a thin layer over it.
+//!   only toward a bound destination; [`EdgeMiddleware`] (feature `reqwest`) is a thin layer
+//!   over it for any client built on `reqwest-middleware`.
 //! - Every restore and every refusal is a use in the [`UsageLog`](crate::UsageLog), by key
 //!   fingerprint, with the agent and the tool; refusals are denials an
 //!   [`AlertRule::Denied`](crate::usage::AlertRule::Denied) fires on.
@@ -37,11 +38,15 @@ mod error;
 mod handle;
 #[cfg(feature = "serde")]
 mod json;
+#[cfg(feature = "reqwest")]
+mod middleware;
 mod model;
 mod policy;
 #[cfg(feature = "edge-http")]
 mod request;
 mod restore;
+#[cfg(feature = "edge-http")]
+mod unescape;
 
 pub use agent::{Edge, EdgeBuilder};
 pub use binding::{Binding, Presentation};
@@ -49,6 +54,9 @@ pub use handle::HandleFormat;
 #[cfg(feature = "serde")]
 #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 pub use json::RestoredJson;
+#[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+pub use middleware::EdgeMiddleware;
 pub use model::ModelStream;
 pub use policy::{EdgePolicy, EdgePolicyBuilder};
 #[cfg(feature = "edge-http")]

@@ -52,6 +52,7 @@ mod writer;
 pub use detector::{
     Confidence, Detection, DetectionKind, Detector, DetectorBuilder, LineDetection,
 };
+pub(crate) use encode::describe_found;
 pub use encode::{Encoding, Encodings};
 pub use redactor::{Finding, Redactor, RedactorBuilder, Replacement};
 pub use shared::SharedRedactor;

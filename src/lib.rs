@@ -59,6 +59,11 @@
 //! them; a [`UsageLog`] records each use (never the value) and raises alerts on failures, bursts,
 //! due keys and denials. Talk about a key in logs with [`mask`] and [`fingerprint`].
 //!
+//! **Keep keys out of the model's context** with an [`edge::Edge`]: the model sees handles,
+//! [`edge::Edge::to_model`] turns keys in tool results into them, and
+//! [`edge::Edge::restore`] gives a tool's arguments the real key only for the tools, and with
+//! `edge-http` the hosts, the key is bound to.
+//!
 //! **Audit** before deploying (feature `audit`): `Audit` runs the checklist — no hardcoded keys,
 //! secret files ignored by git, keys from real sources, rotation, monitoring, redacted logs,
 //! scopes, alerts — and the `keyward` command (feature `cli`) runs it from a shell.
@@ -86,12 +91,15 @@
 //! | --- | --- |
 //! | `serde` | `Deserialize` for [`SecretString`]; `Serialize` for metadata, reports, usage events and alerts. Secrets are never `Serialize`. |
 //! | `tracing` | [`guard::RedactingMakeWriter`] (redacts every log line of `tracing-subscriber`'s fmt layer) and [`usage::TracingAlertSink`]. |
+//! | `edge-http` | The agent edge's HTTP side: [`edge::Edge::prepare_request`] checks a tool's request against the keys' bindings and puts the keys in (the `url` crate only). |
+//! | `reqwest` | [`edge::EdgeMiddleware`]: the agent edge as a `reqwest-middleware` middleware, for any client built on it (implies `edge-http`). |
 //! | `vault` | [`provider::vault`]: HashiCorp Vault and OpenBao KV v2 (reqwest with rustls, tokio timers). |
 //! | `aws` | [`provider::aws`]: AWS Secrets Manager through the official SDK (rustls). |
 //! | `azure` | [`provider::azure`]: Azure Key Vault over its REST API. |
 //! | `gcp` | [`provider::gcp`]: Google Cloud Secret Manager over its REST API. |
 //! | `keyring` | [`provider::keyring`]: the OS keyring (macOS Keychain, Windows Credential Manager, Linux kernel keyutils). |
 //! | `audit` | [`audit`]: `Audit`, the deployment checklist as code, and `Scanner`, a parallel scan of a project tree for hardcoded keys that honours `.gitignore` (the `ignore` crate). |
+//! | `edge-http` | [`edge::Binding::allows`] and [`edge::Edge::prepare_request`]: the agent edge's check of a tool's HTTP request against the key's bindings (the `url` crate). |
 //! | `testing` | [`testing`]: the provider conformance suite, for the tests of your own provider. |
 //! | `cli` | The `keyward` command: `scan`, `audit`, `redact`, `mask` and `fingerprint` (clap; implies `audit` and `serde`). |
 //!

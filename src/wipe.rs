@@ -35,6 +35,34 @@ fn grow_str(buf: &mut String, additional: usize) {
     std::mem::replace(buf, bigger).zeroize();
 }
 
+/// A header value made of `parts` (`["Bearer ", token]`), marked sensitive so that the HTTP
+/// stack never prints it; `None` when it holds a character a header cannot carry.
+///
+/// The value is written once into a buffer of its exact size that the header value then
+/// shares, not copies, and that is wiped when the last clone of the value is dropped, that is
+/// when the request is done with it (after every retry). `HeaderValue::from_str(&format!(...))`
+/// would leave two unwiped copies in freed memory for every request. Once sent, the value is
+/// still in the HTTP stack's per-connection write buffer (and, over TLS, in rustls' buffers),
+/// which keyward cannot reach.
+#[cfg(any(
+    feature = "vault",
+    feature = "azure",
+    feature = "gcp",
+    feature = "reqwest"
+))]
+pub(crate) fn secret_header(parts: &[&str]) -> Option<reqwest::header::HeaderValue> {
+    let mut bytes =
+        zeroize::Zeroizing::new(Vec::with_capacity(parts.iter().map(|p| p.len()).sum()));
+    for part in parts {
+        bytes.extend_from_slice(part.as_bytes());
+    }
+    // Dropped, and so wiped, on the way out when the value is refused.
+    let mut value =
+        reqwest::header::HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(bytes)).ok()?;
+    value.set_sensitive(true);
+    Some(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -940,3 +940,41 @@ fn audit_lists_existing_secret_files_apart_from_probed_names() {
     );
     assert!(!text.contains("not ignored: .env\n"), "{text}");
 }
+
+/// Kubernetes mounts secret files 0644 by default: `--readable-by-others` accepts them, and the
+/// error without it names that flag.
+#[cfg(unix)]
+#[test]
+fn redact_accepts_files_readable_by_others_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = format!("sk-proj-{}", "R3adAbl".repeat(6));
+    for (mode, name) in [(0o644, "WORLD_TOKEN"), (0o640, "GROUP_TOKEN")] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &secret).unwrap();
+        secret_volume::set_mode(&path, mode);
+    }
+    let input = format!("value {secret}\n");
+    let root = dir.path().to_str().unwrap();
+
+    let output = keyward(&["redact", "--files", root], &input);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(message.contains("--readable-by-others"), "{message}");
+    assert!(!message.contains(&secret[8..20]), "{message}");
+    assert!(stdout(&output).is_empty());
+
+    let output = keyward(
+        &[
+            "redact",
+            "--no-detect",
+            "--readable-by-others",
+            "--files",
+            root,
+        ],
+        &input,
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(out.starts_with("value [REDACTED:"), "{out}");
+    assert!(!out.contains(&secret[8..20]), "{out}");
+}

@@ -3,6 +3,7 @@
 
 use crate::error::{Error, ErrorKind, quote_name, quote_names};
 use crate::guard::Encoding;
+use crate::guard::describe_found;
 
 impl Error {
     /// `key` is not one of the keys of the edge of `agent`.
@@ -74,13 +75,6 @@ impl Error {
         tool: &str,
         found: &[(&str, Vec<Encoding>)],
     ) -> Error {
-        let listed: Vec<String> = found
-            .iter()
-            .map(|(label, encodings)| {
-                let names: Vec<&str> = encodings.iter().map(|e| e.name()).collect();
-                format!("{} ({})", quote_name(label), names.join(", "))
-            })
-            .collect();
         Error::new(
             ErrorKind::Leak,
             format!(
@@ -88,7 +82,7 @@ impl Error {
                  model has seen a key it should never see; nothing was restored",
                 quote_name(tool),
                 quote_name(agent),
-                listed.join(", ")
+                describe_found(found)
             ),
         )
     }
@@ -162,6 +156,33 @@ impl Error {
                 "request of tool {} of agent {}: {problem}; the request was not sent",
                 quote_name(tool),
                 quote_name(agent)
+            ),
+        )
+    }
+
+    /// The HTTP client under the middleware followed a redirect from `from` to `to` (both
+    /// `scheme://host:port`) by itself, so the edge never checked the second request.
+    #[cfg(feature = "reqwest")]
+    pub(crate) fn redirect_followed(
+        agent: &str,
+        tool: &str,
+        keys: &[&str],
+        from: &str,
+        to: &str,
+    ) -> Error {
+        Error::new(
+            ErrorKind::Leak,
+            format!(
+                "the HTTP client of tool {} of agent {} followed a redirect from {} to {} by                  itself, with {} possibly on board, past the edge's checks; the answer was                  dropped. Build the client with redirects off (`EdgeMiddleware::client_builder`),                  so that each new request passes the edge",
+                quote_name(tool),
+                quote_name(agent),
+                quote_name(from),
+                quote_name(to),
+                if keys.is_empty() {
+                    "no secret".to_owned()
+                } else {
+                    quote_names(keys)
+                },
             ),
         )
     }

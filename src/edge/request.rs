@@ -21,6 +21,7 @@ use crate::usage::{FailureClass, KeyId, Outcome, Usage};
 
 use super::agent::Edge;
 use super::binding::Presentation;
+use super::unescape::unescaped;
 
 /// An HTTP request as a tool made it: its URL, headers and body may hold handles (written by
 /// the model), values the tool was given by [`Edge::restore`], or no key at all.
@@ -39,6 +40,7 @@ use super::binding::Presentation;
 ///     r#"ToolRequest { method: "POST", host: Some("api.github.com"), headers: ["content-type"], body_len: Some(33) }"#
 /// );
 /// ```
+#[derive(Clone)]
 pub struct ToolRequest {
     method: String,
     url: String,
@@ -200,6 +202,25 @@ impl PreparedRequest {
     /// Records a failure to get an answer (a timeout, a network error) for each key.
     pub fn fail(self, class: FailureClass) {
         self.finish_with(Outcome::failure(class));
+    }
+
+    /// Records the use of each key as a denial: the request went somewhere the edge did not
+    /// check (the client followed a redirect by itself).
+    #[cfg(feature = "reqwest")]
+    pub(super) fn deny(self) {
+        self.finish_with(Outcome::Denied);
+    }
+
+    /// The keys the request carries, with the values sent.
+    #[cfg(feature = "reqwest")]
+    pub(super) fn key_ids(&self) -> &[KeyId] {
+        &self.keys
+    }
+
+    /// Takes the body out, to hand it to an HTTP client without a copy.
+    #[cfg(feature = "reqwest")]
+    pub(super) fn take_body(&mut self) -> Option<Zeroizing<Vec<u8>>> {
+        self.body.take()
     }
 
     fn finish_with(mut self, outcome: Outcome) {
@@ -386,14 +407,26 @@ impl Edge {
                     None => forged.push(inner.handles.shown_name(&field[found.range])),
                 }
             }
-            for finding in redactor.find(field) {
+            let findings = redactor.find(field);
+            for finding in &findings {
                 in_host |= overlaps_host(&finding.range());
-                match inner.policy.index_of(finding.label()) {
+            }
+            // The same with every escape undone (`%73%6B...`), where the guard's own
+            // encodings do not reach; for the URL, as the tool wrote it, since parsing turns
+            // the `\` of a `\u` escape in its path into `/`.
+            let plain = unescaped(if i == 0 { &request.url } else { field });
+            let plain_findings = plain.as_deref().map(|p| redactor.find(p));
+            let labels = findings
+                .iter()
+                .chain(plain_findings.iter().flatten())
+                .map(|f| f.label());
+            for label in labels {
+                match inner.policy.index_of(label) {
                     Some(key) => {
                         by_value.insert(key);
                     }
-                    None if !foreign.iter().any(|l| l == finding.label()) => {
-                        foreign.push(finding.label().to_owned());
+                    None if !foreign.iter().any(|l| l == label) => {
+                        foreign.push(label.to_owned());
                     }
                     None => {}
                 }

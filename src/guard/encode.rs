@@ -9,6 +9,8 @@ use std::ops::{BitOr, BitOrAssign};
 
 use zeroize::Zeroize;
 
+use crate::error::quote_name;
+
 /// A set of [`Encoding`]s to search for, combined with `|`.
 ///
 /// ```
@@ -420,6 +422,19 @@ fn push_hex_escape(out: &mut String, prefix: &str, value: u16, digits: u32, uppe
     for i in (0..digits).rev() {
         out.push(char::from(table[usize::from((value >> (4 * i)) & 0xf)]));
     }
+}
+
+/// Secrets found and how each appeared, for a message: `` `OPENAI_API_KEY` (raw, base64) ``,
+/// labels quoted, never a value.
+pub(crate) fn describe_found(found: &[(&str, Vec<Encoding>)]) -> String {
+    found
+        .iter()
+        .map(|(label, encodings)| {
+            let names: Vec<&str> = encodings.iter().map(|e| e.name()).collect();
+            format!("{} ({})", quote_name(label), names.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]

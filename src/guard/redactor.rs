@@ -11,12 +11,12 @@ pub use builder::RedactorBuilder;
 
 use super::detection_line::detection_line;
 use super::detector::{Detection, Detector};
-use super::encode::{Encoding, Encodings};
+use super::encode::{Encoding, Encodings, describe_found};
 use super::hit::Hit;
 use super::overlay::Overlay;
 use super::region::{Detected, Region, Source, add_detected_region, add_region};
 use super::scan::Engine;
-use crate::error::{Error, ErrorKind, Result, quote_name};
+use crate::error::{Error, ErrorKind, Result};
 use crate::format::KeyFormat;
 use crate::mask::{Fingerprint, fingerprint};
 
@@ -326,16 +326,9 @@ impl Redactor {
                 None => found.push((finding.label(), vec![finding.encoding])),
             }
         }
-        let listed: Vec<String> = found
-            .iter()
-            .map(|(label, encodings)| {
-                let names: Vec<&str> = encodings.iter().map(|e| e.name()).collect();
-                format!("{} ({})", quote_name(label), names.join(", "))
-            })
-            .collect();
         Err(Error::new(
             ErrorKind::Leak,
-            format!("potential secret leak detected: {}", listed.join(", ")),
+            format!("potential secret leak detected: {}", describe_found(&found)),
         ))
     }
 

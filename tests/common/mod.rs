@@ -121,3 +121,20 @@ pub fn base64(bytes: &[u8], url: bool, pad: bool) -> String {
     }
     out
 }
+
+/// `cuts` (byte offsets) moved down to char boundaries of `text`, sorted, with its end.
+pub fn cut_points(text: &str, cuts: &[usize]) -> Vec<usize> {
+    let mut points: Vec<usize> = cuts
+        .iter()
+        .map(|&c| {
+            let mut c = c.min(text.len());
+            while !text.is_char_boundary(c) {
+                c -= 1;
+            }
+            c
+        })
+        .collect();
+    points.push(text.len());
+    points.sort_unstable();
+    points
+}

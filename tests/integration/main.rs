@@ -20,6 +20,7 @@ mod detector;
 mod dotenv;
 mod dotenv_differential;
 mod edge;
+mod edge_http;
 mod encodings;
 mod errors;
 mod file_provider;

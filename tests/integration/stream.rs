@@ -1,6 +1,7 @@
 //! Integration tests of `StreamRedactor`: any split of the input gives the one-shot result.
 #![allow(clippy::unwrap_used)]
 
+use keyward::guard::RedactorBuilder;
 use keyward::{Redactor, SecretString};
 use proptest::prelude::*;
 
@@ -9,22 +10,7 @@ fn base64(bytes: &[u8]) -> String {
     crate::common::base64(bytes, false, false)
 }
 
-/// `cuts` (byte offsets) moved down to char boundaries of `text`, sorted, with its end.
-fn cut_points(text: &str, cuts: &[usize]) -> Vec<usize> {
-    let mut points: Vec<usize> = cuts
-        .iter()
-        .map(|&c| {
-            let mut c = c.min(text.len());
-            while !text.is_char_boundary(c) {
-                c -= 1;
-            }
-            c
-        })
-        .collect();
-    points.push(text.len());
-    points.sort_unstable();
-    points
-}
+use crate::common::cut_points;
 
 /// Streams `text` cut at `cuts` (byte offsets, moved down to char boundaries).
 fn stream_with_cuts(redactor: &Redactor, text: &str, cuts: &[usize]) -> String {
@@ -106,12 +92,16 @@ fn secrets_strategy() -> impl Strategy<Value = Vec<String>> {
     proptest::collection::vec("(sk-proj-)?[a-dA-D0-3_\\-é日]{10,30}", 3)
 }
 
+/// A builder with `secrets` labelled `S0`, `S1`, ... and fragments of `fragment_len`.
+fn builder(secrets: &[String], fragment_len: usize) -> RedactorBuilder {
+    secrets.iter().enumerate().fold(
+        Redactor::builder().with_fragment_len(fragment_len),
+        |builder, (i, s)| builder.with_secret(format!("S{i}"), &SecretString::from(s.as_str())),
+    )
+}
+
 fn build(secrets: &[String], fragment_len: usize) -> Redactor {
-    let mut builder = Redactor::builder().with_fragment_len(fragment_len);
-    for (i, s) in secrets.iter().enumerate() {
-        builder = builder.with_secret(format!("S{i}"), &SecretString::from(s.as_str()));
-    }
-    builder.build().unwrap()
+    builder(secrets, fragment_len).build().unwrap()
 }
 
 proptest! {
@@ -275,13 +265,10 @@ fn detect_piece() -> impl Strategy<Value = Piece> {
 }
 
 fn build_detecting(secrets: &[String], fragment_len: usize) -> Redactor {
-    let mut builder = Redactor::builder()
-        .with_fragment_len(fragment_len)
-        .with_unknown_detection(true);
-    for (i, s) in secrets.iter().enumerate() {
-        builder = builder.with_secret(format!("S{i}"), &SecretString::from(s.as_str()));
-    }
-    builder.build().unwrap()
+    builder(secrets, fragment_len)
+        .with_unknown_detection(true)
+        .build()
+        .unwrap()
 }
 
 proptest! {

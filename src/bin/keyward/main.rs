@@ -86,6 +86,10 @@ enum Command {
         /// start with `.` is redacted, and one it refuses is an error.
         #[arg(long, value_name = "DIR")]
         files: Vec<PathBuf>,
+        /// Accept secret files that other users may read (mode 0644 or 0640), as Kubernetes
+        /// mounts them by default; without it such a file is an error.
+        #[arg(long)]
+        readable_by_others: bool,
         /// Do not look for keys of known formats, only for the named secrets.
         #[arg(long)]
         no_detect: bool,
@@ -170,9 +174,18 @@ fn main() -> ExitCode {
             env,
             dotenv,
             files,
+            readable_by_others,
             no_detect,
             check,
-        } => redact::run(&env, &dotenv, &files, !no_detect, check),
+        } => {
+            let sources = redact::Sources {
+                env: &env,
+                dotenv: &dotenv,
+                files: &files,
+                readable_by_others,
+            };
+            redact::run(&sources, !no_detect, check)
+        }
         Command::Mask { whole } => each_secret(whole, mask),
         Command::Fingerprint { whole } => {
             each_secret(whole, |secret| fingerprint(secret).to_string())

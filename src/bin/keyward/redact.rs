@@ -23,14 +23,20 @@ const CHUNK: usize = 64 * 1024;
 /// Values shorter than this are not redacted: the redactor would refuse them.
 const MIN_LEN: usize = Redactor::DEFAULT_MIN_SECRET_LEN;
 
-pub(crate) fn run(
-    env: &[String],
-    dotenv: &[PathBuf],
-    files: &[PathBuf],
-    detect: bool,
-    check: bool,
-) -> Result<ExitCode, Failure> {
-    let secrets = load_secrets(env, dotenv, files)?;
+/// Where the named secrets come from.
+pub(crate) struct Sources<'a> {
+    /// Environment variables.
+    pub(crate) env: &'a [String],
+    /// `.env` files: every value.
+    pub(crate) dotenv: &'a [PathBuf],
+    /// Secrets directories: every file.
+    pub(crate) files: &'a [PathBuf],
+    /// Whether files of the secrets directories may be readable by other users.
+    pub(crate) readable_by_others: bool,
+}
+
+pub(crate) fn run(sources: &Sources<'_>, detect: bool, check: bool) -> Result<ExitCode, Failure> {
+    let secrets = load_secrets(sources)?;
     if secrets.is_empty() && !detect {
         return Err(Failure(
             "nothing to redact: name secrets with --env, --dotenv or --files, or allow detection"
@@ -123,11 +129,13 @@ fn decode(mut bytes: &[u8], last: bool, mut piece: impl FnMut(&str)) -> usize {
 /// The named secrets: `(label, value)`. Every source must yield at least one: a source that
 /// yields nothing is a mistake (a wrong path, a secret volume not mounted yet), and redacting
 /// nothing from it would pass the secret it was meant to catch.
-fn load_secrets(
-    env: &[String],
-    dotenv: &[PathBuf],
-    files: &[PathBuf],
-) -> Result<Vec<(String, SecretString)>, Failure> {
+fn load_secrets(sources: &Sources<'_>) -> Result<Vec<(String, SecretString)>, Failure> {
+    let Sources {
+        env,
+        dotenv,
+        files,
+        readable_by_others,
+    } = *sources;
     let mut secrets = Vec::new();
     let environment = EnvProvider::new();
     for name in env {
@@ -149,12 +157,23 @@ fn load_secrets(
     }
     for dir in files {
         // The provider's own listing: the command reads a directory exactly as it does.
-        let provider = FileProvider::new(dir)?;
-        let names = provider.keys()?;
+        let provider = FileProvider::new(dir)?.with_readable_by_others(readable_by_others);
+        let names = provider.keys().map_err(|err| with_cli_fix(&err))?;
         let source = format!("secrets directory `{}`", dir.display());
         add_all(&mut secrets, &provider, names, &source)?;
     }
     Ok(secrets)
+}
+
+/// The library's message, with the command's own way out where the library names a method.
+fn with_cli_fix(err: &keyward::Error) -> Failure {
+    if err.kind() == keyward::ErrorKind::InsecurePermissions {
+        Failure(format!(
+            "{err} (with `keyward redact`: --readable-by-others)"
+        ))
+    } else {
+        Failure(err.to_string())
+    }
 }
 
 /// Adds every key of `provider`, skipping (with a note) values too short to be secrets, such as
@@ -172,7 +191,7 @@ fn add_all(
     }
     let before = secrets.len();
     for name in names {
-        let Some(secret) = provider.get(&name)? else {
+        let Some(secret) = provider.get(&name).map_err(|err| with_cli_fix(&err))? else {
             continue;
         };
         if secret.value().expose_secret().chars().count() < MIN_LEN {

@@ -16,8 +16,7 @@
 
 use std::fmt;
 
-use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::header::HeaderMap;
 use reqwest::{Client, RequestBuilder, StatusCode};
 use zeroize::Zeroizing;
 
@@ -26,6 +25,7 @@ use crate::provider::remote::policy::{Failure, RemotePolicy, is_transient_status
 use crate::provider::remote::redirect;
 use crate::provider::remote::server_text::ServerText;
 use crate::wipe::reserve_bytes;
+pub(crate) use crate::wipe::secret_header;
 
 /// The most an answer may hold. Secrets are small (Key Vault: 25 KiB, Secret Manager: 64 KiB,
 /// a Vault KV v2 secret far less); anything larger is not an answer the providers understand.
@@ -45,26 +45,6 @@ pub(crate) fn client(policy: &RemotePolicy, headers: HeaderMap) -> Result<Client
         .map_err(|err| {
             Error::new(ErrorKind::Backend, "could not build the HTTP client").with_source(err)
         })
-}
-
-/// A header value made of `parts` (`["Bearer ", token]`), marked sensitive so that the HTTP
-/// stack never prints it; `None` when it holds a character a header cannot carry.
-///
-/// The value is written once into a buffer of its exact size that the header value then
-/// shares, not copies, and that is wiped when the last clone of the value is dropped, that is
-/// when the request is done with it (after every retry). `HeaderValue::from_str(&format!(...))`
-/// would leave two unwiped copies in freed memory for every request. Once sent, the value is
-/// still in the HTTP stack's per-connection write buffer (and, over TLS, in rustls' buffers),
-/// which keyward cannot reach.
-pub(crate) fn secret_header(parts: &[&str]) -> Option<HeaderValue> {
-    let mut bytes = Zeroizing::new(Vec::with_capacity(parts.iter().map(|p| p.len()).sum()));
-    for part in parts {
-        bytes.extend_from_slice(part.as_bytes());
-    }
-    // Dropped, and so wiped, on the way out when the value is refused.
-    let mut value = HeaderValue::from_maybe_shared(Bytes::from_owner(bytes)).ok()?;
-    value.set_sensitive(true);
-    Some(value)
 }
 
 /// A complete answer: its status, headers and body. The body is wiped when dropped, since it
