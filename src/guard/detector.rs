@@ -26,8 +26,10 @@
 
 mod assignment;
 mod builder;
+mod byte_frequency;
 mod detection;
 mod formats;
+mod keywords;
 mod line_cursor;
 mod plausibility;
 mod text;

@@ -64,6 +64,8 @@ const ORDERS: &[(&str, &[&str])] = &[
             "detection",
             "plausibility",
             "line_cursor",
+            "byte_frequency",
+            "keywords",
             "formats",
             "assignment",
             "builder",

@@ -4,11 +4,11 @@
 
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::Regex;
 
 use super::Detector;
 use super::detection::{Confidence, Detection, DetectionKind};
+use super::keywords::KeywordSearcher;
 use super::line_cursor::LineCursor;
 use super::plausibility::{is_placeholder, is_repetitive, shannon_entropy};
 use super::text::is_word_byte;
@@ -19,13 +19,13 @@ use crate::format::rule::RuleConfidence;
 impl Detector {
     /// Keys of the enabled formats, in order.
     pub(super) fn find_keys(&self, text: &str) -> Vec<Detection> {
-        // Each automaton reads the text once.
-        examined(text.len() * FORMAT_KEYWORDS.automata.len());
+        // Each of the prefilter's searchers reads the text once.
+        examined(text.len() * FORMAT_KEYWORDS.searcher.passes());
         let mut found: Vec<Detection> = Vec::new();
         let mut dead_until = [0; KeyFormat::ALL.len()];
         let mut pem_run = PemRun::default();
         let mut lines = LineCursor::new(text);
-        for (start, literal) in FORMAT_KEYWORDS.hits(text) {
+        for (start, literal) in FORMAT_KEYWORDS.searcher.hits(text.as_bytes()) {
             // a keyword inside the last key is part of it
             if found.last().is_some_and(|last| start < last.range.end) {
                 continue;
@@ -122,61 +122,10 @@ impl Detector {
 }
 
 /// The literal starts of key formats, each with the formats to try where it occurs.
-///
-/// The literals are split over several automata of at most [`LITERALS_PER_AUTOMATON`] each:
-/// past 64 patterns `aho-corasick` gives up its vectorized Teddy searcher for a plain automaton
-/// many times slower (with the 171 literals of the rule set, one automaton scanned source code
-/// at 0.2 GiB/s; three Teddy passes and a merge are ten times faster).
 struct FormatKeywords {
-    automata: Vec<AhoCorasick>,
-    /// Per literal (the literals of automaton `i` follow those of automaton `i - 1`), indices
-    /// into `KeyFormat::ALL`, most specific first.
+    searcher: KeywordSearcher,
+    /// Per literal, indices into `KeyFormat::ALL`, most specific first.
     formats: Vec<Vec<usize>>,
-}
-
-/// Teddy's limit for its fastest searchers.
-const LITERALS_PER_AUTOMATON: usize = 64;
-
-impl FormatKeywords {
-    /// Every place a literal starts, in order, as one leftmost-longest automaton over all the
-    /// literals would report them: the longest literal at the leftmost start, none starting
-    /// inside it. Yields the start and the literal's index.
-    fn hits<'t>(&'t self, text: &'t str) -> impl Iterator<Item = (usize, usize)> + 't {
-        let mut bases = Vec::with_capacity(self.automata.len());
-        let mut base = 0;
-        for automaton in &self.automata {
-            bases.push(base);
-            base += automaton.patterns_len();
-        }
-        let mut iters: Vec<_> = self
-            .automata
-            .iter()
-            .map(|automaton| automaton.find_iter(text).peekable())
-            .collect();
-        let mut end = 0;
-        std::iter::from_fn(move || {
-            // The leftmost next hit of any automaton, the longest on a tie.
-            let mut best: Option<(usize, usize, usize)> = None;
-            for (i, iter) in iters.iter_mut().enumerate() {
-                // Hits starting inside the last one reported are not hits.
-                while iter.peek().is_some_and(|hit| hit.start() < end) {
-                    iter.next();
-                }
-                if let Some(hit) = iter.peek() {
-                    let better = best.is_none_or(|(start, hit_end, _)| {
-                        hit.start() < start || (hit.start() == start && hit.end() > hit_end)
-                    });
-                    if better {
-                        best = Some((hit.start(), hit.end(), i));
-                    }
-                }
-            }
-            let (_, _, i) = best?;
-            let hit = iters[i].next()?;
-            end = hit.end();
-            Some((hit.start(), bases[i] + hit.pattern().as_usize()))
-        })
-    }
 }
 
 static FORMAT_KEYWORDS: LazyLock<FormatKeywords> = LazyLock::new(|| {
@@ -188,9 +137,6 @@ static FORMAT_KEYWORDS: LazyLock<FormatKeywords> = LazyLock::new(|| {
             }
         }
     }
-    // Sorted, so the literals of one automaton share their first bytes and its Teddy
-    // fingerprints stay selective.
-    literals.sort_unstable();
     // `sk-ant-` is also where an `sk-` key would start: try every format whose keyword begins
     // the literal, most specific first as `ALL` orders them.
     let formats = literals
@@ -206,17 +152,10 @@ static FORMAT_KEYWORDS: LazyLock<FormatKeywords> = LazyLock::new(|| {
                 .collect()
         })
         .collect();
-    let automata = literals
-        .chunks(LITERALS_PER_AUTOMATON)
-        .map(|chunk| {
-            #[allow(clippy::expect_used)] // short constant patterns, exercised by every test
-            AhoCorasickBuilder::new()
-                .match_kind(MatchKind::LeftmostLongest)
-                .build(chunk)
-                .expect("format keyword automaton builds")
-        })
-        .collect();
-    FormatKeywords { automata, formats }
+    FormatKeywords {
+        searcher: KeywordSearcher::new(&literals),
+        formats,
+    }
 });
 
 struct Scanner {
@@ -399,23 +338,24 @@ mod tests {
 
     use super::*;
 
+    use aho_corasick::{AhoCorasickBuilder, MatchKind};
+
     /// Every literal, as `FormatKeywords` numbers them.
     fn all_literals() -> Vec<&'static str> {
-        let mut literals: Vec<&str> = KeyFormat::ALL
-            .iter()
-            .flat_map(|f| f.keywords())
-            .copied()
-            .collect();
-        literals.sort_unstable();
-        literals.dedup();
+        let mut literals: Vec<&str> = Vec::new();
+        for literal in KeyFormat::ALL.iter().flat_map(|f| f.keywords()) {
+            if !literals.contains(literal) {
+                literals.push(literal);
+            }
+        }
         literals
     }
 
     proptest! {
-        /// The merged automata report what one leftmost-longest automaton over every literal
+        /// The prefilter reports what one leftmost-longest automaton over every keyword
         /// would: the same starts, the same literals.
         #[test]
-        fn split_automata_report_what_one_automaton_would(
+        fn prefilter_reports_what_one_automaton_would(
             pieces in proptest::collection::vec(
                 (0..400usize, "[a-zA-Z0-9_.:/+$ -]{0,3}"),
                 0..40,
@@ -434,9 +374,9 @@ mod tests {
                 .find_iter(&text)
                 .map(|hit| (hit.start(), hit.pattern().as_usize()))
                 .collect();
-            let merged: Vec<(usize, usize)> = FORMAT_KEYWORDS.hits(&text).collect();
-            prop_assert!(FORMAT_KEYWORDS.automata.len() > 1);
-            prop_assert_eq!(merged, expected);
+            let found: Vec<(usize, usize)> =
+                FORMAT_KEYWORDS.searcher.hits(text.as_bytes()).collect();
+            prop_assert_eq!(found, expected);
         }
     }
 
