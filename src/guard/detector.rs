@@ -1,13 +1,14 @@
 //! Finding secrets nobody registered: keys of a known format, and high-entropy values assigned to
 //! names such as `api_key` or `password`.
 //!
-//! Two Aho-Corasick automata find every place worth a closer look: one the literal starts of key
-//! formats (`sk-`, `ghp_`, `AKIA`, `-----BEGIN `, `eyJ` ...), one secret-sounding words (`key`,
+//! Two prefilters find every place worth a closer look: one the literal starts of the rule
+//! set's key formats (`sk-`, `ghp_`, `AKIA`, `-----BEGIN `, `eyJ` ...: `keywords.rs`, Teddy
+//! searchers whose buckets are planned for ordinary text), one secret-sounding words (`key`,
 //! `token`, `secret`, `pass` ... in lower, upper and capitalized case). Only there does the
 //! detector run a format's regular expression, anchored and on a bounded window, or parse an
-//! assignment by hand. Both automata are small and case-sensitive, so they run on the vectorized
-//! Teddy searcher (one case-insensitive automaton over both was three times slower on source
-//! code, where `key` and `token` are everywhere).
+//! assignment by hand. Both are case-sensitive, so they run on aho-corasick's vectorized Teddy
+//! searcher (one case-insensitive automaton over both was three times slower on source code,
+//! where `key` and `token` are everywhere).
 //!
 //! The cost stays linear in the length of the text, whatever the text: the work per candidate
 //! is bounded by a window (1 KiB after a keyword, 16 KiB for a PEM block, 515 bytes for an
@@ -19,6 +20,7 @@
 //! lines at several sizes.
 //!
 //! One concept per file in `detector/`: `detection.rs` the results, `builder.rs` the settings,
+//! `keywords.rs` (with `byte_frequency.rs`) the prefilter of the formats' literals,
 //! `formats.rs` the keys of a known format, `assignment.rs` the generic rule,
 //! `plausibility.rs` the heuristics both use to reject what is not a secret, `line_cursor.rs`
 //! the lines and columns, `text.rs` the byte class they share, `work.rs` the byte count the
