@@ -224,8 +224,9 @@ impl PemRun {
 }
 
 /// The end of the run of characters a PEM block can hold, starting at `start`: ASCII letters,
-/// digits, whitespace, `+/=:,-` and backslashes, and (to never stop short of the pattern's
-/// Unicode `\s`) any non-ASCII byte. Always a character boundary.
+/// digits, whitespace, `+/=:,-`, backslashes and quotes (a key written as string literals), and
+/// (to never stop short of the pattern's Unicode `\s`) any non-ASCII byte. Always a character
+/// boundary.
 fn pem_run_end(bytes: &[u8], start: usize) -> usize {
     bytes[start..]
         .iter()
@@ -234,7 +235,10 @@ fn pem_run_end(bytes: &[u8], start: usize) -> usize {
                 && !b.is_ascii_alphanumeric()
                 && !b.is_ascii_whitespace()
                 && b != b'\x0b'
-                && !matches!(b, b'+' | b'/' | b'=' | b':' | b',' | b'-' | b'\\')
+                && !matches!(
+                    b,
+                    b'+' | b'/' | b'=' | b':' | b',' | b'-' | b'\\' | b'"' | b'\''
+                )
         })
         .map_or(bytes.len(), |offset| start + offset)
 }
@@ -377,6 +381,32 @@ mod tests {
             let found: Vec<(usize, usize)> =
                 FORMAT_KEYWORDS.searcher.hits(text.as_bytes()).collect();
             prop_assert_eq!(found, expected);
+        }
+    }
+
+    proptest! {
+        /// A private key written in code as one string literal per line, in the quoting of C,
+        /// Python, JavaScript or a JSON array, is found from its header to its footer.
+        #[test]
+        fn pem_keys_written_as_string_literals_are_found(
+            lines in proptest::collection::vec("[A-Za-z0-9+/]{16,64}", 3..20),
+            style in 0..4usize,
+        ) {
+            let (open, close) = [("\"", "\\n\"\n"), ("'", "\\n'\n"), ("\"", "\\n\" +\n"), ("\"", "\",\n")][style];
+            let mut text = String::from("const KEY = ");
+            for line in std::iter::once("-----BEGIN PRIVATE KEY-----")
+                .chain(lines.iter().map(String::as_str))
+                .chain(std::iter::once("-----END PRIVATE KEY-----"))
+            {
+                text.push_str(&format!("    {open}{line}{close}"));
+            }
+            let body: usize = lines.iter().map(String::len).sum();
+            prop_assume!(body >= 64 && !is_repetitive(&lines.concat()));
+            let found = Detector::new().find(&text);
+            prop_assert_eq!(found.len(), 1, "{:?}", found);
+            let range = found[0].range();
+            prop_assert!(text[range.clone()].starts_with("-----BEGIN PRIVATE KEY-----"));
+            prop_assert!(text[range].ends_with("-----END PRIVATE KEY-----"));
         }
     }
 
