@@ -152,6 +152,9 @@ pub(super) fn looks_like_secret_value(value: &str) -> bool {
         || is_words(value)
         || has_template_variable(value)
         || value.contains("::")
+        // An AWS Signature V4 credential scope (`AKIA.../20150830/us-east-1/s3/aws4_request`):
+        // the access key id in it is found by its own rule, the rest is public.
+        || value.ends_with("/aws4_request")
     {
         return false;
     }
@@ -308,6 +311,7 @@ mod tests {
             "https://example.org/a1",
             "550e8400-e29b-41d4-a716-446655440000",
             "process.env.KEY1",
+            "ANOTREAL/20150830/us-east-1/service/aws4_request",
         ] {
             assert!(!looks_like_secret_value(value), "{value}");
         }
