@@ -198,9 +198,11 @@ fn main() {
         format!("&[{}]", quoted.join(", "))
     };
     for rule in &rules {
+        // Checked to parse above; `{:?}` of an `f64` always has a decimal point.
         let entropy = rule
             .get("entropy")
-            .map_or("None".to_owned(), |e| format!("Some({e:?}_f64)"));
+            .and_then(|e| e.parse::<f64>().ok())
+            .map_or("None".to_owned(), |bits| format!("Some({bits:?})"));
         let confidence = match rule.require("confidence") {
             "high" => "RuleConfidence::High",
             _ => "RuleConfidence::Medium",

@@ -82,15 +82,18 @@ fn check_places(family: &str, text: &str, found: &[LineDetection]) {
 }
 
 /// For every keyword of every format, a key starting with it that the detector finds whole,
-/// generated from the format's own shape and written on one line (a PEM key JSON-escaped, its
-/// body long enough to be taken for a real one).
+/// generated from the format's own shape and written on one line (a PEM key or the private
+/// lines of a PuTTY key JSON-escaped, a PEM body long enough to be taken for a real one).
 fn one_key_per_keyword() -> Vec<(KeyFormat, String)> {
     let detector = Detector::new();
     let mut runner = TestRunner::deterministic();
     let mut keys = Vec::new();
+    let putty = KeyFormat::from_id("putty-private-key").unwrap();
     for &format in KeyFormat::ALL {
         let shape = if format == KeyFormat::PemPrivateKey {
             r"-----BEGIN (RSA |EC |OPENSSH )?PRIVATE KEY-----(\\n[A-Za-z0-9+/]{64}){6}\\n-----END PRIVATE KEY-----"
+        } else if format == putty {
+            r"Private-Lines: [1-9](\\n[A-Za-z0-9+/]{64}){1,6}\\nPrivate-MAC: [0-9a-f]{64}"
         } else {
             format.pattern()
         };
@@ -322,8 +325,10 @@ fn a_token_that_failed_is_not_tried_again_from_inside() {
         repeat_to(&format!("{}.x", "eyJ-".repeat(100)), 4 * BASE_LEN),
     ] {
         let work = work::count(|| assert!(detector.find(&text).is_empty()));
+        // One pass per automaton of the rules' literals (five for the ~300 literals of 207
+        // rules), one for the names, and the token's first part read once.
         assert!(
-            work <= 8 * text.len(),
+            work <= 10 * text.len(),
             "{} bytes read for {} bytes",
             work,
             text.len()
@@ -332,8 +337,8 @@ fn a_token_that_failed_is_not_tried_again_from_inside() {
 }
 
 /// Ordinary text (this crate's own sources, full of `key`, `token` and `secret`) costs a few
-/// bytes read per byte: the automata's pass each (three for the rules' literals, one for the
-/// names), and short looks at names and values.
+/// bytes read per byte: the automata's pass each (five for the ~300 literals of the rules, one
+/// for the names), and short looks at names and values.
 #[test]
 fn ordinary_text_costs_a_few_bytes_read_per_byte() {
     let text = [
@@ -347,5 +352,5 @@ fn ordinary_text_costs_a_few_bytes_read_per_byte() {
         Detector::new().find_with_lines(&text);
     });
     let per_byte = work as f64 / text.len() as f64;
-    assert!(per_byte <= 6.0, "{per_byte} bytes read per byte");
+    assert!(per_byte <= 8.0, "{per_byte} bytes read per byte");
 }

@@ -180,3 +180,68 @@ fn the_base64_helper_is_base64() {
     assert_eq!(base64(b"Ma"), "TWE=");
     assert_eq!(base64(b"M"), "TQ==");
 }
+
+/// Rules of bare random keys take them only after the name the issuer documents: the value alone,
+/// or after a longer name, is not theirs.
+#[test]
+fn context_rules_take_a_value_only_after_its_documented_name() {
+    let formats_only = Detector::builder().with_generic(false).build().unwrap();
+    let context_rules: Vec<KeyFormat> = KeyFormat::ALL
+        .iter()
+        .copied()
+        .filter(|f| {
+            f.rule()
+                .shape
+                .contains(r#"["']?\]?[ \t]{0,3}(?:=>|:=|=|:)"#)
+        })
+        .collect();
+    assert!(context_rules.len() >= 40, "{}", context_rules.len());
+    for (format, key) in keys(16) {
+        if !context_rules.contains(&format) {
+            continue;
+        }
+        let name = format
+            .prefixes()
+            .iter()
+            .find(|p| key.starts_with(**p))
+            .unwrap();
+        let value =
+            key[name.len()..].trim_start_matches(['"', '\'', ']', ' ', '\t', '=', ':', '>']);
+        let claimed_by = |text: &str| {
+            formats_only
+                .find(text)
+                .iter()
+                .any(|d| d.format() == Some(format))
+        };
+        assert!(claimed_by(&key), "{format:?}");
+        assert!(!claimed_by(value), "{format:?}: the value alone");
+        assert!(
+            !claimed_by(&format!("MY_{key}")),
+            "{format:?}: a longer name"
+        );
+        // Where the shape has a fixed length, one more character makes it no key of the rule.
+        let longer = format!("{key}0");
+        assert!(
+            format.matches(&longer) || !claimed_by(&longer),
+            "{format:?}: a longer value"
+        );
+    }
+}
+
+/// A rule's minimum entropy (bits per character of the body) is read from its rule file and
+/// applied: a value in the shape but too plain is not a key.
+#[test]
+fn a_rule_minimum_entropy_rejects_plain_values() {
+    let mistral = KeyFormat::from_id("mistral").unwrap();
+    assert_eq!(mistral.rule().min_entropy, Some(3.0));
+    let formats_only = Detector::builder().with_generic(false).build().unwrap();
+    // Two bits per character, neither a run nor a sequence: only the entropy rejects it.
+    let plain = format!("MISTRAL_API_KEY={}", "a7Q2".repeat(8));
+    assert!(mistral.matches(&plain));
+    assert!(formats_only.find(&plain).is_empty());
+    let random = format!(
+        "MISTRAL_API_KEY={}",
+        "a7Q2xK9mPz4L".repeat(3)[..32].to_owned()
+    );
+    assert_eq!(formats_only.find(&random)[0].format(), Some(mistral));
+}
