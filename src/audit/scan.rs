@@ -6,6 +6,7 @@
 //! buffer, and the only shared state is a few atomic counters and the list of findings, which
 //! is short in any tree worth deploying.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 use std::fs::File;
@@ -187,7 +188,12 @@ impl Scanner {
             return;
         }
         // Latin-1 and other non-UTF-8 text is still scanned; invalid bytes become U+FFFD.
-        let text = String::from_utf8_lossy(buffer);
+        // `str::from_utf8` first: it checks ASCII a word at a time, where the lossy conversion
+        // walks every byte (an eighth of a scan's time on the registry's sources).
+        let text = match std::str::from_utf8(buffer) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(buffer),
+        };
         let detections = self.detector.find_with_lines(&text);
         if detections.is_empty() {
             return;
