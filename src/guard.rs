@@ -50,7 +50,8 @@ mod wrapped;
 mod writer;
 
 pub use detector::{
-    Confidence, Detection, DetectionKind, Detector, DetectorBuilder, LineDetection,
+    Confidence, Detection, DetectionKind, Detector, DetectorBuilder, LineDetection, Rule, RuleSet,
+    RuleSetBuilder,
 };
 pub(crate) use encode::describe_found;
 pub use encode::{Encoding, Encodings};
