@@ -34,6 +34,7 @@ mod gitleaks;
 mod line_cursor;
 mod plausibility;
 mod rule_set;
+mod rule_spec;
 mod text;
 mod work;
 
@@ -230,6 +231,10 @@ fn resolve_overlaps(keys: Vec<Detection>, generic: Vec<Detection>) -> Vec<Detect
 
 #[cfg(test)]
 mod assignment_tests;
+#[cfg(test)]
+mod custom_tests;
+#[cfg(all(test, feature = "toml"))]
+mod gitleaks_tests;
 #[cfg(test)]
 mod linear_tests;
 #[cfg(test)]

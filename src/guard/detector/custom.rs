@@ -124,7 +124,7 @@ impl RuleSet {
                 text,
                 secret,
                 DetectionKind::Rule(rule.clone()),
-                inner.confidence,
+                inner.confidence.into(),
             ));
         }
     }

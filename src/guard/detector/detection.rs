@@ -7,6 +7,7 @@ use std::ops::Range;
 use super::rule_set::Rule;
 use super::work::examined;
 use crate::format::KeyFormat;
+use crate::format::rule::RuleConfidence;
 use crate::mask::mask;
 
 /// What a [`Detection`] found.
@@ -68,6 +69,15 @@ pub enum Confidence {
     Medium,
     /// A key of a format with a distinctive prefix or structure.
     High,
+}
+
+impl From<RuleConfidence> for Confidence {
+    fn from(confidence: RuleConfidence) -> Confidence {
+        match confidence {
+            RuleConfidence::High => Confidence::High,
+            RuleConfidence::Medium => Confidence::Medium,
+        }
+    }
 }
 
 impl fmt::Display for Confidence {

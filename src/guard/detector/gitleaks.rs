@@ -14,9 +14,9 @@
 
 use toml::{Table, Value};
 
-use super::detection::Confidence;
-use super::rule_set::{AllowlistSpec, Entropy, FileSpec, RuleSpec, Target, rule_error};
+use super::rule_spec::{AllowlistSpec, Entropy, FileSpec, RuleSpec, Target, rule_error};
 use crate::error::{Error, ErrorKind, Result, quote_name};
+use crate::format::rule::RuleConfidence;
 
 /// The rules and global allowlists of the TOML file `name`.
 pub(super) fn parse(name: &str, text: &str) -> Result<FileSpec> {
@@ -115,7 +115,7 @@ fn rule(name: &str, index: usize, value: &Value) -> Result<RuleSpec> {
         secret_group: None,
         keywords: Vec::new(),
         entropy: None,
-        confidence: Confidence::High,
+        confidence: RuleConfidence::High,
         builtin_checks: None,
         path: None,
         allowlists: Vec::new(),

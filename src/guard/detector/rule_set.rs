@@ -1,7 +1,7 @@
 //! Users' own rules: [`Rule`], [`RuleSet`] and [`RuleSetBuilder`], loaded from keyward's rule
 //! format (`*.rules`, the format of the built-in rules) or, with the `toml` feature, from the
-//! gitleaks / Betterleaks TOML format (`.gitleaks.toml`). The TOML side lives in `gitleaks.rs`;
-//! the matching in `custom.rs`.
+//! gitleaks / Betterleaks TOML format (`.gitleaks.toml`). The rule as written lives in
+//! `rule_spec.rs`, the TOML side in `gitleaks.rs`, the matching in `custom.rs`.
 //!
 //! Both formats become the same compiled [`Rule`]: a regular expression, the case-insensitive
 //! keywords that gate it, the part of a match that is the secret, the checks a secret must pass
@@ -15,9 +15,12 @@ use std::sync::Arc;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Regex, RegexBuilder};
 
-use super::detection::Confidence;
 use super::plausibility::{is_placeholder, shannon_entropy};
-use crate::error::{Error, ErrorKind, Result, quote_name};
+use super::rule_spec::{
+    AllowlistSpec, BuiltinChecks, Entropy, FileSpec, RuleSpec, Target, rule_error,
+};
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::rule::RuleConfidence;
 use crate::format::rule_text::{self, Origin};
 
 /// The compiled size a rule's regular expression may take at most (regex's `size_limit`): a
@@ -65,7 +68,7 @@ pub(super) struct RuleInner {
     /// Lowercase; empty when the rule runs on the whole text.
     pub(super) keywords: Vec<String>,
     pub(super) entropy: Option<Entropy>,
-    pub(super) confidence: Confidence,
+    pub(super) confidence: RuleConfidence,
     /// Keyward's format: the checks of the built-in rules (placeholders, stopwords, entropy of
     /// the body after the longest prefix).
     pub(super) builtin_checks: Option<BuiltinChecks>,
@@ -84,32 +87,6 @@ pub(super) enum SecretGroup {
     FirstNonEmpty,
     /// This capture group; a match where it took no part is no secret.
     Group(usize),
-}
-
-/// A minimum Shannon entropy, in bits per character.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Entropy {
-    pub(super) bits: f64,
-    /// gitleaks keeps a secret only above its `entropy`; keyward's format at or above.
-    pub(super) strict: bool,
-}
-
-/// The checks of keyward's format: what the built-in rules check, as they do it.
-#[derive(Debug, Clone, Default)]
-pub(super) struct BuiltinChecks {
-    /// Literal starts (public prefixes and keywords, as written): the body follows the longest.
-    pub(super) prefixes: Vec<String>,
-    /// Lowercase.
-    pub(super) stopwords: Vec<String>,
-}
-
-/// What an allowlist regular expression is matched against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(not(feature = "toml"), allow(dead_code))] // only gitleaks files choose a target
-pub(super) enum Target {
-    Secret,
-    Match,
-    Line,
 }
 
 /// A gitleaks allowlist: a finding it matches is not reported.
@@ -353,38 +330,6 @@ enum Source {
     },
 }
 
-/// One rule as either format gives it, before compiling.
-pub(super) struct RuleSpec {
-    pub(super) id: String,
-    pub(super) description: String,
-    pub(super) regex: String,
-    pub(super) secret_group: Option<usize>,
-    pub(super) keywords: Vec<String>,
-    pub(super) entropy: Option<Entropy>,
-    pub(super) confidence: Confidence,
-    pub(super) builtin_checks: Option<BuiltinChecks>,
-    pub(super) path: Option<String>,
-    pub(super) allowlists: Vec<AllowlistSpec>,
-}
-
-/// An allowlist as written, before compiling.
-#[derive(Debug, Default)]
-pub(super) struct AllowlistSpec {
-    pub(super) all: bool,
-    pub(super) regexes: Vec<String>,
-    pub(super) target: Option<Target>,
-    pub(super) stopwords: Vec<String>,
-    pub(super) paths: Vec<String>,
-    pub(super) rules: Vec<String>,
-}
-
-/// What one file gives: its rules and its global allowlists.
-#[derive(Default)]
-pub(super) struct FileSpec {
-    pub(super) rules: Vec<RuleSpec>,
-    pub(super) global: Vec<AllowlistSpec>,
-}
-
 impl RuleSetBuilder {
     /// Adds the rules of the file at `path`, read by [`build`](RuleSetBuilder::build): a name
     /// ending in `.toml` is read in the gitleaks format (which needs the `toml` feature), any
@@ -543,8 +488,8 @@ fn parse_keyward(name: &str, text: &str) -> Result<FileSpec> {
                     strict: false,
                 }),
                 confidence: match rule.get("confidence") {
-                    Some("medium") => Confidence::Medium,
-                    _ => Confidence::High,
+                    Some("medium") => RuleConfidence::Medium,
+                    _ => RuleConfidence::High,
                 },
                 builtin_checks: Some(BuiltinChecks {
                     prefixes,
@@ -563,14 +508,6 @@ fn parse_keyward(name: &str, text: &str) -> Result<FileSpec> {
         rules,
         global: Vec::new(),
     })
-}
-
-/// An error about rule `id` of file `name`.
-pub(super) fn rule_error(name: &str, id: &str, problem: impl fmt::Display) -> Error {
-    Error::new(
-        ErrorKind::Parse,
-        format!("{name}: rule {}: {problem}", quote_name(id)),
-    )
 }
 
 /// Compiles `pattern` with the size bounds; the error names what it is for.
