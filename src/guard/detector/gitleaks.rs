@@ -125,8 +125,8 @@ fn rule(name: &str, index: usize, value: &Value) -> Result<RuleSpec> {
         match key.as_str() {
             "id" => {}
             "description" => spec.description = text()?.to_owned(),
-            "regex" => spec.regex = text()?.to_owned(),
-            "path" => spec.path = Some(text()?.to_owned()),
+            "regex" => spec.regex = from_go(text()?),
+            "path" => spec.path = Some(from_go(text()?)),
             "secretGroup" => {
                 let group = value
                     .as_integer()
@@ -195,9 +195,9 @@ fn allowlist(value: &Value, global: bool) -> std::result::Result<AllowlistSpec, 
                     _ => return Err("`condition` is \"AND\" or \"OR\"".to_owned()),
                 }
             }
-            "regexes" => spec.regexes = list()?,
+            "regexes" => spec.regexes = list()?.iter().map(|r| from_go(r)).collect(),
             "stopwords" => spec.stopwords = list()?,
-            "paths" => spec.paths = list()?,
+            "paths" => spec.paths = list()?.iter().map(|r| from_go(r)).collect(),
             "regexTarget" => {
                 spec.target = Some(match string(value) {
                     Some("secret") => Target::Secret,
@@ -241,4 +241,76 @@ fn strings(value: &Value) -> std::result::Result<Vec<String>, String> {
         .map(|v| v.as_str().map(str::to_owned))
         .collect::<Option<_>>()
         .ok_or_else(|| "is not an array of strings".to_owned())
+}
+
+/// A gitleaks regular expression (Go's RE2 syntax) in the regex crate's syntax.
+///
+/// The syntaxes agree but for one thing that matters: in RE2, `\d`, `\w`, `\s` (and `\D`,
+/// `\W`, `\S`, `\b`) are ASCII; in the regex crate they are Unicode, and gitleaks' rules
+/// repeat them (`[\w.-]{0,50}`): its generic rule compiles to 16 MiB with Unicode classes, a
+/// few KiB with ASCII ones. Rewritten to the ASCII classes (`[[:word:]]`, or `[:word:]` inside a
+/// class), each expression means what its author meant in gitleaks, and stays small.
+pub(super) fn from_go(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut chars = pattern.chars().peekable();
+    // How deep inside `[...]` classes (the regex crate nests them).
+    let mut depth = 0usize;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let Some(next) = chars.next() else {
+                    out.push('\\');
+                    break;
+                };
+                let class = match next {
+                    'd' | 'D' => Some("digit"),
+                    'w' | 'W' => Some("word"),
+                    's' | 'S' => Some("space"),
+                    _ => None,
+                };
+                let negated = if next.is_ascii_uppercase() { "^" } else { "" };
+                match (class, depth) {
+                    (Some(name), 0) => out.push_str(&format!("[[:{negated}{name}:]]")),
+                    (Some(name), _) => out.push_str(&format!("[:{negated}{name}:]")),
+                    // (An ASCII `\B` could match inside a character: the regex crate refuses it.)
+                    (None, 0) if next == 'b' => out.push_str("(?-u:\\b)"),
+                    (None, _) => {
+                        out.push('\\');
+                        out.push(next);
+                    }
+                }
+            }
+            '[' if depth > 0 && chars.peek() == Some(&':') => {
+                // A POSIX class (`[:alpha:]`) inside a class: copied whole.
+                out.push('[');
+                let mut last = ' ';
+                for c in chars.by_ref() {
+                    out.push(c);
+                    if last == ':' && c == ']' {
+                        break;
+                    }
+                    last = c;
+                }
+            }
+            '[' => {
+                depth += 1;
+                out.push('[');
+                // `]` first in a class (after an optional `^`) is a literal.
+                if chars.peek() == Some(&'^') {
+                    out.push('^');
+                    chars.next();
+                }
+                if chars.peek() == Some(&']') {
+                    out.push(']');
+                    chars.next();
+                }
+            }
+            ']' if depth > 0 => {
+                depth -= 1;
+                out.push(']');
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }

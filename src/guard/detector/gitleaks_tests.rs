@@ -395,3 +395,65 @@ fn extend_use_default_is_accepted_and_ids_are_unique_across_formats() {
         "{err}"
     );
 }
+
+/// Regular expressions in the style of gitleaks' own default rules (Unicode `\w`, long
+/// alternations, bounded repetitions) compile within the size bound.
+#[test]
+fn gitleaks_style_expressions_compile_within_the_bound() {
+    let generic = r#"(?i)[\w.-]{0,50}?(?:access|auth|(?-i:[Aa]pi|API)|credential|creds|key|passw(?:or)?d|secret|token)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([\w.=-]{10,150}|[a-z0-9][a-z0-9+/]{11,}={0,3})(?:[\x60'"\s;]|\\[nr]|$)"#;
+    let named = r#"(?i)[\w.-]{0,50}?(?:heroku)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12})(?:[\x60'"\s;]|\\[nr]|$)"#;
+    let private = r"(?i)-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----[\s\S-]{64,}?KEY(?: BLOCK)?-----";
+    for (id, regex) in [
+        ("generic-api-key", generic),
+        ("heroku-api-key", named),
+        ("private-key", private),
+    ] {
+        let text = format!("[[rules]]\nid = '{id}'\nregex = '''{regex}'''\nkeywords = ['key']\n");
+        let set = RuleSet::builder().with_toml_text("g.toml", text).build();
+        assert!(set.is_ok(), "{id}: {:?}", set.err());
+    }
+}
+
+mod go_syntax {
+    use proptest::prelude::*;
+    use regex::Regex;
+
+    use super::super::gitleaks::from_go;
+
+    #[test]
+    fn perl_classes_become_ascii_classes_inside_and_outside_brackets() {
+        assert_eq!(from_go(r"\w+"), "[[:word:]]+");
+        assert_eq!(from_go(r"[\w.-]{0,50}"), "[[:word:].-]{0,50}");
+        assert_eq!(from_go(r"[^\s\D]"), "[^[:space:][:^digit:]]");
+        assert_eq!(from_go(r"\bkey\B"), r"(?-u:\b)key\B");
+        // escaped backslashes, literal `]` first in a class, POSIX classes: untouched
+        assert_eq!(
+            from_go(r"\\w[]\w][[:alpha:]\d]"),
+            r"\\w[][:word:]][[:alpha:][:digit:]]"
+        );
+    }
+
+    proptest! {
+        /// On ASCII text, a gitleaks expression and its rewrite find the same matches: RE2's
+        /// ASCII classes and the regex crate's Unicode ones agree there.
+        #[test]
+        fn the_rewrite_finds_what_the_original_finds_on_ascii(
+            pieces in proptest::collection::vec(
+                prop_oneof![
+                    Just(r"\w"), Just(r"\d"), Just(r"\s"), Just(r"\W"), Just(r"\D"), Just(r"\S"),
+                    Just(r"\b"), Just(r"[\w.-]"), Just(r"[^\s]"), Just(r"[a\d]"), Just("a"),
+                    Just("."), Just("{0,3}"), Just("+?"), Just("(?i)k"), Just(r"\\"),
+                ],
+                1..8,
+            ),
+            haystack in "[ -~\t\n]{0,60}",
+        ) {
+            let pattern: String = pieces.concat();
+            // Not every concatenation is an expression (a repetition of nothing): skip those.
+            let Ok(original) = Regex::new(&pattern) else { return Ok(()) };
+            let rewritten = Regex::new(&from_go(&pattern)).unwrap();
+            let ranges = |r: &Regex| r.find_iter(&haystack).map(|m| m.range()).collect::<Vec<_>>();
+            prop_assert_eq!(ranges(&original), ranges(&rewritten), "{}", pattern);
+        }
+    }
+}

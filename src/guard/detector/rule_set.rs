@@ -172,7 +172,9 @@ impl Rule {
         &self.0.file
     }
 
-    /// The rule's regular expression, as written.
+    /// The rule's regular expression, as compiled: as written in keyward's format; from a
+    /// gitleaks file, with Go's ASCII `\d`, `\w`, `\s` and `\b` spelled out (`[[:word:]]` ...),
+    /// which is what they mean there.
     pub fn pattern(&self) -> &str {
         self.0.regex.as_str()
     }
