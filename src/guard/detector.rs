@@ -18,11 +18,16 @@
 //! window per keyword where it need not. `linear_tests.rs` counts the bytes read on adversarial
 //! lines at several sizes.
 //!
+//! Users' own rules ([`RuleSet`], given to [`DetectorBuilder::with_rules`]) run beside the
+//! built-in ones: one more case-insensitive automaton over their keywords, then each rule's
+//! regular expression on the lines near its keywords (see [`RuleSet`] for the cost).
+//!
 //! One concept per file in `detector/`: `detection.rs` the results, `builder.rs` the settings,
 //! `formats.rs` the keys of a known format, `assignment.rs` the generic rule,
 //! `plausibility.rs` the heuristics both use to reject what is not a secret, `line_cursor.rs`
 //! the lines and columns, `text.rs` the byte class they share, `work.rs` the byte count the
-//! linearity tests read.
+//! linearity tests read; for users' rules, `rule_spec.rs` a rule as written, `gitleaks.rs` the
+//! TOML format, `rule_set.rs` the compiled rules and keyward's format, `custom.rs` the matching.
 
 mod assignment;
 mod builder;

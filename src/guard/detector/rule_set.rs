@@ -392,7 +392,13 @@ impl RuleSetBuilder {
             let (name, text, toml) = match source {
                 Source::File(path) => {
                     let toml = path.extension().is_some_and(|e| e == "toml");
-                    (path.display().to_string(), read_rule_file(&path)?, toml)
+                    // Without the feature, say so before reading the file.
+                    let text = if toml && cfg!(not(feature = "toml")) {
+                        String::new()
+                    } else {
+                        read_rule_file(&path)?
+                    };
+                    (path.display().to_string(), text, toml)
                 }
                 Source::Text { name, text, toml } => {
                     if text.len() as u64 > MAX_FILE_LEN {
@@ -800,6 +806,21 @@ mod tests {
             .collect();
         let err = keyward(&many).unwrap_err();
         assert!(err.to_string().contains("more than 1000 rules"), "{err}");
+    }
+
+    #[cfg(not(feature = "toml"))]
+    #[test]
+    fn a_toml_file_without_the_toml_feature_is_an_error_saying_so() {
+        let err = RuleSet::builder()
+            .with_rules_text("ok.rules", "[a]\nshape = x\n")
+            .with_file("team.toml")
+            .build()
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(
+            err.to_string().contains("needs keyward's `toml` feature"),
+            "{err}"
+        );
     }
 
     #[test]
