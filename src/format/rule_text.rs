@@ -200,17 +200,17 @@ pub(crate) fn check(rules: &[RuleText], origin: Origin) -> Result<(), String> {
                 }
             }
         }
-        if let Some(shortcut) = rule.get("shortcut") {
-            if !shortcuts.insert(shortcut) {
-                return Err(format!("{at}: the shortcut `{shortcut}` is taken"));
-            }
+        if let Some(shortcut) = rule.get("shortcut")
+            && !shortcuts.insert(shortcut)
+        {
+            return Err(format!("{at}: the shortcut `{shortcut}` is taken"));
         }
-        if let Some(confidence) = rule.get("confidence") {
-            if !matches!(confidence, "high" | "medium") {
-                return Err(format!(
-                    "{at}: confidence is `high` or `medium`, not `{confidence}`"
-                ));
-            }
+        if let Some(confidence) = rule.get("confidence")
+            && !matches!(confidence, "high" | "medium")
+        {
+            return Err(format!(
+                "{at}: confidence is `high` or `medium`, not `{confidence}`"
+            ));
         }
         if let Some(entropy) = rule.get("entropy") {
             match entropy.parse::<f64>() {

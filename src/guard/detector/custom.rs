@@ -39,7 +39,7 @@ impl RuleSet {
                 (None, _) => {}
             }
             let windows = if rule.keywords().is_empty() {
-                vec![0..text.len()]
+                std::iter::once(0..text.len()).collect()
             } else {
                 let starts = &mut hits[index];
                 if starts.is_empty() {
