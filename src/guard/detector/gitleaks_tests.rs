@@ -248,8 +248,13 @@ fn entropy_path_and_secret_group_behave_as_in_gitleaks() {
 #[test]
 fn a_rule_beats_the_generic_rule_on_the_same_value() {
     let detector = Detector::builder().with_rules(rules()).build().unwrap();
-    let secret = "Qz7Xw2Rt9Lm4Np6Vb8Hc3Jd5";
-    let found = detector.find(&format!("delta_api_key = {secret}"));
+    let text = format!("delta_api_key = {}", "Qz7Xw2Rt9Lm4".repeat(2));
+    // Without the rules, the generic rule finds the value.
+    assert_eq!(
+        Detector::new().find(&text)[0].kind(),
+        DetectionKind::GenericAssignment
+    );
+    let found = detector.find(&text);
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].rule().map(|r| r.id()), Some("delta-api-key"));
 }
