@@ -1129,3 +1129,26 @@ fn a_broken_rule_file_exits_2_naming_the_file_and_the_rule() {
         stderr(&output)
     );
 }
+
+#[test]
+fn audit_with_rule_files_fails_on_what_they_find() {
+    let (dir, acme, _) = tree_with_rule_files();
+    let rules = dir.path().join("rules").join("team.toml");
+    let root = dir.path().join("src");
+    let output = keyward(&["audit", root.to_str().unwrap()], "");
+    assert!(stdout(&output).contains("[PASS] 1."), "{}", stdout(&output));
+    let output = keyward(
+        &[
+            "audit",
+            "--rules",
+            rules.to_str().unwrap(),
+            root.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("[FAIL] 1."), "{text}");
+    assert!(text.contains("rule `acme-fake-key`"), "{text}");
+    assert!(!text.contains(&acme), "{text}");
+}

@@ -762,6 +762,7 @@ mod tests {
                 "mine.rules:3: unknown key `colour`",
             ),
             ("[A b]\nshape = x\n", "not a rule id"),
+            ("[]\nshape = x\n", "`[]` is not a rule id"),
             ("[a]\nshape = x\nshortcut = A\n", "built-in rules only"),
             ("[a]\nshape = x\nentropy = -1\n", "entropy `-1`"),
             ("[a]\nshape = x\nconfidence = low\n", "`high` or `medium`"),
