@@ -145,6 +145,11 @@ impl Detector {
         };
         let mut found = resolve_overlaps(keys, generic);
         found.retain(|d| d.confidence >= self.min_confidence);
+        if let Some(rules) = &self.rules {
+            // A gitleaks file's global allowlists cover the built-in rules too, as they cover
+            // gitleaks' default rules when a file extends them.
+            rules.excuse_built_in(text, path, &mut found);
+        }
         found
     }
 

@@ -67,6 +67,47 @@ impl RuleSet {
         kept
     }
 
+    /// Drops the detections of built-in rules (formats and the generic rule) that a global
+    /// allowlist of the files excuses: one with no `targetRules`, or one naming the format's id.
+    pub(super) fn excuse_built_in(
+        &self,
+        text: &str,
+        path: Option<&str>,
+        found: &mut Vec<Detection>,
+    ) {
+        let global = &self.inner().global;
+        if global.is_empty() {
+            return;
+        }
+        let mut line = 0..0;
+        found.retain(|detection| {
+            if detection.rule().is_some() {
+                return true; // already judged by `find`
+            }
+            // gitleaks calls its own generic rule `generic-api-key`.
+            let id = detection.format().map_or("generic-api-key", |f| f.id());
+            let range = detection.range();
+            let value = &text[range.clone()];
+            // The line around the detection, once per line (detections come in order).
+            let mut line_of = || {
+                if !(line.start <= range.start && range.end <= line.end) {
+                    line = line_around(text, range.clone());
+                }
+                &text[line.clone()]
+            };
+            let mut candidate = Candidate {
+                secret: value,
+                matched: value,
+                line: &mut line_of,
+                path,
+            };
+            !global
+                .iter()
+                .filter(|list| list.applies_to(id))
+                .any(|list| list.allows(&mut candidate))
+        });
+    }
+
     fn find_in_window(
         &self,
         rule: &Rule,

@@ -462,3 +462,19 @@ mod go_syntax {
         }
     }
 }
+
+#[test]
+fn global_allowlists_cover_the_built_in_rules_too() {
+    let detector = Detector::builder().with_rules(rules()).build().unwrap();
+    let github = format!("ghp_{}", "a1B2".repeat(9));
+    let text = format!("token {github}\n");
+    assert_eq!(detector.find_at(&text, Some("src/a.rs")).len(), 1);
+    // the file's global `paths`
+    assert!(detector.find_at(&text, Some("vendor/a.rs")).is_empty());
+    // global stopwords, on a generic assignment
+    let generic = format!("api_secret = \"{}NotASecret\"", "Qz7Xw2Rt9Lm4");
+    assert_eq!(Detector::new().find(&generic).len(), 1);
+    assert!(detector.find(&generic).is_empty());
+    // a global allowlist with `targetRules` covers only those rules
+    assert_eq!(detector.find(&format!("fixture-only {github}")).len(), 1);
+}
