@@ -11,6 +11,7 @@ use regex::Regex;
 use crate::error::{Error, ErrorKind, Result};
 
 pub(crate) mod rule;
+pub(crate) mod rule_text;
 use rule::Rule;
 
 /// A kind of API key or credential whose shape is known: one rule of the rule set.

@@ -11,7 +11,8 @@
 //!   [`RedactingMakeWriter`] wraps a `tracing-subscriber` writer so every formatted log line is
 //!   redacted.
 //! - [`Detector`] finds keys nobody registered, by their format or by a generic assignment of a
-//!   high-entropy value to a name like `api_key`. With
+//!   high-entropy value to a name like `api_key`, and what your own rules describe ([`RuleSet`]:
+//!   keyward's rule format or gitleaks' `.gitleaks.toml`, see `docs/rules.md`). With
 //!   [`RedactorBuilder::with_unknown_detection`], a [`Redactor`] (and its streams) redacts what the
 //!   detector finds too, looking at one line at a time: for tool output full of someone else's
 //!   credentials.
@@ -50,7 +51,8 @@ mod wrapped;
 mod writer;
 
 pub use detector::{
-    Confidence, Detection, DetectionKind, Detector, DetectorBuilder, LineDetection,
+    Confidence, Detection, DetectionKind, Detector, DetectorBuilder, LineDetection, Rule, RuleSet,
+    RuleSetBuilder,
 };
 pub(crate) use encode::describe_found;
 pub use encode::{Encoding, Encodings};

@@ -100,8 +100,9 @@
 //! | `keyring` | [`provider::keyring`]: the OS keyring (macOS Keychain, Windows Credential Manager, Linux kernel keyutils). |
 //! | `audit` | [`audit`]: `Audit`, the deployment checklist as code, and `Scanner`, a parallel scan of a project tree for hardcoded keys that honours `.gitignore` (the `ignore` crate). |
 //! | `edge-http` | [`edge::Binding::allows`] and [`edge::Edge::prepare_request`]: the agent edge's check of a tool's HTTP request against the key's bindings (the `url` crate). |
+//! | `toml` | [`guard::RuleSet`] reads rule files in the gitleaks / Betterleaks TOML format (`.gitleaks.toml`), besides keyward's own format; see `docs/rules.md` (the `toml` crate). |
 //! | `testing` | [`testing`]: the provider conformance suite, for the tests of your own provider. |
-//! | `cli` | The `keyward` command: `scan`, `audit`, `redact`, `mask` and `fingerprint` (clap; implies `audit` and `serde`). |
+//! | `cli` | The `keyward` command: `scan`, `audit`, `redact`, `mask` and `fingerprint` (clap; implies `audit`, `serde` and `toml`). |
 //!
 //! `docs/providers.md` compares the providers: address syntax, authentication, metadata and how
 //! each is tested.
@@ -111,6 +112,11 @@
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+// The same for the guide to users' own detection rules.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/rules.md")]
+struct RulesDoctests;
 
 #[cfg(feature = "audit")]
 #[cfg_attr(docsrs, doc(cfg(feature = "audit")))]

@@ -978,3 +978,177 @@ fn redact_accepts_files_readable_by_others_when_asked() {
     assert!(out.starts_with("value [REDACTED:"), "{out}");
     assert!(!out.contains(&secret[8..20]), "{out}");
 }
+
+/// A rule file in gitleaks' layout and one in keyward's, written here, and a tree holding a key
+/// of each (generated, obviously fake) plus one in a `vendor/` directory the gitleaks file's
+/// global allowlist excuses.
+fn tree_with_rule_files() -> (tempfile::TempDir, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = 0x2545_f491_4f6c_dd1d;
+    let acme = format!(
+        "acmefake_{}",
+        generated(&mut state, 32, b"abcdefghijkmnopqrstuvwxyz23456789")
+    );
+    let widget = format!("wdgfake-{}", generated(&mut state, 24, ALNUM));
+    write(
+        dir.path(),
+        "rules/team.toml",
+        "title = \"team rules\"\n\n[extend]\nuseDefault = true\n\n[allowlist]\n\
+         paths = ['''(?:^|/)vendor/''']\n\n[[rules]]\nid = \"acme-fake-key\"\n\
+         description = \"Acme fake key\"\nregex = '''acmefake_[a-z0-9]{32}'''\n\
+         keywords = [\"acmefake_\"]\n",
+    );
+    write(
+        dir.path(),
+        "rules/widget.rules",
+        "[widget-fake-token]\nname = Widget fake token\nkeywords = wdgfake-\n\
+         shape = wdgfake-[A-Za-z0-9]{24}\n",
+    );
+    write(dir.path(), "src/app.py", &format!("client(\"{acme}\")\n"));
+    write(dir.path(), "src/log.txt", &format!("sent {widget} ok\n"));
+    write(
+        dir.path(),
+        "vendor/lib.py",
+        &format!("client(\"{acme}\")\n"),
+    );
+    (dir, acme, widget)
+}
+
+#[test]
+fn scan_with_rule_files_names_the_rule_ids() {
+    let (dir, acme, widget) = tree_with_rule_files();
+    let root = dir.path().join("src");
+    let rules = |name: &str| dir.path().join("rules").join(name).display().to_string();
+    // without the rules: nothing the built-in rules know
+    let output = keyward(&["scan", root.to_str().unwrap()], "");
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let output = keyward(
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--rules",
+            &rules("team.toml"),
+            "--rules",
+            &rules("widget.rules"),
+            dir.path().to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let found: Vec<(String, String)> = findings(&output)
+        .into_iter()
+        .map(|(path, _, kind, _, _)| (path, kind))
+        .collect();
+    // the copy under vendor/ is excused by the gitleaks file's global allowlist
+    assert_eq!(
+        found,
+        [
+            (
+                "src/app.py".to_owned(),
+                "Acme fake key (rule `acme-fake-key`)".to_owned()
+            ),
+            (
+                "src/log.txt".to_owned(),
+                "Widget fake token (rule `widget-fake-token`)".to_owned()
+            ),
+        ]
+    );
+    let text = stdout(&output);
+    assert!(!text.contains(&acme) && !text.contains(&widget), "{text}");
+}
+
+#[test]
+fn redact_with_rule_files_labels_with_the_rule_ids() {
+    let (dir, acme, widget) = tree_with_rule_files();
+    let rules = |name: &str| dir.path().join("rules").join(name).display().to_string();
+    let output = keyward(
+        &[
+            "redact",
+            "--rules",
+            &rules("team.toml"),
+            "--rules",
+            &rules("widget.rules"),
+        ],
+        &format!("a {acme}\nb {widget} c\n"),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "a [REDACTED:acme-fake-key]\nb [REDACTED:widget-fake-token] c\n"
+    );
+}
+
+#[test]
+fn a_broken_rule_file_exits_2_naming_the_file_and_the_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "bad.toml",
+            "[[rules]]\nid = \"broken\"\nregex = '''(unclosed'''\n",
+            "rule `broken`: its regular expression does not compile",
+        ),
+        (
+            "bad.rules",
+            "[broken]\nshape = x\nflavour = y\n",
+            "unknown key `flavour`",
+        ),
+        (
+            "unknown.toml",
+            "[[rules]]\nid = \"x\"\nregex = 'x'\nvalidate = true\n",
+            "rule `x`: unknown key `validate`",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        for command in ["scan", "redact"] {
+            let output = keyward(
+                &[
+                    command,
+                    "--rules",
+                    path.to_str().unwrap(),
+                    dir.path().to_str().unwrap(),
+                ][..if command == "scan" { 4 } else { 3 }],
+                "",
+            );
+            assert_eq!(output.status.code(), Some(2), "{command} {name}");
+            let err = stderr(&output);
+            assert!(
+                err.contains(name) && err.contains(expected),
+                "{command} {name}: {err}"
+            );
+        }
+    }
+    let missing = dir.path().join("missing.toml");
+    let output = keyward(&["scan", "--rules", missing.to_str().unwrap(), "."], "");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("missing.toml"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn audit_with_rule_files_fails_on_what_they_find() {
+    let (dir, acme, _) = tree_with_rule_files();
+    let rules = dir.path().join("rules").join("team.toml");
+    let root = dir.path().join("src");
+    let output = keyward(&["audit", root.to_str().unwrap()], "");
+    assert!(stdout(&output).contains("[PASS] 1."), "{}", stdout(&output));
+    let output = keyward(
+        &[
+            "audit",
+            "--rules",
+            rules.to_str().unwrap(),
+            root.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("[FAIL] 1."), "{text}");
+    assert!(text.contains("rule `acme-fake-key`"), "{text}");
+    assert!(!text.contains(&acme), "{text}");
+}

@@ -194,7 +194,14 @@ impl Scanner {
             Ok(text) => Cow::Borrowed(text),
             Err(_) => String::from_utf8_lossy(buffer),
         };
-        let detections = self.detector.find_with_lines(&text);
+        // Rules and allowlists with a `path` see it as gitleaks does: relative, `/`-separated.
+        let shown = relative.to_string_lossy();
+        let shown = if std::path::MAIN_SEPARATOR == '/' {
+            shown
+        } else {
+            shown.replace(std::path::MAIN_SEPARATOR, "/").into()
+        };
+        let detections = self.detector.find_with_lines_at(&text, Some(&shown));
         if detections.is_empty() {
             return;
         }
@@ -365,9 +372,10 @@ impl ScanFinding {
         self.column
     }
 
-    /// What was found: a key format, or a secret assigned to a secret-like name.
+    /// What was found: a key format, a secret assigned to a secret-like name, or a match of
+    /// one of the user's own rules (shown with its id).
     pub fn kind(&self) -> DetectionKind {
-        self.kind
+        self.kind.clone()
     }
 
     /// How sure the detector is.

@@ -19,27 +19,38 @@
 //! window per keyword where it need not. `linear_tests.rs` counts the bytes read on adversarial
 //! lines at several sizes.
 //!
+//! Users' own rules ([`RuleSet`], given to [`DetectorBuilder::with_rules`]) run beside the
+//! built-in ones: one more case-insensitive automaton over their keywords, then each rule's
+//! regular expression on the lines near its keywords (see [`RuleSet`] for the cost).
+//!
 //! One concept per file in `detector/`: `detection.rs` the results, `builder.rs` the settings,
 //! `keywords.rs` (with `byte_frequency.rs`) the prefilter of the formats' literals,
 //! `formats.rs` the keys of a known format, `assignment.rs` the generic rule,
 //! `plausibility.rs` the heuristics both use to reject what is not a secret, `line_cursor.rs`
 //! the lines and columns, `text.rs` the byte class they share, `work.rs` the byte count the
-//! linearity tests read.
+//! linearity tests read; for users' rules, `rule_spec.rs` a rule as written, `gitleaks.rs` the
+//! TOML format, `rule_set.rs` the compiled rules and keyward's format, `custom.rs` the matching.
 
 mod assignment;
 mod builder;
 mod byte_frequency;
+mod custom;
 mod detection;
 mod formats;
+#[cfg(feature = "toml")]
+mod gitleaks;
 mod keywords;
 mod line_cursor;
 mod plausibility;
+mod rule_set;
+mod rule_spec;
 mod text;
 mod work;
 
 pub use builder::DetectorBuilder;
 pub use detection::{Confidence, Detection, DetectionKind, LineDetection};
 use line_cursor::LineCursor;
+pub use rule_set::{Rule, RuleSet, RuleSetBuilder};
 use work::examined;
 
 use crate::format::KeyFormat;
@@ -91,6 +102,8 @@ pub struct Detector {
     min_entropy: f64,
     min_generic_len: usize,
     min_confidence: Confidence,
+    /// The user's own rules, if any.
+    rules: Option<RuleSet>,
 }
 
 /// The words of `Detector::formats`: one bit per format.
@@ -118,7 +131,16 @@ impl Detector {
     ///
     /// When a key of a known format is also the value of a generic assignment, the format wins.
     pub fn find(&self, text: &str) -> Vec<Detection> {
-        let keys = self.find_keys(text);
+        self.find_at(text, None)
+    }
+
+    /// [`find`](Detector::find) in a file at `path` (relative, `/`-separated), for the user's
+    /// rules and allowlists that name paths.
+    pub(crate) fn find_at(&self, text: &str, path: Option<&str>) -> Vec<Detection> {
+        let mut keys = self.find_keys(text);
+        if let Some(rules) = &self.rules {
+            keys = merge_keys(keys, rules.find(text, path));
+        }
         let generic = if self.generic {
             examined(text.len());
             self.find_assignments(text, &keys)
@@ -127,6 +149,11 @@ impl Detector {
         };
         let mut found = resolve_overlaps(keys, generic);
         found.retain(|d| d.confidence >= self.min_confidence);
+        if let Some(rules) = &self.rules {
+            // A gitleaks file's global allowlists cover the built-in rules too, as they cover
+            // gitleaks' default rules when a file extends them.
+            rules.excuse_built_in(text, path, &mut found);
+        }
         found
     }
 
@@ -148,8 +175,14 @@ impl Detector {
     /// assert_eq!((found[0].line(), found[0].column()), (3, 7));
     /// ```
     pub fn find_with_lines(&self, text: &str) -> Vec<LineDetection> {
+        self.find_with_lines_at(text, None)
+    }
+
+    /// [`find_with_lines`](Detector::find_with_lines) in a file at `path`, as
+    /// [`find_at`](Detector::find_at).
+    pub(crate) fn find_with_lines_at(&self, text: &str, path: Option<&str>) -> Vec<LineDetection> {
         let mut lines = LineCursor::new(text);
-        self.find(text)
+        self.find_at(text, path)
             .into_iter()
             .map(|detection| {
                 lines.advance(detection.range.start);
@@ -161,6 +194,27 @@ impl Detector {
             })
             .collect()
     }
+}
+
+/// Merges the keys of known formats and the matches of the user's rules (each in order, without
+/// overlaps): on an overlap the earlier start wins, then the longer, then the known format.
+fn merge_keys(keys: Vec<Detection>, rules: Vec<Detection>) -> Vec<Detection> {
+    if rules.is_empty() {
+        return keys;
+    }
+    let mut all: Vec<Detection> = keys.into_iter().chain(rules).collect();
+    // Stable: a known format before a rule's match of the same range.
+    all.sort_by_key(|d| (d.range.start, std::cmp::Reverse(d.range.end)));
+    let mut kept: Vec<Detection> = Vec::with_capacity(all.len());
+    for detection in all {
+        if kept
+            .last()
+            .is_none_or(|last| detection.range.start >= last.range.end)
+        {
+            kept.push(detection);
+        }
+    }
+    kept
 }
 
 /// Merges the keys and the generic assignments (each in order, without overlaps) and drops
@@ -191,6 +245,10 @@ fn resolve_overlaps(keys: Vec<Detection>, generic: Vec<Detection>) -> Vec<Detect
 
 #[cfg(test)]
 mod assignment_tests;
+#[cfg(test)]
+mod custom_tests;
+#[cfg(all(test, feature = "toml"))]
+mod gitleaks_tests;
 #[cfg(test)]
 mod linear_tests;
 #[cfg(test)]

@@ -17,7 +17,6 @@ use super::overlay::Overlay;
 use super::region::{Detected, Region, Source, add_detected_region, add_region};
 use super::scan::Engine;
 use crate::error::{Error, ErrorKind, Result};
-use crate::format::KeyFormat;
 use crate::mask::{Fingerprint, fingerprint};
 
 /// The smallest fragment length the builder accepts: shorter ones would match ordinary words.
@@ -280,7 +279,7 @@ impl Redactor {
         self.detect(text, |range, detected| {
             findings.push(Finding {
                 range,
-                label: Arc::from(detected.label),
+                label: detected.label.clone(),
                 encoding: Encoding::Detected,
                 fingerprint: detected.fingerprint,
             })
@@ -466,7 +465,7 @@ impl Redactor {
     pub(crate) fn source_label(&self, source: &Source) -> (Arc<str>, bool) {
         match source {
             Source::Registered(s) => (self.inner.entries[*s as usize].label.clone(), false),
-            Source::Detected(d) => (Arc::from(d.label), true),
+            Source::Detected(d) => (d.label.clone(), true),
         }
     }
 
@@ -499,12 +498,16 @@ impl Redactor {
     }
 }
 
-/// What to call a secret the detector found, and the fingerprint of the text found.
+/// What to call a secret the detector found (a format's name, a user rule's id, or `unknown
+/// secret`), and the fingerprint of the text found.
 fn detected(detection: &Detection, value: &str) -> Detected {
+    let label = match (detection.format(), detection.rule()) {
+        (Some(format), _) => format.name(),
+        (None, Some(rule)) => rule.id(),
+        (None, None) => UNKNOWN_SECRET_LABEL,
+    };
     Detected {
-        label: detection
-            .format()
-            .map_or(UNKNOWN_SECRET_LABEL, KeyFormat::name),
+        label: Arc::from(label),
         fingerprint: fingerprint(value),
     }
 }

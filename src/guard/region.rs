@@ -15,6 +15,7 @@
 //! the input. A region no longer than a piece (every ordinary occurrence) is one replacement.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use super::encode::Encoding;
 use super::hit::Hit;
@@ -22,16 +23,17 @@ use crate::mask::Fingerprint;
 
 /// What a hit inside a region was: a registered secret (by index), or a secret the detector
 /// found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Source {
     Registered(u32),
     Detected(Detected),
 }
 
-/// A secret the detector found: what to call it, and the fingerprint of the text found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A secret the detector found: what to call it (a format's name, a user rule's id), and the
+/// fingerprint of the text found.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Detected {
-    pub(crate) label: &'static str,
+    pub(crate) label: Arc<str>,
     pub(crate) fingerprint: Fingerprint,
 }
 
@@ -86,7 +88,7 @@ impl Region {
                 && part.range.end > piece.start
                 && !sources.contains(&part.source)
             {
-                sources.push(part.source);
+                sources.push(part.source.clone());
             }
         }
         sources
@@ -287,12 +289,12 @@ mod tests {
         assert_eq!(region(vec![base64]).whole_raw(), None);
         // a detection of the same text does not change it; one reaching past it does
         let detected = Detected {
-            label: "GitHub token",
+            label: Arc::from("GitHub token"),
             fingerprint: crate::mask::fingerprint("x"),
         };
         let mut regions = Vec::new();
         add_region(&mut regions, hit(0..10, 0));
-        add_detected_region(&mut regions, 0..10, detected);
+        add_detected_region(&mut regions, 0..10, detected.clone());
         assert_eq!(regions[0].whole_raw(), Some(0));
         add_detected_region(&mut regions, 5..12, detected);
         assert_eq!(regions[0].whole_raw(), None);

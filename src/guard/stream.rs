@@ -558,4 +558,89 @@ mod tests {
             assert_eq!(out, "pw: [REDACTED:PW]!");
         }
     }
+
+    mod user_rules {
+        use proptest::prelude::*;
+
+        use super::*;
+        use crate::guard::{Detector, RuleSet};
+
+        const RULES: &str = "[acme-token]\nkeywords = acme_\nshape = acme_[A-Za-z0-9]{24}\n\
+                             [near-code]\nkeywords = code\nshape = q[0-9]{8}x\n\
+                             [anywhere]\nshape = zz[A-Z]{6}zz\n";
+
+        fn redactor() -> Redactor {
+            let rules = RuleSet::builder()
+                .with_rules_text("mine.rules", RULES)
+                .build()
+                .unwrap();
+            let detector = Detector::builder().with_rules(rules).build().unwrap();
+            Redactor::builder().with_detector(detector).build().unwrap()
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(128))]
+
+            /// What the user's rules find is redacted from a stream whatever the split, as one
+            /// piece, exactly as `redact` does on the whole text.
+            #[test]
+            fn any_split_redacts_as_the_whole_text(
+                parts in proptest::collection::vec(
+                    prop_oneof![
+                        "acme_[A-Za-z0-9]{24}",
+                        "code q[0-9]{8}x",
+                        "zz[A-Z]{6}zz",
+                        "[a-z ]{0,12}",
+                        Just("\n".to_owned()),
+                        Just(" ACME_".to_owned()),
+                    ],
+                    0..24,
+                ),
+                cuts in proptest::collection::vec(0..400usize, 0..8),
+            ) {
+                let text = parts.concat();
+                let redactor = redactor();
+                let whole = redactor.redact(&text);
+                let mut points: Vec<usize> = cuts
+                    .iter()
+                    .map(|&c| {
+                        let mut c = c.min(text.len());
+                        while !text.is_char_boundary(c) {
+                            c -= 1;
+                        }
+                        c
+                    })
+                    .collect();
+                points.sort_unstable();
+                let mut stream = redactor.stream();
+                let mut out = String::new();
+                let mut at = 0;
+                for p in points {
+                    out += &stream.push(&text[at..p]);
+                    at = p;
+                }
+                out += &stream.push(&text[at..]);
+                out += &stream.finish();
+                prop_assert_eq!(&out, &whole);
+                // A key found alone (not a placeholder such as `zzAAAAAAzz`) never shows.
+                for part in &parts {
+                    if part.len() > 8 && redactor.redact(part) != *part {
+                        prop_assert!(!out.contains(part.as_str()), "{part} in {out}");
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn a_rule_match_is_labelled_with_the_rule_id() {
+            let key = format!("acme_{}", "Qz7Xw2Rt".repeat(3));
+            let mut stream = redactor().stream();
+            let mut out = String::new();
+            for c in format!("use {key} now\n").chars() {
+                out += &stream.push(&c.to_string());
+            }
+            out += &stream.finish();
+            assert_eq!(out, "use [REDACTED:acme-token] now\n");
+        }
+    }
 }

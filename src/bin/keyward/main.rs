@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use keyward::audit::{Audit, ScanProgress, Scanner, parse_allowlist};
-use keyward::guard::Confidence;
+use keyward::guard::{Confidence, RuleSet};
 use keyward::{Detector, SecretString, fingerprint, mask};
 
 #[derive(Parser)]
@@ -57,6 +57,11 @@ enum Command {
         /// Threads to scan with; 0 means one per core.
         #[arg(long, default_value_t = 0)]
         threads: usize,
+        /// A file of your own detection rules (repeatable): `.toml` in the gitleaks /
+        /// Betterleaks format (`.gitleaks.toml`), any other name in keyward's rule format
+        /// (docs/rules.md). Findings of these rules name the rule's id.
+        #[arg(long = "rules", value_name = "FILE")]
+        rules: Vec<PathBuf>,
     },
     /// Run the deployment checklist on a project directory; exit 1 when an item fails.
     Audit {
@@ -69,6 +74,11 @@ enum Command {
         /// A file of fingerprints of keys the hardcoded-key scan should not report.
         #[arg(long, value_name = "FILE")]
         allowlist: Option<PathBuf>,
+        /// A file of your own detection rules (repeatable): `.toml` in the gitleaks /
+        /// Betterleaks format (`.gitleaks.toml`), any other name in keyward's rule format
+        /// (docs/rules.md). Findings of these rules name the rule's id.
+        #[arg(long = "rules", value_name = "FILE")]
+        rules: Vec<PathBuf>,
     },
     /// Copy stdin to stdout with secrets redacted, as it arrives: the named secrets (as written
     /// or encoded) and keys of known formats nobody named. For piping an agent's output or logs.
@@ -91,8 +101,12 @@ enum Command {
         #[arg(long)]
         readable_by_others: bool,
         /// Do not look for keys of known formats, only for the named secrets.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "rules")]
         no_detect: bool,
+        /// A file of your own detection rules (repeatable), as for `scan`: what they find is
+        /// redacted too, labelled with the rule's id.
+        #[arg(long = "rules", value_name = "FILE")]
+        rules: Vec<PathBuf>,
         /// Exit 1 when anything was redacted, naming on stderr what was found (names and
         /// formats, never values); the redacted text is still written to stdout.
         #[arg(long)]
@@ -158,7 +172,8 @@ fn main() -> ExitCode {
             min_confidence,
             max_file_size,
             threads,
-        } => scanner(allowlist.as_deref(), min_confidence.into()).and_then(|scanner| {
+            rules,
+        } => scanner(allowlist.as_deref(), min_confidence.into(), &rules).and_then(|scanner| {
             let scanner = scanner
                 .with_max_file_size(max_file_size)
                 .with_threads(threads);
@@ -168,7 +183,8 @@ fn main() -> ExitCode {
             path,
             format,
             allowlist,
-        } => scanner(allowlist.as_deref(), Confidence::Low)
+            rules,
+        } => scanner(allowlist.as_deref(), Confidence::Low, &rules)
             .and_then(|scanner| audit(&path, format, scanner)),
         Command::Redact {
             env,
@@ -177,6 +193,7 @@ fn main() -> ExitCode {
             readable_by_others,
             no_detect,
             check,
+            rules,
         } => {
             let sources = redact::Sources {
                 env: &env,
@@ -184,7 +201,8 @@ fn main() -> ExitCode {
                 files: &files,
                 readable_by_others,
             };
-            redact::run(&sources, !no_detect, check)
+            detector(Confidence::Low, &rules)
+                .and_then(|detector| redact::run(&sources, (!no_detect).then_some(detector), check))
         }
         Command::Mask { whole } => each_secret(whole, mask),
         Command::Fingerprint { whole } => {
@@ -200,10 +218,25 @@ fn main() -> ExitCode {
     }
 }
 
-fn scanner(allowlist: Option<&Path>, min_confidence: Confidence) -> Result<Scanner, Failure> {
-    let detector = Detector::builder()
-        .with_min_confidence(min_confidence)
-        .build()?;
+/// The detector: every built-in rule, and the user's rule files if any.
+fn detector(min_confidence: Confidence, rules: &[PathBuf]) -> Result<Detector, Failure> {
+    let mut builder = Detector::builder().with_min_confidence(min_confidence);
+    if !rules.is_empty() {
+        let set = rules
+            .iter()
+            .fold(RuleSet::builder(), |set, path| set.with_file(path))
+            .build()?;
+        builder = builder.with_rules(set);
+    }
+    Ok(builder.build()?)
+}
+
+fn scanner(
+    allowlist: Option<&Path>,
+    min_confidence: Confidence,
+    rules: &[PathBuf],
+) -> Result<Scanner, Failure> {
+    let detector = detector(min_confidence, rules)?;
     let mut scanner = Scanner::new().with_detector(detector);
     if let Some(path) = allowlist {
         let text = std::fs::read_to_string(path)

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use keyward::rotation::CreatedAt;
 use keyward::{
-    DotenvProvider, EnvProvider, FileProvider, Redactor, SecretProvider, SecretString,
+    Detector, DotenvProvider, EnvProvider, FileProvider, Redactor, SecretProvider, SecretString,
     StreamRedactor,
 };
 
@@ -35,18 +35,27 @@ pub(crate) struct Sources<'a> {
     pub(crate) readable_by_others: bool,
 }
 
-pub(crate) fn run(sources: &Sources<'_>, detect: bool, check: bool) -> Result<ExitCode, Failure> {
+/// Redacts stdin to stdout; `detector`, if any, finds the secrets nobody named.
+pub(crate) fn run(
+    sources: &Sources<'_>,
+    detector: Option<Detector>,
+    check: bool,
+) -> Result<ExitCode, Failure> {
     let secrets = load_secrets(sources)?;
+    let detect = detector.is_some();
     if secrets.is_empty() && !detect {
         return Err(Failure(
             "nothing to redact: name secrets with --env, --dotenv or --files, or allow detection"
                 .to_owned(),
         ));
     }
-    let redactor = Redactor::builder()
+    let mut redactor = Redactor::builder()
         .with_secrets(secrets.iter().map(|(label, value)| (label.as_str(), value)))
-        .with_unknown_detection(detect)
-        .build()?;
+        .with_unknown_detection(detect);
+    if let Some(detector) = detector {
+        redactor = redactor.with_detector(detector);
+    }
+    let redactor = redactor.build()?;
     let mut stream = redactor.stream();
     copy(io::stdin().lock(), io::stdout().lock(), &mut stream)?;
     if check {

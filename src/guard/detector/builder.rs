@@ -3,6 +3,7 @@
 
 use super::assignment::MAX_GENERIC_LEN;
 use super::detection::Confidence;
+use super::rule_set::RuleSet;
 use super::{Detector, FORMAT_WORDS};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::KeyFormat;
@@ -15,6 +16,7 @@ pub(super) const DEFAULT: Detector = Detector {
     min_entropy: 3.0,
     min_generic_len: 12,
     min_confidence: Confidence::Low,
+    rules: None,
 };
 
 /// One bit set per format in `KeyFormat::ALL`.
@@ -92,6 +94,31 @@ impl DetectorBuilder {
     /// rule ignores longer values).
     pub fn with_min_generic_len(mut self, chars: usize) -> DetectorBuilder {
         self.detector.min_generic_len = chars;
+        self
+    }
+
+    /// Also finds what the user's own `rules` describe (none by default), besides the built-in
+    /// formats and the generic rule; a later call replaces the rules of an earlier one (load
+    /// several files into one [`RuleSet`]). Every user of the detector sees them: the
+    /// [`Scanner`](crate::audit::Scanner), and a redactor's
+    /// [`with_unknown_detection`](crate::guard::RedactorBuilder::with_unknown_detection), with
+    /// its streams. A detection of a rule is a [`DetectionKind::Rule`](super::DetectionKind::Rule).
+    ///
+    /// ```
+    /// use keyward::guard::{RuleSet, Redactor};
+    /// use keyward::Detector;
+    ///
+    /// let rules = RuleSet::builder()
+    ///     .with_rules_text("acme.rules", "[acme-token]\nkeywords = acme_\nshape = acme_[a-z0-9]{24}\n")
+    ///     .build()?;
+    /// let detector = Detector::builder().with_rules(rules).build()?;
+    /// let redactor = Redactor::builder().with_detector(detector).build()?;
+    /// let key = format!("acme_{}", "q7x2".repeat(6));
+    /// assert_eq!(redactor.redact(&format!("token {key}")), "token [REDACTED:acme-token]");
+    /// # Ok::<(), keyward::Error>(())
+    /// ```
+    pub fn with_rules(mut self, rules: RuleSet) -> DetectorBuilder {
+        self.detector.rules = Some(rules);
         self
     }
 

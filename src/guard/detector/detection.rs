@@ -4,12 +4,17 @@
 use std::fmt;
 use std::ops::Range;
 
+use super::rule_set::Rule;
 use super::work::examined;
 use crate::format::KeyFormat;
+use crate::format::rule::RuleConfidence;
 use crate::mask::mask;
 
 /// What a [`Detection`] found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// Not `Copy` since it can name one of a user's own rules ([`DetectionKind::Rule`]); cloning
+/// is cheap (a [`Rule`] is a shared handle).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DetectionKind {
     /// A key of a known format, found by its prefix and shape.
@@ -18,14 +23,26 @@ pub enum DetectionKind {
     /// `"token": "..."`, `password: ...`, `--api-key ...`, each of `API_KEY=... TOKEN=...
     /// ./run.sh`). The range covers the value only.
     GenericAssignment,
+    /// A match of one of the user's own rules (a [`RuleSet`](super::RuleSet) given to
+    /// [`DetectorBuilder::with_rules`](super::DetectorBuilder::with_rules)). The range covers
+    /// the secret the rule names (gitleaks' `secretGroup`), not the whole match.
+    Rule(Rule),
 }
 
 impl DetectionKind {
     /// The key format, if the detection is one.
-    pub fn format(self) -> Option<KeyFormat> {
+    pub fn format(&self) -> Option<KeyFormat> {
         match self {
-            DetectionKind::Format(format) => Some(format),
-            DetectionKind::GenericAssignment => None,
+            DetectionKind::Format(format) => Some(*format),
+            DetectionKind::GenericAssignment | DetectionKind::Rule(_) => None,
+        }
+    }
+
+    /// The user's rule, if the detection is a match of one.
+    pub fn rule(&self) -> Option<&Rule> {
+        match self {
+            DetectionKind::Rule(rule) => Some(rule),
+            _ => None,
         }
     }
 }
@@ -37,6 +54,7 @@ impl fmt::Display for DetectionKind {
             DetectionKind::GenericAssignment => {
                 f.write_str("secret assigned to a secret-like name")
             }
+            DetectionKind::Rule(rule) => rule.fmt(f),
         }
     }
 }
@@ -51,6 +69,15 @@ pub enum Confidence {
     Medium,
     /// A key of a format with a distinctive prefix or structure.
     High,
+}
+
+impl From<RuleConfidence> for Confidence {
+    fn from(confidence: RuleConfidence) -> Confidence {
+        match confidence {
+            RuleConfidence::High => Confidence::High,
+            RuleConfidence::Medium => Confidence::Medium,
+        }
+    }
 }
 
 impl fmt::Display for Confidence {
@@ -100,7 +127,12 @@ impl Detection {
 
     /// What was found.
     pub fn kind(&self) -> DetectionKind {
-        self.kind
+        self.kind.clone()
+    }
+
+    /// The user's rule that found it, if one did ([`DetectionKind::Rule`]).
+    pub fn rule(&self) -> Option<&Rule> {
+        self.kind.rule()
     }
 
     /// The key format, if the detection is a key of a known format.
