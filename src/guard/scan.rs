@@ -162,6 +162,61 @@ impl Engine {
         }
     }
 
+    /// Like [`scan`](Engine::scan), for a stream's piece `text[from..]`: the same hits and the
+    /// same state after it, but a long piece is searched with the sieve between its first and
+    /// its last separator. After a separator the scan of every byte is in its start state with
+    /// no candidate open (nothing crosses one), so the stretch between the two is searched as a
+    /// text of its own, and the scan resumes after the last one from the start state.
+    pub(crate) fn scan_piece(
+        &self,
+        state: &mut ScanState,
+        text: &[u8],
+        base: usize,
+        from: usize,
+        hits: &mut Vec<Hit>,
+    ) {
+        let Some(sieve) = &self.sieve else {
+            return self.scan(state, text, base, from, hits);
+        };
+        if text.len() - from < Self::SIEVED_PIECE {
+            return self.scan(state, text, base, from, hits);
+        }
+        let first = text[from..]
+            .iter()
+            .position(|&b| sieve.is_separator(b))
+            .map(|k| from + k);
+        let last = text[from..]
+            .iter()
+            .rposition(|&b| sieve.is_separator(b))
+            .map(|k| from + k);
+        let (Some(first), Some(last)) = (first, last) else {
+            return self.scan(state, text, base, from, hits);
+        };
+        if last - first < Self::SIEVED_PIECE {
+            return self.scan(state, text, base, from, hits);
+        }
+        self.scan(state, &text[..=first], base, from, hits);
+        debug_assert!(state.open.is_empty());
+        let found = hits.len();
+        self.find_all(&text[first + 1..=last], hits);
+        for hit in &mut hits[found..] {
+            let shift = base + first + 1;
+            hit.range = hit.range.start + shift..hit.range.end + shift;
+        }
+        // The state of the scan of every byte right after a separator.
+        let after = base + last + 1;
+        state.sid = self.patterns.automaton.start();
+        state.pos = after;
+        state.last_start = after;
+        state.gap = after;
+        state.start_gap = after;
+        state.changed = true;
+        self.scan(state, text, base, last + 1, hits);
+    }
+
+    /// Pieces at least this long are worth the sieve in [`scan_piece`](Engine::scan_piece).
+    pub(crate) const SIEVED_PIECE: usize = 256;
+
     /// Every hit in the whole `text`, by stepping the automaton through every byte: what
     /// [`find_all`](Engine::find_all) must equal, and its fallback without a sieve.
     pub(crate) fn find_all_by_scan(&self, text: &[u8], hits: &mut Vec<Hit>) {
@@ -722,6 +777,43 @@ mod tests {
             let text = format!("{}{}", "x".repeat(shift), render(&parts, &secrets, encodings));
             let (sieved, scanned) = both(engine, &text);
             prop_assert_eq!(sieved, scanned);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// A stream's pieces, long ones searched with the sieve between their first and last
+        /// separator, give the hits of the scan of every byte over the whole text: forms
+        /// planted across piece boundaries and next to the separators the pieces are cut at.
+        #[test]
+        fn pieces_searched_with_the_sieve_find_what_the_full_scan_finds(
+            secrets in proptest::collection::vec(secret(), 1..4),
+            parts in proptest::collection::vec(part(), 20..80),
+            cuts in proptest::collection::vec(0..4000usize, 0..6),
+            fragment_len in prop_oneof![Just(16usize), 6..24usize],
+        ) {
+            let redactor = builder(&secrets, fragment_len, Encodings::ALL).build().unwrap();
+            let engine = redactor.engine().unwrap();
+            let text = render(&parts, &secrets, Encodings::ALL);
+            let mut cuts: Vec<usize> = cuts
+                .into_iter()
+                .map(|c| c.min(text.len()))
+                .chain([text.len()])
+                .collect();
+            cuts.sort_unstable();
+            let mut state = engine.start();
+            let mut pieces = Vec::new();
+            let mut from = 0;
+            for cut in cuts {
+                engine.scan_piece(&mut state, &text.as_bytes()[..cut], 0, from, &mut pieces);
+                from = cut;
+            }
+            engine.finish(&mut state, text.as_bytes(), 0, &mut pieces);
+            let key = |h: &Hit| (h.range.start, h.range.end, h.secret, h.encoding);
+            pieces.sort_by_key(key);
+            let (_, scanned) = both(engine, &text);
+            prop_assert_eq!(pieces, scanned);
         }
     }
 

@@ -105,6 +105,13 @@ impl Sieve {
         Some(sieve)
     }
 
+    /// Whether `byte` occurs in no pattern and no secret: no hit crosses it, and after it the
+    /// exact matcher is back in its start state with no fragment candidate open.
+    #[inline]
+    pub(crate) fn is_separator(&self, byte: u8) -> bool {
+        self.separator[usize::from(byte)]
+    }
+
     /// The bytes of the table, for reports of memory use.
     pub(crate) fn table_bytes(&self) -> usize {
         self.table.len() * 8

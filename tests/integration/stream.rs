@@ -105,6 +105,31 @@ fn build(secrets: &[String], fragment_len: usize) -> Redactor {
 }
 
 proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Issue 15: pieces of hundreds of bytes or more (a log piped through `keyward redact`) are
+    /// searched with the sieve between their first and last separator; the output is still the
+    /// one-shot output, with secrets planted across the pieces' edges.
+    #[test]
+    fn long_pieces_give_the_one_shot_result(
+        secrets in secrets_strategy(),
+        pieces in proptest::collection::vec(piece(), 40..160),
+        cuts in proptest::collection::vec(0..3000usize, 0..5),
+        fragment_len in 6..20usize,
+        detection in any::<bool>(),
+    ) {
+        let redactor = builder(&secrets, fragment_len)
+            .with_unknown_detection(detection)
+            .build()
+            .unwrap();
+        let text = render(&pieces, &secrets);
+        let whole = redactor.redact(&text).into_owned();
+        prop_assert_eq!(&stream_with_cuts(&redactor, &text, &cuts), &whole);
+        prop_assert_eq!(&stream_with_cuts(&redactor, &text, &[]), &whole);
+    }
+}
+
+proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
