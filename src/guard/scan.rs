@@ -539,35 +539,34 @@ fn sieve_for(
     secret_byte: &[bool; 256],
     fragment_len: usize,
 ) -> Option<Sieve> {
-    let mut forms: Vec<&[u8]> = Vec::new();
+    let mut forms: Vec<(&[u8], usize, usize)> = Vec::new();
     let mut shortest = usize::MAX;
-    let mut reach = 0;
     let mut fragmented = vec![false; secrets.len()];
     for (pattern, origin) in patterns {
         match *origin {
             Origin::Whole { .. } => {
-                forms.push(pattern);
+                forms.push((pattern, 0, pattern.len()));
                 shortest = shortest.min(pattern.len());
-                reach = reach.max(pattern.len());
             }
             Origin::Gram { secret, .. } => fragmented[secret as usize] = true,
         }
     }
     let mut in_some_form = *secret_byte;
-    for form in &forms {
+    for (form, _, _) in &forms {
         for &b in *form {
             in_some_form[usize::from(b)] = true;
         }
     }
     for (secret, fragmented) in secrets.iter().zip(fragmented) {
         if fragmented {
+            // A fragment (or a candidate that hides a later k-gram) lies inside the secret,
+            // and may extend left over the public prefix.
             let value = secret.value.expose_secret().as_bytes();
-            forms.push(&value[secret.body_start..]);
+            forms.push((&value[secret.body_start..], secret.body_start, value.len()));
             shortest = shortest.min(fragment_len);
-            reach = reach.max(value.len());
         }
     }
-    Sieve::new(&forms, shortest, reach, &in_some_form)
+    Sieve::new(&forms, shortest, &in_some_form)
 }
 
 /// [`Engine::scan_quiet`] for one automaton type.

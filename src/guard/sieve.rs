@@ -6,15 +6,14 @@
 //! byte, with `stride = m - q + 1`: any stretch of `m` bytes contains one such q-gram whole.
 //! A small table (a blocked Bloom filter) holds every q-gram of every pattern and of every
 //! secret's body, so a q-gram of ordinary text is rejected with one load from a table that
-//! stays in cache, and only the bytes around a q-gram that passes (a *window*) go to the exact
-//! matcher ([`Engine`](super::scan::Engine)).
+//! stays in cache. A q-gram that passes is looked up in an exact table, which also says how far
+//! a hit containing it can reach to either side (the most of any form it occurs in); only the
+//! bytes of that *window* go to the exact matcher ([`Engine`](super::scan::Engine)).
 //!
-//! A window holds every text a hit could cover that contains its q-gram: at most the longest
-//! form to either side, and never across a *separator*, a byte that occurs in no pattern and no
-//! secret (a space, a quote, a newline in most texts), so in ordinary text a window is a word.
-//!
-//! The filter has false positives (a window scanned for nothing), never false negatives: a
-//! q-gram of a secret is always in the table.
+//! A window holds every text a hit could cover that contains its q-gram, and never crosses a
+//! *separator*, a byte that occurs in no pattern and no secret (a space, a quote, a newline in
+//! most texts): in ordinary text a window is at most a word, and the near miss `sk-proj-...`
+//! costs a scan of one key's length after it, not of the longest encoding on both sides.
 
 use std::fmt;
 use std::ops::Range;
@@ -44,8 +43,12 @@ pub(crate) struct Sieve {
     shift: u32,
     /// Bytes in no pattern and no secret: no hit crosses one.
     separator: [bool; 256],
-    /// The longest text one hit can cover, in bytes.
-    reach: usize,
+    /// Every q-gram (open addressing, indexed by the top bits of the same hash), with how far
+    /// a hit that contains it may start before it and end after its start: `(0, 0)` is empty.
+    grams: Vec<u64>,
+    extents: Vec<(u32, u32)>,
+    /// `64 - log2(grams.len())`.
+    gram_shift: u32,
 }
 
 impl fmt::Debug for Sieve {
@@ -53,20 +56,22 @@ impl fmt::Debug for Sieve {
         f.debug_struct("Sieve")
             .field("q", &self.q)
             .field("stride", &self.stride)
-            .field("table_bytes", &(self.table.len() * 8))
+            .field("table_bytes", &self.table_bytes())
             .finish_non_exhaustive()
     }
 }
 
 impl Sieve {
-    /// A sieve for the hits of `forms` (every whole pattern and every secret body that may leak
-    /// in fragments), where any hit covers at least `shortest` bytes of one form and at most
-    /// `reach` bytes of text, and `in_some_form[b]` says whether byte `b` occurs in a pattern or
-    /// a secret. `None` when the forms are too short for sampling to pay.
+    /// A sieve for the hits of `forms`, where any hit covers at least `shortest` bytes of one
+    /// form, and `in_some_form[b]` says whether byte `b` occurs in a pattern or a secret. Each
+    /// form is `(bytes, offset, frame)`: a hit containing a q-gram at `i` in `bytes` starts at
+    /// most `offset + i` bytes before it and ends at most `frame` bytes after that start (a
+    /// whole pattern: offset 0, its length; a secret's body: the public prefix's length and the
+    /// secret's, as a fragment may extend over the prefix). `None` when the forms are too short
+    /// for sampling to pay.
     pub(crate) fn new(
-        forms: &[&[u8]],
+        forms: &[(&[u8], usize, usize)],
         shortest: usize,
-        reach: usize,
         in_some_form: &[bool; 256],
     ) -> Option<Sieve> {
         // A third of the shortest form balances the stride against the table's selectivity: 5
@@ -83,10 +88,14 @@ impl Sieve {
         } else {
             (1u64 << (8 * q)) - 1
         };
-        let grams: usize = forms.iter().map(|f| f.len().saturating_sub(q - 1)).sum();
-        let words = (grams / GRAMS_PER_WORD)
+        let count: usize = forms
+            .iter()
+            .map(|(f, _, _)| f.len().saturating_sub(q - 1))
+            .sum();
+        let words = (count / GRAMS_PER_WORD)
             .next_power_of_two()
             .clamp(64, MAX_WORDS);
+        let slots = (2 * count).next_power_of_two().max(64);
         let mut sieve = Sieve {
             q,
             stride,
@@ -94,15 +103,56 @@ impl Sieve {
             table: vec![0; words],
             shift: 64 - words.trailing_zeros(),
             separator: in_some_form.map(|yes| !yes),
-            reach,
+            grams: vec![0; slots],
+            extents: vec![(0, 0); slots],
+            gram_shift: 64 - slots.trailing_zeros(),
         };
-        for form in forms {
-            for gram in form.windows(q) {
-                let (word, bits) = sieve.slot(load(gram));
+        for &(form, offset, frame) in forms {
+            for (i, gram) in form.windows(q).enumerate() {
+                let gram = load(gram);
+                let (word, bits) = sieve.slot(gram);
                 sieve.table[word] |= bits;
+                let before = u32::try_from(offset + i).unwrap_or(u32::MAX);
+                let after = u32::try_from(frame - offset - i).unwrap_or(u32::MAX);
+                sieve.insert(gram, before, after);
             }
         }
         Some(sieve)
+    }
+
+    /// Adds `gram` to the exact table, or widens its extent.
+    fn insert(&mut self, gram: u64, before: u32, after: u32) {
+        let mask = self.grams.len() - 1;
+        let mut at = (gram.wrapping_mul(HASH) >> self.gram_shift) as usize;
+        loop {
+            let extent = &mut self.extents[at];
+            if *extent == (0, 0) {
+                self.grams[at] = gram;
+                *extent = (before, after);
+                return;
+            }
+            if self.grams[at] == gram {
+                *extent = (extent.0.max(before), extent.1.max(after));
+                return;
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    /// How far a hit containing `gram` may reach before it and after its start, if any can.
+    fn extent(&self, gram: u64) -> Option<(usize, usize)> {
+        let mask = self.grams.len() - 1;
+        let mut at = (gram.wrapping_mul(HASH) >> self.gram_shift) as usize;
+        loop {
+            let (before, after) = self.extents[at];
+            if (before, after) == (0, 0) {
+                return None;
+            }
+            if self.grams[at] == gram {
+                return Some((before as usize, after as usize));
+            }
+            at = (at + 1) & mask;
+        }
     }
 
     /// Whether `byte` occurs in no pattern and no secret: no hit crosses it, and after it the
@@ -112,9 +162,9 @@ impl Sieve {
         self.separator[usize::from(byte)]
     }
 
-    /// The bytes of the table, for reports of memory use.
+    /// The bytes of the tables, for reports of memory use.
     pub(crate) fn table_bytes(&self) -> usize {
-        self.table.len() * 8
+        self.table.len() * 8 + self.grams.len() * (8 + 8)
     }
 
     /// The word of the table and the two bits of it that stand for `gram`.
@@ -155,20 +205,20 @@ impl Sieve {
         }
     }
 
-    /// The window around the q-gram at `p`, unless the q-gram holds a separator.
+    /// The window around the q-gram at `p`, if it is a q-gram of some form.
     #[cold]
     #[inline(never)]
     fn window(&self, text: &[u8], p: usize, window: &mut impl FnMut(Range<usize>)) {
         let end = p + self.q;
-        if text[p..end].iter().any(|&b| self.separator[usize::from(b)]) {
+        let Some((before, after)) = self.extent(load(&text[p..end])) else {
             return;
-        }
-        let lowest = end.saturating_sub(self.reach);
+        };
+        let lowest = p.saturating_sub(before);
         let mut from = p;
         while from > lowest && !self.separator[usize::from(text[from - 1])] {
             from -= 1;
         }
-        let highest = (p + self.reach).min(text.len());
+        let highest = (p + after).min(text.len());
         let mut to = end;
         while to < highest && !self.separator[usize::from(text[to])] {
             to += 1;
@@ -179,8 +229,9 @@ impl Sieve {
 
 impl Drop for Sieve {
     fn drop(&mut self) {
-        // Hashes of the secrets' q-grams: little, but not nothing.
+        // The q-grams of the secrets, and hashes of them.
         self.table.zeroize();
+        self.grams.zeroize();
     }
 }
 
@@ -197,14 +248,15 @@ fn load(bytes: &[u8]) -> u64 {
 mod tests {
     use super::*;
 
-    fn sieve(forms: &[&[u8]], shortest: usize, reach: usize) -> Sieve {
+    fn sieve(forms: &[&[u8]], shortest: usize) -> Sieve {
         let mut in_form = [false; 256];
         for form in forms {
             for &b in *form {
                 in_form[usize::from(b)] = true;
             }
         }
-        Sieve::new(forms, shortest, reach, &in_form).unwrap()
+        let framed: Vec<(&[u8], usize, usize)> = forms.iter().map(|f| (*f, 0, f.len())).collect();
+        Sieve::new(&framed, shortest, &in_form).unwrap()
     }
 
     #[test]
@@ -224,7 +276,7 @@ mod tests {
     #[test]
     fn every_placement_of_a_form_is_inside_a_window() {
         let form = b"Qx7mWv2kQp9zRt4LmN8b";
-        let s = sieve(&[form], 16, 24);
+        let s = sieve(&[form], 16);
         for before in 0..30 {
             for after in 0..30 {
                 let text = format!(
@@ -246,10 +298,17 @@ mod tests {
     #[test]
     fn ordinary_text_passes_rarely() {
         let form = b"Qx7mWv2kQp9zRt4LmN8bAb3dEf6hIj9l";
-        let s = sieve(&[form], 16, 40);
+        let s = sieve(&[form], 16);
         let text = "the model returned a response with several tool calls and then ".repeat(1000);
         let mut windows = 0;
         s.windows(text.as_bytes(), |_| windows += 1);
-        assert!(windows < 20, "{windows} windows");
+        assert_eq!(windows, 0);
+        // the form's own q-grams pass, with the window of the form around them
+        let text = format!("a {} b", std::str::from_utf8(form).unwrap());
+        s.windows(text.as_bytes(), |w| {
+            windows += 1;
+            assert_eq!(w, 2..2 + form.len());
+        });
+        assert!(windows > 0);
     }
 }
