@@ -117,8 +117,10 @@ struct Inner {
 /// Finds registered secrets in text, as written, encoded or in fragments, and replaces them.
 ///
 /// A `Redactor` is immutable, `Send + Sync`, and cheap to clone (the compiled matcher is shared).
-/// One Aho-Corasick automaton holds every pattern of every secret, so the cost of a search hardly
-/// depends on how many secrets are registered.
+/// One Aho-Corasick automaton holds every pattern of every secret, and in front of it a sieve
+/// samples the text's q-grams and looks them up in a table of the secrets' q-grams, so ordinary
+/// text is skipped at close to memory speed and the cost of a search hardly depends on how many
+/// secrets are registered (figures in `docs/benchmarks.md`).
 ///
 /// What it finds, for each secret of at least 8 characters:
 /// - the secret as written;

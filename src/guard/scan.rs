@@ -210,8 +210,10 @@ impl Engine {
         state.last_start = after;
         state.gap = after;
         state.start_gap = after;
-        state.changed = true;
         self.scan(state, text, base, last + 1, hits);
+        // The start state was reached after `last`: what is pending has moved, whatever the
+        // scan of the tail says.
+        state.changed = true;
     }
 
     /// Pieces at least this long are worth the sieve in [`scan_piece`](Engine::scan_piece).

@@ -20,7 +20,9 @@ use crate::error::{Error, ErrorKind, Result, quote_name};
 /// concatenated output equals [`Redactor::redact`] of the whole text.
 ///
 /// The automaton state is kept between pieces, so held-back text is not scanned again however
-/// small the pieces are (a piece in which something matches is scanned twice).
+/// small the pieces are (a piece in which something matches is scanned twice). Pieces of a few
+/// hundred bytes or more (a log read in chunks) are searched with the same sieve as
+/// [`Redactor::redact`], between their first and last separator.
 ///
 /// With [`with_unknown_detection`](super::RedactorBuilder::with_unknown_detection) on, the stream
 /// emits whole lines only: the detector runs on each line once its `\n` arrives, so the current
