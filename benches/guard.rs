@@ -19,6 +19,8 @@ const CORPUS_BYTES: usize = 64 << 20;
 const PLANT_EVERY: usize = 256 << 10;
 /// The naive loop is measured on a slice: it is linear in the text and far too slow for 64 MiB.
 const NAIVE_BYTES: usize = 4 << 20;
+/// The text of near misses, and the slice of the corpus it is compared with.
+const ADVERSARIAL_BYTES: usize = 16 << 20;
 
 /// splitmix64: a tiny deterministic generator, good enough for generating text.
 struct Rng(u64);
@@ -242,6 +244,70 @@ fn naive_patterns(secrets: &[SecretString]) -> Vec<(String, String)> {
     out
 }
 
+/// Text full of near misses for `secrets` (fixed seed): key prefixes followed by other
+/// characters, `sk-proj-` with random bodies, base64 of other data, and long runs of key
+/// characters without a separator. Nothing in it is a registered key or a fragment of one.
+fn adversarial(secrets: &[SecretString], bytes: usize) -> String {
+    let mut rng = Rng(99);
+    let alnum = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut text = String::with_capacity(bytes + 4096);
+    while text.len() < bytes {
+        match rng.below(4) {
+            0 => {
+                // the first 8 to 15 characters of a key, then other ones
+                let key = secrets[rng.below(secrets.len())].expose_secret();
+                text.push_str(&key[..8 + rng.below(8)]);
+                for _ in 0..32 {
+                    text.push(char::from(alnum[rng.below(62)]));
+                }
+                text.push(' ');
+            }
+            1 => {
+                let data: Vec<u8> = (0..120).map(|_| rng.next() as u8).collect();
+                text.push_str(&base64(&data));
+                text.push('\n');
+            }
+            2 => {
+                text.push_str("sk-proj-");
+                for _ in 0..40 {
+                    text.push(char::from(alnum[rng.below(62)]));
+                }
+                text.push(',');
+            }
+            _ => {
+                for _ in 0..400 {
+                    text.push(char::from(alnum[rng.below(62)]));
+                }
+            }
+        }
+    }
+    text
+}
+
+/// A JSON tool result of 4 KiB (a directory listing and some prose), with no key in it.
+fn tool_result() -> String {
+    let mut rng = Rng(5);
+    let mut text = String::from("{\"status\":\"ok\",\"files\":[");
+    while text.len() < 3000 {
+        text.push_str(&format!(
+            "{{\"name\":\"src/{}_{}.rs\",\"size\":{},\"modified\":\"2026-12-0{}T10:{:02}:00Z\"}},",
+            WORDS[rng.below(WORDS.len())],
+            WORDS[rng.below(WORDS.len())],
+            rng.below(100_000),
+            1 + rng.below(9),
+            rng.below(60)
+        ));
+    }
+    text.push_str("],\"summary\":\"");
+    while text.len() < 4096 - 3 {
+        text.push_str(WORDS[rng.below(WORDS.len())]);
+        text.push(' ');
+    }
+    text.truncate(4096 - 2);
+    text.push_str("\"}");
+    text
+}
+
 /// `text` in pieces of `size` bytes (the corpus is ASCII, so these are whole characters).
 fn pieces(text: &str, size: usize) -> impl Iterator<Item = &str> {
     (0..text.len())
@@ -264,7 +330,11 @@ fn guard(c: &mut Criterion) {
             // every planted key is found (the fragments and base64 ones included)
             assert_eq!(r.find(&text).len(), plants, "with {n} secrets");
         }
-        eprintln!("redactor with {n} secrets built in {build:?}");
+        eprintln!(
+            "redactor with {n} secrets built in {build:?}, {} bytes of matcher ({} per key)",
+            r.memory_usage(),
+            r.memory_usage() / n
+        );
         group.bench_with_input(BenchmarkId::new("redact", n), &text, |b, text| {
             b.iter(|| r.redact(black_box(text)).len())
         });
@@ -309,6 +379,30 @@ fn guard(c: &mut Criterion) {
         },
     );
 
+    // Near misses only: as fast as ordinary text is the goal, 5 times slower the limit.
+    let hard = adversarial(&all[..100], ADVERSARIAL_BYTES);
+    assert!(r.find(&hard).is_empty());
+    group.throughput(Throughput::Bytes(hard.len() as u64));
+    group.bench_with_input(BenchmarkId::new("adversarial", 100), &hard, |b, t| {
+        b.iter(|| r.redact(black_box(t)).len())
+    });
+    group.bench_with_input(
+        BenchmarkId::new("redact_16MiB", 100),
+        &text[..ADVERSARIAL_BYTES],
+        |b, t| b.iter(|| r.redact(black_box(t)).len()),
+    );
+
+    // What one call of `redact` costs on a typical tool result, with 100 and 1000 keys.
+    let result = tool_result();
+    assert_eq!(result.len(), 4096);
+    group.throughput(Throughput::Bytes(result.len() as u64));
+    let r1000 = redactor(&all);
+    for (n, r) in [(100, &r), (1000, &r1000)] {
+        group.bench_with_input(BenchmarkId::new("tool_result_4KiB", n), &result, |b, t| {
+            b.iter(|| r.redact(black_box(t)).len())
+        });
+    }
+
     let slice = &text[..NAIVE_BYTES];
     group.throughput(Throughput::Bytes(slice.len() as u64));
     let encoded = naive_patterns(&all[..100]);
@@ -339,6 +433,11 @@ fn shared(c: &mut Criterion) {
         })
     });
     group.bench_function("build_once/1000", |b| b.iter(|| redactor(&all).len()));
+    for n in [1, 100] {
+        group.bench_function(format!("build_once/{n}"), |b| {
+            b.iter(|| redactor(&all[..n]).len())
+        });
+    }
     group.finish();
 }
 

@@ -44,6 +44,7 @@ mod redactor;
 mod region;
 mod scan;
 mod shared;
+mod sieve;
 mod stream;
 #[cfg(feature = "tracing")]
 mod tracing;

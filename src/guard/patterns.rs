@@ -114,6 +114,17 @@ impl Patterns {
         })
     }
 
+    /// The heap memory of the automaton and the table of origins, in bytes.
+    pub(crate) fn memory_usage(&self) -> usize {
+        let automaton = match &self.automaton {
+            Dfa::Dense(a) => a.memory_usage(),
+            Dfa::Contiguous(a) => a.memory_usage(),
+        };
+        automaton
+            + self.origins.len() * std::mem::size_of::<Origin>()
+            + self.starts.len() * std::mem::size_of::<u32>()
+    }
+
     /// The number of distinct patterns.
     pub(crate) fn len(&self) -> usize {
         self.starts.len() - 1

@@ -116,8 +116,10 @@ struct Inner {
 /// Finds registered secrets in text, as written, encoded or in fragments, and replaces them.
 ///
 /// A `Redactor` is immutable, `Send + Sync`, and cheap to clone (the compiled matcher is shared).
-/// One Aho-Corasick automaton holds every pattern of every secret, so the cost of a search hardly
-/// depends on how many secrets are registered.
+/// One Aho-Corasick automaton holds every pattern of every secret, and in front of it a sieve
+/// samples the text's q-grams and looks them up in a table of the secrets' q-grams, so ordinary
+/// text is skipped at close to memory speed and the cost of a search hardly depends on how many
+/// secrets are registered (figures in `docs/benchmarks.md`).
 ///
 /// What it finds, for each secret of at least 8 characters:
 /// - the secret as written;
@@ -217,6 +219,23 @@ impl Redactor {
         self.inner.entries.is_empty()
     }
 
+    /// The heap memory of the compiled matcher, in bytes: the automata that find the secrets
+    /// and their encodings, and the table that skips ordinary text. Grows about linearly with
+    /// the number of secrets (see `docs/benchmarks.md` for figures per key).
+    ///
+    /// ```
+    /// use keyward::{Redactor, SecretString};
+    ///
+    /// let key = SecretString::from(format!("sk-proj-{}", "Ab3dEf6h".repeat(5)));
+    /// let one = Redactor::builder().with_secret("K", &key).build()?;
+    /// assert!(one.memory_usage() > 0);
+    /// assert_eq!(Redactor::default().memory_usage(), 0);
+    /// # Ok::<(), keyward::Error>(())
+    /// ```
+    pub fn memory_usage(&self) -> usize {
+        self.inner.engine.as_ref().map_or(0, Engine::memory_usage)
+    }
+
     /// The labels of the registered secrets, in registration order.
     pub fn labels(&self) -> impl Iterator<Item = &str> {
         self.inner.entries.iter().map(|e| &*e.label)
@@ -248,9 +267,15 @@ impl Redactor {
     /// a key that is there whole) is left out.
     pub fn find(&self, text: &str) -> Vec<Finding> {
         let mut hits = self.hits(text);
-        hits.sort_by(|a, b| {
-            (a.range.start, std::cmp::Reverse(a.range.end))
-                .cmp(&(b.range.start, std::cmp::Reverse(b.range.end)))
+        // At the same range, whole hits before fragments, then by secret: the order whole hits
+        // are found in, and one that does not depend on the order fragment candidates close in.
+        hits.sort_by_key(|h| {
+            (
+                h.range.start,
+                std::cmp::Reverse(h.range.end),
+                h.encoding == Encoding::Fragment,
+                h.secret,
+            )
         });
         // Sorted by start, so a hit lies inside an earlier one of its secret exactly when it
         // ends before the furthest end seen for that secret.
@@ -408,9 +433,7 @@ impl Redactor {
     fn hits(&self, text: &str) -> Vec<Hit> {
         let mut hits = Vec::new();
         if let Some(engine) = &self.inner.engine {
-            let mut state = engine.start();
-            engine.scan(&mut state, text.as_bytes(), 0, 0, &mut hits);
-            engine.finish(&mut state, text.as_bytes(), 0, &mut hits);
+            engine.find_all(text.as_bytes(), &mut hits);
             if let Some(wrapped) = engine.wrapped() {
                 wrapped.feed(&mut wrapped.start(), text.as_bytes(), 0, 0, &mut hits);
             }

@@ -13,6 +13,7 @@ use zeroize::Zeroize;
 use super::encode::Encoding;
 use super::hit::{Hit, Origin};
 use super::patterns::{Dfa, Patterns};
+use super::sieve::Sieve;
 use super::wrapped::Wrapped;
 use crate::error::Result;
 use crate::secret::SecretString;
@@ -29,6 +30,9 @@ pub(crate) struct Engine {
     patterns: Patterns,
     /// The search for base64 and hex broken onto lines; `None` without those encodings.
     wrapped: Option<Wrapped>,
+    /// Skips the text no hit can be in, for [`find_all`](Engine::find_all); `None` when the
+    /// patterns are too short for it.
+    sieve: Option<Sieve>,
     /// The k of the k-grams, 0 when fragments are off.
     gram_len: usize,
     /// Minimum counted characters of a fragment.
@@ -61,20 +65,22 @@ impl Engine {
     ) -> Result<Engine> {
         let compiled = Patterns::new(&mut patterns)?;
         let wrapped = Wrapped::new(&patterns)?;
-        // The patterns are the secrets and their encodings: wipe them rather than free them.
-        for (pattern, _) in &mut patterns {
-            pattern.zeroize();
-        }
         let mut secret_byte = [false; 256];
         for secret in &secrets {
             for &b in secret.value.expose_secret().as_bytes() {
                 secret_byte[usize::from(b)] = true;
             }
         }
+        let sieve = sieve_for(&patterns, &secrets, &secret_byte, fragment_len);
+        // The patterns are the secrets and their encodings: wipe them rather than free them.
+        for (pattern, _) in &mut patterns {
+            pattern.zeroize();
+        }
         let max_pattern_len = compiled.max_len;
         Ok(Engine {
             patterns: compiled,
             wrapped,
+            sieve,
             gram_len,
             fragment_len,
             secret_byte,
@@ -110,6 +116,134 @@ impl Engine {
             open: Vec::new(),
             changed: true,
         }
+    }
+
+    /// Every hit in the whole `text`, as [`find_all_by_scan`](Engine::find_all_by_scan) finds
+    /// them (the same hits in the same order): the sieve picks the windows that may hold one,
+    /// overlapping windows become one run, and each run is scanned from the start state, then
+    /// on while a fragment candidate is open.
+    ///
+    /// Why a run scanned on its own finds what the scan of the whole text finds: every hit,
+    /// and every fragment candidate that can hide a later k-gram of its secret (it covers two
+    /// k-grams, at least the fragment length), contains a sampled q-gram and so lies inside
+    /// one window, hence inside one run; what the scan of the whole text carries into a run
+    /// from before it is then only the automaton's state, which reports nothing that starts
+    /// before the run, and candidates too short to find or hide anything.
+    pub(crate) fn find_all(&self, text: &[u8], hits: &mut Vec<Hit>) {
+        let Some(sieve) = &self.sieve else {
+            self.find_all_by_scan(text, hits);
+            return;
+        };
+        let mut run: Option<Run> = None;
+        sieve.windows(text, |window| {
+            if let Some(current) = &mut run {
+                if window.start < current.end {
+                    current.end = current.end.max(window.end);
+                    return;
+                }
+                self.scan_run(current, text, hits);
+                // Open candidates may have carried the run into this window.
+                if window.start < current.end {
+                    current.end = current.end.max(window.end);
+                    return;
+                }
+            }
+            run = Some(Run {
+                scanned: window.start,
+                end: window.end,
+                state: self.start(),
+            });
+        });
+        if let Some(mut current) = run {
+            self.scan_run(&mut current, text, hits);
+            if current.scanned == text.len() {
+                self.finish(&mut current.state, text, 0, hits);
+            }
+        }
+    }
+
+    /// Like [`scan`](Engine::scan), for a stream's piece `text[from..]`: the same hits and the
+    /// same state after it, but a long piece is searched with the sieve between its first and
+    /// its last separator. After a separator the scan of every byte is in its start state with
+    /// no candidate open (nothing crosses one), so the stretch between the two is searched as a
+    /// text of its own, and the scan resumes after the last one from the start state.
+    pub(crate) fn scan_piece(
+        &self,
+        state: &mut ScanState,
+        text: &[u8],
+        base: usize,
+        from: usize,
+        hits: &mut Vec<Hit>,
+    ) {
+        let Some(sieve) = &self.sieve else {
+            return self.scan(state, text, base, from, hits);
+        };
+        if text.len() - from < Self::SIEVED_PIECE {
+            return self.scan(state, text, base, from, hits);
+        }
+        let first = text[from..]
+            .iter()
+            .position(|&b| sieve.is_separator(b))
+            .map(|k| from + k);
+        let last = text[from..]
+            .iter()
+            .rposition(|&b| sieve.is_separator(b))
+            .map(|k| from + k);
+        let (Some(first), Some(last)) = (first, last) else {
+            return self.scan(state, text, base, from, hits);
+        };
+        if last - first < Self::SIEVED_PIECE {
+            return self.scan(state, text, base, from, hits);
+        }
+        self.scan(state, &text[..=first], base, from, hits);
+        debug_assert!(state.open.is_empty());
+        let found = hits.len();
+        self.find_all(&text[first + 1..=last], hits);
+        for hit in &mut hits[found..] {
+            let shift = base + first + 1;
+            hit.range = hit.range.start + shift..hit.range.end + shift;
+        }
+        // The state of the scan of every byte right after a separator.
+        let after = base + last + 1;
+        state.sid = self.patterns.automaton.start();
+        state.pos = after;
+        state.last_start = after;
+        state.gap = after;
+        state.start_gap = after;
+        self.scan(state, text, base, last + 1, hits);
+        // The start state was reached after `last`: what is pending has moved, whatever the
+        // scan of the tail says.
+        state.changed = true;
+    }
+
+    /// Pieces at least this long are worth the sieve in [`scan_piece`](Engine::scan_piece).
+    pub(crate) const SIEVED_PIECE: usize = 256;
+
+    /// Every hit in the whole `text`, by stepping the automaton through every byte: what
+    /// [`find_all`](Engine::find_all) must equal, and its fallback without a sieve.
+    pub(crate) fn find_all_by_scan(&self, text: &[u8], hits: &mut Vec<Hit>) {
+        let mut state = self.start();
+        self.scan(&mut state, text, 0, 0, hits);
+        self.finish(&mut state, text, 0, hits);
+    }
+
+    /// Scans `run` up to its end, then on, a byte at a time, while a fragment candidate is
+    /// open (it may still grow into a hit).
+    fn scan_run(&self, run: &mut Run, text: &[u8], hits: &mut Vec<Hit>) {
+        self.scan(&mut run.state, &text[..run.end], 0, run.scanned, hits);
+        run.scanned = run.end;
+        while !run.state.open.is_empty() && run.end < text.len() {
+            run.end += 1;
+            self.scan(&mut run.state, &text[..run.end], 0, run.scanned, hits);
+            run.scanned = run.end;
+        }
+    }
+
+    /// The heap memory of the automata and the sieve, in bytes (not the secrets themselves).
+    pub(crate) fn memory_usage(&self) -> usize {
+        self.patterns.memory_usage()
+            + self.wrapped.as_ref().map_or(0, Wrapped::memory_usage)
+            + self.sieve.as_ref().map_or(0, Sieve::table_bytes)
     }
 
     /// Feeds `text[from..]` to the scan. `text[0]` is the byte at absolute offset `base`; bytes
@@ -388,6 +522,55 @@ impl Engine {
     }
 }
 
+/// A stretch of text [`Engine::find_all`] scans on its own: the union of overlapping windows.
+struct Run {
+    /// Scanned up to here (from the run's start).
+    scanned: usize,
+    /// Scanned at least up to here.
+    end: usize,
+    state: ScanState,
+}
+
+/// The sieve for `patterns` (whole ones and k-grams) of `secrets`, or `None` if their forms
+/// are too short for one: any hit covers at least the shortest whole pattern or, for a
+/// fragment, the fragment length of a secret's body (which is also the least a candidate that
+/// hides a later k-gram covers: two k-grams).
+fn sieve_for(
+    patterns: &[(Vec<u8>, Origin)],
+    secrets: &[SecretBytes],
+    secret_byte: &[bool; 256],
+    fragment_len: usize,
+) -> Option<Sieve> {
+    let mut forms: Vec<(&[u8], usize, usize)> = Vec::new();
+    let mut shortest = usize::MAX;
+    let mut fragmented = vec![false; secrets.len()];
+    for (pattern, origin) in patterns {
+        match *origin {
+            Origin::Whole { .. } => {
+                forms.push((pattern, 0, pattern.len()));
+                shortest = shortest.min(pattern.len());
+            }
+            Origin::Gram { secret, .. } => fragmented[secret as usize] = true,
+        }
+    }
+    let mut in_some_form = *secret_byte;
+    for (form, _, _) in &forms {
+        for &b in *form {
+            in_some_form[usize::from(b)] = true;
+        }
+    }
+    for (secret, fragmented) in secrets.iter().zip(fragmented) {
+        if fragmented {
+            // A fragment (or a candidate that hides a later k-gram) lies inside the secret,
+            // and may extend left over the public prefix.
+            let value = secret.value.expose_secret().as_bytes();
+            forms.push((&value[secret.body_start..], secret.body_start, value.len()));
+            shortest = shortest.min(fragment_len);
+        }
+    }
+    Sieve::new(&forms, shortest, &in_some_form)
+}
+
 /// [`Engine::scan_quiet`] for one automaton type.
 #[inline(always)]
 fn scan_quiet_with<A: Automaton>(
@@ -463,4 +646,201 @@ struct Open {
 
 fn is_continuation(b: u8) -> bool {
     b & 0xC0 == 0x80
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::guard::encode::{self, Encodings};
+    use crate::guard::{Redactor, RedactorBuilder};
+
+    /// The hits of the sieved search and of the plain scan of every byte, in one order.
+    fn both(engine: &Engine, text: &str) -> (Vec<Hit>, Vec<Hit>) {
+        let key = |h: &Hit| (h.range.start, h.range.end, h.secret, h.encoding);
+        let mut sieved = Vec::new();
+        engine.find_all(text.as_bytes(), &mut sieved);
+        let mut scanned = Vec::new();
+        engine.find_all_by_scan(text.as_bytes(), &mut scanned);
+        sieved.sort_by_key(key);
+        scanned.sort_by_key(key);
+        (sieved, scanned)
+    }
+
+    /// A secret: a public prefix or none, then a body of key characters, sometimes with
+    /// characters that percent and JSON escape, sometimes with non-ASCII ones.
+    fn secret() -> impl Strategy<Value = String> {
+        (
+            prop_oneof![Just(""), Just("sk-proj-"), Just("ghp_")],
+            prop_oneof![
+                4 => "[A-Za-z0-9]{8,48}",
+                1 => "[A-Za-z0-9/+ \"\\\\<&é-]{8,30}",
+                1 => "([a-z0-9]{1,5}|[日é€]){4,12}",
+            ],
+        )
+            .prop_map(|(prefix, body)| format!("{prefix}{body}"))
+            .prop_filter("8 characters at least", |s| s.chars().count() >= 8)
+    }
+
+    /// What goes into a text: filler or a form of one of the secrets.
+    #[derive(Debug, Clone)]
+    enum Part {
+        /// Prose, code or JSON.
+        Filler(String),
+        /// A run of key characters: the adversarial case, no separator for the sieve.
+        Run(String),
+        /// The `form`-th pattern of secret `secret` (every encoding, every alignment).
+        Form { secret: usize, form: usize },
+        /// Characters `from..to` of a secret, counted in chars.
+        Fragment {
+            secret: usize,
+            from: usize,
+            to: usize,
+        },
+        /// The first characters of a secret: a near miss.
+        Prefix { secret: usize, chars: usize },
+    }
+
+    fn part() -> impl Strategy<Value = Part> {
+        prop_oneof![
+            3 => "[a-z ,.:\"{}=\\n]{0,40}".prop_map(Part::Filler),
+            1 => "[A-Za-z0-9+/_-]{0,120}".prop_map(Part::Run),
+            2 => (0..4usize, any::<usize>()).prop_map(|(secret, form)| Part::Form { secret, form }),
+            2 => (0..4usize, 0..60usize, 0..60usize)
+                .prop_map(|(secret, from, to)| Part::Fragment { secret, from, to }),
+            1 => (0..4usize, 0..60usize).prop_map(|(secret, chars)| Part::Prefix { secret, chars }),
+        ]
+    }
+
+    fn render(parts: &[Part], secrets: &[String], encodings: Encodings) -> String {
+        let mut text = String::new();
+        for part in parts {
+            match part {
+                Part::Filler(s) | Part::Run(s) => text.push_str(s),
+                Part::Form { secret, form } => {
+                    let value = &secrets[secret % secrets.len()];
+                    let forms = encode::patterns(value, encodings);
+                    if let Some((pattern, _)) = forms.get(form % forms.len().max(1)) {
+                        text.push_str(std::str::from_utf8(pattern).unwrap());
+                    }
+                }
+                Part::Fragment { secret, from, to } => {
+                    let chars: Vec<char> = secrets[secret % secrets.len()].chars().collect();
+                    let (from, to) = (from % chars.len(), to % (chars.len() + 1));
+                    text.extend(&chars[from.min(to)..from.max(to)]);
+                }
+                Part::Prefix { secret, chars } => {
+                    text.extend(secrets[secret % secrets.len()].chars().take(*chars));
+                }
+            }
+        }
+        text
+    }
+
+    fn builder(secrets: &[String], fragment_len: usize, encodings: Encodings) -> RedactorBuilder {
+        let mut builder = Redactor::builder()
+            .with_min_len(8)
+            .with_fragment_len(fragment_len)
+            .with_encodings(encodings);
+        for (i, s) in secrets.iter().enumerate() {
+            builder = builder.with_secret(format!("S{i}"), &SecretString::from(s.as_str()));
+        }
+        builder
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// The sieved search finds exactly the hits of the scan of every byte, with secrets and
+        /// their forms planted anywhere: at every offset from the sampled positions, next to
+        /// separators or inside long runs of key characters, cut into fragments and prefixes.
+        #[test]
+        fn the_sieved_search_finds_what_the_full_scan_finds(
+            secrets in proptest::collection::vec(secret(), 1..4),
+            parts in proptest::collection::vec(part(), 0..12),
+            shift in 0..24usize,
+            fragment_len in prop_oneof![Just(16usize), 6..24usize],
+            encodings in prop_oneof![
+                4 => Just(Encodings::ALL),
+                1 => Just(Encodings::RAW),
+                1 => Just(Encodings::ALL.without(Encodings::RAW)),
+            ],
+            fragments in prop_oneof![4 => Just(true), 1 => Just(false)],
+        ) {
+            let redactor = builder(&secrets, fragment_len, encodings)
+                .with_fragments(fragments)
+                .build()
+                .unwrap();
+            let Some(engine) = redactor.engine() else { return Ok(()) };
+            // The shift moves every planted form across the sampled positions.
+            let text = format!("{}{}", "x".repeat(shift), render(&parts, &secrets, encodings));
+            let (sieved, scanned) = both(engine, &text);
+            prop_assert_eq!(sieved, scanned);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// A stream's pieces, long ones searched with the sieve between their first and last
+        /// separator, give the hits of the scan of every byte over the whole text: forms
+        /// planted across piece boundaries and next to the separators the pieces are cut at.
+        #[test]
+        fn pieces_searched_with_the_sieve_find_what_the_full_scan_finds(
+            secrets in proptest::collection::vec(secret(), 1..4),
+            parts in proptest::collection::vec(part(), 20..80),
+            cuts in proptest::collection::vec(0..4000usize, 0..6),
+            fragment_len in prop_oneof![Just(16usize), 6..24usize],
+        ) {
+            let redactor = builder(&secrets, fragment_len, Encodings::ALL).build().unwrap();
+            let engine = redactor.engine().unwrap();
+            let text = render(&parts, &secrets, Encodings::ALL);
+            let mut cuts: Vec<usize> = cuts
+                .into_iter()
+                .map(|c| c.min(text.len()))
+                .chain([text.len()])
+                .collect();
+            cuts.sort_unstable();
+            let mut state = engine.start();
+            let mut pieces = Vec::new();
+            let mut from = 0;
+            for cut in cuts {
+                engine.scan_piece(&mut state, &text.as_bytes()[..cut], 0, from, &mut pieces);
+                from = cut;
+            }
+            engine.finish(&mut state, text.as_bytes(), 0, &mut pieces);
+            let key = |h: &Hit| (h.range.start, h.range.end, h.secret, h.encoding);
+            pieces.sort_by_key(key);
+            let (_, scanned) = both(engine, &text);
+            prop_assert_eq!(pieces, scanned);
+        }
+    }
+
+    #[test]
+    fn a_key_at_every_offset_of_a_long_run_is_found_alike() {
+        let key = format!("sk-proj-{}", "Qx7mWv2kZp".repeat(4));
+        let redactor = builder(std::slice::from_ref(&key), 16, Encodings::ALL)
+            .build()
+            .unwrap();
+        let engine = redactor.engine().unwrap();
+        assert!(engine.sieve.is_some());
+        let forms = encode::patterns(&key, Encodings::ALL);
+        for (form, _) in &forms {
+            let form = std::str::from_utf8(form).unwrap();
+            for at in 0..40 {
+                // inside a run of key characters, then after a separator, then a fragment
+                for text in [
+                    format!("{}{form}{}", "a".repeat(at), "b".repeat(40 - at)),
+                    format!("{} {form} tail", "word ".repeat(at)),
+                    format!("{}{}", "Z".repeat(at), &key[8 + at / 4..8 + at / 4 + 18]),
+                ] {
+                    let (sieved, scanned) = both(engine, &text);
+                    assert!(!scanned.is_empty());
+                    assert_eq!(sieved, scanned, "{at}");
+                }
+            }
+        }
+    }
 }

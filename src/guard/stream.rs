@@ -8,7 +8,7 @@ use super::hit::Hit;
 use super::received::Received;
 use super::redactor::Redactor;
 use super::region::{Region, add_detected_region, add_region};
-use super::scan::ScanState;
+use super::scan::{Engine, ScanState};
 use super::wrapped::WrapState;
 use crate::error::{Error, ErrorKind, Result, quote_name};
 
@@ -20,7 +20,9 @@ use crate::error::{Error, ErrorKind, Result, quote_name};
 /// concatenated output equals [`Redactor::redact`] of the whole text.
 ///
 /// The automaton state is kept between pieces, so held-back text is not scanned again however
-/// small the pieces are (a piece in which something matches is scanned twice).
+/// small the pieces are (a piece in which something matches is scanned twice). Pieces of a few
+/// hundred bytes or more (a log read in chunks) are searched with the same sieve as
+/// [`Redactor::redact`], between their first and last separator.
 ///
 /// With [`with_unknown_detection`](super::RedactorBuilder::with_unknown_detection) on, the stream
 /// emits whole lines only: the detector runs on each line once its `\n` arrives, so the current
@@ -204,7 +206,11 @@ impl StreamRedactor {
             return;
         };
         let at = self.base + self.buffer.len();
-        if self.regions.is_empty() && engine.scan_quiet(state, piece.as_bytes(), at) {
+        // A long piece goes to the sieve (in `push_scanning`) rather than through the automaton.
+        if self.regions.is_empty()
+            && piece.len() < Engine::SIEVED_PIECE
+            && engine.scan_quiet(state, piece.as_bytes(), at)
+        {
             // Nothing matched and nothing may grow: emit what the automaton has left behind,
             // without the bookkeeping of hits.
             self.buffer.push_str(piece);
@@ -299,7 +305,7 @@ impl StreamRedactor {
         let (Some(engine), Some(state)) = (self.redactor.engine(), self.state.as_mut()) else {
             return Some(usize::MAX);
         };
-        engine.scan(
+        engine.scan_piece(
             state,
             self.buffer.as_bytes(),
             self.base,

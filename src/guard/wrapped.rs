@@ -93,6 +93,11 @@ impl Wrapped {
         }))
     }
 
+    /// The heap memory of its automaton, in bytes.
+    pub(crate) fn memory_usage(&self) -> usize {
+        self.patterns.memory_usage()
+    }
+
     /// A search positioned before the first byte of a text.
     pub(crate) fn start(&self) -> WrapState {
         WrapState {

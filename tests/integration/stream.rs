@@ -105,6 +105,31 @@ fn build(secrets: &[String], fragment_len: usize) -> Redactor {
 }
 
 proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Issue 15: pieces of hundreds of bytes or more (a log piped through `keyward redact`) are
+    /// searched with the sieve between their first and last separator; the output is still the
+    /// one-shot output, with secrets planted across the pieces' edges.
+    #[test]
+    fn long_pieces_give_the_one_shot_result(
+        secrets in secrets_strategy(),
+        pieces in proptest::collection::vec(piece(), 40..160),
+        cuts in proptest::collection::vec(0..3000usize, 0..5),
+        fragment_len in 6..20usize,
+        detection in any::<bool>(),
+    ) {
+        let redactor = builder(&secrets, fragment_len)
+            .with_unknown_detection(detection)
+            .build()
+            .unwrap();
+        let text = render(&pieces, &secrets);
+        let whole = redactor.redact(&text).into_owned();
+        prop_assert_eq!(&stream_with_cuts(&redactor, &text, &cuts), &whole);
+        prop_assert_eq!(&stream_with_cuts(&redactor, &text, &[]), &whole);
+    }
+}
+
+proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
@@ -520,4 +545,36 @@ proptest! {
             }
         }
     }
+}
+
+/// Issue 15: a log read in 64 KiB chunks (as `keyward redact` reads it) goes through the sieve;
+/// what the stream holds back stays bounded as it does for small pieces.
+#[test]
+fn long_pieces_of_code_are_not_held_back() {
+    let secrets: Vec<String> = (0..100)
+        .map(|i| format!("sk-proj-{}{i:03}", "Qx7mWv2kZp9LrT4b".repeat(2)))
+        .collect();
+    let redactor = build(&secrets, 16);
+    let lines = [
+        "fn main() {\n",
+        "    let value = compute(argument, other_value)\n",
+        "        .map(|x| x + 1)\n",
+        "    // a comment that ends in a word\n",
+        "    println!(\"{}\\n\", value);\n",
+        "}\n",
+    ];
+    let text: String = (0..40_000).map(|i| lines[i % lines.len()]).collect();
+    let mut stream = redactor.stream();
+    let mut out = String::new();
+    let mut max_held = 0;
+    for chunk in text.as_bytes().chunks(64 * 1024) {
+        stream.push_into(std::str::from_utf8(chunk).unwrap(), &mut out);
+        max_held = max_held.max(stream.held_back());
+    }
+    stream.finish_into(&mut out);
+    assert_eq!(out, text);
+    assert!(
+        max_held <= hold_back_bound(4 * 60),
+        "held back {max_held} bytes"
+    );
 }
