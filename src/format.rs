@@ -4,7 +4,7 @@
 //! and the shape of the whole key. Shapes follow what the issuers publish; they are deliberately
 //! a little loose on length, since issuers lengthen keys without notice.
 
-use std::sync::LazyLock;
+use std::sync::OnceLock;
 
 use regex::Regex;
 
@@ -142,21 +142,25 @@ impl KeyFormat {
 
     /// Whether the whole of `value` is a key of this format.
     pub fn matches(self, value: &str) -> bool {
-        static ANCHORED: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-            KeyFormat::ALL
-                .iter()
-                .map(|format| {
-                    #[allow(clippy::expect_used)] // the patterns are constants, checked by tests
-                    Regex::new(&format!("^(?:{})$", format.pattern())).expect("valid key pattern")
-                })
-                .collect()
-        });
-        ANCHORED[self.index()].is_match(value)
+        // Compiled on first use, one format at a time: most programs ask about a few.
+        static ANCHORED: [OnceLock<Regex>; KeyFormat::ALL.len()] =
+            [const { OnceLock::new() }; KeyFormat::ALL.len()];
+        ANCHORED[self.index()]
+            .get_or_init(|| {
+                #[allow(clippy::expect_used)] // the patterns are constants, checked by tests
+                Regex::new(&format!("^(?:{})$", self.pattern())).expect("valid key pattern")
+            })
+            .is_match(value)
     }
 
     /// The format of `value`, if the whole value is a key of a known format.
+    ///
+    /// Only formats one of whose keywords `value` holds are tried, as the detector finds a key
+    /// only where one of its keywords occurs.
     pub fn detect(value: &str) -> Option<KeyFormat> {
-        KeyFormat::ALL.iter().copied().find(|f| f.matches(value))
+        KeyFormat::ALL.iter().copied().find(|f| {
+            f.keywords().iter().any(|keyword| value.contains(keyword)) && f.matches(value)
+        })
     }
 
     /// The public prefix of `value` (`"sk-proj-"`, `"AKIA"`), if `value` is a key of a known

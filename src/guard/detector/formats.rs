@@ -2,7 +2,7 @@
 //! how to confirm a key there (each format's regular expression, anchored on a bounded window,
 //! with the boundary, placeholder and lock-file checks).
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use regex::Regex;
 
@@ -68,7 +68,7 @@ impl Detector {
                 continue;
             }
             let format = KeyFormat::ALL[index];
-            let scanner = &SCANNERS[index];
+            let scanner = scanner(index);
             if scanner.needs_boundaries && !boundary_before(text.as_bytes(), start) {
                 // Inside a longer word or a base64 blob: `task-...`, image data.
                 return None;
@@ -167,23 +167,27 @@ struct Scanner {
     needs_boundaries: bool,
 }
 
-static SCANNERS: LazyLock<Vec<Scanner>> = LazyLock::new(|| {
-    KeyFormat::ALL
-        .iter()
-        .map(|&format| {
-            let pem = format == KeyFormat::PemPrivateKey;
-            #[allow(clippy::expect_used)] // constant patterns, checked by format's tests
-            let regex = Regex::new(&format!(r"\A(?:{})", format.pattern()))
-                .expect("key format patterns compile");
-            Scanner {
-                regex,
-                // An 8192-bit RSA key is about 6.5 KB of PEM.
-                max_len: if pem { 16 * 1024 } else { 1024 },
-                needs_boundaries: !pem,
-            }
-        })
-        .collect()
-});
+/// Each format's scanner, compiled the first time one of its keywords occurs: a rule set of
+/// hundreds of regular expressions costs nothing, in time or memory, for the rules whose
+/// keywords a program's text never holds.
+static SCANNERS: [OnceLock<Scanner>; KeyFormat::ALL.len()] =
+    [const { OnceLock::new() }; KeyFormat::ALL.len()];
+
+fn scanner(index: usize) -> &'static Scanner {
+    SCANNERS[index].get_or_init(|| {
+        let format = KeyFormat::ALL[index];
+        let pem = format == KeyFormat::PemPrivateKey;
+        #[allow(clippy::expect_used)] // constant patterns, checked by format's tests
+        let regex = Regex::new(&format!(r"\A(?:{})", format.pattern()))
+            .expect("key format patterns compile");
+        Scanner {
+            regex,
+            // An 8192-bit RSA key is about 6.5 KB of PEM.
+            max_len: if pem { 16 * 1024 } else { 1024 },
+            needs_boundaries: !pem,
+        }
+    })
+}
 
 /// Whether a key may start at `start`: not inside a longer word, except after an escape such as
 /// the `\n` of a JSON string.
