@@ -978,3 +978,53 @@ fn redact_accepts_files_readable_by_others_when_asked() {
     assert!(out.starts_with("value [REDACTED:"), "{out}");
     assert!(!out.contains(&secret[8..20]), "{out}");
 }
+
+/// A fixture under `tests/` counts one level lower: the default leaves its medium finding out and
+/// fails the scan only on the real file; `--min-confidence low` shows both, each saying which
+/// rule matched and why, in text and JSON.
+#[test]
+fn scan_lowers_fixtures_and_says_which_rule_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = 0x3c6e_f372_fe94_f82b;
+    let value = generated(&mut state, 32, ALNUM);
+    let line = format!("MISTRAL_API_KEY={value}\n");
+    write(dir.path(), "tests/fixtures/agent.env", &line);
+    let path = dir.path().to_str().unwrap();
+
+    let default = keyward(&["scan", "--format", "json", path], "");
+    assert_eq!(default.status.code(), Some(0), "{}", stdout(&default));
+    assert!(findings(&default).is_empty());
+
+    write(dir.path(), "agent.env", &line);
+    let default = keyward(&["scan", path], "");
+    let text = stdout(&default);
+    assert_eq!(default.status.code(), Some(1), "{text}");
+    assert!(
+        text.starts_with("agent.env:1:1: Mistral API key (medium confidence)"),
+        "{text}"
+    );
+    assert!(text.contains("[rule `mistral`: a Mistral API key by a shape of medium confidence"));
+    assert!(!text.contains("tests/fixtures"), "{text}");
+    assert!(!text.contains(&value));
+
+    let low = keyward(
+        &["scan", "--format", "json", "--min-confidence", "low", path],
+        "",
+    );
+    let json: serde_json::Value = serde_json::from_slice(&low.stdout).unwrap();
+    let all = json["findings"].as_array().unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[1]["path"], "tests/fixtures/agent.env");
+    assert_eq!(all[1]["rule"], "mistral");
+    assert_eq!(all[1]["confidence"], "low");
+    let why = all[1]["why"].as_str().unwrap();
+    assert!(
+        why.ends_with("; lowered from medium to low: under a test path (`tests`)"),
+        "{why}"
+    );
+    assert!(
+        !low.stdout
+            .windows(value.len())
+            .any(|w| w == value.as_bytes())
+    );
+}
