@@ -5,6 +5,7 @@
 //! monitoring, redaction, scopes, alerts) and say "not checked" when the audit is run without
 //! one, as `keyward audit` does.
 
+mod fixture;
 mod git;
 mod report;
 mod scan;

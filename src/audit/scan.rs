@@ -17,7 +17,9 @@ use std::sync::{Mutex, PoisonError};
 
 use ignore::{WalkBuilder, WalkState};
 
+use super::fixture::Lowered;
 use crate::error::{Error, ErrorKind, Result};
+use crate::format::rule::RuleConfidence;
 use crate::guard::{Confidence, DetectionKind, Detector};
 use crate::mask::{Fingerprint, fingerprint};
 
@@ -53,6 +55,7 @@ pub struct Scanner {
     allowlist: HashSet<Fingerprint>,
     max_file_size: u64,
     threads: usize,
+    min_confidence: Confidence,
 }
 
 impl Default for Scanner {
@@ -73,6 +76,7 @@ impl Scanner {
             allowlist: HashSet::new(),
             max_file_size: Scanner::DEFAULT_MAX_FILE_SIZE,
             threads: 0,
+            min_confidence: Confidence::Low,
         }
     }
 
@@ -93,6 +97,35 @@ impl Scanner {
     /// Skips files larger than `bytes` (default [`Scanner::DEFAULT_MAX_FILE_SIZE`]).
     pub fn with_max_file_size(mut self, bytes: u64) -> Scanner {
         self.max_file_size = bytes;
+        self
+    }
+
+    /// Reports only findings at least this sure (default: all), judged after a finding in a test
+    /// path or of a test-environment key is lowered one level.
+    ///
+    /// Give the scanner a detector of minimum confidence `Low` (the default) and set the minimum
+    /// here: a detector that drops findings itself drops them before they are lowered.
+    ///
+    /// ```
+    /// use keyward::audit::Scanner;
+    /// use keyward::guard::Confidence;
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let key = format!("MISTRAL_API_KEY={}", "Qx7vK2mZp9LrT4wY".repeat(2));
+    /// std::fs::create_dir(dir.path().join("tests"))?;
+    /// std::fs::write(dir.path().join("tests/fixture.env"), &key)?;
+    /// std::fs::write(dir.path().join("app.env"), &key)?;
+    ///
+    /// let report = Scanner::new().with_min_confidence(Confidence::Medium).scan(dir.path())?;
+    /// assert_eq!(report.findings().len(), 1); // the fixture is lowered to `low`
+    /// assert_eq!(report.findings()[0].rule(), "mistral");
+    /// let all = Scanner::new().scan(dir.path())?;
+    /// assert_eq!(all.findings().len(), 2);
+    /// assert!(all.findings()[1].why().contains("under a test path (`tests`)"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_min_confidence(mut self, confidence: Confidence) -> Scanner {
+        self.min_confidence = confidence;
         self
     }
 
@@ -209,17 +242,33 @@ impl Scanner {
         let mut allowlisted = 0;
         for found in detections {
             let detection = found.detection();
-            let print = fingerprint(&text[detection.range()]);
+            let value = &text[detection.range()];
+            let print = fingerprint(value);
             if self.allowlist.contains(&print) {
                 allowlisted += 1;
                 continue;
+            }
+            let detected = detection.confidence();
+            let lowered = Lowered::of(relative, value);
+            let confidence = lowered.map_or(detected, |_| Lowered::lower(detected));
+            if confidence < self.min_confidence {
+                continue;
+            }
+            let mut why = why_detected(detection.kind(), detected);
+            if let Some(lowered) = lowered {
+                why.push_str(&format!(
+                    "; lowered from {detected} to {confidence}: {}",
+                    lowered.describe()
+                ));
             }
             findings.push(ScanFinding {
                 path: relative.to_path_buf(),
                 line: found.line(),
                 column: found.column(),
                 kind: detection.kind(),
-                confidence: detection.confidence(),
+                rule: detection.kind().format().map_or("generic", |f| f.id()),
+                confidence,
+                why,
                 preview: detection.preview().to_owned(),
                 fingerprint: print,
             });
@@ -230,6 +279,27 @@ impl Scanner {
         if !findings.is_empty() {
             collected.lock().findings.extend(findings);
         }
+    }
+}
+
+/// Why the detector is as sure as it is of a detection of `kind`.
+fn why_detected(kind: DetectionKind, confidence: Confidence) -> String {
+    match (kind, confidence) {
+        (DetectionKind::Format(format), Confidence::High) => {
+            format!("a {} by its distinctive prefix or structure", format.name())
+        }
+        (DetectionKind::Format(format), _) if format.rule().confidence == RuleConfidence::High => {
+            format!("a {} by a prefix other strings share", format.name())
+        }
+        (DetectionKind::Format(format), _) => format!(
+            "a {} by a shape of medium confidence (a bare key after the name its issuer \
+             documents, or a shape other tokens share)",
+            format.name()
+        ),
+        (_, Confidence::Low) => {
+            "a short or modest-entropy value assigned to a secret-like name".to_owned()
+        }
+        _ => "a long high-entropy value assigned to a secret-like name".to_owned(),
     }
 }
 
@@ -342,8 +412,10 @@ pub struct ScanFinding {
     column: usize,
     #[cfg_attr(feature = "serde", serde(serialize_with = "as_display"))]
     kind: DetectionKind,
+    rule: &'static str,
     #[cfg_attr(feature = "serde", serde(serialize_with = "as_display"))]
     confidence: Confidence,
+    why: String,
     preview: String,
     fingerprint: Fingerprint,
 }
@@ -378,9 +450,22 @@ impl ScanFinding {
         self.kind.clone()
     }
 
-    /// How sure the detector is.
+    /// The id of the rule that matched (`"openai"`, `"mistral"`, as `docs/formats.md` lists
+    /// them), or `"generic"` for a secret assigned to a secret-like name.
+    pub fn rule(&self) -> &'static str {
+        self.rule
+    }
+
+    /// How sure the scan is: the detector's confidence, one level lower for a file under a test
+    /// path or a key for a test environment.
     pub fn confidence(&self) -> Confidence {
         self.confidence
+    }
+
+    /// Why the confidence is what it is, in one sentence: what the rule saw and whether the
+    /// finding was lowered.
+    pub fn why(&self) -> &str {
+        &self.why
     }
 
     /// The key masked: safe to print.
@@ -402,14 +487,16 @@ impl fmt::Display for ScanFinding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}:{}:{}: {} ({} confidence) {} fingerprint {}",
+            "{}:{}:{}: {} ({} confidence) {} fingerprint {} [rule `{}`: {}]",
             self.path.display(),
             self.line,
             self.column,
             self.kind,
             self.confidence,
             self.preview,
-            self.fingerprint
+            self.fingerprint,
+            self.rule,
+            self.why
         )
     }
 }

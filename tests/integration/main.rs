@@ -35,6 +35,7 @@ mod mask;
 mod redactor;
 mod remote_manager;
 mod rotation;
+mod scan_precision;
 mod scope;
 mod stream;
 mod usage;

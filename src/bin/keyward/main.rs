@@ -48,7 +48,10 @@ enum Command {
         /// Report only detections at least this sure. `medium` by default: every key of a
         /// known format and long random values assigned to secret-like names. `low` adds short
         /// or modest-entropy assigned values, which in most code trees are placeholders and test
-        /// vectors (see docs/benchmarks.md, "keyward scan on the cargo registry").
+        /// vectors (see docs/benchmarks.md, "keyward scan on the cargo registry"). Findings in
+        /// test paths (`tests/`, `testdata/`, `fixtures/`, `*_test.go`, `test_*.py` ...) and
+        /// keys for test environments (`sk_test_` ...) count one level lower; each finding says
+        /// which rule matched and why.
         #[arg(long, value_enum, default_value_t = MinConfidence::Medium)]
         min_confidence: MinConfidence,
         /// Skip files larger than this many bytes.
@@ -236,8 +239,11 @@ fn scanner(
     min_confidence: Confidence,
     rules: &[PathBuf],
 ) -> Result<Scanner, Failure> {
-    let detector = detector(min_confidence, rules)?;
-    let mut scanner = Scanner::new().with_detector(detector);
+    // Every detection, so that the scanner lowers test fixtures before it filters.
+    let detector = detector(Confidence::Low, rules)?;
+    let mut scanner = Scanner::new()
+        .with_detector(detector)
+        .with_min_confidence(min_confidence);
     if let Some(path) = allowlist {
         let text = std::fs::read_to_string(path)
             .map_err(|err| Failure(format!("cannot read allowlist `{}`: {err}", path.display())))?;
