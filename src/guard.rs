@@ -43,6 +43,8 @@ mod received;
 mod redactor;
 mod region;
 mod scan;
+#[cfg(test)]
+mod scan_tests;
 mod shared;
 mod sieve;
 mod stream;
