@@ -21,6 +21,11 @@
 //! source = https://...            where the shape comes from
 //! ```
 //!
+//! A key that has no shape of its own is found by the name it is assigned to: such a rule's
+//! shape holds the name, the assignment and the key, with the key in a group named `secret`
+//! (`MISTRAL_API_KEY\s*=\s*(?P<secret>[A-Za-z0-9]{32})`); only that group is reported, redacted
+//! and fingerprinted, and the name stays readable.
+//!
 //! Built-in rules must have every field but `shortcut`, `prefixes`, `entropy`, `stopwords` and
 //! `overrides`; a user's rule needs only `shape` (and `keywords`, to be cheap: see
 //! [`RuleSet`](crate::guard::RuleSet)).

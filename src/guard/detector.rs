@@ -225,13 +225,15 @@ fn resolve_overlaps(keys: Vec<Detection>, generic: Vec<Detection>) -> Vec<Detect
     let mut generic = generic.into_iter().peekable();
     // In order of start, a key before a generic assignment at the same start.
     let merged = std::iter::from_fn(|| match (keys.peek(), generic.peek()) {
-        (Some(key), Some(assignment)) if assignment.range.start < key.range.start => generic.next(),
+        (Some(key), Some(assignment)) if assignment.range.start < key.claimed.start => {
+            generic.next()
+        }
         (Some(_), _) => keys.next(),
         (None, _) => generic.next(),
     });
     for detection in merged {
         match kept.last_mut() {
-            Some(last) if detection.range.start < last.range.end => {
+            Some(last) if detection.claimed.start < last.claimed.end => {
                 let last_is_generic = last.kind == DetectionKind::GenericAssignment;
                 if last_is_generic && detection.kind != DetectionKind::GenericAssignment {
                     *last = detection;

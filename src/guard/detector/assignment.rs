@@ -25,8 +25,8 @@ impl Detector {
         let mut lines = LineCursor::new(text);
         for hit in NAME_KEYWORDS_AUTOMATON.find_iter(text) {
             let start = hit.start();
-            while keys.next_if(|key| key.range.end <= start).is_some() {}
-            if start < name_end || keys.peek().is_some_and(|key| key.range.start <= start) {
+            while keys.next_if(|key| key.claimed.end <= start).is_some() {}
+            if start < name_end || keys.peek().is_some_and(|key| key.claimed.start <= start) {
                 continue;
             }
             let name = identifier_around(text.as_bytes(), start, hit.end());

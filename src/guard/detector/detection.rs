@@ -97,6 +97,9 @@ impl fmt::Display for Confidence {
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Detection {
     pub(super) range: Range<usize>,
+    /// The text the match took: `range`, or for a key found by the name it is assigned to,
+    /// the name too, which no other rule may then claim.
+    pub(super) claimed: Range<usize>,
     pub(super) kind: DetectionKind,
     pub(super) confidence: Confidence,
     preview: String,
@@ -113,11 +116,19 @@ impl Detection {
         examined(range.len());
         let preview = mask(&text[range.clone()]);
         Detection {
+            claimed: range.clone(),
             range,
             kind,
             confidence,
             preview,
         }
+    }
+
+    /// The same detection, having taken `claimed` (which holds its range) from the text.
+    pub(super) fn claiming(mut self, claimed: Range<usize>) -> Self {
+        debug_assert!(claimed.start <= self.range.start && self.range.end <= claimed.end);
+        self.claimed = claimed;
+        self
     }
 
     /// The byte range of the secret in the scanned text; both ends are character boundaries.

@@ -2,6 +2,7 @@
 //! how to confirm a key there (each format's regular expression, anchored on a bounded window,
 //! with the boundary, placeholder and lock-file checks).
 
+use std::ops::Range;
 use std::sync::{LazyLock, OnceLock};
 
 use regex::Regex;
@@ -27,7 +28,7 @@ impl Detector {
         let mut lines = LineCursor::new(text);
         for (start, literal) in FORMAT_KEYWORDS.searcher.hits(text.as_bytes()) {
             // a keyword inside the last key is part of it
-            if found.last().is_some_and(|last| start < last.range.end) {
+            if found.last().is_some_and(|last| start < last.claimed.end) {
                 continue;
             }
             let formats = &FORMAT_KEYWORDS.formats[literal];
@@ -84,7 +85,7 @@ impl Detector {
             }
             // What the regular expression may read, at most.
             examined(window_end - start);
-            let Some(found) = scanner.regex.find(&text[start..window_end]) else {
+            let Some((matched, secret)) = scanner.find(&text[start..window_end]) else {
                 match format {
                     KeyFormat::PemPrivateKey => dead_until[index] = window_end,
                     KeyFormat::Jwt => {
@@ -94,12 +95,14 @@ impl Detector {
                 }
                 continue;
             };
-            let end = start + found.end();
+            let end = start + matched.end;
             if scanner.needs_boundaries && !boundary_after(text.as_bytes(), end) {
                 dead_until[index] = end;
                 continue;
             }
-            let value = &text[start..end];
+            // The key itself: for a rule that finds it by its name, what follows the name.
+            let key = start + secret.start..start + secret.end;
+            let value = &text[key.clone()];
             examined(value.len());
             let Some(confidence) = format_confidence(format, value) else {
                 // A keyword inside a placeholder is part of it (`tfp_x-tfp_x-...`): trying each
@@ -110,12 +113,10 @@ impl Detector {
             if lines.on_lock_file_hash_line(start) {
                 return None;
             }
-            return Some(Detection::new(
-                text,
-                start..end,
-                DetectionKind::Format(format),
-                confidence,
-            ));
+            return Some(
+                Detection::new(text, key, DetectionKind::Format(format), confidence)
+                    .claiming(start..end),
+            );
         }
         None
     }
@@ -165,6 +166,22 @@ struct Scanner {
     max_len: usize,
     /// Whether a key must not be glued to the word before or after it.
     needs_boundaries: bool,
+    /// The `secret` group of a rule that finds a key by the name it is assigned to
+    /// (`MISTRAL_API_KEY=...`): the key is that group, not the whole match.
+    secret: Option<usize>,
+}
+
+impl Scanner {
+    /// The match at the start of `window` and, within it, the key.
+    fn find(&self, window: &str) -> Option<(Range<usize>, Range<usize>)> {
+        match self.secret {
+            None => self.regex.find(window).map(|m| (m.range(), m.range())),
+            Some(group) => {
+                let captures = self.regex.captures(window)?;
+                Some((captures.get(0)?.range(), captures.get(group)?.range()))
+            }
+        }
+    }
 }
 
 /// Each format's scanner, compiled the first time one of its keywords occurs: a rule set of
@@ -180,7 +197,11 @@ fn scanner(index: usize) -> &'static Scanner {
         #[allow(clippy::expect_used)] // constant patterns, checked by format's tests
         let regex = Regex::new(&format!(r"\A(?:{})", format.pattern()))
             .expect("key format patterns compile");
+        let secret = regex
+            .capture_names()
+            .position(|name| name == Some("secret"));
         Scanner {
+            secret,
             regex,
             // An 8192-bit RSA key is about 6.5 KB of PEM.
             max_len: if pem { 16 * 1024 } else { 1024 },
