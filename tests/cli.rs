@@ -1206,7 +1206,8 @@ fn scan_lowers_fixtures_and_says_which_rule_and_why() {
     let text = stdout(&default);
     assert_eq!(default.status.code(), Some(1), "{text}");
     assert!(
-        text.starts_with("agent.env:1:1: Mistral API key (medium confidence)"),
+        // The key, not its name: `MISTRAL_API_KEY=` is the first 16 columns.
+        text.starts_with("agent.env:1:17: Mistral API key (medium confidence)"),
         "{text}"
     );
     assert!(text.contains("[rule `mistral`: a Mistral API key by a shape of medium confidence"));
