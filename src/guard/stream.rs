@@ -483,6 +483,32 @@ mod tests {
     use super::*;
     use crate::SecretString;
 
+    /// `text` pushed through a stream of `redactor` in pieces cut at `cuts` (byte offsets,
+    /// any order, moved down to character boundaries), then finished.
+    fn streamed(redactor: &Redactor, text: &str, cuts: &[usize]) -> String {
+        let mut points: Vec<usize> = cuts
+            .iter()
+            .map(|&c| {
+                let mut c = c.min(text.len());
+                while !text.is_char_boundary(c) {
+                    c -= 1;
+                }
+                c
+            })
+            .collect();
+        points.sort_unstable();
+        let mut stream = redactor.stream();
+        let mut out = String::new();
+        let mut at = 0;
+        for p in points {
+            stream.push_into(&text[at..p], &mut out);
+            at = p;
+        }
+        stream.push_into(&text[at..], &mut out);
+        stream.finish_into(&mut out);
+        out
+    }
+
     #[test]
     fn ordinary_words_are_not_held_back_past_a_space() {
         let key = SecretString::from(format!("sk-proj-{}", "Qx7mWv2k".repeat(5)));
@@ -532,18 +558,8 @@ mod tests {
                     redacted += 1;
                 }
                 for size in 1..=13 {
-                    let mut stream = redactor.stream();
-                    let mut out = String::new();
-                    let mut rest = text.as_str();
-                    while !rest.is_empty() {
-                        let mut cut = size.min(rest.len());
-                        while !rest.is_char_boundary(cut) {
-                            cut += 1;
-                        }
-                        stream.push_into(&rest[..cut], &mut out);
-                        rest = &rest[cut..];
-                    }
-                    stream.finish_into(&mut out);
+                    let cuts: Vec<usize> = (size..text.len()).step_by(size).collect();
+                    let out = streamed(&redactor, &text, &cuts);
                     assert_eq!(out, whole, "{format:?} in pieces of {size}");
                 }
             }
@@ -607,26 +623,7 @@ mod tests {
                 let text = parts.concat();
                 let redactor = redactor();
                 let whole = redactor.redact(&text);
-                let mut points: Vec<usize> = cuts
-                    .iter()
-                    .map(|&c| {
-                        let mut c = c.min(text.len());
-                        while !text.is_char_boundary(c) {
-                            c -= 1;
-                        }
-                        c
-                    })
-                    .collect();
-                points.sort_unstable();
-                let mut stream = redactor.stream();
-                let mut out = String::new();
-                let mut at = 0;
-                for p in points {
-                    out += &stream.push(&text[at..p]);
-                    at = p;
-                }
-                out += &stream.push(&text[at..]);
-                out += &stream.finish();
+                let out = streamed(&redactor, &text, &cuts);
                 prop_assert_eq!(&out, &whole);
                 // A key found alone (not a placeholder such as `zzAAAAAAzz`) never shows.
                 for part in &parts {
