@@ -57,6 +57,8 @@ pub use detector::{
     Confidence, Detection, DetectionKind, Detector, DetectorBuilder, LineDetection, Rule, RuleSet,
     RuleSetBuilder,
 };
+#[cfg(feature = "edge-http")]
+pub(crate) use encode::base64;
 pub(crate) use encode::describe_found;
 pub use encode::{Encoding, Encodings};
 pub use redactor::{Finding, Redactor, RedactorBuilder, Replacement};

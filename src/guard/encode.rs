@@ -213,6 +213,31 @@ const BASE64_STANDARD: &[u8; 64] =
 const BASE64_URL_SAFE: &[u8; 64] =
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+/// Standard base64 with padding, as RFC 4648 writes it: for basic authentication at the agent
+/// edge, and for the tests' blobs.
+#[cfg(any(test, feature = "edge-http"))]
+pub(crate) fn base64(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(
+                    BASE64_STANDARD[((n >> (18 - 6 * i)) & 0x3f) as usize],
+                ));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 /// The base64 characters that depend only on `secret` when it starts `offset` bytes (0, 1 or 2)
 /// into a 3-byte group. The characters before and the last partial character also depend on
 /// the neighbouring bytes (or on padding), so they are dropped; what is left appears in every
@@ -441,6 +466,21 @@ pub(crate) fn describe_found(found: &[(&str, Vec<Encoding>)]) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base64_matches_rfc_4648() {
+        for (input, expected) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(input.as_bytes()), expected);
+        }
+    }
 
     fn standard_base64(bytes: &[u8]) -> String {
         let mut out = String::new();

@@ -12,6 +12,7 @@ use super::Detector;
 use super::plausibility::is_placeholder;
 use crate::format::KeyFormat;
 use crate::format::rule_tests::generated_keys;
+use crate::guard::encode::base64;
 
 /// What follows the longest public prefix (or keyword) `key` starts with.
 fn body_start(format: KeyFormat, key: &str) -> usize {
@@ -142,25 +143,6 @@ fn truncated_keys_of_every_rule_are_not_found() {
     }
 }
 
-/// Base64, for ordinary text made to look like a blob.
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-        for i in 0..=chunk.len() {
-            out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-        }
-    }
-    while !out.len().is_multiple_of(4) {
-        out.push('=');
-    }
-    out
-}
-
 #[test]
 fn hashes_uuids_and_base64_of_text_match_no_rule() {
     let formats_only = Detector::builder().with_generic(false).build().unwrap();
@@ -190,13 +172,6 @@ fn hashes_uuids_and_base64_of_text_match_no_rule() {
             assert!(found.is_empty(), "{text}: {found:?}");
         }
     }
-}
-
-#[test]
-fn the_base64_helper_is_base64() {
-    assert_eq!(base64(b"Man"), "TWFu");
-    assert_eq!(base64(b"Ma"), "TWE=");
-    assert_eq!(base64(b"M"), "TQ==");
 }
 
 /// Rules of bare random keys take them only after the name the issuer documents: the value alone,
