@@ -2,13 +2,12 @@
 //! date or a word, and random enough (Shannon entropy). These heuristics keep the detector's
 //! false positives down; each is a plain function of the candidate's text.
 
+use std::ops::Range;
 use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
 
-/// Substrings that mark a value as an example, anywhere and in any case. Long enough that a
-/// random key of 100 characters contains one by chance less than once in 100,000 (`xxxx` would
-/// be once in 10,000; runs of one character are caught by `is_repetitive` instead).
+/// Substrings that mark a value as an example, anywhere and in any case.
 const PLACEHOLDER_SUBSTRINGS: &[&str] = &[
     "example",
     "placeholder",
@@ -46,18 +45,63 @@ fn any_case(patterns: &[&str]) -> AhoCorasick {
 
 /// Whether `value` (a key without its public prefix, or an assigned value) is a placeholder,
 /// a sequence or too repetitive to be a real secret.
+///
+/// A placeholder is made of its marker words: they cover a third of it (`IOSFODNN7EXAMPLE`,
+/// `changeme123!`) or there are two of them (`sk-proj-dummy-...-test-...`). One short marker in
+/// a long random body is chance, not intent: a real key of 100 characters from 64 holds `dummy`
+/// or `-key-` about once in 20,000, and a security library must not drop it for that.
 pub(super) fn is_placeholder(value: &str) -> bool {
-    static SUBSTRINGS: LazyLock<AhoCorasick> = LazyLock::new(|| any_case(PLACEHOLDER_SUBSTRINGS));
-    SUBSTRINGS.is_match(value)
-        || value
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .any(|word| {
-                PLACEHOLDER_WORDS
-                    .iter()
-                    .any(|w| w.eq_ignore_ascii_case(word))
-            })
+    let (markers, marked_len) = placeholder_markers(value);
+    markers >= 2
+        || (markers == 1 && marked_len * 3 >= value.len())
         || is_repetitive(value)
         || few_alphanumerics(value)
+}
+
+/// How many placeholder markers `value` holds and how many of its bytes they cover together.
+fn placeholder_markers(value: &str) -> (usize, usize) {
+    static SUBSTRINGS: LazyLock<AhoCorasick> = LazyLock::new(|| any_case(PLACEHOLDER_SUBSTRINGS));
+    let substrings = SUBSTRINGS.find_iter(value).map(|found| found.range());
+    let words = alphanumeric_words(value).filter(|word| {
+        PLACEHOLDER_WORDS
+            .iter()
+            .any(|marker| marker.eq_ignore_ascii_case(&value[word.clone()]))
+    });
+    let mut marked: Vec<Range<usize>> = substrings.chain(words).collect();
+    marked.sort_unstable_by_key(|range| range.start);
+    // `your_` and the word `your` are one marker, not two
+    let mut markers = 0;
+    let mut covered = 0;
+    let mut end = 0;
+    for range in marked {
+        if range.start >= end {
+            markers += 1;
+            covered += range.len();
+        } else if range.end > end {
+            covered += range.end - end;
+        }
+        end = end.max(range.end);
+    }
+    (markers, covered)
+}
+
+/// The ranges of `value`'s runs of ASCII letters and digits.
+fn alphanumeric_words(value: &str) -> impl Iterator<Item = Range<usize>> + '_ {
+    let bytes = value.as_bytes();
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        while start < bytes.len() && !bytes[start].is_ascii_alphanumeric() {
+            start += 1;
+        }
+        if start == bytes.len() {
+            return None;
+        }
+        let word_start = start;
+        while start < bytes.len() && bytes[start].is_ascii_alphanumeric() {
+            start += 1;
+        }
+        Some(word_start..start)
+    })
 }
 
 /// Whether `value`'s letters and digits are fewer than four distinct ones: `x_xx-xxx.x`, a
@@ -84,7 +128,8 @@ fn few_alphanumerics(value: &str) -> bool {
 /// by chance once in a few thousand keys.
 pub(super) fn is_repetitive(value: &str) -> bool {
     let bytes = value.as_bytes();
-    let min_same_run = (bytes.len() / 4).max(5);
+    // Six: five alike in a row turn up in a random 16-character AWS key id once in 100,000.
+    let min_same_run = (bytes.len() / 4).max(6);
     let min_sequence = (bytes.len() / 4).max(6);
     let mut distinct = [false; 256];
     let mut distinct_count = 0;
@@ -295,6 +340,60 @@ mod tests {
         }
         for value in ["Ab3dAb3dAb3dAb3d", "Zr4_pQ8-wX2mK9vT", "a1B2a1B2a1B2"] {
             assert!(!is_placeholder(value), "{value}");
+        }
+    }
+
+    /// Random bodies of the shape of an Anthropic or OpenAI project key (letters, digits, `-`
+    /// and `_`), none of them repetitive, with each placeholder marker set into them.
+    fn random_body(len: usize, seed: u64) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut state = seed | 1;
+        (0..len)
+            .map(|_| {
+                // xorshift64: enough to spread characters, no dependency
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                char::from(ALPHABET[(state % 64) as usize])
+            })
+            .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn one_marker_in_a_long_random_body_is_chance(
+            len in 24usize..160,
+            seed in proptest::prelude::any::<u64>(),
+            marker in proptest::sample::select(
+                PLACEHOLDER_SUBSTRINGS.iter().chain(PLACEHOLDER_WORDS).copied().collect::<Vec<_>>()
+            ),
+            at in 0.0f64..1.0,
+        ) {
+            let body = random_body(len, seed);
+            proptest::prop_assume!(placeholder_markers(&body).0 == 0 && !is_repetitive(&body));
+            proptest::prop_assume!(!few_alphanumerics(&body));
+            let at = ((len as f64) * at) as usize;
+            let marked = format!("{}-{marker}-{}", &body[..at], &body[at..]);
+            proptest::prop_assume!(marker.len() * 3 < marked.len());
+            proptest::prop_assert!(!is_placeholder(&marked), "{marked}");
+            // a second marker makes it intent
+            let twice = format!("{marked}_{}", PLACEHOLDER_WORDS[len % PLACEHOLDER_WORDS.len()]);
+            proptest::prop_assert!(is_placeholder(&twice), "{twice}");
+        }
+    }
+
+    #[test]
+    fn a_marker_covering_a_third_is_a_placeholder() {
+        for (value, placeholder) in [
+            ("IOSFODNN7EXAMPLE", true),
+            ("zQ8wX2mK9-dummy", true),
+            ("zQ8wX2mK9vT4rP7s-dummy", false),
+            ("your_Zr4pQ8wX2m", true),
+            ("your_Zr4pQ8wX2mK9vT7n", false),
+            ("r4pQ8wX-key-2mK9vT", false),
+            ("r4-key-2m", true),
+        ] {
+            assert_eq!(is_placeholder(value), placeholder, "{value}");
         }
     }
 
