@@ -364,6 +364,18 @@ fn guard(c: &mut Criterion) {
             })
         });
     }
+    // The floor of any stream: the same pieces copied out and nothing else.
+    for size in [1, 4] {
+        group.bench_with_input(BenchmarkId::new("pieces_copied", size), &text, |b, text| {
+            b.iter(|| {
+                let mut out = String::with_capacity(text.len());
+                for piece in pieces(text, size) {
+                    out.push_str(black_box(piece));
+                }
+                out.len()
+            })
+        });
+    }
     group.bench_with_input(
         BenchmarkId::new("stream_4_bytes_push", 100),
         &text,

@@ -203,17 +203,27 @@ impl Engine {
             let shift = base + first + 1;
             hit.range = hit.range.start + shift..hit.range.end + shift;
         }
-        // The state of the scan of every byte right after a separator.
-        let after = base + last + 1;
-        state.sid = self.patterns.automaton.start();
-        state.pos = after;
-        state.last_start = after;
-        state.gap = after;
-        state.start_gap = after;
+        self.restart_at(state, base + last + 1);
         self.scan(state, text, base, last + 1, hits);
         // The start state was reached after `last`: what is pending has moved, whatever the
         // scan of the tail says.
         state.changed = true;
+    }
+
+    /// Sets `state` to what the scan of every byte is right after a separator at `at - 1`:
+    /// in its start state, with no candidate open.
+    pub(crate) fn restart_at(&self, state: &mut ScanState, at: usize) {
+        state.open.clear();
+        state.sid = self.patterns.automaton.start();
+        state.pos = at;
+        state.last_start = at;
+        state.gap = at;
+        state.start_gap = at;
+    }
+
+    /// The sieve, when the forms are long enough to sample.
+    pub(crate) fn sieve(&self) -> Option<&Sieve> {
+        self.sieve.as_ref()
     }
 
     /// Pieces at least this long are worth the sieve in [`scan_piece`](Engine::scan_piece).

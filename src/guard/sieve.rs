@@ -162,6 +162,26 @@ impl Sieve {
         self.separator[usize::from(byte)]
     }
 
+    /// Bytes per q-gram.
+    #[inline]
+    pub(crate) fn q(&self) -> usize {
+        self.q
+    }
+
+    /// Distance between two sampled positions.
+    #[inline]
+    pub(crate) fn stride(&self) -> usize {
+        self.stride
+    }
+
+    /// Whether the q-gram at the start of `bytes` (at least [`q`](Sieve::q) of them) is a
+    /// q-gram of some form: the Bloom filter, then the exact table for the few that pass.
+    #[inline]
+    pub(crate) fn holds_gram(&self, bytes: &[u8]) -> bool {
+        let gram = load(&bytes[..self.q]);
+        self.passes(gram) && self.extent(gram).is_some()
+    }
+
     /// The bytes of the tables, for reports of memory use.
     pub(crate) fn table_bytes(&self) -> usize {
         self.table.len() * 8 + self.grams.len() * (8 + 8)

@@ -69,6 +69,13 @@ pub struct StreamRedactor {
     /// Whether short copies out may write past their end into `out`'s spare capacity
     /// ([`Received::copy_into`]); off for a buffer of our own that may be freed unwiped.
     over_copy: bool,
+    /// Whether small pieces go through the sieve rather than the automaton (see
+    /// [`push_sieved`](StreamRedactor::push_sieved)); `state` is then not kept up to date.
+    sieving: bool,
+    /// While sieving: the absolute offset just after the last separator, where the current
+    /// segment starts, and of the next sampled position whose q-gram is not looked up yet.
+    segment: usize,
+    next_sample: usize,
 }
 
 impl fmt::Debug for StreamRedactor {
@@ -97,7 +104,7 @@ impl StreamRedactor {
             .engine()
             .and_then(|e| e.wrapped())
             .map(|w| w.start());
-        StreamRedactor {
+        let mut stream = StreamRedactor {
             redactor,
             state,
             wrap,
@@ -111,7 +118,21 @@ impl StreamRedactor {
             redactions: 0,
             found: Vec::new(),
             over_copy: true,
-        }
+            sieving: false,
+            segment: 0,
+            next_sample: 0,
+        };
+        stream.sieve_from_the_start();
+        stream
+    }
+
+    /// At the start of a text: sieving if the redactor has a sieve and no detection (which
+    /// reads whole lines anyway).
+    fn sieve_from_the_start(&mut self) {
+        self.sieving = !self.redactor.detects_unknown()
+            && self.redactor.engine().is_some_and(|e| e.sieve().is_some());
+        self.segment = 0;
+        self.next_sample = 0;
     }
 
     /// Whether short copies out may write past their end into the output's spare capacity
@@ -201,6 +222,18 @@ impl StreamRedactor {
             self.push_detecting(piece, out);
             return;
         }
+        if self.sieving {
+            let from = self.buffer.len();
+            if piece.len() < Engine::SIEVED_PIECE {
+                if self.push_sieved(piece, out) {
+                    return;
+                }
+            } else {
+                self.buffer.push_str(piece);
+            }
+            self.leave_sieving(from, out);
+            return;
+        }
         let (Some(engine), Some(state)) = (self.redactor.engine(), self.state.as_mut()) else {
             out.push_str(piece);
             return;
@@ -227,27 +260,150 @@ impl StreamRedactor {
             if !quiet {
                 wrap_pending = self.feed_wrapped(at - self.base);
             }
-            let safe = engine_safe.min(wrap_pending);
-            if !self.regions.is_empty() {
-                // Base64 or hex across a line break.
-                let cut = self.cut_before(safe);
-                self.emit(cut, out);
-                return;
-            }
-            let mut cut = safe - self.base;
-            while !self.buffer.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            // Unconditionally (often nothing): a piece that ends inside a word emits nothing,
-            // and a branch on that would be mispredicted half the time. `cut >= emitted`, as
-            // `safe >= floor` and `emitted` is on a character boundary.
-            self.buffer
-                .copy_into(self.emitted, cut, out, self.over_copy);
-            self.emitted = cut;
-            self.drop_emitted();
+            self.emit_before(engine_safe.min(wrap_pending), out);
+            self.enter_sieving(at);
             return;
         }
         self.push_scanning(piece, out);
+        self.enter_sieving(at);
+    }
+
+    /// Emits what lies before absolute offset `safe`, from which on nothing is final.
+    #[inline(always)]
+    fn emit_before(&mut self, safe: usize, out: &mut String) {
+        if !self.regions.is_empty() {
+            // Base64 or hex across a line break, or a hit found before.
+            let cut = self.cut_before(safe);
+            self.emit(cut, out);
+            return;
+        }
+        let mut cut = (safe - self.base).max(self.emitted);
+        while !self.buffer.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        // Unconditionally (often nothing): a piece that ends inside a word emits nothing, and
+        // a branch on that would be mispredicted half the time.
+        self.buffer
+            .copy_into(self.emitted, cut, out, self.over_copy);
+        self.emitted = cut;
+        self.drop_emitted();
+    }
+
+    /// [`push_into`](StreamRedactor::push_into) of a small piece while sieving: looks up each
+    /// sampled q-gram the piece completes and emits up to the last separator. Returns false,
+    /// with the piece appended and nothing else done, when a q-gram is one of some form or the
+    /// current segment grew too long to hold back: the caller then
+    /// [leaves the sieve](StreamRedactor::leave_sieving).
+    ///
+    /// Why that emits what the scan of every byte would, in the end: a hit never crosses a
+    /// separator and always contains a sampled q-gram whole (see [`Sieve`]), so a segment
+    /// whose sampled q-grams are none of any form holds no hit, and a q-gram that starts before
+    /// a segment and ends in it holds the separator, so is none either. The text before the
+    /// current segment is final; the segment itself is held back, which in prose is the end of
+    /// the current word, as the automaton would hold it back.
+    ///
+    /// [`Sieve`]: super::sieve::Sieve
+    #[inline(always)]
+    fn push_sieved(&mut self, piece: &str, out: &mut String) -> bool {
+        let Some(engine) = self.redactor.engine() else {
+            return false;
+        };
+        let Some(sieve) = engine.sieve() else {
+            return false;
+        };
+        let at = self.base + self.buffer.len();
+        let end = at + piece.len();
+        self.buffer.push_str(piece);
+        let (q, stride) = (sieve.q(), sieve.stride());
+        while self.next_sample + q <= end {
+            let p = self.next_sample;
+            if p >= self.segment && sieve.holds_gram(&self.buffer.as_bytes()[p - self.base..]) {
+                return false;
+            }
+            self.next_sample += stride;
+        }
+        let mut segment = self.segment;
+        if piece.len() <= 8 {
+            // A model's token: without a branch per byte, as whether it holds a space is a
+            // coin toss for the branch predictor.
+            for (k, &byte) in piece.as_bytes().iter().enumerate() {
+                segment = if sieve.is_separator(byte) {
+                    at + k + 1
+                } else {
+                    segment
+                };
+            }
+        } else if let Some(k) = piece.bytes().rposition(|b| sieve.is_separator(b)) {
+            segment = at + k + 1;
+        }
+        // A run of key characters without a separator: the automaton bounds what it holds.
+        if end - segment > Self::LONGEST_SEGMENT {
+            return false;
+        }
+        self.segment = segment;
+        let mut wrap_pending = usize::MAX;
+        if let (Some(wrapped), Some(wrap)) = (engine.wrapped(), self.wrap.as_mut()) {
+            wrap_pending = if wrapped.feed_quiet(wrap, piece.as_bytes(), at) {
+                wrapped.pending_from(wrap)
+            } else {
+                self.feed_wrapped(at - self.base)
+            };
+        }
+        self.emit_before(self.segment.min(wrap_pending), out);
+        true
+    }
+
+    /// The longest segment a sieving stream holds back before it hands it to the automaton,
+    /// which bounds its hold-back by the longest pattern.
+    const LONGEST_SEGMENT: usize = 1024;
+
+    /// Stops sieving: the text from the current segment on, up to the piece that starts at
+    /// buffer index `piece_at` (already appended), goes through the automaton from its start
+    /// state (the state after the separator before the segment), then the piece goes through
+    /// the search for wrapped encodings, and what is final is emitted.
+    #[inline(never)]
+    fn leave_sieving(&mut self, piece_at: usize, out: &mut String) {
+        self.sieving = false;
+        if let (Some(engine), Some(state)) = (self.redactor.engine(), self.state.as_mut()) {
+            engine.restart_at(state, self.segment);
+        }
+        let at = self.base + piece_at;
+        if let Some(safe) = self.scan_from(self.segment - self.base, piece_at, false) {
+            let cut = self.cut_before(safe);
+            self.emit(cut, out);
+        }
+        self.enter_sieving(at);
+    }
+
+    /// Goes back to sieving after a piece that started at absolute offset `at` went through
+    /// the automaton, if the piece holds a separator and none of the sampled q-grams after the
+    /// last one is one of some form (else the automaton, which holds them, goes on).
+    fn enter_sieving(&mut self, at: usize) {
+        let Some(sieve) = self.redactor.engine().and_then(|e| e.sieve()) else {
+            return;
+        };
+        if self.redactor.detects_unknown() {
+            return;
+        }
+        // What of the piece was emitted may be dropped from the buffer already.
+        let from = at.max(self.base);
+        let text = &self.buffer.as_bytes()[from - self.base..];
+        let Some(k) = text.iter().rposition(|&b| sieve.is_separator(b)) else {
+            return;
+        };
+        let segment = from + k + 1;
+        let (q, stride) = (sieve.q(), sieve.stride());
+        let end = self.base + self.buffer.len();
+        let mut next_sample = segment.div_ceil(stride) * stride;
+        while next_sample + q <= end {
+            if sieve.holds_gram(&self.buffer.as_bytes()[next_sample - self.base..]) {
+                return;
+            }
+            next_sample += stride;
+        }
+        self.sieving = true;
+        self.segment = segment;
+        self.next_sample = next_sample;
     }
 
     /// Feeds the buffer from index `from` on to the search for wrapped encodings, adding what
@@ -301,7 +457,14 @@ impl StreamRedactor {
     fn scan_appended(&mut self, piece: &str, lazily: bool) -> Option<usize> {
         let from = self.buffer.len();
         self.buffer.push_str(piece);
-        let wrap_pending = self.feed_wrapped(from);
+        self.scan_from(from, from, lazily)
+    }
+
+    /// [`scan_appended`](StreamRedactor::scan_appended) of text already appended: the
+    /// automaton takes the buffer from index `scan_from`, the search for wrapped encodings
+    /// from `wrap_from`.
+    fn scan_from(&mut self, scan_from: usize, wrap_from: usize, lazily: bool) -> Option<usize> {
+        let wrap_pending = self.feed_wrapped(wrap_from);
         let (Some(engine), Some(state)) = (self.redactor.engine(), self.state.as_mut()) else {
             return Some(usize::MAX);
         };
@@ -309,7 +472,7 @@ impl StreamRedactor {
             state,
             self.buffer.as_bytes(),
             self.base,
-            from,
+            scan_from,
             &mut self.hits,
         );
         for hit in self.hits.drain(..) {
@@ -399,6 +562,20 @@ impl StreamRedactor {
 
     /// Like [`finish`](StreamRedactor::finish), appending to `out`.
     pub fn finish_into(&mut self, out: &mut String) {
+        if self.sieving {
+            // The held-back segment through the automaton, which `finish` ends.
+            self.sieving = false;
+            if let (Some(engine), Some(state)) = (self.redactor.engine(), self.state.as_mut()) {
+                engine.restart_at(state, self.segment);
+                engine.scan(
+                    state,
+                    self.buffer.as_bytes(),
+                    self.base,
+                    self.segment - self.base,
+                    &mut self.hits,
+                );
+            }
+        }
         if let (Some(engine), Some(state)) = (self.redactor.engine(), self.state.as_mut()) {
             engine.finish(state, self.buffer.as_bytes(), self.base, &mut self.hits);
             for hit in self.hits.drain(..) {
@@ -420,6 +597,7 @@ impl StreamRedactor {
         self.base = 0;
         self.line_start = 0;
         self.searched = 0;
+        self.sieve_from_the_start();
     }
 
     /// Emits `buffer[emitted..end]`, replacing the regions inside it; they are final. `end` may
@@ -469,10 +647,17 @@ impl StreamRedactor {
     /// Drops the emitted text once it is at least half of the buffer: amortised O(1) a byte.
     #[inline]
     fn drop_emitted(&mut self) {
-        if self.emitted >= 4096 && self.emitted * 2 >= self.buffer.len() {
-            self.buffer.drop_front(self.emitted);
-            self.base += self.emitted;
-            self.emitted = 0;
+        // While sieving, the current segment stays: its q-grams are read from the buffer, and
+        // leaving the sieve scans it.
+        let drop = if self.sieving {
+            self.emitted.min(self.segment - self.base)
+        } else {
+            self.emitted
+        };
+        if drop >= 4096 && drop * 2 >= self.buffer.len() {
+            self.buffer.drop_front(drop);
+            self.base += drop;
+            self.emitted -= drop;
         }
     }
 }
@@ -517,6 +702,33 @@ mod tests {
         let out = stream.push("hello world, this is fine. ");
         assert_eq!(out, "hello world, this is fine. ");
         assert_eq!(stream.held_back(), 0);
+    }
+
+    /// Prose goes through the sieve; a key makes the stream leave it for the automaton, and
+    /// the stream comes back to it after the key's word.
+    #[test]
+    fn a_stream_sieves_ordinary_text_and_scans_around_a_key() {
+        let key = SecretString::from(format!("sk-proj-{}", "Qx7mWv2k".repeat(5)));
+        let redactor = Redactor::builder().with_secret("K", &key).build().unwrap();
+        let mut stream = redactor.stream();
+        let mut out = String::new();
+        for word in "It is a fine day for a walk along the river. ".split_inclusive(' ') {
+            stream.push_into(word, &mut out);
+            assert!(stream.sieving, "left the sieve at {word:?}");
+        }
+        for piece in key.expose_secret().as_bytes().chunks(3) {
+            stream.push_into(std::str::from_utf8(piece).unwrap(), &mut out);
+        }
+        assert!(!stream.sieving);
+        stream.push_into(" and on", &mut out);
+        assert!(stream.sieving);
+        stream.finish_into(&mut out);
+        assert_eq!(
+            out,
+            "It is a fine day for a walk along the river. [REDACTED:K] and on"
+        );
+        // a new text starts sieving again
+        assert!(stream.sieving);
     }
 
     #[test]
