@@ -1,8 +1,8 @@
 //! [`Patterns`]: a compiled set of search patterns and what each one stands for.
 //!
 //! The scan engine ([`Engine`](super::scan::Engine)) and the search for wrapped encodings
-//! ([`Wrapped`](super::wrapped::Wrapped)) both compile byte patterns into one Aho-Corasick
-//! automaton they step through byte by byte; this is the one place that builds it.
+//! ([`Wrapped`](super::wrapped::Wrapped)) share one Aho-Corasick automaton of every pattern,
+//! which they step through byte by byte; this is the one place that builds it.
 
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::{Anchored, MatchKind, PatternID, dfa, nfa};

@@ -20,6 +20,20 @@ use std::ops::Range;
 
 use zeroize::Zeroize;
 
+/// A q-gram of the exact table and its extent.
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    gram: u64,
+    before: u32,
+    after: u32,
+}
+
+impl Slot {
+    fn is_empty(&self) -> bool {
+        (self.before, self.after) == (0, 0)
+    }
+}
+
 /// The multiplier of the hash (a Fibonacci hash: the top bits of the product are well mixed).
 const HASH: u64 = 0x9E37_79B9_7F4A_7C15;
 /// Table words per q-gram, inverted: about 32 bits of table for each q-gram, two set, so a
@@ -44,10 +58,10 @@ pub(crate) struct Sieve {
     /// Bytes in no pattern and no secret: no hit crosses one.
     separator: [bool; 256],
     /// Every q-gram (open addressing, indexed by the top bits of the same hash), with how far
-    /// a hit that contains it may start before it and end after its start: `(0, 0)` is empty.
-    grams: Vec<u64>,
-    extents: Vec<(u32, u32)>,
-    /// `64 - log2(grams.len())`.
+    /// a hit that contains it may start before it and end after its start: an extent of
+    /// `(0, 0)` is an empty slot. One slot is one load (the build's inserts miss the cache).
+    slots: Vec<Slot>,
+    /// `64 - log2(slots.len())`.
     gram_shift: u32,
 }
 
@@ -103,8 +117,7 @@ impl Sieve {
             table: vec![0; words],
             shift: 64 - words.trailing_zeros(),
             separator: in_some_form.map(|yes| !yes),
-            grams: vec![0; slots],
-            extents: vec![(0, 0); slots],
+            slots: vec![Slot::default(); slots],
             gram_shift: 64 - slots.trailing_zeros(),
         };
         for &(form, offset, frame) in forms {
@@ -122,17 +135,21 @@ impl Sieve {
 
     /// Adds `gram` to the exact table, or widens its extent.
     fn insert(&mut self, gram: u64, before: u32, after: u32) {
-        let mask = self.grams.len() - 1;
+        let mask = self.slots.len() - 1;
         let mut at = (gram.wrapping_mul(HASH) >> self.gram_shift) as usize;
         loop {
-            let extent = &mut self.extents[at];
-            if *extent == (0, 0) {
-                self.grams[at] = gram;
-                *extent = (before, after);
+            let slot = &mut self.slots[at];
+            if slot.is_empty() {
+                *slot = Slot {
+                    gram,
+                    before,
+                    after,
+                };
                 return;
             }
-            if self.grams[at] == gram {
-                *extent = (extent.0.max(before), extent.1.max(after));
+            if slot.gram == gram {
+                slot.before = slot.before.max(before);
+                slot.after = slot.after.max(after);
                 return;
             }
             at = (at + 1) & mask;
@@ -141,15 +158,15 @@ impl Sieve {
 
     /// How far a hit containing `gram` may reach before it and after its start, if any can.
     fn extent(&self, gram: u64) -> Option<(usize, usize)> {
-        let mask = self.grams.len() - 1;
+        let mask = self.slots.len() - 1;
         let mut at = (gram.wrapping_mul(HASH) >> self.gram_shift) as usize;
         loop {
-            let (before, after) = self.extents[at];
-            if (before, after) == (0, 0) {
+            let slot = self.slots[at];
+            if slot.is_empty() {
                 return None;
             }
-            if self.grams[at] == gram {
-                return Some((before as usize, after as usize));
+            if slot.gram == gram {
+                return Some((slot.before as usize, slot.after as usize));
             }
             at = (at + 1) & mask;
         }
@@ -184,7 +201,7 @@ impl Sieve {
 
     /// The bytes of the tables, for reports of memory use.
     pub(crate) fn table_bytes(&self) -> usize {
-        self.table.len() * 8 + self.grams.len() * (8 + 8)
+        self.table.len() * 8 + self.slots.len() * std::mem::size_of::<Slot>()
     }
 
     /// The word of the table and the two bits of it that stand for `gram`.
@@ -251,7 +268,9 @@ impl Drop for Sieve {
     fn drop(&mut self) {
         // The q-grams of the secrets, and hashes of them.
         self.table.zeroize();
-        self.grams.zeroize();
+        for slot in &mut self.slots {
+            slot.gram.zeroize();
+        }
     }
 }
 

@@ -17,14 +17,13 @@
 //! before the break; ordinary text is not scanned twice.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use aho_corasick::automaton::StateID;
-use zeroize::Zeroize;
 
 use super::encode::Encoding;
 use super::hit::{Hit, Origin};
 use super::patterns::Patterns;
-use crate::error::Result;
 
 /// The most spaces or tabs after a line break that still join two lines; bounds what a stream
 /// holds back while it waits for the next line.
@@ -60,42 +59,27 @@ const CLASS: [u8; 256] = {
     table
 };
 
-/// The patterns of the encodings that get wrapped, compiled on their own.
+/// The search for the encodings that get wrapped, with the engine's automaton: it holds every
+/// pattern, and only the base64 and hex ones count here.
 pub(crate) struct Wrapped {
-    patterns: Patterns,
+    patterns: Arc<Patterns>,
+    /// The length of the longest base64 or hex pattern.
+    max_len: usize,
 }
 
 impl Wrapped {
-    /// Compiles the base64 and hex patterns among `patterns`; `None` if there are none.
-    pub(crate) fn new(patterns: &[(Vec<u8>, Origin)]) -> Result<Option<Wrapped>> {
-        let mut wrappable: Vec<(Vec<u8>, Origin)> = patterns
+    /// The search for the base64 and hex patterns among `patterns`, compiled (with the rest)
+    /// into `compiled`; `None` if there are none.
+    pub(crate) fn new(patterns: &[(Vec<u8>, Origin)], compiled: Arc<Patterns>) -> Option<Wrapped> {
+        let max_len = patterns
             .iter()
-            .filter(|(_, origin)| {
-                matches!(
-                    origin,
-                    Origin::Whole {
-                        encoding: Encoding::Base64 | Encoding::Base64Url | Encoding::Hex,
-                        ..
-                    }
-                )
-            })
-            .cloned()
-            .collect();
-        if wrappable.is_empty() {
-            return Ok(None);
-        }
-        let compiled = Patterns::new(&mut wrappable);
-        for (pattern, _) in &mut wrappable {
-            pattern.zeroize();
-        }
-        Ok(Some(Wrapped {
-            patterns: compiled?,
-        }))
-    }
-
-    /// The heap memory of its automaton, in bytes.
-    pub(crate) fn memory_usage(&self) -> usize {
-        self.patterns.memory_usage()
+            .filter(|(_, origin)| is_wrappable(origin))
+            .map(|(pattern, _)| pattern.len())
+            .max()?;
+        Some(Wrapped {
+            patterns: compiled,
+            max_len,
+        })
     }
 
     /// A search positioned before the first byte of a text.
@@ -243,7 +227,7 @@ impl Wrapped {
     fn activate(&self, state: &mut WrapState, text: &[u8], base: usize, run_end: usize) {
         let from = state
             .run_start
-            .max(run_end.saturating_sub(self.patterns.max_len.saturating_sub(1)));
+            .max(run_end.saturating_sub(self.max_len.saturating_sub(1)));
         state.sid = self.patterns.automaton.start();
         state.joined = 0;
         state.last_start = 0;
@@ -279,7 +263,9 @@ impl Wrapped {
             }
             let range = original(anchors, start)..at + 1;
             for origin in self.patterns.origins(pid) {
-                if let Origin::Whole { secret, encoding } = *origin {
+                if let Origin::Whole { secret, encoding } = *origin
+                    && is_wrappable(origin)
+                {
                     hits.push(Hit {
                         range: range.clone(),
                         secret,
@@ -290,9 +276,7 @@ impl Wrapped {
         });
         // Keep the anchors a later match can start after: the last one at or before the
         // earliest start, and every one after it.
-        let earliest = state
-            .joined
-            .saturating_sub(self.patterns.max_len.saturating_sub(1));
+        let earliest = state.joined.saturating_sub(self.max_len.saturating_sub(1));
         while state.anchors.len() > 1 && state.anchors[1].0 <= earliest {
             state.anchors.pop_front();
         }
@@ -302,7 +286,7 @@ impl Wrapped {
     /// from there on for the next [`feed`](Wrapped::feed).
     #[inline]
     pub(crate) fn pending_from(&self, state: &WrapState) -> usize {
-        let reach = self.patterns.max_len.saturating_sub(1);
+        let reach = self.max_len.saturating_sub(1);
         match state.mode {
             Mode::Run if !state.eligible => state.pos,
             Mode::Run => state.run_start.max(state.pos.saturating_sub(reach)),
@@ -317,6 +301,17 @@ impl Wrapped {
             }
         }
     }
+}
+
+/// Whether `origin` is a whole base64 or hex form, which encoders wrap onto lines.
+fn is_wrappable(origin: &Origin) -> bool {
+    matches!(
+        origin,
+        Origin::Whole {
+            encoding: Encoding::Base64 | Encoding::Base64Url | Encoding::Hex,
+            ..
+        }
+    )
 }
 
 /// The absolute offset of joined byte `joined`, from the anchor at or before it.
