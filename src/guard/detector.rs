@@ -157,6 +157,25 @@ impl Detector {
         found
     }
 
+    /// The start of every keyword in `text` that a built-in rule or the generic rule starts
+    /// from, in order; `None` with the user's rules, which may have no keyword.
+    ///
+    /// For a search line by line: a line that holds none has no detection. No keyword holds a
+    /// line break, so a line searched alone holds the keywords found in it within the whole
+    /// text (the cut of an over-long line, which is no line break, is the caller's to mind).
+    pub(crate) fn keyword_starts(&self, text: &str) -> Option<Vec<usize>> {
+        if self.rules.is_some() {
+            return None;
+        }
+        let mut starts = Vec::new();
+        Detector::push_keyword_starts(text.as_bytes(), &mut starts);
+        if self.generic {
+            Detector::push_name_keyword_starts(text, &mut starts);
+            starts.sort_unstable();
+        }
+        Some(starts)
+    }
+
     /// Whether `text` contains a secret this detector finds.
     pub fn is_match(&self, text: &str) -> bool {
         !self.find(text).is_empty()

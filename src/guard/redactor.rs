@@ -392,31 +392,78 @@ impl Redactor {
 
     /// Calls `found` with the absolute range of every secret the detector finds in `text`, line
     /// by line (see [`detection_line`]); does nothing when detection is off.
-    fn detect(&self, text: &str, mut found: impl FnMut(Range<usize>, Detected)) {
-        if !self.detects_unknown() {
-            return;
-        }
-        let mut start = 0;
-        while let Some((end, next)) = detection_line(text, start, start, true) {
-            self.detect_in_line(&text[start..end], start, &mut found);
+    fn detect(&self, text: &str, found: impl FnMut(Range<usize>, Detected)) {
+        self.detect_lines(text, 0, 0, true, 0, found);
+    }
+
+    /// Runs the detector on each detection line of `text` from `start` on that is complete
+    /// (all of them if `complete`), calling `found` with the range of each detection shifted
+    /// by `offset`; `text[start..searched]` is known to hold no `\n`. Returns where the first
+    /// line not searched starts (`start` if none was); `text` from there holds no `\n`.
+    ///
+    /// The keywords are searched once over all those lines, and only lines holding one go to
+    /// the detector: most lines of a log hold none, and a search per line cost ten times the
+    /// search of the whole.
+    pub(crate) fn detect_lines(
+        &self,
+        text: &str,
+        start: usize,
+        searched: usize,
+        complete: bool,
+        offset: usize,
+        mut found: impl FnMut(Range<usize>, Detected),
+    ) -> usize {
+        let Some(detector) = self.detector() else {
+            return start;
+        };
+        // (start, end, start of the next line) of each line
+        let mut lines = Vec::new();
+        let (mut at, mut searched) = (start, searched);
+        while let Some((end, next)) = detection_line(text, at, searched, complete) {
+            lines.push((at, end, next));
             if end == text.len() {
                 break;
             }
-            start = next;
+            (at, searched) = (next, next);
         }
+        let Some(&(_, block_end, after)) = lines.last() else {
+            return start;
+        };
+        let keywords = detector.keyword_starts(&text[start..block_end]);
+        let mut k = 0;
+        for (line_start, end, next) in lines {
+            let worth_it = match &keywords {
+                None => true,
+                Some(starts) => {
+                    while starts.get(k).is_some_and(|&s| start + s < line_start) {
+                        k += 1;
+                    }
+                    // A line cut for its length (or the last, unended one) ends in no line
+                    // break: a keyword may straddle its end, so it is searched anyway.
+                    starts.get(k).is_some_and(|&s| start + s < end) || end == next
+                }
+            };
+            if worth_it {
+                self.detect_in_line(
+                    detector,
+                    &text[line_start..end],
+                    offset + line_start,
+                    &mut found,
+                );
+            }
+        }
+        after
     }
 
-    /// Calls `found` with the range (shifted by `offset`) and description of every secret the
-    /// detector finds in `line`, a whole detection line.
-    pub(crate) fn detect_in_line(
+    /// Calls `found` with the range (shifted by `offset`) and description of every secret
+    /// `detector` finds in `line`, a whole detection line.
+    fn detect_in_line(
         &self,
+        detector: &Detector,
         line: &str,
         offset: usize,
         mut found: impl FnMut(Range<usize>, Detected),
     ) {
-        let Some(detector) = self.detector() else {
-            return;
-        };
         for detection in detector.find(line) {
             let range = detection.range();
             let text = &line[range.clone()];
@@ -570,6 +617,77 @@ mod tests {
             .build()
             .unwrap_err();
         assert!(err.to_string().contains("`A`"));
+    }
+
+    /// Every detection of the detector run on each line alone: what the keyword filter of
+    /// `detect_lines` must not change.
+    fn every_line_searched(redactor: &Redactor, text: &str) -> Vec<(Range<usize>, String)> {
+        let detector = redactor.detector().unwrap();
+        let mut found = Vec::new();
+        let mut start = 0;
+        while let Some((end, next)) = detection_line(text, start, start, true) {
+            for detection in detector.find(&text[start..end]) {
+                let range = detection.range();
+                found.push((
+                    range.start + start..range.end + start,
+                    format!("{detection:?}"),
+                ));
+            }
+            if end == text.len() {
+                break;
+            }
+            start = next;
+        }
+        found
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Lines of keys of every rule (some after a secret-sounding name), prose and code,
+        /// and now and then a line longer than the cap: the lines the keyword filter skips
+        /// hold no detection.
+        #[test]
+        fn lines_without_a_keyword_hold_no_detection(
+            picks in proptest::collection::vec((0usize..10_000, 0usize..6, "[A-Za-z0-9]{24}"), 1..40),
+        ) {
+            use crate::format::KeyFormat;
+            use crate::format::rule_tests::generated_keys;
+
+            let fillers = [
+                "let total = items.iter().sum();",
+                "the quick brown fox",
+                "api_key = ",
+                "TOKEN: ",
+                "export SECRET=",
+                " ",
+            ];
+            let mut text = String::new();
+            for (pick, filler, random) in picks {
+                text.push_str(fillers[filler]);
+                if pick % 2 == 0 {
+                    // a value only the generic rule finds, after a name or not
+                    text.push_str(&random);
+                } else {
+                    let format = KeyFormat::ALL[pick % KeyFormat::ALL.len()];
+                    text.push_str(&generated_keys(format, 1 + pick % 3).pop().unwrap());
+                }
+                text.push(if pick % 7 == 0 { ' ' } else { '\n' });
+                if pick % 997 == 0 {
+                    text.push_str(&"word ".repeat(super::super::detection_line::DETECT_LINE_CAP / 5 + 3));
+                }
+            }
+            let redactor = Redactor::builder()
+                .with_unknown_detection(true)
+                .build()
+                .unwrap();
+            let mut filtered = Vec::new();
+            redactor.detect(&text, |range, _| filtered.push(range));
+            let reference: Vec<Range<usize>> =
+                every_line_searched(&redactor, &text).into_iter().map(|(r, _)| r).collect();
+            proptest::prop_assert!(!reference.is_empty());
+            proptest::prop_assert_eq!(filtered, reference);
+        }
     }
 
     #[test]

@@ -3,7 +3,6 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::detection_line::detection_line;
 use super::hit::Hit;
 use super::received::Received;
 use super::redactor::Redactor;
@@ -493,25 +492,17 @@ impl StreamRedactor {
     /// Runs the detector on every line completed since the last call (and, at the end of the
     /// text, on the last line), adding what it finds to the regions.
     fn detect_lines(&mut self, ended: bool) {
-        loop {
-            let start = self.line_start - self.base;
-            let searched = self.searched - self.base;
-            let text = self.buffer.as_str();
-            let Some((end, next)) = detection_line(text, start, searched, ended) else {
-                self.searched = self.base + self.buffer.len();
-                return;
-            };
-            let regions = &mut self.regions;
-            self.redactor
-                .detect_in_line(&text[start..end], self.line_start, |range, found| {
-                    add_detected_region(regions, range, found)
-                });
-            self.line_start = self.base + next;
-            self.searched = self.line_start;
-            if end == self.buffer.len() {
-                return;
-            }
-        }
+        let regions = &mut self.regions;
+        let next = self.redactor.detect_lines(
+            self.buffer.as_str(),
+            self.line_start - self.base,
+            self.searched - self.base,
+            ended,
+            self.base,
+            |range, found| add_detected_region(regions, range, found),
+        );
+        self.line_start = self.base + next;
+        self.searched = self.base + self.buffer.len();
     }
 
     /// The buffer index to emit up to, given that nothing from absolute offset `safe` on is

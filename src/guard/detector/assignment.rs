@@ -41,6 +41,16 @@ impl Detector {
         found
     }
 
+    /// Appends the start of every secret word in `text`: where
+    /// [`find_assignments`](Detector::find_assignments) looks, and all it looks at.
+    pub(super) fn push_name_keyword_starts(text: &str, starts: &mut Vec<usize>) {
+        starts.extend(
+            NAME_KEYWORDS_AUTOMATON
+                .find_iter(text)
+                .map(|hit| hit.start()),
+        );
+    }
+
     /// The value assigned to the identifier at `name`, if the name sounds secret and the value
     /// looks like a secret.
     fn match_assignment(

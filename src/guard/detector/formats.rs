@@ -46,6 +46,12 @@ impl Detector {
         found
     }
 
+    /// Appends the start of every keyword hit of the built-in formats in `text`: where
+    /// [`find_keys`](Detector::find_keys) looks, and all it looks at.
+    pub(super) fn push_keyword_starts(text: &[u8], starts: &mut Vec<usize>) {
+        starts.extend(FORMAT_KEYWORDS.searcher.hits(text).map(|(start, _)| start));
+    }
+
     fn is_enabled(&self, index: usize) -> bool {
         self.formats[index / 64] & (1 << (index % 64)) != 0
     }
