@@ -237,13 +237,14 @@ fn random_keys_are_almost_never_taken_for_placeholders() {
 }
 
 /// The case a proptest found: a real key whose random body holds `DuMmy` was dropped as a
-/// placeholder. Every marker word, in any case, at any place of a long key's body.
+/// placeholder. Every short marker word, in any case, at any place of a long key's body (a
+/// marker of 7 letters or more, `EXAMPLE`, is no chance and marks a placeholder anywhere).
 #[test]
 fn a_placeholder_word_inside_a_real_key_does_not_hide_it() {
     let mut rng = Rng::new(21);
     let markers = [
-        "DuMmy", "example", "SAMPLE", "your_", "your-", "insert", "-key-", "_test_", "-api-",
-        "_foo-", "-TODO-", "_null_", "-here-",
+        "DuMmy", "SAMPLE", "your_", "your-", "insert", "-key-", "_test_", "-api-", "_foo-",
+        "-TODO-", "_null_", "-here-",
     ];
     for marker in markers {
         for _ in 0..20 {

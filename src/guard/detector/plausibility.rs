@@ -46,20 +46,37 @@ fn any_case(patterns: &[&str]) -> AhoCorasick {
 /// Whether `value` (a key without its public prefix, or an assigned value) is a placeholder,
 /// a sequence or too repetitive to be a real secret.
 ///
-/// A placeholder is made of its marker words: they cover a third of it (`IOSFODNN7EXAMPLE`,
-/// `changeme123!`) or there are two of them (`sk-proj-dummy-...-test-...`). One short marker in
-/// a long random body is chance, not intent: a real key of 100 characters from 64 holds `dummy`
-/// or `-key-` about once in 20,000, and a security library must not drop it for that.
+/// A placeholder says so: it holds a long marker (`EXAMPLE`, `placeholder`, `changeme`), or its
+/// short markers cover a third of it (`dummy-token`, `r4-key-2m`), or there are two of them
+/// (`sk-proj-dummy-...-test-...`). One short marker in a long random body is chance, not intent:
+/// a real key of 100 characters from 64 holds `dummy` or `-key-` about once in 20,000, and a
+/// security library must not drop it for that; one of the markers of 7 letters or more turns up
+/// by chance in such a key once in tens of millions.
 pub(super) fn is_placeholder(value: &str) -> bool {
-    let (markers, marked_len) = placeholder_markers(value);
-    markers >= 2
-        || (markers == 1 && marked_len * 3 >= value.len())
+    let markers = placeholder_markers(value);
+    markers.long > 0
+        || markers.count >= 2
+        || (markers.count == 1 && markers.covered * 3 >= value.len())
         || is_repetitive(value)
         || few_alphanumerics(value)
 }
 
-/// How many placeholder markers `value` holds and how many of its bytes they cover together.
-fn placeholder_markers(value: &str) -> (usize, usize) {
+/// A marker at least this long marks a placeholder by itself.
+const LONG_MARKER: usize = 7;
+
+/// The placeholder markers a value holds.
+#[derive(Debug, Default, PartialEq)]
+struct Markers {
+    /// How many, a marker inside another counted once.
+    count: usize,
+    /// How many of them are [`LONG_MARKER`] bytes or longer.
+    long: usize,
+    /// How many bytes of the value they cover together.
+    covered: usize,
+}
+
+/// The placeholder markers in `value`.
+fn placeholder_markers(value: &str) -> Markers {
     static SUBSTRINGS: LazyLock<AhoCorasick> = LazyLock::new(|| any_case(PLACEHOLDER_SUBSTRINGS));
     let substrings = SUBSTRINGS.find_iter(value).map(|found| found.range());
     let words = alphanumeric_words(value).filter(|word| {
@@ -70,19 +87,21 @@ fn placeholder_markers(value: &str) -> (usize, usize) {
     let mut marked: Vec<Range<usize>> = substrings.chain(words).collect();
     marked.sort_unstable_by_key(|range| range.start);
     // `your_` and the word `your` are one marker, not two
-    let mut markers = 0;
-    let mut covered = 0;
+    let mut markers = Markers::default();
     let mut end = 0;
     for range in marked {
+        if range.len() >= LONG_MARKER {
+            markers.long += 1;
+        }
         if range.start >= end {
-            markers += 1;
-            covered += range.len();
+            markers.count += 1;
+            markers.covered += range.len();
         } else if range.end > end {
-            covered += range.end - end;
+            markers.covered += range.end - end;
         }
         end = end.max(range.end);
     }
-    (markers, covered)
+    markers
 }
 
 /// The ranges of `value`'s runs of ASCII letters and digits.
@@ -181,6 +200,11 @@ pub(super) fn looks_like_secret_value(value: &str) -> bool {
             "getenv",
             "env[",
             "://",
+            // markup escaped into a value: `&lt;key=&quot;value&quot;&gt;`
+            "&lt;",
+            "&gt;",
+            "&quot;",
+            "&amp;",
         ])
     });
     if TEMPLATES.is_match(value)
@@ -365,12 +389,17 @@ mod tests {
             len in 24usize..160,
             seed in proptest::prelude::any::<u64>(),
             marker in proptest::sample::select(
-                PLACEHOLDER_SUBSTRINGS.iter().chain(PLACEHOLDER_WORDS).copied().collect::<Vec<_>>()
+                PLACEHOLDER_SUBSTRINGS
+                    .iter()
+                    .chain(PLACEHOLDER_WORDS)
+                    .copied()
+                    .filter(|marker| marker.len() < LONG_MARKER)
+                    .collect::<Vec<_>>()
             ),
             at in 0.0f64..1.0,
         ) {
             let body = random_body(len, seed);
-            proptest::prop_assume!(placeholder_markers(&body).0 == 0 && !is_repetitive(&body));
+            proptest::prop_assume!(placeholder_markers(&body).count == 0 && !is_repetitive(&body));
             proptest::prop_assume!(!few_alphanumerics(&body));
             let at = ((len as f64) * at) as usize;
             let marked = format!("{}-{marker}-{}", &body[..at], &body[at..]);
@@ -379,6 +408,20 @@ mod tests {
             // a second marker makes it intent
             let twice = format!("{marked}_{}", PLACEHOLDER_WORDS[len % PLACEHOLDER_WORDS.len()]);
             proptest::prop_assert!(is_placeholder(&twice), "{twice}");
+        }
+    }
+
+    #[test]
+    fn a_long_marker_anywhere_is_a_placeholder() {
+        let body = random_body(60, 7);
+        for marker in PLACEHOLDER_SUBSTRINGS
+            .iter()
+            .filter(|marker| marker.len() >= LONG_MARKER)
+        {
+            for at in [0, 13, 60] {
+                let value = format!("{}{}{}", &body[..at], marker.to_uppercase(), &body[at..]);
+                assert!(is_placeholder(&value), "{value}");
+            }
         }
     }
 
@@ -411,6 +454,7 @@ mod tests {
             "550e8400-e29b-41d4-a716-446655440000",
             "process.env.KEY1",
             "ANOTREAL/20150830/us-east-1/service/aws4_request",
+            "&lt;key=&quot;value&quot;&gt;",
         ] {
             assert!(!looks_like_secret_value(value), "{value}");
         }
