@@ -386,6 +386,16 @@ fn placeholders_are_not_keys() {
         format!("TEST_API_KEY=\"{}\"", Rng::new(5).string(ALNUM, 32)),
         format!("fake_token = \"{}\"", Rng::new(6).string(ALNUM, 32)),
         "arn:aws:secretsmanager:us-east-1:123456789012:secret:Billing-Db-a1B2c3".to_owned(),
+        // AWS's documented examples: one long marker in a long random-looking value
+        format!(
+            "aws_secret_access_key = \"{}{}\"",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCY", "EXAMPLEKEY"
+        ),
+        format!(
+            "X-Amz-Security-Token={}EXAMPLE{}",
+            "AQoDYXdzEPT%2F%2F%2F%2F%2F%2F%2F%2F%2F%2FwE",
+            "tc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRq"
+        ),
     ];
     for text in &cases {
         assert_nothing_found(text);
