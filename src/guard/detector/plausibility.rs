@@ -259,10 +259,11 @@ fn is_date_or_version(value: &str) -> bool {
         .all(|c| c.is_ascii_digit() || matches!(c, '-' | ':' | '.' | 'T' | 'Z' | '+' | '/'))
 }
 
-/// `x-hello-world-64`, `my_app.prod`: separated words of one case and numbers, as names are.
+/// `x-hello-world-64`, `my_app.prod`, `prod/api#OPENAI`: separated words of one case and
+/// numbers, as names and paths are.
 fn is_words(value: &str) -> bool {
     let mut parts = value
-        .split(['-', '_', '.', ':', '/'])
+        .split(['-', '_', '.', ':', '/', '#'])
         .filter(|p| !p.is_empty());
     let all_words = parts.clone().all(|part| {
         let rest = part.get(1..).unwrap_or("");
@@ -455,6 +456,7 @@ mod tests {
             "process.env.KEY1",
             "ANOTREAL/20150830/us-east-1/service/aws4_request",
             "&lt;key=&quot;value&quot;&gt;",
+            "prod/api#OPENAI",
         ] {
             assert!(!looks_like_secret_value(value), "{value}");
         }
