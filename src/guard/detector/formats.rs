@@ -2,6 +2,7 @@
 //! how to confirm a key there (each format's regular expression, anchored on a bounded window,
 //! with the boundary, placeholder and lock-file checks).
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::{LazyLock, OnceLock};
 
@@ -136,11 +137,17 @@ struct FormatKeywords {
 }
 
 static FORMAT_KEYWORDS: LazyLock<FormatKeywords> = LazyLock::new(|| {
+    // Each keyword with the formats it starts, in the order of `ALL`.
     let mut literals: Vec<&'static str> = Vec::new();
-    for format in KeyFormat::ALL {
+    let mut formats_of: HashMap<&'static str, Vec<usize>> = HashMap::new();
+    for (i, format) in KeyFormat::ALL.iter().enumerate() {
         for &literal in format.keywords() {
-            if !literals.contains(&literal) {
+            let formats = formats_of.entry(literal).or_insert_with(|| {
                 literals.push(literal);
+                Vec::new()
+            });
+            if formats.last() != Some(&i) {
+                formats.push(i);
             }
         }
     }
@@ -149,14 +156,14 @@ static FORMAT_KEYWORDS: LazyLock<FormatKeywords> = LazyLock::new(|| {
     let formats = literals
         .iter()
         .map(|literal| {
-            (0..KeyFormat::ALL.len())
-                .filter(|&i| {
-                    KeyFormat::ALL[i]
-                        .keywords()
-                        .iter()
-                        .any(|k| literal.starts_with(k))
-                })
-                .collect()
+            let mut formats: Vec<usize> = (1..=literal.len())
+                .filter_map(|len| literal.get(..len).and_then(|start| formats_of.get(start)))
+                .flatten()
+                .copied()
+                .collect();
+            formats.sort_unstable();
+            formats.dedup();
+            formats
         })
         .collect();
     FormatKeywords {

@@ -25,6 +25,8 @@
 //! the 207 rules, `Detector::find` runs at 1.04 GiB/s (docs/benchmarks.md). Where the platform
 //! has no vectorized searcher, one automaton over the literals serves instead.
 
+use std::collections::HashMap;
+
 use aho_corasick::packed::{self, MatchKind as PackedMatchKind};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 
@@ -156,15 +158,15 @@ impl KeywordSearcher {
         // pattern has), each with its literals, longest first.
         let mut prefix_bytes: Vec<&[u8]> = Vec::new();
         let mut prefixes: Vec<Vec<usize>> = Vec::new();
+        let mut known: HashMap<&[u8], usize> = HashMap::with_capacity(literals.len());
         for (index, literal) in literals.iter().enumerate() {
             let prefix = &literal[..literal.len().min(PREFIX_LEN)];
-            match prefix_bytes.iter().position(|p| *p == prefix) {
-                Some(known) => prefixes[known].push(index),
-                None => {
-                    prefix_bytes.push(prefix);
-                    prefixes.push(vec![index]);
-                }
-            }
+            let id = *known.entry(prefix).or_insert_with(|| {
+                prefix_bytes.push(prefix);
+                prefixes.push(Vec::new());
+                prefix_bytes.len() - 1
+            });
+            prefixes[id].push(index);
         }
         for group in &mut prefixes {
             group.sort_by_key(|&l| std::cmp::Reverse(literals[l].len()));
@@ -321,9 +323,13 @@ impl Masks {
     }
 }
 
-/// The positions of the set bits of `mask`.
-fn bits(mask: u16) -> impl Iterator<Item = usize> {
-    (0..16).filter(move |bit| mask >> bit & 1 == 1)
+/// The positions of the set bits of `mask`, lowest first.
+fn bits(mut mask: u16) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        let bit = mask.trailing_zeros() as usize;
+        mask &= mask.wrapping_sub(1);
+        (bit < 16).then_some(bit)
+    })
 }
 
 /// Lays out the prefixes of `group` (all of one length) over as few Teddy searchers as hold
@@ -332,25 +338,27 @@ fn plan(group: &[usize], prefix_bytes: &[&[u8]]) -> Vec<Vec<Slot>> {
     let len = prefix_bytes[group[0]].len();
     // Prefixes with the same low nybbles share a bucket whatever we ask: plan them as one.
     let mut units: Vec<Vec<usize>> = Vec::new();
+    let mut unit_of: HashMap<[u8; PREFIX_LEN], usize> = HashMap::with_capacity(group.len());
     for &p in group {
-        let key = |q: usize| {
-            prefix_bytes[q]
-                .iter()
-                .map(|b| b & 0x0F)
-                .collect::<Vec<u8>>()
-        };
-        match units.iter_mut().find(|unit| key(unit[0]) == key(p)) {
-            Some(unit) => unit.push(p),
-            None => units.push(vec![p]),
+        let mut low = [0; PREFIX_LEN];
+        for (l, b) in low.iter_mut().zip(prefix_bytes[p]) {
+            *l = b & 0x0F;
         }
+        let unit = *unit_of.entry(low).or_insert_with(|| {
+            units.push(Vec::new());
+            units.len() - 1
+        });
+        units[unit].push(p);
     }
-    let alone = |unit: &[usize]| {
-        unit.iter()
+    // The commonest first, while every bucket is still open to them. (A rate is a
+    // non-negative float: its bits order as it does.)
+    units.sort_by_cached_key(|unit| {
+        let rate = unit
+            .iter()
             .fold(Masks::default(), |m, &p| m.with(prefix_bytes[p]))
-            .firing_rate(len)
-    };
-    // The commonest first, while every bucket is still open to them.
-    units.sort_by(|a, b| alone(b).total_cmp(&alone(a)).then_with(|| a.cmp(b)));
+            .firing_rate(len);
+        (std::cmp::Reverse(rate.to_bits()), unit.clone())
+    });
     let capacity = BUCKETS * MAX_PER_BUCKET;
     let mut searchers = group.len().div_ceil(capacity - capacity / 8);
     loop {
@@ -374,34 +382,29 @@ fn fill(
     searchers: usize,
     per_bucket: usize,
 ) -> Option<Vec<Vec<Slot>>> {
-    let mut masks = vec![[Masks::default(); BUCKETS]; searchers];
+    // Each bucket's masks and, while it holds a prefix, their firing rate.
+    let mut masks = vec![[(Masks::default(), 0.0); BUCKETS]; searchers];
     let mut members: Vec<[Vec<usize>; BUCKETS]> = (0..searchers)
         .map(|_| std::array::from_fn(|_| Vec::new()))
         .collect();
     for unit in units {
-        let mut best: Option<(f64, usize, usize)> = None;
+        let mut best: Option<(f64, usize, usize, Masks, f64)> = None;
         for s in 0..searchers {
             for b in 0..BUCKETS {
                 if members[s][b].len() + unit.len() > per_bucket {
                     continue;
                 }
-                let before = masks[s][b];
+                let (before, before_rate) = masks[s][b];
                 let after = unit.iter().fold(before, |m, &p| m.with(prefix_bytes[p]));
-                let cost = after.firing_rate(len)
-                    - if members[s][b].is_empty() {
-                        0.0
-                    } else {
-                        before.firing_rate(len)
-                    };
-                if best.is_none_or(|(best_cost, _, _)| cost < best_cost) {
-                    best = Some((cost, s, b));
+                let after_rate = after.firing_rate(len);
+                let cost = after_rate - before_rate;
+                if best.is_none_or(|(best_cost, ..)| cost < best_cost) {
+                    best = Some((cost, s, b, after, after_rate));
                 }
             }
         }
-        let (_, s, b) = best?;
-        masks[s][b] = unit
-            .iter()
-            .fold(masks[s][b], |m, &p| m.with(prefix_bytes[p]));
+        let (_, s, b, after, after_rate) = best?;
+        masks[s][b] = (after, after_rate);
         members[s][b].extend(unit);
     }
     Some(
