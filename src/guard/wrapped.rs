@@ -280,6 +280,14 @@ impl Wrapped {
         while state.anchors.len() > 1 && state.anchors[1].0 <= earliest {
             state.anchors.pop_front();
         }
+        // A longest pattern's length past the last break, no later match crosses it: the rest
+        // of the word is a run on its own line, which the main automaton searches (a word of
+        // random key characters after a base64 line is not stepped through to its end).
+        if let Some(&(last_break, offset)) = state.anchors.back()
+            && earliest >= last_break
+        {
+            state.deactivate(offset, true);
+        }
     }
 
     /// The first absolute offset a hit found later could start at; the caller keeps the text

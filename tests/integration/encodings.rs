@@ -423,12 +423,16 @@ fn wrap(text: &str, width: usize, eol: &str, indent: &str) -> String {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 
-    /// Any width from 1 to 100, with `\n`, `\r\n` or their JSON escapes, indented or not, base64
-    /// at any alignment or hex in either case: found, in one piece and streamed in any pieces.
+    /// Any width from 1 to 200, with `\n`, `\r\n` or their JSON escapes, indented or not, base64
+    /// at any alignment or hex in either case, inside a longer run of key characters (lines of
+    /// it longer than any pattern, before and after): found, in one piece and streamed in any
+    /// pieces.
     #[test]
     fn wrapped_base64_and_hex_are_found_at_any_width_and_split(
         seed in any::<u64>(),
-        width in 1..100usize,
+        width in 1..200usize,
+        lead in prop_oneof![Just(0usize), 1..400usize],
+        trail in prop_oneof![Just(0usize), 1..400usize],
         eol in prop_oneof![Just("\n"), Just("\r\n"), Just("\\n"), Just("\\r\\n")],
         indent in prop_oneof![Just(""), Just("  "), Just("\t")],
         hex in any::<bool>(),
@@ -450,7 +454,12 @@ proptest! {
             let core = base64_core(&e, at, secret.len());
             (e, core)
         };
-        let text = format!("output:\n{}done.\n", wrap(&encoded, width, eol, indent));
+        let mut key_characters = |n: usize| -> String {
+            const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+            (0..n).map(|_| char::from(ALNUM[(rng.next() % 62) as usize])).collect()
+        };
+        let word = format!("{}{encoded}{}", key_characters(lead), key_characters(trail));
+        let text = format!("output:\n{}done.\n", wrap(&word, width, eol, indent));
         let label = format!("K{which}");
         let one_shot = assert_wrapped_found(&redactor, &label, &core, &text, "generated");
         // Streamed in pieces of `piece` bytes (moved to character boundaries): the same.
