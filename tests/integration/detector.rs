@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 use keyward::guard::{Confidence, Detection, DetectionKind};
-use keyward::{Detector, KeyFormat};
+use keyward::{Detector, KeyFormat, Redactor};
 use proptest::prelude::*;
 
 const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -151,6 +151,60 @@ fn generated_keys(rng: &mut Rng) -> Vec<(KeyFormat, String)> {
     let jwt = format!("{header}.{payload}.{}", rng.string(ALNUM_DASH, 43));
     keys.push((KeyFormat::Jwt, jwt));
     keys
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Tokens of any size an identity provider issues (claims of groups and roles make them
+    /// kilobytes long), RSA or HMAC signed, in a header or a JSON field: found whole.
+    #[test]
+    fn jwts_of_any_length_are_found_whole(
+        seed in any::<u64>(),
+        claims in 0..400usize,
+        signature_len in prop_oneof![Just(43usize), Just(342usize), Just(683usize)],
+        in_json in any::<bool>(),
+        piece in 1..700usize,
+    ) {
+        let mut rng = Rng::new(seed);
+        let header = base64url(br#"{"alg":"RS256","kid":"k1","typ":"JWT"}"#);
+        let groups: Vec<String> = (0..claims)
+            .map(|_| format!("\"{}\"", rng.string(HEX, 8)))
+            .collect();
+        let payload = base64url(
+            format!(
+                r#"{{"aud":"api","sub":"{}","groups":[{}]}}"#,
+                rng.string(DIGITS, 10),
+                groups.join(",")
+            )
+            .as_bytes(),
+        );
+        let jwt = format!("{header}.{payload}.{}", rng.string(ALNUM_DASH, signature_len));
+        let text = if in_json {
+            format!(r#"{{"access_token":"{jwt}","expires_in":3600}}"#)
+        } else {
+            format!("Authorization: Bearer {jwt}\r\nAccept: */*\r\n")
+        };
+        let found = Detector::new().find(&text);
+        let start = text.find("eyJ").unwrap();
+        prop_assert_eq!(found.len(), 1, "{} bytes", jwt.len());
+        prop_assert_eq!(found[0].format(), Some(KeyFormat::Jwt));
+        prop_assert_eq!(found[0].range(), start..start + jwt.len());
+        // The guard redacts it whole, in one shot and streamed in pieces of any size.
+        let redactor = Redactor::builder()
+            .with_unknown_detection(true)
+            .build()
+            .unwrap();
+        let one_shot = redactor.redact(&text).into_owned();
+        prop_assert!(!one_shot.contains(&jwt[jwt.len() - 16..]));
+        let mut stream = redactor.stream();
+        let mut streamed = String::new();
+        for chunk in text.as_bytes().chunks(piece) {
+            streamed += &stream.push(std::str::from_utf8(chunk).unwrap());
+        }
+        streamed += &stream.finish();
+        prop_assert_eq!(streamed, one_shot);
+    }
 }
 
 /// The places a key turns up, each with the key planted once.

@@ -90,6 +90,11 @@ impl Detector {
                 }
                 window_end = window_end.min(pem_run.end);
             }
+            if format == KeyFormat::Jwt {
+                // Read no further than the token can reach: a window per `eyJ` of 16 KiB
+                // would make a line of short `eyJ...` words quadratic.
+                window_end = jwt_extent(text, start, window_end);
+            }
             // What the regular expression may read, at most.
             examined(window_end - start);
             let Some((matched, secret)) = scanner.find(&text[start..window_end]) else {
@@ -207,6 +212,14 @@ fn scanner(index: usize) -> &'static Scanner {
     SCANNERS[index].get_or_init(|| {
         let format = KeyFormat::ALL[index];
         let pem = format == KeyFormat::PemPrivateKey;
+        // An 8192-bit RSA key is about 6.5 KB of PEM. A JWT carries its claims: access tokens
+        // of Microsoft Entra ID and of Kubernetes service accounts run 1 to 3 KB, and claims
+        // of groups and roles grow them further.
+        let max_len = if pem || format == KeyFormat::Jwt {
+            16 * 1024
+        } else {
+            1024
+        };
         #[allow(clippy::expect_used)] // constant patterns, checked by format's tests
         let regex = Regex::new(&format!(r"\A(?:{})", format.pattern()))
             .expect("key format patterns compile");
@@ -216,8 +229,7 @@ fn scanner(index: usize) -> &'static Scanner {
         Scanner {
             secret,
             regex,
-            // An 8192-bit RSA key is about 6.5 KB of PEM.
-            max_len: if pem { 16 * 1024 } else { 1024 },
+            max_len,
             needs_boundaries: !pem,
         }
     })
@@ -288,14 +300,35 @@ fn pem_run_end(bytes: &[u8], start: usize) -> usize {
 /// part: if the token at `start` did not match, neither does it. Skipping those keeps a line of
 /// `eyJ-eyJ-...` from reading a whole window per keyword.
 fn jwt_first_part_end(text: &str, start: usize, limit: usize) -> usize {
-    let is_base64url = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_');
     let from = start + "eyJ".len();
-    let run = text.as_bytes()[from..limit]
-        .iter()
-        .take_while(|b| is_base64url(b))
-        .count();
+    let run = base64url_run(&text.as_bytes()[from..limit]);
     examined(run);
     from + run
+}
+
+/// Where a token starting at `start` ends at the latest, within `limit`: after its third part
+/// (three runs of base64url joined by two dots), or where a run stops short of its dot.
+fn jwt_extent(text: &str, start: usize, limit: usize) -> usize {
+    let bytes = &text.as_bytes()[..limit];
+    let mut end = start;
+    for part in 0..3 {
+        if part > 0 {
+            if bytes.get(end) != Some(&b'.') {
+                break;
+            }
+            end += 1;
+        }
+        end += base64url_run(&bytes[end..]);
+    }
+    end
+}
+
+/// The length of the run of base64url characters at the start of `bytes`.
+fn base64url_run(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+        .count()
 }
 
 /// The largest character boundary of `text` at or before `index`.
