@@ -17,8 +17,10 @@ use keyward::{
 
 use super::Failure;
 
-/// How much of stdin is read at a time.
-const CHUNK: usize = 64 * 1024;
+/// How much of stdin is read at a time (a pipe hands over what it has, so a live log is not
+/// held back). Each chunk's output is one or two writes: with 64 KiB chunks, writing 138 MB of
+/// redacted text to a file took a third more system time than with 1 MiB.
+const CHUNK: usize = 1024 * 1024;
 
 /// Values shorter than this are not redacted: the redactor would refuse them.
 const MIN_LEN: usize = Redactor::DEFAULT_MIN_SECRET_LEN;
