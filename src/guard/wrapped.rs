@@ -29,8 +29,12 @@ use super::patterns::Patterns;
 /// holds back while it waits for the next line.
 pub(crate) const MAX_INDENT: usize = 256;
 
-/// Bytes that may occur in a base64 (standard or URL-safe) or hex pattern.
-const ALPHABET: [bool; 256] = {
+/// Bytes that may occur in a base64 (standard or URL-safe) or hex pattern. A `static`, not a
+/// `const`: indexed at run time, a constant table was copied onto the stack (256 bytes) at
+/// each use, once per line break of the text.
+static ALPHABET: [bool; 256] = ALPHABET_TABLE;
+
+const ALPHABET_TABLE: [bool; 256] = {
     let mut table = [false; 256];
     let mut b = 0;
     while b < 256 {
@@ -44,11 +48,11 @@ const ALPHABET: [bool; 256] = {
 /// [`ALPHABET`] bytes, line-break characters and the rest, for [`Wrapped::feed_quiet`].
 const ALPHA: u8 = 0;
 const BREAK: u8 = 1;
-const CLASS: [u8; 256] = {
+static CLASS: [u8; 256] = {
     let mut table = [2u8; 256];
     let mut b = 0;
     while b < 256 {
-        if ALPHABET[b] {
+        if ALPHABET_TABLE[b] {
             table[b] = ALPHA;
         }
         b += 1;

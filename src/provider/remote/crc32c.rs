@@ -5,7 +5,7 @@
 /// The reflected Castagnoli polynomial (RFC 3720, appendix B.4).
 const POLYNOMIAL: u32 = 0x82F6_3B78;
 
-const TABLE: [u32; 256] = {
+static TABLE: [u32; 256] = {
     let mut table = [0u32; 256];
     let mut byte = 0;
     while byte < 256 {
