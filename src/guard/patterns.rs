@@ -10,10 +10,13 @@ use aho_corasick::{Anchored, MatchKind, PatternID, dfa, nfa};
 use super::hit::Origin;
 use crate::error::{Error, ErrorKind, Result};
 
-/// Up to this many pattern bytes (about 100 API keys with every encoding) the dense DFA is used:
-/// about twice as fast as the NFA, but its size grows with states times byte classes (some
-/// 20 MB at this limit). Above it the contiguous NFA (about a quarter of that) is used.
-const MAX_DFA_PATTERN_BYTES: usize = 100_000;
+/// Up to this many pattern bytes (about 10 API keys with every encoding) the dense DFA is used;
+/// above it the contiguous NFA. The DFA steps about twice as fast, but the sieve hands the
+/// automaton only candidate windows, so that counts on text full of near misses alone; its
+/// size grows with states times byte classes, and for 100 keys it took 21 MB and 20 ms to
+/// build against the NFA's 2 MB and 4 ms (and ordinary text ran faster with the smaller NFA
+/// in cache: docs/benchmarks.md).
+const MAX_DFA_PATTERN_BYTES: usize = 10_000;
 
 /// The automaton, of the kind chosen by the size of the patterns.
 pub(crate) enum Dfa {
