@@ -207,6 +207,43 @@ proptest! {
     }
 }
 
+/// A Google Cloud service-account key file, as `gcloud iam service-accounts keys create` writes
+/// it: the private key is a PEM block inside a JSON string, its line breaks escaped. The PEM rule
+/// finds it whole (a 2048-bit key, 1.7 KB), at any indentation of the JSON.
+#[test]
+fn a_google_service_account_key_file_has_its_private_key_found() {
+    let mut rng = Rng::new(11);
+    for indent in ["", "  ", "\t"] {
+        let body: Vec<String> = (0..26).map(|_| rng.string(BASE64, 64)).collect();
+        let pem = format!(
+            "-----BEGIN PRIVATE KEY-----\\n{}\\n{}=\\n-----END PRIVATE KEY-----\\n",
+            body.join("\\n"),
+            rng.string(BASE64, 31)
+        );
+        let file = [
+            "{".to_owned(),
+            format!(r#"{indent}"type": "service_account","#),
+            format!(r#"{indent}"project_id": "demo-{}","#, rng.string(DIGITS, 6)),
+            format!(r#"{indent}"private_key_id": "{}","#, rng.string(HEX, 40)),
+            format!(r#"{indent}"private_key": "{pem}","#),
+            format!(r#"{indent}"client_email": "agent@demo.iam.gserviceaccount.com","#),
+            format!(r#"{indent}"token_uri": "https://oauth2.googleapis.com/token""#),
+            "}".to_owned(),
+        ]
+        .join("\n");
+        let found = Detector::new().find(&file);
+        let key = found
+            .iter()
+            .find(|d| d.format() == Some(KeyFormat::PemPrivateKey))
+            .unwrap_or_else(|| panic!("no private key found with indent {indent:?}"));
+        let start = file.find("-----BEGIN").unwrap();
+        let end =
+            file.find("-----END PRIVATE KEY-----").unwrap() + "-----END PRIVATE KEY-----".len();
+        assert_eq!(key.range(), start..end);
+        assert_eq!(key.confidence(), Confidence::High);
+    }
+}
+
 /// The places a key turns up, each with the key planted once.
 fn contexts(key: &str) -> Vec<String> {
     let escaped = key.replace('\n', "\\n");

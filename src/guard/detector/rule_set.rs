@@ -344,31 +344,26 @@ impl RuleSetBuilder {
     /// Adds rules written in keyward's format; `name` stands for the file in messages and in
     /// [`Rule::file`].
     pub fn with_rules_text(
-        mut self,
+        self,
         name: impl Into<String>,
         text: impl Into<String>,
     ) -> RuleSetBuilder {
-        self.sources.push(Source::Text {
-            name: name.into(),
-            text: text.into(),
-            toml: false,
-        });
-        self
+        self.with_text(name.into(), text.into(), false)
     }
 
     /// Adds rules written in the gitleaks / Betterleaks TOML format; `name` stands for the file
     /// in messages and in [`Rule::file`].
     #[cfg(feature = "toml")]
     pub fn with_toml_text(
-        mut self,
+        self,
         name: impl Into<String>,
         text: impl Into<String>,
     ) -> RuleSetBuilder {
-        self.sources.push(Source::Text {
-            name: name.into(),
-            text: text.into(),
-            toml: true,
-        });
+        self.with_text(name.into(), text.into(), true)
+    }
+
+    fn with_text(mut self, name: String, text: String, toml: bool) -> RuleSetBuilder {
+        self.sources.push(Source::Text { name, text, toml });
         self
     }
 
