@@ -48,6 +48,7 @@ mod text;
 mod work;
 
 pub use builder::DetectorBuilder;
+use detection::without_overlaps;
 pub use detection::{Confidence, Detection, DetectionKind, LineDetection};
 use line_cursor::LineCursor;
 pub use rule_set::{Rule, RuleSet, RuleSetBuilder};
@@ -221,19 +222,8 @@ fn merge_keys(keys: Vec<Detection>, rules: Vec<Detection>) -> Vec<Detection> {
     if rules.is_empty() {
         return keys;
     }
-    let mut all: Vec<Detection> = keys.into_iter().chain(rules).collect();
-    // Stable: a known format before a rule's match of the same range.
-    all.sort_by_key(|d| (d.range.start, std::cmp::Reverse(d.range.end)));
-    let mut kept: Vec<Detection> = Vec::with_capacity(all.len());
-    for detection in all {
-        if kept
-            .last()
-            .is_none_or(|last| detection.range.start >= last.range.end)
-        {
-            kept.push(detection);
-        }
-    }
-    kept
+    // Known formats listed first: one wins over a rule's match of the same range.
+    without_overlaps(keys.into_iter().chain(rules).collect())
 }
 
 /// Merges the keys and the generic assignments (each in order, without overlaps) and drops

@@ -5,7 +5,7 @@
 
 use std::ops::Range;
 
-use super::detection::{Detection, DetectionKind};
+use super::detection::{Detection, DetectionKind, without_overlaps};
 use super::rule_set::{Candidate, Rule, RuleSet};
 use super::work::examined;
 
@@ -54,17 +54,7 @@ impl RuleSet {
                 self.find_in_window(rule, text, window, path, &mut found);
             }
         }
-        found.sort_by_key(|d| (d.range.start, std::cmp::Reverse(d.range.end)));
-        let mut kept: Vec<Detection> = Vec::with_capacity(found.len());
-        for detection in found {
-            if kept
-                .last()
-                .is_none_or(|last| detection.range.start >= last.range.end)
-            {
-                kept.push(detection);
-            }
-        }
-        kept
+        without_overlaps(found)
     }
 
     /// Drops the detections of built-in rules (formats and the generic rule) that a global

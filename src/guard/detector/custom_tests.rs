@@ -15,6 +15,11 @@ fn detector(text: &str) -> Detector {
         .with_rules_text("acme.rules", text)
         .build()
         .unwrap();
+    rules_only(rules)
+}
+
+/// The user's rules only: no built-in format, no generic rule.
+pub(super) fn rules_only(rules: RuleSet) -> Detector {
     Detector::builder()
         .with_formats(&[])
         .with_generic(false)

@@ -202,3 +202,19 @@ impl LineDetection {
         self.detection
     }
 }
+
+/// Keeps, of detections that may overlap, the one starting first and then the longest, in order
+/// of start; a stable sort, so of two with the same range the one listed first stays.
+pub(super) fn without_overlaps(mut found: Vec<Detection>) -> Vec<Detection> {
+    found.sort_by_key(|d| (d.range.start, std::cmp::Reverse(d.range.end)));
+    let mut kept: Vec<Detection> = Vec::with_capacity(found.len());
+    for detection in found {
+        if kept
+            .last()
+            .is_none_or(|last| detection.range.start >= last.range.end)
+        {
+            kept.push(detection);
+        }
+    }
+    kept
+}

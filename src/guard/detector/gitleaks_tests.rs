@@ -9,6 +9,7 @@ use proptest::strategy::{Strategy, ValueTree};
 use proptest::string::string_regex;
 use proptest::test_runner::TestRunner;
 
+use super::custom_tests::rules_only;
 use super::{DetectionKind, Detector, RuleSet};
 use crate::error::ErrorKind;
 
@@ -20,16 +21,6 @@ const FILE: &str = include_str!(concat!(
 fn rules() -> RuleSet {
     RuleSet::builder()
         .with_toml_text("gitleaks.toml", FILE)
-        .build()
-        .unwrap()
-}
-
-/// The user's rules only: no built-in format, no generic rule.
-fn rules_only(rules: RuleSet) -> Detector {
-    Detector::builder()
-        .with_formats(&[])
-        .with_generic(false)
-        .with_rules(rules)
         .build()
         .unwrap()
 }
