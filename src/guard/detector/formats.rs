@@ -90,19 +90,19 @@ impl Detector {
                 }
                 window_end = window_end.min(pem_run.end);
             }
+            // Where a failed token's first part ends (see `jwt_parts`).
+            let mut first_part_end = window_end;
             if format == KeyFormat::Jwt {
                 // Read no further than the token can reach: a window per `eyJ` of 16 KiB
                 // would make a line of short `eyJ...` words quadratic.
-                window_end = jwt_extent(text, start, window_end);
+                (first_part_end, window_end) = jwt_parts(text, start, window_end);
             }
             // What the regular expression may read, at most.
             examined(window_end - start);
             let Some((matched, secret)) = scanner.find(&text[start..window_end]) else {
                 match format {
                     KeyFormat::PemPrivateKey => dead_until[index] = window_end,
-                    KeyFormat::Jwt => {
-                        dead_until[index] = jwt_first_part_end(text, start, window_end)
-                    }
+                    KeyFormat::Jwt => dead_until[index] = first_part_end,
                     _ => {}
                 }
                 continue;
@@ -293,34 +293,24 @@ fn pem_run_end(bytes: &[u8], start: usize) -> usize {
         .map_or(bytes.len(), |offset| start + offset)
 }
 
-/// Where the first part of a JSON Web Token starting at `start` ends: at the first byte, up to
-/// `limit`, that is not base64url.
+/// Where the first part of a JSON Web Token starting at `start` ends, and where the token ends
+/// at the latest (after its third part: three runs of base64url joined by two dots, or where a
+/// run stops short of its dot), both within `limit`.
 ///
-/// An `eyJ` inside that part (after a `-`) sees the same text after it, with a shorter first
-/// part: if the token at `start` did not match, neither does it. Skipping those keeps a line of
-/// `eyJ-eyJ-...` from reading a whole window per keyword.
-fn jwt_first_part_end(text: &str, start: usize, limit: usize) -> usize {
-    let from = start + "eyJ".len();
-    let run = base64url_run(&text.as_bytes()[from..limit]);
-    examined(run);
-    from + run
-}
-
-/// Where a token starting at `start` ends at the latest, within `limit`: after its third part
-/// (three runs of base64url joined by two dots), or where a run stops short of its dot.
-fn jwt_extent(text: &str, start: usize, limit: usize) -> usize {
+/// An `eyJ` inside the first part (after a `-`) sees the same text after it, with a shorter
+/// first part: if the token at `start` did not match, neither does it. Skipping those keeps a
+/// line of `eyJ-eyJ-...` from reading a whole window per keyword.
+fn jwt_parts(text: &str, start: usize, limit: usize) -> (usize, usize) {
     let bytes = &text.as_bytes()[..limit];
-    let mut end = start;
-    for part in 0..3 {
-        if part > 0 {
-            if bytes.get(end) != Some(&b'.') {
-                break;
-            }
-            end += 1;
+    let first_part_end = start + base64url_run(&bytes[start..]);
+    let mut end = first_part_end;
+    for _ in 1..3 {
+        if bytes.get(end) != Some(&b'.') {
+            break;
         }
-        end += base64url_run(&bytes[end..]);
+        end += 1 + base64url_run(&bytes[end + 1..]);
     }
-    end
+    (first_part_end, end)
 }
 
 /// The length of the run of base64url characters at the start of `bytes`.
