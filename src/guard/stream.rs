@@ -8,6 +8,7 @@ use super::received::Received;
 use super::redactor::Redactor;
 use super::region::{Region, add_detected_region, add_region};
 use super::scan::{Engine, ScanState};
+use super::sieve::Sieve;
 use super::wrapped::WrapState;
 use crate::error::{Error, ErrorKind, Result, quote_name};
 
@@ -125,13 +126,45 @@ impl StreamRedactor {
         stream
     }
 
-    /// At the start of a text: sieving if the redactor has a sieve and no detection (which
-    /// reads whole lines anyway).
+    /// At the start of a text: sieving if the stream can.
     fn sieve_from_the_start(&mut self) {
-        self.sieving = !self.redactor.detects_unknown()
-            && self.redactor.engine().is_some_and(|e| e.sieve().is_some());
+        self.sieving = self.sieve().is_some();
         self.segment = 0;
         self.next_sample = 0;
+    }
+
+    /// The sieve small pieces may go through: the redactor's, unless it detects keys (which
+    /// reads whole lines anyway).
+    fn sieve(&self) -> Option<&Sieve> {
+        if self.redactor.detects_unknown() {
+            return None;
+        }
+        self.redactor.engine().and_then(|e| e.sieve())
+    }
+
+    /// Looks up the sampled q-grams from absolute offset `sample` on that lie whole in the
+    /// buffer and start at or after `segment`: the next sample to look up when none is one of
+    /// some form, `None` as soon as one is.
+    #[inline(always)]
+    fn clear_samples(&self, sieve: &Sieve, mut sample: usize, segment: usize) -> Option<usize> {
+        let end = self.base + self.buffer.len();
+        while sample + sieve.q() <= end {
+            if sample >= segment && sieve.holds_gram(&self.buffer.as_bytes()[sample - self.base..])
+            {
+                return None;
+            }
+            sample += sieve.stride();
+        }
+        Some(sample)
+    }
+
+    /// Stops sieving: the automaton takes over from the start of the current segment, in the
+    /// state the scan of every byte has after a separator.
+    fn stop_sieving(&mut self) {
+        self.sieving = false;
+        if let (Some(engine), Some(state)) = (self.redactor.engine(), self.state.as_mut()) {
+            engine.restart_at(state, self.segment);
+        }
     }
 
     /// Whether short copies out may write past their end into the output's spare capacity
@@ -300,8 +333,6 @@ impl StreamRedactor {
     /// a segment and ends in it holds the separator, so is none either. The text before the
     /// current segment is final; the segment itself is held back, which in prose is the end of
     /// the current word, as the automaton would hold it back.
-    ///
-    /// [`Sieve`]: super::sieve::Sieve
     #[inline(always)]
     fn push_sieved(&mut self, piece: &str, out: &mut String) -> bool {
         let Some(engine) = self.redactor.engine() else {
@@ -313,14 +344,10 @@ impl StreamRedactor {
         let at = self.base + self.buffer.len();
         let end = at + piece.len();
         self.buffer.push_str(piece);
-        let (q, stride) = (sieve.q(), sieve.stride());
-        while self.next_sample + q <= end {
-            let p = self.next_sample;
-            if p >= self.segment && sieve.holds_gram(&self.buffer.as_bytes()[p - self.base..]) {
-                return false;
-            }
-            self.next_sample += stride;
-        }
+        let Some(next_sample) = self.clear_samples(sieve, self.next_sample, self.segment) else {
+            return false;
+        };
+        self.next_sample = next_sample;
         let mut segment = self.segment;
         if piece.len() <= 8 {
             // A model's token: without a branch per byte, as whether it holds a space is a
@@ -362,10 +389,7 @@ impl StreamRedactor {
     /// the search for wrapped encodings, and what is final is emitted.
     #[inline(never)]
     fn leave_sieving(&mut self, piece_at: usize, out: &mut String) {
-        self.sieving = false;
-        if let (Some(engine), Some(state)) = (self.redactor.engine(), self.state.as_mut()) {
-            engine.restart_at(state, self.segment);
-        }
+        self.stop_sieving();
         let at = self.base + piece_at;
         if let Some(safe) = self.scan_from(self.segment - self.base, piece_at, false) {
             let cut = self.cut_before(safe);
@@ -378,12 +402,9 @@ impl StreamRedactor {
     /// the automaton, if the piece holds a separator and none of the sampled q-grams after the
     /// last one is one of some form (else the automaton, which holds them, goes on).
     fn enter_sieving(&mut self, at: usize) {
-        let Some(sieve) = self.redactor.engine().and_then(|e| e.sieve()) else {
+        let Some(sieve) = self.sieve() else {
             return;
         };
-        if self.redactor.detects_unknown() {
-            return;
-        }
         // What of the piece was emitted may be dropped from the buffer already.
         let from = at.max(self.base);
         let text = &self.buffer.as_bytes()[from - self.base..];
@@ -391,15 +412,10 @@ impl StreamRedactor {
             return;
         };
         let segment = from + k + 1;
-        let (q, stride) = (sieve.q(), sieve.stride());
-        let end = self.base + self.buffer.len();
-        let mut next_sample = segment.div_ceil(stride) * stride;
-        while next_sample + q <= end {
-            if sieve.holds_gram(&self.buffer.as_bytes()[next_sample - self.base..]) {
-                return;
-            }
-            next_sample += stride;
-        }
+        let first_sample = segment.div_ceil(sieve.stride()) * sieve.stride();
+        let Some(next_sample) = self.clear_samples(sieve, first_sample, segment) else {
+            return;
+        };
         self.sieving = true;
         self.segment = segment;
         self.next_sample = next_sample;
@@ -555,9 +571,8 @@ impl StreamRedactor {
     pub fn finish_into(&mut self, out: &mut String) {
         if self.sieving {
             // The held-back segment through the automaton, which `finish` ends.
-            self.sieving = false;
+            self.stop_sieving();
             if let (Some(engine), Some(state)) = (self.redactor.engine(), self.state.as_mut()) {
-                engine.restart_at(state, self.segment);
                 engine.scan(
                     state,
                     self.buffer.as_bytes(),
