@@ -42,6 +42,7 @@ mod gitleaks;
 mod keywords;
 mod line_cursor;
 mod plausibility;
+mod probes;
 mod rule_set;
 mod rule_spec;
 mod text;

@@ -70,6 +70,7 @@ const ORDERS: &[(&str, &[&str])] = &[
             "detection",
             "line_cursor",
             "byte_frequency",
+            "probes",
             "keywords",
             "formats",
             "custom",

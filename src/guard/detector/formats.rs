@@ -445,6 +445,16 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_rule_sets_keywords_are_searched_in_three_passes() {
+        // A pass reads the whole text: the rule set's speed depends on how few there are. The
+        // probes shared by keywords fit two searchers of four-byte probes and one of the
+        // three-byte keywords, where the keywords' first four bytes needed three and one
+        // (docs/benchmarks.md). A fourth pass means the rules outgrew the plan.
+        let passes = FORMAT_KEYWORDS.searcher.passes();
+        assert!(passes <= 3, "{passes} passes");
+    }
+
     proptest! {
         /// A private key written in code as one string literal per line, in the quoting of C,
         /// Python, JavaScript or a JSON array, is found from its header to its footer.

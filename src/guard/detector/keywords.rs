@@ -9,42 +9,47 @@
 //! 0.25 GiB/s, three Teddy searchers of 64 sorted keywords at 0.6 GiB/s.
 //!
 //! So this searcher:
-//! - looks for the literals' first four bytes (a group per length for shorter literals), fewer
-//!   patterns than the literals, and compares the whole literals in place where a prefix
-//!   occurs;
-//! - plans which prefixes share a bucket: greedily, by the chance that the bucket fires on
+//! - looks for *probes*, a few bytes of each literal that many literals share (chosen in
+//!   `probes.rs`), fewer patterns than the literals, and compares the whole literals in place
+//!   where a probe occurs;
+//! - plans which probes share a bucket: greedily, by the chance that the bucket fires on
 //!   ordinary text, estimated from a table of byte frequencies (`byte_frequency.rs`);
 //! - and lays out each searcher's patterns so that aho-corasick (1.1) builds those buckets: it
-//!   puts the first pattern of each low-nybble prefix in bucket `15 - id % 16` and the others
+//!   puts the first pattern of each low-nybble probe in bucket `15 - id % 16` and the others
 //!   with it. Empty places in a bucket are filled with patterns of bytes `0xF0..=0xFF`, which
 //!   valid UTF-8 never holds two of in a row. Should a later aho-corasick assign buckets
 //!   differently, the hits stay the same; only the speed would change (`benches/detector.rs`).
 //!
-//! For the 171 keywords of 98 rules that made the prefilter 2.9 GiB/s on the registry's sources
-//! in a prototype (two planned searchers and one of the ten three-byte keywords); with the 305 of
-//! the 207 rules, `Detector::find` runs at 1.04 GiB/s (docs/benchmarks.md). Where the platform
-//! has no vectorized searcher, one automaton over the literals serves instead.
+//! The 304 keywords of the 207 rules take two searchers of 148 four-byte probes and one of 13
+//! three-byte keywords, where their first four bytes took three searchers of 254: the
+//! keywords' search reads the registry's sources in 23 % less time (docs/benchmarks.md). Where
+//! the platform has no vectorized searcher, one automaton over the literals serves instead.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 
 use aho_corasick::packed::{self, MatchKind as PackedMatchKind};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 
 use super::byte_frequency::BYTE_FREQUENCY;
+use super::probes::{Holder, PROBE_LEN, Probe, choose_probes};
 
 /// Finds where literals start, as one leftmost-longest automaton over all of them would report
 /// it: the longest literal at the leftmost start, none starting inside the last one reported.
 pub(super) struct KeywordSearcher {
     literals: Vec<Box<[u8]>>,
     passes: Vec<Pass>,
-    /// Per prefix searched for: the literals starting with it, longest first.
-    prefixes: Vec<Vec<usize>>,
+    /// Per probe searched for: the literals holding it, and where.
+    probes: Vec<Vec<Holder>>,
 }
 
-/// One searcher and, per pattern, the prefix it stands for (`None` for fillers).
+/// One searcher and, per pattern, the probe it stands for (`None` for fillers).
 struct Pass {
     engine: Engine,
-    prefix_of: Vec<Option<usize>>,
+    probe_of: Vec<Option<usize>>,
+    /// How far before a probe a literal holding it can start: how long a literal found waits
+    /// for earlier ones still to be found.
+    reach: usize,
 }
 
 enum Engine {
@@ -56,20 +61,18 @@ enum Engine {
 const BUCKETS: usize = 16;
 /// aho-corasick's packed searchers hold at most 128 patterns, 8 per bucket.
 const MAX_PER_BUCKET: usize = 8;
-/// Up to this many prefixes, one searcher laid out by aho-corasick itself is fast enough.
+/// Up to this many probes, one searcher laid out by aho-corasick itself is fast enough.
 const UNPLANNED: usize = 32;
-/// The longest prefix Teddy compares.
-const PREFIX_LEN: usize = 4;
 
 impl KeywordSearcher {
     /// A searcher for `literals` (not empty ones), numbered as given.
     pub(super) fn new<L: AsRef<[u8]>>(literals: &[L]) -> KeywordSearcher {
         let literals: Vec<Box<[u8]>> = literals.iter().map(|l| l.as_ref().into()).collect();
         match Self::with_teddy(&literals) {
-            Some((passes, prefixes)) => KeywordSearcher {
+            Some((passes, probes)) => KeywordSearcher {
                 literals,
                 passes,
-                prefixes,
+                probes,
             },
             None => Self::with_automaton(literals),
         }
@@ -88,107 +91,119 @@ impl KeywordSearcher {
             .map(|pass| Cursor {
                 pass,
                 from: 0,
-                pending: None,
+                found: BinaryHeap::new(),
                 done: false,
             })
             .collect();
         let mut end = 0;
         std::iter::from_fn(move || {
-            let mut best: Option<(usize, usize, usize)> = None; // start, literal, cursor
+            let mut best: Option<(Found, usize)> = None; // the hit, its cursor
             for (i, cursor) in cursors.iter_mut().enumerate() {
-                // Hits starting inside the last one reported are not hits.
-                if cursor.pending.is_some_and(|(start, _)| start < end) {
-                    cursor.pending = None;
-                }
-                if cursor.pending.is_none() && !cursor.done {
-                    cursor.from = cursor.from.max(end);
-                    cursor.pending = self.next_hit(cursor, text);
-                    cursor.done = cursor.pending.is_none();
-                }
-                if let Some((start, literal)) = cursor.pending {
-                    let better = best.is_none_or(|(best_start, best_literal, _)| {
-                        start < best_start
-                            || (start == best_start
-                                && self.literals[literal].len() > self.literals[best_literal].len())
-                    });
-                    if better {
-                        best = Some((start, literal, i));
-                    }
+                if let Some(found) = self.next_hit(cursor, text, end)
+                    && best.is_none_or(|(best, _)| found < best)
+                {
+                    best = Some((found, i));
                 }
             }
-            let (start, literal, i) = best?;
-            cursors[i].pending = None;
-            end = start + self.literals[literal].len();
-            Some((start, literal))
+            let (found, i) = best?;
+            cursors[i].found.pop();
+            end = found.start + found.len.0;
+            Some((found.start, found.literal))
         })
     }
 
-    /// The next place at or after `cursor.from` where one of the pass's literals starts.
-    fn next_hit(&self, cursor: &mut Cursor<'_>, text: &[u8]) -> Option<(usize, usize)> {
-        while cursor.from < text.len() {
-            let (start, pattern) = match &cursor.pass.engine {
-                Engine::Teddy(searcher) => {
-                    let hit = searcher.find_in(text, packed_span(cursor.from, text.len()))?;
-                    (hit.start(), hit.pattern().as_usize())
-                }
-                Engine::Automaton(automaton) => {
-                    let hit = automaton.find(Input::new(text).range(cursor.from..))?;
-                    (hit.start(), hit.pattern().as_usize())
-                }
-            };
-            cursor.from = start + 1;
-            let Some(prefix) = cursor.pass.prefix_of[pattern] else {
-                continue; // a filler: never in valid UTF-8, but bytes are bytes
-            };
-            let literal = self.prefixes[prefix]
-                .iter()
-                .copied()
-                .find(|&l| text[start..].starts_with(&self.literals[l]));
-            if let Some(literal) = literal {
-                return Some((start, literal));
+    /// The cursor's earliest (then longest) literal hit starting at or after `end`, once no
+    /// later probe can give an earlier one; it stays the cursor's until taken.
+    fn next_hit(&self, cursor: &mut Cursor<'_>, text: &[u8], end: usize) -> Option<Found> {
+        loop {
+            // Hits starting inside the last one reported are not hits.
+            while cursor.found.peek().is_some_and(|f| f.0.start < end) {
+                cursor.found.pop();
             }
+            // A literal holding a probe at `from` or later starts at `from - reach` or later.
+            match cursor.found.peek() {
+                Some(&Reverse(found))
+                    if cursor.done || found.start + cursor.pass.reach < cursor.from =>
+                {
+                    return Some(found);
+                }
+                None if cursor.done => return None,
+                _ => {}
+            }
+            // No literal starting at `end` or later holds a probe before `end`.
+            cursor.from = cursor.from.max(end);
+            self.search(cursor, text);
         }
-        None
     }
 
-    /// Planned Teddy searchers over the literals' prefixes, or `None` where the platform has
-    /// no Teddy.
-    fn with_teddy(literals: &[Box<[u8]>]) -> Option<(Vec<Pass>, Vec<Vec<usize>>)> {
-        // Distinct prefixes, grouped by length (Teddy compares as many bytes as the shortest
-        // pattern has), each with its literals, longest first.
-        let mut prefix_bytes: Vec<&[u8]> = Vec::new();
-        let mut prefixes: Vec<Vec<usize>> = Vec::new();
-        let mut known: HashMap<&[u8], usize> = HashMap::with_capacity(literals.len());
-        for (index, literal) in literals.iter().enumerate() {
-            let prefix = &literal[..literal.len().min(PREFIX_LEN)];
-            let id = *known.entry(prefix).or_insert_with(|| {
-                prefix_bytes.push(prefix);
-                prefixes.push(Vec::new());
-                prefix_bytes.len() - 1
-            });
-            prefixes[id].push(index);
+    /// Reads on to the next probe that literals hold where it occurs, and keeps those literals'
+    /// hits; marks the cursor done at the end of the text.
+    fn search(&self, cursor: &mut Cursor<'_>, text: &[u8]) {
+        while cursor.from < text.len() {
+            let found = match &cursor.pass.engine {
+                Engine::Teddy(searcher) => searcher
+                    .find_in(text, packed_span(cursor.from, text.len()))
+                    .map(|hit| (hit.start(), hit.pattern().as_usize())),
+                Engine::Automaton(automaton) => automaton
+                    .find(Input::new(text).range(cursor.from..))
+                    .map(|hit| (hit.start(), hit.pattern().as_usize())),
+            };
+            let Some((at, pattern)) = found else {
+                break;
+            };
+            cursor.from = at + 1;
+            let Some(probe) = cursor.pass.probe_of[pattern] else {
+                continue; // a filler: never in valid UTF-8, but bytes are bytes
+            };
+            let before = cursor.found.len();
+            // Holders come by offset, longest first: one hit per start, the longest.
+            let mut last_offset = None;
+            for holder in &self.probes[probe] {
+                if last_offset == Some(holder.offset) || holder.offset > at {
+                    continue;
+                }
+                let start = at - holder.offset;
+                let literal = &self.literals[holder.literal];
+                if text[start..].starts_with(literal) {
+                    last_offset = Some(holder.offset);
+                    cursor.found.push(Reverse(Found {
+                        start,
+                        len: Reverse(literal.len()),
+                        literal: holder.literal,
+                    }));
+                }
+            }
+            if cursor.found.len() > before {
+                return;
+            }
         }
-        for group in &mut prefixes {
-            group.sort_by_key(|&l| std::cmp::Reverse(literals[l].len()));
-        }
+        cursor.done = true;
+    }
+
+    /// Planned Teddy searchers over the literals' probes, or `None` where the platform has no
+    /// Teddy.
+    fn with_teddy(literals: &[Box<[u8]>]) -> Option<(Vec<Pass>, Vec<Vec<Holder>>)> {
+        let probes = choose_probes(literals);
         let mut passes = Vec::new();
-        for len in (1..=PREFIX_LEN).rev() {
-            let group: Vec<usize> = (0..prefix_bytes.len())
-                .filter(|&p| prefix_bytes[p].len() == len)
+        // Teddy compares as many bytes as its shortest pattern has: a searcher per length.
+        for len in (1..=PROBE_LEN).rev() {
+            let group: Vec<usize> = (0..probes.len())
+                .filter(|&p| probes[p].bytes.len() == len)
                 .collect();
             if group.is_empty() {
                 continue;
             }
             let layouts = if group.len() <= UNPLANNED {
-                vec![group.iter().map(|&p| Slot::Prefix(p)).collect()]
+                vec![group.iter().map(|&p| Slot::Probe(p)).collect()]
             } else {
-                plan(&group, &prefix_bytes)
+                let bytes: Vec<&[u8]> = probes.iter().map(|p| &*p.bytes).collect();
+                plan(&group, &bytes)
             };
             for layout in layouts {
-                passes.push(teddy_pass(&layout, &prefix_bytes)?);
+                passes.push(teddy_pass(&layout, &probes)?);
             }
         }
-        Some((passes, prefixes))
+        Some((passes, probes.into_iter().map(|p| p.holders).collect()))
     }
 
     /// One automaton over the whole literals: correct everywhere, slower.
@@ -200,13 +215,16 @@ impl KeywordSearcher {
             .expect("keyword automaton builds");
         let pass = Pass {
             engine: Engine::Automaton(automaton),
-            prefix_of: (0..literals.len()).map(Some).collect(),
+            probe_of: (0..literals.len()).map(Some).collect(),
+            reach: 0,
         };
-        let prefixes = (0..literals.len()).map(|l| vec![l]).collect();
+        let probes = (0..literals.len())
+            .map(|literal| vec![Holder { literal, offset: 0 }])
+            .collect();
         KeywordSearcher {
             literals,
             passes: vec![pass],
-            prefixes,
+            probes,
         }
     }
 }
@@ -215,8 +233,17 @@ struct Cursor<'s> {
     pass: &'s Pass,
     /// Where the next search of this pass starts.
     from: usize,
-    pending: Option<(usize, usize)>,
+    /// Literal hits found and not yet reported, the earliest (then longest) on top.
+    found: BinaryHeap<Reverse<Found>>,
     done: bool,
+}
+
+/// A literal found; ordered by start, then longest first.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Found {
+    start: usize,
+    len: Reverse<usize>,
+    literal: usize,
 }
 
 fn packed_span(from: usize, to: usize) -> aho_corasick::Span {
@@ -229,63 +256,71 @@ fn packed_span(from: usize, to: usize) -> aho_corasick::Span {
 /// A place in a searcher's pattern list.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Slot {
-    Prefix(usize),
-    /// Holds a bucket's place; its bytes follow the first prefix of the bucket.
+    Probe(usize),
+    /// Holds a bucket's place; its bytes follow the first probe of the bucket.
     Filler {
         bucket: usize,
     },
 }
 
-fn teddy_pass(layout: &[Slot], prefix_bytes: &[&[u8]]) -> Option<Pass> {
+fn teddy_pass(layout: &[Slot], probes: &[Probe]) -> Option<Pass> {
+    let probe_bytes: Vec<&[u8]> = probes.iter().map(|p| &*p.bytes).collect();
     let mut config = packed::Config::new();
     config
         .match_kind(PackedMatchKind::LeftmostFirst)
         .heuristic_pattern_limits(false);
     let mut builder = config.builder();
-    let mut prefix_of = Vec::with_capacity(layout.len());
+    let mut probe_of = Vec::with_capacity(layout.len());
     for slot in layout {
         match *slot {
-            Slot::Prefix(p) => {
-                builder.add(prefix_bytes[p]);
-                prefix_of.push(Some(p));
+            Slot::Probe(p) => {
+                builder.add(probe_bytes[p]);
+                probe_of.push(Some(p));
             }
             Slot::Filler { bucket } => {
-                builder.add(filler(layout, bucket, prefix_bytes));
-                prefix_of.push(None);
+                builder.add(filler(layout, bucket, &probe_bytes));
+                probe_of.push(None);
             }
         }
     }
+    let reach = probe_of
+        .iter()
+        .flatten()
+        .flat_map(|&p| probes[p].holders.iter().map(|h| h.offset))
+        .max()
+        .unwrap_or(0);
     Some(Pass {
         engine: Engine::Teddy(builder.build()?),
-        prefix_of,
+        probe_of,
+        reach,
     })
 }
 
 /// Bytes that never occur twice in a row in UTF-8 (`0xF0..=0xFF`), with the low nybbles of the
-/// bucket's first prefix, so that aho-corasick files the filler with it and the bucket admits
+/// bucket's first probe, so that aho-corasick files the filler with it and the bucket admits
 /// no byte of ordinary text it did not already admit.
-fn filler(layout: &[Slot], bucket: usize, prefix_bytes: &[&[u8]]) -> Vec<u8> {
+fn filler(layout: &[Slot], bucket: usize, probe_bytes: &[&[u8]]) -> Vec<u8> {
     let first = layout
         .iter()
         .enumerate()
         .find_map(|(id, slot)| match *slot {
-            Slot::Prefix(p) if bucket_of(id) == bucket => Some(prefix_bytes[p]),
+            Slot::Probe(p) if bucket_of(id) == bucket => Some(probe_bytes[p]),
             _ => None,
         });
     let len = layout
         .iter()
         .find_map(|slot| match *slot {
-            Slot::Prefix(p) => Some(prefix_bytes[p].len()),
+            Slot::Probe(p) => Some(probe_bytes[p].len()),
             Slot::Filler { .. } => None,
         })
-        .unwrap_or(PREFIX_LEN);
+        .unwrap_or(PROBE_LEN);
     match first {
-        Some(prefix) => prefix.iter().map(|b| 0xF0 | (b & 0x0F)).collect(),
+        Some(probe) => probe.iter().map(|b| 0xF0 | (b & 0x0F)).collect(),
         None => vec![0xFF; len],
     }
 }
 
-/// The bucket aho-corasick gives the first pattern of a low-nybble prefix with this id.
+/// The bucket aho-corasick gives the first pattern of a low-nybble probe with this id.
 fn bucket_of(id: usize) -> usize {
     BUCKETS - 1 - id % BUCKETS
 }
@@ -293,13 +328,13 @@ fn bucket_of(id: usize) -> usize {
 /// Which bits of each byte's low and high nybble a bucket admits, per offset.
 #[derive(Clone, Copy, Default)]
 struct Masks {
-    low: [u16; PREFIX_LEN],
-    high: [u16; PREFIX_LEN],
+    low: [u16; PROBE_LEN],
+    high: [u16; PROBE_LEN],
 }
 
 impl Masks {
-    fn with(mut self, prefix: &[u8]) -> Masks {
-        for (i, &b) in prefix.iter().enumerate() {
+    fn with(mut self, probe: &[u8]) -> Masks {
+        for (i, &b) in probe.iter().enumerate() {
             self.low[i] |= 1 << (b & 0x0F);
             self.high[i] |= 1 << (b >> 4);
         }
@@ -332,16 +367,16 @@ fn bits(mut mask: u16) -> impl Iterator<Item = usize> {
     })
 }
 
-/// Lays out the prefixes of `group` (all of one length) over as few Teddy searchers as hold
-/// them, putting in each bucket the prefixes that keep its firing rate lowest.
-fn plan(group: &[usize], prefix_bytes: &[&[u8]]) -> Vec<Vec<Slot>> {
-    let len = prefix_bytes[group[0]].len();
-    // Prefixes with the same low nybbles share a bucket whatever we ask: plan them as one.
+/// Lays out the probes of `group` (all of one length) over as few Teddy searchers as hold
+/// them, putting in each bucket the probes that keep its firing rate lowest.
+fn plan(group: &[usize], probe_bytes: &[&[u8]]) -> Vec<Vec<Slot>> {
+    let len = probe_bytes[group[0]].len();
+    // Probes with the same low nybbles share a bucket whatever we ask: plan them as one.
     let mut units: Vec<Vec<usize>> = Vec::new();
-    let mut unit_of: HashMap<[u8; PREFIX_LEN], usize> = HashMap::with_capacity(group.len());
+    let mut unit_of: HashMap<[u8; PROBE_LEN], usize> = HashMap::with_capacity(group.len());
     for &p in group {
-        let mut low = [0; PREFIX_LEN];
-        for (l, b) in low.iter_mut().zip(prefix_bytes[p]) {
+        let mut low = [0; PROBE_LEN];
+        for (l, b) in low.iter_mut().zip(probe_bytes[p]) {
             *l = b & 0x0F;
         }
         let unit = *unit_of.entry(low).or_insert_with(|| {
@@ -355,7 +390,7 @@ fn plan(group: &[usize], prefix_bytes: &[&[u8]]) -> Vec<Vec<Slot>> {
     units.sort_by_cached_key(|unit| {
         let rate = unit
             .iter()
-            .fold(Masks::default(), |m, &p| m.with(prefix_bytes[p]))
+            .fold(Masks::default(), |m, &p| m.with(probe_bytes[p]))
             .firing_rate(len);
         (std::cmp::Reverse(rate.to_bits()), unit.clone())
     });
@@ -366,23 +401,23 @@ fn plan(group: &[usize], prefix_bytes: &[&[u8]]) -> Vec<Vec<Slot>> {
         let per_bucket = (group.len() * 5 / 4)
             .div_ceil(searchers * BUCKETS)
             .clamp(1, MAX_PER_BUCKET);
-        if let Some(layouts) = fill(&units, prefix_bytes, len, searchers, per_bucket) {
+        if let Some(layouts) = fill(&units, probe_bytes, len, searchers, per_bucket) {
             return layouts;
         }
         searchers += 1;
     }
 }
 
-/// The greedy placement with `searchers` searchers of at most `per_bucket` prefixes a bucket,
+/// The greedy placement with `searchers` searchers of at most `per_bucket` probes a bucket,
 /// or `None` if a unit finds no room.
 fn fill(
     units: &[Vec<usize>],
-    prefix_bytes: &[&[u8]],
+    probe_bytes: &[&[u8]],
     len: usize,
     searchers: usize,
     per_bucket: usize,
 ) -> Option<Vec<Vec<Slot>>> {
-    // Each bucket's masks and, while it holds a prefix, their firing rate.
+    // Each bucket's masks and, while it holds a probe, their firing rate.
     let mut masks = vec![[(Masks::default(), 0.0); BUCKETS]; searchers];
     let mut members: Vec<[Vec<usize>; BUCKETS]> = (0..searchers)
         .map(|_| std::array::from_fn(|_| Vec::new()))
@@ -391,11 +426,14 @@ fn fill(
         let mut best: Option<(f64, usize, usize, Masks, f64)> = None;
         for s in 0..searchers {
             for b in 0..BUCKETS {
-                if members[s][b].len() + unit.len() > per_bucket {
+                // A unit larger than a bucket still takes an empty one: aho-corasick files it
+                // whole in one bucket anyway.
+                let held = members[s][b].len();
+                if held > 0 && held + unit.len() > per_bucket {
                     continue;
                 }
                 let (before, before_rate) = masks[s][b];
-                let after = unit.iter().fold(before, |m, &p| m.with(prefix_bytes[p]));
+                let after = unit.iter().fold(before, |m, &p| m.with(probe_bytes[p]));
                 let after_rate = after.firing_rate(len);
                 let cost = after_rate - before_rate;
                 if best.is_none_or(|(best_cost, ..)| cost < best_cost) {
@@ -418,7 +456,7 @@ fn fill(
                         let bucket = bucket_of(id);
                         buckets[bucket]
                             .get(id / BUCKETS)
-                            .map_or(Slot::Filler { bucket }, |&p| Slot::Prefix(p))
+                            .map_or(Slot::Filler { bucket }, |&p| Slot::Probe(p))
                     })
                     .collect()
             })
@@ -467,9 +505,18 @@ mod tests {
 
     #[test]
     fn many_literals_are_planned_over_full_buckets_with_fillers() {
-        // 200 four-byte literals with distinct low nybbles need two planned searchers.
-        let literals: Vec<String> = (0..200)
-            .map(|i| format!("{}{}_x", char::from(b'a' + (i % 26) as u8), i))
+        // 200 four-byte literals sharing no window of three bytes, so no probe serves two:
+        // lower case, upper case, digit, punctuation, the middle two different in each.
+        let literals: Vec<String> = (0..200u8)
+            .map(|i| {
+                let bytes = [
+                    b'a' + i % 26,
+                    b'A' + i / 10,
+                    b'0' + i % 10,
+                    b"!#%&*"[usize::from(i % 5)],
+                ];
+                String::from_utf8(bytes.to_vec()).unwrap()
+            })
             .collect();
         let searcher = KeywordSearcher::new(&literals);
         if searcher
@@ -481,7 +528,7 @@ mod tests {
         }
         assert!(searcher.passes() >= 2);
         for pass in &searcher.passes {
-            assert!(pass.prefix_of.len() <= BUCKETS * MAX_PER_BUCKET);
+            assert!(pass.probe_of.len() <= BUCKETS * MAX_PER_BUCKET);
         }
         let text = literals.join(" ");
         assert_eq!(
@@ -491,11 +538,40 @@ mod tests {
     }
 
     #[test]
+    fn more_literals_of_the_same_low_nybbles_than_a_bucket_holds_are_planned() {
+        // `abcd` in every case: 16 probes that any Teddy files in one bucket (a proptest once
+        // found 9 such; the planner looked for room for them forever). With 40 more literals
+        // the probes are planned.
+        let mut literals: Vec<String> = (0..16u8)
+            .map(|mask| {
+                "abcd"
+                    .bytes()
+                    .enumerate()
+                    .map(|(i, b)| {
+                        char::from(if mask >> i & 1 == 1 {
+                            b.to_ascii_uppercase()
+                        } else {
+                            b
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        literals.extend((0..40u8).map(|i| format!("{}{}x!", char::from(b'e' + i % 20), i)));
+        let searcher = KeywordSearcher::new(&literals);
+        let text = literals.join(" ");
+        assert_eq!(
+            searcher.hits(text.as_bytes()).collect::<Vec<_>>(),
+            reference(&literals, &text)
+        );
+    }
+
+    #[test]
     fn fillers_are_never_valid_utf8_and_join_their_bucket() {
         let prefixes: Vec<&[u8]> = vec![b"sk-a", b"ghp_"];
         let layout = vec![
-            Slot::Prefix(0),
-            Slot::Prefix(1),
+            Slot::Probe(0),
+            Slot::Probe(1),
             Slot::Filler {
                 bucket: bucket_of(0),
             },
