@@ -27,6 +27,9 @@ fn nothing_found_borrows_the_text() {
     assert!(matches!(r.redact(text), Cow::Borrowed(_)));
     assert!(r.find(text).is_empty());
     assert!(r.check(text).is_ok());
+    let mut out = String::from("> ");
+    r.redact_into(text, &mut out);
+    assert_eq!(out, format!("> {text}"));
 }
 
 #[test]
@@ -328,6 +331,10 @@ proptest! {
         prop_assert!(!out.contains(&body[..16]));
         prop_assert!(!out.contains(&hex_lower(key.expose_secret())));
         prop_assert!(r.check(&out).is_ok(), "redacted text must pass the check");
+        // `redact_into` appends the same text after what the buffer holds.
+        let mut appended = String::from("earlier output ");
+        r.redact_into(&text, &mut appended);
+        prop_assert_eq!(appended.strip_prefix("earlier output "), Some(&*out));
     }
 }
 
