@@ -258,8 +258,9 @@ impl Redactor {
     /// Appends `text`, redacted as [`redact`](Redactor::redact) does, to `out`.
     ///
     /// For a loop over many texts (log lines, files, tool results): one `String`, cleared and
-    /// reused, costs no allocation per text, and no fresh memory for the kernel to map in. A
-    /// fresh 64 MiB output costs about a quarter of redacting into it (docs/benchmarks.md).
+    /// reused, costs no allocation per text, and no fresh memory for the kernel to map in. On
+    /// 64 MiB with 100 keys, `redact` spends about half its time on its fresh output
+    /// (docs/benchmarks.md).
     ///
     /// ```
     /// use keyward::{ExposeSecret, Redactor, SecretString};

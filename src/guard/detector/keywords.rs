@@ -196,8 +196,7 @@ impl KeywordSearcher {
             let layouts = if group.len() <= UNPLANNED {
                 vec![group.iter().map(|&p| Slot::Probe(p)).collect()]
             } else {
-                let bytes: Vec<&[u8]> = probes.iter().map(|p| &*p.bytes).collect();
-                plan(&group, &bytes)
+                plan(&group, &probes)
             };
             for layout in layouts {
                 passes.push(teddy_pass(&layout, &probes)?);
@@ -264,7 +263,6 @@ enum Slot {
 }
 
 fn teddy_pass(layout: &[Slot], probes: &[Probe]) -> Option<Pass> {
-    let probe_bytes: Vec<&[u8]> = probes.iter().map(|p| &*p.bytes).collect();
     let mut config = packed::Config::new();
     config
         .match_kind(PackedMatchKind::LeftmostFirst)
@@ -274,11 +272,11 @@ fn teddy_pass(layout: &[Slot], probes: &[Probe]) -> Option<Pass> {
     for slot in layout {
         match *slot {
             Slot::Probe(p) => {
-                builder.add(probe_bytes[p]);
+                builder.add(&probes[p].bytes);
                 probe_of.push(Some(p));
             }
             Slot::Filler { bucket } => {
-                builder.add(filler(layout, bucket, &probe_bytes));
+                builder.add(filler(layout, bucket, probes));
                 probe_of.push(None);
             }
         }
@@ -299,18 +297,18 @@ fn teddy_pass(layout: &[Slot], probes: &[Probe]) -> Option<Pass> {
 /// Bytes that never occur twice in a row in UTF-8 (`0xF0..=0xFF`), with the low nybbles of the
 /// bucket's first probe, so that aho-corasick files the filler with it and the bucket admits
 /// no byte of ordinary text it did not already admit.
-fn filler(layout: &[Slot], bucket: usize, probe_bytes: &[&[u8]]) -> Vec<u8> {
+fn filler(layout: &[Slot], bucket: usize, probes: &[Probe]) -> Vec<u8> {
     let first = layout
         .iter()
         .enumerate()
         .find_map(|(id, slot)| match *slot {
-            Slot::Probe(p) if bucket_of(id) == bucket => Some(probe_bytes[p]),
+            Slot::Probe(p) if bucket_of(id) == bucket => Some(&probes[p].bytes),
             _ => None,
         });
     let len = layout
         .iter()
         .find_map(|slot| match *slot {
-            Slot::Probe(p) => Some(probe_bytes[p].len()),
+            Slot::Probe(p) => Some(probes[p].bytes.len()),
             Slot::Filler { .. } => None,
         })
         .unwrap_or(PROBE_LEN);
@@ -369,14 +367,14 @@ fn bits(mut mask: u16) -> impl Iterator<Item = usize> {
 
 /// Lays out the probes of `group` (all of one length) over as few Teddy searchers as hold
 /// them, putting in each bucket the probes that keep its firing rate lowest.
-fn plan(group: &[usize], probe_bytes: &[&[u8]]) -> Vec<Vec<Slot>> {
-    let len = probe_bytes[group[0]].len();
+fn plan(group: &[usize], probes: &[Probe]) -> Vec<Vec<Slot>> {
+    let len = probes[group[0]].bytes.len();
     // Probes with the same low nybbles share a bucket whatever we ask: plan them as one.
     let mut units: Vec<Vec<usize>> = Vec::new();
     let mut unit_of: HashMap<[u8; PROBE_LEN], usize> = HashMap::with_capacity(group.len());
     for &p in group {
         let mut low = [0; PROBE_LEN];
-        for (l, b) in low.iter_mut().zip(probe_bytes[p]) {
+        for (l, b) in low.iter_mut().zip(&probes[p].bytes) {
             *l = b & 0x0F;
         }
         let unit = *unit_of.entry(low).or_insert_with(|| {
@@ -390,7 +388,7 @@ fn plan(group: &[usize], probe_bytes: &[&[u8]]) -> Vec<Vec<Slot>> {
     units.sort_by_cached_key(|unit| {
         let rate = unit
             .iter()
-            .fold(Masks::default(), |m, &p| m.with(probe_bytes[p]))
+            .fold(Masks::default(), |m, &p| m.with(&probes[p].bytes))
             .firing_rate(len);
         (std::cmp::Reverse(rate.to_bits()), unit.clone())
     });
@@ -401,7 +399,7 @@ fn plan(group: &[usize], probe_bytes: &[&[u8]]) -> Vec<Vec<Slot>> {
         let per_bucket = (group.len() * 5 / 4)
             .div_ceil(searchers * BUCKETS)
             .clamp(1, MAX_PER_BUCKET);
-        if let Some(layouts) = fill(&units, probe_bytes, len, searchers, per_bucket) {
+        if let Some(layouts) = fill(&units, probes, len, searchers, per_bucket) {
             return layouts;
         }
         searchers += 1;
@@ -412,7 +410,7 @@ fn plan(group: &[usize], probe_bytes: &[&[u8]]) -> Vec<Vec<Slot>> {
 /// or `None` if a unit finds no room.
 fn fill(
     units: &[Vec<usize>],
-    probe_bytes: &[&[u8]],
+    probes: &[Probe],
     len: usize,
     searchers: usize,
     per_bucket: usize,
@@ -433,7 +431,7 @@ fn fill(
                     continue;
                 }
                 let (before, before_rate) = masks[s][b];
-                let after = unit.iter().fold(before, |m, &p| m.with(probe_bytes[p]));
+                let after = unit.iter().fold(before, |m, &p| m.with(&probes[p].bytes));
                 let after_rate = after.firing_rate(len);
                 let cost = after_rate - before_rate;
                 if best.is_none_or(|(best_cost, ..)| cost < best_cost) {
@@ -505,8 +503,8 @@ mod tests {
 
     #[test]
     fn many_literals_are_planned_over_full_buckets_with_fillers() {
-        // 200 four-byte literals sharing no window of three bytes, so no probe serves two:
-        // lower case, upper case, digit, punctuation, the middle two different in each.
+        // 200 different four-byte literals (lower case, upper case, digit, punctuation): no
+        // window is shared and no literal is shorter, so each is a probe of its own.
         let literals: Vec<String> = (0..200u8)
             .map(|i| {
                 let bytes = [
@@ -568,7 +566,13 @@ mod tests {
 
     #[test]
     fn fillers_are_never_valid_utf8_and_join_their_bucket() {
-        let prefixes: Vec<&[u8]> = vec![b"sk-a", b"ghp_"];
+        let probes: Vec<Probe> = [b"sk-a", b"ghp_"]
+            .into_iter()
+            .map(|bytes| Probe {
+                bytes: bytes[..].into(),
+                holders: Vec::new(),
+            })
+            .collect();
         let layout = vec![
             Slot::Probe(0),
             Slot::Probe(1),
@@ -579,10 +583,10 @@ mod tests {
                 bucket: bucket_of(2),
             },
         ];
-        let filler_of_first = filler(&layout, bucket_of(0), &prefixes);
+        let filler_of_first = filler(&layout, bucket_of(0), &probes);
         assert!(std::str::from_utf8(&filler_of_first).is_err());
         let low = |bytes: &[u8]| bytes.iter().map(|b| b & 0x0F).collect::<Vec<_>>();
         assert_eq!(low(&filler_of_first), low(b"sk-a"));
-        assert_eq!(filler(&layout, bucket_of(2), &prefixes), vec![0xFF; 4]);
+        assert_eq!(filler(&layout, bucket_of(2), &probes), vec![0xFF; 4]);
     }
 }

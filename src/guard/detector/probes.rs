@@ -43,21 +43,17 @@ pub(super) const PROBE_LEN: usize = 4;
 
 /// Probes for `literals` (none empty): every literal is held by exactly one probe.
 pub(super) fn choose_probes(literals: &[Box<[u8]>]) -> Vec<Probe> {
-    let mut probes = Probes::default();
     let short = PROBE_LEN - 1;
-    for (literal, bytes) in literals.iter().enumerate() {
-        if bytes.len() < PROBE_LEN {
-            probes.hold(bytes, literal, 0);
-        }
-    }
     let short_literals: Vec<&[u8]> = literals
         .iter()
         .map(|l| &l[..])
         .filter(|l| l.len() == short)
         .collect();
+    let mut probes = Probes::default();
     let mut rest = Vec::new();
     for (literal, bytes) in literals.iter().enumerate() {
         if bytes.len() < PROBE_LEN {
+            probes.hold(bytes, literal, 0);
             continue;
         }
         let inside_short = bytes
