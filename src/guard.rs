@@ -51,6 +51,8 @@ mod stream;
 #[cfg(feature = "tracing")]
 mod tracing;
 mod wrapped;
+#[cfg(test)]
+mod wrapped_tests;
 mod writer;
 
 pub use detector::{

@@ -12,9 +12,9 @@
 //! as one word, at any line width. Only matches that cross a break are reported; the rest are
 //! found by the main automaton.
 //!
-//! Cost: the search jumps from one line-break character to the next (`memchr`) and steps the
-//! automaton only through words joined across a break, starting at most one pattern length
-//! before the break; ordinary text is not scanned twice.
+//! Cost: the search reads the text 64 bytes at a time for line-break characters, looks at the
+//! byte before each, and steps the automaton only through words joined across a break,
+//! starting at most one pattern length before the break; ordinary text is not scanned twice.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -62,6 +62,40 @@ static CLASS: [u8; 256] = {
     table[b'\\' as usize] = BREAK;
     table
 };
+
+/// How many bytes [`line_break_mask`] looks at.
+const BLOCK: usize = 64;
+
+/// After this many blocks without a line-break character in a row, the search goes on with
+/// `memchr3`.
+const QUIET_BLOCKS: usize = 2;
+
+/// Bit `i` set for each line-break character (`\n`, `\r`, `\\`) among the first [`BLOCK`]
+/// bytes of `text`. Lines of code and prose are shorter than a `memchr3` call pays off for
+/// (about 10 ns a call on short lines); this loop the compiler turns into vector compares, and
+/// the multiplication gathers each eight bytes' flags into a byte.
+#[inline]
+fn line_break_mask(text: &[u8]) -> u64 {
+    let mut padded = [0u8; BLOCK];
+    let block: &[u8; BLOCK] = match text.first_chunk() {
+        Some(block) => block,
+        None => {
+            padded[..text.len()].copy_from_slice(text);
+            &padded
+        }
+    };
+    let mut flags = [0u8; BLOCK];
+    for (flag, &byte) in flags.iter_mut().zip(block) {
+        *flag = u8::from((byte == b'\n') | (byte == b'\r') | (byte == b'\\'));
+    }
+    let (eights, _) = flags.as_chunks::<8>();
+    let mut mask = 0;
+    for (k, &eight) in eights.iter().enumerate() {
+        // Bit 0 of byte j lands on bit 56 + j: the flags, in order, in the top byte.
+        mask |= (u64::from_le_bytes(eight).wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
+    }
+    mask
+}
 
 /// The search for the encodings that get wrapped, with the engine's automaton: it holds every
 /// pattern, and only the base64 and hex ones count here.
@@ -115,16 +149,32 @@ impl Wrapped {
         let mut i = from;
         while i < text.len() {
             if let Mode::Run = state.mode {
-                // Outside a joined word only the line breaks matter: jump to the next one.
-                let Some(k) = memchr::memchr3(b'\n', b'\r', b'\\', &text[i..]) else {
-                    state.note_run(&text[i..], base + i);
+                // Outside a joined word only a line break right after a run can start one:
+                // jump to the next.
+                let Some(at) = state.skip_to_run_end(text, base, i) else {
                     break;
                 };
-                state.note_run(&text[i..i + k], base + i);
-                i += k;
+                i = at;
             }
             self.step(state, text, base, i, hits);
             i += 1;
+        }
+        state.pos = base + text.len();
+    }
+
+    /// [`feed`](Wrapped::feed) one byte at a time, with no jump: what `feed` must find, for
+    /// the tests.
+    #[cfg(test)]
+    pub(crate) fn feed_by_byte(
+        &self,
+        state: &mut WrapState,
+        text: &[u8],
+        base: usize,
+        from: usize,
+        hits: &mut Vec<Hit>,
+    ) {
+        for i in from..text.len() {
+            self.step(state, text, base, i, hits);
         }
         state.pos = base + text.len();
     }
@@ -360,15 +410,74 @@ pub(crate) struct WrapState {
 }
 
 impl WrapState {
-    /// Takes a stretch with no line-break character (no `\n`, `\r` or `\\`) in [`Mode::Run`]:
-    /// only where the last run of alphabet bytes starts matters, and what precedes it.
-    fn note_run(&mut self, stretch: &[u8], at: usize) {
-        if let Some(k) = stretch.iter().rposition(|&b| !ALPHABET[usize::from(b)]) {
-            let blank_before = self.blank && stretch[..k].iter().all(|&b| is_space(b));
-            self.eligible = !is_space(stretch[k]) || blank_before;
-            self.blank = blank_before && is_space(stretch[k]);
-            self.run_start = at + k + 1;
+    /// In [`Mode::Run`], at absolute offset `base + from`: the index in `text` of the next
+    /// line-break character (`\n`, `\r` or `\\`) that ends a run of alphabet bytes, with the
+    /// state taken up to it; `None`, with the state taken to the end of `text`, if there is
+    /// none. A line break skipped moves only where a line starts, which
+    /// [`note_run`](Self::note_run) reads back from the text.
+    fn skip_to_run_end(&mut self, text: &[u8], base: usize, from: usize) -> Option<usize> {
+        let mut block = from;
+        let mut quiet_blocks = 0;
+        while block < text.len() {
+            let mut breaks = line_break_mask(&text[block..]);
+            if breaks == 0 {
+                quiet_blocks += 1;
+                block += BLOCK;
+                if quiet_blocks == QUIET_BLOCKS {
+                    // A long line (minified code, JSON): `memchr3` crosses it far faster.
+                    quiet_blocks = 0;
+                    let rest = text.get(block..).unwrap_or_default();
+                    block = memchr::memchr3(b'\n', b'\r', b'\\', rest)
+                        .map_or(text.len(), |k| block + k);
+                }
+                continue;
+            }
+            quiet_blocks = 0;
+            while breaks != 0 {
+                let at = block + breaks.trailing_zeros() as usize;
+                breaks &= breaks - 1;
+                let ends_run = if at > from {
+                    ALPHABET[usize::from(text[at - 1])]
+                } else {
+                    self.run_start < base + at
+                };
+                if ends_run {
+                    self.note_run(&text[from..at], base + from);
+                    return Some(at);
+                }
+            }
+            block += BLOCK;
         }
+        self.note_run(&text[from..], base + from);
+        None
+    }
+
+    /// Takes a stretch in [`Mode::Run`] in which no line-break character ends a run of
+    /// alphabet bytes: only where the last run starts matters, and what precedes it on its
+    /// line.
+    fn note_run(&mut self, stretch: &[u8], at: usize) {
+        let Some(k) = stretch.iter().rposition(|&b| !ALPHABET[usize::from(b)]) else {
+            // The run goes on.
+            return;
+        };
+        let byte = stretch[k];
+        let line_blank = match byte {
+            b'\n' => true,
+            b' ' | b'\t' => match stretch[..k].iter().rposition(|&b| !is_space(b)) {
+                Some(j) => stretch[j] == b'\n',
+                None => self.blank_at(at),
+            },
+            _ => false,
+        };
+        self.eligible = line_blank || !is_space(byte);
+        self.blank = line_blank;
+        self.run_start = at + k + 1;
+    }
+
+    /// Whether the line holds nothing but spaces and tabs before absolute offset `at`, the
+    /// current position in [`Mode::Run`]: not if a run is under way.
+    fn blank_at(&self, at: usize) -> bool {
+        self.blank && self.run_start == at
     }
 
     /// Takes a byte outside a joined word that does not start a line break to join across.
@@ -380,8 +489,9 @@ impl WrapState {
             self.blank = true;
             self.eligible = true;
         } else {
-            self.eligible = !is_space(byte) || self.blank;
-            self.blank &= is_space(byte);
+            let line_blank = self.blank_at(at);
+            self.eligible = !is_space(byte) || line_blank;
+            self.blank = line_blank && is_space(byte);
         }
         self.run_start = at + 1;
     }

@@ -52,6 +52,7 @@ const ORDERS: &[(&str, &[&str])] = &[
             "region",
             "redactor",
             "scan_tests",
+            "wrapped_tests",
             "stream",
             "shared",
             "writer",
