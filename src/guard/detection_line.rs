@@ -25,10 +25,7 @@ pub(crate) fn detection_line(
     // A `\n` right after a line of exactly the cap still ends it.
     let limit = text.len().min(start + DETECT_LINE_CAP + 1);
     let from = searched.max(start).min(limit);
-    if let Some(at) = text.as_bytes()[from..limit]
-        .iter()
-        .position(|&b| b == b'\n')
-    {
+    if let Some(at) = memchr::memchr(b'\n', &text.as_bytes()[from..limit]) {
         return Some((from + at, from + at + 1));
     }
     if text.len() > start + DETECT_LINE_CAP {
