@@ -389,6 +389,29 @@ fn guard(c: &mut Criterion) {
             })
         });
     }
+    // The floor of any stream that holds back the end of the current word, without searching
+    // for anything: each piece appended to what is held back, and everything up to the last
+    // space in it emitted.
+    for size in [1, 4] {
+        group.bench_with_input(BenchmarkId::new("stream_floor", size), &text, |b, text| {
+            b.iter(|| {
+                let mut out = String::with_capacity(text.len());
+                let mut held = String::new();
+                for piece in pieces(text, size) {
+                    let piece = black_box(piece);
+                    held.push_str(piece);
+                    // Only the new piece can hold the last space; what is held is one word.
+                    if let Some(k) = piece.rfind(' ') {
+                        let cut = held.len() - piece.len() + k + 1;
+                        out.push_str(&held[..cut]);
+                        held.drain(..cut);
+                    }
+                }
+                out.push_str(&held);
+                out.len()
+            })
+        });
+    }
     group.bench_with_input(
         BenchmarkId::new("stream_4_bytes_push", 100),
         &text,
