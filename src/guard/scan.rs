@@ -34,7 +34,7 @@ pub(crate) struct Engine {
     wrapped: Option<Wrapped>,
     /// Skips the text no hit can be in, for [`find_all`](Engine::find_all); `None` when the
     /// patterns are too short for it.
-    sieve: Option<Sieve>,
+    sieve: Option<Arc<Sieve>>,
     /// The k of the k-grams, 0 when fragments are off.
     gram_len: usize,
     /// Minimum counted characters of a fragment.
@@ -68,14 +68,14 @@ impl Engine {
         // One automaton serves both searches: the one for wrapped encodings needs only the
         // base64 and hex patterns, but compiling them twice was a third of the build.
         let compiled = Arc::new(Patterns::new(&mut patterns)?);
-        let wrapped = Wrapped::new(&patterns, Arc::clone(&compiled));
         let mut secret_byte = [false; 256];
         for secret in &secrets {
             for &b in secret.value.expose_secret().as_bytes() {
                 secret_byte[usize::from(b)] = true;
             }
         }
-        let sieve = sieve_for(&patterns, &secrets, &secret_byte, fragment_len);
+        let sieve = sieve_for(&patterns, &secrets, &secret_byte, fragment_len).map(Arc::new);
+        let wrapped = Wrapped::new(&patterns, Arc::clone(&compiled), sieve.clone());
         // The patterns are the secrets and their encodings: wipe them rather than free them.
         for (pattern, _) in &mut patterns {
             pattern.zeroize();
@@ -227,7 +227,7 @@ impl Engine {
 
     /// The sieve, when the forms are long enough to sample.
     pub(crate) fn sieve(&self) -> Option<&Sieve> {
-        self.sieve.as_ref()
+        self.sieve.as_deref()
     }
 
     /// Pieces at least this long are worth the sieve in [`scan_piece`](Engine::scan_piece).
@@ -261,7 +261,7 @@ impl Engine {
     }
 
     pub(crate) fn memory_usage(&self) -> usize {
-        self.patterns.memory_usage() + self.sieve.as_ref().map_or(0, Sieve::table_bytes)
+        self.patterns.memory_usage() + self.sieve.as_deref().map_or(0, Sieve::table_bytes)
     }
 
     /// Feeds `text[from..]` to the scan. `text[0]` is the byte at absolute offset `base`; bytes

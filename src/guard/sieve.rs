@@ -85,6 +85,10 @@ const GRAMS_PER_WORD: usize = 2;
 /// every encoding); more q-grams than that share the bits and pass more often, nothing is lost.
 const MAX_WORDS: usize = 1 << 18;
 
+/// The shortest and the longest q-gram the sieve samples.
+const MIN_Q: usize = 4;
+pub(crate) const MAX_Q: usize = 8;
+
 /// A prefilter over the q-grams of every form of every secret.
 pub(crate) struct Sieve {
     /// Bytes per q-gram, 4 to 8.
@@ -136,7 +140,7 @@ impl Sieve {
         // bytes and a stride of 12 for 16-character fragments, 4 and 5 for an 8-character
         // secret. (Measured on prose and code with 100 keys: q = 8 and a stride of 9 was 15 %
         // slower; 5-grams of key characters are rare enough in ordinary text.)
-        let q = (shortest / 3).clamp(4, 8);
+        let q = (shortest / 3).clamp(MIN_Q, MAX_Q);
         if shortest < q || forms.is_empty() {
             return None;
         }

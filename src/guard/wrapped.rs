@@ -13,17 +13,20 @@
 //! found by the main automaton.
 //!
 //! Cost: the search reads the text 64 bytes at a time for line-break characters, looks at the
-//! byte before each, and steps the automaton only through words joined across a break,
+//! byte before each, and steps the automaton only through words joined across a break that the
+//! engine's sieve cannot rule out (the q-grams around the break are none of any pattern),
 //! starting at most one pattern length before the break; ordinary text is not scanned twice.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
 use aho_corasick::automaton::StateID;
+use zeroize::Zeroizing;
 
 use super::encode::Encoding;
 use super::hit::{Hit, Origin};
 use super::patterns::Patterns;
+use super::sieve::{MAX_Q, Sieve};
 
 /// The most spaces or tabs after a line break that still join two lines; bounds what a stream
 /// holds back while it waits for the next line.
@@ -103,12 +106,20 @@ pub(crate) struct Wrapped {
     patterns: Arc<Patterns>,
     /// The length of the longest base64 or hex pattern.
     max_len: usize,
+    /// The engine's sieve, whose table holds every q-gram of every pattern: it tells most line
+    /// breaks no pattern crosses (see [`may_cross`](Wrapped::may_cross)).
+    sieve: Option<Arc<Sieve>>,
 }
 
 impl Wrapped {
     /// The search for the base64 and hex patterns among `patterns`, compiled (with the rest)
-    /// into `compiled`; `None` if there are none.
-    pub(crate) fn new(patterns: &[(Vec<u8>, Origin)], compiled: Arc<Patterns>) -> Option<Wrapped> {
+    /// into `compiled`, with the `sieve` of all of them if there is one; `None` if there are
+    /// no base64 or hex patterns.
+    pub(crate) fn new(
+        patterns: &[(Vec<u8>, Origin)],
+        compiled: Arc<Patterns>,
+        sieve: Option<Arc<Sieve>>,
+    ) -> Option<Wrapped> {
         let max_len = patterns
             .iter()
             .filter(|(_, origin)| is_wrappable(origin))
@@ -117,7 +128,19 @@ impl Wrapped {
         Some(Wrapped {
             patterns: compiled,
             max_len,
+            sieve,
         })
+    }
+
+    /// The same search, stepping the automaton through every joined word: what
+    /// [`may_cross`](Wrapped::may_cross) must not change, for the tests.
+    #[cfg(test)]
+    pub(crate) fn without_sieve(&self) -> Wrapped {
+        Wrapped {
+            patterns: Arc::clone(&self.patterns),
+            max_len: self.max_len,
+            sieve: None,
+        }
     }
 
     /// A search positioned before the first byte of a text.
@@ -246,6 +269,11 @@ impl Wrapped {
                 }
                 Step::Joined => {
                     if !active {
+                        if !self.may_cross(text, base, state.run_start, run_end, at) {
+                            // The word after the break starts a run of its own, on a new line.
+                            state.deactivate(at, true);
+                            return;
+                        }
                         self.activate(state, text, base, run_end);
                     }
                     state.anchors.push_back((state.joined, at));
@@ -274,6 +302,50 @@ impl Wrapped {
                 }
             }
         }
+    }
+
+    /// Whether a pattern may cross the line break between the run of alphabet bytes
+    /// `run_start..run_end` and the word that starts at `at` after it (absolute offsets; `text`
+    /// starts at `base`). A pattern crossing the break holds, whole, one of the q-grams of the
+    /// joined text that start less than `q` bytes before the break and end after it (it is at
+    /// least `q` long, with a byte on either side), and the sieve's table holds every q-gram of
+    /// every pattern: if none of those is in it, nothing crosses. True when that cannot be told:
+    /// no sieve, or the word after the break not known for `q - 1` bytes (the text ends, or
+    /// another line break follows it).
+    fn may_cross(
+        &self,
+        text: &[u8],
+        base: usize,
+        run_start: usize,
+        run_end: usize,
+        at: usize,
+    ) -> bool {
+        let Some(sieve) = &self.sieve else {
+            return true;
+        };
+        let q = sieve.q();
+        // The text around the break may be part of a secret: wiped after the look-up.
+        let mut joined = Zeroizing::new([0u8; 2 * MAX_Q]);
+        let before = (run_end - run_start).min(q - 1);
+        joined[..before].copy_from_slice(&text[run_end - before - base..run_end - base]);
+        let mut len = before;
+        let mut word_ends = false;
+        for &byte in text[at - base..].iter().take(q - 1) {
+            if ALPHABET[usize::from(byte)] {
+                joined[len] = byte;
+                len += 1;
+            } else if CLASS[usize::from(byte)] == BREAK {
+                return true;
+            } else {
+                word_ends = true;
+                break;
+            }
+        }
+        if !word_ends && len - before < q - 1 {
+            // The word may go on in text not received yet.
+            return true;
+        }
+        (0..before).any(|p| p + q <= len && sieve.holds_gram(&joined[p..]))
     }
 
     /// Starts a joined word: steps the automaton through the end of the run before the first

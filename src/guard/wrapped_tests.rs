@@ -120,7 +120,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
     /// Jumping over the line breaks that end no run finds what taking every byte finds, in one
-    /// piece or cut anywhere, and leaves the same text pending after each piece.
+    /// piece or cut anywhere, and leaves the same text pending after each piece; passing over
+    /// the breaks the sieve says no pattern crosses finds what stepping through them finds.
     #[test]
     fn the_search_that_jumps_finds_what_the_search_of_every_byte_finds(
         secrets in proptest::collection::vec("[A-Za-z0-9]{16,40}", 1..3),
@@ -137,12 +138,20 @@ proptest! {
         let (whole, _) = fed(wrapped, text, &[], false);
         let (whole_by_byte, _) = fed(wrapped, text, &[], true);
         prop_assert_eq!(&whole, &whole_by_byte);
+        // The sieve passes over line breaks no pattern crosses, and misses none that one does.
+        let (stepped_through, _) = fed(&wrapped.without_sieve(), text, &[], false);
+        prop_assert_eq!(&whole, &stepped_through);
         let (pieces, pending) = fed(wrapped, text, &cuts, false);
         let (pieces_by_byte, pending_by_byte) = fed(wrapped, text, &cuts, true);
         prop_assert_eq!(&pieces, &pieces_by_byte);
         prop_assert_eq!(pending, pending_by_byte);
         // The state carried between pieces is the state of the one-shot search.
-        prop_assert_eq!(pieces, whole);
+        prop_assert_eq!(&pieces, &whole);
+        // A byte at a time, as a stream of the smallest pieces: the sieve is never asked about
+        // a word it has not seen enough of.
+        let every: Vec<usize> = (1..text.len()).collect();
+        let (bytes, _) = fed(wrapped, text, &every, false);
+        prop_assert_eq!(bytes, whole);
     }
 }
 
