@@ -7,7 +7,7 @@
 use std::fmt;
 use std::ops::{BitOr, BitOrAssign};
 
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::quote_name;
 
@@ -164,12 +164,9 @@ impl fmt::Display for Encoding {
 pub(crate) fn patterns(secret: &str, enabled: Encodings) -> Vec<(Vec<u8>, Encoding)> {
     let mut out: Vec<(Vec<u8>, Encoding)> = Vec::new();
     let mut add = |mut pattern: Vec<u8>, encoding: Encoding| {
-        if !pattern.is_empty() && !out.iter().any(|(p, _)| *p == pattern) {
-            out.push((pattern, encoding));
-        } else {
-            // A copy of the secret (or of an encoding of it) all the same.
-            pattern.zeroize();
-        }
+        add_new(&mut out, &pattern, encoding);
+        // A copy of the secret (or of an encoding of it) all the same.
+        pattern.zeroize();
     };
     for encoding in Encoding::WHOLE {
         if !enabled.contains(encoding.flag()) {
@@ -192,20 +189,39 @@ pub(crate) fn patterns(secret: &str, enabled: Encodings) -> Vec<(Vec<u8>, Encodi
                 add(lower.to_ascii_uppercase().into_bytes(), encoding);
                 add(lower.into_bytes(), encoding);
             }
-            Encoding::Percent => {
-                for style in PercentStyle::ALL {
-                    add(percent(secret, style).into_bytes(), encoding);
-                }
-            }
-            Encoding::Json => {
-                for style in JsonStyle::ALL {
-                    add(json(secret, style).into_bytes(), encoding);
-                }
-            }
-            Encoding::Fragment | Encoding::Detected => {}
+            // The escaped forms: below.
+            Encoding::Percent | Encoding::Json | Encoding::Fragment | Encoding::Detected => {}
+        }
+    }
+    // The 40 escaped forms, most of them equal to one listed already (for a key of letters and
+    // digits, all of them): each is written into one buffer, sized for the longest escape so
+    // it never moves, and copied out only if new; the buffer is wiped when done.
+    let mut escaped = Zeroizing::new(String::with_capacity(MAX_ESCAPED_PER_BYTE * secret.len()));
+    if enabled.contains(Encoding::Percent.flag()) {
+        for style in PercentStyle::ALL {
+            escaped.clear();
+            percent_into(&mut escaped, secret, style);
+            add_new(&mut out, escaped.as_bytes(), Encoding::Percent);
+        }
+    }
+    if enabled.contains(Encoding::Json.flag()) {
+        for style in JsonStyle::ALL {
+            escaped.clear();
+            json_into(&mut escaped, secret, style);
+            add_new(&mut out, escaped.as_bytes(), Encoding::Json);
         }
     }
     out
+}
+
+/// The most bytes an escape writes for one byte of the secret: `\u0001` for a control byte.
+const MAX_ESCAPED_PER_BYTE: usize = 6;
+
+/// Lists `pattern` unless it is empty or listed already.
+fn add_new(out: &mut Vec<(Vec<u8>, Encoding)>, pattern: &[u8], encoding: Encoding) {
+    if !pattern.is_empty() && !out.iter().any(|(p, _)| p == pattern) {
+        out.push((pattern.to_vec(), encoding));
+    }
 }
 
 const BASE64_STANDARD: &[u8; 64] =
@@ -328,18 +344,17 @@ impl PercentStyle {
 }
 
 /// Percent-encodes `secret` in `style`.
-fn percent(secret: &str, style: PercentStyle) -> String {
-    let mut out = String::with_capacity(secret.len() * 3);
+/// Appends `secret` percent-encoded in `style` to `out`.
+fn percent_into(out: &mut String, secret: &str, style: PercentStyle) {
     for &b in secret.as_bytes() {
         if style.keeps(b) {
             out.push(char::from(b));
         } else if b == b' ' && style.plus_for_space {
             out.push('+');
         } else {
-            push_hex_escape(&mut out, "%", u16::from(b), 2, style.upper);
+            push_hex_escape(out, "%", u16::from(b), 2, style.upper);
         }
     }
-    out
 }
 
 /// One way of escaping a string inside JSON, as some encoder writes it. All escape `"`, `\` and
@@ -403,8 +418,8 @@ impl JsonStyle {
 }
 
 /// The secret as it reads inside a JSON string literal written in `style`, without the quotes.
-fn json(secret: &str, style: JsonStyle) -> String {
-    let mut out = String::with_capacity(secret.len() + 8);
+/// Appends `secret` escaped for a JSON string in `style` to `out`.
+fn json_into(out: &mut String, secret: &str, style: JsonStyle) {
     for c in secret.chars() {
         match c {
             c if c.is_control() || style.escapes_as_unicode(c) => {
@@ -421,7 +436,7 @@ fn json(secret: &str, style: JsonStyle) -> String {
                     None => {
                         let mut units = [0u16; 2];
                         for &mut unit in c.encode_utf16(&mut units) {
-                            push_hex_escape(&mut out, "\\u", unit, 4, style.upper);
+                            push_hex_escape(out, "\\u", unit, 4, style.upper);
                         }
                     }
                 }
@@ -432,7 +447,6 @@ fn json(secret: &str, style: JsonStyle) -> String {
             c => out.push(c),
         }
     }
-    out
 }
 
 /// Appends `prefix` and `value` in `digits` hex digits of the given case, without a temporary
@@ -515,6 +529,18 @@ mod tests {
             3
         );
         assert_eq!(got.iter().filter(|(_, e)| *e == Encoding::Hex).count(), 2);
+    }
+
+    fn percent(secret: &str, style: PercentStyle) -> String {
+        let mut out = String::new();
+        percent_into(&mut out, secret, style);
+        out
+    }
+
+    fn json(secret: &str, style: JsonStyle) -> String {
+        let mut out = String::new();
+        json_into(&mut out, secret, style);
+        out
     }
 
     #[test]
