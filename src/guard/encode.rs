@@ -197,6 +197,7 @@ pub(crate) fn patterns(secret: &str, enabled: Encodings) -> Vec<(Vec<u8>, Encodi
     // digits, all of them): each is written into one buffer, sized for the longest escape so
     // it never moves, and copied out only if new; the buffer is wiped when done.
     let mut escaped = Zeroizing::new(String::with_capacity(MAX_ESCAPED_PER_BYTE * secret.len()));
+    let capacity = escaped.capacity();
     if enabled.contains(Encoding::Percent.flag()) {
         for style in PercentStyle::ALL {
             escaped.clear();
@@ -211,6 +212,8 @@ pub(crate) fn patterns(secret: &str, enabled: Encodings) -> Vec<(Vec<u8>, Encodi
             add_new(&mut out, escaped.as_bytes(), Encoding::Json);
         }
     }
+    // Grown, it would have freed an escaped secret unwiped.
+    debug_assert_eq!(escaped.capacity(), capacity, "an escape outgrew its buffer");
     out
 }
 
