@@ -163,17 +163,17 @@ impl fmt::Display for Encoding {
 /// percent-encoded) are left out, so each text position is reported once.
 pub(crate) fn patterns(secret: &str, enabled: Encodings) -> Vec<(Vec<u8>, Encoding)> {
     let mut out: Vec<(Vec<u8>, Encoding)> = Vec::new();
-    let mut add = |mut pattern: Vec<u8>, encoding: Encoding| {
-        add_new(&mut out, &pattern, encoding);
-        // A copy of the secret (or of an encoding of it) all the same.
-        pattern.zeroize();
-    };
+    // The 40 escaped forms, most of them equal to one listed already (for a key of letters and
+    // digits, all of them): each is written into one buffer, sized for the longest escape so
+    // it never moves, and copied out only if new; the buffer is wiped when done.
+    let mut escaped = Zeroizing::new(String::with_capacity(MAX_ESCAPED_PER_BYTE * secret.len()));
+    let capacity = escaped.capacity();
     for encoding in Encoding::WHOLE {
         if !enabled.contains(encoding.flag()) {
             continue;
         }
         match encoding {
-            Encoding::Raw => add(secret.as_bytes().to_vec(), encoding),
+            Encoding::Raw => add(&mut out, secret.as_bytes(), encoding),
             Encoding::Base64 | Encoding::Base64Url => {
                 let alphabet = if encoding == Encoding::Base64 {
                     BASE64_STANDARD
@@ -181,35 +181,33 @@ pub(crate) fn patterns(secret: &str, enabled: Encodings) -> Vec<(Vec<u8>, Encodi
                     BASE64_URL_SAFE
                 };
                 for offset in 0..3 {
-                    add(base64_inner(secret.as_bytes(), offset, alphabet), encoding);
+                    add_owned(
+                        &mut out,
+                        base64_inner(secret.as_bytes(), offset, alphabet),
+                        encoding,
+                    );
                 }
             }
             Encoding::Hex => {
                 let lower = hex::encode(secret);
-                add(lower.to_ascii_uppercase().into_bytes(), encoding);
-                add(lower.into_bytes(), encoding);
+                add_owned(&mut out, lower.to_ascii_uppercase().into_bytes(), encoding);
+                add_owned(&mut out, lower.into_bytes(), encoding);
             }
-            // The escaped forms: below.
-            Encoding::Percent | Encoding::Json | Encoding::Fragment | Encoding::Detected => {}
-        }
-    }
-    // The 40 escaped forms, most of them equal to one listed already (for a key of letters and
-    // digits, all of them): each is written into one buffer, sized for the longest escape so
-    // it never moves, and copied out only if new; the buffer is wiped when done.
-    let mut escaped = Zeroizing::new(String::with_capacity(MAX_ESCAPED_PER_BYTE * secret.len()));
-    let capacity = escaped.capacity();
-    if enabled.contains(Encoding::Percent.flag()) {
-        for style in PercentStyle::ALL {
-            escaped.clear();
-            percent_into(&mut escaped, secret, style);
-            add_new(&mut out, escaped.as_bytes(), Encoding::Percent);
-        }
-    }
-    if enabled.contains(Encoding::Json.flag()) {
-        for style in JsonStyle::ALL {
-            escaped.clear();
-            json_into(&mut escaped, secret, style);
-            add_new(&mut out, escaped.as_bytes(), Encoding::Json);
+            Encoding::Percent => {
+                for style in PercentStyle::ALL {
+                    escaped.clear();
+                    percent_into(&mut escaped, secret, style);
+                    add(&mut out, escaped.as_bytes(), encoding);
+                }
+            }
+            Encoding::Json => {
+                for style in JsonStyle::ALL {
+                    escaped.clear();
+                    json_into(&mut escaped, secret, style);
+                    add(&mut out, escaped.as_bytes(), encoding);
+                }
+            }
+            Encoding::Fragment | Encoding::Detected => {}
         }
     }
     // Grown, it would have freed an escaped secret unwiped.
@@ -220,11 +218,25 @@ pub(crate) fn patterns(secret: &str, enabled: Encodings) -> Vec<(Vec<u8>, Encodi
 /// The most bytes an escape writes for one byte of the secret: `\u0001` for a control byte.
 const MAX_ESCAPED_PER_BYTE: usize = 6;
 
-/// Lists `pattern` unless it is empty or listed already.
-fn add_new(out: &mut Vec<(Vec<u8>, Encoding)>, pattern: &[u8], encoding: Encoding) {
-    if !pattern.is_empty() && !out.iter().any(|(p, _)| p == pattern) {
+/// Lists a copy of `pattern` unless it is empty or listed already.
+fn add(out: &mut Vec<(Vec<u8>, Encoding)>, pattern: &[u8], encoding: Encoding) {
+    if is_new(out, pattern) {
         out.push((pattern.to_vec(), encoding));
     }
+}
+
+/// Lists `pattern` itself unless it is empty or listed already, and wipes it then: a copy of
+/// the secret (or of an encoding of it) all the same.
+fn add_owned(out: &mut Vec<(Vec<u8>, Encoding)>, mut pattern: Vec<u8>, encoding: Encoding) {
+    if is_new(out, &pattern) {
+        out.push((pattern, encoding));
+    } else {
+        pattern.zeroize();
+    }
+}
+
+fn is_new(out: &[(Vec<u8>, Encoding)], pattern: &[u8]) -> bool {
+    !pattern.is_empty() && !out.iter().any(|(p, _)| p == pattern)
 }
 
 const BASE64_STANDARD: &[u8; 64] =
