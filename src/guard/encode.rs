@@ -168,12 +168,17 @@ pub(crate) fn patterns(secret: &str, enabled: Encodings) -> Vec<(Vec<u8>, Encodi
     // it never moves, and copied out only if new; the buffer is wiped when done.
     let mut escaped = Zeroizing::new(String::with_capacity(MAX_ESCAPED_PER_BYTE * secret.len()));
     let capacity = escaped.capacity();
+    let escapes_change_nothing = no_escape_changes(secret);
     for encoding in Encoding::WHOLE {
         if !enabled.contains(encoding.flag()) {
             continue;
         }
         match encoding {
             Encoding::Raw => add(&mut out, secret.as_bytes(), encoding),
+            // Each of the 40 styles would write the secret as it is: one comparison, not 40.
+            Encoding::Percent | Encoding::Json if escapes_change_nothing => {
+                add(&mut out, secret.as_bytes(), encoding);
+            }
             Encoding::Base64 | Encoding::Base64Url => {
                 let alphabet = if encoding == Encoding::Base64 {
                     BASE64_STANDARD
@@ -213,6 +218,14 @@ pub(crate) fn patterns(secret: &str, enabled: Encodings) -> Vec<(Vec<u8>, Encodi
     // Grown, it would have freed an escaped secret unwiped.
     debug_assert_eq!(escaped.capacity(), capacity, "an escape outgrew its buffer");
     out
+}
+
+/// Whether every percent and JSON style writes `secret` as it is: all of them leave ASCII
+/// letters, digits, `-`, `.` and `_` alone, and most API keys hold nothing else.
+fn no_escape_changes(secret: &str) -> bool {
+    secret
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
 }
 
 /// The most bytes an escape writes for one byte of the secret: `\u0001` for a control byte.
@@ -496,6 +509,32 @@ pub(crate) fn describe_found(found: &[(&str, Vec<Encoding>)]) -> String {
 mod tests {
     use super::*;
 
+    /// The shortcut of [`patterns`] holds for every character, so for every string of them:
+    /// escapes work character by character.
+    #[test]
+    fn no_escape_changes_only_what_every_style_leaves_alone() {
+        let mut kept = 0;
+        for c in (0..=0x7f_u8).map(char::from).chain(['é', '\u{2028}', '😀']) {
+            let text = c.to_string();
+            if !no_escape_changes(&text) {
+                continue;
+            }
+            kept += 1;
+            let mut out = String::new();
+            for style in PercentStyle::ALL {
+                out.clear();
+                percent_into(&mut out, &text, style);
+                assert_eq!(out, text, "{style:?}");
+            }
+            for style in JsonStyle::ALL {
+                out.clear();
+                json_into(&mut out, &text, style);
+                assert_eq!(out, text, "{style:?}");
+            }
+        }
+        assert_eq!(kept, 26 + 26 + 10 + 3);
+    }
+
     #[test]
     fn base64_matches_rfc_4648() {
         for (input, expected) in [
@@ -604,5 +643,13 @@ mod tests {
                 .all(|(_, e)| matches!(e, Encoding::Raw | Encoding::Hex))
         );
         assert!(patterns("abcdEFGH12345678", Encodings::NONE).is_empty());
+    }
+
+    #[test]
+    fn plain_secret_without_raw_still_has_its_escaped_form() {
+        let got = patterns("ab-cd.EF_GH12345678", Encodings::PERCENT | Encodings::JSON);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].0, b"ab-cd.EF_GH12345678");
+        assert_eq!(got[0].1, Encoding::Percent);
     }
 }
