@@ -119,6 +119,12 @@ impl RedactorBuilder {
     }
 
     /// Whether a long enough fragment of a secret counts as a leak (default on).
+    ///
+    /// The fragment search is linear in the text for secrets of random characters. A secret
+    /// that repeats a block of half the fragment length at aligned places (the same 8
+    /// characters written over and over) costs time in proportion to its length on text that
+    /// repeats the block too; turn fragments off for such a secret (`docs/security.md`, "What
+    /// is bounded").
     pub fn with_fragments(mut self, yes: bool) -> Self {
         self.fragments = yes;
         self
