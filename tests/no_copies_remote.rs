@@ -1,8 +1,10 @@
 //! Proves that a remote provider's read leaves no copy of its credential in freed heap memory on
 //! the thread that makes the request: the header built from the token (`Authorization: Bearer
-//! …`, `X-Vault-Token`) is wiped when the request is done with it. A global allocator looks
-//! into every block freed on the test's own thread before it is freed; the local server that
-//! answers runs on another thread and is not looked at.
+//! …`, `X-Vault-Token`) is wiped when the request is done with it, and so is the body of a
+//! login or token request that carries a credential (Vault's AppRole secret id, Azure's client
+//! secret, a Google refresh token). A global allocator looks into every block freed on the
+//! test's own thread before it is freed; the local server that answers runs on another thread
+//! and is not looked at.
 //!
 //! What this does not cover: the HTTP stack's own buffers. hyper encodes the request head,
 //! token included, into a per-connection write buffer that it reuses and frees unwiped when the
@@ -12,7 +14,7 @@
 #![cfg(any(feature = "vault", feature = "azure", feature = "gcp"))]
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -26,10 +28,13 @@ mod sniffer;
 #[global_allocator]
 static ALLOCATOR: sniffer::Sniffer = sniffer::Sniffer;
 
-/// Starts a server on 127.0.0.1 that answers every GET with `answer(path)` as JSON and keeps
-/// each connection open for the next request; returns its address. It runs until the test
-/// process ends.
-fn serve(answer: fn(&str) -> Value) -> String {
+/// What the server answers: JSON for a request's path and body.
+type Answer = fn(&str, &str) -> Value;
+
+/// Starts a server on 127.0.0.1 that answers every request with `answer(path, body)` as JSON
+/// and keeps each connection open for the next request; returns its address. It runs until
+/// the test process ends.
+fn serve(answer: Answer) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
@@ -40,7 +45,7 @@ fn serve(answer: fn(&str) -> Value) -> String {
     address
 }
 
-fn keep_answering(stream: TcpStream, answer: fn(&str) -> Value) {
+fn keep_answering(stream: TcpStream, answer: Answer) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut writer = stream;
     loop {
@@ -48,7 +53,8 @@ fn keep_answering(stream: TcpStream, answer: fn(&str) -> Value) {
         if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
             return;
         }
-        // The head ends at a blank line; these requests have no body.
+        // The head ends at a blank line; a body follows if it has a length.
+        let mut length = 0;
         loop {
             let mut line = String::new();
             if reader.read_line(&mut line).unwrap_or(0) == 0 {
@@ -57,9 +63,18 @@ fn keep_answering(stream: TcpStream, answer: fn(&str) -> Value) {
             if line == "\r\n" {
                 break;
             }
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap();
+            }
+        }
+        let mut request_body = vec![0; length];
+        if reader.read_exact(&mut request_body).is_err() {
+            return;
         }
         let path = request_line.split(' ').nth(1).unwrap_or("/").to_owned();
-        let body = answer(&path).to_string();
+        let body = answer(&path, &String::from_utf8(request_body).unwrap()).to_string();
         let head = format!(
             "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
             body.len()
@@ -78,7 +93,7 @@ static SERIAL: Mutex<()> = Mutex::new(());
 /// blocks still held the token. The provider and the runtime, with the connection they keep,
 /// are dropped after the sniffer is disarmed: their buffers are the HTTP stack's.
 fn freed_copies<P: AsyncSecretProvider>(
-    answer: fn(&str) -> Value,
+    answer: Answer,
     build: impl FnOnce(&str, SecretString) -> P,
     key: &str,
 ) -> usize {
@@ -105,7 +120,7 @@ fn freed_copies<P: AsyncSecretProvider>(
 fn the_sniffer_sees_a_token_header_freed() {
     // The allocator must see what the providers are tested for: a header value made of the
     // token, as the HTTP stack would make it, freed unwiped.
-    let copies = freed_copies(|_| json!({}), |_, token| Copying(token), "K");
+    let copies = freed_copies(|_, _| json!({}), |_, token| Copying(token), "K");
     assert!(copies >= 1, "{copies}");
 }
 
@@ -136,7 +151,7 @@ impl AsyncSecretProvider for Copying {
 #[cfg(feature = "vault")]
 #[test]
 fn a_vault_read_leaves_no_copy_of_the_token() {
-    fn answer(path: &str) -> Value {
+    fn answer(path: &str, _: &str) -> Value {
         if path.ends_with("/auth/token/lookup-self") {
             json!({ "data": { "ttl": 0, "renewable": false } })
         } else {
@@ -156,7 +171,7 @@ fn a_vault_read_leaves_no_copy_of_the_token() {
 #[cfg(feature = "azure")]
 #[test]
 fn an_azure_read_leaves_no_copy_of_the_token() {
-    fn answer(_: &str) -> Value {
+    fn answer(_: &str, _: &str) -> Value {
         json!({ "value": "fake-value-0000", "id": "x/secrets/K/v1" })
     }
     let build = |address: &str, token| {
@@ -171,7 +186,7 @@ fn an_azure_read_leaves_no_copy_of_the_token() {
 #[cfg(feature = "gcp")]
 #[test]
 fn a_gcp_read_leaves_no_copy_of_the_token() {
-    fn answer(_: &str) -> Value {
+    fn answer(_: &str, _: &str) -> Value {
         // base64 of `fake-value-0000`
         let payload = json!({ "data": "ZmFrZS12YWx1ZS0wMDAw" });
         json!({ "name": "projects/1/secrets/K/versions/1", "payload": payload })
@@ -181,6 +196,99 @@ fn a_gcp_read_leaves_no_copy_of_the_token() {
             .with_project("kw-test")
             .with_endpoint(address)
             .with_access_token(token)
+            .build()
+            .unwrap()
+    };
+    assert_eq!(freed_copies(answer, build, "K"), 0);
+}
+
+/// The token a token endpoint hands out, if `body` carries the credential under test (every
+/// such credential starts `kw-fake-token-`): otherwise the read fails, and so does the test.
+fn token_for(body: &str, field: &str) -> Value {
+    if body.contains(&format!("{field}kw-fake-token-")) {
+        json!({ "access_token": "kw-fake-access-0000", "expires_in": 3600, "token_type": "Bearer" })
+    } else {
+        json!({ "error": "invalid_grant" })
+    }
+}
+
+#[cfg(feature = "vault")]
+#[test]
+fn a_vault_approle_login_leaves_no_copy_of_the_secret_id() {
+    fn answer(path: &str, body: &str) -> Value {
+        if path.ends_with("/auth/approle/login") {
+            assert!(
+                body.contains("\"secret_id\":\"kw-fake-token-"),
+                "no secret id sent"
+            );
+            let auth = json!({ "client_token": "kw-fake-client-0000", "lease_duration": 3600,
+                "renewable": false });
+            json!({ "auth": auth })
+        } else {
+            let data = json!({ "value": "fake-value-0000" });
+            json!({ "data": { "data": data, "metadata": { "version": 1 } } })
+        }
+    }
+    let build = |address: &str, secret_id| {
+        keyward::provider::vault::VaultProvider::builder(address)
+            .with_approle("kw-role", secret_id)
+            .build()
+            .unwrap()
+    };
+    assert_eq!(freed_copies(answer, build, "app"), 0);
+}
+
+#[cfg(feature = "azure")]
+#[test]
+fn an_azure_client_secret_grant_leaves_no_copy_of_the_secret() {
+    fn answer(path: &str, body: &str) -> Value {
+        if path.ends_with("/oauth2/v2.0/token") {
+            token_for(body, "client_secret=")
+        } else {
+            json!({ "value": "fake-value-0000", "id": "x/secrets/K/v1" })
+        }
+    }
+    let build = |address: &str, secret: SecretString| {
+        keyward::provider::azure::AzureKeyVaultProvider::builder(address)
+            .with_authority_host(address)
+            .with_client_secret("kw-tenant", "kw-client", secret.expose_secret())
+            .build()
+            .unwrap()
+    };
+    assert_eq!(freed_copies(answer, build, "K"), 0);
+}
+
+#[cfg(feature = "gcp")]
+#[test]
+fn a_google_refresh_token_grant_leaves_no_copy_of_the_token() {
+    fn answer(path: &str, body: &str) -> Value {
+        if path == "/token" {
+            token_for(body, "refresh_token=")
+        } else {
+            let payload = json!({ "data": "ZmFrZS12YWx1ZS0wMDAw" });
+            json!({ "name": "projects/1/secrets/K/versions/1", "payload": payload })
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let build = |address: &str, refresh_token: SecretString| {
+        let path = dir.path().join("application_default_credentials.json");
+        let file = json!({
+            "client_id": "kw-client",
+            "client_secret": "kw-fake-client-secret",
+            "refresh_token": refresh_token.expose_secret(),
+            "type": "authorized_user",
+        });
+        std::fs::write(&path, file.to_string()).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        keyward::provider::gcp::GcpSecretManagerProvider::builder()
+            .with_project("kw-test")
+            .with_endpoint(address)
+            .with_credentials_file(&path)
+            .with_token_url(format!("{address}/token"))
             .build()
             .unwrap()
     };

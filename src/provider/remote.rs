@@ -22,6 +22,8 @@ mod http;
 mod policy;
 #[cfg(any(feature = "vault", feature = "aws", feature = "azure", feature = "gcp"))]
 mod redirect;
+#[cfg(any(feature = "vault", feature = "azure", feature = "gcp"))]
+mod secret_body;
 #[cfg(any(feature = "vault", feature = "aws", feature = "azure", feature = "gcp"))]
 mod server_text;
 #[cfg(feature = "vault")]

@@ -23,6 +23,7 @@ use crate::provider::remote::bearer::{
 };
 use crate::provider::remote::http::{self, Answer};
 use crate::provider::remote::policy::RemotePolicy;
+use crate::provider::remote::secret_body::SecretBody;
 use crate::provider::remote::server_text::ServerText;
 use crate::provider::{AsyncSecretProvider, BoxFuture, quote_name};
 use crate::secret::{Secret, SecretMeta, SecretString};
@@ -432,9 +433,10 @@ impl AzureKeyVaultProvider {
                     form.push(("client_assertion", assertion.expose_secret()));
                     quiet = quiet.with("azure federated token", assertion);
                 }
+                let body = SecretBody::form(&form);
                 let answer = http::send(
                     &self.policy,
-                    || self.client.post(token_url.clone()).form(&form),
+                    || body.attach(self.client.post(token_url.clone())),
                     &service,
                     &shown,
                     entra_error_text,

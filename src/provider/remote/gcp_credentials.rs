@@ -18,6 +18,7 @@ use crate::provider::capped::read_small_file;
 use crate::provider::remote::bearer::parse_endpoint;
 use crate::provider::remote::http::{self, Answer};
 use crate::provider::remote::policy::RemotePolicy;
+use crate::provider::remote::secret_body::SecretBody;
 use crate::provider::remote::server_text::ServerText;
 use crate::secret::SecretString;
 
@@ -202,7 +203,8 @@ impl ServiceAccount {
             URL_SAFE_NO_PAD.encode(header.to_string()),
             URL_SAFE_NO_PAD.encode(claims.to_string())
         );
-        let mut signature = vec![0; self.key.public_modulus_len()];
+        // The signature makes the assertion a credential: no unwiped copy of it, raw or encoded.
+        let mut signature = Zeroizing::new(vec![0; self.key.public_modulus_len()]);
         self.key
             .sign(
                 &RSA_PKCS1_SHA256,
@@ -216,10 +218,12 @@ impl ServiceAccount {
                     format!("could not sign the token request of `{}`", self.email),
                 )
             })?;
-        Ok(SecretString::from(format!(
-            "{signing_input}.{}",
-            URL_SAFE_NO_PAD.encode(signature)
-        )))
+        let encoded_len = base64::encoded_len(signature.len(), false).unwrap_or_default();
+        let mut assertion = String::with_capacity(signing_input.len() + 1 + encoded_len);
+        assertion.push_str(&signing_input);
+        assertion.push('.');
+        URL_SAFE_NO_PAD.encode_string(&*signature, &mut assertion);
+        Ok(SecretString::from(assertion))
     }
 }
 
@@ -239,8 +243,9 @@ pub(crate) fn well_known_file() -> Option<PathBuf> {
 fn pem_to_der(pem: &str) -> Option<Zeroizing<Vec<u8>>> {
     let (_, rest) = pem.split_once("-----BEGIN PRIVATE KEY-----")?;
     let (body, _) = rest.split_once("-----END PRIVATE KEY-----")?;
-    let base64: Zeroizing<String> =
-        Zeroizing::new(body.chars().filter(|c| !c.is_whitespace()).collect());
+    // Sized first: a `String` grown by `collect` frees each outgrown buffer, key and all.
+    let mut base64 = Zeroizing::new(String::with_capacity(body.len()));
+    base64.extend(body.chars().filter(|c| !c.is_whitespace()));
     let mut der = Zeroizing::new(Vec::with_capacity(base64.len()));
     STANDARD.decode_vec(base64.as_bytes(), &mut der).ok()?;
     Some(der)
@@ -257,9 +262,10 @@ async fn oauth_token(
 ) -> Result<(SecretString, Option<Duration>)> {
     let service = format!("google oauth at {}", url.origin().ascii_serialization());
     let shown = url.path().trim_start_matches('/').to_owned();
+    let body = SecretBody::form(form);
     let answer = http::send(
         policy,
-        || client.post(url.clone()).form(form),
+        || body.attach(client.post(url.clone())),
         &service,
         &shown,
         oauth_error_text,

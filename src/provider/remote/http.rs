@@ -12,7 +12,8 @@
 //!   a refused redirect or an oversized answer is not.
 //! - Whatever the server wrote that reaches an error goes through [`ServerText`].
 //! - A header made of a credential ([`secret_header`]) lives in one buffer of its own, wiped
-//!   when the request is done with it.
+//!   when the request is done with it, and so does a body that carries one
+//!   ([`SecretBody`](super::secret_body::SecretBody)).
 
 use std::fmt;
 

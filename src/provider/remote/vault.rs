@@ -14,6 +14,7 @@ use zeroize::Zeroize;
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::remote::http::{self, Answer};
 use crate::provider::remote::policy::RemotePolicy;
+use crate::provider::remote::secret_body::SecretBody;
 use crate::provider::remote::server_text::ServerText;
 use crate::provider::remote::zeroize_json;
 use crate::provider::{AsyncSecretProvider, BoxFuture, quote_name, validate_key_name};
@@ -322,6 +323,8 @@ impl VaultProvider {
         token: Option<&SecretString>,
     ) -> Result<Outcome> {
         let header = token.map(token_header).transpose()?;
+        // Serialized once for every attempt, and wiped after the last.
+        let body = body.map(SecretBody::json);
         let mut quiet = self.quiet();
         if let Some(token) = token {
             quiet = quiet.with("vault token", token);
@@ -333,8 +336,8 @@ impl VaultProvider {
                 if let Some(header) = &header {
                     request = request.header("X-Vault-Token", header.clone());
                 }
-                if let Some(body) = body {
-                    request = request.json(body);
+                if let Some(body) = &body {
+                    request = body.attach(request);
                 }
                 request
             },
