@@ -19,6 +19,8 @@ pub mod gcp;
 mod gcp_credentials;
 #[cfg(any(feature = "vault", feature = "azure", feature = "gcp"))]
 mod http;
+#[cfg(any(feature = "vault", feature = "aws", feature = "azure", feature = "gcp"))]
+mod json_string;
 mod policy;
 #[cfg(any(feature = "vault", feature = "aws", feature = "azure", feature = "gcp"))]
 mod redirect;

@@ -1,5 +1,6 @@
 //! AWS Secrets Manager, through the official SDK.
 
+use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::fmt;
 use std::sync::Arc;
@@ -11,11 +12,13 @@ use aws_sdk_secretsmanager::config::retry::RetryConfig;
 use aws_sdk_secretsmanager::config::timeout::TimeoutConfig;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use chrono::{DateTime, Utc};
+use serde_json::value::RawValue;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::remote::aws_client::{
     BrokeOff, GuardedClient, Sent, TooLarge, default_client,
 };
+use crate::provider::remote::json_string::unescape;
 use crate::provider::remote::policy::RemotePolicy;
 use crate::provider::remote::redirect::{self, Redirected};
 use crate::provider::remote::server_text::ServerText;
@@ -188,10 +191,10 @@ impl AwsSecretsManagerProvider {
 
     /// The string value of `field` in a secret that holds a JSON object.
     fn json_field(&self, text: &str, secret_id: &str, field: &str) -> Result<Option<SecretString>> {
-        // serde_json's errors may quote the text, which is the secret: report no detail.
-        let Ok(mut object) =
-            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text)
-        else {
+        // The fields as they stand in the text: the one asked for is unescaped into the secret
+        // (see `unescape`), the others are never copied. serde_json's errors may quote the
+        // text, which is the secret: report no detail.
+        let Ok(object) = serde_json::from_str::<HashMap<String, &RawValue>>(text) else {
             return Err(Error::new(
                 ErrorKind::InvalidFormat,
                 format!(
@@ -202,23 +205,20 @@ impl AwsSecretsManagerProvider {
                 ),
             ));
         };
-        let found = object.remove(field);
-        object.values_mut().for_each(zeroize_json);
-        match found {
-            None => Ok(None),
-            Some(serde_json::Value::String(value)) => Ok(Some(SecretString::from(value))),
-            Some(mut other) => {
-                zeroize_json(&mut other);
-                Err(Error::new(
-                    ErrorKind::InvalidFormat,
-                    format!(
-                        "field {} of secret {} in {} is not a string",
-                        quote_name(field),
-                        quote_name(secret_id),
-                        self.name
-                    ),
-                ))
-            }
+        let Some(&raw) = object.get(field) else {
+            return Ok(None);
+        };
+        match unescape(raw) {
+            Some(value) => Ok(Some(value)),
+            None => Err(Error::new(
+                ErrorKind::InvalidFormat,
+                format!(
+                    "field {} of secret {} in {} is not a string",
+                    quote_name(field),
+                    quote_name(secret_id),
+                    self.name
+                ),
+            )),
         }
     }
 

@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use reqwest::header::HeaderValue;
 use reqwest::{Client, StatusCode, Url};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, ErrorKind, Result};
@@ -22,6 +23,7 @@ use crate::provider::remote::bearer::{
     TokenCache, bearer_header, env_string, join, parse_endpoint,
 };
 use crate::provider::remote::http::{self, Answer};
+use crate::provider::remote::json_string::unescape;
 use crate::provider::remote::policy::RemotePolicy;
 use crate::provider::remote::secret_body::SecretBody;
 use crate::provider::remote::server_text::ServerText;
@@ -281,14 +283,13 @@ impl AzureKeyVaultProvider {
         if answer.status == StatusCode::NOT_FOUND {
             return Ok(None);
         }
-        let mut bundle: SecretBundle = answer.json(&self.service, &shown)?;
-        let value = std::mem::take(&mut bundle.value).ok_or_else(|| {
+        let mut bundle: SecretBundle<'_> = answer.json(&self.service, &shown)?;
+        let value = bundle.value.and_then(unescape).ok_or_else(|| {
             Error::new(
                 ErrorKind::Backend,
-                format!("{} answered `{shown}` without a value", self.service),
+                format!("{} answered `{shown}` without a string value", self.service),
             )
         })?;
-        let value = SecretString::from(value);
         let attributes = bundle.attributes.take().unwrap_or_default();
         let expires_at = timestamp(attributes.exp, &self.service, &shown)?;
         let created_at = timestamp(attributes.created, &self.service, &shown)?;
@@ -940,18 +941,12 @@ impl Drop for TokenAnswer {
 }
 
 #[derive(Deserialize)]
-struct SecretBundle {
-    value: Option<String>,
+struct SecretBundle<'a> {
+    /// The secret, read as it stands in the answer (see [`unescape`]).
+    #[serde(borrow)]
+    value: Option<&'a RawValue>,
     id: Option<String>,
     attributes: Option<SecretAttributes>,
-}
-
-impl Drop for SecretBundle {
-    fn drop(&mut self) {
-        if let Some(value) = &mut self.value {
-            zeroize::Zeroize::zeroize(value);
-        }
-    }
 }
 
 #[derive(Deserialize, Default)]

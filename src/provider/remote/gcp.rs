@@ -15,7 +15,8 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use reqwest::{Client, StatusCode, Url};
 use serde::Deserialize;
-use zeroize::{Zeroize, Zeroizing};
+use serde_json::value::RawValue;
+use zeroize::Zeroizing;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::remote::bearer::{
@@ -24,6 +25,7 @@ use crate::provider::remote::bearer::{
 use crate::provider::remote::crc32c::crc32c;
 use crate::provider::remote::gcp_credentials::{GoogleCredential, well_known_file};
 use crate::provider::remote::http::{self, Answer};
+use crate::provider::remote::json_string::unescape;
 use crate::provider::remote::policy::RemotePolicy;
 use crate::provider::remote::server_text::ServerText;
 use crate::provider::{AsyncSecretProvider, BoxFuture, quote_name};
@@ -186,7 +188,7 @@ impl GcpSecretManagerProvider {
         else {
             return Ok(None);
         };
-        let mut body: AccessAnswer = answer.json(&self.service, &shown)?;
+        let mut body: AccessAnswer<'_> = answer.json(&self.service, &shown)?;
         let payload = body.payload.take().unwrap_or_default();
         let value = self.decode(&payload, &shown)?;
 
@@ -215,7 +217,7 @@ impl GcpSecretManagerProvider {
     }
 
     /// Base64-decodes the payload and checks its CRC32C.
-    fn decode(&self, payload: &Payload, shown: &str) -> Result<SecretString> {
+    fn decode(&self, payload: &Payload<'_>, shown: &str) -> Result<SecretString> {
         let failed = |kind: ErrorKind, problem: &str| {
             Error::new(
                 kind,
@@ -224,8 +226,9 @@ impl GcpSecretManagerProvider {
         };
         let encoded = payload
             .data
-            .as_deref()
+            .and_then(unescape)
             .ok_or_else(|| failed(ErrorKind::Backend, "no payload data"))?;
+        let encoded = encoded.expose_secret();
         let mut bytes = Zeroizing::new(Vec::with_capacity(encoded.len()));
         base64::engine::general_purpose::STANDARD
             .decode_vec(encoded, &mut bytes)
@@ -626,25 +629,20 @@ fn source_from_env() -> Result<Source> {
 }
 
 #[derive(Deserialize)]
-struct AccessAnswer {
+struct AccessAnswer<'a> {
     name: Option<String>,
-    payload: Option<Payload>,
+    #[serde(borrow)]
+    payload: Option<Payload<'a>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-struct Payload {
-    data: Option<String>,
+struct Payload<'a> {
+    /// Base64 of the secret, read as it stands in the answer (see [`unescape`]).
+    #[serde(borrow)]
+    data: Option<&'a RawValue>,
     /// An int64 in JSON, so a string.
     data_crc32c: Option<String>,
-}
-
-impl Drop for Payload {
-    fn drop(&mut self) {
-        if let Some(data) = &mut self.data {
-            data.zeroize();
-        }
-    }
 }
 
 #[derive(Deserialize)]

@@ -11,12 +11,14 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use reqwest::{Client, StatusCode, Url};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::capped::read_small_file;
 use crate::provider::remote::bearer::parse_endpoint;
 use crate::provider::remote::http::{self, Answer};
+use crate::provider::remote::json_string::unescape;
 use crate::provider::remote::policy::RemotePolicy;
 use crate::provider::remote::secret_body::SecretBody;
 use crate::provider::remote::server_text::ServerText;
@@ -90,7 +92,7 @@ impl GoogleCredential {
             |problem: &str| Error::new(ErrorKind::InvalidInput, format!("{shown} {problem}"));
         let bytes = read_small_file(path, MAX_FILE_BYTES, &shown)?;
         // serde_json's message may quote a value, a key: give only the position.
-        let file: CredentialsFile = serde_json::from_slice(&bytes).map_err(|err| {
+        let file: CredentialsFile<'_> = serde_json::from_slice(&bytes).map_err(|err| {
             invalid(&format!(
                 "is not valid JSON (line {}, column {})",
                 err.line(),
@@ -103,11 +105,13 @@ impl GoogleCredential {
         };
         match file.kind.as_deref() {
             Some("service_account") => {
-                let (Some(email), Some(pem)) = (file.client_email.clone(), &file.private_key)
-                else {
+                let (Some(email), Some(pem)) = (
+                    file.client_email.clone(),
+                    file.private_key.and_then(unescape),
+                ) else {
                     return Err(invalid("lacks client_email or private_key"));
                 };
-                let der = pem_to_der(pem).ok_or_else(|| {
+                let der = pem_to_der(pem.expose_secret()).ok_or_else(|| {
                     invalid("has a private_key that is not a PEM `PRIVATE KEY` block")
                 })?;
                 let key = RsaKeyPair::from_pkcs8(&der)
@@ -122,15 +126,15 @@ impl GoogleCredential {
             Some("authorized_user") => {
                 let (Some(client_id), Some(client_secret), Some(refresh_token)) = (
                     file.client_id.clone(),
-                    &file.client_secret,
-                    &file.refresh_token,
+                    file.client_secret.and_then(unescape),
+                    file.refresh_token.and_then(unescape),
                 ) else {
                     return Err(invalid("lacks client_id, client_secret or refresh_token"));
                 };
                 Ok(GoogleCredential::AuthorizedUser(AuthorizedUser {
                     client_id,
-                    client_secret: SecretString::from(client_secret.as_str()),
-                    refresh_token: SecretString::from(refresh_token.as_str()),
+                    client_secret,
+                    refresh_token,
                     token_url: token_url(file.token_uri.as_deref())?,
                     quota_project: file.quota_project_id.clone(),
                 }))
@@ -390,33 +394,23 @@ impl Drop for TokenAnswer {
     }
 }
 
+/// The fields of a credentials file; the secret ones are read as they stand in the file (see
+/// [`unescape`]), whose buffer is wiped.
 #[derive(Deserialize)]
-struct CredentialsFile {
+struct CredentialsFile<'a> {
     #[serde(rename = "type")]
     kind: Option<String>,
     client_email: Option<String>,
-    private_key: Option<String>,
+    #[serde(borrow)]
+    private_key: Option<&'a RawValue>,
     private_key_id: Option<String>,
     token_uri: Option<String>,
     client_id: Option<String>,
-    client_secret: Option<String>,
-    refresh_token: Option<String>,
+    #[serde(borrow)]
+    client_secret: Option<&'a RawValue>,
+    #[serde(borrow)]
+    refresh_token: Option<&'a RawValue>,
     quota_project_id: Option<String>,
-}
-
-impl Drop for CredentialsFile {
-    fn drop(&mut self) {
-        for secret in [
-            &mut self.private_key,
-            &mut self.client_secret,
-            &mut self.refresh_token,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            secret.zeroize();
-        }
-    }
 }
 
 #[cfg(test)]

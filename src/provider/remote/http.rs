@@ -66,13 +66,14 @@ impl fmt::Debug for Answer {
 }
 
 impl Answer {
-    /// Parses the body as JSON.
+    /// Parses the body as JSON; `T` may borrow from it (a secret's field as a
+    /// [`RawValue`](serde_json::value::RawValue), for [`unescape`](super::json_string::unescape)).
     ///
     /// Malformed JSON keeps serde_json's error as the source: a syntax error names a position,
     /// never the text. JSON of another shape does not: serde_json's message then quotes the
     /// value it did not expect, which may be the secret.
-    pub(crate) fn json<T: serde::de::DeserializeOwned>(
-        &self,
+    pub(crate) fn json<'a, T: serde::Deserialize<'a>>(
+        &'a self,
         service: &str,
         shown: &str,
     ) -> Result<T> {

@@ -9,10 +9,12 @@ use chrono::{DateTime, Utc};
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Client, Method, StatusCode, Url};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use zeroize::Zeroize;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::remote::http::{self, Answer};
+use crate::provider::remote::json_string::unescape;
 use crate::provider::remote::policy::RemotePolicy;
 use crate::provider::remote::secret_body::SecretBody;
 use crate::provider::remote::server_text::ServerText;
@@ -242,14 +244,11 @@ impl VaultProvider {
                 Outcome::Denied(err) => return Err(err),
             }
         };
-        let mut body: KvResponse = answer.json(&self.service, &shown)?;
-        let Some(mut value) = body.data.data.remove(field) else {
-            body.data.data.values_mut().for_each(zeroize_json);
+        let body: KvResponse<'_> = answer.json(&self.service, &shown)?;
+        let Some(&raw) = body.data.data.get(field) else {
             return Ok(None);
         };
-        body.data.data.values_mut().for_each(zeroize_json);
-        let serde_json::Value::String(value) = std::mem::take(&mut value) else {
-            zeroize_json(&mut value);
+        let Some(value) = unescape(raw) else {
             return Err(Error::new(
                 ErrorKind::InvalidFormat,
                 format!(
@@ -819,14 +818,17 @@ fn parse_time(text: &str, address: &str, shown: &str) -> Result<DateTime<Utc>> {
 }
 
 #[derive(Deserialize)]
-struct KvResponse {
-    data: KvData,
+struct KvResponse<'a> {
+    #[serde(borrow)]
+    data: KvData<'a>,
 }
 
 #[derive(Deserialize)]
-struct KvData {
-    #[serde(default)]
-    data: HashMap<String, serde_json::Value>,
+struct KvData<'a> {
+    /// The fields, read as they stand in the answer (see [`unescape`]): the one asked for is
+    /// unescaped into the secret, the others are never copied.
+    #[serde(default, borrow)]
+    data: HashMap<String, &'a RawValue>,
     #[serde(default)]
     metadata: KvMetadata,
 }

@@ -1,0 +1,141 @@
+//! JSON strings that hold secrets, unescaped by keyward into memory that is wiped.
+//!
+//! serde_json unescapes a string that holds an escape (the `\n` of a PEM key, the `\u003d`
+//! some encoders write for `=`) into its parser's scratch buffer, which it frees unwiped, and
+//! copies it from there. A field that holds a secret is read instead as a [`RawValue`]
+//! borrowed from the answer or file (whose buffer is wiped), and [`unescape`] writes the value
+//! straight into the secret's own buffer.
+
+use serde_json::value::RawValue;
+use zeroize::Zeroizing;
+
+use crate::secret::SecretString;
+
+/// The value of `raw` if it is a JSON string: its escapes undone, in a [`SecretString`].
+/// `None` for any other JSON value, and for an escape that stands for no character (a lone
+/// surrogate), which serde_json would have refused too.
+pub(crate) fn unescape(raw: &RawValue) -> Option<SecretString> {
+    let inner = raw.get().strip_prefix('"')?.strip_suffix('"')?;
+    // No escape is shorter than what it stands for: the value fits in the literal's length.
+    let mut value = Zeroizing::new(String::with_capacity(inner.len()));
+    let mut rest = inner;
+    while let Some(at) = rest.find('\\') {
+        value.push_str(&rest[..at]);
+        let (c, after) = escaped(&rest[at + 1..])?;
+        value.push(c);
+        rest = after;
+    }
+    value.push_str(rest);
+    debug_assert!(
+        value.len() <= inner.len(),
+        "an unescaped string outgrew its buffer"
+    );
+    Some(SecretString::from(std::mem::take(&mut *value)))
+}
+
+/// The character of the escape at the start of `text` (after its backslash), and the text
+/// after it.
+fn escaped(text: &str) -> Option<(char, &str)> {
+    let mut chars = text.chars();
+    let c = match chars.next()? {
+        '"' => '"',
+        '\\' => '\\',
+        '/' => '/',
+        'b' => '\u{8}',
+        'f' => '\u{c}',
+        'n' => '\n',
+        'r' => '\r',
+        't' => '\t',
+        'u' => {
+            let (unit, after) = hex_unit(chars.as_str())?;
+            if !(0xD800..0xDC00).contains(&unit) {
+                return Some((char::from_u32(u32::from(unit))?, after));
+            }
+            // A leading surrogate: the trailing one must follow as an escape of its own.
+            let (low, after) = hex_unit(after.strip_prefix("\\u")?)?;
+            if !(0xDC00..0xE000).contains(&low) {
+                return None;
+            }
+            let code = 0x10000 + ((u32::from(unit) - 0xD800) << 10) + (u32::from(low) - 0xDC00);
+            return Some((char::from_u32(code)?, after));
+        }
+        _ => return None,
+    };
+    Some((c, chars.as_str()))
+}
+
+/// The UTF-16 unit written as four hex digits at the start of `text`, and the text after them.
+fn hex_unit(text: &str) -> Option<(u16, &str)> {
+    let digits = text.get(..4)?;
+    if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    Some((u16::from_str_radix(digits, 16).ok()?, &text[4..]))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn raw(text: &str) -> Box<RawValue> {
+        RawValue::from_string(text.to_owned()).unwrap()
+    }
+
+    fn unescaped(text: &str) -> Option<String> {
+        unescape(&raw(text)).map(|s| s.expose_secret().to_owned())
+    }
+
+    /// `value` as a JSON string literal with every character escaped as `\uXXXX` (surrogate
+    /// pairs beyond the basic plane), in upper or lower case.
+    fn all_escaped(value: &str, upper: bool) -> String {
+        let mut out = String::from("\"");
+        for unit in value.encode_utf16() {
+            if upper {
+                out.push_str(&format!("\\u{unit:04X}"));
+            } else {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    #[test]
+    fn escapes_are_undone() {
+        assert_eq!(
+            unescaped(r#""-----BEGIN\nMIIE\/ab\u003d\u003D\r\t\b\f\"\\x""#).unwrap(),
+            "-----BEGIN\nMIIE/ab==\r\t\u{8}\u{c}\"\\x"
+        );
+        assert_eq!(unescaped(r#""\ud83d\ude00 é""#).unwrap(), "😀 é");
+        assert_eq!(unescaped(r#""""#).unwrap(), "");
+    }
+
+    #[test]
+    fn other_values_and_broken_escapes_are_none() {
+        for text in [
+            "12",
+            "null",
+            r#"{"a":"b"}"#,
+            r#"["x"]"#,
+            // lone surrogates, leading and trailing, and a leading one before a non-surrogate
+            r#""\ud83d""#,
+            r#""\ude00x""#,
+            r#""\ud83d\u0041""#,
+        ] {
+            assert_eq!(unescaped(text), None, "{text}");
+        }
+    }
+
+    proptest! {
+        /// Whatever serde_json writes, and every character escaped, reads back as the value.
+        #[test]
+        fn what_serde_json_writes_reads_back(value in any::<String>(), upper in any::<bool>()) {
+            let written = serde_json::to_string(&value).unwrap();
+            prop_assert_eq!(unescaped(&written).unwrap(), value.clone());
+            prop_assert_eq!(unescaped(&all_escaped(&value, upper)).unwrap(), value);
+        }
+    }
+}
