@@ -34,7 +34,7 @@ pub mod vault;
 pub use policy::RemotePolicy;
 
 /// Overwrites the strings of a JSON value: the other fields of a secret are secrets too.
-#[cfg(any(feature = "vault", feature = "aws"))]
+#[cfg(feature = "aws")]
 pub(crate) fn zeroize_json(value: &mut serde_json::Value) {
     use zeroize::Zeroize;
 

@@ -226,8 +226,9 @@ impl GcpSecretManagerProvider {
         };
         let encoded = payload
             .data
-            .and_then(unescape)
             .ok_or_else(|| failed(ErrorKind::Backend, "no payload data"))?;
+        let encoded = unescape(encoded)
+            .ok_or_else(|| failed(ErrorKind::Backend, "payload data that is not a JSON string"))?;
         let encoded = encoded.expose_secret();
         let mut bytes = Zeroizing::new(Vec::with_capacity(encoded.len()));
         base64::engine::general_purpose::STANDARD

@@ -105,12 +105,11 @@ impl GoogleCredential {
         };
         match file.kind.as_deref() {
             Some("service_account") => {
-                let (Some(email), Some(pem)) = (
-                    file.client_email.clone(),
-                    file.private_key.and_then(unescape),
-                ) else {
+                let (Some(email), Some(pem)) = (file.client_email.clone(), file.private_key) else {
                     return Err(invalid("lacks client_email or private_key"));
                 };
+                let pem = unescape(pem)
+                    .ok_or_else(|| invalid("has a private_key that is not a JSON string"))?;
                 let der = pem_to_der(pem.expose_secret()).ok_or_else(|| {
                     invalid("has a private_key that is not a PEM `PRIVATE KEY` block")
                 })?;
@@ -126,10 +125,17 @@ impl GoogleCredential {
             Some("authorized_user") => {
                 let (Some(client_id), Some(client_secret), Some(refresh_token)) = (
                     file.client_id.clone(),
-                    file.client_secret.and_then(unescape),
-                    file.refresh_token.and_then(unescape),
+                    file.client_secret,
+                    file.refresh_token,
                 ) else {
                     return Err(invalid("lacks client_id, client_secret or refresh_token"));
+                };
+                let (Some(client_secret), Some(refresh_token)) =
+                    (unescape(client_secret), unescape(refresh_token))
+                else {
+                    return Err(invalid(
+                        "has a client_secret or refresh_token that is not a JSON string",
+                    ));
                 };
                 Ok(GoogleCredential::AuthorizedUser(AuthorizedUser {
                     client_id,
@@ -208,6 +214,12 @@ impl ServiceAccount {
             URL_SAFE_NO_PAD.encode(claims.to_string())
         );
         // The signature makes the assertion a credential: no unwiped copy of it, raw or encoded.
+        let unsigned = || {
+            Error::new(
+                ErrorKind::Backend,
+                format!("could not sign the token request of `{}`", self.email),
+            )
+        };
         let mut signature = Zeroizing::new(vec![0; self.key.public_modulus_len()]);
         self.key
             .sign(
@@ -216,17 +228,19 @@ impl ServiceAccount {
                 signing_input.as_bytes(),
                 &mut signature,
             )
-            .map_err(|_| {
-                Error::new(
-                    ErrorKind::Backend,
-                    format!("could not sign the token request of `{}`", self.email),
-                )
-            })?;
+            .map_err(|_| unsigned())?;
+        // Encoded into a buffer of its own (`encode_string` goes through a stack buffer that
+        // is not wiped), then appended to a string of the final size.
         let encoded_len = base64::encoded_len(signature.len(), false).unwrap_or_default();
-        let mut assertion = String::with_capacity(signing_input.len() + 1 + encoded_len);
+        let mut encoded = Zeroizing::new(vec![0; encoded_len]);
+        let written = URL_SAFE_NO_PAD
+            .encode_slice(&*signature, &mut encoded)
+            .map_err(|_| unsigned())?;
+        let encoded = std::str::from_utf8(&encoded[..written]).map_err(|_| unsigned())?;
+        let mut assertion = String::with_capacity(signing_input.len() + 1 + encoded.len());
         assertion.push_str(&signing_input);
         assertion.push('.');
-        URL_SAFE_NO_PAD.encode_string(&*signature, &mut assertion);
+        assertion.push_str(encoded);
         Ok(SecretString::from(assertion))
     }
 }
@@ -485,6 +499,8 @@ mod tests {
             ("b.json", format!("{{\"type\": \"authorized_user\", \"refresh_token\": \"{secret}\"}}"), "lacks client_id"),
             ("c.json", "{\"type\": \"external_account\"}".to_owned(), "`external_account`"),
             ("d.json", "{\"type\": \"service_account\", \"client_email\": \"a@b\", \"private_key\": \"-----BEGIN PRIVATE KEY-----\\nAAAA\\n-----END PRIVATE KEY-----\"}".to_owned(), "PKCS#8"),
+            ("e.json", "{\"type\": \"service_account\", \"client_email\": \"a@b\", \"private_key\": 12}".to_owned(), "not a JSON string"),
+            ("f.json", format!("{{\"type\": \"authorized_user\", \"client_id\": \"c\", \"client_secret\": \"\\ud800\", \"refresh_token\": \"{secret}\"}}"), "not a JSON string"),
         ] {
             let path = dir.path().join(name);
             std::fs::write(&path, text).unwrap();

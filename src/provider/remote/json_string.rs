@@ -13,7 +13,8 @@ use crate::secret::SecretString;
 
 /// The value of `raw` if it is a JSON string: its escapes undone, in a [`SecretString`].
 /// `None` for any other JSON value, and for an escape that stands for no character (a lone
-/// surrogate), which serde_json would have refused too.
+/// surrogate), which serde_json refuses when it unescapes a string but lets through in a
+/// [`RawValue`].
 pub(crate) fn unescape(raw: &RawValue) -> Option<SecretString> {
     let inner = raw.get().strip_prefix('"')?.strip_suffix('"')?;
     // No escape is shorter than what it stands for: the value fits in the literal's length.

@@ -14,6 +14,9 @@ use reqwest::RequestBuilder;
 use reqwest::header::CONTENT_TYPE;
 use zeroize::Zeroizing;
 
+#[cfg(feature = "vault")]
+use crate::error::{Error, ErrorKind, Result};
+
 /// A request body made of credentials, with its content type. Cloning shares the buffer.
 #[derive(Clone)]
 pub(crate) struct SecretBody {
@@ -52,14 +55,22 @@ impl SecretBody {
     }
 
     /// `value` as `application/json`, byte for byte what `RequestBuilder::json(value)` sends.
+    /// Serialize a struct that borrows the secrets: nothing but this body holds them then.
     #[cfg(feature = "vault")]
-    pub(crate) fn json(value: &serde_json::Value) -> SecretBody {
+    pub(crate) fn json<T: serde::Serialize + ?Sized>(value: &T) -> Result<SecretBody> {
+        // Neither writer fails; only a `Serialize` that refuses itself does, and serde_json's
+        // message may quote what it refused.
+        let unwritable = |_| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                "could not write a request body as JSON",
+            )
+        };
         let mut count = ByteCount(0);
-        // Neither writer fails, and a `Value` always serializes.
-        let _ = serde_json::to_writer(&mut count, value);
+        serde_json::to_writer(&mut count, value).map_err(unwritable)?;
         let mut body = Zeroizing::new(Vec::with_capacity(count.0));
-        let _ = serde_json::to_writer(&mut *body, value);
-        SecretBody::new(body, "application/json")
+        serde_json::to_writer(&mut *body, value).map_err(unwritable)?;
+        Ok(SecretBody::new(body, "application/json"))
     }
 
     /// Shares `body`, written to its capacity, until the last clone is dropped and wipes it.
@@ -147,7 +158,7 @@ mod tests {
             "secret_id": "sécret\\id",
             "n": [1, 2.5, null, true],
         });
-        let body = SecretBody::json(&value);
+        let body = SecretBody::json(&value).unwrap();
         assert_eq!(body.bytes.as_ref(), serde_json::to_vec(&value).unwrap());
         assert_eq!(body.content_type, "application/json");
     }

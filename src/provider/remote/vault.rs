@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Client, Method, StatusCode, Url};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use zeroize::Zeroize;
 
@@ -18,7 +18,6 @@ use crate::provider::remote::json_string::unescape;
 use crate::provider::remote::policy::RemotePolicy;
 use crate::provider::remote::secret_body::SecretBody;
 use crate::provider::remote::server_text::ServerText;
-use crate::provider::remote::zeroize_json;
 use crate::provider::{AsyncSecretProvider, BoxFuture, quote_name, validate_key_name};
 use crate::secret::{Secret, SecretMeta, SecretString};
 
@@ -300,7 +299,7 @@ impl VaultProvider {
         &self,
         method: Method,
         url: Url,
-        body: Option<&serde_json::Value>,
+        body: Option<&SecretBody>,
         shown: &str,
         token: Option<&SecretString>,
     ) -> Result<Option<Answer>> {
@@ -317,13 +316,11 @@ impl VaultProvider {
         &self,
         method: Method,
         url: Url,
-        body: Option<&serde_json::Value>,
+        body: Option<&SecretBody>,
         shown: &str,
         token: Option<&SecretString>,
     ) -> Result<Outcome> {
         let header = token.map(token_header).transpose()?;
-        // Serialized once for every attempt, and wiped after the last.
-        let body = body.map(SecretBody::json);
         let mut quiet = self.quiet();
         if let Some(token) = token {
             quiet = quiet.with("vault token", token);
@@ -335,7 +332,7 @@ impl VaultProvider {
                 if let Some(header) = &header {
                     request = request.header("X-Vault-Token", header.clone());
                 }
-                if let Some(body) = &body {
+                if let Some(body) = body {
                     request = body.attach(request);
                 }
                 request
@@ -503,7 +500,12 @@ impl VaultProvider {
     async fn renew_self(&self, token: &SecretString) -> Result<Lease> {
         let segments = ["auth", "token", "renew-self"];
         let answer = self
-            .send_required(Method::POST, &segments, Some(&serde_json::json!({})), token)
+            .send_required(
+                Method::POST,
+                &segments,
+                Some(&SecretBody::json(&serde_json::json!({}))?),
+                token,
+            )
             .await?;
         let body: AuthResponse = answer.json(&self.service, "auth/token/renew-self")?;
         Ok(body.auth.lease())
@@ -523,11 +525,12 @@ impl VaultProvider {
         };
         let segments = ["auth", mount.as_str(), "login"];
         let shown = format!("auth/{mount}/login");
-        let mut body = serde_json::json!({
-            "role_id": role_id.expose_secret(),
-            "secret_id": secret_id.expose_secret(),
-        });
-        let sent = self
+        // Written straight from the secrets into the one buffer the request sends and wipes.
+        let body = SecretBody::json(&AppRoleLogin {
+            role_id: role_id.expose_secret(),
+            secret_id: secret_id.expose_secret(),
+        })?;
+        let answer = self
             .send(
                 Method::POST,
                 self.url(&segments)?,
@@ -535,17 +538,16 @@ impl VaultProvider {
                 &shown,
                 None,
             )
-            .await;
-        zeroize_json(&mut body);
-        let answer = sent?.ok_or_else(|| {
-            Error::new(
-                ErrorKind::Backend,
-                format!(
-                    "vault at {} answered 404 for `{shown}`: is AppRole enabled at `{mount}`?",
-                    self.address()
-                ),
-            )
-        })?;
+            .await?
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Backend,
+                    format!(
+                        "vault at {} answered 404 for `{shown}`: is AppRole enabled at `{mount}`?",
+                        self.address()
+                    ),
+                )
+            })?;
         let mut body: AuthResponse = answer.json(&self.service, &shown)?;
         let lease = body.auth.lease();
         let token = std::mem::take(&mut body.auth.client_token);
@@ -557,7 +559,7 @@ impl VaultProvider {
         &self,
         method: Method,
         segments: &[&str],
-        body: Option<&serde_json::Value>,
+        body: Option<&SecretBody>,
         token: &SecretString,
     ) -> Result<Answer> {
         let shown = segments.join("/");
@@ -815,6 +817,13 @@ fn parse_time(text: &str, address: &str, shown: &str) -> Result<DateTime<Utc>> {
             )
             .with_source(err)
         })
+}
+
+/// The body of an AppRole login.
+#[derive(Serialize)]
+struct AppRoleLogin<'a> {
+    role_id: &'a str,
+    secret_id: &'a str,
 }
 
 #[derive(Deserialize)]
