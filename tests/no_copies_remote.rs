@@ -155,46 +155,55 @@ impl AsyncSecretProvider for Copying {
 #[cfg(feature = "vault")]
 #[test]
 fn a_vault_read_leaves_no_copy_of_the_token() {
-    fn answer(path: &str, _: &str) -> Value {
-        if path.ends_with("/auth/token/lookup-self") {
-            json!({ "data": { "ttl": 0, "renewable": false } })
-        } else {
-            let data = json!({ "value": "fake-value-0000" });
-            json!({ "data": { "data": data, "metadata": { "version": 1 } } })
-        }
-    }
     let build = |address: &str, token| {
         keyward::provider::vault::VaultProvider::builder(address)
             .with_token(token)
             .build()
             .unwrap()
     };
-    assert_eq!(freed_copies(answer, build, "app"), 0);
+    assert_eq!(freed_copies(vault_answer, build, "app"), 0);
+}
+
+/// What Vault answers to a token's lookup and to a read.
+#[cfg(feature = "vault")]
+fn vault_answer(path: &str, _: &str) -> Value {
+    if path.ends_with("/auth/token/lookup-self") {
+        json!({ "data": { "ttl": 0, "renewable": false } })
+    } else {
+        let data = json!({ "value": "fake-value-0000" });
+        json!({ "data": { "data": data, "metadata": { "version": 1 } } })
+    }
+}
+
+/// What Azure Key Vault answers to a read.
+#[cfg(feature = "azure")]
+fn azure_answer(_: &str, _: &str) -> Value {
+    json!({ "value": "fake-value-0000", "id": "x/secrets/K/v1" })
+}
+
+/// What Google Secret Manager answers to a read.
+#[cfg(feature = "gcp")]
+fn gcp_answer(_: &str, _: &str) -> Value {
+    // base64 of `fake-value-0000`
+    let payload = json!({ "data": "ZmFrZS12YWx1ZS0wMDAw" });
+    json!({ "name": "projects/1/secrets/K/versions/1", "payload": payload })
 }
 
 #[cfg(feature = "azure")]
 #[test]
 fn an_azure_read_leaves_no_copy_of_the_token() {
-    fn answer(_: &str, _: &str) -> Value {
-        json!({ "value": "fake-value-0000", "id": "x/secrets/K/v1" })
-    }
     let build = |address: &str, token| {
         keyward::provider::azure::AzureKeyVaultProvider::builder(address)
             .with_access_token(token)
             .build()
             .unwrap()
     };
-    assert_eq!(freed_copies(answer, build, "K"), 0);
+    assert_eq!(freed_copies(azure_answer, build, "K"), 0);
 }
 
 #[cfg(feature = "gcp")]
 #[test]
 fn a_gcp_read_leaves_no_copy_of_the_token() {
-    fn answer(_: &str, _: &str) -> Value {
-        // base64 of `fake-value-0000`
-        let payload = json!({ "data": "ZmFrZS12YWx1ZS0wMDAw" });
-        json!({ "name": "projects/1/secrets/K/versions/1", "payload": payload })
-    }
     let build = |address: &str, token| {
         keyward::provider::gcp::GcpSecretManagerProvider::builder()
             .with_project("kw-test")
@@ -203,7 +212,7 @@ fn a_gcp_read_leaves_no_copy_of_the_token() {
             .build()
             .unwrap()
     };
-    assert_eq!(freed_copies(answer, build, "K"), 0);
+    assert_eq!(freed_copies(gcp_answer, build, "K"), 0);
 }
 
 /// Writes a credentials file, readable by its owner only (as the providers want it).
@@ -219,6 +228,7 @@ fn write_private(path: &std::path::Path, content: &Value) {
 
 /// The token a token endpoint hands out, if `body` carries the credential under test (every
 /// such credential starts `kw-fake-token-`): otherwise the read fails, and so does the test.
+#[cfg(any(feature = "azure", feature = "gcp"))]
 fn token_for(body: &str, field: &str) -> Value {
     if body.contains(&format!("{field}kw-fake-token-")) {
         json!({ "access_token": "kw-fake-access-0000", "expires_in": 3600, "token_type": "Bearer" })
@@ -240,8 +250,7 @@ fn a_vault_approle_login_leaves_no_copy_of_the_secret_id() {
                 "renewable": false });
             json!({ "auth": auth })
         } else {
-            let data = json!({ "value": "fake-value-0000" });
-            json!({ "data": { "data": data, "metadata": { "version": 1 } } })
+            vault_answer(path, body)
         }
     }
     let build = |address: &str, secret_id| {
@@ -260,7 +269,7 @@ fn an_azure_client_secret_grant_leaves_no_copy_of_the_secret() {
         if path.ends_with("/oauth2/v2.0/token") {
             token_for(body, "client_secret=")
         } else {
-            json!({ "value": "fake-value-0000", "id": "x/secrets/K/v1" })
+            azure_answer(path, body)
         }
     }
     let build = |address: &str, secret: SecretString| {
@@ -280,8 +289,7 @@ fn a_google_refresh_token_grant_leaves_no_copy_of_the_token() {
         if path == "/token" {
             token_for(body, "refresh_token=")
         } else {
-            let payload = json!({ "data": "ZmFrZS12YWx1ZS0wMDAw" });
-            json!({ "name": "projects/1/secrets/K/versions/1", "payload": payload })
+            gcp_answer(path, body)
         }
     }
     let dir = tempfile::tempdir().unwrap();
