@@ -46,6 +46,51 @@ pub(crate) fn detection_line(
     complete.then_some((text.len(), text.len()))
 }
 
+/// The complete detection lines from a position on, as [`lines_block`] finds them.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Block {
+    /// No line is complete yet.
+    Empty,
+    /// The lines up to `end` are complete and none is cut for its length, so they are the
+    /// `\n`-separated ones and each can be found from any byte in it; the next line starts at
+    /// `after`.
+    Uncut { end: usize, after: usize },
+    /// Some line may be cut for its length: take them one by one with [`detection_line`].
+    MayBeCut,
+}
+
+/// The block of complete detection lines of `text` from `start` on, with `searched` and
+/// `complete` as for [`detection_line`]: where they end, without a search per line.
+pub(crate) fn lines_block(text: &str, start: usize, searched: usize, complete: bool) -> Block {
+    let bytes = text.as_bytes();
+    let from = searched.max(start).min(text.len());
+    let last_break = memchr::memrchr(b'\n', &bytes[from..]).map(|k| from + k);
+    let (end, after) = if complete {
+        (text.len(), text.len())
+    } else {
+        let after = last_break.map_or(start, |at| at + 1);
+        // A line that cannot end before the cap is cut there, so is complete.
+        if text.len() - after > DETECT_LINE_CAP {
+            return Block::MayBeCut;
+        }
+        match last_break {
+            Some(at) => (at, after),
+            None => return Block::Empty,
+        }
+    };
+    // A line of the cap's length or longer holds a whole chunk of half the cap counted from
+    // `start`: if each of those holds a `\n`, no line is cut.
+    let half = DETECT_LINE_CAP / 2;
+    let mut chunk = start;
+    while chunk + half <= end {
+        if memchr::memchr(b'\n', &bytes[chunk..chunk + half]).is_none() {
+            return Block::MayBeCut;
+        }
+        chunk += half;
+    }
+    Block::Uncut { end, after }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

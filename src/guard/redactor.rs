@@ -6,10 +6,12 @@ use std::ops::Range;
 use std::sync::Arc;
 
 mod builder;
+#[cfg(test)]
+mod lines_tests;
 
 pub use builder::RedactorBuilder;
 
-use super::detection_line::detection_line;
+use super::detection_line::{Block, detection_line, lines_block};
 use super::detector::{Detection, Detector};
 use super::encode::{Encoding, Encodings, describe_found};
 use super::hit::Hit;
@@ -447,11 +449,87 @@ impl Redactor {
         searched: usize,
         complete: bool,
         offset: usize,
-        mut found: impl FnMut(Range<usize>, Detected),
+        found: impl FnMut(Range<usize>, Detected),
     ) -> usize {
         let Some(detector) = self.detector() else {
             return start;
         };
+        match lines_block(text, start, searched, complete) {
+            Block::Empty => start,
+            Block::Uncut { end, after } => match detector.keyword_starts(&text[start..end]) {
+                Some(keywords) => {
+                    self.detect_around(
+                        detector, text, start, end, complete, &keywords, offset, found,
+                    );
+                    after
+                }
+                None => self
+                    .detect_line_by_line(detector, text, start, searched, complete, offset, found),
+            },
+            Block::MayBeCut => {
+                self.detect_line_by_line(detector, text, start, searched, complete, offset, found)
+            }
+        }
+    }
+
+    /// [`detect_lines`](Redactor::detect_lines) for the lines `text[start..end]`, none of which
+    /// is cut for its length ([`Block::Uncut`]): runs the detector on each line that holds one
+    /// of the `keywords` (offsets from `start`), found from the keyword, and on the last line
+    /// of a `complete` text. No search per line, which most lines of a log would not repay.
+    #[allow(clippy::too_many_arguments)]
+    fn detect_around(
+        &self,
+        detector: &Detector,
+        text: &str,
+        start: usize,
+        end: usize,
+        complete: bool,
+        keywords: &[usize],
+        offset: usize,
+        mut found: impl FnMut(Range<usize>, Detected),
+    ) {
+        let bytes = text.as_bytes();
+        // Lines before this are done; it is always where a line starts.
+        let mut done = start;
+        for &keyword in keywords {
+            let at = start + keyword;
+            if at < done {
+                continue;
+            }
+            let line_start =
+                memchr::memrchr(b'\n', &bytes[done..at]).map_or(done, |k| done + k + 1);
+            let line_end = memchr::memchr(b'\n', &bytes[at..end]).map_or(end, |k| at + k);
+            self.detect_in_line(
+                detector,
+                &text[line_start..line_end],
+                offset + line_start,
+                &mut found,
+            );
+            done = line_end + 1;
+        }
+        if complete {
+            // The last line ends in no line break: a keyword may straddle the end of the text,
+            // so it is searched anyway.
+            let last = memchr::memrchr(b'\n', &bytes[start..end]).map_or(start, |k| start + k + 1);
+            if last >= done {
+                self.detect_in_line(detector, &text[last..end], offset + last, &mut found);
+            }
+        }
+    }
+
+    /// [`detect_lines`](Redactor::detect_lines) one line at a time, as [`detection_line`] cuts
+    /// them.
+    #[allow(clippy::too_many_arguments)]
+    fn detect_line_by_line(
+        &self,
+        detector: &Detector,
+        text: &str,
+        start: usize,
+        searched: usize,
+        complete: bool,
+        offset: usize,
+        mut found: impl FnMut(Range<usize>, Detected),
+    ) -> usize {
         // (start, end, start of the next line) of each line
         let mut lines = Vec::new();
         let (mut at, mut searched) = (start, searched);
