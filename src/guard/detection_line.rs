@@ -78,13 +78,19 @@ pub(crate) fn lines_block(text: &str, start: usize, searched: usize, complete: b
             None => return Block::Empty,
         }
     };
-    // A line of the cap's length or longer holds a whole chunk of half the cap counted from
-    // `start`: if each of those holds a `\n`, no line is cut.
+    // A line longer than the cap holds a whole chunk of half the cap counted from `start`:
+    // only the lines around a chunk without a `\n` need measuring.
     let half = DETECT_LINE_CAP / 2;
     let mut chunk = start;
     while chunk + half <= end {
         if memchr::memchr(b'\n', &bytes[chunk..chunk + half]).is_none() {
-            return Block::MayBeCut;
+            let line_start =
+                memchr::memrchr(b'\n', &bytes[start..chunk]).map_or(start, |k| start + k + 1);
+            let line_end =
+                memchr::memchr(b'\n', &bytes[chunk + half..end]).map_or(end, |k| chunk + half + k);
+            if line_end - line_start > DETECT_LINE_CAP {
+                return Block::MayBeCut;
+            }
         }
         chunk += half;
     }

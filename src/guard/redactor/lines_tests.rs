@@ -125,13 +125,25 @@ fn lines_longer_than_the_cap_go_line_by_line_and_are_found() {
             assert!(!complete || !by_line.0.is_empty(), "the key is not found");
         }
     }
-    // Lines shorter than half the cap are surely the `\n`-separated ones (longer ones may
-    // take the slower way, which gives the same).
-    let line = format!("{} {key}", "w".repeat(DETECT_LINE_CAP / 2 - key.len() - 2));
-    let text = format!("{line}\n{line}\n");
-    let (around, by_line) = both(&r, &text, 0, false);
-    assert_eq!(around.unwrap(), by_line);
-    assert_eq!(by_line.0.len(), 2);
+    // Up to the cap, the lines are the `\n`-separated ones; one byte more and they are cut.
+    for len in [DETECT_LINE_CAP / 2, DETECT_LINE_CAP - 1, DETECT_LINE_CAP] {
+        let line = format!("{} {key}", "w".repeat(len - key.len() - 1));
+        for text in [format!("{line}\n{line}\n"), format!("a\n{line}\nb {key}")] {
+            for complete in [false, true] {
+                let (around, by_line) = both(&r, &text, 0, complete);
+                assert_eq!(around.unwrap(), by_line, "{len} {complete}");
+                assert!(!by_line.0.is_empty(), "{len} {complete}");
+            }
+        }
+    }
+    let line = "w".repeat(DETECT_LINE_CAP + 1);
+    for text in [
+        format!("a\n{line}\nb"),
+        format!("{line}\n"),
+        format!("a\n{line}"),
+    ] {
+        assert_eq!(lines_block(&text, 0, 0, true), Block::MayBeCut);
+    }
 }
 
 #[test]
