@@ -166,9 +166,15 @@ pub(crate) fn patterns(secret: &str, enabled: Encodings) -> Vec<(Vec<u8>, Encodi
     // The 40 escaped forms, most of them equal to one listed already (for a key of letters and
     // digits, all of them): each is written into one buffer, sized for the longest escape so
     // it never moves, and copied out only if new; the buffer is wiped when done.
-    let mut escaped = Zeroizing::new(String::with_capacity(MAX_ESCAPED_PER_BYTE * secret.len()));
-    let capacity = escaped.capacity();
+    // Not needed at all when no escape changes the secret.
     let escapes_change_nothing = no_escape_changes(secret);
+    let room = if escapes_change_nothing {
+        0
+    } else {
+        MAX_ESCAPED_PER_BYTE * secret.len()
+    };
+    let mut escaped = Zeroizing::new(String::with_capacity(room));
+    let capacity = escaped.capacity();
     for encoding in Encoding::WHOLE {
         if !enabled.contains(encoding.flag()) {
             continue;
@@ -371,7 +377,6 @@ impl PercentStyle {
     }
 }
 
-/// Percent-encodes `secret` in `style`.
 /// Appends `secret` percent-encoded in `style` to `out`.
 fn percent_into(out: &mut String, secret: &str, style: PercentStyle) {
     for &b in secret.as_bytes() {
@@ -445,8 +450,8 @@ impl JsonStyle {
     }
 }
 
-/// The secret as it reads inside a JSON string literal written in `style`, without the quotes.
-/// Appends `secret` escaped for a JSON string in `style` to `out`.
+/// Appends `secret` as it reads inside a JSON string literal written in `style`, without the
+/// quotes, to `out`.
 fn json_into(out: &mut String, secret: &str, style: JsonStyle) {
     for c in secret.chars() {
         match c {

@@ -454,22 +454,20 @@ impl Redactor {
         let Some(detector) = self.detector() else {
             return start;
         };
-        match lines_block(text, start, searched, complete) {
-            Block::Empty => start,
-            Block::Uncut { end, after } => match detector.keyword_starts(&text[start..end]) {
-                Some(keywords) => {
-                    self.detect_around(
-                        detector, text, start, end, complete, &keywords, offset, found,
-                    );
-                    after
-                }
-                None => self
-                    .detect_line_by_line(detector, text, start, searched, complete, offset, found),
-            },
-            Block::MayBeCut => {
-                self.detect_line_by_line(detector, text, start, searched, complete, offset, found)
-            }
+        let block = lines_block(text, start, searched, complete);
+        if block == Block::Empty {
+            return start;
         }
+        if let Block::Uncut { end, after } = block
+            && let Some(keywords) = detector.keyword_starts(&text[start..end])
+        {
+            self.detect_around(
+                detector, text, start, end, complete, &keywords, offset, found,
+            );
+            return after;
+        }
+        // A line cut for its length, or rules that want every line.
+        self.detect_line_by_line(detector, text, start, searched, complete, offset, found)
     }
 
     /// [`detect_lines`](Redactor::detect_lines) for the lines `text[start..end]`, none of which
