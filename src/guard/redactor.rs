@@ -8,8 +8,11 @@ use std::sync::Arc;
 mod builder;
 #[cfg(test)]
 mod lines_tests;
+mod parallel_detection;
 
 pub use builder::RedactorBuilder;
+pub(crate) use parallel_detection::Detections;
+use parallel_detection::ParallelDetection;
 
 use super::detection_line::{Block, detection_line, lines_block};
 use super::detector::{Detection, Detector};
@@ -113,6 +116,8 @@ struct Inner {
     detector: Option<Detector>,
     /// [`Region::piece_len`] for the longest pattern.
     piece_len: usize,
+    /// With [`RedactorBuilder::with_parallel_detection`] on a machine of several CPUs.
+    parallel_detection: Option<ParallelDetection>,
 }
 
 /// Finds registered secrets in text, as written, encoded or in fragments, and replaces them.
@@ -191,6 +196,7 @@ impl Default for Redactor {
                 fragments: true,
                 detector: None,
                 piece_len: Region::piece_len(0),
+                parallel_detection: None,
             }),
         }
     }
@@ -290,21 +296,30 @@ impl Redactor {
 
     /// What [`redact`](Redactor::redact) replaces in `text`, in order.
     fn regions(&self, text: &str) -> Vec<Region> {
+        let (hits, detections) = self.hits_and_detections(text);
         let mut regions = Vec::new();
-        for hit in self.hits(text) {
+        for hit in hits {
             add_region(&mut regions, hit);
         }
-        self.detect(text, |range, detected| {
-            add_detected_region(&mut regions, range, detected)
-        });
+        for (range, detected) in detections {
+            add_detected_region(&mut regions, range, detected);
+        }
         regions
+    }
+
+    /// The registered secrets' hits in `text` and, with detection on, the detected secrets
+    /// (the two searches side by side on a long text, with parallel detection on).
+    fn hits_and_detections(&self, text: &str) -> (Vec<Hit>, Detections) {
+        let (hits, _, detections) =
+            self.detect_lines_beside(text, 0, 0, true, 0, || self.hits(text));
+        (hits, detections)
     }
 
     /// Every occurrence of a registered secret (and, with detection on, every detected secret),
     /// ordered by position. An occurrence inside a larger one of the same secret (a fragment of
     /// a key that is there whole) is left out.
     pub fn find(&self, text: &str) -> Vec<Finding> {
-        let mut hits = self.hits(text);
+        let (mut hits, detections) = self.hits_and_detections(text);
         // At the same range, whole hits before fragments, then by secret: the order whole hits
         // are found in, and one that does not depend on the order fragment candidates close in.
         hits.sort_by_key(|h| {
@@ -338,16 +353,14 @@ impl Redactor {
                 }
             })
             .collect();
-        let known = findings.len();
-        self.detect(text, |range, detected| {
-            findings.push(Finding {
-                range,
-                label: detected.label.clone(),
-                encoding: Encoding::Detected,
-                fingerprint: detected.fingerprint,
-            })
-        });
-        if findings.len() > known {
+        let detected_any = !detections.is_empty();
+        findings.extend(detections.into_iter().map(|(range, detected)| Finding {
+            range,
+            label: detected.label,
+            encoding: Encoding::Detected,
+            fingerprint: detected.fingerprint,
+        }));
+        if detected_any {
             // Stable: at the same range, a registered secret comes before a detected one.
             findings.sort_by_key(|f| (f.range.start, std::cmp::Reverse(f.range.end)));
         }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::hit::Hit;
 use super::received::Received;
-use super::redactor::Redactor;
+use super::redactor::{Detections, Redactor};
 use super::region::{Region, add_detected_region, add_region};
 use super::scan::{Engine, ScanState};
 use super::sieve::Sieve;
@@ -391,7 +391,8 @@ impl StreamRedactor {
     fn leave_sieving(&mut self, piece_at: usize, out: &mut String) {
         self.stop_sieving();
         let at = self.base + piece_at;
-        if let Some(safe) = self.scan_from(self.segment - self.base, piece_at, false) {
+        let scan_from = self.segment - self.base;
+        if let Some(safe) = self.scanning().scan_from(scan_from, piece_at, false) {
             let cut = self.cut_before(safe);
             self.emit(cut, out);
         }
@@ -421,27 +422,24 @@ impl StreamRedactor {
         self.next_sample = next_sample;
     }
 
-    /// Feeds the buffer from index `from` on to the search for wrapped encodings, adding what
-    /// it finds to the regions; returns the first absolute offset a wrapped hit found later
-    /// could start at (`usize::MAX` without the search).
+    /// [`Scanning::feed_wrapped`].
     fn feed_wrapped(&mut self, from: usize) -> usize {
-        let (Some(wrapped), Some(wrap)) = (
-            self.redactor.engine().and_then(|e| e.wrapped()),
-            self.wrap.as_mut(),
-        ) else {
-            return usize::MAX;
-        };
-        wrapped.feed(
-            wrap,
-            self.buffer.as_bytes(),
-            self.base,
-            from,
-            &mut self.hits,
-        );
-        for hit in self.hits.drain(..) {
-            add_region(&mut self.regions, hit);
+        self.scanning().feed_wrapped(from)
+    }
+
+    /// The parts the search for registered secrets reads and updates, borrowed apart from the
+    /// rest of the stream.
+    fn scanning(&mut self) -> Scanning<'_> {
+        Scanning {
+            redactor: &self.redactor,
+            buffer: &self.buffer,
+            base: self.base,
+            floor: self.base + self.emitted,
+            state: &mut self.state,
+            wrap: &mut self.wrap,
+            hits: &mut self.hits,
+            regions: &mut self.regions,
         }
-        wrapped.pending_from(wrap)
     }
 
     /// [`push_into`](StreamRedactor::push_into) for a piece in which something matches, or
@@ -458,65 +456,51 @@ impl StreamRedactor {
     /// [`push_into`](StreamRedactor::push_into) with detection on: as without, and nothing is
     /// emitted past the last complete line, whose detections are added first.
     fn push_detecting(&mut self, piece: &str, out: &mut String) {
-        let safe = self.scan_appended(piece, false).unwrap_or(usize::MAX);
-        self.detect_lines(false);
+        let from = self.buffer.len();
+        self.buffer.push_str(piece);
+        let (line_start, searched) = (self.line_start - self.base, self.searched - self.base);
+        let base = self.base;
+        let scanning = self.scanning();
+        let (redactor, text) = (scanning.redactor, scanning.buffer.as_str());
+        // With parallel detection, a long piece is searched for both at once.
+        let (safe, next, detections) =
+            redactor.detect_lines_beside(text, line_start, searched, false, base, || {
+                scanning.scan_from(from, from, false)
+            });
+        self.add_detections(next, detections);
+        let safe = safe.unwrap_or(usize::MAX);
         let cut = self.cut_before(safe.min(self.line_start));
         self.emit(cut, out);
     }
 
-    /// Appends `piece` to the held-back text and runs the full scan over it, adding its hits
-    /// to the regions. Returns the absolute offset from which hits found later may start
-    /// ([`Engine::pending_from`]; a region ending after it may still grow), or `usize::MAX`
-    /// without an engine. With `lazily`, returns `None` instead when the piece changed nothing
-    /// that offset depends on, so nothing new can be emitted.
+    /// Appends `piece` to the held-back text and runs the full scan over it
+    /// ([`Scanning::scan_from`]).
     fn scan_appended(&mut self, piece: &str, lazily: bool) -> Option<usize> {
         let from = self.buffer.len();
         self.buffer.push_str(piece);
-        self.scan_from(from, from, lazily)
-    }
-
-    /// [`scan_appended`](StreamRedactor::scan_appended) of text already appended: the
-    /// automaton takes the buffer from index `scan_from`, the search for wrapped encodings
-    /// from `wrap_from`.
-    fn scan_from(&mut self, scan_from: usize, wrap_from: usize, lazily: bool) -> Option<usize> {
-        let wrap_pending = self.feed_wrapped(wrap_from);
-        let (Some(engine), Some(state)) = (self.redactor.engine(), self.state.as_mut()) else {
-            return Some(usize::MAX);
-        };
-        engine.scan_piece(
-            state,
-            self.buffer.as_bytes(),
-            self.base,
-            scan_from,
-            &mut self.hits,
-        );
-        for hit in self.hits.drain(..) {
-            add_region(&mut self.regions, hit);
-        }
-        if lazily && self.regions.is_empty() && !engine.may_have_moved(state) {
-            // Nothing became safe: the text since the last start state is still pending.
-            return None;
-        }
-        let floor = self.base + self.emitted;
-        Some(
-            engine
-                .pending_from(state, self.buffer.as_bytes(), self.base, floor)
-                .min(wrap_pending),
-        )
+        self.scanning().scan_from(from, from, lazily)
     }
 
     /// Runs the detector on every line completed since the last call (and, at the end of the
     /// text, on the last line), adding what it finds to the regions.
     fn detect_lines(&mut self, ended: bool) {
-        let regions = &mut self.regions;
-        let next = self.redactor.detect_lines(
+        let ((), next, detections) = self.redactor.detect_lines_beside(
             self.buffer.as_str(),
             self.line_start - self.base,
             self.searched - self.base,
             ended,
             self.base,
-            |range, found| add_detected_region(regions, range, found),
+            || (),
         );
+        self.add_detections(next, detections);
+    }
+
+    /// Adds what detection found to the regions; the next line to search starts at buffer
+    /// index `next`.
+    fn add_detections(&mut self, next: usize, detections: Detections) {
+        for (range, detected) in detections {
+            add_detected_region(&mut self.regions, range, detected);
+        }
         self.line_start = self.base + next;
         self.searched = self.base + self.buffer.len();
     }
@@ -665,6 +649,66 @@ impl StreamRedactor {
             self.base += drop;
             self.emitted -= drop;
         }
+    }
+}
+
+/// What the search for registered secrets reads and updates of a [`StreamRedactor`], borrowed
+/// apart from the rest: detection can read the buffer meanwhile.
+struct Scanning<'s> {
+    redactor: &'s Redactor,
+    buffer: &'s Received,
+    base: usize,
+    /// The absolute offset of the first byte not emitted.
+    floor: usize,
+    state: &'s mut Option<ScanState>,
+    wrap: &'s mut Option<WrapState>,
+    hits: &'s mut Vec<Hit>,
+    regions: &'s mut Vec<Region>,
+}
+
+impl Scanning<'_> {
+    /// Runs the full scan over the buffer, adding its hits to the regions: the automaton takes
+    /// it from index `scan_from`, the search for wrapped encodings from `wrap_from`. Returns
+    /// the absolute offset from which hits found later may start ([`Engine::pending_from`]; a
+    /// region ending after it may still grow), or `usize::MAX` without an engine. With
+    /// `lazily`, returns `None` instead when nothing that offset depends on changed, so
+    /// nothing new can be emitted.
+    fn scan_from(mut self, scan_from: usize, wrap_from: usize, lazily: bool) -> Option<usize> {
+        let wrap_pending = self.feed_wrapped(wrap_from);
+        let (Some(engine), Some(state)) = (self.redactor.engine(), self.state.as_mut()) else {
+            return Some(usize::MAX);
+        };
+        let text = self.buffer.as_bytes();
+        engine.scan_piece(state, text, self.base, scan_from, self.hits);
+        for hit in self.hits.drain(..) {
+            add_region(self.regions, hit);
+        }
+        if lazily && self.regions.is_empty() && !engine.may_have_moved(state) {
+            // Nothing became safe: the text since the last start state is still pending.
+            return None;
+        }
+        Some(
+            engine
+                .pending_from(state, text, self.base, self.floor)
+                .min(wrap_pending),
+        )
+    }
+
+    /// Feeds the buffer from index `from` on to the search for wrapped encodings, adding what
+    /// it finds to the regions; returns the first absolute offset a wrapped hit found later
+    /// could start at (`usize::MAX` without the search).
+    fn feed_wrapped(&mut self, from: usize) -> usize {
+        let (Some(wrapped), Some(wrap)) = (
+            self.redactor.engine().and_then(|e| e.wrapped()),
+            self.wrap.as_mut(),
+        ) else {
+            return usize::MAX;
+        };
+        wrapped.feed(wrap, self.buffer.as_bytes(), self.base, from, self.hits);
+        for hit in self.hits.drain(..) {
+            add_region(self.regions, hit);
+        }
+        wrapped.pending_from(wrap)
     }
 }
 

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::{Entry, Inner, MIN_FRAGMENT_LEN, Redactor, Replacement};
+use super::{Entry, Inner, MIN_FRAGMENT_LEN, ParallelDetection, Redactor, Replacement};
 use crate::error::{Error, ErrorKind, Result, quote_name};
 use crate::format::KeyFormat;
 use crate::guard::detector::Detector;
@@ -49,6 +49,8 @@ pub struct RedactorBuilder {
     /// The detector given to [`with_detector`](RedactorBuilder::with_detector); `None` for
     /// [`Detector::new`].
     detector: Option<Detector>,
+    /// When detection may run on two threads, if it may.
+    parallel_detection: Option<ParallelDetection>,
 }
 
 impl fmt::Debug for RedactorBuilder {
@@ -63,6 +65,7 @@ impl fmt::Debug for RedactorBuilder {
             .field("replacement", &self.replacement)
             .field("unknown_detection", &self.detects_unknown())
             .field("detector", &self.detector)
+            .field("parallel_detection", &self.parallel_detection.is_some())
             .finish()
     }
 }
@@ -78,6 +81,7 @@ impl Default for RedactorBuilder {
             replacement: Replacement::Label,
             unknown_detection: None,
             detector: None,
+            parallel_detection: None,
         }
     }
 }
@@ -214,6 +218,46 @@ impl RedactorBuilder {
     /// ```
     pub fn with_detector(mut self, detector: Detector) -> Self {
         self.detector = Some(detector);
+        self
+    }
+
+    /// Whether detection of unknown secrets may use a second thread on long texts (default
+    /// off: a library starts no thread its caller did not ask for). On, a text of 256 KiB or
+    /// more (for [`redact`](Redactor::redact), [`redact_into`](Redactor::redact_into),
+    /// [`find`](Redactor::find), [`check`](Redactor::check), and a stream's long pieces) is
+    /// searched by the detector on a second thread while the calling thread searches for the
+    /// registered secrets, then by both until every line is done. What is found is the same;
+    /// on a machine with one CPU, or where the thread cannot start, it all runs on the calling
+    /// thread. `keyward redact` turns it on: it reads its input a mebibyte at a time.
+    ///
+    /// With detection off, this changes nothing.
+    ///
+    /// ```
+    /// use keyward::{Redactor, SecretString};
+    ///
+    /// let ours = SecretString::from(format!("sk-proj-{}", "Ab3dEf6h".repeat(5)));
+    /// let redactor = Redactor::builder()
+    ///     .with_secret("OPENAI_API_KEY", &ours)
+    ///     .with_unknown_detection(true)
+    ///     .with_parallel_detection(true)
+    ///     .build()?;
+    /// let theirs = format!("ghp_{}", "q7Rt2mXz9K".repeat(4)); // never registered
+    /// let log = format!("fn main() {{}}\n").repeat(50_000) + &format!("token={theirs}\n");
+    /// assert!(log.len() > 256 * 1024);
+    /// let redacted = redactor.redact(&log);
+    /// assert!(redacted.ends_with("token=[REDACTED:GitHub token]\n"));
+    /// # Ok::<(), keyward::Error>(())
+    /// ```
+    pub fn with_parallel_detection(mut self, yes: bool) -> Self {
+        self.parallel_detection = yes.then_some(ParallelDetection::DEFAULT);
+        self
+    }
+
+    /// [`with_parallel_detection`](RedactorBuilder::with_parallel_detection) from texts of
+    /// `min_len` bytes, in blocks of about `block_len`: for tests on short texts.
+    #[cfg(test)]
+    pub(crate) fn with_parallel_detection_from(mut self, min_len: usize, block_len: usize) -> Self {
+        self.parallel_detection = Some(ParallelDetection { min_len, block_len });
         self
     }
 
@@ -386,9 +430,15 @@ impl RedactorBuilder {
                 encodings: self.encodings,
                 fragments: self.fragments,
                 detector: detects_unknown.then(|| self.detector.unwrap_or_default()),
+                parallel_detection: self.parallel_detection.filter(|_| several_cpus()),
             }),
         })
     }
+}
+
+/// Whether this machine runs two threads at once (as far as the process may use it).
+fn several_cpus() -> bool {
+    std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
 }
 
 #[cfg(test)]
@@ -410,6 +460,7 @@ mod tests {
         Replacement(Replacement),
         UnknownDetection(bool),
         Detector,
+        ParallelDetection(bool),
     }
 
     fn apply(builder: RedactorBuilder, setter: &Setter) -> RedactorBuilder {
@@ -430,6 +481,7 @@ mod tests {
                     .build()
                     .unwrap(),
             ),
+            Setter::ParallelDetection(yes) => builder.with_parallel_detection(*yes),
         }
     }
 
@@ -471,18 +523,22 @@ mod tests {
             proptest::option::of(replacement),
             proptest::option::of(any::<bool>()),
             any::<bool>(),
+            proptest::option::of(any::<bool>()),
         )
-            .prop_map(|(min, enc, frag, frag_len, repl, detect, detector)| {
-                let mut all = Vec::new();
-                all.extend(min.map(Setter::MinLen));
-                all.extend(enc.map(Setter::Encodings));
-                all.extend(frag.map(Setter::Fragments));
-                all.extend(frag_len.map(Setter::FragmentLen));
-                all.extend(repl.map(Setter::Replacement));
-                all.extend(detect.map(Setter::UnknownDetection));
-                all.extend(detector.then_some(Setter::Detector));
-                all
-            });
+            .prop_map(
+                |(min, enc, frag, frag_len, repl, detect, detector, parallel)| {
+                    let mut all = Vec::new();
+                    all.extend(min.map(Setter::MinLen));
+                    all.extend(enc.map(Setter::Encodings));
+                    all.extend(frag.map(Setter::Fragments));
+                    all.extend(frag_len.map(Setter::FragmentLen));
+                    all.extend(repl.map(Setter::Replacement));
+                    all.extend(detect.map(Setter::UnknownDetection));
+                    all.extend(detector.then_some(Setter::Detector));
+                    all.extend(parallel.map(Setter::ParallelDetection));
+                    all
+                },
+            );
         (proptest::collection::vec(secret, 0..4), settings)
             .prop_map(|(secrets, settings)| secrets.into_iter().chain(settings).collect())
     }

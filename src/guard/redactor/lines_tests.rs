@@ -13,7 +13,7 @@ use crate::guard::region::Detected;
 
 /// A line of text: words, and perhaps a key of a known format or an assignment of a
 /// random-looking value (all fake, built here).
-fn line() -> impl Strategy<Value = String> {
+pub(super) fn line() -> impl Strategy<Value = String> {
     let word = prop_oneof![
         Just("the"),
         Just("token"),
