@@ -7,7 +7,9 @@
 //! Exit status: 0 when all is well, 1 when a scan finds keys, an audit item fails or
 //! `redact --check` redacts something, 2 on errors (bad arguments, unreadable files).
 
+mod read_ahead;
 mod redact;
+mod write_behind;
 
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};

@@ -16,6 +16,8 @@ use keyward::{
 };
 
 use super::Failure;
+use super::read_ahead::ReadAhead;
+use super::write_behind::WriteBehind;
 
 /// How much of stdin is read at a time (a pipe hands over what it has, so a live log is not
 /// held back). Each chunk's output is one or two writes: with 64 KiB chunks, writing 138 MB of
@@ -53,13 +55,15 @@ pub(crate) fn run(
     }
     let mut redactor = Redactor::builder()
         .with_secrets(secrets.iter().map(|(label, value)| (label.as_str(), value)))
-        .with_unknown_detection(detect);
+        .with_unknown_detection(detect)
+        // The input comes a mebibyte at a time: long enough to share between two threads.
+        .with_parallel_detection(true);
     if let Some(detector) = detector {
         redactor = redactor.with_detector(detector);
     }
     let redactor = redactor.build()?;
     let mut stream = redactor.stream();
-    copy(io::stdin().lock(), io::stdout().lock(), &mut stream)?;
+    copy(io::stdin(), io::stdout(), &mut stream)?;
     if check {
         // The stream's own verdict: it names labels and formats, never values.
         if let Err(found) = stream.check() {
@@ -71,70 +75,28 @@ pub(crate) fn run(
 }
 
 /// Copies `input` to `output` through `stream`, a chunk at a time, flushing whatever is ready
-/// after each chunk. Bytes that are not UTF-8 are replaced by U+FFFD, as
-/// [`String::from_utf8_lossy`] does; a character split between two chunks is kept whole.
+/// after each chunk. The input is read (and checked for UTF-8) and the output written on
+/// threads of their own ([`ReadAhead`], [`WriteBehind`]), while the chunk between them is
+/// redacted.
 fn copy(
-    mut input: impl Read,
-    mut output: impl Write,
+    input: impl Read + Send + 'static,
+    output: impl Write + Send + 'static,
     stream: &mut StreamRedactor,
 ) -> Result<(), Failure> {
-    let mut buf = vec![0; CHUNK];
-    // The first bytes of `buf` hold the start of a character the last chunk ended in.
-    let mut carried = 0;
-    let mut out = String::new();
-    loop {
-        let read = match input.read(&mut buf[carried..]) {
-            Ok(read) => read,
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            Err(err) => return Err(Failure(format!("cannot read stdin: {err}"))),
-        };
-        let end = read == 0;
-        let filled = carried + read;
-        carried = decode(&buf[..filled], end, |piece| {
-            stream.push_into(piece, &mut out)
-        });
-        buf.copy_within(filled - carried..filled, 0);
-        if end {
-            stream.finish_into(&mut out);
-        }
-        if !out.is_empty() {
-            output.write_all(out.as_bytes())?;
-            output.flush()?;
-            out.clear();
-        }
-        if end {
-            return Ok(());
-        }
+    let input = ReadAhead::start(input, CHUNK);
+    let mut output = WriteBehind::start(output)
+        .map_err(|err| Failure(format!("cannot start a thread to write stdout: {err}")))?;
+    while let Some(text) = input.next() {
+        let text = text.map_err(|err| Failure(format!("cannot read stdin: {err}")))?;
+        let mut out = output.buffer();
+        stream.push_into(&text, &mut out);
+        input.reuse(text);
+        output.write(out)?;
     }
-}
-
-/// Hands the text of `bytes` to `piece`, each invalid sequence replaced by one U+FFFD. Returns
-/// how many bytes at the end start a character that may go on in the next chunk (never more
-/// than 3), unless this is the `last` chunk, where they are invalid too.
-fn decode(mut bytes: &[u8], last: bool, mut piece: impl FnMut(&str)) -> usize {
-    loop {
-        let err = match std::str::from_utf8(bytes) {
-            Ok(text) => {
-                piece(text);
-                return 0;
-            }
-            Err(err) => err,
-        };
-        let (valid, rest) = bytes.split_at(err.valid_up_to());
-        // Valid up to there, by the error's word.
-        piece(std::str::from_utf8(valid).unwrap_or_default());
-        match err.error_len() {
-            Some(invalid) => {
-                piece("\u{FFFD}");
-                bytes = &rest[invalid..];
-            }
-            None if last => {
-                piece("\u{FFFD}");
-                return 0;
-            }
-            None => return rest.len(),
-        }
-    }
+    let mut out = output.buffer();
+    stream.finish_into(&mut out);
+    output.write(out)?;
+    Ok(output.finish()?)
 }
 
 /// The named secrets: `(label, value)`. Every source must yield at least one: a source that
@@ -239,41 +201,6 @@ fn is_creation_date(name: &str, value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn decoded(chunks: &[&[u8]]) -> String {
-        let mut text = String::new();
-        let mut carry = Vec::new();
-        for (i, chunk) in chunks.iter().enumerate() {
-            let mut bytes = std::mem::take(&mut carry);
-            bytes.extend_from_slice(chunk);
-            let last = i + 1 == chunks.len();
-            let kept = decode(&bytes, last, |piece| text.push_str(piece));
-            carry = bytes[bytes.len() - kept..].to_vec();
-        }
-        text
-    }
-
-    /// Any split of any bytes decodes as `from_utf8_lossy` decodes the whole.
-    #[test]
-    fn chunks_decode_like_the_whole() {
-        let inputs: [&[u8]; 6] = [
-            "plain ascii".as_bytes(),
-            "caf\u{e9} \u{1f511} \u{20ac}".as_bytes(),
-            b"bad \xff\xfe bytes \xc3",
-            b"\xe2\x82 cut \xf0\x9f\x94",
-            b"\xed\xa0\x80 surrogate \xc0\xaf overlong",
-            b"",
-        ];
-        for input in inputs {
-            let whole = String::from_utf8_lossy(input);
-            for a in 0..=input.len() {
-                for b in a..=input.len() {
-                    let got = decoded(&[&input[..a], &input[a..b], &input[b..]]);
-                    assert_eq!(got, whole, "{input:?} split at {a}, {b}");
-                }
-            }
-        }
-    }
 
     /// Every date the key manager reads as a companion is one here, in both its forms; a value
     /// that is not a date, or a name without the suffix, is not.

@@ -1,0 +1,146 @@
+//! Writing text on a thread of its own, behind the redaction of the next chunk: the system's
+//! copying of the output into a file or a pipe no longer holds the redaction up.
+
+use std::io::{self, Write};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::thread::{self, JoinHandle};
+
+use zeroize::Zeroizing;
+
+/// A thread that writes and flushes each text it is given, in order, and hands the emptied
+/// buffers back.
+pub(crate) struct WriteBehind {
+    texts: Option<SyncSender<Zeroizing<String>>>,
+    spent: Receiver<Zeroizing<String>>,
+    writer: Option<JoinHandle<io::Result<()>>>,
+}
+
+impl WriteBehind {
+    /// Starts the thread that writes to `output`; fails if it cannot start.
+    pub(crate) fn start(output: impl Write + Send + 'static) -> io::Result<WriteBehind> {
+        // One text waiting while one is written.
+        let (texts, receive) = mpsc::sync_channel::<Zeroizing<String>>(1);
+        let (give_back, spent) = mpsc::channel();
+        let writer = thread::Builder::new()
+            .name("keyward-write".to_owned())
+            .spawn(move || {
+                let mut output = output;
+                for mut text in receive {
+                    output.write_all(text.as_bytes())?;
+                    output.flush()?;
+                    text.clear();
+                    // Nobody to give it to once the sender is done.
+                    let _ = give_back.send(text);
+                }
+                Ok(())
+            })?;
+        Ok(WriteBehind {
+            texts: Some(texts),
+            spent,
+            writer: Some(writer),
+        })
+    }
+
+    /// An empty buffer to fill: one already written out if there is one.
+    pub(crate) fn buffer(&self) -> Zeroizing<String> {
+        self.spent.try_recv().unwrap_or_default()
+    }
+
+    /// Hands `text` to the writer (nothing to do for an empty one). Fails with the writer's
+    /// error once it has stopped on one.
+    pub(crate) fn write(&mut self, text: Zeroizing<String>) -> io::Result<()> {
+        if text.is_empty() {
+            return Ok(());
+        }
+        let sent = self.texts.as_ref().map(|texts| texts.send(text));
+        match sent {
+            Some(Ok(())) => Ok(()),
+            // The writer hung up: its error says why.
+            _ => self.finish(),
+        }
+    }
+
+    /// Waits until everything handed over is written; the writer's error if it failed.
+    pub(crate) fn finish(&mut self) -> io::Result<()> {
+        self.texts = None;
+        match self.writer.take().map(JoinHandle::join) {
+            None | Some(Ok(Ok(()))) => Ok(()),
+            Some(Ok(Err(err))) => Err(err),
+            Some(Err(_)) => Err(io::Error::other("the writing thread panicked")),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// A writer into shared memory that fails after `limit` bytes.
+    #[derive(Clone)]
+    struct Shared {
+        bytes: Arc<Mutex<Vec<u8>>>,
+        limit: usize,
+    }
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let mut bytes = self.bytes.lock().unwrap();
+            if bytes.len() + buf.len() > self.limit {
+                return Err(io::Error::new(
+                    io::ErrorKind::BrokenPipe,
+                    "reader went away",
+                ));
+            }
+            bytes.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn texts_are_written_in_order_and_buffers_come_back() {
+        let output = Shared {
+            bytes: Arc::default(),
+            limit: usize::MAX,
+        };
+        let mut writer = WriteBehind::start(output.clone()).unwrap();
+        let mut expected = String::new();
+        for i in 0..100 {
+            let mut text = writer.buffer();
+            assert!(text.is_empty());
+            text.push_str(&format!("line {i}\n"));
+            expected.push_str(&text);
+            writer.write(text).unwrap();
+        }
+        writer.write(Zeroizing::new(String::new())).unwrap();
+        writer.finish().unwrap();
+        assert_eq!(*output.bytes.lock().unwrap(), expected.as_bytes());
+    }
+
+    #[test]
+    fn a_write_error_comes_back_to_the_caller() {
+        let output = Shared {
+            bytes: Arc::default(),
+            limit: 10,
+        };
+        let mut writer = WriteBehind::start(output).unwrap();
+        let mut failed = None;
+        for _ in 0..10 {
+            if let Err(err) = writer.write(Zeroizing::new("0123456".to_owned())) {
+                failed = Some(err);
+                break;
+            }
+        }
+        let err = match failed {
+            Some(err) => err,
+            None => writer.finish().unwrap_err(),
+        };
+        assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
+    }
+}
