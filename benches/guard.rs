@@ -440,6 +440,35 @@ fn guard(c: &mut Criterion) {
         |b, t| b.iter(|| r.redact(black_box(t)).len()),
     );
 
+    // With detection of unknown keys on (as `keyward redact` runs by default), on one thread
+    // and on two (`with_parallel_detection`), into a reused `String`.
+    let detecting = |parallel: bool| {
+        let mut builder = Redactor::builder()
+            .with_unknown_detection(true)
+            .with_parallel_detection(parallel);
+        for (i, s) in all[..100].iter().enumerate() {
+            builder = builder.with_secret(format!("KEY_{i}"), s);
+        }
+        builder.build().unwrap()
+    };
+    for (threads, r) in [
+        ("one_thread", detecting(false)),
+        ("two_threads", detecting(true)),
+    ] {
+        let mut out = String::with_capacity(ADVERSARIAL_BYTES + 4096);
+        group.bench_with_input(
+            BenchmarkId::new("redact_detecting_16MiB", threads),
+            &text[..ADVERSARIAL_BYTES],
+            |b, t| {
+                b.iter(|| {
+                    out.clear();
+                    r.redact_into(black_box(t), &mut out);
+                    out.len()
+                })
+            },
+        );
+    }
+
     // What one call of `redact` costs on a typical tool result, with 100 and 1000 keys.
     let result = tool_result();
     assert_eq!(result.len(), 4096);
