@@ -72,12 +72,25 @@ fn read(
         let filled = carried + read;
         let mut text = reuse.try_recv().unwrap_or_default();
         text.clear();
-        carried = decode(&buf[..filled], end, |piece| text.push_str(piece));
+        carried = decode(&buf[..filled], end, |piece| push_wiped(&mut text, piece));
         buf.copy_within(filled - carried..filled, 0);
         if chunks.send(Ok(text)).is_err() || end {
             return;
         }
     }
+}
+
+/// Appends `piece` to `text`; where that takes more room, moves the text to a larger buffer
+/// and wipes the old one, which `String` would free as it is.
+fn push_wiped(text: &mut Zeroizing<String>, piece: &str) {
+    let needed = text.len() + piece.len();
+    if needed > text.capacity() {
+        let mut larger = String::with_capacity(needed.max(2 * text.capacity()));
+        larger.push_str(text);
+        // The old buffer is wiped as it is dropped.
+        *text = Zeroizing::new(larger);
+    }
+    text.push_str(piece);
 }
 
 /// Hands the text of `bytes` to `piece`, each invalid sequence replaced by one U+FFFD. Returns
@@ -147,6 +160,19 @@ mod tests {
                     assert_eq!(got, whole, "{input:?} split at {a}, {b}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn pushing_past_the_capacity_keeps_the_text() {
+        let mut text = Zeroizing::new(String::new());
+        let mut expected = String::new();
+        for i in 0..200 {
+            let piece = "\u{e9}x".repeat(i % 7);
+            push_wiped(&mut text, &piece);
+            expected.push_str(&piece);
+            assert_eq!(*text, expected);
+            assert!(text.capacity() >= text.len());
         }
     }
 
