@@ -455,6 +455,7 @@ impl StreamRedactor {
 
     /// [`push_into`](StreamRedactor::push_into) with detection on: as without, and nothing is
     /// emitted past the last complete line, whose detections are added first.
+    #[inline(never)]
     fn push_detecting(&mut self, piece: &str, out: &mut String) {
         let from = self.buffer.len();
         self.buffer.push_str(piece);
