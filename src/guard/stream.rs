@@ -249,6 +249,13 @@ impl StreamRedactor {
     }
 
     /// Like [`push`](StreamRedactor::push), appending to `out` instead of allocating.
+    ///
+    /// A short copy into `out` is made at a fixed size (16 bytes) and cut back, which is faster
+    /// for model tokens: up to 16 bytes of the text received and not emitted yet may stay in
+    /// `out`'s spare capacity, past its length, until something overwrites them, and go with it
+    /// if `out` grows or is freed. They are the caller's own input; give `out` room enough
+    /// beforehand and wipe it when done (`zeroize::Zeroizing<String>`) if nothing of the input
+    /// may stay in freed memory.
     pub fn push_into(&mut self, piece: &str, out: &mut String) {
         if self.redactor.detects_unknown() {
             self.push_detecting(piece, out);

@@ -9,6 +9,7 @@
 
 mod read_ahead;
 mod redact;
+mod wiped_text;
 mod write_behind;
 
 use std::io::{self, IsTerminal, Read, Write};

@@ -17,11 +17,17 @@ use keyward::{
 
 use super::Failure;
 use super::read_ahead::ReadAhead;
+use super::wiped_text::reserve_wiped;
 use super::write_behind::WriteBehind;
 
-/// How much of stdin is read at a time (a pipe hands over what it has, so a live log is not
-/// held back). Each chunk's output is one or two writes: with 64 KiB chunks, writing 138 MB of
-/// redacted text to a file took a third more system time than with 1 MiB.
+/// How much of stdin is read at a time: a pipe hands over what it has (at most 64 KiB on
+/// Linux), so a live log is not held back.
+const READ: usize = 64 * 1024;
+
+/// How much of stdin is redacted at once, at most, when it comes faster than it is redacted:
+/// long enough for the detector to share between two threads, and each chunk's output is one
+/// or two writes (with 64 KiB chunks, writing 138 MB of redacted text to a file took a third
+/// more system time than with 1 MiB).
 const CHUNK: usize = 1024 * 1024;
 
 /// Values shorter than this are not redacted: the redactor would refuse them.
@@ -74,26 +80,33 @@ pub(crate) fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Copies `input` to `output` through `stream`, a chunk at a time, flushing whatever is ready
-/// after each chunk. The input is read (and checked for UTF-8) and the output written on
-/// threads of their own ([`ReadAhead`], [`WriteBehind`]), while the chunk between them is
-/// redacted.
+/// Copies `input` to `output` through `stream`, flushing whatever is ready after each chunk.
+/// The input is read (and checked for UTF-8) and the output written on threads of their own
+/// ([`ReadAhead`], [`WriteBehind`]), while the chunk between them is redacted.
 fn copy(
     input: impl Read + Send + 'static,
     output: impl Write + Send + 'static,
     stream: &mut StreamRedactor,
 ) -> Result<(), Failure> {
-    let input = ReadAhead::start(input, CHUNK);
     let mut output = WriteBehind::start(output)
         .map_err(|err| Failure(format!("cannot start a thread to write stdout: {err}")))?;
+    let mut input = ReadAhead::start(input, READ, CHUNK);
     while let Some(text) = input.next() {
         let text = text.map_err(|err| Failure(format!("cannot read stdin: {err}")))?;
         let mut out = output.buffer();
-        stream.push_into(&text, &mut out);
-        input.reuse(text);
+        // Room for the text, what was held back and replacements longer than what they
+        // replace, so that the output buffer does not grow in the stream, which would free it
+        // unwiped: it may hold up to 16 bytes past what was emitted, the start of a secret
+        // maybe (`StreamRedactor::push_into`).
+        reserve_wiped(
+            &mut out,
+            text.len() + text.len() / 4 + stream.held_back() + 4096,
+        );
+        stream.push_into(text, &mut out);
         output.write(out)?;
     }
     let mut out = output.buffer();
+    reserve_wiped(&mut out, stream.held_back() + 4096);
     stream.finish_into(&mut out);
     output.write(out)?;
     Ok(output.finish()?)

@@ -47,20 +47,23 @@ impl WriteBehind {
     }
 
     /// Hands `text` to the writer (nothing to do for an empty one). Fails with the writer's
-    /// error once it has stopped on one.
+    /// error once it has stopped on one, and on every call after that.
     pub(crate) fn write(&mut self, text: Zeroizing<String>) -> io::Result<()> {
         if text.is_empty() {
             return Ok(());
         }
-        let sent = self.texts.as_ref().map(|texts| texts.send(text));
-        match sent {
-            Some(Ok(())) => Ok(()),
-            // The writer hung up: its error says why.
-            _ => self.finish(),
+        let Some(texts) = &self.texts else {
+            return Err(stopped());
+        };
+        if texts.send(text).is_ok() {
+            return Ok(());
         }
+        // The writer hung up: its error says why.
+        self.finish().and(Err(stopped()))
     }
 
-    /// Waits until everything handed over is written; the writer's error if it failed.
+    /// Waits until everything handed over is written; the writer's error if it failed. Later
+    /// writes fail.
     pub(crate) fn finish(&mut self) -> io::Result<()> {
         self.texts = None;
         match self.writer.take().map(JoinHandle::join) {
@@ -69,6 +72,22 @@ impl WriteBehind {
             Some(Err(_)) => Err(io::Error::other("the writing thread panicked")),
         }
     }
+}
+
+impl Drop for WriteBehind {
+    /// Writes out what was handed over, as a command that fails (on a read error, say) still
+    /// passes on what it redacted before.
+    fn drop(&mut self) {
+        let _ = self.finish();
+    }
+}
+
+/// The error of a write after the writer stopped.
+fn stopped() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::BrokenPipe,
+        "output closed after an earlier error",
+    )
 }
 
 #[cfg(test)]
@@ -124,23 +143,41 @@ mod tests {
     }
 
     #[test]
-    fn a_write_error_comes_back_to_the_caller() {
+    fn a_write_error_comes_back_to_the_caller_and_stays() {
         let output = Shared {
             bytes: Arc::default(),
             limit: 10,
         };
-        let mut writer = WriteBehind::start(output).unwrap();
-        let mut failed = None;
-        for _ in 0..10 {
-            if let Err(err) = writer.write(Zeroizing::new("0123456".to_owned())) {
-                failed = Some(err);
-                break;
+        let mut writer = WriteBehind::start(output.clone()).unwrap();
+        // The writer fails on the second text; `write` reports it once the thread has stopped.
+        let mut writes = 0;
+        let err = loop {
+            match writer.write(Zeroizing::new("0123456".to_owned())) {
+                Ok(()) => writes += 1,
+                Err(err) => break err,
             }
-        }
-        let err = match failed {
-            Some(err) => err,
-            None => writer.finish().unwrap_err(),
+            assert!(writes < 10_000, "the error never came back");
+            std::thread::sleep(std::time::Duration::from_millis(1));
         };
         assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
+        assert_eq!(err.to_string(), "reader went away");
+        // Every later write fails too, and finishing after the error is no error of its own.
+        assert!(writer.write(Zeroizing::new("more".to_owned())).is_err());
+        assert!(writer.finish().is_ok());
+        assert_eq!(*output.bytes.lock().unwrap(), b"0123456");
+    }
+
+    #[test]
+    fn what_was_handed_over_is_written_when_dropped() {
+        let output = Shared {
+            bytes: Arc::default(),
+            limit: usize::MAX,
+        };
+        let mut writer = WriteBehind::start(output.clone()).unwrap();
+        for _ in 0..3 {
+            writer.write(Zeroizing::new("abc".to_owned())).unwrap();
+        }
+        drop(writer);
+        assert_eq!(*output.bytes.lock().unwrap(), b"abcabcabc");
     }
 }
