@@ -2,9 +2,10 @@
 //! ([`RedactorBuilder::with_parallel_detection`](super::RedactorBuilder::with_parallel_detection)).
 //!
 //! Detection looks at one line at a time, so the lines of a long text are cut into blocks that
-//! end after a line break, and a second thread and the calling thread take blocks in turn until
-//! none is left; the calling thread first does its own work (the search for the registered
-//! secrets), so the two searches overlap and the detector's larger share is split. Each block
+//! end after a line break, and a second thread and the calling thread each take the next block
+//! (from a shared counter) until none is left; the calling thread first does its own work (the
+//! search for the registered secrets), so the two searches overlap and the detector's larger
+//! share is split. Each block
 //! is searched as [`Redactor::detect_lines`] searches the whole: it starts where a line starts,
 //! so it holds the same detection lines, and the detections are put back in block order.
 
@@ -30,8 +31,9 @@ pub(crate) struct ParallelDetection {
 }
 
 impl ParallelDetection {
-    /// For texts of 256 KiB or more, in blocks of 64 KiB: a block takes the detector some
-    /// tens of microseconds, enough to share a text between the two threads evenly.
+    /// For texts of 256 KiB or more, in blocks of 64 KiB: a block takes the detector 0.1 to
+    /// 0.3 ms on code and prose (docs/benchmarks.md), several times what starting the thread
+    /// costs, and a mebibyte makes 16 blocks to share evenly.
     pub(crate) const DEFAULT: ParallelDetection = ParallelDetection {
         min_len: 256 * 1024,
         block_len: 64 * 1024,
@@ -70,21 +72,18 @@ impl Redactor {
             });
             return (done, next, found);
         }
-        // Block `i` is the lines from `cuts[i]` to the next cut; the last one ends the text,
-        // and only it may end in a line that is not complete.
+        // Block `i` is the lines from `cuts[i]` to the next cut, after a line break; the last
+        // one ends the text, and only it may end in a line that is not complete. (`searched`
+        // is before the second cut: it only spares a search.)
         let search_block = |i: usize| -> BlockResult {
             let mut found = Vec::new();
             let from = cuts[i];
-            let next = match cuts.get(i + 1) {
-                Some(&to) => self.detect_lines(&text[..to], from, from, false, offset, |r, d| {
-                    found.push((r, d))
-                }),
-                None => {
-                    self.detect_lines(text, from, searched.max(from), complete, offset, |r, d| {
-                        found.push((r, d))
-                    })
-                }
-            };
+            let (end, complete) = cuts
+                .get(i + 1)
+                .map_or((text.len(), complete), |&to| (to, false));
+            let next = self.detect_lines(&text[..end], from, from, complete, offset, |r, d| {
+                found.push((r, d))
+            });
             (i, next, found)
         };
         let next_block = AtomicUsize::new(0);
@@ -98,7 +97,7 @@ impl Redactor {
                 taken.push(search_block(i));
             }
         };
-        let (result, mut blocks) = thread::scope(|scope| {
+        let (result, blocks) = thread::scope(|scope| {
             // Should the thread not start, this one takes every block.
             let helper = thread::Builder::new()
                 .name("keyward-detect".to_owned())
@@ -113,11 +112,19 @@ impl Redactor {
             }
             (result, blocks)
         });
-        blocks.sort_unstable_by_key(|&(i, _, _)| i);
-        let next = blocks.last().map_or(start, |&(_, next, _)| next);
-        let found = blocks.into_iter().flat_map(|(_, _, found)| found).collect();
+        let (next, found) = in_text_order(blocks, start);
         (result, next, found)
     }
+}
+
+/// The blocks' results, taken by either thread, as one search of them all would give them:
+/// where the first line not searched starts (`start` without a block), and the detections in
+/// text order.
+fn in_text_order(mut blocks: Vec<BlockResult>, start: usize) -> (usize, Detections) {
+    blocks.sort_unstable_by_key(|&(i, _, _)| i);
+    let next = blocks.last().map_or(start, |&(_, next, _)| next);
+    let found = blocks.into_iter().flat_map(|(_, _, found)| found).collect();
+    (next, found)
 }
 
 /// Where the blocks of `text` from `start` on begin: at `start`, then after the first line
@@ -142,6 +149,8 @@ fn block_starts(text: &str, start: usize, block_len: usize) -> Vec<usize> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    use std::sync::Arc;
+
     use proptest::prelude::*;
 
     use super::*;
@@ -158,6 +167,34 @@ mod tests {
         // a long line without a break is one block
         assert_eq!(block_starts("abcdefgh", 0, 2), vec![0]);
         assert_eq!(block_starts("a\nbcdefgh\ni", 0, 1), vec![0, 2, 10]);
+    }
+
+    /// Results that come back in any order are put in block order.
+    #[test]
+    fn block_results_are_put_in_text_order() {
+        let detected = |label: &str| Detected {
+            label: Arc::from(label),
+            fingerprint: crate::mask::fingerprint(label),
+        };
+        let block = |i: usize| -> BlockResult {
+            let found = (0..i % 3)
+                .map(|k| (i * 10 + k..i * 10 + k + 1, detected(&format!("{i}.{k}"))))
+                .collect();
+            (i, i * 10 + 10, found)
+        };
+        let in_order: Vec<BlockResult> = (0..6).map(block).collect();
+        let expected = (
+            60,
+            in_order
+                .iter()
+                .flat_map(|b| b.2.clone())
+                .collect::<Vec<_>>(),
+        );
+        for order in [[5, 4, 3, 2, 1, 0], [1, 0, 3, 2, 5, 4], [3, 0, 4, 1, 5, 2]] {
+            let shuffled = order.iter().map(|&i| block(i)).collect();
+            assert_eq!(in_text_order(shuffled, 7), expected);
+        }
+        assert_eq!(in_text_order(Vec::new(), 7), (7, Vec::new()));
     }
 
     fn key() -> SecretString {
@@ -228,8 +265,12 @@ mod tests {
             let next = one.detect_lines(&text, start, searched, complete, 3, |range, d| {
                 expected.push((range, d))
             });
+            // The calling thread starts late: the helper takes the first blocks.
             let (here, got_next, got) =
-                two.detect_lines_beside(&text, start, searched, complete, 3, || 42);
+                two.detect_lines_beside(&text, start, searched, complete, 3, || {
+                    std::thread::sleep(std::time::Duration::from_micros(200));
+                    42
+                });
             prop_assert_eq!(here, 42);
             prop_assert_eq!(got_next, next);
             prop_assert_eq!(got, expected);
