@@ -228,7 +228,8 @@ impl RedactorBuilder {
     /// searched by the detector on a second thread while the calling thread searches for the
     /// registered secrets, then by both until every line is done. What is found is the same;
     /// on a machine with one CPU, or where the thread cannot start, it all runs on the calling
-    /// thread. `keyward redact` turns it on: it reads its input a mebibyte at a time.
+    /// thread. `keyward redact` turns it on: it redacts what it has read, up to a mebibyte, at
+    /// once.
     ///
     /// With detection off, this changes nothing.
     ///
