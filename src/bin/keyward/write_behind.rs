@@ -104,6 +104,15 @@ mod tests {
         limit: usize,
     }
 
+    impl Shared {
+        fn failing_after(limit: usize) -> Shared {
+            Shared {
+                bytes: Arc::default(),
+                limit,
+            }
+        }
+    }
+
     impl Write for Shared {
         fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
             let mut bytes = self.bytes.lock().unwrap();
@@ -124,10 +133,7 @@ mod tests {
 
     #[test]
     fn texts_are_written_in_order_and_buffers_come_back() {
-        let output = Shared {
-            bytes: Arc::default(),
-            limit: usize::MAX,
-        };
+        let output = Shared::failing_after(usize::MAX);
         let mut writer = WriteBehind::start(output.clone()).unwrap();
         let mut expected = String::new();
         for i in 0..100 {
@@ -144,10 +150,7 @@ mod tests {
 
     #[test]
     fn a_write_error_comes_back_to_the_caller_and_stays() {
-        let output = Shared {
-            bytes: Arc::default(),
-            limit: 10,
-        };
+        let output = Shared::failing_after(10);
         let mut writer = WriteBehind::start(output.clone()).unwrap();
         // The writer fails on the second text; `write` reports it once the thread has stopped.
         let mut writes = 0;
@@ -169,10 +172,7 @@ mod tests {
 
     #[test]
     fn what_was_handed_over_is_written_when_dropped() {
-        let output = Shared {
-            bytes: Arc::default(),
-            limit: usize::MAX,
-        };
+        let output = Shared::failing_after(usize::MAX);
         let mut writer = WriteBehind::start(output.clone()).unwrap();
         for _ in 0..3 {
             writer.write(Zeroizing::new("abc".to_owned())).unwrap();
