@@ -156,6 +156,7 @@ mod tests {
     use super::*;
     use crate::SecretString;
     use crate::guard::detection_line::DETECT_LINE_CAP;
+    use crate::guard::detector::{Detector, RuleSet};
     use crate::guard::redactor::lines_tests::line;
 
     #[test]
@@ -201,12 +202,25 @@ mod tests {
         SecretString::from(format!("sk-proj-{}", "Wq4Tz8Lm2Xr6".repeat(3)))
     }
 
-    /// A redactor of one registered key that detects, on one thread or, from texts of
-    /// `min_len` bytes in blocks of `block_len`, on two.
-    fn redactor(parallel: Option<(usize, usize)>) -> Redactor {
-        let builder = Redactor::builder()
+    /// A user's rule, whose detector has no keyword search of its own for the lines: blocks
+    /// then go line by line.
+    const ACME: &str = "[acme-token]\nname = Acme token\nkeywords = acme_\nprefixes = acme_\n\
+                        shape = acme_[A-Za-z0-9]{24}\nentropy = 3.0\n";
+
+    /// A redactor of one registered key that detects (with the user's rule above too, if
+    /// `with_rules`), on one thread or, from texts of `min_len` bytes in blocks of `block_len`,
+    /// on two.
+    fn redactor(parallel: Option<(usize, usize)>, with_rules: bool) -> Redactor {
+        let mut builder = Redactor::builder()
             .with_secret("OPENAI_API_KEY", &key())
             .with_unknown_detection(true);
+        if with_rules {
+            let rules = RuleSet::builder()
+                .with_rules_text("acme.rules", ACME)
+                .build()
+                .unwrap();
+            builder = builder.with_detector(Detector::builder().with_rules(rules).build().unwrap());
+        }
         match parallel {
             Some((min_len, block_len)) => builder.with_parallel_detection_from(min_len, block_len),
             None => builder,
@@ -215,19 +229,22 @@ mod tests {
         .unwrap()
     }
 
-    /// Lines with keys to detect, and the registered key here and there.
+    /// Lines with keys to detect, and the registered key or a token of the user's rule here
+    /// and there.
     fn text() -> impl Strategy<Value = String> {
         let key = key().expose_secret().to_owned();
+        let acme = format!("acme_{}", "Qz7Xw2Rt".repeat(3));
         (
-            prop::collection::vec((line(), any::<bool>()), 0..40),
+            prop::collection::vec((line(), 0..3u8), 0..40),
             any::<bool>(),
         )
             .prop_map(move |(lines, ends_in_break)| {
                 let lines: Vec<String> = lines
                     .into_iter()
-                    .map(|(line, registered)| match registered {
-                        true => format!("{line} {key}"),
-                        false => line,
+                    .map(|(line, added)| match added {
+                        1 => format!("{line} {key}"),
+                        2 => format!("{line} token = {acme};"),
+                        _ => line,
                     })
                     .collect();
                 let mut text = lines.join("\n");
@@ -250,6 +267,7 @@ mod tests {
             skipped_lines in 0..3usize,
             searched_past in 0..40usize,
             complete in any::<bool>(),
+            with_rules in any::<bool>(),
         ) {
             let start = text
                 .match_indices('\n')
@@ -259,8 +277,8 @@ mod tests {
             // Up to `searched` no line break: the first one after `start` bounds it.
             let first_break = text[start..].find('\n').map_or(text.len(), |k| start + k);
             let searched = (start + searched_past).min(first_break);
-            let one = redactor(None);
-            let two = redactor(Some((0, block_len)));
+            let one = redactor(None, with_rules);
+            let two = redactor(Some((0, block_len)), with_rules);
             let mut expected = Vec::new();
             let next = one.detect_lines(&text, start, searched, complete, 3, |range, d| {
                 expected.push((range, d))
@@ -283,9 +301,10 @@ mod tests {
             text in text(),
             block_len in 1..200usize,
             cuts in prop::collection::vec(0..4000usize, 0..6),
+            with_rules in any::<bool>(),
         ) {
-            let one = redactor(None);
-            let two = redactor(Some((0, block_len)));
+            let one = redactor(None, with_rules);
+            let two = redactor(Some((0, block_len)), with_rules);
             let expected = one.redact(&text);
             prop_assert_eq!(&two.redact(&text), &expected);
             prop_assert_eq!(two.find(&text), one.find(&text));
@@ -307,6 +326,21 @@ mod tests {
         }
     }
 
+    /// The properties do not hold for want of findings: each kind of line the texts are made
+    /// of has one, the user's rule's token only with the rule.
+    #[test]
+    fn the_generated_lines_hold_what_the_redactors_find() {
+        let acme = format!("token = acme_{};", "Qz7Xw2Rt".repeat(3));
+        let labels = |with_rules: bool, text: &str| -> Vec<String> {
+            let found = redactor(Some((0, 1)), with_rules).find(text);
+            found.iter().map(|f| f.label().to_owned()).collect()
+        };
+        assert_eq!(labels(true, &acme), ["acme-token"]);
+        assert!(labels(false, &acme).is_empty());
+        let registered = format!("key {}", key().expose_secret());
+        assert!(labels(true, &registered).contains(&"OPENAI_API_KEY".to_owned()));
+    }
+
     /// Lines longer than the detection cap are cut in a block as in the whole.
     #[test]
     fn lines_longer_than_the_cap_are_cut_alike_in_blocks() {
@@ -315,9 +349,9 @@ mod tests {
         let text = format!(
             "{found}\n{filler}{found}\nshort {found}\n{filler}\n{filler} {found} {filler}\nend {found}"
         );
-        let one = redactor(None);
+        let one = redactor(None, false);
         for block_len in [1, 100, DETECT_LINE_CAP / 2, DETECT_LINE_CAP * 2] {
-            let two = redactor(Some((0, block_len)));
+            let two = redactor(Some((0, block_len)), false);
             for complete in [false, true] {
                 let mut expected = Vec::new();
                 let next = one.detect_lines(&text, 0, 0, complete, 0, |range, d| {
