@@ -46,6 +46,37 @@ pub(crate) fn detection_line(
     complete.then_some((text.len(), text.len()))
 }
 
+/// The lines of a text the detector is to look at: from `start` (where a line starts) on, up
+/// to the last line break, or to the end of the text if it is `complete` (no more will follow).
+/// `text[start..searched]` is known to hold no `\n`; what is found there is reported `offset`
+/// bytes further on (where `text` starts in a longer one).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Lines<'t> {
+    pub(crate) text: &'t str,
+    pub(crate) start: usize,
+    pub(crate) searched: usize,
+    pub(crate) complete: bool,
+    pub(crate) offset: usize,
+}
+
+impl<'t> Lines<'t> {
+    /// Every line of `text`, a whole text.
+    pub(crate) fn all(text: &'t str) -> Lines<'t> {
+        Lines {
+            text,
+            start: 0,
+            searched: 0,
+            complete: true,
+            offset: 0,
+        }
+    }
+
+    /// Where the complete ones end ([`lines_block`]).
+    pub(crate) fn block(&self) -> Block {
+        lines_block(self.text, self.start, self.searched, self.complete)
+    }
+}
+
 /// The complete detection lines from a position on, as [`lines_block`] finds them.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Block {

@@ -14,7 +14,7 @@ pub use builder::RedactorBuilder;
 pub(crate) use parallel_detection::Detections;
 use parallel_detection::ParallelDetection;
 
-use super::detection_line::{Block, detection_line, lines_block};
+use super::detection_line::{Block, Lines, detection_line};
 use super::detector::{Detection, Detector};
 use super::encode::{Encoding, Encodings, describe_found};
 use super::hit::Hit;
@@ -310,8 +310,7 @@ impl Redactor {
     /// The registered secrets' hits in `text` and, with detection on, the detected secrets
     /// (the two searches side by side on a long text, with parallel detection on).
     fn hits_and_detections(&self, text: &str) -> (Vec<Hit>, Detections) {
-        let (hits, _, detections) =
-            self.detect_lines_beside(text, 0, 0, true, 0, || self.hits(text));
+        let (hits, _, detections) = self.detect_lines_beside(Lines::all(text), || self.hits(text));
         (hits, detections)
     }
 
@@ -444,61 +443,57 @@ impl Redactor {
     /// Calls `found` with the absolute range of every secret the detector finds in `text`, line
     /// by line (see [`detection_line`]); does nothing when detection is off.
     fn detect(&self, text: &str, found: impl FnMut(Range<usize>, Detected)) {
-        self.detect_lines(text, 0, 0, true, 0, found);
+        self.detect_lines(Lines::all(text), found);
     }
 
-    /// Runs the detector on each detection line of `text` from `start` on that is complete
-    /// (all of them if `complete`), calling `found` with the range of each detection shifted
-    /// by `offset`; `text[start..searched]` is known to hold no `\n`. Returns where the first
-    /// line not searched starts (`start` if none was); `text` from there holds no `\n`.
+    /// Runs the detector on each of the `lines` that is complete, calling `found` with the
+    /// range of each detection (shifted by their offset). Returns where the first line not
+    /// searched starts (their start if none was); the text from there holds no `\n`.
     ///
     /// The keywords are searched once over all those lines, and only lines holding one go to
     /// the detector: most lines of a log hold none, and a search per line cost ten times the
     /// search of the whole.
     pub(crate) fn detect_lines(
         &self,
-        text: &str,
-        start: usize,
-        searched: usize,
-        complete: bool,
-        offset: usize,
+        lines: Lines<'_>,
         found: impl FnMut(Range<usize>, Detected),
     ) -> usize {
         let Some(detector) = self.detector() else {
-            return start;
+            return lines.start;
         };
-        let block = lines_block(text, start, searched, complete);
+        let block = lines.block();
         if block == Block::Empty {
-            return start;
+            return lines.start;
         }
         if let Block::Uncut { end, after } = block
-            && let Some(keywords) = detector.keyword_starts(&text[start..end])
+            && let Some(keywords) = detector.keyword_starts(&lines.text[lines.start..end])
         {
-            self.detect_around(
-                detector, text, start, end, complete, &keywords, offset, found,
-            );
+            self.detect_around(detector, lines, end, &keywords, found);
             return after;
         }
         // A line cut for its length, or rules that want every line.
-        self.detect_line_by_line(detector, text, start, searched, complete, offset, found)
+        self.detect_line_by_line(detector, lines, found)
     }
 
-    /// [`detect_lines`](Redactor::detect_lines) for the lines `text[start..end]`, none of which
-    /// is cut for its length ([`Block::Uncut`]): runs the detector on each line that holds one
-    /// of the `keywords` (offsets from `start`), found from the keyword, and on the last line
-    /// of a `complete` text. No search per line, which most lines of a log would not repay.
-    #[allow(clippy::too_many_arguments)]
+    /// [`detect_lines`](Redactor::detect_lines) for the `lines` up to `end`, none of which is
+    /// cut for its length ([`Block::Uncut`]): runs the detector on each line that holds one of
+    /// the `keywords` (offsets from the lines' start), found from the keyword, and on the last
+    /// line of a complete text. No search per line, which most lines of a log would not repay.
     fn detect_around(
         &self,
         detector: &Detector,
-        text: &str,
-        start: usize,
+        lines: Lines<'_>,
         end: usize,
-        complete: bool,
         keywords: &[usize],
-        offset: usize,
         mut found: impl FnMut(Range<usize>, Detected),
     ) {
+        let Lines {
+            text,
+            start,
+            complete,
+            offset,
+            ..
+        } = lines;
         let bytes = text.as_bytes();
         // Lines before this are done; it is always where a line starts.
         let mut done = start;
@@ -530,33 +525,35 @@ impl Redactor {
 
     /// [`detect_lines`](Redactor::detect_lines) one line at a time, as [`detection_line`] cuts
     /// them.
-    #[allow(clippy::too_many_arguments)]
     fn detect_line_by_line(
         &self,
         detector: &Detector,
-        text: &str,
-        start: usize,
-        searched: usize,
-        complete: bool,
-        offset: usize,
+        lines: Lines<'_>,
         mut found: impl FnMut(Range<usize>, Detected),
     ) -> usize {
+        let Lines {
+            text,
+            start,
+            searched,
+            complete,
+            offset,
+        } = lines;
         // (start, end, start of the next line) of each line
-        let mut lines = Vec::new();
+        let mut each = Vec::new();
         let (mut at, mut searched) = (start, searched);
         while let Some((end, next)) = detection_line(text, at, searched, complete) {
-            lines.push((at, end, next));
+            each.push((at, end, next));
             if end == text.len() {
                 break;
             }
             (at, searched) = (next, next);
         }
-        let Some(&(_, block_end, after)) = lines.last() else {
+        let Some(&(_, block_end, after)) = each.last() else {
             return start;
         };
         let keywords = detector.keyword_starts(&text[start..block_end]);
         let mut k = 0;
-        for (line_start, end, next) in lines {
+        for (line_start, end, next) in each {
             let worth_it = match &keywords {
                 None => true,
                 Some(starts) => {

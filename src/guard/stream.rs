@@ -3,6 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use super::detection_line::Lines;
 use super::hit::Hit;
 use super::received::Received;
 use super::redactor::{Detections, Redactor};
@@ -466,15 +467,20 @@ impl StreamRedactor {
     fn push_detecting(&mut self, piece: &str, out: &mut String) {
         let from = self.buffer.len();
         self.buffer.push_str(piece);
-        let (line_start, searched) = (self.line_start - self.base, self.searched - self.base);
-        let base = self.base;
+        let (start, searched) = (self.line_start - self.base, self.searched - self.base);
+        let offset = self.base;
         let scanning = self.scanning();
-        let (redactor, text) = (scanning.redactor, scanning.buffer.as_str());
+        let redactor = scanning.redactor;
+        let lines = Lines {
+            text: scanning.buffer.as_str(),
+            start,
+            searched,
+            complete: false,
+            offset,
+        };
         // With parallel detection, a long piece is searched for both at once.
         let (safe, next, detections) =
-            redactor.detect_lines_beside(text, line_start, searched, false, base, || {
-                scanning.scan_from(from, from, false)
-            });
+            redactor.detect_lines_beside(lines, || scanning.scan_from(from, from, false));
         self.add_detections(next, detections);
         let safe = safe.unwrap_or(usize::MAX);
         let cut = self.cut_before(safe.min(self.line_start));
@@ -492,14 +498,14 @@ impl StreamRedactor {
     /// Runs the detector on every line completed since the last call (and, at the end of the
     /// text, on the last line), adding what it finds to the regions.
     fn detect_lines(&mut self, ended: bool) {
-        let ((), next, detections) = self.redactor.detect_lines_beside(
-            self.buffer.as_str(),
-            self.line_start - self.base,
-            self.searched - self.base,
-            ended,
-            self.base,
-            || (),
-        );
+        let lines = Lines {
+            text: self.buffer.as_str(),
+            start: self.line_start - self.base,
+            searched: self.searched - self.base,
+            complete: ended,
+            offset: self.base,
+        };
+        let ((), next, detections) = self.redactor.detect_lines_beside(lines, || ());
         self.add_detections(next, detections);
     }
 

@@ -8,7 +8,7 @@ use std::ops::Range;
 use proptest::prelude::*;
 
 use super::Redactor;
-use crate::guard::detection_line::{Block, DETECT_LINE_CAP, lines_block};
+use crate::guard::detection_line::{Block, DETECT_LINE_CAP, Lines, lines_block};
 use crate::guard::region::Detected;
 
 /// A line of text: words, and perhaps a key of a known format or an assignment of a
@@ -50,30 +50,27 @@ type Outcome = (Vec<(Range<usize>, Detected)>, usize);
 
 fn both(r: &Redactor, text: &str, start: usize, complete: bool) -> (Option<Outcome>, Outcome) {
     let detector = r.detector().unwrap();
+    let lines = Lines {
+        text,
+        start,
+        searched: start,
+        complete,
+        offset: 7,
+    };
     let mut around = Vec::new();
-    let after = match lines_block(text, start, start, complete) {
+    let after = match lines.block() {
         Block::Uncut { end, after } => {
             let keywords = detector.keyword_starts(&text[start..end]).unwrap();
-            r.detect_around(
-                detector,
-                text,
-                start,
-                end,
-                complete,
-                &keywords,
-                7,
-                |range, d| around.push((range, d)),
-            );
+            r.detect_around(detector, lines, end, &keywords, |range, d| {
+                around.push((range, d))
+            });
             Some(after)
         }
         Block::Empty => Some(start),
         Block::MayBeCut => None,
     };
     let mut by_line = Vec::new();
-    let by_line_after =
-        r.detect_line_by_line(detector, text, start, start, complete, 7, |range, d| {
-            by_line.push((range, d))
-        });
+    let by_line_after = r.detect_line_by_line(detector, lines, |range, d| by_line.push((range, d)));
     (after.map(|after| (around, after)), (by_line, by_line_after))
 }
 

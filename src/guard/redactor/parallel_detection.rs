@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
 use super::Redactor;
+use crate::guard::detection_line::Lines;
 use crate::guard::region::Detected;
 
 /// The secrets found by detection: absolute range and description, in text order.
@@ -45,19 +46,16 @@ impl ParallelDetection {
 type BlockResult = (usize, usize, Detections);
 
 impl Redactor {
-    /// Runs `here` on this thread and [`detect_lines`](Redactor::detect_lines) with the same
-    /// arguments, collecting the detections; on two threads when the redactor is built so and
-    /// the text is long enough, else one after the other. Returns what `here` returned, where
-    /// the first line not searched starts, and the detections in text order.
+    /// Runs `here` on this thread and [`detect_lines`](Redactor::detect_lines) of `lines`,
+    /// collecting the detections; on two threads when the redactor is built so and the text is
+    /// long enough, else one after the other. Returns what `here` returned, where the first
+    /// line not searched starts, and the detections in text order.
     pub(crate) fn detect_lines_beside<A>(
         &self,
-        text: &str,
-        start: usize,
-        searched: usize,
-        complete: bool,
-        offset: usize,
+        lines: Lines<'_>,
         here: impl FnOnce() -> A,
     ) -> (A, usize, Detections) {
+        let Lines { text, start, .. } = lines;
         let cuts = match self.inner.parallel_detection {
             Some(parallel) if self.detects_unknown() && text.len() - start >= parallel.min_len => {
                 block_starts(text, start, parallel.block_len)
@@ -67,9 +65,7 @@ impl Redactor {
         if cuts.len() < 2 {
             let done = here();
             let mut found = Vec::new();
-            let next = self.detect_lines(text, start, searched, complete, offset, |range, d| {
-                found.push((range, d))
-            });
+            let next = self.detect_lines(lines, |range, d| found.push((range, d)));
             return (done, next, found);
         }
         // Block `i` is the lines from `cuts[i]` to the next cut, after a line break; the last
@@ -80,10 +76,15 @@ impl Redactor {
             let from = cuts[i];
             let (end, complete) = cuts
                 .get(i + 1)
-                .map_or((text.len(), complete), |&to| (to, false));
-            let next = self.detect_lines(&text[..end], from, from, complete, offset, |r, d| {
-                found.push((r, d))
-            });
+                .map_or((text.len(), lines.complete), |&to| (to, false));
+            let block = Lines {
+                text: &text[..end],
+                start: from,
+                searched: from,
+                complete,
+                offset: lines.offset,
+            };
+            let next = self.detect_lines(block, |r, d| found.push((r, d)));
             (i, next, found)
         };
         let next_block = AtomicUsize::new(0);
@@ -280,12 +281,17 @@ mod tests {
             let one = redactor(None, with_rules);
             let two = redactor(Some((0, block_len)), with_rules);
             let mut expected = Vec::new();
-            let next = one.detect_lines(&text, start, searched, complete, 3, |range, d| {
-                expected.push((range, d))
-            });
+            let lines = Lines {
+                text: &text,
+                start,
+                searched,
+                complete,
+                offset: 3,
+            };
+            let next = one.detect_lines(lines, |range, d| expected.push((range, d)));
             // The calling thread starts late: the helper takes the first blocks.
             let (here, got_next, got) =
-                two.detect_lines_beside(&text, start, searched, complete, 3, || {
+                two.detect_lines_beside(lines, || {
                     std::thread::sleep(std::time::Duration::from_micros(200));
                     42
                 });
@@ -354,10 +360,12 @@ mod tests {
             let two = redactor(Some((0, block_len)), false);
             for complete in [false, true] {
                 let mut expected = Vec::new();
-                let next = one.detect_lines(&text, 0, 0, complete, 0, |range, d| {
-                    expected.push((range, d))
-                });
-                let (_, got_next, got) = two.detect_lines_beside(&text, 0, 0, complete, 0, || ());
+                let lines = Lines {
+                    complete,
+                    ..Lines::all(&text)
+                };
+                let next = one.detect_lines(lines, |range, d| expected.push((range, d)));
+                let (_, got_next, got) = two.detect_lines_beside(lines, || ());
                 assert_eq!((got_next, &got), (next, &expected), "blocks of {block_len}");
             }
             assert_eq!(two.redact(&text), one.redact(&text));
