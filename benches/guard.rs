@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use keyward::guard::RedactorBuilder;
 use keyward::guard::SharedRedactor;
 use keyward::{Redactor, SecretString};
 
@@ -176,7 +177,11 @@ fn corpus(planted: &[SecretString]) -> (String, usize) {
 }
 
 fn redactor(secrets: &[SecretString]) -> Redactor {
-    let mut builder = Redactor::builder();
+    redactor_with(Redactor::builder(), secrets)
+}
+
+/// `builder`'s settings, with `secrets` labelled `KEY_0`, `KEY_1`, ...
+fn redactor_with(mut builder: RedactorBuilder, secrets: &[SecretString]) -> Redactor {
     for (i, s) in secrets.iter().enumerate() {
         builder = builder.with_secret(format!("KEY_{i}"), s);
     }
@@ -443,13 +448,10 @@ fn guard(c: &mut Criterion) {
     // With detection of unknown keys on (as `keyward redact` runs by default), on one thread
     // and on two (`with_parallel_detection`), into a reused `String`.
     let detecting = |parallel: bool| {
-        let mut builder = Redactor::builder()
+        let builder = Redactor::builder()
             .with_unknown_detection(true)
             .with_parallel_detection(parallel);
-        for (i, s) in all[..100].iter().enumerate() {
-            builder = builder.with_secret(format!("KEY_{i}"), s);
-        }
-        builder.build().unwrap()
+        redactor_with(builder, &all[..100])
     };
     for (threads, r) in [
         ("one_thread", detecting(false)),
