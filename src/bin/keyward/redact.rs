@@ -62,7 +62,8 @@ pub(crate) fn run(
     let mut redactor = Redactor::builder()
         .with_secrets(secrets.iter().map(|(label, value)| (label.as_str(), value)))
         .with_unknown_detection(detect)
-        // The input comes a mebibyte at a time: long enough to share between two threads.
+        // What was read meanwhile is redacted at once, up to a mebibyte: long enough to share
+        // between two threads when the input comes fast.
         .with_parallel_detection(true);
     if let Some(detector) = detector {
         redactor = redactor.with_detector(detector);

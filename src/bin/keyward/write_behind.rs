@@ -2,7 +2,7 @@
 //! copying of the output into a file or a pipe no longer holds the redaction up.
 
 use std::io::{self, Write};
-use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::thread::{self, JoinHandle};
 
 use zeroize::Zeroizing;
@@ -12,6 +12,8 @@ use zeroize::Zeroizing;
 pub(crate) struct WriteBehind {
     texts: Option<SyncSender<Zeroizing<String>>>,
     spent: Receiver<Zeroizing<String>>,
+    /// Where an empty text goes straight back to, with the room made in it.
+    give_back: Sender<Zeroizing<String>>,
     writer: Option<JoinHandle<io::Result<()>>>,
 }
 
@@ -21,6 +23,7 @@ impl WriteBehind {
         // One text waiting while one is written.
         let (texts, receive) = mpsc::sync_channel::<Zeroizing<String>>(1);
         let (give_back, spent) = mpsc::channel();
+        let written = give_back.clone();
         let writer = thread::Builder::new()
             .name("keyward-write".to_owned())
             .spawn(move || {
@@ -30,13 +33,14 @@ impl WriteBehind {
                     output.flush()?;
                     text.clear();
                     // Nobody to give it to once the sender is done.
-                    let _ = give_back.send(text);
+                    let _ = written.send(text);
                 }
                 Ok(())
             })?;
         Ok(WriteBehind {
             texts: Some(texts),
             spent,
+            give_back,
             writer: Some(writer),
         })
     }
@@ -46,10 +50,13 @@ impl WriteBehind {
         self.spent.try_recv().unwrap_or_default()
     }
 
-    /// Hands `text` to the writer (nothing to do for an empty one). Fails with the writer's
-    /// error once it has stopped on one, and on every call after that.
+    /// Hands `text` to the writer; an empty one is kept for [`buffer`](WriteBehind::buffer)
+    /// (dropping it would allocate its room again, and wipe all of it). Fails with the
+    /// writer's error once it has stopped on one, and on every call after that.
     pub(crate) fn write(&mut self, text: Zeroizing<String>) -> io::Result<()> {
         if text.is_empty() {
+            // This end holds the receiver: the send cannot fail.
+            let _ = self.give_back.send(text);
             return Ok(());
         }
         let Some(texts) = &self.texts else {
@@ -143,7 +150,15 @@ mod tests {
             expected.push_str(&text);
             writer.write(text).unwrap();
         }
-        writer.write(Zeroizing::new(String::new())).unwrap();
+        // An empty text is not written, and its room comes back (behind the buffers written).
+        let room = 1 << 16;
+        writer
+            .write(Zeroizing::new(String::with_capacity(room)))
+            .unwrap();
+        let came_back = std::iter::from_fn(|| Some(writer.buffer()))
+            .take_while(|buffer| buffer.capacity() > 0)
+            .any(|buffer| buffer.capacity() == room);
+        assert!(came_back);
         writer.finish().unwrap();
         assert_eq!(*output.bytes.lock().unwrap(), expected.as_bytes());
     }
