@@ -2,29 +2,59 @@
 //! and the checking of UTF-8 no longer wait for the redaction, nor the redaction for them.
 
 use std::io::{self, Read};
-use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 
 use zeroize::Zeroizing;
 
-use super::wiped_text::{push_wiped, reserve_wiped};
-
-/// One read's text, or the error that ended the reading.
-type Piece = io::Result<Zeroizing<String>>;
+use super::wiped_text::push_wiped;
 
 /// Text read from a byte stream by a thread of its own. Bytes that are not UTF-8 are replaced
 /// by U+FFFD, as [`String::from_utf8_lossy`] does; a character split between two reads is kept
 /// whole.
+///
+/// The thread appends each read's text to one buffer, which [`next`](ReadAhead::next) swaps
+/// for the buffer it returned last time: the text is copied once on its way from the input to
+/// the caller, on the reading thread.
 pub(crate) struct ReadAhead {
-    pieces: Receiver<Piece>,
-    /// Pieces taken, handed back for the reader to fill again.
-    spent: Sender<Zeroizing<String>>,
-    /// What [`next`](ReadAhead::next) returns: the pieces read since the call before, joined.
-    text: Zeroizing<String>,
-    /// About how long `text` may grow.
+    shared: Arc<Shared>,
+    /// What [`next`](ReadAhead::next) returned last; emptied and handed to the reader.
+    taken: Zeroizing<String>,
+}
+
+/// What the reading thread and [`ReadAhead`] share.
+struct Shared {
+    ahead: Mutex<Ahead>,
+    /// Signalled when text comes, the reading ends, or text is taken or no longer wanted.
+    changed: Condvar,
+    /// About how long the text read ahead may grow before the reader waits.
     chunk: usize,
-    /// A read error that came after text not returned yet: the next call's answer.
+}
+
+/// The state behind [`Shared`]'s lock.
+#[derive(Default)]
+struct Ahead {
+    /// Read and not taken yet.
+    text: Zeroizing<String>,
+    /// The error that ended the reading, to be returned after `text`.
     failed: Option<io::Error>,
+    /// Whether the reading is over: the end of the input, or an error.
+    ended: bool,
+    /// Whether the [`ReadAhead`] is gone: the reader stops after its current read.
+    dropped: bool,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Ahead> {
+        // Neither side panics while holding the lock; should one, the text is still whole.
+        self.ahead.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn wait<'a>(&self, ahead: MutexGuard<'a, Ahead>) -> MutexGuard<'a, Ahead> {
+        self.changed
+            .wait(ahead)
+            .unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 impl ReadAhead {
@@ -33,91 +63,103 @@ impl ReadAhead {
     /// error, or once this is dropped and its next read returns; it is not joined, so that a
     /// command that fails to write does not wait for input that may never come.
     pub(crate) fn start(input: impl Read + Send + 'static, read_len: usize, chunk: usize) -> Self {
-        let (send, pieces) = mpsc::sync_channel((chunk / read_len).max(1));
-        let (spent, reuse) = mpsc::channel();
-        let unstarted = send.clone();
+        // The most the text grows to: a chunk, and a read of U+FFFD for invalid bytes.
+        let room = chunk + 3 * (read_len + 3);
+        let shared = Arc::new(Shared {
+            ahead: Mutex::new(Ahead {
+                text: Zeroizing::new(String::with_capacity(room)),
+                ..Ahead::default()
+            }),
+            changed: Condvar::new(),
+            chunk,
+        });
+        let reader = Arc::clone(&shared);
         if let Err(err) = thread::Builder::new()
             .name("keyward-read".to_owned())
-            .spawn(move || read(input, read_len, &send, &reuse))
+            .spawn(move || read(input, read_len, &reader))
         {
-            // The error comes as the first piece.
-            let _ = unstarted.send(Err(err));
+            // The error comes as the first answer.
+            let mut ahead = shared.lock();
+            ahead.failed = Some(err);
+            ahead.ended = true;
         }
         ReadAhead {
-            pieces,
-            spent,
-            text: Zeroizing::new(String::with_capacity(chunk + read_len)),
-            chunk,
-            failed: None,
+            shared,
+            taken: Zeroizing::new(String::with_capacity(room)),
         }
     }
 
-    /// Everything read since the last call, once there is something: one read, waited for,
-    /// and the reads that came in meanwhile, up to about `chunk` bytes. A fast input thus comes
-    /// in long texts (which the redactor can search on two threads) and a slow one, such as a
-    /// live log, line by line as it is written. `None` after the end of the input.
+    /// Everything read since the last call, once there is something: a fast input thus comes
+    /// in long texts, up to about `chunk` bytes (which the redactor can search on two threads),
+    /// and a slow one, such as a live log, as soon as it is read, never waiting for more.
+    /// After the text read before it, the error that ended the reading; `None` after the end
+    /// of the input or that error.
     pub(crate) fn next(&mut self) -> Option<io::Result<&str>> {
-        if let Some(err) = self.failed.take() {
-            return Some(Err(err));
-        }
-        let first = match self.pieces.recv() {
-            Ok(Ok(piece)) => piece,
-            Ok(Err(err)) => return Some(Err(err)),
-            Err(_) => return None,
-        };
-        self.text.clear();
-        self.take(first);
-        while self.text.len() < self.chunk {
-            match self.pieces.try_recv() {
-                Ok(Ok(piece)) => self.take(piece),
-                Ok(Err(err)) => {
-                    self.failed = Some(err);
-                    break;
-                }
-                // Nothing more yet, or the end: what there is goes now.
-                Err(_) => break,
+        let mut ahead = self.shared.lock();
+        loop {
+            if !ahead.text.is_empty() {
+                self.taken.clear();
+                std::mem::swap(&mut ahead.text, &mut self.taken);
+                drop(ahead);
+                // The reader may be waiting for room.
+                self.shared.changed.notify_all();
+                return Some(Ok(&self.taken));
             }
+            if let Some(err) = ahead.failed.take() {
+                return Some(Err(err));
+            }
+            if ahead.ended {
+                return None;
+            }
+            ahead = self.shared.wait(ahead);
         }
-        Some(Ok(&self.text))
-    }
-
-    /// Appends `piece` to the text and hands its buffer back.
-    fn take(&mut self, piece: Zeroizing<String>) {
-        push_wiped(&mut self.text, &piece);
-        // A reader that stopped needs none.
-        let _ = self.spent.send(piece);
     }
 }
 
-/// Reads `input` until its end, sending each read as text; stops early when nobody listens.
-fn read(
-    mut input: impl Read,
-    read_len: usize,
-    pieces: &SyncSender<Piece>,
-    reuse: &Receiver<Zeroizing<String>>,
-) {
+impl Drop for ReadAhead {
+    fn drop(&mut self) {
+        self.shared.lock().dropped = true;
+        self.shared.changed.notify_all();
+    }
+}
+
+/// Reads `input` until its end, appending each read's text to the shared text; waits while
+/// that holds `chunk` bytes or more, and stops early once nobody listens.
+fn read(mut input: impl Read, read_len: usize, shared: &Shared) {
     let mut buf = Zeroizing::new(vec![0; read_len + 3]);
     // The first bytes of `buf` hold the start of a character the last read ended in.
     let mut carried = 0;
     loop {
         let read = match input.read(&mut buf[carried..carried + read_len]) {
-            Ok(read) => read,
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            Err(err) => {
-                let _ = pieces.send(Err(err));
-                return;
-            }
+            read => read,
         };
-        let end = read == 0;
-        let filled = carried + read;
-        let mut text = reuse.try_recv().unwrap_or_default();
-        text.clear();
-        reserve_wiped(&mut text, filled);
-        carried = decode(&buf[..filled], end, |piece| push_wiped(&mut text, piece));
-        buf.copy_within(filled - carried..filled, 0);
-        if pieces.send(Ok(text)).is_err() || end {
+        let mut ahead = shared.lock();
+        while ahead.text.len() >= shared.chunk && !ahead.dropped {
+            ahead = shared.wait(ahead);
+        }
+        if ahead.dropped {
             return;
         }
+        let (filled, end) = match read {
+            Ok(read) => (carried + read, read == 0),
+            Err(err) => {
+                // The text read before the error comes first (a character cut short by it
+                // as U+FFFD), then the error.
+                ahead.failed = Some(err);
+                (carried, true)
+            }
+        };
+        carried = decode(&buf[..filled], end, |piece| {
+            push_wiped(&mut ahead.text, piece)
+        });
+        ahead.ended = end;
+        drop(ahead);
+        shared.changed.notify_all();
+        if end {
+            return;
+        }
+        buf.copy_within(filled - carried..filled, 0);
     }
 }
 
@@ -153,6 +195,8 @@ fn decode(mut bytes: &[u8], last: bool, mut piece: impl FnMut(&str)) -> usize {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    use std::sync::mpsc;
+
     use super::*;
 
     fn decoded(chunks: &[&[u8]]) -> String {
@@ -271,6 +315,54 @@ mod tests {
         }
     }
 
+    /// An input that never ends, telling of each read.
+    struct Endless(mpsc::Sender<()>);
+
+    impl Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            // A test that stopped listening is over.
+            let _ = self.0.send(());
+            buf.fill(b'y');
+            Ok(buf.len())
+        }
+    }
+
+    /// Reads made until the reader has made none for a while: failing once there are so
+    /// many that it cannot be waiting.
+    fn reads_until_quiet(reads: &mpsc::Receiver<()>) -> usize {
+        let mut count = 0;
+        while reads
+            .recv_timeout(std::time::Duration::from_millis(200))
+            .is_ok()
+        {
+            count += 1;
+            assert!(count < 1000, "the reader does not wait");
+        }
+        count
+    }
+
+    /// The reader stays about a chunk ahead, and stops once nobody listens.
+    #[test]
+    fn the_reader_waits_for_room_and_stops_when_dropped() {
+        let (told, reads) = mpsc::channel();
+        let mut reader = ReadAhead::start(Endless(told), 4, 16);
+        // Up to the chunk, and the read that found no room.
+        assert!(reads_until_quiet(&reads) <= 16 / 4 + 1);
+        assert!(reader.next().unwrap().unwrap().len() >= 16);
+        assert!(reads_until_quiet(&reads) <= 16 / 4 + 1);
+        drop(reader);
+        // The thread ends (dropping the input and its sender) after at most one more read.
+        let mut after = 0;
+        loop {
+            match reads.recv_timeout(std::time::Duration::from_secs(20)) {
+                Ok(()) => after += 1,
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(mpsc::RecvTimeoutError::Timeout) => panic!("the reader goes on"),
+            }
+        }
+        assert!(after <= 1);
+    }
+
     /// A reader that hands over one line, then waits to be told to end.
     struct Paused {
         line: Option<&'static [u8]>,
@@ -311,7 +403,6 @@ mod tests {
         go_on.send(()).unwrap();
         assert_eq!(text.unwrap(), "first line\n");
         let mut reader = consumer.join().unwrap();
-        assert!(reader.next().unwrap().unwrap().is_empty());
         assert!(reader.next().is_none());
     }
 }
