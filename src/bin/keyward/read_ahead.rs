@@ -46,7 +46,8 @@ struct Ahead {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Ahead> {
-        // Neither side panics while holding the lock; should one, the text is still whole.
+        // A panic under the lock (a read that claims more bytes than it was given) leaves the
+        // state whole, and `EndsTheReading` ends the reading.
         self.ahead.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -63,6 +64,7 @@ impl ReadAhead {
     /// error, or once this is dropped and its next read returns; it is not joined, so that a
     /// command that fails to write does not wait for input that may never come.
     pub(crate) fn start(input: impl Read + Send + 'static, read_len: usize, chunk: usize) -> Self {
+        let chunk = chunk.max(1);
         // The most the text grows to: a chunk, and a read of U+FFFD for invalid bytes.
         let room = chunk + 3 * (read_len + 3);
         let shared = Arc::new(Shared {
@@ -126,6 +128,7 @@ impl Drop for ReadAhead {
 /// Reads `input` until its end, appending each read's text to the shared text; waits while
 /// that holds `chunk` bytes or more, and stops early once nobody listens.
 fn read(mut input: impl Read, read_len: usize, shared: &Shared) {
+    let _ended = EndsTheReading(shared);
     let mut buf = Zeroizing::new(vec![0; read_len + 3]);
     // The first bytes of `buf` hold the start of a character the last read ended in.
     let mut carried = 0;
@@ -160,6 +163,23 @@ fn read(mut input: impl Read, read_len: usize, shared: &Shared) {
             return;
         }
         buf.copy_within(filled - carried..filled, 0);
+    }
+}
+
+/// Ends the reading when the reading thread does, should it end otherwise than by the end of
+/// the input or an error (the input's `read` panicked): the command then fails rather than
+/// waits for text that will not come.
+struct EndsTheReading<'a>(&'a Shared);
+
+impl Drop for EndsTheReading<'_> {
+    fn drop(&mut self) {
+        let mut ahead = self.0.lock();
+        if !ahead.ended {
+            ahead.failed = Some(io::Error::other("the thread reading the input stopped"));
+            ahead.ended = true;
+        }
+        drop(ahead);
+        self.0.changed.notify_all();
     }
 }
 
@@ -235,15 +255,41 @@ mod tests {
         }
     }
 
-    /// A reader that hands over a few bytes at a time, as a pipe may.
+    /// Fails the test if `test` takes longer than 20 seconds: a reader that waits for a
+    /// wake-up that never comes hangs.
+    fn within_20_seconds(test: impl FnOnce() + Send + 'static) {
+        let (done, finished) = mpsc::channel();
+        let runner = thread::spawn(move || {
+            test();
+            let _ = done.send(());
+        });
+        match finished.recv_timeout(std::time::Duration::from_secs(20)) {
+            Ok(()) => runner.join().unwrap(),
+            // The test panicked: its message.
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                std::panic::resume_unwind(runner.join().unwrap_err())
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => panic!("the reader hangs"),
+        }
+    }
+
+    /// A reader that hands over a few bytes at a time, as a pipe may, and is interrupted
+    /// (`ErrorKind::Interrupted`, a signal) before every other read if asked.
     struct Trickle {
         bytes: Vec<u8>,
         at: usize,
         step: usize,
+        interrupt: bool,
+        interrupted: bool,
     }
 
     impl Read for Trickle {
         fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.interrupt && !self.interrupted {
+                self.interrupted = true;
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+            self.interrupted = false;
             let n = self.step.min(buf.len()).min(self.bytes.len() - self.at);
             buf[..n].copy_from_slice(&self.bytes[self.at..self.at + n]);
             self.at += n;
@@ -251,19 +297,25 @@ mod tests {
         }
     }
 
-    /// Whatever the reads and the chunk size, the texts joined are the text of the whole, and
-    /// none grows much past the chunk size.
+    /// Whatever the reads, their interruptions and the chunk size, the texts joined are the
+    /// text of the whole, and none grows much past the chunk size.
     #[test]
     fn texts_read_ahead_join_to_the_text_of_the_whole() {
+        within_20_seconds(texts_join_to_the_whole);
+    }
+
+    fn texts_join_to_the_whole() {
         for input in INPUTS {
             let whole = String::from_utf8_lossy(input);
-            for step in 1..=5 {
-                for (read_len, chunk) in [(1, 1), (2, 1), (3, 7), (4, 16), (6, 4)] {
+            for (step, interrupt) in (1..=5).flat_map(|step| [(step, false), (step, true)]) {
+                for (read_len, chunk) in [(1, 0), (1, 1), (2, 1), (3, 7), (4, 16), (6, 4)] {
                     let mut reader = ReadAhead::start(
                         Trickle {
                             bytes: input.repeat(3),
                             at: 0,
                             step,
+                            interrupt,
+                            interrupted: false,
                         },
                         read_len,
                         chunk,
@@ -272,47 +324,75 @@ mod tests {
                     while let Some(text) = reader.next() {
                         let text = text.unwrap();
                         // One piece past the chunk at most; a piece of U+FFFD grows threefold.
-                        assert!(text.len() < chunk + 3 * (read_len + 3));
+                        assert!(text.len() < chunk.max(1) + 3 * (read_len + 3));
                         got.push_str(text);
                     }
                     assert_eq!(
                         got,
                         whole.repeat(3),
-                        "{input:?}, reads of {step}, {read_len} and chunks of {chunk}"
+                        "{input:?}, reads of {step} (interrupted: {interrupt}), {read_len} and \
+                         chunks of {chunk}"
                     );
                 }
             }
         }
     }
 
-    /// A read error reaches the reader's user after the text read before it, and the texts
-    /// stop there.
+    /// A read error reaches the reader's user after the text read before it (a character the
+    /// error cut short as U+FFFD), and the texts stop there.
     #[test]
     fn a_read_error_comes_after_the_text_before_it() {
-        struct FailingAfter(usize);
-        impl Read for FailingAfter {
-            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-                if self.0 == 0 {
-                    return Err(io::Error::other("disk on fire"));
+        within_20_seconds(|| {
+            /// Hands over its bytes one at a time, then fails.
+            struct FailingAfter(&'static [u8]);
+            impl Read for FailingAfter {
+                fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                    let Some((&first, rest)) = self.0.split_first() else {
+                        return Err(io::Error::other("disk on fire"));
+                    };
+                    buf[0] = first;
+                    self.0 = rest;
+                    Ok(1)
                 }
-                self.0 -= 1;
-                buf[0] = b'x';
-                Ok(1)
             }
-        }
-        for before in [0, 1, 5] {
-            let mut reader = ReadAhead::start(FailingAfter(before), 4, 64);
-            let mut got = String::new();
-            let err = loop {
-                match reader.next().unwrap() {
-                    Ok(text) => got.push_str(text),
-                    Err(err) => break err,
+            for before in [
+                &b""[..],
+                b"x",
+                b"xxxxx",
+                b"x\xc3",
+                b"\xe2\x82",
+                "\u{e9}".as_bytes(),
+            ] {
+                let mut reader = ReadAhead::start(FailingAfter(before), 4, 64);
+                let mut got = String::new();
+                let err = loop {
+                    match reader.next().unwrap() {
+                        Ok(text) => got.push_str(text),
+                        Err(err) => break err,
+                    }
+                };
+                assert_eq!(got, String::from_utf8_lossy(before), "{before:?}");
+                assert_eq!(err.to_string(), "disk on fire");
+                assert!(reader.next().is_none());
+            }
+        });
+    }
+
+    /// An input whose `read` panics ends the texts with an error, not a wait for ever.
+    #[test]
+    fn a_reading_thread_that_panics_ends_the_reading() {
+        within_20_seconds(|| {
+            struct Panicking;
+            impl Read for Panicking {
+                fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                    panic!("a broken input (this panic is the test's)");
                 }
-            };
-            assert_eq!(got, "x".repeat(before));
-            assert_eq!(err.to_string(), "disk on fire");
+            }
+            let mut reader = ReadAhead::start(Panicking, 4, 64);
+            let err = reader.next().unwrap().unwrap_err();
+            assert_eq!(err.to_string(), "the thread reading the input stopped");
             assert!(reader.next().is_none());
-        }
+        });
     }
 
     /// An input that never ends, telling of each read.
@@ -357,10 +437,10 @@ mod tests {
             match reads.recv_timeout(std::time::Duration::from_secs(20)) {
                 Ok(()) => after += 1,
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                Err(mpsc::RecvTimeoutError::Timeout) => panic!("the reader goes on"),
+                Err(mpsc::RecvTimeoutError::Timeout) => panic!("the reader waits on"),
             }
+            assert!(after <= 1, "the reader goes on reading");
         }
-        assert!(after <= 1);
     }
 
     /// A reader that hands over one line, then waits to be told to end.
