@@ -1,8 +1,8 @@
 //! What the agent edge costs per tool call: `Edge::restore` on a 2 KiB JSON tool call and
 //! `Edge::to_model` on a 64 KiB tool result, each against the guard's plain `Redactor::redact`
-//! on the same input (the manager's redactor, knowing the same keys); and `EdgeMiddleware`'s
-//! added time per request against the same client without it, on a keep-alive HTTP server on
-//! 127.0.0.1 started here. Figures and the command are in docs/benchmarks.md.
+//! on the same input (the manager's redactor, knowing the same keys; for `to_model` also with
+//! detection on, as the edge has it); and `EdgeMiddleware`'s added time per request against the
+//! same client without it, on a keep-alive HTTP server on 127.0.0.1 started here. Figures and the command are in docs/benchmarks.md.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::hint::black_box;
@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use keyward::edge::{Binding, Edge, EdgeMiddleware, EdgePolicy};
-use keyward::{KeyManager, MemoryProvider};
+use keyward::{KeyManager, MemoryProvider, Redactor, SecretString};
 use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
 
 /// Obviously fake keys, made here.
@@ -102,6 +102,21 @@ fn transforms(c: &mut Criterion) {
     });
     group.bench_function("redact", |b| {
         b.iter(|| redactor.redact(black_box(&result)).len())
+    });
+    // The same keys with detection of unknown keys on, as the edge has by default: what
+    // `to_model` does besides putting handles in.
+    let secrets: Vec<(String, SecretString)> = keys()
+        .into_iter()
+        .map(|(name, value)| (name, SecretString::from(value)))
+        .collect();
+    let detecting = Redactor::builder()
+        .with_secrets(secrets.iter().map(|(name, value)| (name.as_str(), value)))
+        .with_unknown_detection(true)
+        .build()
+        .unwrap();
+    assert!(detecting.find(&result).len() >= redactor.find(&result).len());
+    group.bench_function("redact_detecting", |b| {
+        b.iter(|| detecting.redact(black_box(&result)).len())
     });
     group.finish();
 }
