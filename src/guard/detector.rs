@@ -13,8 +13,8 @@
 //! The cost stays linear in the length of the text, whatever the text: the work per candidate
 //! is bounded by a window (1 KiB after a keyword, 16 KiB for a PEM block, 515 bytes for an
 //! assigned value), and what must be read further is read once per scan: runs of PEM
-//! characters, names, the text between detections (for line starts and numbers: a
-//! `LineCursor`). Where one candidate failed, later keywords inside it that would fail the same
+//! characters, names, the text between detections (for line starts: a `LineCursor`; for
+//! line numbers in reports: `LineNumbers`). Where one candidate failed, later keywords inside it that would fail the same
 //! way are skipped (`dead_until`), so text made of one keyword over and over does not read a
 //! window per keyword where it need not. `linear_tests.rs` counts the bytes read on adversarial
 //! lines at several sizes.
@@ -27,7 +27,7 @@
 //! `keywords.rs` (with `byte_frequency.rs`) the prefilter of the formats' literals,
 //! `formats.rs` the keys of a known format, `assignment.rs` the generic rule,
 //! `plausibility.rs` the heuristics both use to reject what is not a secret, `line_cursor.rs`
-//! the lines and columns, `text.rs` the byte class they share, `work.rs` the byte count the
+//! line starts, lines and columns, `text.rs` the byte class they share, `work.rs` the byte count the
 //! linearity tests read; for users' rules, `rule_spec.rs` a rule as written, `gitleaks.rs` the
 //! TOML format, `rule_set.rs` the compiled rules and keyward's format, `custom.rs` the matching.
 
@@ -51,7 +51,7 @@ mod work;
 pub use builder::DetectorBuilder;
 use detection::without_overlaps;
 pub use detection::{Confidence, Detection, DetectionKind, LineDetection};
-use line_cursor::LineCursor;
+use line_cursor::LineNumbers;
 pub use rule_set::{Rule, RuleSet, RuleSetBuilder};
 use work::examined;
 
@@ -202,14 +202,14 @@ impl Detector {
     /// [`find_with_lines`](Detector::find_with_lines) in a file at `path`, as
     /// [`find_at`](Detector::find_at).
     pub(crate) fn find_with_lines_at(&self, text: &str, path: Option<&str>) -> Vec<LineDetection> {
-        let mut lines = LineCursor::new(text);
+        let mut numbers = LineNumbers::new(text);
         self.find_at(text, path)
             .into_iter()
             .map(|detection| {
-                lines.advance(detection.range.start);
+                let (line, column) = numbers.of(detection.range.start);
                 LineDetection {
-                    line: lines.line(),
-                    column: lines.column(),
+                    line,
+                    column,
                     detection,
                 }
             })

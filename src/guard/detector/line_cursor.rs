@@ -1,22 +1,21 @@
-//! [`LineCursor`]: the line and column of a position, found by reading forward once, and
+//! [`LineCursor`]: where the line of a position starts, found by reading forward once, and
 //! whether that line records a package hash (lock files are full of hashes that are not
-//! secrets).
+//! secrets); [`LineNumbers`]: the line and column of positions, for reports.
 
 use super::text::is_word_byte;
 use super::work::examined;
 
-/// A position moving forward through a text, with the line it is on.
+/// A position moving forward through a text, with where its line starts.
 ///
 /// Detections come in order, so each byte between them is read once, however long the line:
-/// going back to the line start for every detection made a line full of keys quadratic.
+/// going back to the line start for every detection made a line full of keys quadratic. Only
+/// the last line break between two positions is looked for (`memrchr`): the redactor and the
+/// detector's searches need no line numbers, and counting them, with the columns, over a long
+/// line (a JSON tool result on one line) took a third of `Edge::to_model`'s time.
 pub(super) struct LineCursor<'t> {
     text: &'t str,
     at: usize,
-    /// The line `at` is on, counting from 1.
-    line: usize,
     line_start: usize,
-    /// Characters from `line_start` to `at`.
-    column: usize,
     /// Whether the current line records a package hash, once asked.
     hash_line: Option<bool>,
 }
@@ -26,39 +25,21 @@ impl<'t> LineCursor<'t> {
         LineCursor {
             text,
             at: 0,
-            line: 1,
             line_start: 0,
-            column: 0,
             hash_line: None,
         }
     }
 
-    /// Moves to `to`, a character boundary at or after the current position.
-    pub(super) fn advance(&mut self, to: usize) {
+    /// Moves to `to`, a position at or after the current one.
+    fn advance(&mut self, to: usize) {
         debug_assert!(to >= self.at, "a line cursor only moves forward");
         let gap = &self.text.as_bytes()[self.at..to];
         examined(gap.len());
-        let chars = |bytes: &[u8]| bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count();
-        match gap.iter().rposition(|&b| b == b'\n') {
-            Some(last) => {
-                self.line += gap.iter().filter(|&&b| b == b'\n').count();
-                self.line_start = self.at + last + 1;
-                self.column = chars(&gap[last + 1..]);
-                self.hash_line = None;
-            }
-            None => self.column += chars(gap),
+        if let Some(last) = memchr::memrchr(b'\n', gap) {
+            self.line_start = self.at + last + 1;
+            self.hash_line = None;
         }
         self.at = to;
-    }
-
-    /// The line of the current position, counting from 1.
-    pub(super) fn line(&self) -> usize {
-        self.line
-    }
-
-    /// The column of the current position, in characters, counting from 1.
-    pub(super) fn column(&self) -> usize {
-        self.column + 1
     }
 
     /// Moves to `at` and says whether its line records a package hash: `checksum = "..."` in
@@ -96,10 +77,66 @@ impl<'t> LineCursor<'t> {
     }
 }
 
+/// The line and column of positions met in order, each byte between them read once.
+pub(super) struct LineNumbers<'t> {
+    text: &'t str,
+    at: usize,
+    /// The line `at` is on, counting from 1.
+    line: usize,
+    /// Characters from the start of that line to `at`.
+    column: usize,
+}
+
+impl<'t> LineNumbers<'t> {
+    pub(super) fn new(text: &'t str) -> Self {
+        LineNumbers {
+            text,
+            at: 0,
+            line: 1,
+            column: 0,
+        }
+    }
+
+    /// The line and the column of `to` (a character boundary at or after the last position
+    /// asked for), counting both from 1.
+    pub(super) fn of(&mut self, to: usize) -> (usize, usize) {
+        debug_assert!(to >= self.at, "line numbers are asked for in order");
+        let gap = &self.text.as_bytes()[self.at..to];
+        examined(gap.len());
+        let chars = |bytes: &[u8]| bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count();
+        match memchr::memrchr(b'\n', gap) {
+            Some(last) => {
+                self.line += memchr::memchr_iter(b'\n', gap).count();
+                self.column = chars(&gap[last + 1..]);
+            }
+            None => self.column += chars(gap),
+        }
+        self.at = to;
+        (self.line, self.column + 1)
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_and_columns_count_characters_from_one() {
+        let text = "ab\nc\u{e9}d\n\n  x";
+        let mut numbers = LineNumbers::new(text);
+        let expected = [
+            (0, (1, 1)),
+            (2, (1, 3)),
+            (3, (2, 1)),
+            (6, (2, 3)),
+            (8, (3, 1)),
+            (11, (4, 3)),
+        ];
+        for (at, line_and_column) in expected {
+            assert_eq!(numbers.of(at), line_and_column, "at {at}");
+        }
+    }
 
     #[test]
     fn lock_file_hash_lines_are_recognised() {
