@@ -481,6 +481,25 @@ fn guard(c: &mut Criterion) {
         );
     }
 
+    // A stream with detection on (as `Edge::to_model_stream` has it), in 4-byte pieces: the
+    // current line is held back until its end, where the detector reads it.
+    let r_detecting = detecting(false);
+    group.bench_with_input(
+        BenchmarkId::new("stream_detecting_16MiB", 4),
+        &text[..ADVERSARIAL_BYTES],
+        |b, t| {
+            b.iter(|| {
+                let mut stream = r_detecting.stream();
+                let mut out = String::with_capacity(t.len());
+                for piece in pieces(t, 4) {
+                    stream.push_into(piece, &mut out);
+                }
+                stream.finish_into(&mut out);
+                out.len()
+            })
+        },
+    );
+
     // What one call of `redact` costs on a typical tool result, with 100 and 1000 keys.
     let result = tool_result();
     assert_eq!(result.len(), 4096);

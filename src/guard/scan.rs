@@ -182,7 +182,7 @@ impl Engine {
         let Some(sieve) = &self.sieve else {
             return self.scan(state, text, base, from, hits);
         };
-        if text.len() - from < Self::SIEVED_PIECE {
+        if text.len() - from < Self::SIEVED_STRETCH {
             return self.scan(state, text, base, from, hits);
         }
         let first = text[from..]
@@ -196,7 +196,7 @@ impl Engine {
         let (Some(first), Some(last)) = (first, last) else {
             return self.scan(state, text, base, from, hits);
         };
-        if last - first < Self::SIEVED_PIECE {
+        if last - first < Self::SIEVED_STRETCH {
             return self.scan(state, text, base, from, hits);
         }
         self.scan(state, &text[..=first], base, from, hits);
@@ -230,8 +230,15 @@ impl Engine {
         self.sieve.as_deref()
     }
 
-    /// Pieces at least this long are worth the sieve in [`scan_piece`](Engine::scan_piece).
+    /// A stream's pieces shorter than this take its paths for small pieces (the sieve a
+    /// sampled q-gram at a time, or the automaton with no bookkeeping of hits); longer ones go
+    /// to [`scan_piece`](Engine::scan_piece).
     pub(crate) const SIEVED_PIECE: usize = 256;
+
+    /// Stretches between two separators at least this long are searched with the sieve in
+    /// [`scan_piece`](Engine::scan_piece) (a stream with detection on hands it whole lines);
+    /// shorter ones cost less through the automaton.
+    pub(crate) const SIEVED_STRETCH: usize = 32;
 
     /// Every hit in the whole `text`, by stepping the automaton through every byte: what
     /// [`find_all`](Engine::find_all) must equal, and its fallback without a sieve.

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::detection_line::Lines;
+use super::detection_line::{DETECT_LINE_CAP, Lines};
 use super::hit::Hit;
 use super::received::Received;
 use super::redactor::{Detections, Redactor};
@@ -64,6 +64,11 @@ pub struct StreamRedactor {
     /// the text is known to hold no `\n`. Nothing from `line_start` on is emitted.
     line_start: usize,
     searched: usize,
+    /// With detection on: the absolute offset from which the text received is not scanned yet.
+    /// While everything before the current line is emitted, nothing can be emitted until the
+    /// line ends, so small pieces are only appended and the line is scanned at its end
+    /// ([`push_detecting`](StreamRedactor::push_detecting)).
+    unscanned: Option<usize>,
     /// Replacements emitted so far, and the distinct names they gave (`true`: detected).
     redactions: usize,
     found: Vec<(Arc<str>, bool)>,
@@ -116,6 +121,7 @@ impl StreamRedactor {
             hits: Vec::new(),
             line_start: 0,
             searched: 0,
+            unscanned: None,
             redactions: 0,
             found: Vec::new(),
             over_copy: true,
@@ -463,9 +469,23 @@ impl StreamRedactor {
 
     /// [`push_into`](StreamRedactor::push_into) with detection on: as without, and nothing is
     /// emitted past the last complete line, whose detections are added first.
+    ///
+    /// While everything before the current line is emitted, a piece that ends no line (and
+    /// keeps the line within the detector's cap, past which it is cut) can change nothing that
+    /// is emitted now: it is appended, and scanned with the rest of the line when the line
+    /// ends. A stream of model tokens thus costs an append per token and one search per line.
     #[inline(never)]
     fn push_detecting(&mut self, piece: &str, out: &mut String) {
-        let from = self.buffer.len();
+        let end = self.base + self.buffer.len() + piece.len();
+        if self.base + self.emitted == self.line_start
+            && end - self.line_start <= DETECT_LINE_CAP
+            && memchr::memchr(b'\n', piece.as_bytes()).is_none()
+        {
+            self.unscanned.get_or_insert(self.base + self.buffer.len());
+            self.buffer.push_str(piece);
+            return;
+        }
+        let from = self.unscanned_from();
         self.buffer.push_str(piece);
         let (start, searched) = (self.line_start - self.base, self.searched - self.base);
         let offset = self.base;
@@ -485,6 +505,14 @@ impl StreamRedactor {
         let safe = safe.unwrap_or(usize::MAX);
         let cut = self.cut_before(safe.min(self.line_start));
         self.emit(cut, out);
+    }
+
+    /// The buffer index the scan has to take up from: where the unscanned text starts, or
+    /// the end of the buffer.
+    fn unscanned_from(&mut self) -> usize {
+        self.unscanned
+            .take()
+            .map_or(self.buffer.len(), |at| at - self.base)
     }
 
     /// Appends `piece` to the held-back text and runs the full scan over it
@@ -567,6 +595,10 @@ impl StreamRedactor {
 
     /// Like [`finish`](StreamRedactor::finish), appending to `out`.
     pub fn finish_into(&mut self, out: &mut String) {
+        if self.unscanned.is_some() {
+            let from = self.unscanned_from();
+            self.scanning().scan_from(from, from, false);
+        }
         if self.sieving {
             // The held-back segment through the automaton, which `finish` ends.
             self.stop_sieving();

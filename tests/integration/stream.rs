@@ -427,6 +427,57 @@ fn with_detection_long_lines_are_cut_alike_in_both_paths() {
     }
 }
 
+/// With detection on, a line that never ends is held back up to the detector's cap (64 KiB),
+/// not whole, however small the pieces: past the cap it is cut and emitted.
+#[test]
+fn with_detection_small_pieces_of_a_long_line_are_held_back_up_to_the_cap() {
+    let redactor = Redactor::builder()
+        .with_unknown_detection(true)
+        .build()
+        .unwrap();
+    let cap = 64 * 1024;
+    let mut stream = redactor.stream();
+    let mut out = String::new();
+    let mut max_held = 0;
+    for _ in 0..3 * cap / 5 {
+        out += &stream.push("word ");
+        max_held = max_held.max(stream.held_back());
+    }
+    assert!(max_held <= cap + 5, "held back {max_held} bytes");
+    assert!(out.len() >= cap, "only {} bytes out", out.len());
+    out += &stream.finish();
+    assert_eq!(out, "word ".repeat(3 * cap / 5));
+}
+
+/// With detection on, a line held back for a registered key's base64 that may go on across the
+/// line break comes out as soon as the next line shows it does not, before that line ends.
+#[test]
+fn with_detection_a_line_held_for_a_wrapped_key_comes_out_once_it_is_not_one() {
+    let key = SecretString::from(format!("sk-proj-{}", "Wq4zR8tY2uI6oP0a".repeat(3)));
+    let redactor = Redactor::builder()
+        .with_secret("OPENAI_API_KEY", &key)
+        .with_unknown_detection(true)
+        .build()
+        .unwrap();
+    let encoded = base64(key.expose_secret().as_bytes());
+    // as `base64` prints it: lines of the encoding alone
+    let first = format!("{}\n", &encoded[..40]);
+    let mut stream = redactor.stream();
+    let mut out = stream.push(&first);
+    // the next line starts as the base64 would go on: the first line may end inside it
+    out += &stream.push(&encoded[40..44]);
+    assert!(out.len() < first.len(), "the first line is held back");
+    for piece in ["!", " not", " a", " key"] {
+        out += &stream.push(piece);
+    }
+    assert_eq!(out, first, "the first line is out before the second ends");
+    out += &stream.finish();
+    assert_eq!(
+        out,
+        redactor.redact(&format!("{first}{}! not a key", &encoded[40..44]))
+    );
+}
+
 /// A secret made of a repeated block (`hunter2hunter2...`, `0000...`, a key that repeats its own
 /// half), and a text that repeats the block: the hits overlap without end.
 fn repeating_secret() -> impl Strategy<Value = (String, usize)> {
