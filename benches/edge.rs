@@ -2,7 +2,8 @@
 //! `Edge::to_model` on a 64 KiB tool result, each against the guard's plain `Redactor::redact`
 //! on the same input (the manager's redactor, knowing the same keys; for `to_model` also with
 //! detection on, as the edge has it); and `EdgeMiddleware`'s added time per request against the
-//! same client without it, on a keep-alive HTTP server on 127.0.0.1 started here. Figures and the command are in docs/benchmarks.md.
+//! same client without it, on a keep-alive HTTP server on 127.0.0.1 started here. Figures and
+//! the command are in docs/benchmarks.md.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::hint::black_box;

@@ -336,16 +336,21 @@ proptest! {
     }
 }
 
+/// A redactor of `key`, registered as `OPENAI_API_KEY`, that detects unknown keys too.
+fn detecting_with_openai_key(key: &SecretString) -> Redactor {
+    Redactor::builder()
+        .with_secret("OPENAI_API_KEY", key)
+        .with_unknown_detection(true)
+        .build()
+        .unwrap()
+}
+
 #[test]
 fn with_detection_unregistered_keys_are_redacted_in_any_pieces() {
     let gh = format!("ghp_{}", "q7Rt2mXz9K".repeat(4)[..36].to_owned());
     let aws = format!("AKIA{}", "Q7ZR3MXK2WPL5TYB");
     let ours = SecretString::from(format!("sk-proj-{}", "Ab3dEf6hIj9l".repeat(4)));
-    let redactor = Redactor::builder()
-        .with_secret("OPENAI_API_KEY", &ours)
-        .with_unknown_detection(true)
-        .build()
-        .unwrap();
+    let redactor = detecting_with_openai_key(&ours);
     let text = format!(
         "GITHUB_TOKEN={gh}\nmine: {}\naws = {aws}\npassword = \"Zr4_pQ8-wX2mK9vT\"",
         ours.expose_secret()
@@ -454,11 +459,7 @@ fn with_detection_small_pieces_of_a_long_line_are_held_back_up_to_the_cap() {
 #[test]
 fn with_detection_a_line_held_for_a_wrapped_key_comes_out_once_it_is_not_one() {
     let key = SecretString::from(format!("sk-proj-{}", "Wq4zR8tY2uI6oP0a".repeat(3)));
-    let redactor = Redactor::builder()
-        .with_secret("OPENAI_API_KEY", &key)
-        .with_unknown_detection(true)
-        .build()
-        .unwrap();
+    let redactor = detecting_with_openai_key(&key);
     let encoded = base64(key.expose_secret().as_bytes());
     // as `base64` prints it: lines of the encoding alone
     let first = format!("{}\n", &encoded[..40]);

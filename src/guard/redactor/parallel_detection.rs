@@ -5,9 +5,9 @@
 //! end after a line break, and a second thread and the calling thread each take the next block
 //! (from a shared counter) until none is left; the calling thread first does its own work (the
 //! search for the registered secrets), so the two searches overlap and the detector's larger
-//! share is split. Each block
-//! is searched as [`Redactor::detect_lines`] searches the whole: it starts where a line starts,
-//! so it holds the same detection lines, and the detections are put back in block order.
+//! share is split. Each block is searched as [`Redactor::detect_lines`] searches the whole: it
+//! starts where a line starts, so it holds the same detection lines, and the detections are put
+//! back in block order.
 
 use std::ops::Range;
 use std::panic;
