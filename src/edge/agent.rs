@@ -1,7 +1,7 @@
 //! [`Edge`]: one agent's edge, between its model and its tools.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use zeroize::Zeroizing;
 
@@ -78,7 +78,14 @@ pub(super) struct Inner {
     pub(super) detector: Option<Detector>,
     /// The manager's redactor last seen, and the same with the edge's handles laid over it.
     pub(super) model: Mutex<Option<(Arc<Redactor>, Redactor)>>,
+    /// Each policy key's [`KeyId`] for the value it was last used with (by index): a use then
+    /// costs no fingerprint and no mask. Weak, so that a value rotated out is not kept alive;
+    /// the allocation it points to stays, so no new value can take its address.
+    pub(super) ids: Vec<Mutex<LastId>>,
 }
+
+/// The value a key was last used with, and its [`KeyId`].
+type LastId = Option<(Weak<ManagedKey>, KeyId)>;
 
 impl Edge {
     /// The edge of `agent` over `manager` with `policy`, with the defaults of [`EdgeBuilder`].
@@ -274,12 +281,27 @@ impl Edge {
         );
     }
 
-    /// Records that `tool` was handed `key`.
-    pub(super) fn record_use(&self, tool: &str, key: &ManagedKey) {
-        let id = KeyId::new(key.name(), key.value());
-        self.inner
-            .log
-            .record(Usage::new(&id, Arc::clone(&self.inner.agent), tool));
+    /// Records that `tool` was handed the values of `keys` (indexes), in that order.
+    pub(super) fn record_uses(&self, tool: &str, keys: &[usize], values: &[Arc<ManagedKey>]) {
+        for (&key, value) in keys.iter().zip(values) {
+            let id = self.key_id(key, value);
+            self.inner
+                .log
+                .record(Usage::new(&id, Arc::clone(&self.inner.agent), tool));
+        }
+    }
+
+    /// The [`KeyId`] of `value`, the current value of key `index`: computed once per value.
+    pub(super) fn key_id(&self, index: usize, value: &Arc<ManagedKey>) -> KeyId {
+        let mut last = lock(&self.inner.ids[index]);
+        if let Some((seen, id)) = &*last
+            && std::ptr::eq(seen.as_ptr(), Arc::as_ptr(value))
+        {
+            return id.clone();
+        }
+        let id = KeyId::new(value.name(), value.value());
+        *last = Some((Arc::downgrade(value), id.clone()));
+        id
     }
 
     /// The names of the tools, for messages.
@@ -299,7 +321,7 @@ impl fmt::Debug for Edge {
     }
 }
 
-/// Locks the model redactor's cache; a poisoned one still holds a consistent pair.
+/// Locks one of the edge's caches; a poisoned one still holds a consistent value.
 pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -381,6 +403,7 @@ impl EdgeBuilder {
         };
         let names = self.policy.key_names();
         let handles = Handles::new(self.format, &key, &self.agent, &names)?;
+        let names_len = names.len();
         Ok(Edge {
             inner: Arc::new(Inner {
                 agent: Arc::from(self.agent),
@@ -392,6 +415,7 @@ impl EdgeBuilder {
                 log: self.log.unwrap_or_else(|| Arc::new(UsageLog::new())),
                 detector: self.detector,
                 model: Mutex::new(None),
+                ids: (0..names_len).map(|_| Mutex::new(None)).collect(),
             }),
         })
     }

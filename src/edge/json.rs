@@ -173,7 +173,7 @@ impl Edge {
     ) -> RestoredJson {
         let plain: Vec<&str> = values.iter().map(|v| v.expose_secret()).collect();
         let value = self.restore_value(args, keys, &plain);
-        self.record_uses(tool, values);
+        self.record_uses(tool, keys, values);
         RestoredJson {
             value,
             keys: keys

@@ -684,9 +684,10 @@ impl Edge {
             },
         };
 
-        let ids: Vec<KeyId> = values
+        let ids: Vec<KeyId> = keys
             .iter()
-            .map(|v| KeyId::new(v.name(), v.value()))
+            .zip(values)
+            .map(|(&key, value)| self.key_id(key, value))
             .collect();
         Ok(PreparedRequest {
             method: request.method.clone(),

@@ -93,19 +93,13 @@ impl Edge {
     ) -> Restored {
         let plain: Vec<&str> = values.iter().map(|v| v.expose_secret()).collect();
         let text = self.substitute(args, keys, &plain);
-        self.record_uses(tool, values);
+        self.record_uses(tool, keys, values);
         Restored {
             text: SecretString::from(text),
             keys: keys
                 .iter()
                 .map(|&k| Arc::clone(&self.inner.names[k]))
                 .collect(),
-        }
-    }
-
-    pub(super) fn record_uses(&self, tool: &str, values: &[Arc<ManagedKey>]) {
-        for value in values {
-            self.record_use(tool, value);
         }
     }
 

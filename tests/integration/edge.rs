@@ -338,20 +338,24 @@ fn restore_after_a_rotation_gives_the_new_value_under_the_same_handle() {
     let s = setup();
     let edge = Edge::new("researcher", s.manager.clone(), policy()).unwrap();
     let handle = edge.handle("GITHUB_TOKEN").unwrap().to_owned();
-    assert_eq!(
-        edge.restore("github", &handle).unwrap().expose_secret(),
-        s.github
-    );
+    for _ in 0..2 {
+        assert_eq!(
+            edge.restore("github", &handle).unwrap().expose_secret(),
+            s.github
+        );
+    }
 
     let rotated = fake("ghp_", "R0tat3d");
     s.source.set("GITHUB_TOKEN", &rotated);
     s.manager.refresh("GITHUB_TOKEN").unwrap();
 
     assert_eq!(edge.handle("GITHUB_TOKEN").unwrap(), handle);
-    assert_eq!(
-        edge.restore("github", &handle).unwrap().expose_secret(),
-        rotated
-    );
+    for _ in 0..2 {
+        assert_eq!(
+            edge.restore("github", &handle).unwrap().expose_secret(),
+            rotated
+        );
+    }
     // toward the model: both values are the key's handle, which now stands for the new one
     let text = format!("new {rotated} old {}", s.github);
     assert_eq!(edge.to_model(&text), format!("new {handle} old {handle}"));
@@ -361,13 +365,12 @@ fn restore_after_a_rotation_gives_the_new_value_under_the_same_handle() {
         .iter()
         .filter_map(|e| e.fingerprint())
         .collect();
-    assert_eq!(
-        uses,
-        [
-            keyward::fingerprint(&s.github),
-            keyward::fingerprint(&rotated)
-        ]
+    // each use recorded with the value it was given
+    let (old, new) = (
+        keyward::fingerprint(&s.github),
+        keyward::fingerprint(&rotated),
     );
+    assert_eq!(uses, [old, old, new, new]);
 }
 
 #[test]
@@ -1038,16 +1041,32 @@ mod http {
     fn requests_after_a_rotation_carry_the_new_value() {
         let s = setup();
         let edge = Edge::new("researcher", s.manager.clone(), policy()).unwrap();
+        let request = || ToolRequest::new("GET", "https://api.github.com/");
+        edge.prepare_request("github", request())
+            .unwrap()
+            .finish(200);
         let rotated = fake("ghp_", "N3wK3y");
         s.source.set("GITHUB_TOKEN", &rotated);
         s.manager.refresh("GITHUB_TOKEN").unwrap();
-        let prepared = edge
-            .prepare_request("github", ToolRequest::new("GET", "https://api.github.com/"))
-            .unwrap();
+        let prepared = edge.prepare_request("github", request()).unwrap();
         assert_eq!(
             header(&prepared, "authorization"),
             Some(format!("Bearer {rotated}").as_str())
         );
         prepared.finish(200);
+        // each request recorded with the value it carried
+        let uses: Vec<_> = edge
+            .usage_log()
+            .recent()
+            .iter()
+            .filter_map(|e| e.fingerprint())
+            .collect();
+        assert_eq!(
+            uses,
+            [
+                keyward::fingerprint(&s.github),
+                keyward::fingerprint(&rotated)
+            ]
+        );
     }
 }
