@@ -487,17 +487,10 @@ impl StreamRedactor {
         }
         let from = self.unscanned_from();
         self.buffer.push_str(piece);
-        let (start, searched) = (self.line_start - self.base, self.searched - self.base);
-        let offset = self.base;
+        let (line_start, searched) = (self.line_start, self.searched);
         let scanning = self.scanning();
         let redactor = scanning.redactor;
-        let lines = Lines {
-            text: scanning.buffer.as_str(),
-            start,
-            searched,
-            complete: false,
-            offset,
-        };
+        let lines = held_lines(scanning.buffer, scanning.base, line_start, searched, false);
         // With parallel detection, a long piece is searched for both at once.
         let (safe, next, detections) =
             redactor.detect_lines_beside(lines, || scanning.scan_from(from, from, false));
@@ -526,13 +519,13 @@ impl StreamRedactor {
     /// Runs the detector on every line completed since the last call (and, at the end of the
     /// text, on the last line), adding what it finds to the regions.
     fn detect_lines(&mut self, ended: bool) {
-        let lines = Lines {
-            text: self.buffer.as_str(),
-            start: self.line_start - self.base,
-            searched: self.searched - self.base,
-            complete: ended,
-            offset: self.base,
-        };
+        let lines = held_lines(
+            &self.buffer,
+            self.base,
+            self.line_start,
+            self.searched,
+            ended,
+        );
         let ((), next, detections) = self.redactor.detect_lines_beside(lines, || ());
         self.add_detections(next, detections);
     }
@@ -695,6 +688,27 @@ impl StreamRedactor {
             self.base += drop;
             self.emitted -= drop;
         }
+    }
+}
+
+/// The lines of a stream's `buffer` (which starts at absolute offset `base`) that detection has
+/// still to take: from the current line on, which starts at absolute offset `line_start` and
+/// holds no `\n` before absolute offset `searched`; the last one `complete` at the end of the
+/// text. (A function, not a method: [`push_detecting`](StreamRedactor::push_detecting) calls it
+/// on the buffer while the scan state is borrowed apart.)
+fn held_lines(
+    buffer: &Received,
+    base: usize,
+    line_start: usize,
+    searched: usize,
+    complete: bool,
+) -> Lines<'_> {
+    Lines {
+        text: buffer.as_str(),
+        start: line_start - base,
+        searched: searched - base,
+        complete,
+        offset: base,
     }
 }
 
