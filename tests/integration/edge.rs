@@ -359,18 +359,21 @@ fn restore_after_a_rotation_gives_the_new_value_under_the_same_handle() {
     // toward the model: both values are the key's handle, which now stands for the new one
     let text = format!("new {rotated} old {}", s.github);
     assert_eq!(edge.to_model(&text), format!("new {handle} old {handle}"));
-    let uses: Vec<_> = edge
-        .usage_log()
-        .recent()
-        .iter()
-        .filter_map(|e| e.fingerprint())
-        .collect();
     // each use recorded with the value it was given
     let (old, new) = (
         keyward::fingerprint(&s.github),
         keyward::fingerprint(&rotated),
     );
-    assert_eq!(uses, [old, old, new, new]);
+    assert_eq!(fingerprints_used(&edge), [old, old, new, new]);
+}
+
+/// The fingerprints of the values the edge's uses recorded, oldest first.
+fn fingerprints_used(edge: &Edge) -> Vec<keyward::Fingerprint> {
+    edge.usage_log()
+        .recent()
+        .iter()
+        .filter_map(|e| e.fingerprint())
+        .collect()
 }
 
 #[test]
@@ -1055,14 +1058,8 @@ mod http {
         );
         prepared.finish(200);
         // each request recorded with the value it carried
-        let uses: Vec<_> = edge
-            .usage_log()
-            .recent()
-            .iter()
-            .filter_map(|e| e.fingerprint())
-            .collect();
         assert_eq!(
-            uses,
+            fingerprints_used(&edge),
             [
                 keyward::fingerprint(&s.github),
                 keyward::fingerprint(&rotated)
