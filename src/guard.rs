@@ -21,14 +21,12 @@
 //! What is not guaranteed: a secret transformed in ways not listed (reversed, split by other
 //! text, compressed, encrypted, or re-encoded twice) is not found; a fragment shorter than the
 //! fragment length is not found; base64 leaves the one or two characters at each end of the
-//! encoded secret that also depend on neighbouring bytes; base64 or hex wrapped onto lines is
-//! found when its first line holds nothing but the encoding or the encoding follows a quote, `=`
-//! or `:` directly, not when it follows a space. `docs/security.md` lists every form and every
-//! bound. Detection of unregistered secrets
-//! works line by line, so it misses a key spread over several lines (a PEM private key) and
-//! one cut by the 64 KiB limit on a line with no space or tab before it. The compiled automaton encodes the
-//! secrets in its transition tables, which are freed but not wiped when the last clone of a
-//! [`Redactor`] is dropped (the secrets' own copies and the pattern lists are wiped).
+//! encoded secret that also depend on neighbouring bytes. Detection of unregistered secrets
+//! works line by line, so it misses a key spread over several lines (a PEM private key) and one
+//! cut by the 64 KiB limit on a line with no space or tab before it. The compiled automaton
+//! encodes the secrets in its transition tables, which are freed but not wiped when the last
+//! clone of a [`Redactor`] is dropped (the secrets' own copies and the pattern lists are wiped).
+//! `docs/security.md` lists every form and every bound.
 //!
 //! Its files are in layers, each using only those below it; the order lives in
 //! `tests/integration/layers.rs`, which checks it.

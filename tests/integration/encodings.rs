@@ -425,8 +425,8 @@ proptest! {
 
     /// Any width from 1 to 200, with `\n`, `\r\n` or their JSON escapes, indented or not, base64
     /// at any alignment or hex in either case, inside a longer run of key characters (lines of
-    /// it longer than any pattern, before and after): found, in one piece and streamed in any
-    /// pieces.
+    /// it longer than any pattern, before and after), the first line alone or after a label
+    /// (`token: `, `KEY=`, a quote): found, in one piece and streamed in any pieces.
     #[test]
     fn wrapped_base64_and_hex_are_found_at_any_width_and_split(
         seed in any::<u64>(),
@@ -435,6 +435,15 @@ proptest! {
         trail in prop_oneof![Just(0usize), 1..400usize],
         eol in prop_oneof![Just("\n"), Just("\r\n"), Just("\\n"), Just("\\r\\n")],
         indent in prop_oneof![Just(""), Just("  "), Just("\t")],
+        label in prop_oneof![
+            Just(""),
+            Just("token: "),
+            Just("Authorization: Bearer "),
+            Just("key:\t"),
+            Just("the key is "),
+            Just("KEY="),
+            Just("\"stdout\": \""),
+        ],
         hex in any::<bool>(),
         upper in any::<bool>(),
         piece in 1..64usize,
@@ -459,7 +468,7 @@ proptest! {
             (0..n).map(|_| char::from(ALNUM[(rng.next() % 62) as usize])).collect()
         };
         let word = format!("{}{encoded}{}", key_characters(lead), key_characters(trail));
-        let text = format!("output:\n{}done.\n", wrap(&word, width, eol, indent));
+        let text = format!("output:\n{label}{}done.\n", wrap(&word, width, eol, indent));
         let label = format!("K{which}");
         let one_shot = assert_wrapped_found(&redactor, &label, &core, &text, "generated");
         // Streamed in pieces of `piece` bytes (moved to character boundaries): the same.
@@ -498,7 +507,7 @@ fn ordinary_wrapped_text_is_left_alone() {
 }
 
 #[test]
-fn wrapped_base64_after_a_quote_or_an_equals_sign_is_found() {
+fn wrapped_base64_after_a_quote_an_equals_sign_or_a_word_is_found() {
     let secrets = plain_secrets(2, 8);
     let redactor = redactor(&secrets);
     let (blob, at) = blob_around(&secrets[1], &mut Rng(4), 30);
@@ -510,22 +519,46 @@ fn wrapped_base64_after_a_quote_or_an_equals_sign_is_found() {
         format!("TOKEN_B64={}", wrap(&encoded, 40, "\n", "")),
         format!("data: |\n{}", wrap(&encoded, 40, "\n", "    ")),
     ] {
-        assert_wrapped_found(&redactor, "K1", &core, &text, "after a quote");
+        assert_wrapped_found(&redactor, "K1", &core, &text, &text);
+    }
+    // `echo "token: $(base64 key.bin)"`, `xxd -p` after a label: the form starts on the first
+    // line, after a word and a space or tab.
+    let secret = secrets[1].as_bytes();
+    let (encoded, hex) = (base64(secret), hex_of(secret));
+    let core = base64_core(&encoded, 0, secret.len());
+    for (form, core) in [(&encoded, &core), (&hex, &hex)] {
+        for width in [12, 40, 60, 76] {
+            let plain = wrap(form, width, "\n", "");
+            let escaped = wrap(form, width, "\\n", "");
+            for text in [
+                format!("token: {plain}"),
+                format!("Authorization: Basic {plain}"),
+                format!("the key is {plain}and that is all"),
+                format!("key\t{plain}"),
+                format!("{{\"stdout\": \"token: {escaped}\", \"code\": 0}}"),
+            ] {
+                assert_wrapped_found(&redactor, "K1", core, &text, &text);
+            }
+        }
     }
 }
 
 #[test]
-fn a_stream_does_not_hold_back_the_last_word_of_a_line_of_prose() {
+fn a_stream_holds_the_last_word_of_a_line_until_the_next_line_shows_it_ends() {
     let secrets = plain_secrets(1, 9);
     let redactor = redactor(&secrets);
     let mut stream = redactor.stream();
-    assert_eq!(stream.push("the build is done\n"), "the build is done\n");
-    assert_eq!(stream.push("  exit code 0\r\n"), "  exit code 0\r\n");
-    // A line of nothing but base64 characters may go on on the next line: held until then.
-    let held = stream.push("QUJDREVGR0hJSktMTU5PUFFSU1RVVldY\n");
-    assert_eq!(held, "");
+    // The last word of a line may be base64 that goes on on the next line (`token: QUJD...`):
+    // held until the next line shows whether it does.
+    assert_eq!(stream.push("the build is done\n"), "the build is ");
+    // It does not (no form of the key crosses the break): out, up to the next line's last word.
+    assert_eq!(stream.push("  exit code 0\r\n"), "done\n  exit code ");
+    // The next line's first characters show that `0` does not go on in it; that line, all
+    // base64 characters, is held in turn.
+    assert_eq!(stream.push("QUJDREVGR0hJSktMTU5PUFFSU1RVVldY\n"), "0\r\n");
     assert_eq!(
         stream.push(". end\n"),
-        "QUJDREVGR0hJSktMTU5PUFFSU1RVVldY\n. end\n"
+        "QUJDREVGR0hJSktMTU5PUFFSU1RVVldY\n. "
     );
+    assert_eq!(stream.finish(), "end\n");
 }
