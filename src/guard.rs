@@ -21,11 +21,13 @@
 //! What is not guaranteed: a secret transformed in ways not listed (reversed, split by other
 //! text, compressed, encrypted, or re-encoded twice) is not found; a fragment shorter than the
 //! fragment length is not found; base64 leaves the one or two characters at each end of the
-//! encoded secret that also depend on neighbouring bytes. Detection of unregistered secrets
-//! works line by line, so it misses a key spread over several lines (a PEM private key) and one
-//! cut by the 64 KiB limit on a line with no space or tab before it. The compiled automaton
-//! encodes the secrets in its transition tables, which are freed but not wiped when the last
-//! clone of a [`Redactor`] is dropped (the secrets' own copies and the pattern lists are wiped).
+//! encoded secret that also depend on neighbouring bytes; base64 or hex wrapped onto lines is
+//! not found when its first line has fewer than 16 base64/hex characters after a word and a
+//! space (encoders write lines of 60 to 76). Detection of unregistered secrets works line by
+//! line, so it misses a key spread over several lines (a PEM private key) and one cut by the
+//! 64 KiB limit on a line with no space or tab before it. The compiled automaton encodes the
+//! secrets in its transition tables, which are freed but not wiped when the last clone of a
+//! [`Redactor`] is dropped (the secrets' own copies and the pattern lists are wiped).
 //! `docs/security.md` lists every form and every bound.
 //!
 //! Its files are in layers, each using only those below it; the order lives in

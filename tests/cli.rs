@@ -466,12 +466,17 @@ fn redact_flushes_each_line_as_it_arrives() {
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     for i in 0..3 {
-        writeln!(stdin, "line {i}: {secret}").unwrap();
+        // (A line that ends in a long word, such as the key, would wait for the next line's
+        // first characters: it may be base64 that goes on there.)
+        writeln!(stdin, "line {i}: {secret} done").unwrap();
         stdin.flush().unwrap();
         // answered before stdin is closed: the filter does not wait for the end
         let mut line = String::new();
         stdout.read_line(&mut line).unwrap();
-        assert_eq!(line, format!("line {i}: [REDACTED:KEYWARD_TEST_SECRET]\n"));
+        assert_eq!(
+            line,
+            format!("line {i}: [REDACTED:KEYWARD_TEST_SECRET] done\n")
+        );
     }
     drop(stdin);
     assert!(child.wait().unwrap().success());
@@ -774,7 +779,9 @@ fn redact_peak_for_one_short_line(secret: &str) -> u64 {
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
-    let line = format!("short {} {secret}\n", github_key());
+    // Not ending in the key: a long last word waits for the next line (it may be base64 that
+    // goes on there), and this line must come out while the command still runs.
+    let line = format!("short {} {secret} done\n", github_key());
     stdin.write_all(line.as_bytes()).unwrap();
     let mut stdout = child.stdout.take().unwrap();
     let mut output = Vec::new();

@@ -66,6 +66,13 @@ static CLASS: [u8; 256] = {
     table
 };
 
+/// The shortest run of alphabet bytes that joins the next line when it follows a space or tab
+/// on a line that holds other text before it: the first line of an encoder's output after a
+/// label (`token: $(base64 key.bin)`) is as long as the encoder's lines (76 for `base64` and
+/// MIME, 64 for PEM, 60 for `xxd -p`), the last word of a line of prose is shorter, and a stream
+/// holds back a run that may join until the next line shows whether it does.
+const LONG_RUN: usize = 16;
+
 /// How many bytes [`line_break_mask`] looks at.
 const BLOCK: usize = 64;
 
@@ -148,6 +155,8 @@ impl Wrapped {
         WrapState {
             pos: 0,
             run_start: 0,
+            eligible: true,
+            blank: true,
             mode: Mode::Run,
             sid: self.patterns.automaton.start(),
             joined: 0,
@@ -220,7 +229,15 @@ impl Wrapped {
             return false;
         }
         if last_other != usize::MAX {
-            state.run_start = at + last_other + 1;
+            let byte = piece[last_other];
+            if state.blank || is_space(byte) {
+                // At the start of a line, or a space: whether the run may join depends on the
+                // whole line so far.
+                state.note_run(&piece[..=last_other], at);
+            } else {
+                state.eligible = true;
+                state.run_start = at + last_other + 1;
+            }
         }
         state.pos = at + piece.len();
         true
@@ -233,6 +250,7 @@ impl Wrapped {
         match state.mode {
             Mode::Run => {
                 if state.run_start < at
+                    && state.may_join(at)
                     && let Some(gap) = Gap::start(byte)
                 {
                     state.mode = Mode::Gap {
@@ -259,8 +277,8 @@ impl Wrapped {
                 Step::Joined => {
                     if !active {
                         if !self.may_cross(text, base, state.run_start, run_end, at) {
-                            // The word after the break starts a run of its own.
-                            state.deactivate(at);
+                            // The word after the break starts a run of its own, on a new line.
+                            state.deactivate(at, true);
                             return;
                         }
                         self.activate(state, text, base, run_end);
@@ -270,8 +288,9 @@ impl Wrapped {
                     self.advance(state, byte, at, hits);
                 }
                 Step::Broken => {
-                    // Not a line break between two words: take the byte afresh.
-                    state.deactivate(at);
+                    // Not a line break between two words: take the byte afresh, on a new line
+                    // if the break got that far.
+                    state.deactivate(at, matches!(gap, Gap::Indent(_)));
                     self.step(state, text, base, i, hits);
                 }
             },
@@ -285,7 +304,7 @@ impl Wrapped {
                         active: true,
                     };
                 } else {
-                    state.deactivate(at);
+                    state.deactivate(at, false);
                     state.take_outside_word(byte, at);
                 }
             }
@@ -400,7 +419,7 @@ impl Wrapped {
         if let Some(&(last_break, offset)) = state.anchors.back()
             && earliest >= last_break
         {
-            state.deactivate(offset);
+            state.deactivate(offset, true);
         }
     }
 
@@ -410,6 +429,7 @@ impl Wrapped {
     pub(crate) fn pending_from(&self, state: &WrapState) -> usize {
         let reach = self.max_len.saturating_sub(1);
         match state.mode {
+            Mode::Run if !state.may_join(state.pos) => state.pos,
             Mode::Run => state.run_start.max(state.pos.saturating_sub(reach)),
             Mode::Gap {
                 run_end,
@@ -449,9 +469,15 @@ pub(crate) struct WrapState {
     pos: usize,
     /// In [`Mode::Run`], where the run of alphabet bytes that ends at `pos` started (`pos` when
     /// there is none); in [`Mode::Gap`] before a joined word, where the run before it started.
-    /// Any run may join the next line, whatever comes before it on its line (`KEY=`, `"`, or a
-    /// word and a space, as in `token: ` and the output of `base64` after it).
     run_start: usize,
+    /// Whether that run may join the next line whatever its length: it starts its line (after
+    /// indentation) or follows a character other than a space or tab (`"`, `=`, `:`). A run
+    /// after a space joins from [`LONG_RUN`] bytes on ([`may_join`](WrapState::may_join)): the
+    /// last word of a line of prose does not, so a stream need not hold it back until the next
+    /// line arrives.
+    eligible: bool,
+    /// Whether the line holds nothing but spaces and tabs before `run_start`.
+    blank: bool,
     mode: Mode,
     /// The automaton's state inside a joined word, and the number of joined bytes fed.
     sid: StateID,
@@ -467,7 +493,8 @@ impl WrapState {
     /// In [`Mode::Run`], at absolute offset `base + from`: the index in `text` of the next
     /// line-break character (`\n`, `\r` or `\\`) that ends a run of alphabet bytes, with the
     /// state taken up to it; `None`, with the state taken to the end of `text`, if there is
-    /// none.
+    /// none. A line break skipped moves only where a line starts, which
+    /// [`note_run`](Self::note_run) reads back from the text.
     fn skip_to_run_end(&mut self, text: &[u8], base: usize, from: usize) -> Option<usize> {
         let mut block = from;
         let mut quiet_blocks = 0;
@@ -505,27 +532,69 @@ impl WrapState {
         None
     }
 
+    /// Whether the run from `run_start` to absolute offset `end` may join the next line.
+    #[inline]
+    fn may_join(&self, end: usize) -> bool {
+        self.eligible || end - self.run_start >= LONG_RUN
+    }
+
     /// Takes a stretch in [`Mode::Run`] in which no line-break character ends a run of
-    /// alphabet bytes: only where the last run starts matters.
+    /// alphabet bytes: only where the last run starts matters, and what precedes it on its
+    /// line.
     fn note_run(&mut self, stretch: &[u8], at: usize) {
-        if let Some(k) = stretch.iter().rposition(|&b| !ALPHABET[usize::from(b)]) {
-            self.run_start = at + k + 1;
-        }
+        let Some(k) = stretch.iter().rposition(|&b| !ALPHABET[usize::from(b)]) else {
+            // The run goes on.
+            return;
+        };
+        let byte = stretch[k];
+        let line_blank = match byte {
+            b'\n' => true,
+            b' ' | b'\t' => match stretch[..k].iter().rposition(|&b| !is_space(b)) {
+                Some(j) => stretch[j] == b'\n',
+                None => self.blank_at(at),
+            },
+            _ => false,
+        };
+        self.eligible = line_blank || !is_space(byte);
+        self.blank = line_blank;
+        self.run_start = at + k + 1;
+    }
+
+    /// Whether the line holds nothing but spaces and tabs before absolute offset `at`, the
+    /// current position in [`Mode::Run`]: not if a run is under way.
+    fn blank_at(&self, at: usize) -> bool {
+        self.blank && self.run_start == at
     }
 
     /// Takes a byte outside a joined word that does not start a line break to join across.
     fn take_outside_word(&mut self, byte: u8, at: usize) {
-        if !ALPHABET[usize::from(byte)] {
-            self.run_start = at + 1;
+        if ALPHABET[usize::from(byte)] {
+            return;
         }
+        if byte == b'\n' {
+            self.blank = true;
+            self.eligible = true;
+        } else {
+            let line_blank = self.blank_at(at);
+            self.eligible = !is_space(byte) || line_blank;
+            self.blank = line_blank && is_space(byte);
+        }
+        self.run_start = at + 1;
     }
 
-    /// Ends the joined word (or the line break after a run) before the byte at `at`.
-    fn deactivate(&mut self, at: usize) {
+    /// Ends the joined word (or the line break after a run) before the byte at `at`, which
+    /// starts a new line if `new_line`.
+    fn deactivate(&mut self, at: usize, new_line: bool) {
         self.mode = Mode::Run;
         self.run_start = at;
+        self.eligible = true;
+        self.blank = new_line;
         self.anchors.clear();
     }
+}
+
+fn is_space(b: u8) -> bool {
+    b == b' ' || b == b'\t'
 }
 
 #[derive(Debug, Clone, Copy)]
