@@ -421,7 +421,7 @@ fn wrap(text: &str, width: usize, eol: &str, indent: &str) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(96))]
+    #![proptest_config(ProptestConfig::with_cases(256))]
 
     /// Any width from 1 to 200, with `\n`, `\r\n` or their JSON escapes, indented or not, base64
     /// at any alignment or hex in either case, inside a longer run of key characters (lines of
@@ -469,8 +469,10 @@ proptest! {
             (0..n).map(|_| char::from(ALNUM[(rng.next() % 62) as usize])).collect()
         };
         let word = format!("{}{encoded}{}", key_characters(lead), key_characters(trail));
-        // After a word and a space or tab, a first line joins the next from 16 characters on.
-        let width = if label.ends_with([' ', '\t']) { width.max(16) } else { width };
+        // After a word and a space or tab (the label's, or the indentation after a label), a
+        // first line joins the next from 16 characters on.
+        let after_blank = label.ends_with([' ', '\t']) || !(label.is_empty() || indent.is_empty());
+        let width = if after_blank { width.max(16) } else { width };
         let text = format!("output:\n{label}{}done.\n", wrap(&word, width, eol, indent));
         let label = format!("K{which}");
         let one_shot = assert_wrapped_found(&redactor, &label, &core, &text, "generated");

@@ -90,6 +90,11 @@ enum Command {
     /// or encoded) and keys of known formats nobody named. For piping an agent's output or logs.
     /// Memory stays bounded however long a line is. A named source that yields no secret is
     /// an error.
+    ///
+    /// Each line comes out once it is complete, except a line whose last word may be base64 or
+    /// hex going on on the next line (a line of such characters alone, a word after `=` or a
+    /// quote, or one of 16 characters or more): it waits for the next line's first characters,
+    /// or the end of the input.
     Redact {
         /// Environment variables holding secrets to redact (repeatable).
         #[arg(long = "env", value_name = "NAME", num_args = 1..)]
