@@ -403,19 +403,18 @@ impl EdgeBuilder {
         };
         let names = self.policy.key_names();
         let handles = Handles::new(self.format, &key, &self.agent, &names)?;
-        let names_len = names.len();
         Ok(Edge {
             inner: Arc::new(Inner {
                 agent: Arc::from(self.agent),
                 manager: self.manager,
                 policy: self.policy,
                 scope,
+                ids: names.iter().map(|_| Mutex::new(None)).collect(),
                 names,
                 handles,
                 log: self.log.unwrap_or_else(|| Arc::new(UsageLog::new())),
                 detector: self.detector,
                 model: Mutex::new(None),
-                ids: (0..names_len).map(|_| Mutex::new(None)).collect(),
             }),
         })
     }

@@ -471,7 +471,7 @@ proptest! {
         let word = format!("{}{encoded}{}", key_characters(lead), key_characters(trail));
         // After a word and a space or tab (the label's, or the indentation after a label), a
         // first line joins the next from 16 characters on.
-        let after_blank = label.ends_with([' ', '\t']) || !(label.is_empty() || indent.is_empty());
+        let after_blank = !label.is_empty() && (label.ends_with([' ', '\t']) || !indent.is_empty());
         let width = if after_blank { width.max(16) } else { width };
         let text = format!("output:\n{label}{}done.\n", wrap(&word, width, eol, indent));
         let label = format!("K{which}");
