@@ -900,6 +900,145 @@ fn redact_check_exits_1_when_anything_was_redacted_and_names_it() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 }
 
+/// Runs `keyward redact` with `args`, writing `first` and then filler lines until it stops
+/// reading (at most 64 MiB); reads its first line of output, then closes its stdout. Returns
+/// that line, the exit code, stderr, and whether it stopped reading before the filler ran out.
+fn redact_until_the_reader_leaves(args: &[&str], env: &[(&str, &str)], first: &str) -> Closed {
+    use std::io::{BufRead, BufReader, Read};
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keyward"))
+        .arg("redact")
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let first = first.to_owned();
+    let writer = std::thread::spawn(move || {
+        stdin.write_all(first.as_bytes())?;
+        let filler = "a line of ordinary log text, nothing secret in it\n".repeat(1000);
+        for _ in 0..(64 << 20) / filler.len() {
+            stdin.write_all(filler.as_bytes())?;
+        }
+        Ok::<(), std::io::Error>(())
+    });
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    // the reader goes away, as `head -1` does
+    let code = child.wait().unwrap().code();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let stopped_reading = match writer.join().unwrap() {
+        Ok(()) => false,
+        Err(err) => {
+            assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe, "{err}");
+            true
+        }
+    };
+    Closed {
+        line,
+        code,
+        stderr,
+        stopped_reading,
+    }
+}
+
+struct Closed {
+    line: String,
+    code: Option<i32>,
+    stderr: String,
+    stopped_reading: bool,
+}
+
+#[test]
+fn redact_stops_quietly_when_its_reader_goes_away() {
+    let named = format!("env-secret-{}", "Qw3r".repeat(5));
+    let env = [("KEYWARD_TEST_SECRET", named.as_str())];
+    let args = ["--env", "KEYWARD_TEST_SECRET"];
+    let check = ["--check", "--env", "KEYWARD_TEST_SECRET"];
+    for detect in [true, false] {
+        let with = |args: &[&'static str]| {
+            let mut args = args.to_vec();
+            if !detect {
+                args.push("--no-detect");
+            }
+            args
+        };
+        // `keyward redact | head -1`: no error, whatever was redacted.
+        for first in ["the first line\n".to_owned(), format!("key {named} here\n")] {
+            let closed = redact_until_the_reader_leaves(&with(&args), &env, &first);
+            assert!(closed.line.starts_with(&first[..3]), "{}", closed.line);
+            assert!(!closed.line.contains(&named), "{}", closed.line);
+            assert_eq!(closed.code, Some(0), "{}", closed.stderr);
+            assert_eq!(closed.stderr, "");
+            assert!(closed.stopped_reading, "it read all of the input");
+        }
+
+        // With --check, a secret redacted before the reader left fails the check...
+        let closed =
+            redact_until_the_reader_leaves(&with(&check), &env, &format!("key {named} here\n"));
+        assert_eq!(closed.line, "key [REDACTED:KEYWARD_TEST_SECRET] here\n");
+        assert_eq!(closed.code, Some(1), "{}", closed.stderr);
+        assert!(
+            closed.stderr.contains("`KEYWARD_TEST_SECRET`"),
+            "{}",
+            closed.stderr
+        );
+        assert!(closed.stopped_reading, "it read all of the input");
+
+        // ... and nothing redacted is no pass, since the rest was not checked.
+        let closed = redact_until_the_reader_leaves(&with(&check), &env, "the first line\n");
+        assert_eq!(closed.code, Some(2), "{}", closed.stderr);
+        assert!(closed.stderr.contains("not checked"), "{}", closed.stderr);
+        assert!(!closed.stderr.contains("Broken pipe"), "{}", closed.stderr);
+        assert!(closed.stopped_reading, "it read all of the input");
+    }
+}
+
+#[test]
+fn mask_and_scan_keep_their_verdict_when_stdout_is_closed() {
+    // stdout is closed before the command writes: it reads stdin first.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keyward"))
+        .arg("mask")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut stdin = child.stdin.take().unwrap();
+    for i in 0..1000 {
+        writeln!(stdin, "sk-test-not-a-real-key-{i:08}").unwrap();
+    }
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "");
+
+    // A scan's exit status is its verdict, read or not: here, 1 for the key it found.
+    let (dir, _key) = tree_with_key();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keyward"))
+        .args(["scan", dir.path().to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "");
+}
+
 /// A key's creation date beside it in a .env file (the companion the key manager reads) is no
 /// secret: redacting it would garble every such date in the output.
 #[test]

@@ -5,7 +5,9 @@
 //! [`keyward::fingerprint`]); this file parses arguments and prints.
 //!
 //! Exit status: 0 when all is well, 1 when a scan finds keys, an audit item fails or
-//! `redact --check` redacts something, 2 on errors (bad arguments, unreadable files).
+//! `redact --check` redacts something, 2 on errors (bad arguments, unreadable files). An output
+//! closed by its reader (`keyward redact | head`) is no error: `redact` stops reading and exits
+//! 0, or with `--check` 1 if it redacted something before, else 2 (the rest was not checked).
 
 mod read_ahead;
 mod redact;
@@ -119,7 +121,9 @@ enum Command {
         #[arg(long = "rules", value_name = "FILE")]
         rules: Vec<PathBuf>,
         /// Exit 1 when anything was redacted, naming on stderr what was found (names and
-        /// formats, never values); the redacted text is still written to stdout.
+        /// formats, never values); the redacted text is still written to stdout. If stdout is
+        /// closed before the end of stdin (`| head`), exits 2 unless something was redacted
+        /// before: the rest was not checked.
         #[arg(long)]
         check: bool,
     },
@@ -265,10 +269,9 @@ fn scanner(
 fn scan(path: &Path, format: Format, scanner: &Scanner) -> Result<ExitCode, Failure> {
     let progress = ScanProgress::default();
     let report = with_progress_line(&progress, || scanner.scan_with_progress(path, &progress))?;
-    let mut out = io::stdout().lock();
     match format {
-        Format::Text => writeln!(out, "{report}")?,
-        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
+        Format::Text => print(&report)?,
+        Format::Json => print(serde_json::to_string_pretty(&report)?)?,
     }
     // A file that could not be read was not checked: as a gate, that must not pass.
     Ok(if !report.is_clean() {
@@ -286,10 +289,9 @@ fn scan(path: &Path, format: Format, scanner: &Scanner) -> Result<ExitCode, Fail
 
 fn audit(path: &Path, format: Format, scanner: Scanner) -> Result<ExitCode, Failure> {
     let report = Audit::new(path).with_scanner(scanner).run();
-    let mut out = io::stdout().lock();
     match format {
-        Format::Text => writeln!(out, "{report}")?,
-        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
+        Format::Text => print(&report)?,
+        Format::Json => print(serde_json::to_string_pretty(&report)?)?,
     }
     Ok(if report.is_passing() {
         ExitCode::SUCCESS
@@ -364,9 +366,21 @@ fn each_secret(whole: bool, show: impl Fn(&str) -> String) -> Result<ExitCode, F
             "no secret on stdin: pipe it in, e.g. `keyward fingerprint < key.txt`".to_owned(),
         ));
     }
-    let mut out = io::stdout().lock();
-    for secret in secrets {
-        writeln!(out, "{}", show(secret))?;
-    }
+    let lines: Vec<String> = secrets.into_iter().map(show).collect();
+    print(lines.join("\n"))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints `text` and a newline to stdout. A reader that went away early (`keyward scan |
+/// head`) is no failure: the command's verdict, its exit status, still stands.
+fn print(text: impl std::fmt::Display) -> Result<(), Failure> {
+    match writeln!(io::stdout().lock(), "{text}") {
+        Err(err) if output_closed(&err) => Ok(()),
+        result => Ok(result?),
+    }
+}
+
+/// Whether `err` says that the reader of the output closed it.
+fn output_closed(err: &io::Error) -> bool {
+    err.kind() == io::ErrorKind::BrokenPipe
 }

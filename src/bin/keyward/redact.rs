@@ -14,11 +14,12 @@ use keyward::{
     Detector, DotenvProvider, EnvProvider, FileProvider, Redactor, SecretProvider, SecretString,
     StreamRedactor,
 };
+use zeroize::Zeroizing;
 
-use super::Failure;
 use super::read_ahead::ReadAhead;
 use super::wiped_text::reserve_wiped;
 use super::write_behind::WriteBehind;
+use super::{Failure, output_closed};
 
 /// How much of stdin is read at a time: a pipe hands over what it has (at most 64 KiB on
 /// Linux), so a live log is not held back.
@@ -70,7 +71,23 @@ pub(crate) fn run(
     }
     let redactor = redactor.build()?;
     let mut stream = redactor.stream();
-    copy(io::stdin(), io::stdout(), &mut stream)?;
+    if copy(io::stdin(), io::stdout(), &mut stream)? == Copied::Partly {
+        // `keyward redact | head`: whoever reads the output has what they wanted.
+        if !check {
+            return Ok(ExitCode::SUCCESS);
+        }
+        // What was held back is searched too, so that the verdict covers all that was read.
+        let mut unsent = Zeroizing::new(String::with_capacity(stream.held_back() + 4096));
+        stream.finish_into(&mut unsent);
+        if let Err(found) = stream.check() {
+            eprintln!("keyward: {found}");
+            return Ok(ExitCode::FAILURE);
+        }
+        return Err(Failure(
+            "stdout was closed before the end of stdin: the rest of stdin was not checked"
+                .to_owned(),
+        ));
+    }
     if check {
         // The stream's own verdict: it names labels and formats, never values.
         if let Err(found) = stream.check() {
@@ -81,14 +98,24 @@ pub(crate) fn run(
     Ok(ExitCode::SUCCESS)
 }
 
+/// How much of the input [`copy`] passed on.
+#[derive(Debug, PartialEq, Eq)]
+enum Copied {
+    /// All of it, to its end.
+    Everything,
+    /// What came before the output was closed by its reader; the rest was not read.
+    Partly,
+}
+
 /// Copies `input` to `output` through `stream`, flushing whatever is ready after each chunk.
 /// The input is read (and checked for UTF-8) and the output written on threads of their own
-/// ([`ReadAhead`], [`WriteBehind`]), while the chunk between them is redacted.
+/// ([`ReadAhead`], [`WriteBehind`]), while the chunk between them is redacted. An output closed
+/// by its reader ends the copy early; any other error fails it.
 fn copy(
     input: impl Read + Send + 'static,
     output: impl Write + Send + 'static,
     stream: &mut StreamRedactor,
-) -> Result<(), Failure> {
+) -> Result<Copied, Failure> {
     let mut output = WriteBehind::start(output)
         .map_err(|err| Failure(format!("cannot start a thread to write stdout: {err}")))?;
     let mut input = ReadAhead::start(input, READ, CHUNK);
@@ -104,13 +131,25 @@ fn copy(
             text.len() + text.len() / 4 + stream.held_back() + 4096,
         );
         stream.push_into(text, &mut out);
-        output.write(out)?;
+        if let Err(err) = output.write(out) {
+            return closed_early(err);
+        }
     }
     let mut out = output.buffer();
     reserve_wiped(&mut out, stream.held_back() + 4096);
     stream.finish_into(&mut out);
-    output.write(out)?;
-    Ok(output.finish()?)
+    match output.write(out).and_then(|()| output.finish()) {
+        Ok(()) => Ok(Copied::Everything),
+        Err(err) => closed_early(err),
+    }
+}
+
+/// [`Copied::Partly`] if `err` says the output's reader went away, else the error.
+fn closed_early(err: io::Error) -> Result<Copied, Failure> {
+    match output_closed(&err) {
+        true => Ok(Copied::Partly),
+        false => Err(err.into()),
+    }
 }
 
 /// The named secrets: `(label, value)`. Every source must yield at least one: a source that
