@@ -19,7 +19,8 @@
 //! - [`SharedRedactor`] is a handle that stays current as keys load and rotate.
 //!
 //! What is not guaranteed: a secret transformed in ways not listed (reversed, split by other
-//! text, compressed, encrypted, or re-encoded twice) is not found; a fragment shorter than the
+//! text, compressed, encrypted, or re-encoded twice, except standard base64 with its `+` and `/`
+//! escaped for a URL or a JSON string) is not found; a fragment shorter than the
 //! fragment length is not found; base64 leaves the one or two characters at each end of the
 //! encoded secret that also depend on neighbouring bytes; base64 or hex wrapped onto lines is
 //! not found when its first line has fewer than 16 base64/hex characters after a word and a

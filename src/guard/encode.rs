@@ -29,7 +29,10 @@ impl Encodings {
     pub const NONE: Encodings = Encodings(0);
     /// The secret as written.
     pub const RAW: Encodings = Encodings(1);
-    /// Standard base64 (`+/`), padded or not, at every byte alignment.
+    /// Standard base64 (`+/`), padded or not, at every byte alignment; with
+    /// [`PERCENT`](Encodings::PERCENT) or [`JSON`](Encodings::JSON) on, also with its `+` and
+    /// `/` escaped as those write them (`%2B`, `\u002B`, `\/`: base64 in a URL's query or in the
+    /// JSON of .NET or PHP).
     pub const BASE64: Encodings = Encodings(1 << 1);
     /// URL-safe base64 (`-_`), padded or not, at every byte alignment.
     pub const BASE64_URL: Encodings = Encodings(1 << 2);
@@ -168,11 +171,17 @@ pub(crate) fn patterns(secret: &str, enabled: Encodings) -> Vec<(Vec<u8>, Encodi
     // it never moves, and copied out only if new; the buffer is wiped when done.
     // Not needed at all when no escape changes the secret.
     let escapes_change_nothing = no_escape_changes(secret);
-    let room = if escapes_change_nothing {
-        0
-    } else {
-        MAX_ESCAPED_PER_BYTE * secret.len()
-    };
+    // Standard base64 inside a URL or a JSON string has its `+` and `/` escaped by some
+    // encoders (`%2B`, `\u002B`, `\/`): its forms are escaped too.
+    let escape_base64 = enabled.contains(Encodings::BASE64)
+        && (enabled.contains(Encodings::PERCENT) || enabled.contains(Encodings::JSON));
+    let mut room = 0;
+    if !escapes_change_nothing {
+        room = MAX_ESCAPED_PER_BYTE * secret.len();
+    }
+    if escape_base64 {
+        room = room.max(MAX_ESCAPED_PER_BYTE * base64_len(secret.len()));
+    }
     let mut escaped = Zeroizing::new(String::with_capacity(room));
     let capacity = escaped.capacity();
     for encoding in Encoding::WHOLE {
@@ -192,11 +201,12 @@ pub(crate) fn patterns(secret: &str, enabled: Encodings) -> Vec<(Vec<u8>, Encodi
                     BASE64_URL_SAFE
                 };
                 for offset in 0..3 {
-                    add_owned(
-                        &mut out,
-                        base64_inner(secret.as_bytes(), offset, alphabet),
-                        encoding,
-                    );
+                    let inner = base64_inner(secret.as_bytes(), offset, alphabet);
+                    // URL-safe base64 holds nothing any style escapes.
+                    if escape_base64 && encoding == Encoding::Base64 {
+                        add_escaped_base64(&mut out, &mut escaped, &inner, enabled);
+                    }
+                    add_owned(&mut out, inner, encoding);
                 }
             }
             Encoding::Hex => {
@@ -204,19 +214,8 @@ pub(crate) fn patterns(secret: &str, enabled: Encodings) -> Vec<(Vec<u8>, Encodi
                 add_owned(&mut out, lower.to_ascii_uppercase().into_bytes(), encoding);
                 add_owned(&mut out, lower.into_bytes(), encoding);
             }
-            Encoding::Percent => {
-                for style in PercentStyle::ALL {
-                    escaped.clear();
-                    percent_into(&mut escaped, secret, style);
-                    add(&mut out, escaped.as_bytes(), encoding);
-                }
-            }
-            Encoding::Json => {
-                for style in JsonStyle::ALL {
-                    escaped.clear();
-                    json_into(&mut escaped, secret, style);
-                    add(&mut out, escaped.as_bytes(), encoding);
-                }
+            Encoding::Percent | Encoding::Json => {
+                add_escaped(&mut out, &mut escaped, secret, encoding, encoding);
             }
             Encoding::Fragment | Encoding::Detected => {}
         }
@@ -224,6 +223,57 @@ pub(crate) fn patterns(secret: &str, enabled: Encodings) -> Vec<(Vec<u8>, Encodi
     // Grown, it would have freed an escaped secret unwiped.
     debug_assert_eq!(escaped.capacity(), capacity, "an escape outgrew its buffer");
     out
+}
+
+/// Lists `text` as every style of `escape` ([`Encoding::Percent`] or [`Encoding::Json`]) writes
+/// it, each form written into `buffer` first and labelled `encoding`.
+fn add_escaped(
+    out: &mut Vec<(Vec<u8>, Encoding)>,
+    buffer: &mut String,
+    text: &str,
+    escape: Encoding,
+    encoding: Encoding,
+) {
+    match escape {
+        Encoding::Percent => {
+            for style in PercentStyle::ALL {
+                buffer.clear();
+                percent_into(buffer, text, style);
+                add(out, buffer.as_bytes(), encoding);
+            }
+        }
+        Encoding::Json => {
+            for style in JsonStyle::ALL {
+                buffer.clear();
+                json_into(buffer, text, style);
+                add(out, buffer.as_bytes(), encoding);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Lists the standard base64 form `inner` with its `+` and `/` escaped as the percent and JSON
+/// styles of `enabled` write them, labelled [`Encoding::Base64`]: a key's base64 in a URL's
+/// query (`%2B`, `%2F`), in .NET's JSON (`\u002B`) or PHP's (`\/`).
+fn add_escaped_base64(
+    out: &mut Vec<(Vec<u8>, Encoding)>,
+    buffer: &mut String,
+    inner: &[u8],
+    enabled: Encodings,
+) {
+    if !inner.iter().any(|&b| b == b'+' || b == b'/') {
+        return;
+    }
+    // Base64 is ASCII.
+    let Ok(inner) = std::str::from_utf8(inner) else {
+        return;
+    };
+    for escape in [Encoding::Percent, Encoding::Json] {
+        if enabled.contains(escape.flag()) {
+            add_escaped(out, buffer, inner, escape, Encoding::Base64);
+        }
+    }
 }
 
 /// Whether every percent and JSON style writes `secret` as it is: all of them leave ASCII
@@ -286,6 +336,11 @@ pub(crate) fn base64(bytes: &[u8]) -> String {
         }
     }
     out
+}
+
+/// An upper bound of the length of [`base64_inner`] of a secret of `len` bytes.
+fn base64_len(len: usize) -> usize {
+    (len + 2) * 4 / 3 + 1
 }
 
 /// The base64 characters that depend only on `secret` when it starts `offset` bytes (0, 1 or 2)
@@ -638,6 +693,41 @@ mod tests {
             upper: true,
         };
         assert_eq!(json("a\"<&é", dotnet), "a\\u0022\\u003C\\u0026\\u00E9");
+    }
+
+    #[test]
+    fn standard_base64_is_also_found_with_its_plus_and_slash_escaped() {
+        // `>>>` is `Pj4+` and `???` is `Pz8/` in base64: every alignment holds `+` or `/`.
+        let secret = "sk-test->>>???>>>???-0123456789";
+        let got = patterns(secret, Encodings::ALL);
+        let has = |form: &str| {
+            got.iter()
+                .any(|(p, e)| p == form.as_bytes() && *e == Encoding::Base64)
+        };
+        for offset in 0..3 {
+            let inner = String::from_utf8(base64_inner(secret.as_bytes(), offset, BASE64_STANDARD))
+                .unwrap();
+            assert!(inner.contains(['+', '/']), "alignment {offset}: {inner}");
+            assert!(has(&inner));
+            // a URL's query, upper and lower case; Python's `quote`, which keeps `/`
+            assert!(has(&inner.replace('+', "%2B").replace('/', "%2F")));
+            assert!(has(&inner.replace('+', "%2b").replace('/', "%2f")));
+            assert!(has(&inner.replace('+', "%2B")));
+            // .NET's JSON (`+` as `\u002B`), PHP's (`/` as `\/`)
+            assert!(has(&inner.replace('+', "\\u002B")));
+            assert!(has(&inner.replace('/', "\\/")));
+            assert!(has(&inner.replace('+', "\\u002B").replace('/', "\\/")));
+        }
+        // URL-safe base64 holds nothing to escape; without percent or JSON, nothing is escaped.
+        let plain = patterns(secret, Encodings::BASE64 | Encodings::BASE64_URL);
+        assert!(
+            plain
+                .iter()
+                .all(|(p, _)| !p.contains(&b'%') && !p.contains(&b'\\'))
+        );
+        let only_json = patterns(secret, Encodings::BASE64 | Encodings::JSON);
+        assert!(only_json.iter().all(|(p, _)| !p.contains(&b'%')));
+        assert!(only_json.iter().any(|(p, _)| p.contains(&b'\\')));
     }
 
     #[test]

@@ -290,6 +290,75 @@ fn json_and_percent_as_javascript_writes_them() {
     assert_all_found(&redactor, &secrets, &forms, "node");
 }
 
+const PYTHON_ESCAPED: &str = r#"
+import json, sys, urllib.parse
+for s in json.load(sys.stdin):
+    forms = [
+        urllib.parse.quote(s, safe=''),
+        urllib.parse.quote(s),
+        urllib.parse.quote_plus(s),
+        urllib.parse.urlencode({'k': s})[2:],
+        json.dumps(s)[1:-1].replace('/', '\\/'),
+    ]
+    print(json.dumps(forms))
+"#;
+
+/// `text` with the escapes of base64's `+`, `/` and `=` undone, as a URL or JSON reader would.
+fn unescape_base64(text: &str) -> String {
+    let mut out = text.to_owned();
+    for (escape, plain) in [
+        ("%2B", "+"),
+        ("%2F", "/"),
+        ("%3D", "="),
+        ("\\u002B", "+"),
+        ("\\/", "/"),
+    ] {
+        out = out
+            .replace(escape, plain)
+            .replace(&escape.to_ascii_lowercase(), plain);
+    }
+    out
+}
+
+#[test]
+fn base64_is_found_with_its_plus_and_slash_escaped_in_a_url_or_json() {
+    let secrets = tricky_secrets(60, 41);
+    let redactor = redactor(&secrets);
+    let mut rng = Rng(43);
+    let (mut encoded, mut cores) = (Vec::new(), Vec::new());
+    for secret in &secrets {
+        let (blob, at) = blob_around(secret, &mut rng, 0);
+        let blob = base64(&blob);
+        cores.push(base64_core(&blob, at, secret.len()));
+        encoded.push(blob);
+    }
+    // Else the test would prove nothing: the secrets' own characters give `+` and `/`.
+    let escaping = cores.iter().filter(|c| c.contains(['+', '/'])).count();
+    assert!(escaping >= 30, "only {escaping} of 60 hold a `+` or `/`");
+    // Python's `quote` (with and without `/` kept), `quote_plus` and `urlencode`, and PHP's JSON
+    // (`\/`); lower-case percent escapes, and .NET's JSON (`\u002B`), written here.
+    let Some(forms) = encoded_by("python3", PYTHON_ESCAPED, &encoded) else {
+        return;
+    };
+    for (i, forms) in forms.into_iter().enumerate() {
+        let mut all = forms.clone();
+        all.extend(forms[..4].iter().map(|f| lower_percent_escapes(f)));
+        all.push(dotnet_json(&encoded[i]));
+        for form in all {
+            let text = format!("GET /x?sig={form}&n=1 {{\"v\": \"{form}\"}}");
+            let redacted = redactor.redact(&text);
+            assert!(
+                redacted.contains(&format!("K{i}")),
+                "form {form:?} of secret {i} not named"
+            );
+            assert!(
+                !unescape_base64(&redacted).contains(&cores[i]),
+                "form {form:?} of secret {i} passed: {redacted}"
+            );
+        }
+    }
+}
+
 /// Obviously fake keys of the usual alphabet, for the wrapped encodings.
 fn plain_secrets(count: usize, seed: u64) -> Vec<String> {
     let alphabet: Vec<char> = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
