@@ -112,13 +112,17 @@ impl Binding {
         self
     }
 
-    /// Sets the path prefix the key is limited to.
+    /// Sets the path prefix the key is limited to. A path that a server could read as another
+    /// one is outside it: one with an escaped `/`, `\` or `.` (`%2F`, `%5C`, `%2E`), or with a
+    /// dot segment that a `;` parameter hides from the URL parser (`/v1/..;/admin`).
     pub fn with_path_prefix(mut self, prefix: impl Into<String>) -> Binding {
         self.path_prefix = Some(prefix.into());
         self
     }
 
-    /// Sets how the key is presented (see [`Presentation`]).
+    /// Sets how the key is presented (see [`Presentation`]). The edge then puts the key there
+    /// and nowhere else: its handle or value elsewhere in a request is refused
+    /// ([`Edge::prepare_request`](super::Edge::prepare_request)).
     pub fn with_presentation(mut self, presentation: Presentation) -> Binding {
         self.presentation = Some(presentation);
         self
@@ -196,6 +200,9 @@ impl Binding {
         let Some(prefix) = &self.path_prefix else {
             return true;
         };
+        if is_ambiguous_path(path) {
+            return false;
+        }
         if prefix.ends_with('/') {
             return path.starts_with(prefix.as_str());
         }
@@ -277,6 +284,25 @@ fn normalize_host(host: &str) -> String {
 }
 
 /// Why `pattern` (normalized) is not a host pattern.
+/// Whether a server could read `path` (as the URL parser writes it, its own dot segments
+/// resolved) as another path than the one a prefix is compared with: an escaped `/`, `\` or `.`
+/// (nginx and others decode them before matching a location), or a dot segment with a `;`
+/// parameter (Tomcat reads `..;` as `..`).
+#[cfg(feature = "edge-http")]
+fn is_ambiguous_path(path: &str) -> bool {
+    let escaped = path.as_bytes().windows(3).any(|w| {
+        w[0] == b'%'
+            && (w[1..].eq_ignore_ascii_case(b"2f")
+                || w[1..].eq_ignore_ascii_case(b"5c")
+                || w[1..].eq_ignore_ascii_case(b"2e"))
+    });
+    escaped
+        || path.split('/').any(|segment| {
+            let name = segment.split(';').next().unwrap_or("");
+            segment.contains(';') && matches!(name, "." | "..")
+        })
+}
+
 fn check_host_pattern(pattern: &str) -> std::result::Result<(), &'static str> {
     if let Some(inner) = pattern.strip_prefix('[') {
         let ok = inner.strip_suffix(']').is_some_and(|ip| {
@@ -386,6 +412,45 @@ mod tests {
         assert!(!bare.matches_path("/v10"));
         assert!(!bare.matches_path("/v1%2F..%2Fadmin"));
         assert!(Binding::https("h.example").matches_path("/anything"));
+    }
+
+    /// Paths a server could read as one outside the prefix, as the URL parser hands them
+    /// over, every escape in both cases: none matches; ordinary ones still do.
+    #[cfg(feature = "edge-http")]
+    #[test]
+    fn paths_a_server_reads_otherwise_are_outside_the_prefix() {
+        let tricks = [
+            "..%2Fadmin",
+            "%2e%2e%2fadmin",
+            "..%5Cadmin",
+            "..;/admin",
+            "..;x=1/admin",
+            ".;/x",
+            "x/..;/..;/admin",
+            "a%2F..%2F..%2Fadmin",
+            "%2e./admin",
+            ".%2e;/admin",
+        ];
+        let cases = tricks.iter().flat_map(|t| {
+            [
+                t.to_string(),
+                t.to_ascii_uppercase(),
+                t.to_ascii_lowercase(),
+            ]
+        });
+        for prefix in ["/v1/", "/v1"] {
+            let binding = Binding::https("h.example").with_path_prefix(prefix);
+            for trick in cases.clone() {
+                let url = url::Url::parse(&format!("https://h.example/v1/{trick}")).unwrap();
+                assert!(!binding.matches_path(url.path()), "{prefix} {}", url.path());
+            }
+            for fine in ["chat", "chat;v=2", "a.b/c", "%41bc", "..x/y", "x../y"] {
+                let url = url::Url::parse(&format!("https://h.example/v1/{fine}")).unwrap();
+                assert!(binding.matches_path(url.path()), "{prefix} {}", url.path());
+            }
+        }
+        // Without a prefix, the path is not looked at.
+        assert!(Binding::https("h.example").matches_path("/..;/%2e%2e"));
     }
 
     #[cfg(feature = "edge-http")]

