@@ -1,9 +1,13 @@
 //! Reading a file that holds secrets: a size limit enforced while reading, and no copy left
 //! behind when a buffer grows.
 
+use std::fs::{self, File};
 use std::io::{self, Read};
+use std::path::Path;
 
 use zeroize::Zeroizing;
+
+use crate::error::{Error, ErrorKind, Result};
 
 use crate::wipe::reserve_bytes;
 
@@ -42,22 +46,79 @@ pub(crate) fn read_capped(
     }
 }
 
+/// Opens the file at `path` for reading if it is a regular file (after following symlinks);
+/// the inner error is the operating system's, for the caller to name the file with (or to skip
+/// a missing one). `shown` names the file in the error of one that is not regular.
+///
+/// The type is checked before opening, because opening a FIFO for reading blocks until a writer
+/// comes (forever, if none does) and a device may never end or may act when opened; and again
+/// on what was opened, for a file swapped between the two.
+///
+/// # Errors
+///
+/// [`ErrorKind::Io`] naming the file when it is a directory, a pipe, a socket or a device.
+pub(crate) fn open_regular(path: &Path, shown: &str) -> Result<io::Result<File>> {
+    match fs::metadata(path) {
+        Ok(meta) => check_regular(shown, &meta)?,
+        Err(err) => return Ok(Err(err)),
+    }
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(err) => return Ok(Err(err)),
+    };
+    match file.metadata() {
+        Ok(meta) => check_regular(shown, &meta)?,
+        Err(err) => return Ok(Err(err)),
+    }
+    Ok(Ok(file))
+}
+
+fn check_regular(shown: &str, meta: &fs::Metadata) -> Result<()> {
+    if meta.is_file() {
+        return Ok(());
+    }
+    let what = if meta.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file (a pipe, socket or device)"
+    };
+    Err(Error::new(
+        ErrorKind::Io,
+        format!("could not read {shown}: it is {what}; it must be a regular file"),
+    ))
+}
+
 /// Reads a small file that holds a credential (a token file, a credentials file), at most
 /// `limit` bytes; `shown` names it in errors.
 ///
 /// # Errors
 ///
-/// `ErrorKind::Io` when it cannot be read, `ErrorKind::InvalidInput` when it is larger
-/// than `limit` (a mount gone wrong, or a device: `/dev/zero` reports size 0).
+/// `ErrorKind::Io` when it cannot be read or is not a regular file (a FIFO would block the
+/// read until a writer came), `ErrorKind::InvalidInput` when it is larger than `limit` (a
+/// mount gone wrong), `ErrorKind::InsecurePermissions` when any user may write it (and so
+/// replace the credential).
 #[cfg(any(feature = "azure", feature = "gcp"))]
 pub(crate) fn read_small_file(
-    path: &std::path::Path,
+    path: &Path,
     limit: usize,
     shown: &str,
-) -> crate::error::Result<Zeroizing<Vec<u8>>> {
-    use crate::error::{Error, ErrorKind};
+) -> Result<Zeroizing<Vec<u8>>> {
+    let file = open_regular(path, shown)?.map_err(|err| Error::io(shown, err))?;
+    #[cfg(unix)]
+    if let Ok(meta) = file.metadata() {
+        use std::os::unix::fs::MetadataExt;
 
-    let file = std::fs::File::open(path).map_err(|err| Error::io(shown, err))?;
+        let mode = meta.mode() & 0o7777;
+        if mode & 0o002 != 0 {
+            return Err(Error::new(
+                ErrorKind::InsecurePermissions,
+                format!(
+                    "{shown} has mode {mode:04o}, so any user can replace the credential in it; \
+                     run `chmod o-w` on it"
+                ),
+            ));
+        }
+    }
     let size_hint = file
         .metadata()
         .map_or(0, |meta| usize::try_from(meta.len()).unwrap_or(usize::MAX));
@@ -92,19 +153,54 @@ mod tests {
         assert_eq!(&read_capped(&b""[..], 10, 1 << 40).unwrap()[..], b"");
     }
 
+    /// A device or a FIFO where a credential file should be is refused before it is read (a
+    /// FIFO with no writer would block the read for ever), as is a file any user may replace.
     #[cfg(all(unix, any(feature = "azure", feature = "gcp")))]
     #[test]
-    fn a_small_file_that_never_ends_is_refused() {
-        use crate::error::ErrorKind;
-        use std::path::Path;
+    fn a_credential_file_must_be_a_regular_file_only_its_owners_can_write() {
+        use std::os::unix::fs::PermissionsExt;
+        use std::sync::mpsc;
+        use std::time::Duration;
 
-        let err = read_small_file(Path::new("/dev/zero"), 64 * 1024, "token file `/dev/zero`")
-            .unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::InvalidInput);
-        assert_eq!(
-            err.to_string(),
-            "token file `/dev/zero` is larger than 64 KiB"
-        );
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        let mut not_regular = vec![dir.path().to_owned(), "/dev/zero".into()];
+        if made.is_ok_and(|status| status.success()) {
+            not_regular.push(fifo);
+        }
+        for path in not_regular {
+            // On a thread, so that a read that blocks fails the test instead of hanging it.
+            let (done, result) = mpsc::channel();
+            let shown = format!("token file `{}`", path.display());
+            std::thread::spawn(move || done.send(read_small_file(&path, 64 * 1024, &shown)));
+            let err = result
+                .recv_timeout(Duration::from_secs(20))
+                .expect("the read blocked")
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Io, "{err}");
+            assert!(
+                err.to_string().starts_with("could not read token file `"),
+                "{err}"
+            );
+            assert!(err.to_string().contains("must be a regular file"), "{err}");
+        }
+
+        let file = dir.path().join("token");
+        fs::write(&file, "fake-token").unwrap();
+        for (mode, refused) in [
+            (0o600, false),
+            (0o644, false),
+            (0o664, false),
+            (0o666, true),
+        ] {
+            fs::set_permissions(&file, fs::Permissions::from_mode(mode)).unwrap();
+            let read = read_small_file(&file, 1024, "token file");
+            match refused {
+                false => assert_eq!(&read.unwrap()[..], b"fake-token"),
+                true => assert_eq!(read.unwrap_err().kind(), ErrorKind::InsecurePermissions),
+            }
+        }
         let missing = read_small_file(Path::new("/nonexistent/x"), 10, "token file").unwrap_err();
         assert_eq!(missing.kind(), ErrorKind::Io);
     }

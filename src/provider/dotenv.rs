@@ -1,13 +1,13 @@
 use std::collections::BTreeMap;
 use std::fmt;
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::provider::capped::{ReadError, read_capped};
+use crate::provider::capped::{ReadError, open_regular, read_capped};
 use crate::provider::{SecretProvider, validate_key_name};
 use crate::secret::{Secret, SecretMeta, SecretString};
 
@@ -281,7 +281,7 @@ impl DotenvOptions {
     }
 
     fn open_file(&self, path: &Path, missing_is_empty: bool) -> Result<DotenvProvider> {
-        let file = match open_regular(path)? {
+        let file = match open_regular(path, &format!(".env file {}", quote_path(path)))? {
             Ok(file) => file,
             Err(err) if missing_is_empty && err.kind() == io::ErrorKind::NotFound => {
                 return Ok(DotenvProvider {
@@ -334,7 +334,7 @@ impl DotenvOptions {
         for path in paths {
             let path = path.as_ref();
             tried.push(quote_path(path));
-            let file = match open_regular(path)? {
+            let file = match open_regular(path, &format!(".env file {}", quote_path(path)))? {
                 Ok(file) => file,
                 Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
                 Err(err) => return Err(read_error(path, err)),
@@ -419,51 +419,6 @@ impl fmt::Display for Origin<'_> {
 /// A path for a message, escaped so that a strange file name cannot forge log lines.
 fn quote_path(path: &Path) -> String {
     format!("`{}`", path.to_string_lossy().escape_debug())
-}
-
-/// Opens the file at `path` for reading if it is a regular file (after following symlinks);
-/// the inner error is the operating system's, for the caller to name the file with (or to skip
-/// a missing one).
-///
-/// The type is checked before opening, because opening a FIFO for reading blocks until a writer
-/// comes (forever, if none does) and a device may never end or may act when opened; and again
-/// on what was opened, for a file swapped between the two.
-///
-/// # Errors
-///
-/// [`ErrorKind::Io`] naming the file when it is a directory, a pipe, a socket or a device.
-fn open_regular(path: &Path) -> Result<io::Result<File>> {
-    match fs::metadata(path) {
-        Ok(meta) => check_regular(path, &meta)?,
-        Err(err) => return Ok(Err(err)),
-    }
-    let file = match File::open(path) {
-        Ok(file) => file,
-        Err(err) => return Ok(Err(err)),
-    };
-    match file.metadata() {
-        Ok(meta) => check_regular(path, &meta)?,
-        Err(err) => return Ok(Err(err)),
-    }
-    Ok(Ok(file))
-}
-
-fn check_regular(path: &Path, meta: &fs::Metadata) -> Result<()> {
-    if meta.is_file() {
-        return Ok(());
-    }
-    let what = if meta.is_dir() {
-        "a directory"
-    } else {
-        "not a regular file (a pipe, socket or device)"
-    };
-    Err(Error::new(
-        ErrorKind::Io,
-        format!(
-            "could not read .env file {}: it is {what}; a .env file must be a regular file",
-            quote_path(path)
-        ),
-    ))
 }
 
 fn read_error(path: &Path, err: io::Error) -> Error {
