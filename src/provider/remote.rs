@@ -13,6 +13,8 @@ pub mod azure;
 mod bearer;
 #[cfg(feature = "gcp")]
 mod crc32c;
+#[cfg(any(feature = "vault", feature = "azure", feature = "gcp"))]
+mod endpoint;
 #[cfg(feature = "gcp")]
 pub mod gcp;
 #[cfg(feature = "gcp")]

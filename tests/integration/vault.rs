@@ -679,6 +679,36 @@ fn configuration_errors_are_clear() {
         .build()
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
+
+    // A query or a fragment would go with every request and into every error: refused, and
+    // not shown, not even by the builder's Debug.
+    let credential = "fake-query-credential-123";
+    for address in [
+        format!("http://127.0.0.1:8200/?api-key={credential}"),
+        format!("https://vault.example:8200/#{credential}"),
+    ] {
+        let builder = VaultProvider::builder(address.as_str()).with_token("tok");
+        assert!(!format!("{builder:?}").contains(credential));
+        let err = builder.build().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{address}");
+        assert!(!err.to_string().contains(credential), "{err}");
+    }
+
+    // The token goes over plain http only to this machine, unless asked for.
+    let private = "http://vault.internal:8200";
+    let err = VaultProvider::builder(private)
+        .with_token("tok")
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("with_plain_http(true)"), "{err}");
+    for address in [private, "http://127.0.0.1:8200", "http://localhost:8200"] {
+        let vault = VaultProvider::builder(address)
+            .with_token("tok")
+            .with_plain_http(address == private)
+            .build();
+        assert!(vault.is_ok(), "{address}");
+    }
 }
 
 #[test]

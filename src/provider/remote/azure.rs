@@ -19,9 +19,8 @@ use serde_json::value::RawValue;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::capped::read_small_file;
-use crate::provider::remote::bearer::{
-    TokenCache, bearer_header, env_string, join, parse_endpoint,
-};
+use crate::provider::remote::bearer::{TokenCache, bearer_header, env_string, join};
+use crate::provider::remote::endpoint::{PlainHttp, parse_endpoint};
 use crate::provider::remote::http::{self, Answer};
 use crate::provider::remote::json_string::unescape;
 use crate::provider::remote::policy::RemotePolicy;
@@ -789,7 +788,7 @@ impl AzureKeyVaultBuilder {
     /// `AZURE_CLIENT_SECRET` or `AZURE_FEDERATED_TOKEN_FILE` is set without `AZURE_TENANT_ID`
     /// and `AZURE_CLIENT_ID`.
     pub fn build(self) -> Result<AzureKeyVaultProvider> {
-        let vault = parse_endpoint(&self.vault_url, "azure key vault url", false)?;
+        let vault = parse_endpoint(&self.vault_url, "azure key vault url", PlainHttp::Loopback)?;
         let credential = match self.credential {
             Some(credential) => credential,
             None => credential_from_env()?,
@@ -824,7 +823,7 @@ impl AzureKeyVaultBuilder {
                     None => env_string("AZURE_AUTHORITY_HOST")?
                         .unwrap_or_else(|| DEFAULT_AUTHORITY_HOST.to_owned()),
                 };
-                let authority = parse_endpoint(&host, "azure authority host", false)?;
+                let authority = parse_endpoint(&host, "azure authority host", PlainHttp::Loopback)?;
                 Credential::App {
                     token_url: join(&authority, &[&tenant_id, "oauth2", "v2.0", "token"]),
                     client_id,
@@ -849,7 +848,11 @@ impl AzureKeyVaultBuilder {
                     },
                 };
                 Credential::ManagedIdentity {
-                    endpoint: parse_endpoint(&endpoint, "managed identity endpoint", true)?,
+                    endpoint: parse_endpoint(
+                        &endpoint,
+                        "managed identity endpoint",
+                        PlainHttp::LinkLocal,
+                    )?,
                     identity_header,
                     client_id,
                     resource,

@@ -1,8 +1,7 @@
 //! What the Azure and Google Cloud providers share besides the HTTP layer ([`super::http`]): a
-//! bearer token, a cache for that token, and checks on the addresses that receive them.
+//! bearer token and a cache for that token.
 
 use std::fmt;
-use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -113,53 +112,6 @@ fn refresh_after(lifetime: Duration) -> Duration {
     }
 }
 
-/// Parses the address of a service that will receive a bearer token or a client secret.
-///
-/// `https` is required, except for loopback hosts (local test servers, sidecars) and, when
-/// `link_local_http` is set, for the link-local metadata endpoints that clouds serve over plain
-/// HTTP inside the machine (`169.254.169.254`, `metadata.google.internal`).
-pub(crate) fn parse_endpoint(text: &str, what: &str, link_local_http: bool) -> Result<Url> {
-    let invalid = |problem: &str| {
-        Error::new(
-            ErrorKind::InvalidInput,
-            format!("{what} {} {problem}", super::shown_address(text)),
-        )
-    };
-    let url = Url::parse(text.trim()).map_err(|_| invalid("is not a URL like https://host"))?;
-    if !url.username().is_empty() || url.password().is_some() {
-        // Not quoted: the text holds a credential.
-        return Err(Error::new(
-            ErrorKind::InvalidInput,
-            format!("{what} must not carry credentials"),
-        ));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(invalid("must not have a query or a fragment"));
-    }
-    let host = url.host_str().ok_or_else(|| invalid("has no host"))?;
-    let ip = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse::<IpAddr>()
-        .ok();
-    let loopback = ip.map_or(host.eq_ignore_ascii_case("localhost"), |ip| {
-        ip.is_loopback()
-    });
-    let link_local = match ip {
-        Some(IpAddr::V4(ip)) => ip.is_link_local(),
-        Some(IpAddr::V6(_)) => false,
-        None => host.eq_ignore_ascii_case("metadata.google.internal"),
-    };
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if loopback || (link_local_http && link_local) => Ok(url),
-        "http" => Err(invalid(
-            "uses plain http: credentials are only sent over https (or to a loopback address)",
-        )),
-        _ => Err(invalid("is not an http(s) URL")),
-    }
-}
-
 /// Appends path segments to `base` (keeping its own path), percent-encoding each.
 pub(crate) fn join(base: &Url, segments: &[&str]) -> Url {
     let mut url = base.clone();
@@ -194,32 +146,6 @@ mod tests {
 
     use super::*;
     use crate::provider::remote::policy::retry_after;
-
-    #[test]
-    fn endpoints_need_https_except_locally() {
-        for good in [
-            "https://kv.vault.azure.net",
-            "http://127.0.0.1:8080",
-            "http://localhost:1/x",
-            "http://[::1]:9",
-        ] {
-            assert!(parse_endpoint(good, "vault url", false).is_ok(), "{good}");
-        }
-        for bad in [
-            "http://kv.vault.azure.net",
-            "ftp://x",
-            "https://user:pw@x",
-            "https://x/?a=b",
-            "kv.vault.azure.net",
-            "http://169.254.169.254",
-        ] {
-            let err = parse_endpoint(bad, "vault url", false).unwrap_err();
-            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad}");
-            assert!(!err.to_string().contains("pw"), "{err}");
-        }
-        assert!(parse_endpoint("http://169.254.169.254/metadata", "imds", true).is_ok());
-        assert!(parse_endpoint("http://metadata.google.internal", "gce", true).is_ok());
-    }
 
     #[test]
     fn join_keeps_the_base_path_and_encodes() {

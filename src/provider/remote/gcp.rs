@@ -19,10 +19,9 @@ use serde_json::value::RawValue;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::provider::remote::bearer::{
-    TokenCache, bearer_header, env_string, join, parse_endpoint,
-};
+use crate::provider::remote::bearer::{TokenCache, bearer_header, env_string, join};
 use crate::provider::remote::crc32c::crc32c;
+use crate::provider::remote::endpoint::{PlainHttp, parse_endpoint};
 use crate::provider::remote::gcp_credentials::{GoogleCredential, well_known_file};
 use crate::provider::remote::http::{self, Answer};
 use crate::provider::remote::json_string::unescape;
@@ -566,7 +565,11 @@ impl GcpSecretManagerBuilder {
                 format!("{} is not a gcp project id or number", quote_name(&project)),
             ));
         }
-        let endpoint = parse_endpoint(&self.endpoint, "secret manager endpoint", false)?;
+        let endpoint = parse_endpoint(
+            &self.endpoint,
+            "secret manager endpoint",
+            PlainHttp::Loopback,
+        )?;
         let source = match self.source {
             Some(source) => source,
             None => source_from_env()?,
@@ -580,7 +583,7 @@ impl GcpSecretManagerBuilder {
                 } else {
                     format!("http://{host}")
                 };
-                let base = parse_endpoint(&host, "metadata server", true)?;
+                let base = parse_endpoint(&host, "metadata server", PlainHttp::LinkLocal)?;
                 GoogleCredential::MetadataServer(join(
                     &base,
                     &[

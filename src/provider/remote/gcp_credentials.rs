@@ -16,7 +16,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::capped::read_small_file;
-use crate::provider::remote::bearer::parse_endpoint;
+use crate::provider::remote::endpoint::{PlainHttp, parse_endpoint};
 use crate::provider::remote::http::{self, Answer};
 use crate::provider::remote::json_string::unescape;
 use crate::provider::remote::policy::RemotePolicy;
@@ -101,7 +101,7 @@ impl GoogleCredential {
         })?;
         let token_url = |from_file: Option<&str>| {
             let text = token_url.or(from_file).unwrap_or(DEFAULT_TOKEN_URL);
-            parse_endpoint(text, "google token url", false)
+            parse_endpoint(text, "google token url", PlainHttp::Loopback)
         };
         match file.kind.as_deref() {
             Some("service_account") => {

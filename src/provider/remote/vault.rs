@@ -13,6 +13,7 @@ use serde_json::value::RawValue;
 use zeroize::Zeroize;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::provider::remote::endpoint::{PlainHttp, parse_endpoint};
 use crate::provider::remote::http::{self, Answer};
 use crate::provider::remote::json_string::unescape;
 use crate::provider::remote::policy::RemotePolicy;
@@ -176,6 +177,7 @@ impl VaultProvider {
             namespace: None,
             auth: None,
             policy: RemotePolicy::default(),
+            plain_http: false,
         }
     }
 
@@ -594,12 +596,13 @@ pub struct VaultBuilder {
     namespace: Option<String>,
     auth: Option<Auth>,
     policy: RemotePolicy,
+    plain_http: bool,
 }
 
 impl fmt::Debug for VaultBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("VaultBuilder")
-            .field("address", &self.address)
+            .field("address", &super::shown_address(&self.address))
             .field("mount", &self.mount)
             .field("prefix", &self.prefix)
             .field("auth", &self.auth.as_ref().map(Auth::kind))
@@ -676,29 +679,33 @@ impl VaultBuilder {
         self
     }
 
+    /// Sends the token over plain `http` to a server that is not on this machine (default
+    /// off: `http` only to a loopback address). For a server on a private network without TLS;
+    /// anyone on the way between reads the token.
+    pub fn with_plain_http(mut self, allowed: bool) -> VaultBuilder {
+        self.plain_http = allowed;
+        self
+    }
+
     /// Builds the provider. It does not contact the server: the first read does.
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidInput`] for an address that is not an `http` or `https` URL, an
-    /// unacceptable mount, prefix or AppRole mount, or when no authentication was configured
-    /// and `VAULT_TOKEN` is unset.
+    /// [`ErrorKind::InvalidInput`] for an address that is not an `http` or `https` URL, has a
+    /// user name or password, a query or a fragment (every request would carry them, and every
+    /// error print them), or is plain `http` to another machine without
+    /// [`with_plain_http`](VaultBuilder::with_plain_http); an unacceptable mount, prefix or
+    /// AppRole mount; or when no authentication was configured and `VAULT_TOKEN` is unset.
     pub fn build(self) -> Result<VaultProvider> {
         let invalid = |message: String| Error::new(ErrorKind::InvalidInput, message);
-        let address = Url::parse(self.address.trim())
-            .ok()
-            .filter(|url| matches!(url.scheme(), "http" | "https") && url.has_host())
-            .ok_or_else(|| {
+        let address = parse_endpoint(&self.address, "vault address", PlainHttp::Anywhere)?;
+        if !self.plain_http {
+            // The one check left: plain http to another machine.
+            parse_endpoint(&self.address, "vault address", PlainHttp::Loopback).map_err(|err| {
                 invalid(format!(
-                    "vault address {} is not an http(s) URL like https://vault.example.com:8200",
-                    super::shown_address(&self.address)
+                    "{err}; `with_plain_http(true)` allows it for a server on a private network"
                 ))
             })?;
-        if !address.username().is_empty() || address.password().is_some() {
-            return Err(invalid(
-                "the vault address must not carry credentials: use with_token or with_approle"
-                    .to_owned(),
-            ));
         }
         let mount = self.mount.trim_matches('/').to_owned();
         let prefix: Vec<String> = self
