@@ -150,13 +150,15 @@ impl Eq for SecretString {}
 impl<'de> serde::Deserialize<'de> for SecretString {
     /// Reads a string. Any other error is replaced: a format's own message for a value of the
     /// wrong type quotes it (``invalid type: integer `1234` ``), and a number left unquoted in
-    /// a config file is still a secret. Formats such as serde_json still add the position.
+    /// a config file is still a secret. Formats such as serde_json still add the position, and
+    /// some quote the source around it themselves: the `toml` crate prints the line with a
+    /// caret under the value, so a TOML error on a secret's line shows the value all the same.
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         String::deserialize(deserializer)
             .map(SecretString::from)
             .map_err(|_| {
                 serde::de::Error::custom(
-                    "a secret must be a string (the value is not shown in this message)",
+                    "a secret must be a string (keyward does not quote the value)",
                 )
             })
     }

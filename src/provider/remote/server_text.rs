@@ -29,6 +29,11 @@ pub(crate) const MAX_SHOWN_CHARS: usize = 200;
 /// shown (redaction shrank 64 KiB to 200 characters), the whole text is redacted instead.
 const MAX_READ_BYTES: usize = 64 * 1024;
 
+/// How many of the last characters of a piece cut from a longer text are never shown: a
+/// credential cut there has its start at the piece's end, too short to be found (a fragment
+/// needs 16 characters, a key format its whole length).
+const CUT_MARGIN: usize = 512;
+
 /// What stands in for server text when no redactor could be built: nothing is shown.
 const WITHHELD: &str = "[withheld: it could not be checked for credentials]";
 
@@ -66,14 +71,14 @@ impl<'a> ServerText<'a> {
     }
 
     /// [`clean`](ServerText::clean), redacting the first `read_bytes` of `text` when that is
-    /// enough.
+    /// enough: when what is shown ends [`CUT_MARGIN`] characters before the cut.
     fn clean_reading(&self, text: &str, read_bytes: usize) -> String {
         let Some(redactor) = self.redactor() else {
             return WITHHELD.to_owned();
         };
         let mut head = &text[..floor_char_boundary(text, read_bytes)];
         let mut redacted = redactor.redact(head);
-        if head.len() < text.len() && redacted.chars().nth(MAX_SHOWN_CHARS).is_none() {
+        if head.len() < text.len() && redacted.chars().nth(MAX_SHOWN_CHARS + CUT_MARGIN).is_none() {
             head = text;
             redacted = redactor.redact(text);
         }
@@ -254,6 +259,22 @@ mod tests {
             shown.ends_with("[REDACTED:HashiCorp Vault token,vault token]"),
             "{shown}"
         );
+        // A piece that shrinks to just over what is shown, ending in the first characters of
+        // the token (too few for a fragment): they would be among the characters shown.
+        let labels = quiet.clean(&longs).chars().count();
+        for total in [
+            MAX_SHOWN_CHARS + 1,
+            MAX_SHOWN_CHARS + 8,
+            MAX_SHOWN_CHARS + 15,
+        ] {
+            for kept in [6, 10, 15] {
+                let filler = "x".repeat(total - labels - kept);
+                let text = format!("{longs}{filler}{}", token.expose_secret());
+                let cut = longs.len() + filler.len() + kept;
+                let shown = quiet.clean_reading(&text, cut);
+                assert!(!shown.contains(&token.expose_secret()[..5]), "{shown}");
+            }
+        }
         // Text whose first piece stays long is redacted in that piece only.
         let text = format!("{}{}", "x".repeat(4096), token.expose_secret());
         assert_eq!(
