@@ -543,11 +543,34 @@ fn shared(c: &mut Criterion) {
     group.finish();
 }
 
+/// A long secret (a PEM key, a kubeconfig registered whole) that the text repeats: 16 copies of
+/// a random secret of 1, 4 and 16 KiB, each on a line of its own. The work per byte should not
+/// grow with the secret's length.
+fn long_secret(c: &mut Criterion) {
+    let mut rng = Rng(11);
+    let alnum = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut group = c.benchmark_group("long_secret");
+    group.sample_size(10);
+    for kib in [1, 4, 16] {
+        let secret: String = (0..kib * 1024)
+            .map(|_| char::from(alnum[rng.below(62)]))
+            .collect();
+        let text = format!("key: {secret} end\n").repeat(16);
+        let r = redactor(&[SecretString::from(secret)]);
+        assert_eq!(r.find(&text).len(), 16);
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_with_input(BenchmarkId::new("redact", kib), &text, |b, t| {
+            b.iter(|| r.redact(black_box(t)).len())
+        });
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    targets = guard, shared
+    targets = guard, shared, long_secret
 }
 criterion_main!(benches);

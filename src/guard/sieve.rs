@@ -286,42 +286,60 @@ impl Sieve {
     #[inline]
     pub(crate) fn windows(&self, text: &[u8], mut window: impl FnMut(Range<usize>)) {
         let mut p = 0;
+        // The last window: a stretch without a separator, which the next one need not read
+        // again (inside a long secret, every sample passes).
+        let mut last = 0..0;
         // Loads of 8 bytes, masked down to `q`; the samples are independent, so the loads of
         // several overlap in the processor.
         while let Some(bytes) = text.get(p..p + 8) {
             let gram = bytes.try_into().map_or(0, u64::from_le_bytes);
             if self.passes(gram) {
-                self.window(text, p, &mut window);
+                self.window(text, p, &mut last, &mut window);
             }
             p += self.stride;
         }
         // The last few samples, where 8 bytes would run past the end.
         while let Some(bytes) = text.get(p..p + self.q) {
             if self.passes(load(bytes)) {
-                self.window(text, p, &mut window);
+                self.window(text, p, &mut last, &mut window);
             }
             p += self.stride;
         }
     }
 
-    /// The window around the q-gram at `p`, if it is a q-gram of some form.
+    /// The window around the q-gram at `p`, if it is a q-gram of some form: as far as the
+    /// form may reach on either side, cut at the nearest separators. `last`, the window before
+    /// (which holds no separator), is not read again.
     #[cold]
     #[inline(never)]
-    fn window(&self, text: &[u8], p: usize, window: &mut impl FnMut(Range<usize>)) {
+    fn window(
+        &self,
+        text: &[u8],
+        p: usize,
+        last: &mut Range<usize>,
+        window: &mut impl FnMut(Range<usize>),
+    ) {
         let end = p + self.q;
         let Some((before, after)) = self.extent(load(&text[p..end])) else {
             return;
         };
         let lowest = p.saturating_sub(before);
         let mut from = p;
+        if last.start < p && p <= last.end {
+            from = last.start.max(lowest);
+        }
         while from > lowest && !self.separator[usize::from(text[from - 1])] {
             from -= 1;
         }
         let highest = (p + after).min(text.len());
         let mut to = end;
+        if last.start <= end && end < last.end {
+            to = last.end.min(highest).max(end);
+        }
         while to < highest && !self.separator[usize::from(text[to])] {
             to += 1;
         }
+        *last = from..to;
         window(from..to);
     }
 }
