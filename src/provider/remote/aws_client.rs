@@ -179,7 +179,9 @@ impl StdError for BrokeOff {
     }
 }
 
-/// The credentials the last request carried, for [`ServerText`](super::server_text::ServerText).
+/// The credentials the last requests carried, for [`ServerText`](super::server_text::ServerText):
+/// the error of one request may be written while others are sent, so those of several are kept
+/// (redacting against more credentials than one request carried does no harm).
 #[derive(Default)]
 pub(crate) struct Sent {
     credentials: Mutex<Vec<(&'static str, SecretString)>>,
@@ -210,10 +212,19 @@ impl Sent {
         if let Some(token) = headers.get("x-amz-security-token") {
             found.push(("aws session token", SecretString::from(token)));
         }
-        *self.lock() = found;
+        let mut kept = self.lock();
+        // The key id and the session token repeat from request to request; each signature is
+        // new, so the oldest entries go.
+        kept.retain(|entry| !found.contains(entry));
+        kept.extend(found);
+        let excess = kept.len().saturating_sub(Self::KEPT);
+        kept.drain(..excess);
     }
 
-    /// The credentials of the last request.
+    /// How many credentials are kept: those of the last eight requests or more.
+    const KEPT: usize = 24;
+
+    /// The credentials of the last requests.
     pub(crate) fn credentials(&self) -> Vec<(&'static str, SecretString)> {
         self.lock().clone()
     }
@@ -223,5 +234,62 @@ impl Sent {
         self.credentials
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn signed(key_id: &str, signature: &str, token: &str) -> HttpRequest {
+        let mut request = HttpRequest::empty();
+        request.headers_mut().insert(
+            "authorization",
+            format!(
+                "AWS4-HMAC-SHA256 Credential={key_id}/20261205/us-east-1/secretsmanager/aws4_request, SignedHeaders=host, Signature={signature}"
+            ),
+        );
+        request
+            .headers_mut()
+            .insert("x-amz-security-token", token.to_owned());
+        request
+    }
+
+    fn values(sent: &Sent) -> Vec<String> {
+        sent.credentials()
+            .iter()
+            .map(|(_, value)| value.expose_secret().to_owned())
+            .collect()
+    }
+
+    /// The error of one request may be written after others were sent: the credentials of
+    /// each recent request are kept, the repeated ones once.
+    #[test]
+    fn the_credentials_of_recent_requests_are_kept() {
+        let sent = Sent::default();
+        sent.note(&signed("AKIAFAKE1", "sig-1", "fake-token-1"));
+        sent.note(&signed("AKIAFAKE2", "sig-2", "fake-token-2"));
+        let kept = values(&sent);
+        for value in [
+            "AKIAFAKE1",
+            "sig-1",
+            "fake-token-1",
+            "AKIAFAKE2",
+            "sig-2",
+            "fake-token-2",
+        ] {
+            assert!(kept.iter().any(|v| v == value), "{value}");
+        }
+        // Many requests later, the ones that repeat are kept once, the old signatures go.
+        for i in 0..100 {
+            sent.note(&signed("AKIAFAKE2", &format!("sig-{i}x"), "fake-token-2"));
+        }
+        let kept = values(&sent);
+        assert!(kept.len() <= Sent::KEPT);
+        assert_eq!(kept.iter().filter(|v| *v == "fake-token-2").count(), 1);
+        assert!(kept.iter().any(|v| v == "AKIAFAKE2"));
+        assert!(kept.iter().any(|v| v == "sig-99x"));
+        assert!(!kept.iter().any(|v| v == "sig-1"));
     }
 }
