@@ -111,7 +111,9 @@ impl Error {
         Error::new(
             ErrorKind::PermissionDenied,
             format!(
-                "secret {} is presented by its binding ({presentation}) and may not be anywhere                  else in a request (the body, the URL, another header), where the service would                  take it as content (tool {} of agent {}); the request was not sent",
+                "secret {} is presented by its binding ({presentation}) and may not be anywhere \
+                 else in a request (the body, the URL, another header), where the service would \
+                 take it as content (tool {} of agent {}); the request was not sent",
                 quote_name(key),
                 quote_name(tool),
                 quote_name(agent),

@@ -465,6 +465,7 @@ impl Edge {
                 }
             }
         }
+        in_host |= self.host_holds_key(host);
         let carried: BTreeSet<usize> = by_handle.union(&by_value).copied().collect();
         // Before any message that names the destination: here it holds the key.
         if in_host || in_name {
@@ -764,6 +765,32 @@ impl Edge {
 }
 
 impl Edge {
+    /// Whether `host` (as the URL parser writes it: in lower case, its escapes decoded) holds
+    /// the value of a key of the policy, in any case, whole or a part of the fragment length.
+    /// The guard's search, which tells case apart, misses a key the parser wrote in lower case;
+    /// and however the tool wrote the URL (`https:\\`, every byte escaped), this is the host
+    /// that would be looked up.
+    fn host_holds_key(&self, host: &str) -> bool {
+        const PART: usize = crate::guard::Redactor::DEFAULT_FRAGMENT_LEN;
+        let host = host.to_ascii_lowercase();
+        let host = host.as_bytes();
+        self.inner.names.iter().any(|name| {
+            self.inner
+                .manager
+                .with_key(name, |key| {
+                    let value = Zeroizing::new(key.expose_secret().to_ascii_lowercase());
+                    let value = value.as_bytes();
+                    if value.len() <= PART {
+                        memchr::memmem::find(host, value).is_some()
+                    } else {
+                        host.windows(PART)
+                            .any(|part| memchr::memmem::find(value, part).is_some())
+                    }
+                })
+                .unwrap_or(false)
+        })
+    }
+
     /// Whether `text` holds a handle or the value (in any encoding the guard knows, or with
     /// escapes undone) of key `key`.
     fn holds_key(&self, text: &str, key: usize, redactor: &crate::guard::Redactor) -> bool {
@@ -790,11 +817,14 @@ enum Field<'r> {
     Body,
 }
 
-/// Where the host (and port) of `url` lie as it is written: after `scheme://` and any user
-/// name and password, up to the path, the query or the fragment (or a `\`, which the URL
-/// parser reads as `/` in `http(s)` URLs).
+/// Where the host (and port) of `url` lie as it is written: after `scheme:` and the slashes
+/// or backslashes after it (the URL parser skips any number of either in `http(s)` URLs) and
+/// any user name and password, up to the path, the query or the fragment (or a `\`, which the
+/// parser reads as `/`).
 fn written_host_span(url: &str) -> Range<usize> {
-    let start = url.find("://").map_or(0, |at| at + 3);
+    let after_scheme = url.find(':').map_or(0, |at| at + 1);
+    let rest = &url[after_scheme..];
+    let start = after_scheme + rest.len() - rest.trim_start_matches(['/', '\\']).len();
     let end = url[start..]
         .find(['/', '?', '#', '\\'])
         .map_or(url.len(), |at| start + at);
