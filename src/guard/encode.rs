@@ -166,7 +166,7 @@ impl fmt::Display for Encoding {
 /// percent-encoded) are left out, so each text position is reported once.
 pub(crate) fn patterns(secret: &str, enabled: Encodings) -> Vec<(Vec<u8>, Encoding)> {
     let mut out: Vec<(Vec<u8>, Encoding)> = Vec::new();
-    // The 40 escaped forms, most of them equal to one listed already (for a key of letters and
+    // The 44 escaped forms, most of them equal to one listed already (for a key of letters and
     // digits, all of them): each is written into one buffer, sized for the longest escape so
     // it never moves, and copied out only if new; the buffer is wiped when done.
     // Not needed at all when no escape changes the secret.
@@ -190,7 +190,7 @@ pub(crate) fn patterns(secret: &str, enabled: Encodings) -> Vec<(Vec<u8>, Encodi
         }
         match encoding {
             Encoding::Raw => add(&mut out, secret.as_bytes(), encoding),
-            // Each of the 40 styles would write the secret as it is: one comparison, not 40.
+            // Each of the 44 styles would write the secret as it is: one comparison, not 44.
             Encoding::Percent | Encoding::Json if escapes_change_nothing => {
                 add(&mut out, secret.as_bytes(), encoding);
             }
@@ -388,24 +388,27 @@ enum PercentKept {
     /// The WHATWG `application/x-www-form-urlencoded` serializer (browsers, Go's
     /// `url.QueryEscape` keeps `~` too but is `Unreserved` with `+`): `*-._`, `~` escaped.
     Form,
+    /// Go's `url.PathEscape`, for a path segment: `-._~` and `$&+:=@`.
+    GoPathSegment,
 }
 
 impl PercentStyle {
     /// Every combination: real encoders pick one of each.
-    const ALL: [PercentStyle; 16] = {
+    const ALL: [PercentStyle; 20] = {
         let kept = [
             PercentKept::Unreserved,
             PercentKept::JavaScript,
             PercentKept::PythonQuote,
             PercentKept::Form,
+            PercentKept::GoPathSegment,
         ];
         let mut all = [PercentStyle {
             upper: true,
             plus_for_space: false,
             kept: PercentKept::Unreserved,
-        }; 16];
+        }; 20];
         let mut i = 0;
-        while i < 16 {
+        while i < 20 {
             all[i] = PercentStyle {
                 upper: i & 1 == 0,
                 plus_for_space: i & 2 != 0,
@@ -428,6 +431,10 @@ impl PercentStyle {
                 }
                 PercentKept::PythonQuote => matches!(b, b'-' | b'.' | b'_' | b'~' | b'/'),
                 PercentKept::Form => matches!(b, b'*' | b'-' | b'.' | b'_'),
+                PercentKept::GoPathSegment => matches!(
+                    b,
+                    b'-' | b'.' | b'_' | b'~' | b'$' | b'&' | b'+' | b':' | b'=' | b'@'
+                ),
             }
     }
 }
@@ -676,6 +683,13 @@ mod tests {
             percent("a b/c!", style(false, false, PercentKept::PythonQuote)),
             "a%20b/c%21"
         );
+        assert_eq!(
+            percent(
+                "a+b/c;d$e@f=",
+                style(true, false, PercentKept::GoPathSegment)
+            ),
+            "a+b%2Fc%3Bd$e@f="
+        );
         let php = JsonStyle {
             escape_slash: true,
             html: JsonHtml::Plain,
@@ -709,10 +723,12 @@ mod tests {
                 .unwrap();
             assert!(inner.contains(['+', '/']), "alignment {offset}: {inner}");
             assert!(has(&inner));
-            // a URL's query, upper and lower case; Python's `quote`, which keeps `/`
+            // a URL's query, upper and lower case; Python's `quote`, which keeps `/`; Go's
+            // `url.PathEscape`, which keeps `+`
             assert!(has(&inner.replace('+', "%2B").replace('/', "%2F")));
             assert!(has(&inner.replace('+', "%2b").replace('/', "%2f")));
             assert!(has(&inner.replace('+', "%2B")));
+            assert!(has(&inner.replace('/', "%2F")));
             // .NET's JSON (`+` as `\u002B`), PHP's (`/` as `\/`)
             assert!(has(&inner.replace('+', "\\u002B")));
             assert!(has(&inner.replace('/', "\\/")));

@@ -344,6 +344,8 @@ fn base64_is_found_with_its_plus_and_slash_escaped_in_a_url_or_json() {
         let mut all = forms.clone();
         all.extend(forms[..4].iter().map(|f| lower_percent_escapes(f)));
         all.push(dotnet_json(&encoded[i]));
+        // Go's `url.PathEscape`: `/` escaped, `+` kept.
+        all.push(encoded[i].replace('/', "%2F"));
         for form in all {
             let text = format!("GET /x?sig={form}&n=1 {{\"v\": \"{form}\"}}");
             let redacted = redactor.redact(&text);
@@ -357,6 +359,34 @@ fn base64_is_found_with_its_plus_and_slash_escaped_in_a_url_or_json() {
             );
         }
     }
+}
+
+/// Go's `url.PathEscape`, written by hand (no Go here): letters, digits, `-._~` and `$&+:=@`
+/// kept, every other byte `%XX` in upper case.
+fn go_path_escape(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~$&+:=@".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[test]
+fn percent_as_go_path_escape_writes_it_in_both_cases() {
+    let secrets = tricky_secrets(60, 53);
+    let redactor = redactor(&secrets);
+    let forms: Vec<Vec<String>> = secrets
+        .iter()
+        .map(|s| {
+            let go = go_path_escape(s);
+            vec![lower_percent_escapes(&go), go]
+        })
+        .collect();
+    assert_all_found(&redactor, &secrets, &forms, "go");
 }
 
 /// Obviously fake keys of the usual alphabet, for the wrapped encodings.
