@@ -186,8 +186,21 @@ impl VaultProvider {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidInput`] when `VAULT_ADDR` or `VAULT_TOKEN` is unset or not UTF-8.
+    /// [`ErrorKind::InvalidInput`] when `VAULT_ADDR` or `VAULT_TOKEN` is unset or not UTF-8,
+    /// and as [`VaultBuilder::build`].
     pub fn from_env() -> Result<VaultProvider> {
+        VaultProvider::builder_from_env()?.build()
+    }
+
+    /// The builder [`from_env`](VaultProvider::from_env) builds, for what the variables do not
+    /// say: `VaultProvider::builder_from_env()?.with_plain_http(true).build()` for a
+    /// `VAULT_ADDR` of plain `http` on a private network.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] when `VAULT_ADDR` is unset or not UTF-8, or
+    /// `VAULT_NAMESPACE` is not UTF-8.
+    pub fn builder_from_env() -> Result<VaultBuilder> {
         let address = env_string("VAULT_ADDR")?.ok_or_else(|| {
             Error::new(
                 ErrorKind::InvalidInput,
@@ -198,7 +211,7 @@ impl VaultProvider {
         if let Some(namespace) = env_string("VAULT_NAMESPACE")? {
             builder = builder.with_namespace(namespace);
         }
-        builder.build()
+        Ok(builder)
     }
 
     /// The server address.
@@ -703,7 +716,8 @@ impl VaultBuilder {
             // The one check left: plain http to another machine.
             parse_endpoint(&self.address, "vault address", PlainHttp::Loopback).map_err(|err| {
                 invalid(format!(
-                    "{err}; `with_plain_http(true)` allows it for a server on a private network"
+                    "{err}; `with_plain_http(true)` allows it for a server on a private network \
+                     (on `VaultProvider::builder_from_env()` for `VAULT_ADDR`)"
                 ))
             })?;
         }
