@@ -103,7 +103,8 @@ pub(crate) fn run(
 enum Copied {
     /// All of it, to its end.
     Everything,
-    /// What came before the output was closed by its reader; the rest was not read.
+    /// What came before the output was closed by its reader; the rest was not read. (An
+    /// output closed after the end of the input was read is [`Copied::Everything`].)
     Partly,
 }
 
@@ -132,22 +133,23 @@ fn copy(
         );
         stream.push_into(text, &mut out);
         if let Err(err) = output.write(out) {
-            return closed_early(err);
+            return closed(err, Copied::Partly);
         }
     }
     let mut out = output.buffer();
     reserve_wiped(&mut out, stream.held_back() + 4096);
     stream.finish_into(&mut out);
+    // Closed now, the output missed its end, but all of the input went through the stream.
     match output.write(out).and_then(|()| output.finish()) {
         Ok(()) => Ok(Copied::Everything),
-        Err(err) => closed_early(err),
+        Err(err) => closed(err, Copied::Everything),
     }
 }
 
-/// [`Copied::Partly`] if `err` says the output's reader went away, else the error.
-fn closed_early(err: io::Error) -> Result<Copied, Failure> {
+/// `copied` if `err` says the output's reader went away, else the error.
+fn closed(err: io::Error, copied: Copied) -> Result<Copied, Failure> {
     match output_closed(&err) {
-        true => Ok(Copied::Partly),
+        true => Ok(copied),
         false => Err(err.into()),
     }
 }
