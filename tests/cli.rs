@@ -12,15 +12,20 @@ fn keyward(args: &[&str], stdin: &str) -> Output {
     keyward_with_env(args, &[], stdin)
 }
 
-fn keyward_with_env(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_keyward"))
+/// `keyward args` started with `env` added, its stdin, stdout and stderr piped.
+fn spawn(args: &[&str], env: &[(&str, &str)]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_keyward"))
         .args(args)
         .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+fn keyward_with_env(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
+    let mut child = spawn(args, env);
     // Written from a thread: `redact` streams its output, so a large input would fill the
     // output pipe while this thread was still writing, and both would wait for ever.
     let mut input = child.stdin.take().unwrap();
@@ -906,15 +911,10 @@ fn redact_check_exits_1_when_anything_was_redacted_and_names_it() {
 fn redact_until_the_reader_leaves(args: &[&str], env: &[(&str, &str)], first: &str) -> Closed {
     use std::io::{BufRead, BufReader, Read};
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_keyward"))
-        .arg("redact")
-        .args(args)
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let args: Vec<&str> = std::iter::once("redact")
+        .chain(args.iter().copied())
+        .collect();
+    let mut child = spawn(&args, env);
     let mut stdin = child.stdin.take().unwrap();
     let first = first.to_owned();
     let writer = std::thread::spawn(move || {
@@ -1008,13 +1008,7 @@ fn redact_stops_quietly_when_its_reader_goes_away() {
 #[test]
 fn mask_and_scan_keep_their_verdict_when_stdout_is_closed() {
     // stdout is closed before the command writes: it reads stdin first.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_keyward"))
-        .arg("mask")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(&["mask"], &[]);
     drop(child.stdout.take());
     let mut stdin = child.stdin.take().unwrap();
     for i in 0..1000 {

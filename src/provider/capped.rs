@@ -74,18 +74,24 @@ pub(crate) fn open_regular(path: &Path, shown: &str) -> Result<io::Result<File>>
 }
 
 fn check_regular(shown: &str, meta: &fs::Metadata) -> Result<()> {
-    if meta.is_file() {
-        return Ok(());
+    match irregular(meta) {
+        None => Ok(()),
+        Some(what) => Err(Error::new(
+            ErrorKind::Io,
+            format!("could not read {shown}: it is {what}; it must be a regular file"),
+        )),
     }
-    let what = if meta.is_dir() {
-        "a directory"
+}
+
+/// What a file that is not a regular one is, for a message; `None` for a regular file.
+pub(crate) fn irregular(meta: &fs::Metadata) -> Option<&'static str> {
+    if meta.is_file() {
+        None
+    } else if meta.is_dir() {
+        Some("a directory")
     } else {
-        "not a regular file (a pipe, socket or device)"
-    };
-    Err(Error::new(
-        ErrorKind::Io,
-        format!("could not read {shown}: it is {what}; it must be a regular file"),
-    ))
+        Some("not a regular file (a pipe, socket or device)")
+    }
 }
 
 /// Reads a small file that holds a credential (a token file, a credentials file), at most

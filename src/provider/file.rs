@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::provider::capped::{ReadError, read_capped};
+use crate::provider::capped::{ReadError, irregular, read_capped};
 use crate::provider::{SecretProvider, validate_key_name};
 use crate::secret::{Secret, SecretMeta, SecretString};
 
@@ -579,21 +579,16 @@ fn still_in_place(_shown: &Path, _real: &Path, _opened: &Metadata) -> Result<boo
 }
 
 fn check_file_type(shown: &Path, meta: &Metadata) -> Result<()> {
-    if meta.is_file() {
-        return Ok(());
+    match irregular(meta) {
+        None => Ok(()),
+        Some(what) => Err(Error::new(
+            ErrorKind::InvalidFormat,
+            format!(
+                "secret file `{}` is {what}; a secret must be a regular file",
+                shown.display()
+            ),
+        )),
     }
-    let what = if meta.is_dir() {
-        "a directory"
-    } else {
-        "not a regular file (a device, socket or pipe)"
-    };
-    Err(Error::new(
-        ErrorKind::InvalidFormat,
-        format!(
-            "secret file `{}` is {what}; a secret must be a regular file",
-            shown.display()
-        ),
-    ))
 }
 
 /// Refuses a world-writable directory; for one with the sticky bit, returns its owner, who must
