@@ -447,6 +447,15 @@ impl Edge {
                 _ => unescaped(field),
             };
             let plain_findings = plain.as_deref().map(|p| redactor.find(p));
+            // A host written with escapes (`https://%67%68...`): its span in the text undone.
+            if let (Field::WrittenUrl, Some(plain), Some(found)) =
+                (place, plain.as_deref(), &plain_findings)
+            {
+                let host = written_host_span(plain);
+                in_host |= found
+                    .iter()
+                    .any(|f| f.range().start < host.end && host.start < f.range().end);
+            }
             let labels = findings
                 .iter()
                 .chain(plain_findings.iter().flatten())

