@@ -112,9 +112,10 @@ impl Binding {
         self
     }
 
-    /// Sets the path prefix the key is limited to. A path that a server could read as another
-    /// one is outside it: one with an escaped `/`, `\` or `.` (`%2F`, `%5C`, `%2E`), or with a
-    /// dot segment that a `;` parameter hides from the URL parser (`/v1/..;/admin`).
+    /// Sets the path prefix the key is limited to. A path must be under it both as the URL
+    /// parser writes it and as a server may read it, with `%2F`, `%5C` and `%2E` decoded and
+    /// `..;` read as `..` (`/v1/..%2Fadmin` and `/v1/..;/admin` are outside `/v1/`;
+    /// `/api/v4/projects/group%2Fproject` is inside `/api/v4/`).
     pub fn with_path_prefix(mut self, prefix: impl Into<String>) -> Binding {
         self.path_prefix = Some(prefix.into());
         self
@@ -200,14 +201,15 @@ impl Binding {
         let Some(prefix) = &self.path_prefix else {
             return true;
         };
-        if is_ambiguous_path(path) {
-            return false;
-        }
-        if prefix.ends_with('/') {
-            return path.starts_with(prefix.as_str());
-        }
-        path.strip_prefix(prefix.as_str())
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        // As the parser wrote it, and as a server may read it: both under the prefix.
+        let under = |path: &str| {
+            if prefix.ends_with('/') {
+                return path.starts_with(prefix.as_str());
+            }
+            path.strip_prefix(prefix.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        };
+        under(path) && under(&as_a_server_may_read(path))
     }
 
     #[cfg(feature = "edge-http")]
@@ -283,26 +285,52 @@ fn normalize_host(host: &str) -> String {
     }
 }
 
-/// Why `pattern` (normalized) is not a host pattern.
-/// Whether a server could read `path` (as the URL parser writes it, its own dot segments
-/// resolved) as another path than the one a prefix is compared with: an escaped `/`, `\` or `.`
-/// (nginx and others decode them before matching a location), or a dot segment with a `;`
-/// parameter (Tomcat reads `..;` as `..`).
+/// `path` (as the URL parser writes it, its own dot segments resolved) as a server may read
+/// it: with `%2F`, `%5C` and `%2E` decoded (nginx and others decode them before matching a
+/// location), `\` as `/`, and the dot segments that leaves resolved, a `;` parameter ignored
+/// (Tomcat reads `..;` as `..`). `/api/v4/projects/group%2Fproject` stays under `/api/v4/`;
+/// `/v1/..%2Fadmin` becomes `/admin`.
 #[cfg(feature = "edge-http")]
-fn is_ambiguous_path(path: &str) -> bool {
-    let escaped = path.as_bytes().windows(3).any(|w| {
-        w[0] == b'%'
-            && (w[1..].eq_ignore_ascii_case(b"2f")
-                || w[1..].eq_ignore_ascii_case(b"5c")
-                || w[1..].eq_ignore_ascii_case(b"2e"))
-    });
-    escaped
-        || path.split('/').any(|segment| {
-            let name = segment.split(';').next().unwrap_or("");
-            segment.contains(';') && matches!(name, "." | "..")
-        })
+fn as_a_server_may_read(path: &str) -> String {
+    let mut decoded = String::with_capacity(path.len());
+    let mut rest = path;
+    while let Some(at) = rest.find(['%', '\\']) {
+        decoded.push_str(&rest[..at]);
+        let escape = rest.get(at + 1..at + 3).unwrap_or("");
+        let (plain, skip) = if rest[at..].starts_with('\\') {
+            ('/', 1)
+        } else if escape.eq_ignore_ascii_case("2f") || escape.eq_ignore_ascii_case("5c") {
+            ('/', 3)
+        } else if escape.eq_ignore_ascii_case("2e") {
+            ('.', 3)
+        } else {
+            ('%', 1)
+        };
+        decoded.push(plain);
+        rest = &rest[at + skip..];
+    }
+    decoded.push_str(rest);
+    let mut segments: Vec<&str> = Vec::new();
+    let mut ends_in_dot = false;
+    for segment in decoded.split('/').skip(1) {
+        let name = segment.split(';').next().unwrap_or("");
+        ends_in_dot = matches!(name, "." | "..");
+        match name {
+            "." => {}
+            ".." => {
+                segments.pop();
+            }
+            _ => segments.push(segment),
+        }
+    }
+    let mut read = format!("/{}", segments.join("/"));
+    if ends_in_dot && !read.ends_with('/') {
+        read.push('/');
+    }
+    read
 }
 
+/// Why `pattern` (normalized) is not a host pattern.
 fn check_host_pattern(pattern: &str) -> std::result::Result<(), &'static str> {
     if let Some(inner) = pattern.strip_prefix('[') {
         let ok = inner.strip_suffix(']').is_some_and(|ip| {
@@ -415,7 +443,8 @@ mod tests {
     }
 
     /// Paths a server could read as one outside the prefix, as the URL parser hands them
-    /// over, every escape in both cases: none matches; ordinary ones still do.
+    /// over, every escape in both cases: none matches; ordinary ones, escaped slashes inside
+    /// the prefix included, still do.
     #[cfg(feature = "edge-http")]
     #[test]
     fn paths_a_server_reads_otherwise_are_outside_the_prefix() {
@@ -425,7 +454,6 @@ mod tests {
             "..%5Cadmin",
             "..;/admin",
             "..;x=1/admin",
-            ".;/x",
             "x/..;/..;/admin",
             "a%2F..%2F..%2Fadmin",
             "%2e./admin",
@@ -444,7 +472,19 @@ mod tests {
                 let url = url::Url::parse(&format!("https://h.example/v1/{trick}")).unwrap();
                 assert!(!binding.matches_path(url.path()), "{prefix} {}", url.path());
             }
-            for fine in ["chat", "chat;v=2", "a.b/c", "%41bc", "..x/y", "x../y"] {
+            for fine in [
+                "chat",
+                "chat;v=2",
+                "a.b/c",
+                "%41bc",
+                "..x/y",
+                "x../y",
+                ".;/x",
+                // GitLab's project and file paths
+                "projects/mygroup%2Fmyproject/merge_requests",
+                "repository/files/lib%2Fclass%2Erb/raw",
+                "a%2F..%2Fb",
+            ] {
                 let url = url::Url::parse(&format!("https://h.example/v1/{fine}")).unwrap();
                 assert!(binding.matches_path(url.path()), "{prefix} {}", url.path());
             }

@@ -15,7 +15,7 @@ use url::{Position, Url};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, ErrorKind, Result, quote_name};
-use crate::guard::base64;
+use crate::guard::{Encoding, Finding, base64};
 use crate::rotation::ManagedKey;
 use crate::secret::SecretString;
 use crate::usage::{FailureClass, KeyId, Outcome, Usage};
@@ -339,7 +339,8 @@ impl Edge {
     ///   manager knows outside the policy.
     /// - [`ErrorKind::InvalidInput`] for a URL that does not parse or is not `http(s)`, a key
     ///   inside the host name, the method or a header's name (the message does not quote
-    ///   them), two keys to be presented in the same place, a value a header
+    ///   them), a `Host`, `X-Forwarded-Host` or `Forwarded` header naming another host in a
+    ///   request that carries a key, two keys to be presented in the same place, a value a header
     ///   cannot carry, a body that is not UTF-8 but holds a handle.
     /// - The manager's error when a value cannot be read.
     pub fn prepare_request(&self, tool: &str, request: ToolRequest) -> Result<PreparedRequest> {
@@ -388,8 +389,8 @@ impl Edge {
         } else {
             format!("{scheme}://{host}:{port}")
         };
-        let host_span = url[..Position::BeforeHost].len()..url[..Position::AfterPort].len();
-        let written_host = written_host_span(&request.url);
+        // Where the host lies in the parsed URL.
+        let parsed_host = url[..Position::BeforeHost].len()..url[..Position::AfterPort].len();
 
         // What the request carries, field by field: handles (by key, or forged) and values (by
         // label). The URL twice: parsed, and as the tool wrote it (parsing writes the host in
@@ -416,18 +417,12 @@ impl Edge {
         let mut in_host = false;
         let mut in_name = false;
         for &(place, field) in &fields {
-            let overlaps_host = |range: &Range<usize>| {
-                let host = match place {
-                    Field::Url => &host_span,
-                    Field::WrittenUrl => &written_host,
-                    _ => return false,
-                };
-                range.start < host.end && host.start < range.end
-            };
             let handles = inner.handles.find(field);
             in_name |= place == Field::Name && !handles.is_empty();
             for found in handles {
-                in_host |= overlaps_host(&found.range);
+                in_host |= place.host_span(field, &parsed_host).is_some_and(|host| {
+                    found.range.start < host.end && host.start < found.range.end
+                });
                 match found.key {
                     Some(key) => {
                         by_handle.insert(key);
@@ -436,25 +431,25 @@ impl Edge {
                     None => forged.push(inner.handles.shown_name(&field[found.range])),
                 }
             }
-            let findings = redactor.find(field);
-            for finding in &findings {
-                in_host |= overlaps_host(&finding.range());
-            }
+            // Keys of known formats that nobody registered (a manager's redactor may detect
+            // them) are no key of this edge: a request may carry what it likes of those.
+            let registered = |findings: Vec<Finding>| -> Vec<Finding> {
+                findings
+                    .into_iter()
+                    .filter(|f| f.encoding() != Encoding::Detected)
+                    .collect()
+            };
+            let findings = registered(redactor.find(field));
+            in_host |= in_host_part(place, field, &parsed_host, &findings);
             // The same with every escape undone (`%73%6B...`), where the guard's own
             // encodings do not reach; not for the parsed URL, which the written one stands for.
             let plain = match place {
                 Field::Url => None,
                 _ => unescaped(field),
             };
-            let plain_findings = plain.as_deref().map(|p| redactor.find(p));
-            // A host written with escapes (`https://%67%68...`): its span in the text undone.
-            if let (Field::WrittenUrl, Some(plain), Some(found)) =
-                (place, plain.as_deref(), &plain_findings)
-            {
-                let host = written_host_span(plain);
-                in_host |= found
-                    .iter()
-                    .any(|f| f.range().start < host.end && host.start < f.range().end);
+            let plain_findings = plain.as_deref().map(|p| registered(redactor.find(p)));
+            if let (Some(plain), Some(found)) = (plain.as_deref(), &plain_findings) {
+                in_host |= in_host_part(place, plain, &parsed_host, found);
             }
             let labels = findings
                 .iter()
@@ -575,25 +570,59 @@ impl Edge {
                 injected.push((key, presentation.clone()));
             }
         }
+        // A request that carries a key goes to the URL's host: a header naming another
+        // (`Host`, `X-Forwarded-Host`, `Forwarded`) would have a proxy or a CDN route it there.
+        if !carried.is_empty() || !injected.is_empty() {
+            let authority = &url[Position::BeforeHost..Position::AfterPort];
+            let elsewhere = request.headers.iter().find(|(name, value)| {
+                let name = name.to_ascii_lowercase();
+                match name.as_str() {
+                    "host" | ":authority" | "x-forwarded-host" | "x-original-host" | "x-host" => {
+                        let value = value.trim();
+                        !value.eq_ignore_ascii_case(authority) && !value.eq_ignore_ascii_case(host)
+                    }
+                    "forwarded" => true,
+                    _ => false,
+                }
+            });
+            if let Some((name, _)) = elsewhere {
+                for &key in carried.iter().chain(injected.iter().map(|(k, _)| k)) {
+                    self.record_denied(tool, &inner.names[key]);
+                }
+                return Err(bad(format!(
+                    "header {} names another host than the URL, and the request carries a key",
+                    quote_name(name)
+                )));
+            }
+        }
         // A key its binding presents here goes only where the binding puts it: its handle or
         // value anywhere else (the body, the path, another header) would hand it to the
         // service as content, which a prompt injection could have it publish.
         for (key, presentation) in &injected {
             let (in_header, place) = place_of(presentation);
-            let elsewhere = places.iter().any(|&(k, field)| {
-                k == *key
-                    && match field {
-                        Field::Header(name) => !(in_header && name.eq_ignore_ascii_case(place)),
-                        // The parameter the binding fills in is replaced: look at the rest.
-                        Field::Url | Field::WrittenUrl if !in_header => {
+            // The parameter the binding fills in is replaced: the rest of the URL is looked at,
+            // once (the URL may name the parameter thousands of times).
+            let mut rest_of_url: Option<bool> = None;
+            let mut elsewhere = false;
+            for &(k, field) in &places {
+                if k != *key {
+                    continue;
+                }
+                elsewhere = match field {
+                    Field::Header(name) => !(in_header && name.eq_ignore_ascii_case(place)),
+                    Field::Url | Field::WrittenUrl if !in_header => *rest_of_url
+                        .get_or_insert_with(|| {
                             let mut rest = url.clone();
                             remove_query_pair(&mut rest, place);
                             let rest = Zeroizing::new(String::from(rest));
                             self.holds_key(&rest, *key, &redactor)
-                        }
-                        _ => true,
-                    }
-            });
+                        }),
+                    _ => true,
+                };
+                if elsewhere {
+                    break;
+                }
+            }
             if elsewhere {
                 let name = &*inner.names[*key];
                 self.record_denied(tool, name);
@@ -775,7 +804,8 @@ impl Edge {
 
 impl Edge {
     /// Whether `host` (as the URL parser writes it: in lower case, its escapes decoded) holds
-    /// the value of a key of the policy, in any case, whole or a part of the fragment length.
+    /// the value of a key of the policy, in any case, whole or a part of the fragment length
+    /// within one label.
     /// The guard's search, which tells case apart, misses a key the parser wrote in lower case;
     /// and however the tool wrote the URL (`https:\\`, every byte escaped), this is the host
     /// that would be looked up.
@@ -789,12 +819,17 @@ impl Edge {
                 .with_key(name, |key| {
                     let value = Zeroizing::new(key.expose_secret().to_ascii_lowercase());
                     let value = value.as_bytes();
-                    if value.len() <= PART {
-                        memchr::memmem::find(host, value).is_some()
-                    } else {
-                        host.windows(PART)
-                            .any(|part| memchr::memmem::find(value, part).is_some())
-                    }
+                    // Label by label: a key that holds a host name (a connection string's
+                    // `EndpointSuffix=core.windows.net`) shares dotted parts with real hosts.
+                    host.split(|&b| b == b'.').any(|label| {
+                        if value.len() <= PART {
+                            memchr::memmem::find(label, value).is_some()
+                        } else {
+                            label
+                                .windows(PART)
+                                .any(|part| memchr::memmem::find(value, part).is_some())
+                        }
+                    })
                 })
                 .unwrap_or(false)
         })
@@ -810,6 +845,39 @@ impl Edge {
             || unescaped(text)
                 .is_some_and(|plain| redactor.find(&plain).iter().any(|f| f.label() == name))
     }
+}
+
+impl Field<'_> {
+    /// Where the host lies in `text`, this field's text (or the written URL with its escapes
+    /// undone), if the field is a URL; `parsed_host` is its place in the parsed URL.
+    fn host_span(self, text: &str, parsed_host: &Range<usize>) -> Option<Range<usize>> {
+        match self {
+            Field::Url => Some(parsed_host.clone()),
+            Field::WrittenUrl => Some(written_host_span(text)),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a finding in `text` (the text of `place`, or that text with its escapes undone)
+/// lies in the host name. A fragment with a `.` in it does not count: a key that holds a host
+/// name (`EndpointSuffix=core.windows.net` in a connection string, a DSN) shares that much with
+/// the hosts it is meant for, where a key written into a host goes in one label.
+fn in_host_part(
+    place: Field<'_>,
+    text: &str,
+    parsed_host: &Range<usize>,
+    findings: &[Finding],
+) -> bool {
+    let Some(host) = place.host_span(text, parsed_host) else {
+        return false;
+    };
+    findings.iter().any(|f| {
+        let range = f.range();
+        range.start < host.end
+            && host.start < range.end
+            && !(f.encoding() == Encoding::Fragment && text[range].contains('.'))
+    })
 }
 
 /// A part of a request, as the checks of [`Edge::plan_request`] tell them apart.

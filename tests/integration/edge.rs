@@ -818,6 +818,129 @@ mod http {
         }
     }
 
+    /// A second review's cases: a `Host` header naming another host, a key presented in the
+    /// query with its handle written thousands of times, escaped slashes inside a path
+    /// prefix, a key that holds a host name, and keys nobody registered that the manager's
+    /// redactor detects.
+    #[test]
+    fn requests_are_judged_by_where_they_go_and_what_they_carry() {
+        let s = setup();
+        let edge = Edge::new("researcher", s.manager.clone(), policy()).unwrap();
+        let github = "https://api.github.com/user";
+        for (name, value) in [
+            ("Host", "evil.example"),
+            ("X-Forwarded-Host", "evil.example"),
+            ("Forwarded", "host=evil.example"),
+        ] {
+            let request = ToolRequest::new("GET", github).with_header(name, value);
+            let err = edge.prepare_request("github", request).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{name}: {err}");
+            // without a key, the tool's headers are its own business
+            let request = ToolRequest::new("GET", "https://example.org/").with_header(name, value);
+            assert!(edge.prepare_request("web_fetch", request).is_ok(), "{name}");
+        }
+        let request = ToolRequest::new("GET", github).with_header("Host", "API.github.com");
+        edge.prepare_request("github", request).unwrap().finish(200);
+
+        // A key presented as a query parameter, its handle written there 2,000 times: the
+        // parameter is replaced, once, and the check reads the URL once, not once per copy.
+        let (_, manager) = {
+            let source = Arc::new(Rotating::default());
+            source.set("SERP_KEY", &fake("serp-", "Se7pK"));
+            source.set("STORAGE", "DefaultEndpointsProtocol=https;AccountName=fakeacct;AccountKey=FAKEfakeFAKEfake0123456789FAKEfake==;EndpointSuffix=core.windows.net");
+            let manager = KeyManager::builder(Arc::clone(&source)).build().unwrap();
+            (source, manager)
+        };
+        let policy = EdgePolicy::builder()
+            .with_key(
+                "SERP_KEY",
+                Binding::https("serpapi.com").with_query("api_key"),
+            )
+            .with_key(
+                "STORAGE",
+                Binding::https("fakeacct.blob.core.windows.net").with_path_prefix("/c/"),
+            )
+            .with_key(
+                "GITLAB",
+                Binding::https("gitlab.example")
+                    .with_path_prefix("/api/v4/")
+                    .with_header("private-token"),
+            )
+            .with_tool("search", ["SERP_KEY"])
+            .with_tool("storage", ["STORAGE"])
+            .with_tool("gitlab", ["GITLAB"])
+            .build()
+            .unwrap();
+        let edge = Edge::new("agent", manager.clone(), policy).unwrap();
+        let handle = edge.handle("SERP_KEY").unwrap().to_string();
+        let many = format!("&api_key={handle}").repeat(2000);
+        let url = format!("https://serpapi.com/search.json?q=x{many}");
+        let prepared = edge
+            .prepare_request("search", ToolRequest::new("GET", url))
+            .unwrap();
+        let sent = prepared.url().expose_secret();
+        assert_eq!(sent.matches("api_key=").count(), 1, "{}", &sent[..80]);
+        prepared.finish(200);
+
+        // The storage key holds its own host name: its requests are not refused for that.
+        manager.get("STORAGE").unwrap();
+        let blob = "https://fakeacct.blob.core.windows.net/c/list?comp=list";
+        edge.prepare_request("storage", ToolRequest::new("GET", blob))
+            .unwrap()
+            .finish(200);
+
+        // GitLab's escaped project and file paths stay under the prefix; escaped dot segments
+        // that leave it do not get the key.
+        let source_of =
+            |path: &str| ToolRequest::new("GET", format!("https://gitlab.example{path}"));
+        for path in [
+            "/api/v4/projects/group%2Fproject/merge_requests",
+            "/api/v4/projects/1/repository/files/lib%2Fclass%2Erb/raw",
+        ] {
+            let prepared = edge.prepare_request("gitlab", source_of(path)).unwrap_err();
+            // GITLAB has no value in this manager: the error is the manager's, after the
+            // binding matched (a path outside the prefix would be sent without a key)
+            assert_eq!(prepared.kind(), ErrorKind::NotFound, "{path}: {prepared}");
+        }
+        let outside = edge
+            .prepare_request("gitlab", source_of("/api/v4/..%2F..%2Fadmin"))
+            .unwrap();
+        assert!(outside.headers().is_empty());
+    }
+
+    #[test]
+    fn keys_nobody_registered_are_no_keys_of_the_edge() {
+        let source = Arc::new(Rotating::default());
+        let github = fake("ghp_", "Gh7kQ2");
+        source.set("GITHUB_TOKEN", &github);
+        let manager = KeyManager::builder(Arc::clone(&source))
+            .with_redactor(keyward::Redactor::builder().with_unknown_detection(true))
+            .build()
+            .unwrap();
+        let policy = EdgePolicy::builder()
+            .with_key("GITHUB_TOKEN", Binding::https("api.github.com"))
+            .with_tool("github", ["GITHUB_TOKEN"])
+            .with_keyless_tool("web_fetch")
+            .build()
+            .unwrap();
+        let edge = Edge::new("agent", manager, policy).unwrap();
+        // Its own value toward its host, which the detector also takes for a GitHub token.
+        let request = ToolRequest::new("GET", "https://api.github.com/user")
+            .with_header("authorization", format!("token {github}"));
+        edge.prepare_request("github", request).unwrap().finish(200);
+        // Something that looks like a password in a body the tool posts elsewhere.
+        let request = ToolRequest::new("POST", "https://example.org/issues")
+            .with_header("content-type", "application/json")
+            .with_body(r#"{"body": "set password = \"Qx7-mWv2-kLp9-zRt4\" in the config"}"#);
+        edge.prepare_request("web_fetch", request)
+            .unwrap()
+            .finish(200);
+        // The registered key is still refused elsewhere.
+        let request = ToolRequest::new("GET", format!("https://example.org/?t={github}"));
+        let err = edge.prepare_request("github", request).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Leak);
+    }
+
     #[test]
     fn a_handle_or_a_value_toward_an_unbound_destination_is_refused() {
         let s = setup();
