@@ -27,8 +27,8 @@ use super::unescape::unescaped;
 /// An HTTP request as a tool made it: its URL, headers and body may hold handles (written by
 /// the model), values the tool was given by [`Edge::restore`], or no key at all.
 ///
-/// Its strings are zeroized when dropped; `Debug` shows the method, the host and the header
-/// names only.
+/// Its strings are zeroized when dropped; `Debug` shows the method (a standard one), the host
+/// and the header names only (each withheld if it could hold a key: it is not checked yet).
 ///
 /// ```
 /// use keyward::edge::ToolRequest;
@@ -92,13 +92,34 @@ impl Drop for ToolRequest {
 }
 
 impl fmt::Debug for ToolRequest {
+    /// The method if it is a standard one, the host and the header names unless they could
+    /// hold a key (a run of 16 characters or more with a digit in it): the request is not
+    /// checked yet, and any of them may hold one.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const METHODS: [&str; 9] = [
+            "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+        ];
+        let could_hold_key = |text: &str| {
+            text.split('.')
+                .any(|part| part.len() >= 16 && part.bytes().any(|b| b.is_ascii_digit()))
+        };
+        let shown = |text: &str| match could_hold_key(text) {
+            true => "(withheld)".to_owned(),
+            false => text.to_owned(),
+        };
         let host = Url::parse(&self.url)
             .ok()
-            .and_then(|url| url.host_str().map(str::to_owned));
-        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+            .and_then(|url| url.host_str().map(shown));
+        let method = match METHODS
+            .iter()
+            .find(|m| m.eq_ignore_ascii_case(&self.method))
+        {
+            Some(method) => *method,
+            None => "(another)",
+        };
+        let names: Vec<String> = self.headers.iter().map(|(n, _)| shown(n)).collect();
         f.debug_struct("ToolRequest")
-            .field("method", &self.method)
+            .field("method", &method)
             .field("host", &host)
             .field("headers", &names)
             .field("body_len", &self.body.as_ref().map(Vec::len))
@@ -912,17 +933,22 @@ fn written_host_span(url: &str) -> Range<usize> {
 }
 
 /// Removes every query parameter called `name` from `url`.
+/// The others are left as they were written: a signed URL's signature covers their bytes, and
+/// some servers tell `flag` from `flag=`.
 fn remove_query_pair(url: &mut Url, name: &str) {
-    let kept: Vec<(String, String)> = url
-        .query_pairs()
-        .filter(|(n, _)| n != name)
-        .map(|(n, v)| (n.into_owned(), v.into_owned()))
+    let Some(query) = url.query() else {
+        return;
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| {
+            url::form_urlencoded::parse(pair.as_bytes())
+                .next()
+                .is_none_or(|(n, _)| n != name)
+        })
         .collect();
-    let mut pairs = url.query_pairs_mut();
-    pairs.clear();
-    for (n, v) in &kept {
-        pairs.append_pair(n, v);
-    }
+    let kept = Zeroizing::new(kept.join("&"));
+    url.set_query((!kept.is_empty()).then_some(kept.as_str()));
 }
 
 fn as_strs(values: &[Zeroizing<String>]) -> Vec<&str> {

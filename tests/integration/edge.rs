@@ -798,6 +798,11 @@ mod http {
             assert!(!message.contains(&aws[4..].to_lowercase()), "{message}");
         }
         for (i, request) in cases.into_iter().enumerate() {
+            let debug = format!("{request:?}").to_lowercase();
+            assert!(
+                !debug.contains(&key[4..24].to_lowercase()),
+                "case {i}: {debug}"
+            );
             for tool in ["web_fetch", "github"] {
                 let Err(err) = edge.prepare_request(tool, request.clone()) else {
                     panic!("case {i}, {tool}: sent");
@@ -880,6 +885,19 @@ mod http {
             .unwrap();
         let sent = prepared.url().expose_secret();
         assert_eq!(sent.matches("api_key=").count(), 1, "{}", &sent[..80]);
+        prepared.finish(200);
+        // The other parameters go as they were written (a signature covers their bytes).
+        let url = "https://serpapi.com/search.json?flag&q=a,b:c&api_key=x&sig=AbC%2Fd";
+        let prepared = edge
+            .prepare_request("search", ToolRequest::new("GET", url))
+            .unwrap();
+        assert_eq!(
+            prepared.url().expose_secret(),
+            format!(
+                "https://serpapi.com/search.json?flag&q=a,b:c&sig=AbC%2Fd&api_key={}",
+                fake("serp-", "Se7pK")
+            )
+        );
         prepared.finish(200);
 
         // The storage key holds its own host name: its requests are not refused for that.
