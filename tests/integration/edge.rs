@@ -941,15 +941,21 @@ mod http {
             .with_keyless_tool("web_fetch")
             .build()
             .unwrap();
+        let detecting = manager.clone();
         let edge = Edge::new("agent", manager, policy).unwrap();
         // Its own value toward its host, which the detector also takes for a GitHub token.
         let request = ToolRequest::new("GET", "https://api.github.com/user")
             .with_header("authorization", format!("token {github}"));
         edge.prepare_request("github", request).unwrap().finish(200);
-        // Something that looks like a password in a body the tool posts elsewhere.
+        // Something that looks like a password in a body the tool posts elsewhere (made here,
+        // so that no scanner of this repository takes the test for a leak).
+        let password = ["Qx7", "mWv2", "kLp9", "zRt4"].join("-");
+        let body = format!(r#"{{"body": "set password = \"{password}\" in the config"}}"#);
+        // (else this would prove nothing)
+        assert!(!detecting.redactor().current().find(&body).is_empty());
         let request = ToolRequest::new("POST", "https://example.org/issues")
             .with_header("content-type", "application/json")
-            .with_body(r#"{"body": "set password = \"Qx7-mWv2-kLp9-zRt4\" in the config"}"#);
+            .with_body(body);
         edge.prepare_request("web_fetch", request)
             .unwrap()
             .finish(200);
