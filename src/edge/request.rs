@@ -825,34 +825,39 @@ impl Edge {
 
 impl Edge {
     /// Whether `host` (as the URL parser writes it: in lower case, its escapes decoded) holds
-    /// the value of a key of the policy, in any case, whole or a part of the fragment length
-    /// within one label.
-    /// The guard's search, which tells case apart, misses a key the parser wrote in lower case;
-    /// and however the tool wrote the URL (`https:\\`, every byte escaped), this is the host
-    /// that would be looked up.
+    /// the value of a key the manager holds (the policy's, and any other), in any case, whole
+    /// or a part of the fragment length within one label. The guard's search, which tells case
+    /// apart, misses a key the parser wrote in lower case; and however the tool wrote the URL
+    /// (`https:\\`, every byte escaped, fullwidth letters that IDNA maps to ASCII), this is
+    /// the host that would be looked up.
     fn host_holds_key(&self, host: &str) -> bool {
         const PART: usize = crate::guard::Redactor::DEFAULT_FRAGMENT_LEN;
+        // Shorter values are no keys to the guard either.
+        const MIN: usize = crate::guard::Redactor::DEFAULT_MIN_SECRET_LEN;
+        // Label by label: a key that holds a host name (a connection string's
+        // `EndpointSuffix=core.windows.net`) shares dotted parts with real hosts.
         let host = host.to_ascii_lowercase();
-        let host = host.as_bytes();
-        self.inner.names.iter().any(|name| {
-            self.inner
-                .manager
-                .with_key(name, |key| {
-                    let value = Zeroizing::new(key.expose_secret().to_ascii_lowercase());
-                    let value = value.as_bytes();
-                    // Label by label: a key that holds a host name (a connection string's
-                    // `EndpointSuffix=core.windows.net`) shares dotted parts with real hosts.
-                    host.split(|&b| b == b'.').any(|label| {
-                        if value.len() <= PART {
-                            memchr::memmem::find(label, value).is_some()
-                        } else {
-                            label
-                                .windows(PART)
-                                .any(|part| memchr::memmem::find(value, part).is_some())
-                        }
-                    })
+        let labels: Vec<&[u8]> = host
+            .as_bytes()
+            .split(|&b| b == b'.')
+            .filter(|label| label.len() >= MIN)
+            .collect();
+        if labels.is_empty() {
+            return false;
+        }
+        self.inner.manager.keys().iter().any(|key| {
+            let value = Zeroizing::new(key.expose_secret().to_ascii_lowercase());
+            let value = value.as_bytes();
+            value.len() >= MIN
+                && labels.iter().any(|label| {
+                    if value.len() <= PART {
+                        memchr::memmem::find(label, value).is_some()
+                    } else {
+                        label
+                            .windows(PART)
+                            .any(|part| memchr::memmem::find(value, part).is_some())
+                    }
                 })
-                .unwrap_or(false)
         })
     }
 

