@@ -740,6 +740,16 @@ mod http {
         assert_eq!(edge.usage_log().report().total.denied, denied_before + 6);
     }
 
+    /// `text` with its ASCII letters and digits in their fullwidth forms (`Ａ` for `A`).
+    fn fullwidth(text: &str) -> String {
+        text.chars()
+            .map(|c| match c.is_ascii_alphanumeric() {
+                true => char::from_u32(u32::from(c) - 0x21 + 0xFF01).unwrap(),
+                false => c,
+            })
+            .collect()
+    }
+
     /// A key in the host name is refused, as written (the parser writes the host in lower case,
     /// where the key is no longer found) or escaped, and the error does not quote the host; so
     /// is a key in the method or a header's name, which no check of values looked at before.
@@ -792,12 +802,15 @@ mod http {
             format!("https:////{aws}.evil.example/"),
             // in another case, so that the guard does not find it as written
             format!("https://{}.evil.example/", aws.to_uppercase()),
+            // in fullwidth letters and digits, which IDNA maps to ASCII
+            format!("https://{}.evil.example/", fullwidth(&aws)),
         ] {
             let err = edge
                 .prepare_request("web_fetch", ToolRequest::new("GET", url))
                 .unwrap_err();
             let message = err.to_string().to_lowercase();
             assert!(!message.contains(&aws[4..].to_lowercase()), "{message}");
+            assert!(message.contains("part of the host name"), "{message}");
         }
         for (i, request) in cases.into_iter().enumerate() {
             let debug = format!("{request:?}").to_lowercase();
