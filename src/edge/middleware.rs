@@ -140,44 +140,39 @@ impl EdgeMiddleware {
         // Dropped unfinished (the future cancelled), the use is recorded as abandoned.
         let answer = next.run(outgoing, extensions).await;
         let keys = prepared.key_ids().to_vec();
-        // An answer from another URL: the client followed a redirect. (Its error, when
-        // following one failed, names the first URL: that case is not told apart.)
-        let elsewhere = match &answer {
-            Ok(response) => Some(response.url()).filter(|&url| url != &sent),
-            Err(_) => None,
-        };
-        if let Some(url) = elsewhere {
-            let names: Vec<&str> = keys.iter().map(KeyId::label).collect();
-            let err = Error::redirect_followed(
-                self.edge.agent(),
-                &self.tool,
-                &names,
-                prepared.destination(),
-                &destination(url),
-            );
-            prepared.deny();
-            return Err(reqwest_middleware::Error::middleware(err));
-        }
         // The URL sent may carry a key (a query parameter, a handle in the path): what the
         // tool gets back, an answer or an error, which it may print, holds handles instead.
-        let shown = Url::parse(&self.edge.to_model(sent.as_str())).ok();
+        let shown = || Url::parse(&self.edge.to_model(sent.as_str())).ok();
         match answer {
+            // An answer from another URL: the client followed a redirect. (Its error, when
+            // following one failed, names the first URL: that case is not told apart.)
+            Ok(response) if response.url() != &sent => {
+                let names: Vec<&str> = keys.iter().map(KeyId::label).collect();
+                let err = Error::redirect_followed(
+                    self.edge.agent(),
+                    &self.tool,
+                    &names,
+                    prepared.destination(),
+                    &destination(response.url()),
+                );
+                prepared.deny();
+                Err(reqwest_middleware::Error::middleware(err))
+            }
             Ok(response) => {
                 prepared.finish(response.status().as_u16());
-                Ok((with_url(response, shown), keys))
+                Ok((with_url(response, shown()), keys))
+            }
+            Err(reqwest_middleware::Error::Reqwest(err)) => {
+                prepared.fail(failure_class(&err));
+                let err = err.without_url();
+                Err(reqwest_middleware::Error::Reqwest(match shown() {
+                    Some(url) => err.with_url(url),
+                    None => err,
+                }))
             }
             Err(err) => {
-                prepared.fail(failure_class(&err));
-                Err(match err {
-                    reqwest_middleware::Error::Reqwest(err) => {
-                        let err = err.without_url();
-                        reqwest_middleware::Error::Reqwest(match shown {
-                            Some(url) => err.with_url(url),
-                            None => err,
-                        })
-                    }
-                    other => other,
-                })
+                prepared.fail(FailureClass::Other);
+                Err(err)
             }
         }
     }
@@ -282,11 +277,13 @@ fn with_url(response: Response, url: Option<Url>) -> Response {
     Response::from(http::Response::from_parts(parts, body))
 }
 
-fn failure_class(err: &reqwest_middleware::Error) -> FailureClass {
-    match err {
-        reqwest_middleware::Error::Reqwest(err) if err.is_timeout() => FailureClass::Timeout,
-        reqwest_middleware::Error::Reqwest(err) if err.is_connect() => FailureClass::Network,
-        _ => FailureClass::Other,
+fn failure_class(err: &reqwest::Error) -> FailureClass {
+    if err.is_timeout() {
+        FailureClass::Timeout
+    } else if err.is_connect() {
+        FailureClass::Network
+    } else {
+        FailureClass::Other
     }
 }
 

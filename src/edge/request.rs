@@ -441,9 +441,9 @@ impl Edge {
             let handles = inner.handles.find(field);
             in_name |= place == Field::Name && !handles.is_empty();
             for found in handles {
-                in_host |= place.host_span(field, &parsed_host).is_some_and(|host| {
-                    found.range.start < host.end && host.start < found.range.end
-                });
+                in_host |= place
+                    .host_span(field, &parsed_host)
+                    .is_some_and(|host| overlaps(&found.range, &host));
                 match found.key {
                     Some(key) => {
                         by_handle.insert(key);
@@ -452,14 +452,6 @@ impl Edge {
                     None => forged.push(inner.handles.shown_name(&field[found.range])),
                 }
             }
-            // Keys of known formats that nobody registered (a manager's redactor may detect
-            // them) are no key of this edge: a request may carry what it likes of those.
-            let registered = |findings: Vec<Finding>| -> Vec<Finding> {
-                findings
-                    .into_iter()
-                    .filter(|f| f.encoding() != Encoding::Detected)
-                    .collect()
-            };
             let findings = registered(redactor.find(field));
             in_host |= in_host_part(place, field, &parsed_host, &findings);
             // The same with every escape undone (`%73%6B...`), where the guard's own
@@ -899,11 +891,24 @@ fn in_host_part(
         return false;
     };
     findings.iter().any(|f| {
-        let range = f.range();
-        range.start < host.end
-            && host.start < range.end
-            && !(f.encoding() == Encoding::Fragment && text[range].contains('.'))
+        overlaps(&f.range(), &host)
+            && !(f.encoding() == Encoding::Fragment && text[f.range()].contains('.'))
     })
+}
+
+/// Whether two ranges share a byte.
+fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
+    a.start < b.end && b.start < a.end
+}
+
+/// `findings` without the keys of known formats that nobody registered (a manager's redactor
+/// may detect them): they are no keys of this edge, and a request may carry what it likes of
+/// them.
+fn registered(findings: Vec<Finding>) -> Vec<Finding> {
+    findings
+        .into_iter()
+        .filter(|f| f.encoding() != Encoding::Detected)
+        .collect()
 }
 
 /// A part of a request, as the checks of [`Edge::plan_request`] tell them apart.
