@@ -1,6 +1,7 @@
 //! Reading a file that holds secrets: a size limit enforced while reading, and no copy left
 //! behind when a buffer grows.
 
+use std::fmt;
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::Path;
@@ -94,40 +95,91 @@ pub(crate) fn irregular(meta: &fs::Metadata) -> Option<&'static str> {
     }
 }
 
+/// Whether users other than a secret file's owner may read it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum OtherReaders {
+    /// Refused (rule 3 of the design: a secret readable by others is an error); `allowed_by`
+    /// is the call that accepts them, named in the error for a container mount that is
+    /// readable by design.
+    Refused { allowed_by: &'static str },
+    /// Accepted.
+    Allowed,
+}
+
+/// Refuses a file holding a secret whose mode lets other users change it (any bit of
+/// `writers`: `0o022` for group and others, `0o002` for others only) or, if `readers` says
+/// so, read it. `shown` names the file in the error, `path` goes into the `chmod` it proposes.
+///
+/// # Errors
+///
+/// `ErrorKind::InsecurePermissions`, saying who can do what and how to fix it.
+#[cfg(unix)]
+pub(crate) fn check_mode(
+    shown: impl fmt::Display,
+    path: &Path,
+    meta: &fs::Metadata,
+    writers: u32,
+    readers: OtherReaders,
+) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+
+    let mode = meta.mode() & 0o7777;
+    let who = |world_bit: u32| {
+        if mode & world_bit != 0 {
+            "any user"
+        } else {
+            "other users in its group"
+        }
+    };
+    let fix = format!("run `chmod 600 {}`", path.display());
+    let problem = match readers {
+        _ if mode & writers != 0 => format!("so {} can change it; {fix}", who(0o002)),
+        OtherReaders::Refused { allowed_by } if mode & 0o044 != 0 => format!(
+            "so {} can read it; {fix}, or, for a container mount that is readable by design, \
+             use `{allowed_by}`",
+            who(0o004)
+        ),
+        _ => return Ok(()),
+    };
+    Err(Error::new(
+        ErrorKind::InsecurePermissions,
+        format!("{shown} has mode {mode:04o}, {problem}"),
+    ))
+}
+
+/// Without Unix modes there is nothing to check.
+#[cfg(not(unix))]
+pub(crate) fn check_mode(
+    _shown: impl fmt::Display,
+    _path: &Path,
+    _meta: &fs::Metadata,
+    _writers: u32,
+    _readers: OtherReaders,
+) -> Result<()> {
+    Ok(())
+}
+
 /// Reads a small file that holds a credential (a token file, a credentials file), at most
-/// `limit` bytes; `shown` names it in errors.
+/// `limit` bytes; `shown` names it in errors, `readers` says whether other users may read it.
+/// Group members may write it: Kubernetes mounts token files so under an `fsGroup`.
 ///
 /// # Errors
 ///
 /// `ErrorKind::Io` when it cannot be read or is not a regular file (a FIFO would block the
 /// read until a writer came), `ErrorKind::InvalidInput` when it is larger than `limit` (a
 /// mount gone wrong), `ErrorKind::InsecurePermissions` when any user may write it (and so
-/// replace the credential).
+/// replace the credential) or, unless `readers` allows it, another user may read it.
 #[cfg(any(feature = "azure", feature = "gcp"))]
 pub(crate) fn read_small_file(
     path: &Path,
     limit: usize,
     shown: &str,
+    readers: OtherReaders,
 ) -> Result<Zeroizing<Vec<u8>>> {
     let file = open_regular(path, shown)?.map_err(|err| Error::io(shown, err))?;
-    #[cfg(unix)]
-    if let Ok(meta) = file.metadata() {
-        use std::os::unix::fs::MetadataExt;
-
-        let mode = meta.mode() & 0o7777;
-        if mode & 0o002 != 0 {
-            return Err(Error::new(
-                ErrorKind::InsecurePermissions,
-                format!(
-                    "{shown} has mode {mode:04o}, so any user can replace the credential in it; \
-                     run `chmod o-w` on it"
-                ),
-            ));
-        }
-    }
-    let size_hint = file
-        .metadata()
-        .map_or(0, |meta| usize::try_from(meta.len()).unwrap_or(usize::MAX));
+    let meta = file.metadata().map_err(|err| Error::io(shown, err))?;
+    check_mode(shown, path, &meta, 0o002, readers)?;
+    let size_hint = usize::try_from(meta.len()).unwrap_or(usize::MAX);
     read_capped(file, limit, size_hint).map_err(|err| match err {
         ReadError::TooLarge => Error::new(
             ErrorKind::InvalidInput,
@@ -163,7 +215,7 @@ mod tests {
     /// FIFO with no writer would block the read for ever), as is a file any user may replace.
     #[cfg(all(unix, any(feature = "azure", feature = "gcp")))]
     #[test]
-    fn a_credential_file_must_be_a_regular_file_only_its_owners_can_write() {
+    fn a_credential_file_must_be_a_regular_file_only_its_owners_can_write_and_maybe_read() {
         use std::os::unix::fs::PermissionsExt;
         use std::sync::mpsc;
         use std::time::Duration;
@@ -179,7 +231,14 @@ mod tests {
             // On a thread, so that a read that blocks fails the test instead of hanging it.
             let (done, result) = mpsc::channel();
             let shown = format!("token file `{}`", path.display());
-            std::thread::spawn(move || done.send(read_small_file(&path, 64 * 1024, &shown)));
+            std::thread::spawn(move || {
+                done.send(read_small_file(
+                    &path,
+                    64 * 1024,
+                    &shown,
+                    OtherReaders::Allowed,
+                ))
+            });
             let err = result
                 .recv_timeout(Duration::from_secs(20))
                 .expect("the read blocked")
@@ -194,20 +253,54 @@ mod tests {
 
         let file = dir.path().join("token");
         fs::write(&file, "fake-token").unwrap();
-        for (mode, refused) in [
-            (0o600, false),
-            (0o644, false),
-            (0o664, false),
-            (0o666, true),
+        let owner_only = OtherReaders::Refused {
+            allowed_by: "Builder::with_readers(true)",
+        };
+        // (mode, refused when others may read, refused when they may not)
+        for (mode, refused_allowed, refused_owner_only) in [
+            (0o600, false, false),
+            (0o400, false, false),
+            (0o640, false, true),
+            (0o604, false, true),
+            (0o644, false, true),
+            (0o664, false, true),
+            (0o620, false, false),
+            (0o666, true, true),
+            (0o602, true, true),
         ] {
             fs::set_permissions(&file, fs::Permissions::from_mode(mode)).unwrap();
-            let read = read_small_file(&file, 1024, "token file");
-            match refused {
-                false => assert_eq!(&read.unwrap()[..], b"fake-token"),
-                true => assert_eq!(read.unwrap_err().kind(), ErrorKind::InsecurePermissions),
+            for (readers, refused) in [
+                (OtherReaders::Allowed, refused_allowed),
+                (owner_only, refused_owner_only),
+            ] {
+                let read = read_small_file(&file, 1024, "token file", readers);
+                if !refused {
+                    assert_eq!(&read.unwrap()[..], b"fake-token", "{mode:o} {readers:?}");
+                    continue;
+                }
+                let err = read.unwrap_err();
+                assert_eq!(err.kind(), ErrorKind::InsecurePermissions, "{err}");
+                let message = err.to_string();
+                assert!(
+                    message.starts_with(&format!("token file has mode {mode:04o}, so ")),
+                    "{message}"
+                );
+                assert!(message.contains("run `chmod 600 "), "{message}");
+                // Only a file others may read but not write is fixed by the option.
+                assert_eq!(
+                    message.contains("`Builder::with_readers(true)`"),
+                    !refused_allowed,
+                    "{message}"
+                );
             }
         }
-        let missing = read_small_file(Path::new("/nonexistent/x"), 10, "token file").unwrap_err();
+        let missing = read_small_file(
+            Path::new("/nonexistent/x"),
+            10,
+            "token file",
+            OtherReaders::Allowed,
+        )
+        .unwrap_err();
         assert_eq!(missing.kind(), ErrorKind::Io);
     }
 }

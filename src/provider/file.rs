@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::provider::capped::{ReadError, irregular, read_capped};
+use crate::provider::capped::{OtherReaders, ReadError, check_mode, irregular, read_capped};
 use crate::provider::{SecretProvider, validate_key_name};
 use crate::secret::{Secret, SecretMeta, SecretString};
 
@@ -620,42 +620,22 @@ fn check_dir(_dir: &Path, _meta: &Metadata) -> Result<Option<u32>> {
     Ok(None)
 }
 
-#[cfg(unix)]
+/// Refuses a file that other users can write or, unless allowed, read.
 fn check_file_mode(shown: &Path, meta: &Metadata, allow_readable_by_others: bool) -> Result<()> {
-    use std::os::unix::fs::MetadataExt;
-
-    let mode = meta.mode() & 0o7777;
-    let who = |world_bit: u32| {
-        if mode & world_bit != 0 {
-            "any user"
-        } else {
-            "other users in its group"
+    let readers = if allow_readable_by_others {
+        OtherReaders::Allowed
+    } else {
+        OtherReaders::Refused {
+            allowed_by: "FileProvider::with_readable_by_others(true)",
         }
     };
-    let fix = format!("run `chmod 600 {}`", shown.display());
-    let problem = if mode & 0o022 != 0 {
-        format!("so {} can change it; {fix}", who(0o002))
-    } else if mode & 0o044 != 0 && !allow_readable_by_others {
-        format!(
-            "so {} can read it; {fix}, or, for a container mount that is readable by design, \
-             use `FileProvider::with_readable_by_others(true)`",
-            who(0o004)
-        )
-    } else {
-        return Ok(());
-    };
-    Err(Error::new(
-        ErrorKind::InsecurePermissions,
-        format!(
-            "secret file `{}` has mode {mode:04o}, {problem}",
-            shown.display()
-        ),
-    ))
-}
-
-#[cfg(not(unix))]
-fn check_file_mode(_shown: &Path, _meta: &Metadata, _allow_readable_by_others: bool) -> Result<()> {
-    Ok(())
+    check_mode(
+        format_args!("secret file `{}`", shown.display()),
+        shown,
+        meta,
+        0o022,
+        readers,
+    )
 }
 
 /// In a sticky world-writable directory anyone can add a file, so only the directory owner's

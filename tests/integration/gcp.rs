@@ -712,6 +712,66 @@ fn configuration_errors_are_clear() {
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
 }
 
+/// A credentials file holds a long-lived key: one that other users can read is refused (rule 3
+/// of the design), unless the builder accepts it for a mount that is so by design; one they
+/// can write is refused either way.
+#[cfg(unix)]
+#[test]
+fn a_credentials_file_others_can_read_is_refused_unless_accepted() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let key = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
+    let refresh_token = fake("refresh-token");
+    let files = [
+        key_file(&dir, &key, "http://127.0.0.1:9/token"),
+        user_file(&dir, &refresh_token),
+    ];
+    let build = |file: &std::path::Path, accept: bool| {
+        GcpSecretManagerProvider::builder()
+            .with_project(PROJECT)
+            .with_credentials_file(file)
+            .with_token_url("http://127.0.0.1:9/token")
+            .with_credentials_file_readable_by_others(accept)
+            .build()
+    };
+    for file in &files {
+        // (mode, refused as is, refused when accepted)
+        for (mode, refused, refused_accepted) in [
+            (0o600, false, false),
+            (0o400, false, false),
+            (0o640, true, false),
+            (0o644, true, false),
+            (0o444, true, false),
+            (0o646, true, true),
+        ] {
+            std::fs::set_permissions(file, std::fs::Permissions::from_mode(mode)).unwrap();
+            for (accept, refused) in [(false, refused), (true, refused_accepted)] {
+                let built = build(file, accept);
+                if !refused {
+                    built.unwrap();
+                    continue;
+                }
+                let err = built.unwrap_err();
+                assert_eq!(err.kind(), ErrorKind::InsecurePermissions, "{err}");
+                let message = format!("{err} {err:?}");
+                assert!(message.contains(&format!("mode {mode:04o}")), "{message}");
+                assert!(
+                    message.contains(&format!("chmod 600 {}", file.display())),
+                    "{message}"
+                );
+                assert!(!message.contains(&refresh_token), "{message}");
+                // The option is named only where it is the fix: others may read, not write.
+                assert_eq!(
+                    message.contains("with_credentials_file_readable_by_others(true)"),
+                    mode & 0o002 == 0,
+                    "{message}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn debug_shows_the_configuration_not_the_token() {
     let token = fake("debug-token");

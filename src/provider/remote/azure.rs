@@ -18,7 +18,7 @@ use serde_json::value::RawValue;
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, ErrorKind, Result};
-use crate::provider::capped::read_small_file;
+use crate::provider::capped::{OtherReaders, read_small_file};
 use crate::provider::remote::bearer::{TokenCache, bearer_header, env_string, join};
 use crate::provider::remote::endpoint::{PlainHttp, parse_endpoint};
 use crate::provider::remote::http::{self, Answer};
@@ -510,9 +510,14 @@ impl AsyncSecretProvider for AzureKeyVaultProvider {
 }
 
 /// The federated token of a workload identity, from the file the platform mounts.
+///
+/// Other users may read it: the kubelet mounts it `0644` (a projected volume's default), and
+/// it is a token that expires within the hour and that Entra ID accepts only for this
+/// application, not a long-lived secret; refusing it would fail every workload set up as
+/// Azure documents it.
 fn read_token_file(path: &Path) -> Result<SecretString> {
     let shown = format!("federated token file `{}`", path.display());
-    let bytes = read_small_file(path, 64 * 1024, &shown)?;
+    let bytes = read_small_file(path, 64 * 1024, &shown, OtherReaders::Allowed)?;
     let text = std::str::from_utf8(&bytes)
         .map(str::trim)
         .ok()

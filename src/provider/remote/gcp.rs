@@ -19,6 +19,7 @@ use serde_json::value::RawValue;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::provider::capped::OtherReaders;
 use crate::provider::remote::bearer::{TokenCache, bearer_header, env_string, join};
 use crate::provider::remote::crc32c::crc32c;
 use crate::provider::remote::endpoint::{PlainHttp, parse_endpoint};
@@ -115,6 +116,7 @@ impl GcpSecretManagerProvider {
             endpoint: DEFAULT_ENDPOINT.to_owned(),
             source: None,
             token_url: None,
+            credentials_readable_by_others: false,
             create_time: false,
             policy: RemotePolicy::default(),
         }
@@ -428,6 +430,7 @@ pub struct GcpSecretManagerBuilder {
     endpoint: String,
     source: Option<Source>,
     token_url: Option<String>,
+    credentials_readable_by_others: bool,
     create_time: bool,
     policy: RemotePolicy,
 }
@@ -493,8 +496,23 @@ impl GcpSecretManagerBuilder {
     /// "service_account"`, exchanged for tokens with a JWT signed by its key) or user
     /// credentials from `gcloud auth application-default login` (`"type": "authorized_user"`,
     /// a refresh token). The file is read by [`build`](GcpSecretManagerBuilder::build).
+    ///
+    /// It holds a long-lived credential, so a file that other users can read (mode `0644`, as a
+    /// browser saves a key downloaded from the console) is refused: `chmod 600` it, or see
+    /// [`with_credentials_file_readable_by_others`](GcpSecretManagerBuilder::with_credentials_file_readable_by_others).
     pub fn with_credentials_file(mut self, path: impl Into<PathBuf>) -> GcpSecretManagerBuilder {
         self.source = Some(Source::File(path.into()));
+        self
+    }
+
+    /// Accepts a credentials file (given or found in the environment) that other users can
+    /// read, but still not one they can write: for a container mount that is `0644` by design,
+    /// such as a Kubernetes secret volume without `defaultMode`. Off by default.
+    pub fn with_credentials_file_readable_by_others(
+        mut self,
+        allow: bool,
+    ) -> GcpSecretManagerBuilder {
+        self.credentials_readable_by_others = allow;
         self
     }
 
@@ -576,7 +594,16 @@ impl GcpSecretManagerBuilder {
         };
         let credential = match source {
             Source::AccessToken(token) => GoogleCredential::AccessToken(token),
-            Source::File(path) => GoogleCredential::from_file(&path, self.token_url.as_deref())?,
+            Source::File(path) => {
+                let readers = if self.credentials_readable_by_others {
+                    OtherReaders::Allowed
+                } else {
+                    OtherReaders::Refused {
+                        allowed_by: "GcpSecretManagerBuilder::with_credentials_file_readable_by_others(true)",
+                    }
+                };
+                GoogleCredential::from_file(&path, self.token_url.as_deref(), readers)?
+            }
             Source::MetadataServer(host) => {
                 let host = if host.contains("://") {
                     host

@@ -15,7 +15,7 @@ use serde_json::value::RawValue;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::provider::capped::read_small_file;
+use crate::provider::capped::{OtherReaders, read_small_file};
 use crate::provider::remote::endpoint::{PlainHttp, parse_endpoint};
 use crate::provider::remote::http::{self, Answer};
 use crate::provider::remote::json_string::unescape;
@@ -85,12 +85,16 @@ impl GoogleCredential {
 
     /// Reads a credentials file of type `service_account` or `authorized_user`, as written by
     /// the Cloud console or `gcloud auth application-default login`. `token_url` replaces the
-    /// file's `token_uri`.
-    pub(crate) fn from_file(path: &Path, token_url: Option<&str>) -> Result<GoogleCredential> {
+    /// file's `token_uri`; `readers` says whether other users may read the file.
+    pub(crate) fn from_file(
+        path: &Path,
+        token_url: Option<&str>,
+        readers: OtherReaders,
+    ) -> Result<GoogleCredential> {
         let shown = format!("google credentials file `{}`", path.display());
         let invalid =
             |problem: &str| Error::new(ErrorKind::InvalidInput, format!("{shown} {problem}"));
-        let bytes = read_small_file(path, MAX_FILE_BYTES, &shown)?;
+        let bytes = read_small_file(path, MAX_FILE_BYTES, &shown, readers)?;
         // serde_json's message may quote a value, a key: give only the position.
         let file: CredentialsFile<'_> = serde_json::from_slice(&bytes).map_err(|err| {
             invalid(&format!(
@@ -464,7 +468,7 @@ mod tests {
         });
         std::fs::write(&path, file.to_string()).unwrap();
         let GoogleCredential::ServiceAccount(account) =
-            GoogleCredential::from_file(&path, None).unwrap()
+            GoogleCredential::from_file(&path, None, OtherReaders::Allowed).unwrap()
         else {
             panic!("not a service account");
         };
@@ -504,16 +508,17 @@ mod tests {
         ] {
             let path = dir.path().join(name);
             std::fs::write(&path, text).unwrap();
-            let err = GoogleCredential::from_file(&path, None).map(|_| ()).unwrap_err();
+            let err = GoogleCredential::from_file(&path, None, OtherReaders::Allowed).map(|_| ()).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidInput, "{name}");
             let shown = format!("{err} {err:?}");
             assert!(shown.contains(expected), "{name}: {shown}");
             assert!(shown.contains(name), "{shown}");
             assert!(!shown.contains(&secret), "{shown}");
         }
-        let missing = GoogleCredential::from_file(&dir.path().join("none.json"), None)
-            .map(|_| ())
-            .unwrap_err();
+        let missing =
+            GoogleCredential::from_file(&dir.path().join("none.json"), None, OtherReaders::Allowed)
+                .map(|_| ())
+                .unwrap_err();
         assert_eq!(missing.kind(), ErrorKind::Io);
     }
 
@@ -529,13 +534,21 @@ mod tests {
             "quota_project_id": "billing-project",
         });
         std::fs::write(&path, file.to_string()).unwrap();
-        let credential =
-            GoogleCredential::from_file(&path, Some("http://127.0.0.1:9/token")).unwrap();
+        let credential = GoogleCredential::from_file(
+            &path,
+            Some("http://127.0.0.1:9/token"),
+            OtherReaders::Allowed,
+        )
+        .unwrap();
         assert_eq!(credential.kind(), "authorized user");
         assert_eq!(credential.quota_project(), Some("billing-project"));
-        let err = GoogleCredential::from_file(&path, Some("http://oauth.example.com/token"))
-            .map(|_| ())
-            .unwrap_err();
+        let err = GoogleCredential::from_file(
+            &path,
+            Some("http://oauth.example.com/token"),
+            OtherReaders::Allowed,
+        )
+        .map(|_| ())
+        .unwrap_err();
         assert!(err.to_string().contains("plain http"), "{err}");
     }
 }
