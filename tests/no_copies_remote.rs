@@ -6,7 +6,10 @@
 //! test's own thread before it is freed; the local server that answers runs on another thread
 //! and is not looked at. A secret that JSON writes with an escape (a PEM key's `\n`) is
 //! unescaped by keyward, not in serde_json's scratch buffer: a Google credentials file's private
-//! key leaves no copy. Secret values in answers take the same path, but are not counted here:
+//! key leaves no copy, nor does a token handed back by a login or token endpoint (the server
+//! here writes it with escapes, so hyper's buffer does not hold it as it is used; serde_json
+//! would unescape it into its scratch buffer, and a field that fails to parse after it would
+//! free it unwiped). Secret values in answers take the same path, but are not counted here:
 //! the answer passes through hyper's read buffer, which is freed unwiped at times that vary
 //! from run to run (one copy or two, escapes or not).
 //!
@@ -79,6 +82,10 @@ fn keep_answering(stream: TcpStream, answer: Answer) {
         }
         let path = request_line.split(' ').nth(1).unwrap_or("/").to_owned();
         let body = answer(&path, &String::from_utf8(request_body).unwrap()).to_string();
+        // A token handed back is written with escapes, as some JSON encoders write `-`: the
+        // client must unescape it, and serde_json would do that in a scratch buffer it frees
+        // unwiped.
+        let body = body.replace(CREDENTIAL_PREFIX, r"kw\u002dfake\u002dtoken\u002d");
         let head = format!(
             "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
             body.len()
@@ -92,6 +99,19 @@ fn keep_answering(stream: TcpStream, answer: Answer) {
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
+/// How every credential under test starts (see [`freed_copies`]).
+const CREDENTIAL_PREFIX: &str = "kw-fake-token-";
+
+/// The value of `field` in the request `body` (`field=value&...` or `"field":"value"`).
+#[cfg(any(feature = "vault", feature = "azure", feature = "gcp"))]
+fn sent(body: &str, field: &str) -> String {
+    let (_, rest) = body
+        .split_once(&format!("{field}="))
+        .or_else(|| body.split_once(&format!("\"{field}\":\"")))
+        .unwrap_or_else(|| panic!("no {field} sent"));
+    rest.split(['&', '"']).next().unwrap().to_owned()
+}
+
 /// Builds a provider for a fresh fake token with `build` (not watched), then reads `key`
 /// through it on a current-thread runtime with the sniffer armed, and returns how many freed
 /// blocks still held the token. The provider and the runtime, with the connection they keep,
@@ -104,7 +124,7 @@ fn freed_copies<P: AsyncSecretProvider>(
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     static RUN: AtomicUsize = AtomicUsize::new(0);
     let run = RUN.fetch_add(1, Ordering::SeqCst);
-    let token = format!("kw-fake-token-{run:04}-{}", "Zq7x".repeat(6));
+    let token = format!("{CREDENTIAL_PREFIX}{run:04}-{}", "Zq7x".repeat(6));
     sniffer::set_needle(token.as_bytes());
     let address = serve(answer);
     let provider = build(&address, SecretString::from(token));
@@ -352,4 +372,81 @@ fn a_google_private_key_leaves_no_copy_of_its_pem() {
     sniffer::arm_this_thread(false);
     assert!(provider.is_ok(), "the key file was not read");
     assert_eq!(sniffer::clear_needle(), 0);
+}
+
+/// A login's answer hands back the credential it was sent as the token to use (written with
+/// escapes by the server): reading that token leaves no copy, however its answer fails or
+/// succeeds to parse after it.
+#[cfg(feature = "vault")]
+#[test]
+fn a_vault_login_answer_leaves_no_copy_of_the_token_it_gives() {
+    fn answer(path: &str, body: &str) -> Value {
+        if path.ends_with("/auth/approle/login") {
+            let auth = json!({ "client_token": sent(body, "secret_id"), "lease_duration": 3600,
+                "renewable": false });
+            json!({ "auth": auth })
+        } else {
+            vault_answer(path, body)
+        }
+    }
+    let build = |address: &str, secret_id| {
+        keyward::provider::vault::VaultProvider::builder(address)
+            .with_approle("kw-role", secret_id)
+            .build()
+            .unwrap()
+    };
+    assert_eq!(freed_copies(answer, build, "app"), 0);
+}
+
+/// As for Vault: an Entra ID token answer.
+#[cfg(feature = "azure")]
+#[test]
+fn an_azure_token_answer_leaves_no_copy_of_the_token_it_gives() {
+    fn answer(path: &str, body: &str) -> Value {
+        if path.ends_with("/oauth2/v2.0/token") {
+            json!({ "access_token": sent(body, "client_secret"), "expires_in": 3600 })
+        } else {
+            azure_answer(path, body)
+        }
+    }
+    let build = |address: &str, secret: SecretString| {
+        keyward::provider::azure::AzureKeyVaultProvider::builder(address)
+            .with_authority_host(address)
+            .with_client_secret("kw-tenant", "kw-client", secret.expose_secret())
+            .build()
+            .unwrap()
+    };
+    assert_eq!(freed_copies(answer, build, "K"), 0);
+}
+
+/// As for Vault: a Google token answer.
+#[cfg(feature = "gcp")]
+#[test]
+fn a_google_token_answer_leaves_no_copy_of_the_token_it_gives() {
+    fn answer(path: &str, body: &str) -> Value {
+        if path == "/token" {
+            json!({ "access_token": sent(body, "refresh_token"), "expires_in": 3600 })
+        } else {
+            gcp_answer(path, body)
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let build = |address: &str, refresh_token: SecretString| {
+        let path = dir.path().join("application_default_credentials.json");
+        let file = json!({
+            "client_id": "kw-client",
+            "client_secret": "kw-fake-client-secret",
+            "refresh_token": refresh_token.expose_secret(),
+            "type": "authorized_user",
+        });
+        write_private(&path, &file);
+        keyward::provider::gcp::GcpSecretManagerProvider::builder()
+            .with_project("kw-test")
+            .with_endpoint(address)
+            .with_credentials_file(&path)
+            .with_token_url(format!("{address}/token"))
+            .build()
+            .unwrap()
+    };
+    assert_eq!(freed_copies(answer, build, "K"), 0);
 }

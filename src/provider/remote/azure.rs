@@ -22,7 +22,7 @@ use crate::provider::capped::{OtherReaders, read_small_file};
 use crate::provider::remote::bearer::{TokenCache, bearer_header, env_string, join};
 use crate::provider::remote::endpoint::{PlainHttp, parse_endpoint};
 use crate::provider::remote::http::{self, Answer};
-use crate::provider::remote::json_string::unescape;
+use crate::provider::remote::json_string::{required_token, unescape};
 use crate::provider::remote::policy::RemotePolicy;
 use crate::provider::remote::secret_body::SecretBody;
 use crate::provider::remote::server_text::ServerText;
@@ -565,15 +565,8 @@ fn token_from(
             ),
         ));
     }
-    let mut body: TokenAnswer = answer.json(service, shown)?;
-    let token = std::mem::take(&mut body.access_token)
-        .filter(|token| !token.is_empty())
-        .ok_or_else(|| {
-            Error::new(
-                ErrorKind::Backend,
-                format!("{service} answered `{shown}` without an access_token"),
-            )
-        })?;
+    let body: TokenAnswer<'_> = answer.json(service, shown)?;
+    let token = required_token(body.access_token, "access_token", service, shown)?;
     let lifetime = body
         .expires_in
         .as_ref()
@@ -585,7 +578,7 @@ fn token_from(
             let left = expires_on - Utc::now().timestamp();
             Some(Duration::from_secs(u64::try_from(left).unwrap_or(0)))
         });
-    Ok((SecretString::from(token), lifetime))
+    Ok((token, lifetime))
 }
 
 fn timestamp(seconds: Option<i64>, service: &str, shown: &str) -> Result<Option<DateTime<Utc>>> {
@@ -933,19 +926,14 @@ impl Number {
     }
 }
 
+/// An Entra ID or managed-identity token answer; the token is read as it stands in the answer
+/// (see [`required_token`]).
 #[derive(Deserialize)]
-struct TokenAnswer {
-    access_token: Option<String>,
+struct TokenAnswer<'a> {
+    #[serde(borrow)]
+    access_token: Option<&'a RawValue>,
     expires_in: Option<Number>,
     expires_on: Option<Number>,
-}
-
-impl Drop for TokenAnswer {
-    fn drop(&mut self) {
-        if let Some(token) = &mut self.access_token {
-            zeroize::Zeroize::zeroize(token);
-        }
-    }
 }
 
 #[derive(Deserialize)]
@@ -1046,13 +1034,13 @@ mod tests {
 
     #[test]
     fn numbers_may_be_strings() {
-        let answer: TokenAnswer =
+        let answer: TokenAnswer<'_> =
             serde_json::from_str(r#"{"access_token":"t","expires_in":"3599"}"#).unwrap();
         assert_eq!(
             answer.expires_in.as_ref().and_then(Number::as_u64),
             Some(3599)
         );
-        let answer: TokenAnswer =
+        let answer: TokenAnswer<'_> =
             serde_json::from_str(r#"{"access_token":"t","expires_in":3599}"#).unwrap();
         assert_eq!(
             answer.expires_in.as_ref().and_then(Number::as_u64),

@@ -12,13 +12,13 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use reqwest::{Client, StatusCode, Url};
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::capped::{OtherReaders, read_small_file};
 use crate::provider::remote::endpoint::{PlainHttp, parse_endpoint};
 use crate::provider::remote::http::{self, Answer};
-use crate::provider::remote::json_string::unescape;
+use crate::provider::remote::json_string::{required_token, unescape};
 use crate::provider::remote::policy::RemotePolicy;
 use crate::provider::remote::secret_body::SecretBody;
 use crate::provider::remote::server_text::ServerText;
@@ -364,19 +364,9 @@ fn token_from(
     service: &str,
     shown: &str,
 ) -> Result<(SecretString, Option<Duration>)> {
-    let mut body: TokenAnswer = answer.json(service, shown)?;
-    let token = std::mem::take(&mut body.access_token)
-        .filter(|token| !token.is_empty())
-        .ok_or_else(|| {
-            Error::new(
-                ErrorKind::Backend,
-                format!("{service} answered `{shown}` without an access_token"),
-            )
-        })?;
-    Ok((
-        SecretString::from(token),
-        body.expires_in.map(Duration::from_secs),
-    ))
+    let body: TokenAnswer<'_> = answer.json(service, shown)?;
+    let token = required_token(body.access_token, "access_token", service, shown)?;
+    Ok((token, body.expires_in.map(Duration::from_secs)))
 }
 
 /// `error: description` from an OAuth 2.0 error body.
@@ -398,18 +388,13 @@ fn oauth_error_text(body: &[u8]) -> Option<String> {
     }
 }
 
+/// An OAuth 2.0 token answer; the token is read as it stands in the answer (see
+/// [`required_token`]).
 #[derive(Deserialize)]
-struct TokenAnswer {
-    access_token: Option<String>,
+struct TokenAnswer<'a> {
+    #[serde(borrow)]
+    access_token: Option<&'a RawValue>,
     expires_in: Option<u64>,
-}
-
-impl Drop for TokenAnswer {
-    fn drop(&mut self) {
-        if let Some(token) = &mut self.access_token {
-            token.zeroize();
-        }
-    }
 }
 
 /// The fields of a credentials file; the secret ones are read as they stand in the file (see

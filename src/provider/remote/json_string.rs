@@ -9,6 +9,7 @@
 use serde_json::value::RawValue;
 use zeroize::Zeroizing;
 
+use crate::error::{Error, ErrorKind, Result};
 use crate::secret::SecretString;
 
 /// The value of `raw` if it is a JSON string: its escapes undone, in a [`SecretString`].
@@ -32,6 +33,38 @@ pub(crate) fn unescape(raw: &RawValue) -> Option<SecretString> {
         "an unescaped string outgrew its buffer"
     );
     Some(SecretString::from(std::mem::take(&mut *value)))
+}
+
+/// The token in field `field` of `service`'s answer for `shown` (an OAuth `access_token`, a
+/// Vault `auth.client_token`), read as a [`RawValue`] so that no copy of it is left unwiped,
+/// even when a field after it fails to parse.
+///
+/// # Errors
+///
+/// `ErrorKind::Backend` when the field is missing, empty or not a JSON string.
+pub(crate) fn required_token(
+    raw: Option<&RawValue>,
+    field: &str,
+    service: &str,
+    shown: &str,
+) -> Result<SecretString> {
+    let Some(raw) = raw.filter(|raw| raw.get() != "null") else {
+        return Err(Error::new(
+            ErrorKind::Backend,
+            format!("{service} answered `{shown}` without an {field}"),
+        ));
+    };
+    match unescape(raw) {
+        Some(token) if !token.expose_secret().is_empty() => Ok(token),
+        Some(_) => Err(Error::new(
+            ErrorKind::Backend,
+            format!("{service} answered `{shown}` with an empty {field}"),
+        )),
+        None => Err(Error::new(
+            ErrorKind::Backend,
+            format!("{service} answered `{shown}` with an {field} that is not a JSON string"),
+        )),
+    }
 }
 
 /// The character of the escape at the start of `text` (after its backslash), and the text
@@ -77,6 +110,39 @@ fn hex_unit(text: &str) -> Option<(u16, &str)> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    #[test]
+    fn a_token_is_unescaped_or_refused_without_showing_it() {
+        let raw = |json: &str| RawValue::from_string(json.to_owned()).unwrap();
+        let token = |json: &str| {
+            let raw = raw(json);
+            required_token(Some(&raw), "access_token", "svc", "login")
+        };
+        assert_eq!(
+            token(r#""kw\u002dfake\/tok""#).unwrap().expose_secret(),
+            "kw-fake/tok"
+        );
+        let missing = required_token(None, "access_token", "svc", "login").unwrap_err();
+        for (err, problem) in [
+            (missing, "without an access_token"),
+            (token("null").unwrap_err(), "without an access_token"),
+            (token(r#""""#).unwrap_err(), "with an empty access_token"),
+            (token("12345678").unwrap_err(), "not a JSON string"),
+            (
+                token(r#""kw-fake\ud800""#).unwrap_err(),
+                "not a JSON string",
+            ),
+        ] {
+            assert_eq!(err.kind(), ErrorKind::Backend);
+            let shown = format!("{err} {err:?}");
+            assert!(shown.contains(problem), "{shown}");
+            assert!(shown.contains("svc answered `login`"), "{shown}");
+            assert!(
+                !shown.contains("12345678") && !shown.contains("kw-fake"),
+                "{shown}"
+            );
+        }
+    }
+
     use proptest::prelude::*;
 
     use super::*;

@@ -10,12 +10,11 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Client, Method, StatusCode, Url};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use zeroize::Zeroize;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::remote::endpoint::{PlainHttp, parse_endpoint};
 use crate::provider::remote::http::{self, Answer};
-use crate::provider::remote::json_string::unescape;
+use crate::provider::remote::json_string::{required_token, unescape};
 use crate::provider::remote::policy::RemotePolicy;
 use crate::provider::remote::secret_body::SecretBody;
 use crate::provider::remote::server_text::ServerText;
@@ -563,10 +562,14 @@ impl VaultProvider {
                     ),
                 )
             })?;
-        let mut body: AuthResponse = answer.json(&self.service, &shown)?;
-        let lease = body.auth.lease();
-        let token = std::mem::take(&mut body.auth.client_token);
-        Ok((SecretString::from(token), lease))
+        let body: AuthResponse<'_> = answer.json(&self.service, &shown)?;
+        let token = required_token(
+            body.auth.client_token,
+            "auth.client_token",
+            &self.service,
+            &shown,
+        )?;
+        Ok((token, body.auth.lease()))
     }
 
     /// A request whose 404 is an error.
@@ -883,31 +886,27 @@ struct LookupData {
 }
 
 #[derive(Deserialize)]
-struct AuthResponse {
-    auth: AuthData,
+struct AuthResponse<'a> {
+    #[serde(borrow)]
+    auth: AuthData<'a>,
 }
 
+/// A login's `auth`; the token is read as it stands in the answer (see [`required_token`]).
 #[derive(Deserialize)]
-struct AuthData {
-    #[serde(default)]
-    client_token: String,
+struct AuthData<'a> {
+    #[serde(borrow)]
+    client_token: Option<&'a RawValue>,
     #[serde(default)]
     lease_duration: u64,
     #[serde(default)]
     renewable: bool,
 }
 
-impl AuthData {
+impl AuthData<'_> {
     fn lease(&self) -> Lease {
         Lease {
             ttl: Duration::from_secs(self.lease_duration),
             renewable: self.renewable,
         }
-    }
-}
-
-impl Drop for AuthData {
-    fn drop(&mut self) {
-        self.client_token.zeroize();
     }
 }
