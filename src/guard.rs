@@ -46,6 +46,7 @@ mod region;
 mod scan;
 #[cfg(test)]
 mod scan_tests;
+mod secret_part;
 mod shared;
 mod sieve;
 mod stream;

@@ -138,8 +138,10 @@ struct Inner {
 ///   `%20` for a space, with or without `\/`, HTML-safe and ASCII-only escapes);
 /// - base64 and hex broken onto lines at any width (`base64`, MIME, PEM, `xxd -p`), also with
 ///   JSON-escaped line ends and indentation;
-/// - any contiguous fragment of at least 16 characters, not counting a public prefix such as
-///   `sk-proj-` (so a model that prints half a key is caught).
+/// - any contiguous fragment with at least 16 characters of the secret part of the value: not
+///   a public prefix such as `sk-proj-`, nor the endpoints and names of a connection string
+///   (`AccountKey=...` counts, `EndpointSuffix=core.windows.net` does not) or what surrounds a
+///   URL's password (so a model that prints half a key is caught, and an Azure URL is not).
 ///
 /// With [`with_unknown_detection`](RedactorBuilder::with_unknown_detection) on, it also redacts
 /// the secrets nobody registered that a [`Detector`] finds, line by line.
@@ -209,7 +211,8 @@ impl Redactor {
 
     /// The minimum length of a leaked fragment unless
     /// [`with_fragment_len`](RedactorBuilder::with_fragment_len) says otherwise, in characters
-    /// after the public prefix.
+    /// of the secret part of the value (after a public prefix, inside a connection string's
+    /// secret fields).
     pub const DEFAULT_FRAGMENT_LEN: usize = 16;
 
     /// A builder with the default settings and no secrets.

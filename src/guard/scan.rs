@@ -6,6 +6,7 @@
 //! runs the very same loop over the whole text, which is why both give the same result for any
 //! split of the input.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use aho_corasick::automaton::{Automaton, StateID};
@@ -20,11 +21,13 @@ use super::wrapped::Wrapped;
 use crate::error::Result;
 use crate::secret::SecretString;
 
-/// The secret bytes the engine compares fragments against, and where the counted part starts.
+/// The secret bytes the engine compares fragments against, and the part whose characters a
+/// fragment's length counts.
 pub(crate) struct SecretBytes {
     pub(crate) value: SecretString,
-    /// Length of the public prefix (`sk-proj-`), not counted towards a fragment's length.
-    pub(crate) body_start: usize,
+    /// The secret part of the value ([`secret_part`](super::secret_part::secret_part)): not a
+    /// public prefix (`sk-proj-`), nor the endpoints of a connection string.
+    pub(crate) part: Range<usize>,
 }
 
 /// The compiled automaton plus what each pattern means.
@@ -91,7 +94,7 @@ impl Engine {
             max_pattern_len,
             max_left: secrets
                 .iter()
-                .map(|s| s.body_start)
+                .map(|s| s.part.start)
                 .max()
                 .unwrap_or(0)
                 .max(gram_len.saturating_sub(1)),
@@ -432,8 +435,8 @@ impl Engine {
             .as_bytes();
         let gram_start = end - self.gram_len;
         // A longer left part would hold an earlier aligned k-gram, whose candidate covers it;
-        // the first k-gram (right after the public prefix) may extend over the whole prefix.
-        let body_start = self.secrets[secret as usize].body_start;
+        // the first k-gram (at the start of the secret part) may extend over all before it.
+        let body_start = self.secrets[secret as usize].part.start;
         let reach = if at < body_start + self.gram_len {
             at
         } else {
@@ -471,12 +474,14 @@ impl Engine {
             end -= 1;
             next -= 1;
         }
-        let counted_from = open.secret_start.max(secret.body_start);
+        // Only the characters of the secret part count.
+        let counted_from = open.secret_start.max(secret.part.start);
+        let counted_to = next.min(secret.part.end);
         let counted = secret
             .value
             .expose_secret()
             .as_bytes()
-            .get(counted_from..next)
+            .get(counted_from..counted_to)
             .map_or(0, |b| b.iter().filter(|&&b| !is_continuation(b)).count());
         if counted >= self.fragment_len {
             hits.push(Hit {
@@ -586,10 +591,10 @@ fn sieve_for(
     }
     for (secret, fragmented) in secrets.iter().zip(fragmented) {
         if fragmented {
-            // A fragment (or a candidate that hides a later k-gram) lies inside the secret,
-            // and may extend left over the public prefix.
+            // A fragment has its length in the secret part (so has a candidate that hides a
+            // later k-gram), and may extend over the rest of the value on either side.
             let value = secret.value.expose_secret().as_bytes();
-            forms.push((&value[secret.body_start..], secret.body_start, value.len()));
+            forms.push((&value[secret.part.clone()], secret.part.start, value.len()));
             shortest = shortest.min(fragment_len);
         }
     }

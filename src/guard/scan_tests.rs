@@ -24,7 +24,8 @@ fn both(engine: &Engine, text: &str) -> (Vec<Hit>, Vec<Hit>) {
 }
 
 /// A secret: a public prefix or none, then a body of key characters, sometimes with
-/// characters that percent and JSON escape, sometimes with non-ASCII ones.
+/// characters that percent and JSON escape, sometimes with non-ASCII ones; or such a body as
+/// the secret part of a connection string or a URL, with public parts on both sides.
 fn secret() -> impl Strategy<Value = String> {
     (
         prop_oneof![Just(""), Just("sk-proj-"), Just("ghp_")],
@@ -33,8 +34,13 @@ fn secret() -> impl Strategy<Value = String> {
             1 => "[A-Za-z0-9/+ \"\\\\<&é-]{8,30}",
             1 => "([a-z0-9]{1,5}|[日é€]){4,12}",
         ],
+        0..6usize,
     )
-        .prop_map(|(prefix, body)| format!("{prefix}{body}"))
+        .prop_map(|(prefix, body, frame)| match frame {
+            0 => format!("AccountName=kw;AccountKey={body};EndpointSuffix=core.windows.net"),
+            1 => format!("postgres://kw:{body}@db.example.com:5432/app"),
+            _ => format!("{prefix}{body}"),
+        })
         .prop_filter("8 characters at least", |s| s.chars().count() >= 8)
 }
 

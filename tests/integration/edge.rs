@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use keyward::edge::{Binding, Edge, EdgePolicy, HandleFormat};
+use keyward::edge::{Binding, Edge, EdgePolicy, HandleFormat, ToolRequest};
 use keyward::usage::{Alert, AlertRule, Outcome};
 use keyward::{
     Detector, ErrorKind, KeyManager, MemoryProvider, Result, Secret, SecretMeta, SecretProvider,
@@ -452,6 +452,30 @@ fn debug_output_never_shows_a_value() {
         assert!(!debug.contains(&s.openai[8..20]), "{debug}");
         assert!(!debug.contains(&s.github[4..16]), "{debug}");
     }
+}
+
+/// A connection string's public parts (`core.windows.net`, the account's name) may go to any
+/// host and come back from any tool; its key may not.
+#[test]
+fn the_public_parts_of_a_connection_string_pass_the_edge() {
+    let key = format!("{}==", fake("", "conn-key").repeat(3));
+    let value = format!(
+        "DefaultEndpointsProtocol=https;AccountName=kwtest;AccountKey={key};\
+         EndpointSuffix=core.windows.net"
+    );
+    let edge = edge_over(&[("AZURE_STORAGE".to_owned(), value)], false);
+    let url = "https://other.blob.core.windows.net/c/f.txt?account=kwtest&suffix=core.windows.net";
+    edge.prepare_request("all", ToolRequest::new("GET", url))
+        .unwrap()
+        .finish(200);
+    let listing = "kwtest.blob.core.windows.net: 3 containers";
+    assert_eq!(edge.to_model(listing), listing);
+    let leak = format!("{url}&k={}", &key[10..30]);
+    let err = edge
+        .prepare_request("all", ToolRequest::new("GET", leak))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Leak, "{err}");
+    assert!(err.to_string().contains("`AZURE_STORAGE`"), "{err}");
 }
 
 /// Standard base64 of `bytes`, unpadded.

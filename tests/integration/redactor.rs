@@ -175,6 +175,84 @@ fn fragments_count_only_characters_after_the_public_prefix() {
     );
 }
 
+/// A value registered whole, with the range of it that is its secret (a connection string's
+/// key, a URL's password) and the public parts around it.
+fn framed_secret(layout: usize, key: &str, account: &str) -> (String, std::ops::Range<usize>) {
+    let (before, after) = match layout % 4 {
+        0 => (
+            format!("DefaultEndpointsProtocol=https;AccountName={account};AccountKey="),
+            ";EndpointSuffix=core.windows.net".to_owned(),
+        ),
+        1 => (
+            format!(
+                "Endpoint=sb://{account}.servicebus.windows.net/;\
+                 SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey="
+            ),
+            String::new(),
+        ),
+        2 => (
+            format!(
+                "Server=tcp:{account}.database.windows.net,1433;Database=app;User ID={account};Password="
+            ),
+            ";Encrypt=True;".to_owned(),
+        ),
+        _ => (
+            format!("postgres://{account}:"),
+            format!("@{account}.db.example.com:5432/app?sslmode=require"),
+        ),
+    };
+    let value = format!("{before}{key}{after}");
+    (value, before.len()..before.len() + key.len())
+}
+
+#[test]
+fn the_public_parts_of_a_connection_string_are_no_fragment() {
+    let key = format!("{}==", "Zq7xWv2kLm9pRt4yHb6n".repeat(4));
+    let (value, _) = framed_secret(0, &key, "kwtest");
+    let r = Redactor::builder()
+        .with_secret("AZURE_STORAGE", &SecretString::from(value.as_str()))
+        .build()
+        .unwrap();
+    for public in [
+        "https://other.blob.core.windows.net/container/file.txt",
+        "DefaultEndpointsProtocol=https;AccountName=kwtest;AccountKey=",
+        "AccountName=kwtest;AccountKey=<redacted>;EndpointSuffix=core.windows.net",
+    ] {
+        assert!(!r.is_leak(public), "{public}");
+    }
+    assert_eq!(
+        r.redact(&format!("k={}", &key[30..46])),
+        "k=[REDACTED:AZURE_STORAGE]"
+    );
+    assert!(r.is_leak(&value));
+    assert!(r.is_leak(&base64(value.as_bytes(), false, true)));
+}
+
+proptest! {
+    /// A window of a connection string or a URL is a fragment exactly when 16 of its
+    /// characters are of the secret part; the whole value is always found.
+    #[test]
+    fn fragments_of_framed_secrets_count_only_the_secret_part(
+        key in "[A-Za-z0-9+_]{20,88}",
+        account in "[a-z]{3,12}",
+        layout in 0..4usize,
+        len in prop_oneof![Just(16usize), Just(17), Just(24), Just(40)],
+    ) {
+        let (value, secret) = framed_secret(layout, &key, &account);
+        let r = Redactor::builder()
+            .with_secret("FRAMED", &SecretString::from(value.as_str()))
+            .build()
+            .unwrap();
+        prop_assert!(r.is_leak(&value));
+        for start in 0..=value.len().saturating_sub(len) {
+            let window = start..start + len;
+            let inside = window.end.min(secret.end).saturating_sub(window.start.max(secret.start));
+            let text = format!(" {} ", &value[window.clone()]);
+            prop_assert_eq!(r.is_leak(&text), inside >= 16, "{:?} of {}", window, layout);
+        }
+    }
+}
+
 #[test]
 fn the_fragment_length_is_configurable_and_checked() {
     let key = openai_key();

@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use super::{Entry, Inner, MIN_FRAGMENT_LEN, ParallelDetection, Redactor, Replacement};
 use crate::error::{Error, ErrorKind, Result, quote_name};
-use crate::format::KeyFormat;
 use crate::guard::detector::Detector;
 use crate::guard::encode::{self, Encodings};
 use crate::guard::hit::Origin;
 use crate::guard::region::Region;
 use crate::guard::scan::{Engine, SecretBytes};
+use crate::guard::secret_part::secret_part;
 use crate::secret::SecretString;
 
 /// Builds a [`Redactor`]; from [`Redactor::builder`].
@@ -134,8 +134,9 @@ impl RedactorBuilder {
         self
     }
 
-    /// The minimum length of a fragment, in characters after a known public prefix such as
-    /// `sk-proj-` (default [`Redactor::DEFAULT_FRAGMENT_LEN`], 16; at least 6 while fragments
+    /// The minimum length of a fragment, in characters of the secret part of the value: after a
+    /// known public prefix such as `sk-proj-`, inside a connection string's secret fields, a
+    /// URL's password (default [`Redactor::DEFAULT_FRAGMENT_LEN`], 16; at least 6 while fragments
     /// are on).
     pub fn with_fragment_len(mut self, chars: usize) -> Self {
         self.fragment_len = chars;
@@ -392,10 +393,10 @@ impl RedactorBuilder {
                     },
                 ));
             }
-            let body_start = KeyFormat::public_prefix(value).map_or(0, str::len);
-            if gram_len > 0 && value[body_start..].chars().count() >= self.fragment_len {
-                let mut at = body_start;
-                while at + gram_len <= value.len() {
+            let part = secret_part(value);
+            if gram_len > 0 && value[part.clone()].chars().count() >= self.fragment_len {
+                let mut at = part.start;
+                while at + gram_len <= part.end {
                     patterns.push((
                         value.as_bytes()[at..at + gram_len].to_vec(),
                         Origin::Gram {
@@ -412,7 +413,7 @@ impl RedactorBuilder {
             });
             sources.push(SecretBytes {
                 value: secret.clone(),
-                body_start,
+                part,
             });
         }
         let engine = if patterns.is_empty() {
@@ -448,6 +449,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::format::KeyFormat;
     use crate::guard::detector::DetectorBuilder;
 
     /// One setter call.
