@@ -711,6 +711,114 @@ fn configuration_errors_are_clear() {
     }
 }
 
+/// What the Vault command-line tools read, removed from every child's environment first.
+const VAULT_VARIABLES: &[&str] = &["VAULT_ADDR", "VAULT_TOKEN", "VAULT_NAMESPACE"];
+
+/// `VaultProvider::from_env` and `builder_from_env` read the variables the Vault CLI reads, in
+/// a child process (the environment is the process's): the address, the token and the
+/// namespace reach the server; a missing one is a clear error that names the variable.
+#[test]
+fn the_environment_names_the_server_token_and_namespace() {
+    let credentials = credentials();
+    let server = Fake::start(|request| good_answer(&request.path));
+    let with_namespace = [
+        ("VAULT_ADDR", server.address.as_str()),
+        ("VAULT_TOKEN", credentials.token.as_str()),
+        ("VAULT_NAMESPACE", "team-a"),
+    ];
+    crate::servers::run_child(
+        "vault::child_reads_with_the_environment",
+        &with_namespace,
+        VAULT_VARIABLES,
+    );
+    let requests = server.requests();
+    assert!(!requests.is_empty());
+    for request in &requests {
+        assert_eq!(
+            request.header("x-vault-token").as_deref(),
+            Some(credentials.token.as_str())
+        );
+        assert_eq!(
+            request.header("x-vault-namespace").as_deref(),
+            Some("team-a")
+        );
+    }
+    assert!(requests.iter().any(|r| r.path == "/v1/secret/data/app"));
+
+    let without_namespace = &with_namespace[..2];
+    crate::servers::run_child(
+        "vault::child_reads_with_the_environment",
+        without_namespace,
+        VAULT_VARIABLES,
+    );
+    let requests = server.requests();
+    assert!(requests.len() > 2);
+    assert!(
+        requests[2..]
+            .iter()
+            .all(|r| r.header("x-vault-namespace").is_none())
+    );
+
+    // The errors: a remote server over plain http, no token, no address.
+    let remote = [
+        ("VAULT_ADDR", "http://vault.example.com:8200"),
+        ("VAULT_TOKEN", credentials.token.as_str()),
+    ];
+    for env in [&remote[..], &with_namespace[..1], &with_namespace[1..]] {
+        crate::servers::run_child("vault::child_environment_errors", env, VAULT_VARIABLES);
+    }
+    assert_eq!(
+        server.requests().len(),
+        requests.len(),
+        "nothing more was sent"
+    );
+}
+
+#[test]
+#[ignore = "run in a child process by the_environment_names_the_server_token_and_namespace"]
+fn child_reads_with_the_environment() {
+    if !crate::servers::is_child() {
+        return;
+    }
+    let vault = VaultProvider::from_env().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let value = runtime.block_on(vault.require("app")).unwrap();
+    assert_eq!(value.expose_secret(), "fake-value-0000");
+}
+
+#[test]
+#[ignore = "run in a child process by the_environment_names_the_server_token_and_namespace"]
+fn child_environment_errors() {
+    if !crate::servers::is_child() {
+        return;
+    }
+    let err = VaultProvider::from_env().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    let message = format!("{err} {err:?}");
+    if let Ok(token) = std::env::var("VAULT_TOKEN") {
+        assert!(!message.contains(&token), "{message}");
+    }
+    match (std::env::var("VAULT_ADDR"), std::env::var("VAULT_TOKEN")) {
+        (Err(_), _) => {
+            assert!(message.contains("VAULT_ADDR is not set"), "{message}");
+            assert!(VaultProvider::builder_from_env().is_err());
+        }
+        (Ok(_), Err(_)) => assert!(message.contains("set VAULT_TOKEN"), "{message}"),
+        (Ok(_), Ok(_)) => {
+            // A remote server over plain http: refused, unless the network is private.
+            assert!(message.contains("plain http"), "{message}");
+            VaultProvider::builder_from_env()
+                .unwrap()
+                .with_plain_http(true)
+                .build()
+                .unwrap();
+        }
+    }
+}
+
 #[test]
 fn debug_shows_the_configuration_not_the_token() {
     let token = format!("hvs.{}", "T0ken".repeat(5));
