@@ -15,6 +15,8 @@ mod bearer;
 mod crc32c;
 #[cfg(any(feature = "vault", feature = "azure", feature = "gcp"))]
 mod endpoint;
+#[cfg(any(feature = "vault", feature = "azure", feature = "gcp"))]
+mod env_var;
 #[cfg(feature = "gcp")]
 pub mod gcp;
 #[cfg(feature = "gcp")]

@@ -5,6 +5,8 @@
 
 use std::sync::{Arc, Mutex};
 
+#[cfg(any(feature = "vault", feature = "azure", feature = "gcp"))]
+pub mod child;
 pub mod misbehaving;
 pub mod servers;
 

@@ -537,7 +537,7 @@ async fn credentials_come_from_the_environment_as_the_azure_sdks_read_them() {
     ];
     for case in cases {
         let env: Vec<_> = common.iter().chain(case).copied().collect();
-        crate::servers::run_child(
+        crate::common::child::run_child(
             "azure::child_reads_with_the_environment_credential",
             &env,
             AZURE_VARIABLES,
@@ -559,7 +559,7 @@ async fn credentials_come_from_the_environment_as_the_azure_sdks_read_them() {
 
     // AZURE_CLIENT_SECRET without the other two is a configuration error, not a silent
     // fallback to managed identity.
-    crate::servers::run_child(
+    crate::common::child::run_child(
         "azure::child_refuses_an_incomplete_client_secret",
         &[("AZURE_CLIENT_SECRET", &secret)],
         AZURE_VARIABLES,
@@ -569,7 +569,7 @@ async fn credentials_come_from_the_environment_as_the_azure_sdks_read_them() {
 #[tokio::test]
 #[ignore = "run in a child process by credentials_come_from_the_environment_as_the_azure_sdks_read_them"]
 async fn child_reads_with_the_environment_credential() {
-    if !crate::servers::is_child() {
+    if !crate::common::child::is_child() {
         return;
     }
     let vault = AzureKeyVaultProvider::builder(std::env::var("KEYWARD_TEST_VAULT").unwrap())
@@ -585,7 +585,7 @@ async fn child_reads_with_the_environment_credential() {
 #[test]
 #[ignore = "run in a child process by credentials_come_from_the_environment_as_the_azure_sdks_read_them"]
 fn child_refuses_an_incomplete_client_secret() {
-    if !crate::servers::is_child() {
+    if !crate::common::child::is_child() {
         return;
     }
     let err = AzureKeyVaultProvider::builder("https://my-vault.vault.azure.net")

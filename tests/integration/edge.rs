@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use keyward::edge::{Binding, Edge, EdgePolicy, HandleFormat, ToolRequest};
+use keyward::edge::{Binding, Edge, EdgePolicy, HandleFormat};
 use keyward::usage::{Alert, AlertRule, Outcome};
 use keyward::{
     Detector, ErrorKind, KeyManager, MemoryProvider, Result, Secret, SecretMeta, SecretProvider,
@@ -456,8 +456,11 @@ fn debug_output_never_shows_a_value() {
 
 /// A connection string's public parts (`core.windows.net`, the account's name) may go to any
 /// host and come back from any tool; its key may not.
+#[cfg(feature = "edge-http")]
 #[test]
 fn the_public_parts_of_a_connection_string_pass_the_edge() {
+    use keyward::edge::ToolRequest;
+
     let key = format!("{}==", fake("", "conn-key").repeat(3));
     let value = format!(
         "DefaultEndpointsProtocol=https;AccountName=kwtest;AccountKey={key};\

@@ -644,7 +644,7 @@ async fn credentials_come_from_the_environment_in_application_default_order() {
     ];
     for case in cases {
         let env: Vec<_> = common.iter().chain(case).copied().collect();
-        crate::servers::run_child(
+        crate::common::child::run_child(
             "gcp::child_reads_with_the_environment_credential",
             &env,
             GCP_VARIABLES,
@@ -659,13 +659,13 @@ async fn credentials_come_from_the_environment_in_application_default_order() {
     );
     assert_eq!(gcp.reads_of("ENV_KEY").await, 5);
 
-    crate::servers::run_child("gcp::child_needs_a_project", &[], GCP_VARIABLES);
+    crate::common::child::run_child("gcp::child_needs_a_project", &[], GCP_VARIABLES);
 }
 
 #[tokio::test]
 #[ignore = "run in a child process by credentials_come_from_the_environment_in_application_default_order"]
 async fn child_reads_with_the_environment_credential() {
-    if !crate::servers::is_child() {
+    if !crate::common::child::is_child() {
         return;
     }
     let secrets = GcpSecretManagerProvider::builder()
@@ -683,7 +683,7 @@ async fn child_reads_with_the_environment_credential() {
 #[test]
 #[ignore = "run in a child process by credentials_come_from_the_environment_in_application_default_order"]
 fn child_needs_a_project() {
-    if !crate::servers::is_child() {
+    if !crate::common::child::is_child() {
         return;
     }
     let err = GcpSecretManagerProvider::builder()

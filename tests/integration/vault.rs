@@ -726,7 +726,7 @@ fn the_environment_names_the_server_token_and_namespace() {
         ("VAULT_TOKEN", credentials.token.as_str()),
         ("VAULT_NAMESPACE", "team-a"),
     ];
-    crate::servers::run_child(
+    crate::common::child::run_child(
         "vault::child_reads_with_the_environment",
         &with_namespace,
         VAULT_VARIABLES,
@@ -746,7 +746,7 @@ fn the_environment_names_the_server_token_and_namespace() {
     assert!(requests.iter().any(|r| r.path == "/v1/secret/data/app"));
 
     let without_namespace = &with_namespace[..2];
-    crate::servers::run_child(
+    crate::common::child::run_child(
         "vault::child_reads_with_the_environment",
         without_namespace,
         VAULT_VARIABLES,
@@ -765,7 +765,7 @@ fn the_environment_names_the_server_token_and_namespace() {
         ("VAULT_TOKEN", credentials.token.as_str()),
     ];
     for env in [&remote[..], &with_namespace[..1], &with_namespace[1..]] {
-        crate::servers::run_child("vault::child_environment_errors", env, VAULT_VARIABLES);
+        crate::common::child::run_child("vault::child_environment_errors", env, VAULT_VARIABLES);
     }
     assert_eq!(
         server.requests().len(),
@@ -777,7 +777,7 @@ fn the_environment_names_the_server_token_and_namespace() {
 #[test]
 #[ignore = "run in a child process by the_environment_names_the_server_token_and_namespace"]
 fn child_reads_with_the_environment() {
-    if !crate::servers::is_child() {
+    if !crate::common::child::is_child() {
         return;
     }
     let vault = VaultProvider::from_env().unwrap();
@@ -792,7 +792,7 @@ fn child_reads_with_the_environment() {
 #[test]
 #[ignore = "run in a child process by the_environment_names_the_server_token_and_namespace"]
 fn child_environment_errors() {
-    if !crate::servers::is_child() {
+    if !crate::common::child::is_child() {
         return;
     }
     let err = VaultProvider::from_env().unwrap_err();

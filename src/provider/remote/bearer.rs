@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use reqwest::Url;
 use reqwest::header::HeaderValue;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
 use crate::provider::remote::http::secret_header;
 use crate::secret::SecretString;
 
@@ -119,22 +119,6 @@ pub(crate) fn join(base: &Url, segments: &[&str]) -> Url {
         path.pop_if_empty().extend(segments);
     }
     url
-}
-
-/// Reads an environment variable without changing the environment; `None` when unset or empty.
-pub(crate) fn env_string(name: &str) -> Result<Option<String>> {
-    match std::env::var_os(name) {
-        None => Ok(None),
-        Some(value) => value
-            .into_string()
-            .map(|value| Some(value).filter(|value| !value.trim().is_empty()))
-            .map_err(|_| {
-                Error::new(
-                    ErrorKind::InvalidInput,
-                    format!("environment variable {name} is not valid UTF-8"),
-                )
-            }),
-    }
 }
 
 #[cfg(test)]

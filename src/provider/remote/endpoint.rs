@@ -28,7 +28,19 @@ pub(crate) enum PlainHttp {
 /// secret, a Vault token): an `http(s)` URL with a host, no user name or password and no query
 /// or fragment (which every request would carry, and every error print); `https`, or plain
 /// `http` where `plain_http` allows it.
+#[cfg(any(feature = "azure", feature = "gcp", test))]
 pub(crate) fn parse_endpoint(text: &str, what: &str, plain_http: PlainHttp) -> Result<Url> {
+    parse_endpoint_hinted(text, what, plain_http, "")
+}
+
+/// [`parse_endpoint`], with `plain_http_hint` after the refusal of plain `http`: how the
+/// caller's user may allow it.
+pub(crate) fn parse_endpoint_hinted(
+    text: &str,
+    what: &str,
+    plain_http: PlainHttp,
+    plain_http_hint: &str,
+) -> Result<Url> {
     let invalid = |problem: &str| {
         Error::new(
             ErrorKind::InvalidInput,
@@ -66,9 +78,10 @@ pub(crate) fn parse_endpoint(text: &str, what: &str, plain_http: PlainHttp) -> R
             PlainHttp::Anywhere => Ok(url),
             PlainHttp::LinkLocal if link_local => Ok(url),
             _ if loopback => Ok(url),
-            _ => Err(invalid(
-                "uses plain http: credentials are only sent over https (or to a loopback address)",
-            )),
+            _ => Err(invalid(&format!(
+                "uses plain http: credentials are only sent over https (or to a loopback \
+                 address){plain_http_hint}"
+            ))),
         },
         _ => Err(invalid("is not an http(s) URL")),
     }

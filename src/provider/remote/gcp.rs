@@ -20,9 +20,10 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::capped::OtherReaders;
-use crate::provider::remote::bearer::{TokenCache, bearer_header, env_string, join};
+use crate::provider::remote::bearer::{TokenCache, bearer_header, join};
 use crate::provider::remote::crc32c::crc32c;
 use crate::provider::remote::endpoint::{PlainHttp, parse_endpoint};
+use crate::provider::remote::env_var::env_string;
 use crate::provider::remote::gcp_credentials::{GoogleCredential, well_known_file};
 use crate::provider::remote::http::{self, Answer};
 use crate::provider::remote::json_string::unescape;

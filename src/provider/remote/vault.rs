@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::provider::remote::endpoint::{PlainHttp, parse_endpoint};
+use crate::provider::remote::endpoint::{PlainHttp, parse_endpoint_hinted};
+use crate::provider::remote::env_var::env_string;
 use crate::provider::remote::http::{self, Answer};
 use crate::provider::remote::json_string::{required_token, unescape};
 use crate::provider::remote::policy::RemotePolicy;
@@ -714,16 +715,18 @@ impl VaultBuilder {
     /// AppRole mount; or when no authentication was configured and `VAULT_TOKEN` is unset.
     pub fn build(self) -> Result<VaultProvider> {
         let invalid = |message: String| Error::new(ErrorKind::InvalidInput, message);
-        let address = parse_endpoint(&self.address, "vault address", PlainHttp::Anywhere)?;
-        if !self.plain_http {
-            // The one check left: plain http to another machine.
-            parse_endpoint(&self.address, "vault address", PlainHttp::Loopback).map_err(|err| {
-                invalid(format!(
-                    "{err}; `with_plain_http(true)` allows it for a server on a private network \
-                     (on `VaultProvider::builder_from_env()` for `VAULT_ADDR`)"
-                ))
-            })?;
-        }
+        let plain_http = if self.plain_http {
+            PlainHttp::Anywhere
+        } else {
+            PlainHttp::Loopback
+        };
+        let address = parse_endpoint_hinted(
+            &self.address,
+            "vault address",
+            plain_http,
+            "; `with_plain_http(true)` allows it for a server on a private network (on \
+             `VaultProvider::builder_from_env()` for `VAULT_ADDR`)",
+        )?;
         let mount = self.mount.trim_matches('/').to_owned();
         let prefix: Vec<String> = self
             .prefix
@@ -783,19 +786,6 @@ impl VaultBuilder {
             session: Mutex::new(Session::default()),
             refresh: tokio::sync::Mutex::new(()),
         })
-    }
-}
-
-/// Reads an environment variable without changing the environment; `None` when unset.
-fn env_string(name: &str) -> Result<Option<String>> {
-    match std::env::var_os(name) {
-        None => Ok(None),
-        Some(value) => value.into_string().map(Some).map_err(|_| {
-            Error::new(
-                ErrorKind::InvalidInput,
-                format!("environment variable {name} is not valid UTF-8"),
-            )
-        }),
     }
 }
 
