@@ -47,6 +47,7 @@ mod scan;
 #[cfg(test)]
 mod scan_tests;
 mod secret_part;
+pub(crate) use secret_part::secret_part;
 mod shared;
 mod sieve;
 mod stream;

@@ -15,7 +15,7 @@ use url::{Position, Url};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, ErrorKind, Result, quote_name};
-use crate::guard::{Encoding, Finding, base64};
+use crate::guard::{Encoding, Finding, base64, secret_part};
 use crate::rotation::ManagedKey;
 use crate::secret::SecretString;
 use crate::usage::{FailureClass, KeyId, Outcome, Usage};
@@ -817,17 +817,18 @@ impl Edge {
 
 impl Edge {
     /// Whether `host` (as the URL parser writes it: in lower case, its escapes decoded) holds
-    /// the value of a key the manager holds (the policy's, and any other), in any case, whole
-    /// or a part of the fragment length within one label. The guard's search, which tells case
-    /// apart, misses a key the parser wrote in lower case; and however the tool wrote the URL
-    /// (`https:\\`, every byte escaped, fullwidth letters that IDNA maps to ASCII), this is
-    /// the host that would be looked up.
+    /// the secret part of a key the manager holds (the policy's, and any other), in any case,
+    /// whole or a part of the fragment length within one label. The guard's search, which
+    /// tells case apart, misses a key the parser wrote in lower case; and however the tool
+    /// wrote the URL (`https:\\`, every byte escaped, fullwidth letters that IDNA maps to
+    /// ASCII), this is the host that would be looked up.
     fn host_holds_key(&self, host: &str) -> bool {
         const PART: usize = crate::guard::Redactor::DEFAULT_FRAGMENT_LEN;
         // Shorter values are no keys to the guard either.
         const MIN: usize = crate::guard::Redactor::DEFAULT_MIN_SECRET_LEN;
-        // Label by label: a key that holds a host name (a connection string's
-        // `EndpointSuffix=core.windows.net`) shares dotted parts with real hosts.
+        // Label by label, and only the secret part of each key: a key that holds a host name
+        // (a connection string's account and `EndpointSuffix=core.windows.net`, a DSN's host)
+        // shares those with the hosts it is meant for.
         let host = host.to_ascii_lowercase();
         let labels: Vec<&[u8]> = host
             .as_bytes()
@@ -838,7 +839,8 @@ impl Edge {
             return false;
         }
         self.inner.manager.keys().iter().any(|key| {
-            let value = Zeroizing::new(key.expose_secret().to_ascii_lowercase());
+            let value = key.expose_secret();
+            let value = Zeroizing::new(value[secret_part(value)].to_ascii_lowercase());
             let value = value.as_bytes();
             value.len() >= MIN
                 && labels.iter().any(|label| {
@@ -878,9 +880,9 @@ impl Field<'_> {
 }
 
 /// Whether a finding in `text` (the text of `place`, or that text with its escapes undone)
-/// lies in the host name. A fragment with a `.` in it does not count: a key that holds a host
-/// name (`EndpointSuffix=core.windows.net` in a connection string, a DSN) shares that much with
-/// the hosts it is meant for, where a key written into a host goes in one label.
+/// lies in the host name. (A key that holds a host name, as a connection string or a DSN does,
+/// shares it with the hosts it is meant for: those characters are no fragment, as they are not
+/// of the key's secret part.)
 fn in_host_part(
     place: Field<'_>,
     text: &str,
@@ -890,10 +892,7 @@ fn in_host_part(
     let Some(host) = place.host_span(text, parsed_host) else {
         return false;
     };
-    findings.iter().any(|f| {
-        overlaps(&f.range(), &host)
-            && !(f.encoding() == Encoding::Fragment && text[f.range()].contains('.'))
-    })
+    findings.iter().any(|f| overlaps(&f.range(), &host))
 }
 
 /// Whether two ranges share a byte.

@@ -462,15 +462,20 @@ fn the_public_parts_of_a_connection_string_pass_the_edge() {
     use keyward::edge::ToolRequest;
 
     let key = format!("{}==", fake("", "conn-key").repeat(3));
+    // An account name long enough to be a fragment, were it secret.
+    let account = "kwstorageaccount2024";
     let value = format!(
-        "DefaultEndpointsProtocol=https;AccountName=kwtest;AccountKey={key};\
+        "DefaultEndpointsProtocol=https;AccountName={account};AccountKey={key};\
          EndpointSuffix=core.windows.net"
     );
     let edge = edge_over(&[("AZURE_STORAGE".to_owned(), value)], false);
     let url = "https://other.blob.core.windows.net/c/f.txt?account=kwtest&suffix=core.windows.net";
-    edge.prepare_request("all", ToolRequest::new("GET", url))
-        .unwrap()
-        .finish(200);
+    let own = format!("https://{account}.blob.core.windows.net/c/f.txt?account={account}");
+    for url in [url, own.as_str()] {
+        edge.prepare_request("all", ToolRequest::new("GET", url))
+            .unwrap()
+            .finish(200);
+    }
     let listing = "kwtest.blob.core.windows.net: 3 containers";
     assert_eq!(edge.to_model(listing), listing);
     let leak = format!("{url}&k={}", &key[10..30]);
