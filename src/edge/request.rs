@@ -818,40 +818,41 @@ impl Edge {
 impl Edge {
     /// Whether `host` (as the URL parser writes it: in lower case, its escapes decoded) holds
     /// the secret part of a key the manager holds (the policy's, and any other), in any case,
-    /// whole or a part of the fragment length within one label. The guard's search, which
-    /// tells case apart, misses a key the parser wrote in lower case; and however the tool
-    /// wrote the URL (`https:\\`, every byte escaped, fullwidth letters that IDNA maps to
-    /// ASCII), this is the host that would be looked up.
+    /// whole or a part of the fragment length, with dots anywhere in it (a key cut into labels,
+    /// a JWT's own dots). The guard's search, which tells case apart, misses a key the parser
+    /// wrote in lower case; and however the tool wrote the URL (`https:\\`, every byte
+    /// escaped, fullwidth letters that IDNA maps to ASCII), this is the host that would be
+    /// looked up.
     fn host_holds_key(&self, host: &str) -> bool {
         const PART: usize = crate::guard::Redactor::DEFAULT_FRAGMENT_LEN;
         // Shorter values are no keys to the guard either.
         const MIN: usize = crate::guard::Redactor::DEFAULT_MIN_SECRET_LEN;
-        // Label by label, and only the secret part of each key: a key that holds a host name
-        // (a connection string's account and `EndpointSuffix=core.windows.net`, a DSN's host)
-        // shares those with the hosts it is meant for.
-        let host = host.to_ascii_lowercase();
-        let labels: Vec<&[u8]> = host
-            .as_bytes()
-            .split(|&b| b == b'.')
-            .filter(|label| label.len() >= MIN)
-            .collect();
-        if labels.is_empty() {
+        let without_dots = |text: &str| -> Zeroizing<Vec<u8>> {
+            Zeroizing::new(
+                text.bytes()
+                    .filter(|&b| b != b'.')
+                    .map(|b| b.to_ascii_lowercase())
+                    .collect(),
+            )
+        };
+        let host = without_dots(host);
+        if host.len() < MIN {
             return false;
         }
+        // Only the secret part of each key: a key that holds a host name (a connection
+        // string's account and `EndpointSuffix=core.windows.net`, a DSN's host) shares it with
+        // the hosts it is meant for.
         self.inner.manager.keys().iter().any(|key| {
             let value = key.expose_secret();
-            let value = Zeroizing::new(value[secret_part(value)].to_ascii_lowercase());
-            let value = value.as_bytes();
-            value.len() >= MIN
-                && labels.iter().any(|label| {
-                    if value.len() <= PART {
-                        memchr::memmem::find(label, value).is_some()
-                    } else {
-                        label
-                            .windows(PART)
-                            .any(|part| memchr::memmem::find(value, part).is_some())
-                    }
-                })
+            let secret = without_dots(&value[secret_part(value)]);
+            if secret.len() < MIN {
+                false
+            } else if secret.len() <= PART {
+                memchr::memmem::find(&host, &secret).is_some()
+            } else {
+                host.windows(PART)
+                    .any(|part| memchr::memmem::find(&secret, part).is_some())
+            }
         })
     }
 

@@ -486,6 +486,63 @@ fn the_public_parts_of_a_connection_string_pass_the_edge() {
     assert!(err.to_string().contains("`AZURE_STORAGE`"), "{err}");
 }
 
+/// A key cut into host labels shorter than a fragment, its own dots (a JWT's) or dots put in,
+/// in any case, is a key in the host name.
+#[cfg(feature = "edge-http")]
+#[test]
+fn a_key_cut_into_host_labels_is_refused() {
+    use keyward::edge::ToolRequest;
+
+    let jwt = format!(
+        "{}.{}.{}",
+        fake("eyJ", "hdr0"),
+        fake("eyJ", "pay1"),
+        fake("", "sig2")
+    );
+    let token = fake("ghp_", "Gh7k");
+    let edge = edge_over(
+        &[
+            ("JWT".to_owned(), jwt.clone()),
+            ("GH".to_owned(), token.clone()),
+        ],
+        false,
+    );
+    let dot = jwt.find('.').unwrap();
+    let cut = |text: &str, every: usize| -> String {
+        let chars: Vec<char> = text.chars().collect();
+        let labels: Vec<String> = chars.chunks(every).map(|c| c.iter().collect()).collect();
+        labels.join(".")
+    };
+    for host in [
+        // Twelve characters on each side of the JWT's first dot, as written and in lower case.
+        jwt[dot - 12..dot + 13].to_owned(),
+        jwt[dot - 12..dot + 13].to_ascii_lowercase(),
+        // A token cut every 5, 7 or 15 characters, in upper case.
+        cut(&token[4..24], 5),
+        cut(&token[4..], 7).to_ascii_uppercase(),
+        cut(&token, 15),
+    ] {
+        let err = edge
+            .prepare_request(
+                "all",
+                ToolRequest::new("GET", format!("https://{host}.example.com/")),
+            )
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{host}: {err}");
+        assert!(err.to_string().contains("part of the host name"), "{err}");
+        assert!(!err.to_string().contains(&host), "{err}");
+    }
+    // Fewer than a fragment's characters of a key, cut or not: an ordinary host.
+    for host in [cut(&token[4..19], 5), jwt[dot - 7..dot + 8].to_owned()] {
+        edge.prepare_request(
+            "all",
+            ToolRequest::new("GET", format!("https://{host}.example.com/")),
+        )
+        .unwrap()
+        .finish(200);
+    }
+}
+
 /// Standard base64 of `bytes`, unpadded.
 fn base64(bytes: &[u8]) -> String {
     crate::common::base64(bytes, false, false)
