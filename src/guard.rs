@@ -47,7 +47,7 @@ mod scan;
 #[cfg(test)]
 mod scan_tests;
 mod secret_part;
-pub(crate) use secret_part::secret_part;
+pub(crate) use secret_part::secret_parts;
 mod shared;
 mod sieve;
 mod stream;

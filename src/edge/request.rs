@@ -15,7 +15,7 @@ use url::{Position, Url};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, ErrorKind, Result, quote_name};
-use crate::guard::{Encoding, Finding, base64, secret_part};
+use crate::guard::{Encoding, Finding, base64, secret_parts};
 use crate::rotation::ManagedKey;
 use crate::secret::SecretString;
 use crate::usage::{FailureClass, KeyId, Outcome, Usage};
@@ -844,15 +844,18 @@ impl Edge {
         // the hosts it is meant for.
         self.inner.manager.keys().iter().any(|key| {
             let value = key.expose_secret();
-            let secret = without_dots(&value[secret_part(value)]);
-            if secret.len() < MIN {
-                false
-            } else if secret.len() <= PART {
-                memchr::memmem::find(&host, &secret).is_some()
-            } else {
-                host.windows(PART)
-                    .any(|part| memchr::memmem::find(&secret, part).is_some())
-            }
+            secret_parts(value).into_iter().any(|part| {
+                let secret = without_dots(&value[part.range]);
+                // A user name shorter than a fragment (`postgres`) is no key.
+                if secret.len() < MIN || (!part.credential && secret.len() < PART) {
+                    false
+                } else if secret.len() <= PART {
+                    memchr::memmem::find(&host, &secret).is_some()
+                } else {
+                    host.windows(PART)
+                        .any(|window| memchr::memmem::find(&secret, window).is_some())
+                }
+            })
         })
     }
 

@@ -138,10 +138,12 @@ struct Inner {
 ///   `%20` for a space, with or without `\/`, HTML-safe and ASCII-only escapes);
 /// - base64 and hex broken onto lines at any width (`base64`, MIME, PEM, `xxd -p`), also with
 ///   JSON-escaped line ends and indentation;
-/// - any contiguous fragment with at least 16 characters of the secret part of the value: not
+/// - any contiguous fragment with at least 16 characters of a secret part of the value: not
 ///   a public prefix such as `sk-proj-`, nor the endpoints and names of a connection string
-///   (`AccountKey=...` counts, `EndpointSuffix=core.windows.net` does not) or what surrounds a
-///   URL's password (so a model that prints half a key is caught, and an Azure URL is not).
+///   (`AccountKey=...` counts, `EndpointSuffix=core.windows.net` does not) or the scheme and
+///   host of a URL with a password (so a model that prints half a key is caught, and an Azure
+///   URL is not); such a value's password is found on its own even when shorter than that
+///   (`docs/security.md` has the rules).
 ///
 /// With [`with_unknown_detection`](RedactorBuilder::with_unknown_detection) on, it also redacts
 /// the secrets nobody registered that a [`Detector`] finds, line by line.

@@ -21,13 +21,21 @@ use super::wrapped::Wrapped;
 use crate::error::Result;
 use crate::secret::SecretString;
 
-/// The secret bytes the engine compares fragments against, and the part whose characters a
+/// The secret bytes the engine compares fragments against, and the parts whose characters a
 /// fragment's length counts.
 pub(crate) struct SecretBytes {
     pub(crate) value: SecretString,
-    /// The secret part of the value ([`secret_part`](super::secret_part::secret_part)): not a
-    /// public prefix (`sk-proj-`), nor the endpoints of a connection string.
-    pub(crate) part: Range<usize>,
+    /// The secret parts of the value that fragments are searched in, in order
+    /// ([`secret_parts`](super::secret_part::secret_parts)): not a public prefix (`sk-proj-`),
+    /// nor the endpoints of a connection string. A fragment has its length in one of them.
+    pub(crate) parts: Box<[Range<usize>]>,
+}
+
+impl SecretBytes {
+    /// The part that holds byte `at` of the value, if any.
+    fn part_at(&self, at: usize) -> Option<&Range<usize>> {
+        self.parts.iter().find(|part| part.contains(&at))
+    }
 }
 
 /// The compiled automaton plus what each pattern means.
@@ -94,7 +102,7 @@ impl Engine {
             max_pattern_len,
             max_left: secrets
                 .iter()
-                .map(|s| s.part.start)
+                .flat_map(|s| s.parts.iter().map(|part| part.start))
                 .max()
                 .unwrap_or(0)
                 .max(gram_len.saturating_sub(1)),
@@ -401,7 +409,7 @@ impl Engine {
                     encoding,
                 }),
                 Origin::Gram { secret, at } => {
-                    self.open_fragment(state, text, base, end, secret, at as usize)
+                    self.open_fragment(state, text, base, end, secret, at as usize, hits)
                 }
             }
         }
@@ -418,6 +426,7 @@ impl Engine {
         end: usize,
         secret: u32,
         at: usize,
+        hits: &mut Vec<Hit>,
     ) {
         let next = at + self.gram_len;
         state.changed = true;
@@ -435,9 +444,11 @@ impl Engine {
             .as_bytes();
         let gram_start = end - self.gram_len;
         // A longer left part would hold an earlier aligned k-gram, whose candidate covers it;
-        // the first k-gram (at the start of the secret part) may extend over all before it.
-        let body_start = self.secrets[secret as usize].part.start;
-        let reach = if at < body_start + self.gram_len {
+        // the first k-gram of a secret part may extend over all before it.
+        let part_start = self.secrets[secret as usize]
+            .part_at(at)
+            .map_or(0, |part| part.start);
+        let reach = if at < part_start + self.gram_len {
             at
         } else {
             self.gram_len - 1
@@ -458,7 +469,8 @@ impl Engine {
             next,
         };
         if next == bytes.len() {
-            self.close(open, text, base, base + end, &mut Vec::new());
+            // Nothing follows to extend it: a fragment now, or never.
+            self.close(open, text, base, base + end, hits);
         } else {
             state.open.push(open);
         }
@@ -474,15 +486,18 @@ impl Engine {
             end -= 1;
             next -= 1;
         }
-        // Only the characters of the secret part count.
-        let counted_from = open.secret_start.max(secret.part.start);
-        let counted_to = next.min(secret.part.end);
+        // Only the characters of one secret part count.
+        let bytes = secret.value.expose_secret().as_bytes();
         let counted = secret
-            .value
-            .expose_secret()
-            .as_bytes()
-            .get(counted_from..counted_to)
-            .map_or(0, |b| b.iter().filter(|&&b| !is_continuation(b)).count());
+            .parts
+            .iter()
+            .map(|part| {
+                bytes
+                    .get(open.secret_start.max(part.start)..next.min(part.end))
+                    .map_or(0, |b| b.iter().filter(|&&b| !is_continuation(b)).count())
+            })
+            .max()
+            .unwrap_or(0);
         if counted >= self.fragment_len {
             hits.push(Hit {
                 range: open.start..end,
@@ -591,10 +606,12 @@ fn sieve_for(
     }
     for (secret, fragmented) in secrets.iter().zip(fragmented) {
         if fragmented {
-            // A fragment has its length in the secret part (so has a candidate that hides a
+            // A fragment has its length in a secret part (so has a candidate that hides a
             // later k-gram), and may extend over the rest of the value on either side.
             let value = secret.value.expose_secret().as_bytes();
-            forms.push((&value[secret.part.clone()], secret.part.start, value.len()));
+            for part in &secret.parts {
+                forms.push((&value[part.clone()], part.start, value.len()));
+            }
             shortest = shortest.min(fragment_len);
         }
     }

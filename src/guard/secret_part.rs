@@ -1,48 +1,137 @@
-//! The part of a registered value that is secret: the one a fragment's characters are counted in.
+//! The parts of a registered value that are secret: those a fragment's characters are counted
+//! in.
 //!
 //! Not every character of a value is secret. An API key starts with a public prefix
 //! (`sk-proj-`); a connection string names endpoints and accounts around its key
-//! (`AccountName=...;AccountKey=...;EndpointSuffix=core.windows.net`); a URL carries a scheme,
-//! a user and a host around its password. Sixteen characters of those stand in many texts that
+//! (`AccountName=...;AccountKey=...;EndpointSuffix=core.windows.net`); a URL carries a scheme and
+//! a host around its user and password. Sixteen characters of those stand in many texts that
 //! hold no secret (every Azure storage URL holds `core.windows.net`), so a fragment must have
-//! [its length](crate::guard::RedactorBuilder::with_fragment_len) in characters of the secret
-//! part; once it has, it is redacted with whatever of the value surrounds it. The whole value
-//! is found as before, in every encoding.
+//! [its length](crate::guard::RedactorBuilder::with_fragment_len) in characters of one secret
+//! part; once it has, it is redacted with whatever of the value surrounds it. The whole value is
+//! found as before, in every encoding.
+//!
+//! Where a value's shape is in doubt, it is read as all secret: a connection string's fields are
+//! public only by name (a list of the names that hold endpoints, accounts and options), a field
+//! whose value is quoted or braced (and may hold a `;`) makes the whole value secret, and so does
+//! a URL whose path or query holds a word long enough to be a token.
 
 use std::ops::Range;
 
 use crate::format::KeyFormat;
 
-/// Field names of a connection string whose values are secret, in lower case (compared without
-/// regard to case): Azure Storage, Service Bus and Event Hubs, SQL Server, and the generic ones.
-const SECRET_FIELDS: &[&str] = &[
+/// A secret part of a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SecretPart {
+    /// Its bytes in the value.
+    pub(crate) range: Range<usize>,
+    /// Whether it is a credential of its own (a password, a connection string's key): found
+    /// whole even when shorter than the fragment length, as a database password often is.
+    pub(crate) credential: bool,
+}
+
+/// Field names of a connection string that hold no secret, compared in lower case without
+/// spaces, `_`, `-` or `.`: endpoints, accounts, users and options of Azure Storage, Service
+/// Bus and Event Hubs, SQL Server, ODBC, PostgreSQL and MySQL drivers. Any other field counts
+/// as secret.
+const PUBLIC_FIELDS: &[&str] = &[
+    "defaultendpointsprotocol",
+    "accountname",
+    "endpointsuffix",
+    "endpoint",
+    "blobendpoint",
+    "queueendpoint",
+    "tableendpoint",
+    "fileendpoint",
+    "sharedaccesskeyname",
+    "entitypath",
+    "transporttype",
+    "server",
+    "datasource",
+    "address",
+    "addr",
+    "networkaddress",
+    "host",
+    "hostname",
+    "port",
+    "database",
+    "initialcatalog",
+    "userid",
+    "uid",
+    "user",
+    "username",
+    "encrypt",
+    "trustservercertificate",
+    "hostnameincertificate",
+    "connectiontimeout",
+    "connecttimeout",
+    "commandtimeout",
+    "timeout",
+    "multipleactiveresultsets",
+    "persistsecurityinfo",
+    "integratedsecurity",
+    "authentication",
+    "applicationname",
+    "applicationintent",
+    "multisubnetfailover",
+    "sslmode",
+    "driver",
+    "dsn",
+    "provider",
+    "pooling",
+    "minpoolsize",
+    "maxpoolsize",
+];
+
+/// Field names whose values are credentials of their own ([`SecretPart::credential`]), in the
+/// same form as [`PUBLIC_FIELDS`].
+const CREDENTIAL_FIELDS: &[&str] = &[
+    "password",
+    "pwd",
     "accountkey",
     "sharedaccesskey",
     "sharedaccesssignature",
-    "password",
-    "pwd",
     "accesskey",
     "secretkey",
     "secret",
     "clientsecret",
+    "accesstoken",
     "token",
     "apikey",
 ];
 
-/// The byte range of `value` that is secret: the value of a connection string's secret fields
-/// (from the first to the last), a URL's password, or what follows a known public prefix.
-pub(crate) fn secret_part(value: &str) -> Range<usize> {
-    connection_string_secret(value)
-        .or_else(|| url_password(value))
-        .unwrap_or_else(|| KeyFormat::public_prefix(value).map_or(0, str::len)..value.len())
+/// A path segment or query value this long may be a token: such a URL is read as all secret.
+const LONG_WORD: usize = 16;
+
+/// The secret parts of `value`, in order: the values of a connection string's fields that are
+/// not public, a URL's user and password, or else everything after a known public prefix.
+pub(crate) fn secret_parts(value: &str) -> Vec<SecretPart> {
+    connection_string_parts(value)
+        .or_else(|| url_parts(value))
+        .unwrap_or_else(|| {
+            vec![SecretPart {
+                range: KeyFormat::public_prefix(value).map_or(0, str::len)..value.len(),
+                credential: true,
+            }]
+        })
 }
 
-/// In `Name=value;Name=value...` (two fields or more, every one named), the range from the
-/// start of the first secret field's value to the end of the last one's; `None` for anything
-/// else, or when no secret field has a value.
-fn connection_string_secret(value: &str) -> Option<Range<usize>> {
+/// A field name as [`PUBLIC_FIELDS`] writes it.
+fn normalized(name: &str) -> String {
+    name.chars()
+        .filter(|c| !matches!(c, ' ' | '_' | '-' | '.'))
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// In `Name=value;Name=value...` (two fields or more, every one named), the values of the
+/// fields not known to be public, fields in a row taken as one part with the `;` and names
+/// between them (a password may hold `;` and `=`); `None` for anything else, for a value in
+/// quotes or braces (which may hold a `;`), or when every field is public.
+fn connection_string_parts(value: &str) -> Option<Vec<SecretPart>> {
     let mut fields = 0;
-    let mut secret: Option<Range<usize>> = None;
+    let mut parts: Vec<SecretPart> = Vec::new();
+    // Whether the last field read was secret, so that the next secret one joins its part.
+    let mut in_secret_run = false;
     let mut at = 0;
     for field in value.split(';') {
         let start = at;
@@ -56,26 +145,45 @@ fn connection_string_secret(value: &str) -> Option<Range<usize>> {
         if name.is_empty() || !name.bytes().all(is_name) {
             return None;
         }
-        fields += 1;
-        let is_secret = SECRET_FIELDS
-            .iter()
-            .any(|secret| name.replace(' ', "").eq_ignore_ascii_case(secret));
-        let field_value = start + equals + 1..start + field.len();
-        if is_secret && !field_value.is_empty() {
-            secret = Some(match secret {
-                Some(earlier) => earlier.start..field_value.end,
-                None => field_value,
-            });
+        let field_value = &field[equals + 1..];
+        if field_value.trim_start().starts_with(['"', '\'', '{']) {
+            return None;
         }
+        fields += 1;
+        let name = normalized(name);
+        let secret = !PUBLIC_FIELDS.contains(&name.as_str());
+        let credential = CREDENTIAL_FIELDS.contains(&name.as_str());
+        let end = start + field.len();
+        in_secret_run = match parts.last_mut() {
+            Some(part) if secret && in_secret_run => {
+                part.range.end = end;
+                part.credential |= credential;
+                true
+            }
+            // Even empty: a password's `;` may fall right after `Password=`.
+            _ if secret => {
+                parts.push(SecretPart {
+                    range: start + equals + 1..end,
+                    credential,
+                });
+                true
+            }
+            _ => false,
+        };
     }
-    if fields < 2 {
-        return None;
+    parts.retain(|part| !value[part.range.clone()].trim().is_empty());
+    for part in &mut parts {
+        // The `;` after a value may be its own last character.
+        let rest = &value[part.range.end..];
+        part.range.end += rest.len() - rest.trim_start_matches([';', ' ', '\t']).len();
     }
-    secret
+    (fields >= 2 && !parts.is_empty()).then_some(parts)
 }
 
-/// The password of `scheme://user:password@host...`; `None` for anything else.
-fn url_password(value: &str) -> Option<Range<usize>> {
+/// The user and the password of `scheme://user:password@host...` (the password a credential);
+/// `None` for anything else, when an `@` follows the host (a password written with an `@` and
+/// a `/`, `?` or `#` in it), or when a path segment or a query value may be a token.
+fn url_parts(value: &str) -> Option<Vec<SecretPart>> {
     let scheme_end = value.find("://")?;
     let scheme = &value[..scheme_end];
     let is_scheme = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.');
@@ -84,78 +192,147 @@ fn url_password(value: &str) -> Option<Range<usize>> {
     }
     let authority_start = scheme_end + 3;
     let rest = &value[authority_start..];
-    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    let userinfo = &authority[..authority.rfind('@')?];
-    let colon = userinfo.find(':')?;
-    let password = authority_start + colon + 1..authority_start + userinfo.len();
-    (!password.is_empty()).then_some(password)
+    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_len);
+    let userinfo_len = authority.rfind('@')?;
+    let tail_may_hold_a_token = tail
+        .split(['/', '?', '#', '&', '=', ';'])
+        .any(|word| word.chars().count() >= LONG_WORD);
+    if tail.contains('@') || tail_may_hold_a_token {
+        return None;
+    }
+    let userinfo = &authority[..userinfo_len];
+    let (user_len, password) = match userinfo.find(':') {
+        Some(colon) => (colon, Some(colon + 1..userinfo_len)),
+        None => (userinfo_len, None),
+    };
+    let mut parts = Vec::new();
+    if user_len > 0 {
+        parts.push(SecretPart {
+            range: authority_start..authority_start + user_len,
+            credential: false,
+        });
+    }
+    if let Some(password) = password.filter(|p| !p.is_empty()) {
+        parts.push(SecretPart {
+            range: authority_start + password.start..authority_start + password.end,
+            credential: true,
+        });
+    }
+    (!parts.is_empty()).then_some(parts)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The secret part of `value`, as text.
-    fn part(value: &str) -> &str {
-        &value[secret_part(value)]
+    /// The secret parts of `value`, as text, `*` marking a credential (the default part of a
+    /// value of no known shape is one).
+    fn parts(value: &str) -> Vec<String> {
+        secret_parts(value)
+            .into_iter()
+            .map(|p| {
+                let star = if p.credential { "*" } else { "" };
+                format!("{star}{}", &value[p.range])
+            })
+            .collect()
     }
 
     #[test]
-    fn connection_strings_keep_only_their_secret_fields() {
+    fn connection_strings_keep_the_fields_not_known_to_be_public() {
         let key = "Zm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFy".repeat(2) + "==";
         let storage = format!(
             "DefaultEndpointsProtocol=https;AccountName=kwtest;AccountKey={key};\
              EndpointSuffix=core.windows.net"
         );
-        assert_eq!(part(&storage), key);
+        assert_eq!(parts(&storage), [format!("*{key};")]);
         let bus = format!(
             "Endpoint=sb://kw.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;\
-             SharedAccessKey={key}"
+             SharedAccessKey={key};EntityPath=queue"
         );
-        assert_eq!(part(&bus), key);
-        let sql = "Server=tcp:kw.database.windows.net,1433;Database=app;User ID=kw;\
+        assert_eq!(parts(&bus), [format!("*{key};")]);
+        let sql = "Server=tcp:kw.database.windows.net,1433;Initial Catalog=app;User ID=kw;\
                    Password=fake-pass-Zq7x;Encrypt=True;";
-        assert_eq!(part(sql), "fake-pass-Zq7x");
-        // Two secret fields: from the first to the last.
-        let both = "AccountName=a;AccountKey=k1k1k1;Endpoint=e;Password=p2p2;Suffix=s";
-        assert_eq!(part(both), "k1k1k1;Endpoint=e;Password=p2p2");
+        assert_eq!(parts(sql), ["*fake-pass-Zq7x;"]);
+        // Unknown fields are secret, if not credentials of their own.
+        assert_eq!(
+            parts("Server=db;session_id=Zq7xWv2kLm9pRt4y;Port=5"),
+            ["Zq7xWv2kLm9pRt4y;"]
+        );
+        // Secret fields in a row are one part, with what lies between them, and the `;` after
+        // it: a password may hold `;` and `=` unquoted.
+        assert_eq!(
+            parts("token=abc123; session_id=Zq7xWv2kLm9pRt4y"),
+            ["*abc123; session_id=Zq7xWv2kLm9pRt4y"]
+        );
+        assert_eq!(
+            parts("Server=db;Password=ab;cd=ef-Zq7xWv2kLm9p;Database=app;ApiKey=Lm9pRt4y"),
+            ["*ab;cd=ef-Zq7xWv2kLm9p;", "*Lm9pRt4y"]
+        );
+        // A public field ends a run, whatever follows it; an empty secret field starts one.
+        assert_eq!(
+            parts("AccountKey=;aA= =+=a==aa0aa;EndpointSuffix=x"),
+            ["*;aA= =+=a==aa0aa;"]
+        );
+        assert_eq!(
+            parts("Password=ab12cd34;Server=db;Token=;ApiKey=Lm9pRt4y"),
+            ["*ab12cd34;", "*;ApiKey=Lm9pRt4y"]
+        );
         // SAS tokens hold `=` and `&`: the field's value is everything after its first `=`.
         let sas = "BlobEndpoint=https://kw.blob.core.windows.net/;\
                    SharedAccessSignature=sv=2022-11-02&sig=ZmFrZQ%3D%3D";
-        assert_eq!(part(sas), "sv=2022-11-02&sig=ZmFrZQ%3D%3D");
+        assert_eq!(parts(sas), ["*sv=2022-11-02&sig=ZmFrZQ%3D%3D"]);
     }
 
     #[test]
-    fn urls_keep_only_their_password() {
+    fn urls_keep_their_user_and_password() {
         let url = "postgres://kw:fake-pass-Zq7x@db.example.com:5432/app?sslmode=require";
-        assert_eq!(part(url), "fake-pass-Zq7x");
+        assert_eq!(parts(url), ["kw", "*fake-pass-Zq7x"]);
         assert_eq!(
-            part("redis://:fake-pass-Zq7x@127.0.0.1:6379/0"),
-            "fake-pass-Zq7x"
+            parts("redis://:fake-pass-Zq7x@127.0.0.1:6379/0"),
+            ["*fake-pass-Zq7x"]
         );
         // `@` in the password: the host starts after the last one.
-        assert_eq!(part("amqp://kw:p@ss@mq.example.com/vhost"), "p@ss");
+        assert_eq!(
+            parts("amqp://kw:p@ss@mq.example.com/vhost"),
+            ["kw", "*p@ss"]
+        );
+        // A token as the user.
+        let token = format!("ghp_{}", "Zq7xWv2k".repeat(4));
+        assert_eq!(
+            parts(&format!(
+                "https://{token}:x-oauth-basic@github.com/org/repo.git"
+            )),
+            [token, "*x-oauth-basic".to_owned()]
+        );
     }
 
     #[test]
-    fn other_values_keep_all_but_a_public_prefix() {
+    fn values_of_doubtful_shape_are_all_secret() {
         let github = format!("ghp_{}", "a1B2".repeat(9));
-        assert_eq!(part(&github), &github[4..]);
+        assert_eq!(parts(&github), [format!("*{}", &github[4..])]);
         for whole in [
             "Zq7xWv2kLm9pRt4y",
             // Not a connection string: a field without a name or without `=`.
             "AccountKey=abc;=def",
             "AccountKey=abc;just text",
-            "a=b; c d=e;Password=",
-            // One field only: a value with `=` in it, not a connection string.
+            // Every field public, or one field only.
+            "Server=db;Database=app",
             "Password=fake-pass-Zq7x",
-            // Not URLs with a password.
+            // Quoted or braced values may hold `;`.
+            "Server=db;Password=\"Xy;Q9=pLm2Rt4vWs8Kz1NcBb7\";Encrypt=True",
+            "Server=db;Password= 'Xy;Q9=pLm2Rt4vWs8Kz1NcBb7'",
+            "Driver={ODBC Driver 18};Server=db;Uid=kw;Pwd={Ab;c=Zq7xWv2kLm9pRt4yHb6n};",
+            // Not URLs with a user.
             "https://kw.example.com/path?x=1",
-            "https://kw@example.com/",
-            "https://kw:@example.com/",
             "not a scheme://kw:pw@host",
+            // An `@` after the host, or a path or query that may hold a token.
+            "postgres://kw:Zx@Qm9/vLr7Tq2Wk8Np4Hs3@db.example.com/app",
+            "redis://:a@b#Zq7xWv2kLm9pRt4y@cache",
+            "https://kw:pw@hooks.example.com/hook?token=Zq7xWv2kLm9pRt4yHb6n",
+            "https://kw:pw@hooks.example.com/T0000/Zq7xWv2kLm9pRt4yHb6n",
         ] {
-            assert_eq!(part(whole), whole, "{whole}");
+            assert_eq!(parts(whole), [format!("*{whole}")], "{whole}");
         }
     }
 }

@@ -478,6 +478,21 @@ fn the_public_parts_of_a_connection_string_pass_the_edge() {
     }
     let listing = "kwtest.blob.core.windows.net: 3 containers";
     assert_eq!(edge.to_model(listing), listing);
+    // A DSN's user and host are no key either: `postgres` as both, as compose files name them.
+    let password = fake("", "pg-pass");
+    let dsn = format!("postgres://postgres:{password}@postgres.internal:5432/app");
+    let db_edge = edge_over(&[("DATABASE_URL".to_owned(), dsn)], false);
+    db_edge
+        .prepare_request(
+            "all",
+            ToolRequest::new("GET", "https://postgres.internal/health"),
+        )
+        .unwrap()
+        .finish(200);
+    assert_eq!(
+        db_edge.to_model(&format!("password {password} for postgres")),
+        "password [REDACTED:DATABASE_URL] for postgres"
+    );
     let leak = format!("{url}&k={}", &key[10..30]);
     let err = edge
         .prepare_request("all", ToolRequest::new("GET", leak))

@@ -175,8 +175,8 @@ fn fragments_count_only_characters_after_the_public_prefix() {
     );
 }
 
-/// A value registered whole, with the range of it that is its secret (a connection string's
-/// key, a URL's password) and the public parts around it.
+/// A value registered whole, with the range of it that is its secret part (a connection
+/// string's key and the `;` after it, a URL's password) and the public parts around it.
 fn framed_secret(layout: usize, key: &str, account: &str) -> (String, std::ops::Range<usize>) {
     let (before, after) = match layout % 4 {
         0 => (
@@ -202,7 +202,9 @@ fn framed_secret(layout: usize, key: &str, account: &str) -> (String, std::ops::
         ),
     };
     let value = format!("{before}{key}{after}");
-    (value, before.len()..before.len() + key.len())
+    // The `;` after a connection string's value counts with it: a password may end in one.
+    let separator = usize::from(after.starts_with(';'));
+    (value, before.len()..before.len() + key.len() + separator)
 }
 
 #[test]
@@ -228,6 +230,25 @@ fn the_public_parts_of_a_connection_string_are_no_fragment() {
     assert!(r.is_leak(&base64(value.as_bytes(), false, true)));
 }
 
+/// A password shorter than a fragment is found on its own, where a user name is not.
+#[test]
+fn a_short_password_inside_a_value_is_found_alone() {
+    let password = format!("hunter{}", "2x".repeat(4));
+    for layout in [2, 3] {
+        let (value, _) = framed_secret(layout, &password, "kwadmin");
+        let r = Redactor::builder()
+            .with_secret("DB", &SecretString::from(value.as_str()))
+            .build()
+            .unwrap();
+        assert_eq!(
+            r.redact(&format!("pw: {password}.")),
+            "pw: [REDACTED:DB].",
+            "{value}"
+        );
+        assert!(!r.is_leak("user kwadmin logged in"), "{value}");
+    }
+}
+
 proptest! {
     /// A window of a connection string or a URL is a fragment exactly when 16 of its
     /// characters are of the secret part; the whole value is always found.
@@ -250,6 +271,45 @@ proptest! {
             let text = format!(" {} ", &value[window.clone()]);
             prop_assert_eq!(r.is_leak(&text), inside >= 16, "{:?} of {}", window, layout);
         }
+    }
+
+    /// Whatever a password holds (`;`, `=`, `@`, `/`, quotes, braces), any 16 of its
+    /// characters are a leak: a value whose shape is in doubt is read as all secret.
+    #[test]
+    fn sixteen_characters_of_any_password_are_a_leak(
+        password in "[A-Za-z0-9;=@/?#\"'{}+_ .:-]{16,40}",
+        account in "[a-z]{3,12}",
+        layout in 0..4usize,
+        start in any::<prop::sample::Index>(),
+    ) {
+        let (value, secret) = framed_secret(layout, &password, &account);
+        let r = Redactor::builder()
+            .with_secret("FRAMED", &SecretString::from(value.as_str()))
+            .build()
+            .unwrap();
+        let at = secret.start + start.index(password.len() - 15);
+        let window = &value[at..at + 16];
+        prop_assert!(r.is_leak(&format!("<{window}>")), "{:?} in layout {}", window, layout);
+    }
+
+    /// Every run of the fragment length, odd or even, is found wherever it lies in the key:
+    /// one that ends where the key ends was lost for odd lengths.
+    #[test]
+    fn every_fragment_of_any_length_is_found(
+        key in "[A-Za-z0-9]{24,48}",
+        fragment_len in 6usize..24,
+        start in any::<prop::sample::Index>(),
+    ) {
+        let r = Redactor::builder()
+            .with_fragment_len(fragment_len)
+            .with_secret("K", &SecretString::from(key.as_str()))
+            .build()
+            .unwrap();
+        let at = start.index(key.len() - fragment_len + 1);
+        let fragment = &key[at..at + fragment_len];
+        prop_assert!(r.is_leak(&format!(" {fragment} ")), "{} of {}", at, fragment_len);
+        let end = &key[key.len() - fragment_len..];
+        prop_assert!(r.is_leak(&format!(" {end} ")), "the last {}", fragment_len);
     }
 }
 

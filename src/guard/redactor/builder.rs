@@ -7,11 +7,11 @@ use std::sync::Arc;
 use super::{Entry, Inner, MIN_FRAGMENT_LEN, ParallelDetection, Redactor, Replacement};
 use crate::error::{Error, ErrorKind, Result, quote_name};
 use crate::guard::detector::Detector;
-use crate::guard::encode::{self, Encodings};
+use crate::guard::encode::{self, Encoding, Encodings};
 use crate::guard::hit::Origin;
 use crate::guard::region::Region;
 use crate::guard::scan::{Engine, SecretBytes};
-use crate::guard::secret_part::secret_part;
+use crate::guard::secret_part::secret_parts;
 use crate::secret::SecretString;
 
 /// Builds a [`Redactor`]; from [`Redactor::builder`].
@@ -393,18 +393,39 @@ impl RedactorBuilder {
                     },
                 ));
             }
-            let part = secret_part(value);
-            if gram_len > 0 && value[part.clone()].chars().count() >= self.fragment_len {
-                let mut at = part.start;
-                while at + gram_len <= part.end {
+            let mut searched = Vec::new();
+            for part in secret_parts(value) {
+                let text = &value[part.range.clone()];
+                if gram_len > 0 && text.chars().count() >= self.fragment_len {
+                    let mut at = part.range.start;
+                    while at + gram_len <= part.range.end {
+                        patterns.push((
+                            value.as_bytes()[at..at + gram_len].to_vec(),
+                            Origin::Gram {
+                                secret: index,
+                                at: at as u32,
+                            },
+                        ));
+                        at += gram_len;
+                    }
+                    searched.push(part.range);
+                    continue;
+                }
+                // A password shorter than a fragment, printed on its own (without the `;` that
+                // may follow it in a connection string).
+                let password = text.trim_end_matches([';', ' ', '\t']);
+                if gram_len > 0
+                    && part.credential
+                    && password.len() < value.len()
+                    && password.chars().count() >= self.min_len
+                {
                     patterns.push((
-                        value.as_bytes()[at..at + gram_len].to_vec(),
-                        Origin::Gram {
+                        password.as_bytes().to_vec(),
+                        Origin::Whole {
                             secret: index,
-                            at: at as u32,
+                            encoding: Encoding::Fragment,
                         },
                     ));
-                    at += gram_len;
                 }
             }
             entries.push(Entry {
@@ -413,7 +434,7 @@ impl RedactorBuilder {
             });
             sources.push(SecretBytes {
                 value: secret.clone(),
-                part,
+                parts: searched.into_boxed_slice(),
             });
         }
         let engine = if patterns.is_empty() {
