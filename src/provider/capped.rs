@@ -97,6 +97,8 @@ pub(crate) fn irregular(meta: &fs::Metadata) -> Option<&'static str> {
 
 /// Whether users other than a secret file's owner may read it.
 #[derive(Clone, Copy, Debug)]
+// Without Unix modes nothing reads `allowed_by`.
+#[cfg_attr(not(unix), allow(dead_code))]
 pub(crate) enum OtherReaders {
     /// Refused (rule 3 of the design: a secret readable by others is an error); `allowed_by`
     /// is the call that accepts them, named in the error for a container mount that is
@@ -135,7 +137,8 @@ pub(crate) fn check_mode(
     let problem = match readers {
         _ if mode & writers != 0 => format!("so {} can change it; {fix}", who(0o002)),
         OtherReaders::Refused { allowed_by } if mode & 0o044 != 0 => format!(
-            "so {} can read it; {fix}, or, for a container mount that is readable by design, \
+            "so {} can read it; {fix}, or, for a container mount that is readable by design \
+             (a Kubernetes secret volume without `defaultMode: 0400`, or under an `fsGroup`), \
              use `{allowed_by}`",
             who(0o004)
         ),
