@@ -273,6 +273,26 @@ impl Edge {
         Err(Error::forged_handle(self.agent(), tool, forged))
     }
 
+    /// Refuses a tool name that holds the value of a key the manager knows. The model names the
+    /// tool it calls, and a model that has seen a key could write it there, to reach the usage
+    /// log, alerts and every error that names the tool: the refusal is recorded under the name
+    /// with the key redacted, and the error does not quote it.
+    pub(super) fn check_tool_name(&self, tool: &str) -> Result<()> {
+        let redactor = self.inner.manager.redactor().current();
+        let findings = redactor.find(tool);
+        if findings.is_empty() {
+            return Ok(());
+        }
+        let shown = redactor.redact(tool);
+        let mut labels: Vec<&str> = findings.iter().map(|f| f.label()).collect();
+        labels.sort_unstable();
+        labels.dedup();
+        for label in &labels {
+            self.record_denied(&shown, label);
+        }
+        Err(Error::key_in_tool_name(self.agent(), &labels))
+    }
+
     /// Records that `tool` was refused `key` (or a handle showing that name).
     pub(super) fn record_denied(&self, tool: &str, key: &str) {
         let id = KeyId::unread(key);

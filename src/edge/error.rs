@@ -87,6 +87,19 @@ impl Error {
         )
     }
 
+    /// The tool name given for `agent` holds the values of `keys`; it is not quoted.
+    pub(crate) fn key_in_tool_name(agent: &str, keys: &[&str]) -> Error {
+        Error::new(
+            ErrorKind::Leak,
+            format!(
+                "the name of the tool called for agent {} holds the value of {}, which the \
+                 model should never have seen; nothing was restored or sent",
+                quote_name(agent),
+                quote_names(keys)
+            ),
+        )
+    }
+
     /// The value of `key` is too short for the edge to keep it out of a model's context.
     pub(crate) fn too_short_for_edge(key: &str, chars: usize, min: usize) -> Error {
         Error::new(

@@ -390,6 +390,8 @@ impl Edge {
     fn plan_request(&self, tool: &str, request: &ToolRequest) -> Result<Plan> {
         let inner = &*self.inner;
         let agent = &*inner.agent;
+        self.touch_keys();
+        self.check_tool_name(tool)?;
         let bad = |problem: String| Error::bad_edge_request(agent, tool, problem);
 
         let url =
@@ -427,7 +429,6 @@ impl Edge {
             fields.push((Field::Header(name.as_str()), value.as_str()));
         }
         fields.extend(body.as_deref().map(|body| (Field::Body, body)));
-        self.touch_keys();
         let redactor = inner.manager.redactor().current();
         let mut by_handle = BTreeSet::new();
         let mut by_value = BTreeSet::new();

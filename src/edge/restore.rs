@@ -110,6 +110,7 @@ impl Edge {
         let agent = &*inner.agent;
 
         self.touch_keys();
+        self.check_tool_name(tool)?;
         let redactor = inner.manager.redactor().current();
         let mut leaked: Vec<(Arc<str>, Vec<Encoding>)> = Vec::new();
         for text in texts {

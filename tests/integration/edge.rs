@@ -285,6 +285,65 @@ fn a_raw_value_written_by_the_model_is_a_leak() {
     assert_eq!(edge.usage_log().report().total.denied, 3);
 }
 
+/// A tool name that holds a key (the model names the tool it calls) is refused, and the key
+/// reaches neither the error, nor the usage log, its report or an alert.
+#[test]
+fn a_key_in_the_tool_name_is_refused_and_never_recorded() {
+    let s = setup();
+    let alerts = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&alerts);
+    let log = Arc::new(
+        UsageLog::builder()
+            .with_rule(AlertRule::Denied)
+            .with_alert_cooldown(std::time::Duration::from_nanos(1))
+            .with_sink(move |alert: &Alert| sink.lock().unwrap().push(format!("{alert} {alert:?}")))
+            .build()
+            .unwrap(),
+    );
+    let edge = Edge::builder("researcher", s.manager.clone(), policy())
+        .with_usage_log(Arc::clone(&log))
+        .build()
+        .unwrap();
+    let handle = edge.handle("GITHUB_TOKEN").unwrap();
+    for tool in [
+        format!("exfil_{}", s.github),
+        s.github.clone(),
+        format!("t_{}", &s.github[4..24]),
+    ] {
+        let err = edge
+            .restore(&tool, &format!("{{\"t\": \"{handle}\"}}"))
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Leak, "{err}");
+        assert!(err.to_string().contains("`GITHUB_TOKEN`"), "{err}");
+        assert!(
+            !format!("{err} {err:?}").contains(&s.github[4..20]),
+            "{err}"
+        );
+    }
+    assert_eq!(log.report().total.denied, 3);
+    // A copy: the sink takes the lock for every alert the request below raises.
+    let alerts = alerts.lock().unwrap().clone();
+    assert_eq!(alerts.len(), 3);
+    let recorded = format!("{:?} {}", log.report(), log.report());
+    let events: Vec<String> = log.recent().iter().map(|e| format!("{e} {e:?}")).collect();
+    for text in events.iter().chain(alerts.iter()).chain([&recorded]) {
+        assert!(!text.contains(&s.github[4..20]), "{text}");
+    }
+    // A request made under such a name, too.
+    #[cfg(feature = "edge-http")]
+    {
+        let request = keyward::edge::ToolRequest::new("GET", "https://api.github.com/user");
+        let err = edge
+            .prepare_request(&format!("x{}", s.github), request)
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Leak, "{err}");
+        assert!(
+            !format!("{err} {err:?}").contains(&s.github[4..20]),
+            "{err}"
+        );
+    }
+}
+
 #[test]
 fn a_raw_value_is_a_leak_even_before_the_manager_handed_the_key_out() {
     let s = setup();
