@@ -150,6 +150,15 @@ impl ScopedKey {
         if let Some(op) = self.operation(operation) {
             return Ok(op);
         }
+        // An operation named after the key itself (a name the model wrote, passed on) is
+        // neither recorded nor quoted as written.
+        let redacted;
+        let operation = if holds_value(operation, self.value.expose_secret()) {
+            redacted = format!("[REDACTED:{}]", self.label());
+            redacted.as_str()
+        } else {
+            operation
+        };
         if let Some(log) = &self.log {
             log.record(
                 Usage::new(&self.id, Arc::clone(self.scope.agent_arc()), operation)
@@ -182,6 +191,18 @@ impl ScopedKey {
         }
         log.record(usage);
     }
+}
+
+/// Whether `text` holds `value`, whole or (for a longer value) 16 characters of it in a row,
+/// which the redactor would find as a fragment.
+fn holds_value(text: &str, value: &str) -> bool {
+    const FRAGMENT: usize = 16;
+    let (text, value) = (text.as_bytes(), value.as_bytes());
+    if value.len() <= FRAGMENT {
+        return !value.is_empty() && memchr::memmem::find(text, value).is_some();
+    }
+    text.windows(FRAGMENT)
+        .any(|window| memchr::memmem::find(value, window).is_some())
 }
 
 impl fmt::Debug for ScopedKey {

@@ -255,6 +255,35 @@ fn scoped_key_refuses_other_operations_without_showing_the_value() {
     );
 }
 
+/// An operation named after the key (a tool name the model wrote, passed on) is refused
+/// without the key reaching the error or the usage log.
+#[test]
+fn an_operation_named_after_the_key_is_neither_quoted_nor_recorded() {
+    let value = fake_value("Zt5u");
+    let log = Arc::new(UsageLog::new());
+    let key = MemoryProvider::new()
+        .with("OPENAI_API_KEY", value.as_str())
+        .scoped(researcher())
+        .with_usage_log(Arc::clone(&log))
+        .key("OPENAI_API_KEY")
+        .unwrap();
+    for operation in [
+        value.clone(),
+        format!("call_{value}"),
+        format!("x{}", &value[5..25]),
+    ] {
+        let err = key.require(&operation).unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains(&value[5..21]), "{shown}");
+        assert!(shown.contains("[REDACTED:OPENAI_API_KEY]"), "{shown}");
+    }
+    let recorded: Vec<String> = log.recent().iter().map(|e| format!("{e} {e:?}")).collect();
+    assert_eq!(recorded.len(), 3);
+    for text in recorded.iter().chain([&format!("{:?}", log.report())]) {
+        assert!(!text.contains(&value[5..21]), "{text}");
+    }
+}
+
 fn key_with_log() -> (ScopedKey, Arc<UsageLog>, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap(),
