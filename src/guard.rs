@@ -46,8 +46,7 @@ mod region;
 mod scan;
 #[cfg(test)]
 mod scan_tests;
-mod secret_part;
-pub(crate) use secret_part::secret_parts;
+pub(crate) mod secret_part;
 mod shared;
 mod sieve;
 mod stream;

@@ -15,7 +15,8 @@ use url::{Position, Url};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, ErrorKind, Result, quote_name};
-use crate::guard::{Encoding, Finding, base64, secret_parts};
+use crate::guard::secret_part::secret_parts;
+use crate::guard::{Encoding, Finding, base64};
 use crate::rotation::ManagedKey;
 use crate::secret::SecretString;
 use crate::usage::{FailureClass, KeyId, Outcome, Usage};

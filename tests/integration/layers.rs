@@ -40,6 +40,7 @@ const ORDERS: &[(&str, &[&str])] = &[
         "guard",
         &[
             "encode",
+            "secret_part",
             "received",
             "hit",
             "detection_line",
