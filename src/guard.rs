@@ -59,7 +59,7 @@ mod writer;
 
 pub use detector::{
     Confidence, Detection, DetectionKind, Detector, DetectorBuilder, LineDetection, Rule, RuleSet,
-    RuleSetBuilder,
+    RuleSetBuilder, looks_like_key,
 };
 #[cfg(feature = "edge-http")]
 pub(crate) use encode::base64;

@@ -506,6 +506,72 @@ fn redact_refuses_a_missing_or_short_variable() {
     );
 }
 
+/// `--env "$KEY"` for `--env KEY`, and a `.env` line whose name is a key: the key is not repeated
+/// on stderr, nor in the labels of what is redacted.
+#[test]
+fn redact_does_not_repeat_a_name_that_looks_like_a_key() {
+    let key = github_key();
+    let output = keyward_with_env(
+        &["redact", "--env", "KEYWARD_TEST_SET", "--env", &key],
+        &[("KEYWARD_TEST_SET", &"x".repeat(20))],
+        "x\n",
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(!err.contains(&key) && !err.contains(&key[..20]), "{err}");
+    assert!(
+        err.contains("the 2nd name given to --env looks like a key"),
+        "{err}"
+    );
+    assert!(err.contains("not its value"), "{err}");
+
+    // A value the provider refuses as a name (base64 holds `/`) is not repeated either.
+    let value = format!(
+        "{}/{}+{}",
+        "Zq7x".repeat(5),
+        "Pw4m".repeat(4),
+        "Hn2k".repeat(2)
+    );
+    let output = keyward_with_env(&["redact", "--env", &value], &[], "x\n");
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(!err.contains(&value[..16]), "{err}");
+    assert!(
+        err.contains("the 1st name given to --env cannot be a variable's name"),
+        "{err}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let other = format!("ghp_{}", "Wd5s".repeat(9));
+    let long_value = format!("dotenv-secret-{}", "Ty6u".repeat(5));
+    write(
+        dir.path(),
+        "app.env",
+        &format!("export {key}=1\n{other}={long_value}\nDB_USER=app\n"),
+    );
+    let output = keyward(
+        &[
+            "redact",
+            "--no-detect",
+            "--dotenv",
+            dir.path().join("app.env").to_str().unwrap(),
+        ],
+        &format!("password {long_value}\n"),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "password [REDACTED:name withheld]\n");
+    let err = stderr(&output);
+    assert!(
+        !err.contains(&key[..20]) && !err.contains(&other[..20]),
+        "{err}"
+    );
+    assert!(
+        err.contains("not redacting a value whose name looks like a key (not shown)"),
+        "{err}"
+    );
+    assert!(err.contains("not redacting `DB_USER`"), "{err}");
+}
+
 #[test]
 fn redact_without_names_still_catches_known_formats() {
     let key = github_key();

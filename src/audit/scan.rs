@@ -20,7 +20,7 @@ use ignore::{WalkBuilder, WalkState};
 use super::fixture::Lowered;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::rule::RuleConfidence;
-use crate::guard::{Confidence, DetectionKind, Detector};
+use crate::guard::{Confidence, DetectionKind, Detector, looks_like_key};
 use crate::mask::{Fingerprint, fingerprint};
 
 /// How many leading bytes are looked at to tell a binary file (a NUL byte among them), as git does.
@@ -658,7 +658,7 @@ pub fn parse_allowlist(text: &str) -> Result<Vec<Fingerprint>> {
             continue;
         }
         let print = entry.parse::<Fingerprint>().map_err(|_| {
-            let hint = if Detector::new().is_match(entry) {
+            let hint = if looks_like_key(entry) {
                 ": it looks like a key itself; put its fingerprint here instead (`keyward fingerprint` reads the key from stdin)"
             } else {
                 ""

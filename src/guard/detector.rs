@@ -108,6 +108,21 @@ pub struct Detector {
     rules: Option<RuleSet>,
 }
 
+/// Whether `text`, typed where a name or a fingerprint belongs, looks like a key itself: the
+/// default [`Detector`] finds one in it. A message about such text must not repeat it: someone
+/// may have passed `--env "$OPENAI_API_KEY"` for `--env OPENAI_API_KEY`, written a key where a
+/// `.env` line's name goes, or pasted a key into an allowlist of fingerprints.
+///
+/// ```
+/// use keyward::guard::looks_like_key;
+///
+/// assert!(looks_like_key(&format!("ghp_{}", "a1B2".repeat(9))));
+/// assert!(!looks_like_key("GITHUB_TOKEN"));
+/// ```
+pub fn looks_like_key(text: &str) -> bool {
+    Detector::new().is_match(text)
+}
+
 /// The words of `Detector::formats`: one bit per format.
 const FORMAT_WORDS: usize = KeyFormat::ALL.len().div_ceil(64);
 

@@ -9,10 +9,11 @@ use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use keyward::guard::looks_like_key;
 use keyward::rotation::CreatedAt;
 use keyward::{
-    Detector, DotenvProvider, EnvProvider, FileProvider, Redactor, SecretProvider, SecretString,
-    StreamRedactor,
+    Detector, DotenvProvider, EnvProvider, ErrorKind, FileProvider, Redactor, SecretProvider,
+    SecretString, StreamRedactor,
 };
 use zeroize::Zeroizing;
 
@@ -166,16 +167,35 @@ fn load_secrets(sources: &Sources<'_>) -> Result<Vec<(String, SecretString)>, Fa
     } = *sources;
     let mut secrets = Vec::new();
     let environment = EnvProvider::new();
-    for name in env {
-        let secret = environment
-            .get(name)?
-            .ok_or_else(|| Failure(format!("environment variable `{name}` is not set")))?;
+    for (index, name) in env.iter().enumerate() {
+        let given = || format!("the {} name given to --env", ordinal(index + 1));
+        let shown = shown_name(name).unwrap_or_else(given);
+        let secret = match environment.get(name) {
+            Ok(Some(secret)) => secret,
+            Ok(None) if looks_like_key(name) => {
+                return Err(Failure(format!(
+                    "{shown} looks like a key itself (not shown) and is not set: {ENV_VALUE_HINT}"
+                )));
+            }
+            Ok(None) => {
+                return Err(Failure(format!("environment variable {shown} is not set")));
+            }
+            // The provider's message quotes the name, and a name it refuses (one holding `/`
+            // or `=`, as base64 does) is more likely a value than a name.
+            Err(err) if err.kind() == ErrorKind::InvalidName || looks_like_key(name) => {
+                return Err(Failure(format!(
+                    "{} cannot be a variable's name (not shown): {ENV_VALUE_HINT}",
+                    given()
+                )));
+            }
+            Err(err) => return Err(err.into()),
+        };
         if secret.value().expose_secret().chars().count() < MIN_LEN {
             return Err(Failure(format!(
-                "`{name}` is shorter than {MIN_LEN} characters: redacting it everywhere would garble the output"
+                "{shown} is shorter than {MIN_LEN} characters: redacting it everywhere would garble the output"
             )));
         }
-        secrets.push((name.clone(), secret.into_value()));
+        secrets.push((label(name), secret.into_value()));
     }
     for path in dotenv {
         let provider = DotenvProvider::from_path(path)?;
@@ -193,9 +213,40 @@ fn load_secrets(sources: &Sources<'_>) -> Result<Vec<(String, SecretString)>, Fa
     Ok(secrets)
 }
 
+/// What to do about a value passed where `--env` wants a name.
+const ENV_VALUE_HINT: &str = "--env takes a variable's name (`--env OPENAI_API_KEY`), not its \
+                              value (`--env \"$OPENAI_API_KEY\"`)";
+
+/// The label of a secret in `[REDACTED:...]` and in `--check`'s verdict, which both reach the
+/// output: its name, unless the name looks like a key itself.
+const WITHHELD: &str = "name withheld";
+
+/// `name` quoted and escaped for a message, or `None` when it looks like a key and must not be
+/// shown (the guard that keeps keys pasted into an allowlist out of its errors).
+fn shown_name(name: &str) -> Option<String> {
+    (!looks_like_key(name)).then(|| format!("`{}`", name.escape_debug()))
+}
+
+/// The label for the secret called `name`: see [`WITHHELD`].
+fn label(name: &str) -> String {
+    shown_name(name).map_or_else(|| WITHHELD.to_owned(), |_| name.to_owned())
+}
+
+/// `1st`, `2nd`, `3rd`, `4th`, ... `11th`, `21st`.
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
 /// The library's message, with the command's own way out where the library names a method.
 fn with_cli_fix(err: &keyward::Error) -> Failure {
-    if err.kind() == keyward::ErrorKind::InsecurePermissions {
+    if err.kind() == ErrorKind::InsecurePermissions {
         Failure(format!(
             "{err} (with `keyward redact`: --readable-by-others)"
         ))
@@ -219,22 +270,33 @@ fn add_all(
     }
     let before = secrets.len();
     for name in names {
-        let Some(secret) = provider.get(&name).map_err(|err| with_cli_fix(&err))? else {
-            continue;
+        let shown = shown_name(&name)
+            .unwrap_or_else(|| "a value whose name looks like a key (not shown)".to_owned());
+        let secret = match provider.get(&name) {
+            Ok(Some(secret)) => secret,
+            Ok(None) => continue,
+            // The provider's message would quote the name.
+            Err(err) if shown_name(&name).is_none() => {
+                return Err(Failure(format!(
+                    "{source}: cannot read {shown} ({})",
+                    err.kind()
+                )));
+            }
+            Err(err) => return Err(with_cli_fix(&err)),
         };
         if secret.value().expose_secret().chars().count() < MIN_LEN {
             eprintln!(
-                "keyward: not redacting `{name}` from {source}: shorter than {MIN_LEN} characters"
+                "keyward: not redacting {shown} from {source}: shorter than {MIN_LEN} characters"
             );
             continue;
         }
         if is_creation_date(&name, secret.value().expose_secret()) {
             eprintln!(
-                "keyward: not redacting `{name}` from {source}: a key's creation date, not a secret"
+                "keyward: not redacting {shown} from {source}: a key's creation date, not a secret"
             );
             continue;
         }
-        secrets.push((name, secret.into_value()));
+        secrets.push((label(&name), secret.into_value()));
     }
     if secrets.len() == before {
         return Err(Failure(format!(
