@@ -24,6 +24,7 @@ mod file;
 #[cfg(feature = "keyring")]
 #[cfg_attr(docsrs, doc(cfg(feature = "keyring")))]
 pub mod keyring;
+mod line_ending;
 mod memory;
 #[cfg(any(feature = "vault", feature = "aws", feature = "azure", feature = "gcp"))]
 mod remote;

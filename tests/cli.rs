@@ -572,6 +572,40 @@ fn redact_does_not_repeat_a_name_that_looks_like_a_key() {
     assert!(err.contains("not redacting `DB_USER`"), "{err}");
 }
 
+/// A variable filled from a file made with `echo` (a Kubernetes secret) ends in a line ending:
+/// one is dropped, as for a file of --files, so a password of 8 to 15 characters (too short
+/// for fragments) is still found.
+#[test]
+fn redact_drops_one_line_ending_from_a_variable_as_from_a_file() {
+    let password = format!("{}{}", "Pw4m".repeat(2), "Zq");
+    for ending in ["\n", "\r\n"] {
+        let value = format!("{password}{ending}");
+        let output = keyward_with_env(
+            &["redact", "--env", "KEYWARD_TEST_PASSWORD"],
+            &[("KEYWARD_TEST_PASSWORD", &value)],
+            &format!("login with {password} ok\n"),
+        );
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        assert_eq!(
+            stdout(&output),
+            "login with [REDACTED:KEYWARD_TEST_PASSWORD] ok\n",
+            "{ending:?}"
+        );
+    }
+    // One, no more: a value of a line ending and no more is not set.
+    let output = keyward_with_env(
+        &["redact", "--env", "KEYWARD_TEST_PASSWORD"],
+        &[("KEYWARD_TEST_PASSWORD", "\n")],
+        "x\n",
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("is not set"),
+        "{}",
+        stderr(&output)
+    );
+}
+
 #[test]
 fn redact_without_names_still_catches_known_formats() {
     let key = github_key();

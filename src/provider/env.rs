@@ -1,6 +1,7 @@
 use std::env;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::provider::line_ending::trim_line_ending;
 use crate::provider::{SecretProvider, quote_name, validate_key_name};
 use crate::secret::{Secret, SecretMeta, SecretString};
 
@@ -21,6 +22,7 @@ use crate::secret::{Secret, SecretMeta, SecretString};
 #[derive(Debug, Clone, Default)]
 pub struct EnvProvider {
     prefix: String,
+    trim_line_ending: bool,
 }
 
 impl EnvProvider {
@@ -32,6 +34,21 @@ impl EnvProvider {
     /// Reads `prefix` + key instead of key, such as `MYAPP_OPENAI_API_KEY`.
     pub fn with_prefix(mut self, prefix: impl Into<String>) -> EnvProvider {
         self.prefix = prefix.into();
+        self
+    }
+
+    /// Drops one line ending (`\n` or `\r\n`, no more) from the end of every value, as
+    /// [`FileProvider`](crate::FileProvider) does for its files: for variables filled from a
+    /// file, such as a Kubernetes secret made with `echo`, which carry its newline. A value that
+    /// is then empty counts as not set. Off by default: a variable holds what was put in it.
+    ///
+    /// ```
+    /// use keyward::EnvProvider;
+    ///
+    /// let provider = EnvProvider::new().with_trimmed_line_ending(true);
+    /// ```
+    pub fn with_trimmed_line_ending(mut self, trim: bool) -> EnvProvider {
+        self.trim_line_ending = trim;
         self
     }
 
@@ -64,7 +81,7 @@ impl SecretProvider for EnvProvider {
         };
         // `into_string` keeps the buffer on success; on failure the bytes come back to us and are
         // zeroized by `SecretString` rules only if we keep them, so wipe them here.
-        let value = value.into_string().map_err(|raw| {
+        let mut value = value.into_string().map_err(|raw| {
             zeroize::Zeroize::zeroize(&mut raw.into_encoded_bytes());
             Error::new(
                 ErrorKind::InvalidFormat,
@@ -74,6 +91,12 @@ impl SecretProvider for EnvProvider {
                 ),
             )
         })?;
+        if self.trim_line_ending {
+            // Only ASCII goes, so the cut is on a character boundary; `SecretString::from`
+            // wipes the spare capacity with the rest.
+            let len = trim_line_ending(value.as_bytes()).len();
+            value.truncate(len);
+        }
         if value.is_empty() {
             return Ok(None);
         }

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::capped::{OtherReaders, ReadError, check_mode, irregular, read_capped};
+use crate::provider::line_ending::trim_line_ending;
 use crate::provider::{SecretProvider, validate_key_name};
 use crate::secret::{Secret, SecretMeta, SecretString};
 
@@ -508,14 +509,6 @@ fn read_value(file: &mut File, meta: &Metadata, max: u64, shown: &Path) -> Resul
     Ok(SecretString::from(text))
 }
 
-/// Removes one trailing `\n` or `\r\n`, no more.
-fn trim_line_ending(bytes: &[u8]) -> &[u8] {
-    bytes
-        .strip_suffix(b"\r\n")
-        .or_else(|| bytes.strip_suffix(b"\n"))
-        .unwrap_or(bytes)
-}
-
 /// An entry of the directory that cannot be named as a key, so never read: `problem` says why.
 fn unservable(dir: &Path, file_name: &OsStr, problem: &str) -> Error {
     Error::new(
@@ -667,18 +660,6 @@ fn check_owner(_shown: &Path, _meta: &Metadata, _owner: u32, _dir: &Path) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn trims_exactly_one_line_ending() {
-        assert_eq!(trim_line_ending(b"abc\n"), b"abc");
-        assert_eq!(trim_line_ending(b"abc\r\n"), b"abc");
-        assert_eq!(trim_line_ending(b"abc\n\n"), b"abc\n");
-        assert_eq!(trim_line_ending(b"abc\r\n\r\n"), b"abc\r\n");
-        assert_eq!(trim_line_ending(b"abc\r"), b"abc\r");
-        assert_eq!(trim_line_ending(b"abc"), b"abc");
-        assert_eq!(trim_line_ending(b"\n"), b"");
-        assert_eq!(trim_line_ending(b""), b"");
-    }
 
     #[cfg(unix)]
     #[test]

@@ -98,7 +98,9 @@ enum Command {
     /// quote, or one of 16 characters or more): it waits for the next line's first characters,
     /// or the end of the input.
     Redact {
-        /// Environment variables holding secrets to redact (repeatable).
+        /// Environment variables holding secrets to redact (repeatable). One line ending (`\n`
+        /// or `\r\n`) at the end of a value is dropped, as for --files: a Kubernetes secret
+        /// made with `echo` carries it.
         #[arg(long = "env", value_name = "NAME", num_args = 1..)]
         env: Vec<String>,
         /// A .env file; every value in it is redacted, except values too short to be secrets.

@@ -166,7 +166,8 @@ fn load_secrets(sources: &Sources<'_>) -> Result<Vec<(String, SecretString)>, Fa
         readable_by_others,
     } = *sources;
     let mut secrets = Vec::new();
-    let environment = EnvProvider::new();
+    // As a file of --files is read: `echo` put a newline there, and it is no part of the secret.
+    let environment = EnvProvider::new().with_trimmed_line_ending(true);
     for (index, name) in env.iter().enumerate() {
         let given = || format!("the {} name given to --env", ordinal(index + 1));
         let shown = shown_name(name).unwrap_or_else(given);
