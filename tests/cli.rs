@@ -1402,6 +1402,46 @@ fn a_broken_rule_file_exits_2_naming_the_file_and_the_rule() {
     );
 }
 
+/// A rule's pattern may hold a literal token (a gitleaks allowlist's): an error about it says
+/// what is wrong and where, with the rule and the file, never the pattern.
+#[test]
+fn a_rule_that_does_not_compile_is_reported_without_its_pattern() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = format!("tok_{}", "Zq7xPw4m".repeat(3));
+    let cases = [
+        (
+            "rule.toml",
+            format!("[[rules]]\nid = \"broken\"\nregex = '''(?:{token}'''\n"),
+            "rule `broken`: its regular expression does not compile: unclosed group (at character 1)",
+        ),
+        (
+            "allow.toml",
+            format!(
+                "[[rules]]\nid = \"acme\"\nregex = 'acme_[a-z]{{8}}'\n[rules.allowlist]\n\
+                 regexes = ['''{token}[z-a]''']\n"
+            ),
+            "rule `acme`: its allowlist regex does not compile: invalid character class range",
+        ),
+        (
+            "mine.rules",
+            format!("[broken]\nshape = {token}\\q\n"),
+            "rule `broken`: its regular expression does not compile: unrecognized escape sequence (at character 29)",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let output = keyward(&["redact", "--rules", path.to_str().unwrap()], "");
+        assert_eq!(output.status.code(), Some(2), "{name}");
+        let err = stderr(&output);
+        assert!(
+            err.contains(name) && err.contains(expected),
+            "{name}: {err}"
+        );
+        assert!(!err.contains(&token[4..16]), "{name}: {err}");
+    }
+}
+
 #[test]
 fn audit_with_rule_files_fails_on_what_they_find() {
     let (dir, acme, _) = tree_with_rule_files();

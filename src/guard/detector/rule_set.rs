@@ -376,8 +376,9 @@ impl RuleSetBuilder {
     /// - [`ErrorKind::Parse`]: a file is not well formed, sets a key this version does not
     ///   support (rather than dropping it silently), or a rule has no id, an id used before
     ///   (in any file), no regular expression, a regular expression that does not compile or
-    ///   compiles larger than 1 MiB (with the regex crate's message), a `secretGroup` the
-    ///   expression does not have, or a negative entropy.
+    ///   compiles larger than 1 MiB (saying what is wrong and where, never the pattern, which
+    ///   may hold a literal token), a `secretGroup` the expression does not have, or a
+    ///   negative entropy.
     /// - [`ErrorKind::InvalidInput`]: a file is larger than 4 MiB, the set would hold more than
     ///   1000 rules, or a `.toml` file without the `toml` feature.
     pub fn build(self) -> Result<RuleSet> {
@@ -520,12 +521,43 @@ fn compile_regex(name: &str, id: Option<&str>, what: &str, pattern: &str) -> Res
         .dfa_size_limit(MAX_DFA_SIZE)
         .build()
         .map_err(|err| {
-            let problem = format!("its {what} does not compile: {err}");
+            // The regex crate's message quotes the pattern, which may hold a literal token (a
+            // gitleaks allowlist's, say): what is wrong and where, never the pattern's text.
+            let problem = format!(
+                "its {what} does not compile: {}",
+                regex_problem(pattern, &err)
+            );
             match id {
                 Some(id) => rule_error(name, id, problem),
                 None => Error::new(ErrorKind::Parse, format!("{name}: {problem}")),
             }
         })
+}
+
+/// What is wrong with `pattern`, which the regex crate refused with `err`, in words that hold
+/// none of its text: the kind of syntax error and where it is, or the size limit it exceeds.
+fn regex_problem(pattern: &str, err: &regex::Error) -> String {
+    use regex_syntax::ast::Span;
+
+    let at = |kind: &dyn fmt::Display, span: &Span| match span.start.line {
+        1 => format!("{kind} (at character {})", span.start.column),
+        line => format!(
+            "{kind} (on line {line} of it, at character {})",
+            span.start.column
+        ),
+    };
+    match err {
+        regex::Error::CompiledTooBig(limit) => {
+            format!("compiled, it exceeds the size limit of {limit} bytes")
+        }
+        // The same parser the regex crate uses, with its defaults, tells the kind and the
+        // place apart from the text.
+        _ => match regex_syntax::Parser::new().parse(pattern) {
+            Err(regex_syntax::Error::Parse(err)) => at(err.kind(), err.span()),
+            Err(regex_syntax::Error::Translate(err)) => at(err.kind(), err.span()),
+            _ => "it is not a regular expression the regex crate accepts".to_owned(),
+        },
+    }
 }
 
 fn compile_rule(name: &str, spec: RuleSpec) -> Result<Rule> {
