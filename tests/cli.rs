@@ -391,6 +391,39 @@ fn mask_and_fingerprint_read_secrets_from_stdin() {
     assert_eq!(stdout(&output), format!("{}\n", fingerprint(pem)));
 }
 
+/// `mask` and `fingerprint` read at most 1 MiB, and refuse more, or text that is not UTF-8,
+/// with an error that shows none of it.
+#[test]
+fn mask_and_fingerprint_refuse_more_than_a_mebibyte_or_bytes_that_are_not_text() {
+    let key = github_key();
+    let almost = format!("{key}\n{}", "y".repeat(1024 * 1024 - key.len() - 1));
+    let output = keyward(&["fingerprint"], &almost);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).starts_with(&format!("{}\n", fingerprint(&key))));
+
+    for command in ["mask", "fingerprint"] {
+        let output = keyward(&[command, "--whole"], &format!("{almost}y"));
+        assert_eq!(output.status.code(), Some(2), "{command}");
+        let err = stderr(&output);
+        assert!(err.contains("more than 1 MiB"), "{command}: {err}");
+        assert!(stdout(&output).is_empty(), "{command}");
+    }
+
+    let mut child = spawn(&["mask"], &[]);
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(key.as_bytes()).unwrap();
+    input.write_all(b"\xff\n").unwrap();
+    drop(input);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(
+        err.contains("not UTF-8 text (an invalid byte at offset 40)"),
+        "{err}"
+    );
+    assert!(!err.contains(&key[..12]), "{err}");
+}
+
 #[test]
 fn mask_without_input_exits_2_and_secrets_are_not_taken_from_argv() {
     let output = keyward(&["mask"], "");

@@ -14,7 +14,7 @@ mod redact;
 mod wiped_text;
 mod write_behind;
 
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,7 +23,9 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand, ValueEnum};
 use keyward::audit::{Audit, ScanProgress, Scanner, parse_allowlist};
 use keyward::guard::{Confidence, RuleSet};
-use keyward::{Detector, SecretString, fingerprint, mask};
+use keyward::{Detector, fingerprint, mask};
+
+use wiped_text::{ReadWiped, read_wiped};
 
 #[derive(Parser)]
 #[command(
@@ -129,14 +131,15 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
-    /// Print a masked form of the secret read from stdin (one per line), safe to log.
+    /// Print a masked form of the secret read from stdin (one per line), safe to log. Reads
+    /// at most 1 MiB.
     Mask {
         /// Read all of stdin as one secret (a PEM key), not one secret per line.
         #[arg(long)]
         whole: bool,
     },
     /// Print the fingerprint of the secret read from stdin (one per line), for allowlists and
-    /// for telling keys apart in logs.
+    /// for telling keys apart in logs. Reads at most 1 MiB.
     Fingerprint {
         /// Read all of stdin as one secret (a PEM key), not one secret per line.
         #[arg(long)]
@@ -338,6 +341,10 @@ fn with_progress_line<T>(progress: &ScanProgress, work: impl FnOnce() -> T) -> T
     })
 }
 
+/// The most `mask` and `fingerprint` read from stdin: many times any key or PEM file, and a
+/// bound on what a mistaken pipe (`cat big.log | keyward mask`) makes them hold.
+const MAX_SECRETS_INPUT: usize = 1024 * 1024;
+
 /// Reads secrets from stdin, one per line or all of it as one, and prints `show(secret)` for
 /// each. Secrets never come from argv, which other users see in process lists and shells keep
 /// in their history.
@@ -348,15 +355,21 @@ fn each_secret(whole: bool, show: impl Fn(&str) -> String) -> Result<ExitCode, F
             "keyward: reading the secret from stdin (it is shown as you type); end with Ctrl-D"
         );
     }
-    // Room for any key up front: growing the buffer would leave copies behind in freed memory
-    // that nothing zeroizes.
-    let mut input = String::with_capacity(64 * 1024);
-    stdin
-        .read_to_string(&mut input)
-        .map_err(|err| Failure(format!("cannot read the secret from stdin: {err}")))?;
-    // Zeroized when dropped.
-    let input = SecretString::from(input);
-    let text = input.expose_secret();
+    // Wiped when dropped, as is every buffer it outgrows; an error drops it here, wiped too.
+    let input = read_wiped(&mut stdin, MAX_SECRETS_INPUT).map_err(|err| match err {
+        ReadWiped::TooLarge => Failure(format!(
+            "stdin holds more than {} MiB, more than any secret: pipe in the secrets alone, one a \
+             line (or one PEM key with --whole)",
+            MAX_SECRETS_INPUT >> 20
+        )),
+        ReadWiped::Io(err) => Failure(format!("cannot read the secret from stdin: {err}")),
+    })?;
+    let text = std::str::from_utf8(&input).map_err(|err| {
+        Failure(format!(
+            "the input on stdin is not UTF-8 text (an invalid byte at offset {})",
+            err.valid_up_to()
+        ))
+    })?;
     let secrets: Vec<&str> = if whole {
         let one = text.strip_suffix('\n').unwrap_or(text);
         vec![one.strip_suffix('\r').unwrap_or(one)]
