@@ -22,7 +22,9 @@ use crate::scope::Scope;
 use crate::usage::UsageLog;
 
 pub use report::{AuditItem, AuditReport, AuditStatus, Check};
-pub use scan::{ScanError, ScanFinding, ScanProgress, ScanReport, Scanner, parse_allowlist};
+pub use scan::{
+    ScanError, ScanFinding, ScanProgress, ScanReport, Scanner, parse_allowlist, read_allowlist,
+};
 
 use git::GitCheck;
 

@@ -9,11 +9,13 @@ use std::fmt;
 use std::sync::Arc;
 
 pub(crate) use crate::error::quote_name;
+// For files that are not secrets but must not hang or flood a read either (allowlists).
 use crate::error::{Error, Result};
 use crate::format::{KeyFormat, validate_format};
 pub use crate::key_name::{MAX_KEY_NAME_LEN, validate_key_name};
 use crate::scope::Scope;
 use crate::secret::Secret;
+pub(crate) use capped::{ReadError, open_regular, read_capped};
 
 mod async_provider;
 mod capped;

@@ -153,6 +153,91 @@ fn scan_allowlist_takes_fingerprints_and_refuses_keys() {
     assert!(!err.contains(&key));
 }
 
+/// The output of `child` if it ends within `seconds`; else it is killed and the test fails
+/// (a command that waits for ever must fail its test, not hang it).
+fn output_within(mut child: std::process::Child, seconds: u64, what: &str) -> Output {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("{what}: still running after {seconds} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// An allowlist is read as the rule files are: at most 4 MiB, and only a regular file (a FIFO
+/// with no writer would block the read for ever).
+#[test]
+fn scan_allowlist_is_capped_and_must_be_a_regular_file() {
+    let (dir, _) = tree_with_key();
+    let tree = dir.path().join("src");
+    let list = dir.path().join("allow.txt");
+    let line = "# a comment, and nothing else\n";
+    std::fs::write(&list, line.repeat(4 * 1024 * 1024 / line.len() + 1)).unwrap();
+    let output = keyward(
+        &[
+            "scan",
+            "--allowlist",
+            list.to_str().unwrap(),
+            tree.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("allowlist `") && err.contains("is larger than 4 MiB"),
+        "{err}"
+    );
+
+    let missing = dir.path().join("missing.txt");
+    let output = keyward(
+        &[
+            "scan",
+            "--allowlist",
+            missing.to_str().unwrap(),
+            tree.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(
+        err.contains("could not read allowlist `") && err.contains("missing.txt"),
+        "{err}"
+    );
+    assert!(err.contains("No such file"), "{err}");
+
+    #[cfg(unix)]
+    {
+        let fifo = dir.path().join("fifo.txt");
+        let made = Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .is_ok_and(|status| status.success());
+        if made {
+            for command in ["scan", "audit"] {
+                let child = spawn(
+                    &[
+                        command,
+                        "--allowlist",
+                        fifo.to_str().unwrap(),
+                        tree.to_str().unwrap(),
+                    ],
+                    &[],
+                );
+                let output = output_within(child, 30, command);
+                let err = stderr(&output);
+                assert_eq!(output.status.code(), Some(2), "{command}: {err}");
+                assert!(err.contains("must be a regular file"), "{command}: {err}");
+            }
+        }
+    }
+}
+
 /// A file that cannot be read is not a clean result. Permissions do not stop root, so the test
 /// reads a file whose every read fails: `/proc/self/mem` at offset 0.
 #[cfg(target_os = "linux")]

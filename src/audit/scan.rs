@@ -22,6 +22,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::format::rule::RuleConfidence;
 use crate::guard::{Confidence, DetectionKind, Detector, looks_like_key};
 use crate::mask::{Fingerprint, fingerprint};
+use crate::provider::{self, ReadError, open_regular};
 
 /// How many leading bytes are looked at to tell a binary file (a NUL byte among them), as git does.
 const BINARY_SNIFF_LEN: usize = 8000;
@@ -635,6 +636,56 @@ fn human_bytes(bytes: u64) -> String {
     } else {
         format!("{value:.1} {}", UNITS[unit])
     }
+}
+
+/// The largest allowlist [`read_allowlist`] reads: as for a file of rules.
+const MAX_ALLOWLIST_LEN: usize = 4 * 1024 * 1024;
+
+/// Reads and parses the allowlist file at `path` (see [`parse_allowlist`]), a regular file of
+/// at most 4 MiB.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("allowlist.txt");
+/// std::fs::write(&path, "2cf24dba5fb0a30e  # docs/example.md\n")?;
+/// assert_eq!(keyward::audit::read_allowlist(&path)?, [keyward::fingerprint("hello")]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// [`ErrorKind::Io`] when it cannot be read, or is not a regular file: a FIFO or a device is
+/// refused before it is opened (a FIFO would block the read until a writer came, for ever if
+/// none does). [`ErrorKind::InvalidInput`] when it is larger than 4 MiB.
+/// [`ErrorKind::Parse`] naming the file when it is not UTF-8 text or, as [`parse_allowlist`],
+/// a line is not a fingerprint.
+pub fn read_allowlist(path: &Path) -> Result<Vec<Fingerprint>> {
+    let shown = format!("allowlist `{}`", path.to_string_lossy().escape_debug());
+    let file = open_regular(path, &shown)?.map_err(|err| Error::io(&shown, err))?;
+    let size_hint = file
+        .metadata()
+        .map_or(0, |meta| usize::try_from(meta.len()).unwrap_or(usize::MAX));
+    let bytes =
+        provider::read_capped(file, MAX_ALLOWLIST_LEN, size_hint).map_err(|err| match err {
+            ReadError::TooLarge => Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "{shown} is larger than {} MiB: an allowlist holds a fingerprint a line",
+                    MAX_ALLOWLIST_LEN >> 20
+                ),
+            ),
+            ReadError::Io(err) => Error::io(&shown, err),
+        })?;
+    let text = std::str::from_utf8(&bytes).map_err(|err| {
+        Error::new(
+            ErrorKind::Parse,
+            format!(
+                "{shown} is not UTF-8 text (an invalid byte at offset {})",
+                err.valid_up_to()
+            ),
+        )
+    })?;
+    parse_allowlist(text).map_err(|err| Error::new(err.kind(), format!("{shown}: {err}")))
 }
 
 /// Parses an allowlist: one [`Fingerprint`] (16 hex characters, as printed by `keyward scan`

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand, ValueEnum};
-use keyward::audit::{Audit, ScanProgress, Scanner, parse_allowlist};
+use keyward::audit::{Audit, ScanProgress, Scanner, read_allowlist};
 use keyward::guard::{Confidence, RuleSet};
 use keyward::{Detector, fingerprint, mask};
 
@@ -49,7 +49,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// A file of fingerprints (16 hex characters each, one a line, `#` comments) of keys
-        /// not to report. Fingerprints, never keys: `keyward fingerprint` makes them.
+        /// not to report, at most 4 MiB. Fingerprints, never keys: `keyward fingerprint` makes
+        /// them.
         #[arg(long, value_name = "FILE")]
         allowlist: Option<PathBuf>,
         /// Report only detections at least this sure. `medium` by default: every key of a
@@ -81,7 +82,8 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
-        /// A file of fingerprints of keys the hardcoded-key scan should not report.
+        /// A file of fingerprints of keys the hardcoded-key scan should not report, at most
+        /// 4 MiB.
         #[arg(long, value_name = "FILE")]
         allowlist: Option<PathBuf>,
         /// A file of your own detection rules (repeatable): `.toml` in the gitleaks /
@@ -262,10 +264,7 @@ fn scanner(
         .with_detector(detector)
         .with_min_confidence(min_confidence);
     if let Some(path) = allowlist {
-        let text = std::fs::read_to_string(path)
-            .map_err(|err| Failure(format!("cannot read allowlist `{}`: {err}", path.display())))?;
-        let list =
-            parse_allowlist(&text).map_err(|err| Failure(format!("{}: {err}", path.display())))?;
+        let list = read_allowlist(path).map_err(|err| with_cause(&err))?;
         scanner = scanner.with_allowlist(list);
     }
     Ok(scanner)
@@ -303,6 +302,17 @@ fn audit(path: &Path, format: Format, scanner: Scanner) -> Result<ExitCode, Fail
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// A library error's message, with the operating system's reason when it has one (a message
+/// of the library names the file; its cause says why it could not be read).
+fn with_cause(err: &keyward::Error) -> Failure {
+    use std::error::Error as _;
+
+    match err.source() {
+        Some(cause) => Failure(format!("{err}: {cause}")),
+        None => Failure(err.to_string()),
+    }
 }
 
 /// Runs `work`, showing files and bytes scanned on stderr while it runs, but only when stderr
