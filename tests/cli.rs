@@ -238,6 +238,32 @@ fn scan_allowlist_is_capped_and_must_be_a_regular_file() {
     }
 }
 
+/// `--threads` takes at most 256: ten thousand threads stalled the scan.
+#[test]
+fn scan_refuses_more_than_256_threads() {
+    let (dir, _) = tree_with_key();
+    let path = dir.path().to_str().unwrap();
+    let output = output_within(
+        spawn(&["scan", "--threads", "10000", path], &[]),
+        30,
+        "scan",
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(
+        err.contains("from 1 to 256, or 0 for one per core"),
+        "{err}"
+    );
+    let output = keyward(&["scan", "--threads", "256", path], "");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let output = keyward(&["scan", "--help"], "");
+    assert!(
+        stdout(&output).contains("at most 256"),
+        "{}",
+        stdout(&output)
+    );
+}
+
 /// A file that cannot be read is not a clean result. Permissions do not stop root, so the test
 /// reads a file whose every read fails: `/proc/self/mem` at offset 0.
 #[cfg(target_os = "linux")]

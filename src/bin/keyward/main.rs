@@ -65,8 +65,8 @@ enum Command {
         /// Skip files larger than this many bytes.
         #[arg(long, value_name = "BYTES", default_value_t = keyward::audit::Scanner::DEFAULT_MAX_FILE_SIZE)]
         max_file_size: u64,
-        /// Threads to scan with; 0 means one per core.
-        #[arg(long, default_value_t = 0)]
+        /// Threads to scan with, at most 256; 0 means one per core.
+        #[arg(long, default_value_t = 0, value_parser = parse_threads)]
         threads: usize,
         /// A file of your own detection rules (repeatable): `.toml` in the gitleaks /
         /// Betterleaks format (`.gitleaks.toml`), any other name in keyward's rule format
@@ -302,6 +302,20 @@ fn audit(path: &Path, format: Format, scanner: Scanner) -> Result<ExitCode, Fail
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The most threads `scan --threads` takes: more only adds contention (and thousands of
+/// threads can stall the machine).
+const MAX_THREADS: usize = 256;
+
+/// Parses `--threads`: a number from 0 (one per core) to [`MAX_THREADS`].
+fn parse_threads(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(threads) if threads <= MAX_THREADS => Ok(threads),
+        _ => Err(format!(
+            "expected a number of threads from 1 to {MAX_THREADS}, or 0 for one per core"
+        )),
+    }
 }
 
 /// A library error's message, with the operating system's reason when it has one (a message
