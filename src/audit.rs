@@ -9,6 +9,7 @@ mod fixture;
 mod git;
 mod report;
 mod scan;
+mod shown;
 
 use std::collections::BTreeSet;
 use std::ffi::{OsStr, OsString};

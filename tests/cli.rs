@@ -116,6 +116,59 @@ fn scan_writes_json() {
     assert!(!stdout(&output).contains(&key));
 }
 
+/// A file name is the one text of a report its author did not write: control characters in it
+/// are shown escaped, so it cannot forge report lines, and one that is not UTF-8 does not fail
+/// the JSON report.
+#[cfg(unix)]
+#[test]
+fn scan_and_audit_escape_file_names_and_write_any_name_in_json() {
+    use std::os::unix::ffi::OsStrExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let key = github_key();
+    let forged = "a\r\u{1b}[2Kb\nforged.rs:1:1: all clear";
+    write(dir.path(), forged, &format!("TOKEN={key}\n"));
+    let path = dir.path().to_str().unwrap();
+    for command in ["scan", "audit"] {
+        let output = keyward(&[command, path], "");
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{command}: {}",
+            stderr(&output)
+        );
+        let text = stdout(&output);
+        assert!(!text.contains(['\r', '\u{1b}']), "{command}: {text:?}");
+        assert!(
+            text.contains("a\\r\\u{1b}[2Kb\\nforged.rs:1:1: all clear:1:7: GitHub token"),
+            "{command}: {text}"
+        );
+        assert!(
+            !text.lines().any(|line| line.starts_with("forged.rs")),
+            "{text}"
+        );
+    }
+
+    let bad = dir.path().join(std::ffi::OsStr::from_bytes(b"bad\xff.sh"));
+    std::fs::write(&bad, format!("TOKEN={key}\n")).unwrap();
+    let output = keyward(&["scan", "--format", "json", path], "");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let paths: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| finding["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        ["a\r\u{1b}[2Kb\nforged.rs:1:1: all clear", "bad\u{fffd}.sh"]
+    );
+    let output = keyward(&["audit", "--format", "json", path], "");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap();
+}
+
 #[test]
 fn scan_allowlist_takes_fingerprints_and_refuses_keys() {
     let (dir, key) = tree_with_key();

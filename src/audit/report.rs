@@ -3,6 +3,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use super::shown::{escaped, shown_path};
+
 /// One item of the deployment checklist, in the order the audit runs them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(
@@ -151,6 +153,7 @@ impl AuditItem {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct AuditReport {
+    #[cfg_attr(feature = "serde", serde(serialize_with = "super::shown::lossy_path"))]
     project: PathBuf,
     items: Vec<AuditItem>,
 }
@@ -203,7 +206,8 @@ impl AuditReport {
 
 impl fmt::Display for AuditReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "keyward audit of {}", self.project.display())?;
+        // Reasons and details hold file names and git's words: escaped, each stays one line.
+        writeln!(f, "keyward audit of {}", shown_path(&self.project))?;
         for item in &self.items {
             writeln!(
                 f,
@@ -211,10 +215,10 @@ impl fmt::Display for AuditReport {
                 item.status.tag(),
                 item.check.number(),
                 item.check.title(),
-                item.reason
+                escaped(&item.reason)
             )?;
             for detail in &item.details {
-                writeln!(f, "         {detail}")?;
+                writeln!(f, "         {}", escaped(detail))?;
             }
         }
         write!(

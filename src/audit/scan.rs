@@ -18,6 +18,7 @@ use std::sync::{Mutex, PoisonError};
 use ignore::{WalkBuilder, WalkState};
 
 use super::fixture::Lowered;
+use super::shown::{escaped, shown_path};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::rule::RuleConfidence;
 use crate::guard::{Confidence, DetectionKind, Detector, looks_like_key};
@@ -408,6 +409,7 @@ impl Collected {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ScanFinding {
+    #[cfg_attr(feature = "serde", serde(serialize_with = "super::shown::lossy_path"))]
     path: PathBuf,
     line: usize,
     column: usize,
@@ -489,7 +491,7 @@ impl fmt::Display for ScanFinding {
         write!(
             f,
             "{}:{}:{}: {} ({} confidence) {} fingerprint {} [rule `{}`: {}]",
-            self.path.display(),
+            shown_path(&self.path),
             self.line,
             self.column,
             self.kind,
@@ -521,6 +523,7 @@ pub struct ScanReport {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ScanError {
+    #[cfg_attr(feature = "serde", serde(serialize_with = "super::shown::lossy_path"))]
     path: PathBuf,
     message: String,
 }
@@ -539,7 +542,12 @@ impl ScanError {
 
 impl fmt::Display for ScanError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: not scanned: {}", self.path.display(), self.message)
+        write!(
+            f,
+            "{}: not scanned: {}",
+            shown_path(&self.path),
+            escaped(&self.message)
+        )
     }
 }
 
