@@ -703,6 +703,29 @@ fn redact_refuses_a_missing_or_short_variable() {
     );
 }
 
+/// What detection in `redact` does not catch is said where a user looks: in its help, and in
+/// docs/security.md's list of what is not caught.
+#[test]
+fn redact_help_and_the_threat_model_say_what_detection_misses() {
+    let output = keyward(&["redact", "--help"], "");
+    let help = stdout(&output);
+    assert!(
+        help.contains("PEM private key") && help.contains("64 KiB"),
+        "{help}"
+    );
+    let security = include_str!("../docs/security.md");
+    let not_caught = security
+        .split("Not caught:")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .unwrap();
+    assert!(
+        not_caught.contains("multi-line PEM private key"),
+        "{not_caught}"
+    );
+    assert!(not_caught.contains("longer than 64 KiB"), "{not_caught}");
+}
+
 /// `--env "$KEY"` for `--env KEY`, and a `.env` line whose name is a key: the key is not repeated
 /// on stderr, nor in the labels of what is redacted.
 #[test]

@@ -97,6 +97,10 @@ enum Command {
     /// Memory stays bounded however long a line is. A named source that yields no secret is
     /// an error.
     ///
+    /// Detection looks at one line at a time, cut at 64 KiB: it misses a key spread over lines
+    /// (a PEM private key; name its file with --files instead) and one that straddles the cut
+    /// of a longer line with no space or tab before the key. Named secrets are found anywhere.
+    ///
     /// Each line comes out once it is complete, except a line whose last word may be base64 or
     /// hex going on on the next line (a line of such characters alone, a word after `=` or a
     /// quote, or one of 16 characters or more): it waits for the next line's first characters,
