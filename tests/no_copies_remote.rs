@@ -257,6 +257,56 @@ fn token_for(body: &str, field: &str) -> Value {
     }
 }
 
+/// A Vault provider that logs in with AppRole and `secret_id`.
+#[cfg(feature = "vault")]
+fn approle_vault(
+    address: &str,
+    secret_id: SecretString,
+) -> keyward::provider::vault::VaultProvider {
+    keyward::provider::vault::VaultProvider::builder(address)
+        .with_approle("kw-role", secret_id)
+        .build()
+        .unwrap()
+}
+
+/// An Azure provider that gets its tokens with the client secret `secret`.
+#[cfg(feature = "azure")]
+fn client_secret_azure(
+    address: &str,
+    secret: SecretString,
+) -> keyward::provider::azure::AzureKeyVaultProvider {
+    keyward::provider::azure::AzureKeyVaultProvider::builder(address)
+        .with_authority_host(address)
+        .with_client_secret("kw-tenant", "kw-client", secret.expose_secret())
+        .build()
+        .unwrap()
+}
+
+/// A Google provider that gets its tokens with the user credentials of `refresh_token`, written
+/// into `dir`.
+#[cfg(feature = "gcp")]
+fn refresh_token_gcp(
+    dir: &tempfile::TempDir,
+    address: &str,
+    refresh_token: SecretString,
+) -> keyward::provider::gcp::GcpSecretManagerProvider {
+    let path = dir.path().join("application_default_credentials.json");
+    let file = json!({
+        "client_id": "kw-client",
+        "client_secret": "kw-fake-client-secret",
+        "refresh_token": refresh_token.expose_secret(),
+        "type": "authorized_user",
+    });
+    write_private(&path, &file);
+    keyward::provider::gcp::GcpSecretManagerProvider::builder()
+        .with_project("kw-test")
+        .with_endpoint(address)
+        .with_credentials_file(&path)
+        .with_token_url(format!("{address}/token"))
+        .build()
+        .unwrap()
+}
+
 #[cfg(feature = "vault")]
 #[test]
 fn a_vault_approle_login_leaves_no_copy_of_the_secret_id() {
@@ -273,13 +323,7 @@ fn a_vault_approle_login_leaves_no_copy_of_the_secret_id() {
             vault_answer(path, body)
         }
     }
-    let build = |address: &str, secret_id| {
-        keyward::provider::vault::VaultProvider::builder(address)
-            .with_approle("kw-role", secret_id)
-            .build()
-            .unwrap()
-    };
-    assert_eq!(freed_copies(answer, build, "app"), 0);
+    assert_eq!(freed_copies(answer, approle_vault, "app"), 0);
 }
 
 #[cfg(feature = "azure")]
@@ -292,14 +336,7 @@ fn an_azure_client_secret_grant_leaves_no_copy_of_the_secret() {
             azure_answer(path, body)
         }
     }
-    let build = |address: &str, secret: SecretString| {
-        keyward::provider::azure::AzureKeyVaultProvider::builder(address)
-            .with_authority_host(address)
-            .with_client_secret("kw-tenant", "kw-client", secret.expose_secret())
-            .build()
-            .unwrap()
-    };
-    assert_eq!(freed_copies(answer, build, "K"), 0);
+    assert_eq!(freed_copies(answer, client_secret_azure, "K"), 0);
 }
 
 #[cfg(feature = "gcp")]
@@ -313,23 +350,7 @@ fn a_google_refresh_token_grant_leaves_no_copy_of_the_token() {
         }
     }
     let dir = tempfile::tempdir().unwrap();
-    let build = |address: &str, refresh_token: SecretString| {
-        let path = dir.path().join("application_default_credentials.json");
-        let file = json!({
-            "client_id": "kw-client",
-            "client_secret": "kw-fake-client-secret",
-            "refresh_token": refresh_token.expose_secret(),
-            "type": "authorized_user",
-        });
-        write_private(&path, &file);
-        keyward::provider::gcp::GcpSecretManagerProvider::builder()
-            .with_project("kw-test")
-            .with_endpoint(address)
-            .with_credentials_file(&path)
-            .with_token_url(format!("{address}/token"))
-            .build()
-            .unwrap()
-    };
+    let build = |address: &str, refresh_token| refresh_token_gcp(&dir, address, refresh_token);
     assert_eq!(freed_copies(answer, build, "K"), 0);
 }
 
@@ -389,13 +410,7 @@ fn a_vault_login_answer_leaves_no_copy_of_the_token_it_gives() {
             vault_answer(path, body)
         }
     }
-    let build = |address: &str, secret_id| {
-        keyward::provider::vault::VaultProvider::builder(address)
-            .with_approle("kw-role", secret_id)
-            .build()
-            .unwrap()
-    };
-    assert_eq!(freed_copies(answer, build, "app"), 0);
+    assert_eq!(freed_copies(answer, approle_vault, "app"), 0);
 }
 
 /// As for Vault: an Entra ID token answer.
@@ -409,14 +424,7 @@ fn an_azure_token_answer_leaves_no_copy_of_the_token_it_gives() {
             azure_answer(path, body)
         }
     }
-    let build = |address: &str, secret: SecretString| {
-        keyward::provider::azure::AzureKeyVaultProvider::builder(address)
-            .with_authority_host(address)
-            .with_client_secret("kw-tenant", "kw-client", secret.expose_secret())
-            .build()
-            .unwrap()
-    };
-    assert_eq!(freed_copies(answer, build, "K"), 0);
+    assert_eq!(freed_copies(answer, client_secret_azure, "K"), 0);
 }
 
 /// As for Vault: a Google token answer.
@@ -431,22 +439,6 @@ fn a_google_token_answer_leaves_no_copy_of_the_token_it_gives() {
         }
     }
     let dir = tempfile::tempdir().unwrap();
-    let build = |address: &str, refresh_token: SecretString| {
-        let path = dir.path().join("application_default_credentials.json");
-        let file = json!({
-            "client_id": "kw-client",
-            "client_secret": "kw-fake-client-secret",
-            "refresh_token": refresh_token.expose_secret(),
-            "type": "authorized_user",
-        });
-        write_private(&path, &file);
-        keyward::provider::gcp::GcpSecretManagerProvider::builder()
-            .with_project("kw-test")
-            .with_endpoint(address)
-            .with_credentials_file(&path)
-            .with_token_url(format!("{address}/token"))
-            .build()
-            .unwrap()
-    };
+    let build = |address: &str, refresh_token| refresh_token_gcp(&dir, address, refresh_token);
     assert_eq!(freed_copies(answer, build, "K"), 0);
 }
