@@ -272,6 +272,17 @@ impl Secret {
     }
 }
 
+/// Whether `text` holds `value` whole or, for a value longer than `run` bytes, `run` bytes of it
+/// in a row: how the edge and scopes tell a key written into a host or a name, where no
+/// redactor is at hand.
+pub(crate) fn holds_run_of(text: &[u8], value: &[u8], run: usize) -> bool {
+    if value.len() <= run {
+        return !value.is_empty() && memchr::memmem::find(text, value).is_some();
+    }
+    text.windows(run)
+        .any(|window| memchr::memmem::find(value, window).is_some())
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

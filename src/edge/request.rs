@@ -18,7 +18,7 @@ use crate::error::{Error, ErrorKind, Result, quote_name};
 use crate::guard::secret_part::secret_parts;
 use crate::guard::{Encoding, Finding, base64};
 use crate::rotation::ManagedKey;
-use crate::secret::SecretString;
+use crate::secret::{SecretString, holds_run_of};
 use crate::usage::{FailureClass, KeyId, Outcome, Usage};
 
 use super::agent::Edge;
@@ -849,14 +849,9 @@ impl Edge {
             secret_parts(value).into_iter().any(|part| {
                 let secret = without_dots(&value[part.range]);
                 // A user name shorter than a fragment (`postgres`) is no key.
-                if secret.len() < MIN || (!part.credential && secret.len() < PART) {
-                    false
-                } else if secret.len() <= PART {
-                    memchr::memmem::find(&host, &secret).is_some()
-                } else {
-                    host.windows(PART)
-                        .any(|window| memchr::memmem::find(&secret, window).is_some())
-                }
+                secret.len() >= MIN
+                    && (part.credential || secret.len() >= PART)
+                    && holds_run_of(&host, &secret, PART)
             })
         })
     }

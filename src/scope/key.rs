@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result};
 use crate::mask::Fingerprint;
-use crate::secret::SecretString;
+use crate::secret::{SecretString, holds_run_of};
 use crate::usage::{FailureClass, KeyId, Outcome, RotationState, Usage, UsageLog};
 
 use super::Scope;
@@ -153,7 +153,13 @@ impl ScopedKey {
         // An operation named after the key itself (a name the model wrote, passed on) is
         // neither recorded nor quoted as written.
         let redacted;
-        let operation = if holds_value(operation, self.value.expose_secret()) {
+        // 16 bytes in a row: what the redactor would find as a fragment.
+        let holds_key = holds_run_of(
+            operation.as_bytes(),
+            self.value.expose_secret().as_bytes(),
+            16,
+        );
+        let operation = if holds_key {
             redacted = format!("[REDACTED:{}]", self.label());
             redacted.as_str()
         } else {
@@ -191,18 +197,6 @@ impl ScopedKey {
         }
         log.record(usage);
     }
-}
-
-/// Whether `text` holds `value`, whole or (for a longer value) 16 characters of it in a row,
-/// which the redactor would find as a fragment.
-fn holds_value(text: &str, value: &str) -> bool {
-    const FRAGMENT: usize = 16;
-    let (text, value) = (text.as_bytes(), value.as_bytes());
-    if value.len() <= FRAGMENT {
-        return !value.is_empty() && memchr::memmem::find(text, value).is_some();
-    }
-    text.windows(FRAGMENT)
-        .any(|window| memchr::memmem::find(value, window).is_some())
 }
 
 impl fmt::Debug for ScopedKey {
